@@ -1,0 +1,7 @@
+"""``python -m identityserver``."""
+
+import sys
+
+from identityserver.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Small private helpers shared across the package."""

@@ -1,0 +1,46 @@
+"""URL helpers (absolute-URI checks per RFC 3986, local return-URL checks)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlsplit
+
+
+def is_absolute_uri(value: str) -> bool:
+    """True for an absolute URI with a scheme and an authority (no relative references)."""
+    if not value or any(ch.isspace() for ch in value):
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return bool(parts.scheme) and bool(parts.netloc)
+
+
+def has_fragment(value: str) -> bool:
+    return "#" in value
+
+
+def is_local_url(value: str | None) -> bool:
+    """True only for a same-site path: ``/x``, never ``//host``, ``/\\host`` or control characters.
+
+    Mirrors the hardened ``IsLocalUrl`` of Duende 6.3.10 (GHSA-ff4q-64jc-gx98).
+    """
+    if not value or not value.startswith("/"):
+        return False
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+        return False
+    if len(value) == 1:
+        return True
+    return value[1] not in ("/", "\\")
+
+
+def add_query(url: str, params: dict[str, str]) -> str:
+    if not params:
+        return url
+    sep = "&" if "?" in url else "?"
+    return url + sep + urlencode(params)
+
+
+def add_fragment(url: str, params: dict[str, str]) -> str:
+    base = url.split("#", 1)[0]
+    return base + "#" + urlencode(params)

@@ -1,0 +1,1 @@
+"""Options, configuration-file loading, the demo configuration and the composition root."""

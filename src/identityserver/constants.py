@@ -1,0 +1,168 @@
+"""Protocol names, route paths and error codes (Duende ``IdentityServerConstants`` / ``OidcConstants``)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+
+class ProtocolRoutePaths:
+    """Route paths of the protocol endpoints, relative to the base URL (Duende ``ProtocolRoutePaths``)."""
+
+    DISCOVERY: Final = "/.well-known/openid-configuration"
+    DISCOVERY_WEB_KEYS: Final = "/.well-known/openid-configuration/jwks"
+    AUTHORIZE: Final = "/connect/authorize"
+    AUTHORIZE_CALLBACK: Final = "/connect/authorize/callback"
+    TOKEN: Final = "/connect/token"
+    USER_INFO: Final = "/connect/userinfo"
+    INTROSPECTION: Final = "/connect/introspect"
+    REVOCATION: Final = "/connect/revocation"
+    END_SESSION: Final = "/connect/endsession"
+    END_SESSION_CALLBACK: Final = "/connect/endsession/callback"
+    CHECK_SESSION: Final = "/connect/checksession"
+    DEVICE_AUTHORIZATION: Final = "/connect/deviceauthorization"
+    BACKCHANNEL_AUTHENTICATION: Final = "/connect/ciba"
+    REGISTRATION: Final = "/connect/register"
+
+
+class UiPaths:
+    """Default paths of the interactive pages (Duende ``UserInteractionOptions``)."""
+
+    LOGIN: Final = "/account/login"
+    LOGOUT: Final = "/account/logout"
+    LOGGED_OUT: Final = "/account/logged-out"
+    CREATE_ACCOUNT: Final = "/account/create"
+    CONSENT: Final = "/consent"
+    ERROR: Final = "/home/error"
+    DEVICE: Final = "/device"
+    GRANTS: Final = "/grants"
+    PORTAL: Final = "/portal"
+
+
+class GrantType:
+    """OAuth 2.0 grant type identifiers (RFC 6749 §4, RFC 8628 §3.4, CIBA §10.1)."""
+
+    AUTHORIZATION_CODE: Final = "authorization_code"
+    CLIENT_CREDENTIALS: Final = "client_credentials"
+    REFRESH_TOKEN: Final = "refresh_token"
+    PASSWORD: Final = "password"
+    IMPLICIT: Final = "implicit"
+    HYBRID: Final = "hybrid"
+    DEVICE_CODE: Final = "urn:ietf:params:oauth:grant-type:device_code"
+    CIBA: Final = "urn:openid:params:grant-type:ciba"
+
+
+class TokenTypes:
+    """``token_type`` values of token responses (RFC 6750, RFC 9449 §5)."""
+
+    BEARER: Final = "Bearer"
+    DPOP: Final = "DPoP"
+
+
+class PersistedGrantTypes:
+    """``PersistedGrants.Type`` values (Duende ``IdentityServerConstants.PersistedGrantTypes``)."""
+
+    AUTHORIZATION_CODE: Final = "authorization_code"
+    REFERENCE_TOKEN: Final = "reference_token"
+    REFRESH_TOKEN: Final = "refresh_token"
+    USER_CONSENT: Final = "user_consent"
+    BACKCHANNEL_AUTHENTICATION_REQUEST: Final = "ciba"
+
+
+class SecretTypes:
+    """``Secret.Type`` values (Duende ``IdentityServerConstants.SecretTypes``)."""
+
+    SHARED_SECRET: Final = "SharedSecret"
+    JSON_WEB_KEY: Final = "JWK"
+    X509_THUMBPRINT: Final = "X509Thumbprint"
+    X509_NAME: Final = "X509Name"
+    X509_CERTIFICATE_BASE64: Final = "X509CertificateBase64"
+
+
+class TokenEndpointAuthMethods:
+    """``token_endpoint_auth_method`` values (RFC 7591 §2, OIDC Core §9)."""
+
+    CLIENT_SECRET_BASIC: Final = "client_secret_basic"
+    CLIENT_SECRET_POST: Final = "client_secret_post"
+    PRIVATE_KEY_JWT: Final = "private_key_jwt"
+    NONE: Final = "none"
+
+
+CLIENT_ASSERTION_TYPE_JWT_BEARER: Final = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+
+class TokenErrors:
+    """Token endpoint error codes (RFC 6749 §5.2, RFC 8707 §2, RFC 9449 §5, RFC 8628 §3.5)."""
+
+    INVALID_REQUEST: Final = "invalid_request"
+    INVALID_CLIENT: Final = "invalid_client"
+    INVALID_GRANT: Final = "invalid_grant"
+    UNAUTHORIZED_CLIENT: Final = "unauthorized_client"
+    UNSUPPORTED_GRANT_TYPE: Final = "unsupported_grant_type"
+    INVALID_SCOPE: Final = "invalid_scope"
+    INVALID_TARGET: Final = "invalid_target"
+    INVALID_DPOP_PROOF: Final = "invalid_dpop_proof"
+    USE_DPOP_NONCE: Final = "use_dpop_nonce"
+    AUTHORIZATION_PENDING: Final = "authorization_pending"
+    SLOW_DOWN: Final = "slow_down"
+    EXPIRED_TOKEN: Final = "expired_token"
+    ACCESS_DENIED: Final = "access_denied"
+    UNSUPPORTED_TOKEN_TYPE: Final = "unsupported_token_type"
+    SERVER_ERROR: Final = "server_error"
+
+
+class AuthorizeErrors:
+    """Authorization endpoint error codes (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6, RFC 9470 §3)."""
+
+    INVALID_REQUEST: Final = "invalid_request"
+    UNAUTHORIZED_CLIENT: Final = "unauthorized_client"
+    ACCESS_DENIED: Final = "access_denied"
+    UNSUPPORTED_RESPONSE_TYPE: Final = "unsupported_response_type"
+    INVALID_SCOPE: Final = "invalid_scope"
+    SERVER_ERROR: Final = "server_error"
+    TEMPORARILY_UNAVAILABLE: Final = "temporarily_unavailable"
+    INTERACTION_REQUIRED: Final = "interaction_required"
+    LOGIN_REQUIRED: Final = "login_required"
+    ACCOUNT_SELECTION_REQUIRED: Final = "account_selection_required"
+    CONSENT_REQUIRED: Final = "consent_required"
+    INVALID_REQUEST_URI: Final = "invalid_request_uri"
+    INVALID_REQUEST_OBJECT: Final = "invalid_request_object"
+    REQUEST_NOT_SUPPORTED: Final = "request_not_supported"
+    REQUEST_URI_NOT_SUPPORTED: Final = "request_uri_not_supported"
+    INVALID_TARGET: Final = "invalid_target"
+    UNMET_AUTHENTICATION_REQUIREMENTS: Final = "unmet_authentication_requirements"
+
+
+class ProtectedResourceErrors:
+    """Resource server error codes (RFC 6750 §3.1, RFC 9449 §7.1)."""
+
+    INVALID_TOKEN: Final = "invalid_token"
+    INSUFFICIENT_SCOPE: Final = "insufficient_scope"
+    INVALID_REQUEST: Final = "invalid_request"
+    INVALID_DPOP_PROOF: Final = "invalid_dpop_proof"
+    USE_DPOP_NONCE: Final = "use_dpop_nonce"
+
+
+class StandardScopes:
+    """Built-in scope names (OIDC Core §5.4, §11)."""
+
+    OPENID: Final = "openid"
+    PROFILE: Final = "profile"
+    EMAIL: Final = "email"
+    ADDRESS: Final = "address"
+    PHONE: Final = "phone"
+    OFFLINE_ACCESS: Final = "offline_access"
+
+
+class JwtTypes:
+    """JOSE ``typ`` header values (RFC 9068 §2.1, RFC 9449 §4.2, OIDC Back-Channel Logout §2.4)."""
+
+    ACCESS_TOKEN: Final = "at+jwt"
+    DPOP_PROOF: Final = "dpop+jwt"
+    LOGOUT_TOKEN: Final = "logout+jwt"
+    AUTHORIZATION_REQUEST: Final = "oauth-authz-req+jwt"
+
+
+#: Asymmetric algorithms this server signs with (keys it manages).
+SUPPORTED_SIGNING_ALGORITHMS: Final = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512")
+#: Algorithms accepted on incoming JWTs signed with a client's asymmetric key (RFC 8725 §3.1).
+SUPPORTED_CLIENT_ASSERTION_ALGORITHMS: Final = (*SUPPORTED_SIGNING_ALGORITHMS, "EdDSA")

@@ -1,0 +1,1 @@
+"""Cryptographic primitives: hashing, JWK handling and JWS signing/verification over ``cryptography``."""

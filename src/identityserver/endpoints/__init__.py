@@ -1,0 +1,1 @@
+"""Protocol endpoints (Duende ``Endpoints``): parse HTTP, validate, generate, return a result."""

@@ -1,0 +1,33 @@
+"""Discovery and JWKS endpoints (Duende ``DiscoveryEndpoint``, ``DiscoveryKeyEndpoint``)."""
+
+from __future__ import annotations
+
+from identityserver.endpoints.base import EndpointRequest
+from identityserver.endpoints.results import JsonResult, StatusCodeResult
+from identityserver.response_handling.discovery import DiscoveryResponseGenerator
+from identityserver.services.key_management.key_material import DefaultKeyMaterialService
+
+
+class DiscoveryEndpoint:
+    def __init__(self, generator: DiscoveryResponseGenerator) -> None:
+        self.generator = generator
+
+    async def process(self, request: EndpointRequest) -> JsonResult | StatusCodeResult:
+        if request.method != "GET":
+            return StatusCodeResult(405, {"Allow": "GET"})
+        document = await self.generator.create_discovery_document(request.base_url, request.issuer)
+        interval = self.generator.options.discovery.response_cache_interval
+        return JsonResult(document, no_store=interval is None, max_age=interval)
+
+
+class DiscoveryKeyEndpoint:
+    def __init__(self, keys: DefaultKeyMaterialService, max_age: int | None) -> None:
+        self.keys = keys
+        self.max_age = max_age
+
+    async def process(self, request: EndpointRequest) -> JsonResult | StatusCodeResult:
+        if request.method != "GET":
+            return StatusCodeResult(405, {"Allow": "GET"})
+        jwks = {"keys": await self.keys.get_json_web_keys()}
+        return JsonResult(jwks, headers={"Content-Type": "application/jwk-set+json"},
+                          no_store=self.max_age is None, max_age=self.max_age)

@@ -1,0 +1,1 @@
+"""Events raised by the engine (Duende ``Events``) and delivered to an ``EventSink``."""

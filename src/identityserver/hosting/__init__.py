@@ -1,0 +1,1 @@
+"""ASGI hosting: the only code (with ``ui``) that imports Starlette."""

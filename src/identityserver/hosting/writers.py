@@ -1,0 +1,172 @@
+"""Result -> HTTP. One writer per result type; override a writer to change output without touching an
+endpoint (Duende 7's ``IHttpResponseWriter<T>``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from html import escape
+from typing import Any
+
+from identityserver.endpoints.results import (
+    HtmlResult,
+    JsonResult,
+    ProtectedResourceErrorResult,
+    RedirectResult,
+    StatusCodeResult,
+    TokenErrorResult,
+    TokenResult,
+)
+
+Headers = list[tuple[bytes, bytes]]
+HttpResponse = tuple[int, Headers, bytes]
+
+_JSON = (b"content-type", b"application/json; charset=utf-8")
+NO_STORE: Headers = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+#: Security headers for every HTML page (RFC 9700 §4.16, §4.2.4).
+HTML_SECURITY_HEADERS: Headers = [
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+]
+
+
+def _h(name: str, value: str) -> tuple[bytes, bytes]:
+    return name.lower().encode("latin-1"), value.encode("latin-1")
+
+
+def write_token(result: TokenResult) -> HttpResponse:
+    body: dict[str, Any] = {"access_token": result.access_token, "token_type": result.token_type,
+                            "expires_in": result.expires_in}
+    if result.refresh_token:
+        body["refresh_token"] = result.refresh_token
+    if result.id_token:
+        body["id_token"] = result.id_token
+    if result.scope:
+        body["scope"] = result.scope
+    for name, value in result.custom.items():
+        body.setdefault(name, value)
+    headers = [_JSON, *NO_STORE]
+    if result.dpop_nonce:
+        headers.append((b"dpop-nonce", result.dpop_nonce.encode("ascii")))
+    return 200, headers, _encode(body).encode("utf-8")
+
+
+def _safe_description(text: str) -> str:
+    """RFC 6749 §5.2: error_description is limited to %x20-21 / %x23-5B / %x5D-7E."""
+    return "".join(ch if 0x20 <= ord(ch) <= 0x7E and ch not in '"\\' else "?" for ch in text)
+
+
+def write_token_error(result: TokenErrorResult) -> HttpResponse:
+    body: dict[str, Any] = {"error": result.error}
+    if result.error_description:
+        body["error_description"] = _safe_description(result.error_description)
+    for name, value in result.custom.items():
+        body.setdefault(name, value)
+    headers = [_JSON, *NO_STORE]
+    if result.dpop_nonce:
+        headers.append((b"dpop-nonce", result.dpop_nonce.encode("ascii")))
+    if result.www_authenticate:
+        headers.append(_h("www-authenticate", result.www_authenticate))
+    return result.status, headers, _encode(body).encode("utf-8")
+
+
+def write_json(result: JsonResult) -> HttpResponse:
+    headers: Headers = []
+    content_type = result.headers.get("Content-Type")
+    headers.append(_h("content-type", content_type) if content_type else _JSON)
+    headers.extend(_h(k, v) for k, v in result.headers.items() if k != "Content-Type")
+    if result.no_store:
+        headers.extend(NO_STORE)
+    elif result.max_age is not None:
+        headers.append(_h("cache-control", f"max-age={result.max_age}"))
+    return result.status, headers, _encode(result.body).encode("utf-8")
+
+
+def write_status(result: StatusCodeResult) -> HttpResponse:
+    headers = [_h(k, v) for k, v in result.headers.items()]
+    if result.body is not None:
+        headers.append(_JSON)
+        return result.status, [*headers, *NO_STORE], _encode(result.body).encode("utf-8")
+    return result.status, [*headers, (b"content-length", b"0")], b""
+
+
+def write_redirect(result: RedirectResult) -> HttpResponse:
+    headers = [_h("location", result.location), (b"cache-control", b"no-store")]
+    headers += [(b"set-cookie", c.encode("latin-1")) for c in result.cookies]
+    return result.status, headers, b""
+
+
+def content_security_policy(script_hashes: list[str], frame_src: list[str]) -> str:
+    script = " ".join(f"'sha256-{h}'" for h in script_hashes) or "'none'"
+    frames = " ".join(frame_src) if frame_src else "'none'"
+    return (f"default-src 'none'; script-src {script}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            f"frame-src {frames}; form-action *; frame-ancestors 'none'; base-uri 'none'")
+
+
+def write_html(result: HtmlResult) -> HttpResponse:
+    headers = [(b"content-type", b"text/html; charset=utf-8"), (b"cache-control", b"no-store"),
+               *HTML_SECURITY_HEADERS,
+               _h("content-security-policy", content_security_policy(result.script_hashes, result.frame_src))]
+    headers += [_h(k, v) for k, v in result.headers.items()]
+    headers += [(b"set-cookie", c.encode("latin-1")) for c in result.cookies]
+    return result.status, headers, result.html.encode("utf-8")
+
+
+def _quoted(value: str) -> str:
+    return _safe_description(value)
+
+
+def write_protected_resource_error(result: ProtectedResourceErrorResult) -> HttpResponse:
+    """RFC 6750 §3 and RFC 9449 §7.1 challenges; both schemes when the token could be either."""
+    params = f'error="{_quoted(result.error)}"'
+    if result.error_description:
+        params += f', error_description="{_quoted(result.error_description)}"'
+    challenges = []
+    if result.scheme == "DPoP":
+        algs = " ".join(result.dpop_algs)
+        challenges.append(f'DPoP {params}, algs="{algs}"' if algs else f"DPoP {params}")
+        if result.include_bearer_challenge:
+            challenges.append('Bearer realm="identityserver"')
+    else:
+        challenges.append(f'Bearer realm="identityserver", {params}')
+        if result.dpop_algs:
+            challenges.append(f'DPoP algs="{" ".join(result.dpop_algs)}"')
+    headers = [_JSON, *NO_STORE] + [(b"www-authenticate", c.encode("latin-1")) for c in challenges]
+    if result.dpop_nonce:
+        headers.append((b"dpop-nonce", result.dpop_nonce.encode("ascii")))
+    body = {"error": result.error}
+    if result.error_description:
+        body["error_description"] = _safe_description(result.error_description)
+    return result.status, headers, _encode(body).encode("utf-8")
+
+
+WRITERS: dict[type, Callable[[Any], HttpResponse]] = {
+    TokenResult: write_token,
+    TokenErrorResult: write_token_error,
+    JsonResult: write_json,
+    StatusCodeResult: write_status,
+    RedirectResult: write_redirect,
+    HtmlResult: write_html,
+    ProtectedResourceErrorResult: write_protected_resource_error,
+}
+
+
+def write(result: object, writers: dict[type, Callable[[Any], HttpResponse]] | None = None) -> HttpResponse:
+    table = writers or WRITERS
+    writer = table.get(type(result))
+    if writer is None:
+        for kind, candidate in table.items():
+            if isinstance(result, kind):
+                writer = candidate
+                break
+    if writer is None:
+        raise TypeError(f"no writer for result type {type(result).__name__}")
+    return writer(result)
+
+
+def error_page_html(title: str, message: str) -> str:
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title></head>"
+            f"<body><h1>{escape(title)}</h1><p>{escape(message)}</p></body></html>")

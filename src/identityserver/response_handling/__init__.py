@@ -1,0 +1,1 @@
+"""Response generators (Duende ``ResponseHandling``): turn validated requests into protocol responses."""

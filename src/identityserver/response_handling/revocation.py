@@ -1,0 +1,40 @@
+"""Revocation (Duende ``TokenRevocationResponseGenerator``): removes the token if it belongs to the client."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from identityserver.models.client import Client
+from identityserver.models.grants import Token
+from identityserver.stores.grant_stores import DefaultGrantStore
+
+Revoker = Callable[[Client, str], Awaitable[bool]]
+
+
+class TokenRevocationResponseGenerator:
+    """Tries each token kind (hint first). ``revokers`` maps a kind to a coroutine returning True if revoked."""
+
+    def __init__(self, reference_tokens: DefaultGrantStore[Token]) -> None:
+        self.reference_tokens = reference_tokens
+        self.revokers: dict[str, Revoker] = {"access_token": self.revoke_access_token}
+
+    async def process(self, client: Client, token: str, hint: str | None) -> str | None:
+        """Return the kind of token revoked, or ``None`` when nothing matched."""
+        order = list(self.revokers)
+        if hint in self.revokers:
+            order.remove(hint)
+            order.insert(0, hint)
+        for kind in order:
+            if await self.revokers[kind](client, token):
+                return kind
+        return None
+
+    async def revoke_access_token(self, client: Client, token: str) -> bool:
+        """Only reference tokens can be revoked; a JWT stays valid until it expires."""
+        if len(token) > 100 or token.count(".") == 2:
+            return False
+        found = await self.reference_tokens.get_item(token)
+        if found is None or found[0].client_id != client.client_id:
+            return False
+        await self.reference_tokens.remove_item(token)
+        return True

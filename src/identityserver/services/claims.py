@@ -1,0 +1,62 @@
+"""Which claims go into access and identity tokens (Duende ``DefaultClaimsService``)."""
+
+from __future__ import annotations
+
+from identityserver.models.claims import Claim, Principal
+from identityserver.models.client import Client
+from identityserver.models.contexts import ProfileCallers, ProfileDataRequestContext
+from identityserver.models.resources import ResourceValidationResult
+from identityserver.services.protocols import ProfileService
+
+#: Claims that describe the authentication itself; they are copied from the principal, never from the profile.
+PROTOCOL_CLAIMS = frozenset({"sub", "auth_time", "idp", "amr", "sid", "acr"})
+#: Claims the engine sets itself; the profile service cannot override them.
+FILTERED_CLAIMS = frozenset({
+    "iss", "aud", "exp", "iat", "nbf", "jti", "nonce", "at_hash", "c_hash", "s_hash", "client_id", "scope",
+    "cnf", "azp", "events", "sub", "auth_time", "idp", "amr", "sid", "acr",
+})
+
+
+def subject_claims(subject: Principal) -> list[Claim]:
+    """``sub``, ``auth_time``, ``idp``, ``amr``, ``sid``, ``acr`` from the authenticated principal."""
+    return [c for c in subject.claims if c.type in PROTOCOL_CLAIMS]
+
+
+def client_claims(client: Client) -> list[Claim]:
+    prefix = client.client_claims_prefix or ""
+    return [Claim(prefix + c.type, c.value, c.value_type) for c in client.claims]
+
+
+class DefaultClaimsService:
+    def __init__(self, profile: ProfileService) -> None:
+        self.profile = profile
+
+    async def get_access_token_claims(self, subject: Principal | None, resources: ResourceValidationResult,
+                                      client: Client) -> list[Claim]:
+        claims = [Claim("client_id", client.client_id)]
+        if subject is None or client.always_send_client_claims:
+            claims.extend(client_claims(client))
+        claims.extend(Claim("scope", scope) for scope in resources.raw_scope_values)
+        if subject is None:
+            return claims
+        claims.extend(subject_claims(subject))
+        wanted = [t for r in resources.resources.api_resources for t in r.user_claims]
+        wanted += [t for s in resources.resources.api_scopes for t in s.user_claims]
+        if wanted:
+            context = ProfileDataRequestContext(subject, client, ProfileCallers.CLAIMS_PROVIDER_ACCESS_TOKEN,
+                                                list(dict.fromkeys(wanted)), resources.resources)
+            await self.profile.get_profile_data(context)
+            claims.extend(c for c in context.issued_claims if c.type not in FILTERED_CLAIMS)
+        return claims
+
+    async def get_identity_token_claims(self, subject: Principal, resources: ResourceValidationResult,
+                                        client: Client, include_all_identity_claims: bool) -> list[Claim]:
+        claims = subject_claims(subject)
+        if include_all_identity_claims or client.always_include_user_claims_in_id_token:
+            wanted = [t for r in resources.resources.identity_resources for t in r.user_claims]
+            if wanted:
+                context = ProfileDataRequestContext(subject, client, ProfileCallers.CLAIMS_PROVIDER_IDENTITY_TOKEN,
+                                                    list(dict.fromkeys(wanted)), resources.resources)
+                await self.profile.get_profile_data(context)
+                claims.extend(c for c in context.issued_claims if c.type not in FILTERED_CLAIMS)
+        return claims

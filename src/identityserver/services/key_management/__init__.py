@@ -1,0 +1,1 @@
+"""Automatic signing-key management (Duende ``Services/Default/KeyManagement``)."""

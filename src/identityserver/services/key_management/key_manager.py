@@ -1,0 +1,187 @@
+"""Creates, rotates, caches and retires signing keys (Duende ``KeyManager``).
+
+Lifecycle of a key: announced (in JWKS, not signing) for ``propagation_time``; signs until it is
+``rotation_interval`` old; stays in JWKS for ``retention_duration`` more; then it is retired and deleted.
+A new key is created while the youngest key still has ``propagation_time`` to live, so the successor is
+announced long enough before it signs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime, timedelta
+
+from identityserver.clock import Clock, monotonic
+from identityserver.configuration.options import KeyManagementOptions
+from identityserver.models.keys import KeyContainer
+from identityserver.services.key_management.serializer import deserialize_key, generate_key, serialize_key
+from identityserver.services.protocols import DataProtector
+from identityserver.stores.protocols import SigningKeyStore
+
+logger = logging.getLogger("identityserver.keys")
+
+
+def validate_options(options: KeyManagementOptions) -> None:
+    if options.rotation_interval <= options.propagation_time:
+        raise ValueError("key_management.rotation_interval must be greater than propagation_time")
+    if min(options.propagation_time, options.rotation_interval, options.retention_duration) <= 0:
+        raise ValueError("key_management durations must be positive")
+    if not options.signing_algorithms:
+        raise ValueError("key_management.signing_algorithms must name at least one algorithm")
+    from identityserver.constants import SUPPORTED_SIGNING_ALGORITHMS
+
+    for alg in options.signing_algorithms:
+        if alg not in SUPPORTED_SIGNING_ALGORITHMS:
+            raise ValueError(f"key_management.signing_algorithms: unsupported algorithm {alg!r}")
+    if len(set(options.signing_algorithms)) != len(options.signing_algorithms):
+        raise ValueError("key_management.signing_algorithms lists an algorithm twice")
+
+
+class KeyManager:
+    def __init__(
+        self,
+        options: KeyManagementOptions,
+        store: SigningKeyStore,
+        protector: DataProtector | None,
+        clock: Clock,
+        lock: Callable[[], AbstractAsyncContextManager[None]] | None = None,
+    ) -> None:
+        validate_options(options)
+        self.options = options
+        self.store = store
+        self.protector = protector if options.data_protect_keys else None
+        self.clock = clock
+        self._cross_process_lock = lock
+        self._local_lock = asyncio.Lock()
+        self._cache: list[KeyContainer] | None = None
+        self._cache_expires = 0.0
+        self._current: list[KeyContainer] | None = None
+        self._current_expires = 0.0
+        self.propagation = timedelta(seconds=options.propagation_time)
+        self.rotation = timedelta(seconds=options.rotation_interval)
+        self.retention = timedelta(seconds=options.retention_duration)
+
+    # -- public API -------------------------------------------------------------------------------------
+
+    async def get_current_keys(self) -> list[KeyContainer]:
+        """The signing key of each configured algorithm, in ``signing_algorithms`` order."""
+        if self._current is not None and monotonic() < self._current_expires:
+            return self._current
+        keys = await self.get_all_keys()
+        now = self.clock.utc_now()
+        current = []
+        for alg in self.options.signing_algorithms:
+            key = self.get_current_signing_key(keys, alg, now)
+            if key is not None:
+                current.append(key)
+        # the choice only changes on day boundaries of the lifecycle; recompute at most once a minute
+        self._current, self._current_expires = current, min(self._cache_expires, monotonic() + 60)
+        return current
+
+    async def get_all_keys(self) -> list[KeyContainer]:
+        """All keys that are not retired: the ones to publish in JWKS."""
+        if self._cache is not None and monotonic() < self._cache_expires:
+            return self._cache
+        async with self._local_lock:
+            now = self.clock.utc_now()
+            if self._cache is not None and monotonic() < self._cache_expires:
+                return self._cache
+            keys = await self.get_keys_from_store(now)
+            if self.is_key_rotation_required(keys, now):
+                async with self._lock():
+                    keys = await self.get_keys_from_store(now)
+                    if self.is_key_rotation_required(keys, now):
+                        for alg in self._algorithms_needing_a_key(keys, now):
+                            keys.append(await self.create_and_store_new_key(alg, now))
+            self._cache_keys(keys, now)
+            return keys
+
+    def invalidate_cache(self) -> None:
+        """Forget cached keys (the next call reloads from the store)."""
+        self._cache, self._current = None, None
+
+    # -- steps (overridable) ----------------------------------------------------------------------------
+
+    async def get_keys_from_store(self, now: datetime) -> list[KeyContainer]:
+        keys: list[KeyContainer] = []
+        for stored in await self.store.load_keys():
+            try:
+                key = await deserialize_key(stored, self.protector)
+            except Exception as exc:  # an unreadable key is skipped, never fatal (security.md item 148)
+                logger.error("skipping signing key %s: %s", stored.id, exc)
+                continue
+            if self.is_retired(key, now):
+                if self.options.delete_retired_keys:
+                    await self.store.delete_key(key.id)
+                continue
+            keys.append(key)
+        keys.sort(key=lambda k: k.created)
+        return keys
+
+    async def create_and_store_new_key(self, algorithm: str, now: datetime) -> KeyContainer:
+        key = await asyncio.to_thread(generate_key, algorithm, now, self.options.rsa_key_size)
+        await self.store.store_key(await serialize_key(key, self.protector))
+        logger.info("created signing key %s (%s)", key.id, algorithm)
+        return key
+
+    def is_retired(self, key: KeyContainer, now: datetime) -> bool:
+        return self._age(key, now) >= self.rotation + self.retention
+
+    def is_expired(self, key: KeyContainer, now: datetime) -> bool:
+        return self._age(key, now) >= self.rotation
+
+    def can_be_used_for_signing(self, key: KeyContainer, now: datetime, ignore_activation_delay: bool = False) -> bool:
+        age = self._age(key, now)
+        if age >= self.rotation:
+            return False
+        return ignore_activation_delay or age >= self.propagation
+
+    def get_current_signing_key(self, keys: list[KeyContainer], alg: str, now: datetime) -> KeyContainer | None:
+        """The oldest active key of the algorithm; on a cold start, the oldest unexpired one."""
+        candidates = sorted((k for k in keys if k.algorithm == alg), key=lambda k: k.created)
+        for key in candidates:
+            if self.can_be_used_for_signing(key, now):
+                return key
+        for key in candidates:
+            if self.can_be_used_for_signing(key, now, ignore_activation_delay=True):
+                return key
+        return None
+
+    def is_key_rotation_required(self, keys: list[KeyContainer], now: datetime) -> bool:
+        return bool(self._algorithms_needing_a_key(keys, now))
+
+    # -- internals -------------------------------------------------------------------------------------
+
+    def _algorithms_needing_a_key(self, keys: list[KeyContainer], now: datetime) -> list[str]:
+        needed = []
+        for alg in self.options.signing_algorithms:
+            alg_keys = [k for k in keys if k.algorithm == alg and not self.is_expired(k, now)]
+            active = self.get_current_signing_key(alg_keys, alg, now)
+            if active is None:
+                needed.append(alg)
+                continue
+            youngest = max(alg_keys, key=lambda k: k.created)
+            if youngest.created + self.rotation - now <= self.propagation:
+                needed.append(alg)
+        return needed
+
+    def _age(self, key: KeyContainer, now: datetime) -> timedelta:
+        age = now - key.created
+        return age if age > timedelta(0) else timedelta(0)  # a key "from the future" counts as new
+
+    def _cache_keys(self, keys: list[KeyContainer], now: datetime) -> None:
+        duration = min(self.options.key_cache_duration, self.options.propagation_time // 2)
+        if any(self._age(k, now) < timedelta(seconds=self.options.initialization_duration) for k in keys):
+            duration = self.options.initialization_key_cache_duration
+        self._cache = keys
+        self._cache_expires = monotonic() + duration
+        self._current = None
+
+    def _lock(self) -> AbstractAsyncContextManager[None]:
+        if self._cross_process_lock is not None:
+            return self._cross_process_lock()
+        return contextlib.nullcontext()

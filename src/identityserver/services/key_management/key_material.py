@@ -1,0 +1,45 @@
+"""Signing credentials and validation keys for token creation and JWKS (Duende ``DefaultKeyMaterialService``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from identityserver.crypto.jwk import public_jwk
+from identityserver.models.keys import KeyContainer
+from identityserver.services.key_management.key_manager import KeyManager
+
+
+class NoSigningKeyError(RuntimeError):
+    """No key can sign with any of the allowed algorithms."""
+
+
+class DefaultKeyMaterialService:
+    def __init__(self, key_manager: KeyManager) -> None:
+        self.key_manager = key_manager
+
+    async def get_signing_credentials(self, allowed_algorithms: list[str] | None = None) -> KeyContainer:
+        """The current key for the first configured algorithm that is allowed (all are when none given)."""
+        keys = await self.key_manager.get_current_keys()
+        if not keys:
+            raise NoSigningKeyError("no signing key is available")
+        if not allowed_algorithms:
+            return keys[0]
+        for key in keys:
+            if key.algorithm in allowed_algorithms:
+                return key
+        raise NoSigningKeyError(f"no signing key for any of {allowed_algorithms}")
+
+    async def get_all_signing_credentials(self) -> list[KeyContainer]:
+        return await self.key_manager.get_current_keys()
+
+    async def get_validation_keys(self) -> list[KeyContainer]:
+        return await self.key_manager.get_all_keys()
+
+    async def get_json_web_keys(self) -> list[dict[str, Any]]:
+        """Public JWKs of every non-retired key, including announced keys that do not sign yet."""
+        result = []
+        for key in await self.get_validation_keys():
+            jwk: dict[str, Any] = public_jwk(key.private_key)
+            jwk.update({"kid": key.id, "use": "sig", "alg": key.algorithm})
+            result.append(jwk)
+        return result

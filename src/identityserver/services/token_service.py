@@ -1,0 +1,107 @@
+"""Building tokens and turning them into strings (Duende ``DefaultTokenService``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from identityserver.clock import Clock
+from identityserver.configuration.options import IdentityServerOptions
+from identityserver.crypto.hashing import left_half_hash
+from identityserver.models.claims import Claim, Principal
+from identityserver.models.client import AccessTokenType, Client
+from identityserver.models.grants import Token
+from identityserver.models.resources import ResourceValidationResult
+from identityserver.services.claims import DefaultClaimsService
+from identityserver.services.token_creation import ACCESS_TOKEN, IDENTITY_TOKEN, DefaultTokenCreationService
+from identityserver.stores.grant_stores import DefaultGrantStore
+
+
+@dataclass(slots=True)
+class TokenCreationRequest:
+    """Input of token creation (Duende ``TokenCreationRequest``)."""
+
+    client: Client
+    issuer: str
+    validated_resources: ResourceValidationResult
+    subject: Principal | None = None
+    session_id: str | None = None
+    confirmation: str | None = None
+    description: str | None = None
+    access_token_lifetime: int | None = None
+    nonce: str | None = None
+    state_hash: str | None = None
+    authorization_code_to_hash: str | None = None
+    access_token_to_hash: str | None = None
+    include_all_identity_claims: bool = False
+
+
+class DefaultTokenService:
+    def __init__(self, claims: DefaultClaimsService, creation: DefaultTokenCreationService,
+                 reference_tokens: DefaultGrantStore[Token], options: IdentityServerOptions, clock: Clock) -> None:
+        self.claims = claims
+        self.creation = creation
+        self.reference_tokens = reference_tokens
+        self.options = options
+        self.clock = clock
+
+    async def create_access_token(self, request: TokenCreationRequest) -> Token:
+        client = request.client
+        claims = await self.claims.get_access_token_claims(request.subject, request.validated_resources, client)
+        if request.subject is None:
+            # RFC 9068 §2.2: without a resource owner, sub identifies the client
+            claims.append(Claim("sub", client.client_id))
+        api_resources = request.validated_resources.resources.api_resources
+        audiences = list(dict.fromkeys(r.name for r in api_resources))
+        if self.options.emit_static_audience_claim or not audiences:
+            audiences.append(f"{request.issuer}/resources")  # RFC 9068 §2.2: aud is required
+        algorithms = _intersect_algorithms([r.allowed_access_token_signing_algorithms for r in api_resources])
+        return Token(
+            type=ACCESS_TOKEN, client_id=client.client_id, issuer=request.issuer,
+            creation_time=int(self.clock.timestamp()),
+            lifetime=request.access_token_lifetime or client.access_token_lifetime,
+            audiences=audiences, claims=claims, access_token_type=int(client.access_token_type),
+            allowed_signing_algorithms=algorithms, confirmation=request.confirmation,
+            description=request.description, include_jwt_id=client.include_jwt_id,
+        )
+
+    async def create_identity_token(self, request: TokenCreationRequest) -> Token:
+        assert request.subject is not None
+        client = request.client
+        algorithm = await self.creation.signing_algorithm(client.allowed_identity_token_signing_algorithms)
+        claims: list[Claim] = []
+        if request.nonce:
+            claims.append(Claim("nonce", request.nonce))
+        if request.access_token_to_hash:
+            claims.append(Claim("at_hash", left_half_hash(request.access_token_to_hash, algorithm)))
+        if request.authorization_code_to_hash:
+            claims.append(Claim("c_hash", left_half_hash(request.authorization_code_to_hash, algorithm)))
+        if request.state_hash:
+            claims.append(Claim("s_hash", request.state_hash))
+        claims.extend(await self.claims.get_identity_token_claims(
+            request.subject, request.validated_resources, client, request.include_all_identity_claims
+        ))
+        return Token(
+            type=IDENTITY_TOKEN, client_id=client.client_id, issuer=request.issuer,
+            creation_time=int(self.clock.timestamp()), lifetime=client.identity_token_lifetime,
+            audiences=[client.client_id], claims=claims,
+            allowed_signing_algorithms=list(client.allowed_identity_token_signing_algorithms),
+            include_jwt_id=False,
+        )
+
+    async def create_security_token(self, token: Token) -> str:
+        if token.type == ACCESS_TOKEN and token.access_token_type == AccessTokenType.REFERENCE:
+            return await self.reference_tokens.store_item(
+                token, token.client_id, token.subject_id, token.session_id, token.description,
+                token.creation_time, token.lifetime,
+            )
+        return await self.creation.create_token(token)
+
+
+def _intersect_algorithms(lists: list[list[str]]) -> list[str]:
+    non_empty = [set(items) for items in lists if items]
+    if not non_empty:
+        return []
+    common = set.intersection(*non_empty)
+    if not common:
+        raise ValueError("the API resources of this request have no signing algorithm in common")
+    return sorted(common)

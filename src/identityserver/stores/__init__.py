@@ -1,0 +1,1 @@
+"""Store contracts (``protocols.py``) and their non-SQL implementations."""

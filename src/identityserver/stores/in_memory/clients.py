@@ -1,0 +1,22 @@
+"""In-memory ``ClientStore`` (Duende ``InMemoryClientStore``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from identityserver.models.client import Client
+
+
+class InMemoryClientStore:
+    def __init__(self, clients: Iterable[Client]) -> None:
+        self._clients: dict[str, Client] = {}
+        for client in clients:
+            if client.client_id in self._clients:
+                raise ValueError(f"duplicate client_id {client.client_id!r}")
+            self._clients[client.client_id] = client
+
+    async def find_client_by_id(self, client_id: str) -> Client | None:
+        return self._clients.get(client_id)
+
+    def all(self) -> list[Client]:
+        return list(self._clients.values())

@@ -1,0 +1,54 @@
+"""In-memory ``PersistedGrantStore`` (Duende ``InMemoryPersistedGrantStore``). Single event loop, so each
+method is atomic."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+
+from identityserver.models.grants import PersistedGrant, PersistedGrantFilter
+
+
+class InMemoryPersistedGrantStore:
+    def __init__(self) -> None:
+        self._grants: dict[str, PersistedGrant] = {}
+
+    async def store(self, grant: PersistedGrant) -> None:
+        self._grants[grant.key] = copy.copy(grant)
+
+    async def get(self, key: str) -> PersistedGrant | None:
+        grant = self._grants.get(key)
+        return copy.copy(grant) if grant else None
+
+    async def get_all(self, grant_filter: PersistedGrantFilter) -> list[PersistedGrant]:
+        if grant_filter.is_empty():
+            raise ValueError("a persisted grant filter needs at least one criterion")
+        return [copy.copy(g) for g in self._grants.values() if grant_filter.matches(g)]
+
+    async def remove(self, key: str) -> None:
+        self._grants.pop(key, None)
+
+    async def remove_all(self, grant_filter: PersistedGrantFilter) -> None:
+        if grant_filter.is_empty():
+            raise ValueError("a persisted grant filter needs at least one criterion")
+        for key in [k for k, g in self._grants.items() if grant_filter.matches(g)]:
+            del self._grants[key]
+
+    async def take(self, key: str) -> PersistedGrant | None:
+        return self._grants.pop(key, None)
+
+    async def consume(self, key: str, consumed_time: datetime) -> PersistedGrant | None:
+        grant = self._grants.get(key)
+        if grant is None or grant.consumed_time is not None:
+            return None
+        grant.consumed_time = consumed_time
+        return copy.copy(grant)
+
+    def all(self) -> list[PersistedGrant]:
+        return [copy.copy(g) for g in self._grants.values()]
+
+    async def remove_expired(self, now: datetime, batch_size: int) -> int:
+        expired = [k for k, g in self._grants.items() if g.expiration is not None and g.expiration < now]
+        for key in expired[:batch_size]:
+            del self._grants[key]
+        return min(len(expired), batch_size)

@@ -1,0 +1,1 @@
+"""Client authentication: secret parsers, secret validators and the ``ClientSecretValidator`` that runs them."""

@@ -1,0 +1,102 @@
+"""Authenticates the client of a request (Duende ``ClientSecretValidator``): parse, find client, check the
+method it is registered for, validate the secret, raise the event."""
+
+from __future__ import annotations
+
+from identityserver.clock import Clock
+from identityserver.configuration.options import InputLengthRestrictions
+from identityserver.constants import ProtocolRoutePaths, SecretTypes, TokenEndpointAuthMethods, TokenErrors
+from identityserver.endpoints.base import EndpointRequest
+from identityserver.events.base import create_event
+from identityserver.models.client import Client
+from identityserver.services.events import DefaultEventService
+from identityserver.stores.protocols import ClientStore
+from identityserver.validation.client_secrets.parsers import parse_client_credentials
+from identityserver.validation.client_secrets.validators import HashedSharedSecretValidator, PrivateKeyJwtSecretValidator
+from identityserver.validation.results import ClientSecretValidationResult, ParsedSecret
+
+
+def allowed_auth_methods(client: Client) -> set[str]:
+    """The methods a client may use: its registered one, else what its secrets allow."""
+    if client.token_endpoint_auth_method:
+        return {client.token_endpoint_auth_method}
+    if not client.require_client_secret:
+        return {TokenEndpointAuthMethods.NONE, TokenEndpointAuthMethods.CLIENT_SECRET_BASIC,
+                TokenEndpointAuthMethods.CLIENT_SECRET_POST, TokenEndpointAuthMethods.PRIVATE_KEY_JWT}
+    methods: set[str] = set()
+    if any(s.type == SecretTypes.SHARED_SECRET for s in client.client_secrets):
+        methods |= {TokenEndpointAuthMethods.CLIENT_SECRET_BASIC, TokenEndpointAuthMethods.CLIENT_SECRET_POST}
+    if any(s.type == SecretTypes.JSON_WEB_KEY for s in client.client_secrets):
+        methods.add(TokenEndpointAuthMethods.PRIVATE_KEY_JWT)
+    return methods
+
+
+class ClientSecretValidator:
+    def __init__(self, clients: ClientStore, shared: HashedSharedSecretValidator,
+                 private_key_jwt: PrivateKeyJwtSecretValidator, events: DefaultEventService,
+                 limits: InputLengthRestrictions, clock: Clock) -> None:
+        self.clients = clients
+        self.shared = shared
+        self.private_key_jwt = private_key_jwt
+        self.events = events
+        self.limits = limits
+        self.clock = clock
+
+    async def validate(self, request: EndpointRequest) -> ClientSecretValidationResult:
+        parsed = parse_client_credentials(request, request.form(), self.limits)
+        if parsed.error is not None:
+            return await self._fail(request, None, parsed.error_code, parsed.error,
+                                    request.header("authorization") is not None)
+        secret = parsed.secret
+        if secret is None:
+            return await self._fail(request, None, TokenErrors.INVALID_CLIENT, "no client credentials found", False)
+        if secret.type == TokenEndpointAuthMethods.PRIVATE_KEY_JWT and not secret.id:
+            secret.id = self._assertion_subject(secret)
+        client = await self.clients.find_client_by_id(secret.id) if secret.id else None
+        if client is None or not client.enabled:
+            await self.shared.validate([], secret, self.clock.utc_now())  # same work for unknown clients
+            return await self._fail(request, secret, TokenErrors.INVALID_CLIENT, "unknown or disabled client",
+                                    secret.from_authorization_header)
+        if secret.type not in allowed_auth_methods(client):
+            return await self._fail(request, secret, TokenErrors.INVALID_CLIENT,
+                                    f"client is not allowed to authenticate with {secret.type}",
+                                    secret.from_authorization_header)
+        if not await self._secret_is_valid(request, client, secret):
+            return await self._fail(request, secret, TokenErrors.INVALID_CLIENT, "invalid client credentials",
+                                    secret.from_authorization_header)
+        await self.events.raise_event(
+            create_event("Client Authentication Success", client_id=client.client_id, AuthenticationMethod=secret.type),
+            request.remote_ip,
+        )
+        return ClientSecretValidationResult(client, secret, from_authorization_header=secret.from_authorization_header)
+
+    async def _secret_is_valid(self, request: EndpointRequest, client: Client, secret: ParsedSecret) -> bool:
+        if secret.type == TokenEndpointAuthMethods.NONE:
+            return not client.require_client_secret
+        now = self.clock.utc_now()
+        if secret.type == TokenEndpointAuthMethods.PRIVATE_KEY_JWT:
+            audiences = [request.issuer, request.issuer + ProtocolRoutePaths.TOKEN]
+            result = await self.private_key_jwt.validate(client.client_secrets, secret, client.client_id, audiences,
+                                                         self.limits.jwt)
+            return result.success
+        return (await self.shared.validate(client.client_secrets, secret, now)).success
+
+    @staticmethod
+    def _assertion_subject(secret: ParsedSecret) -> str:
+        """Without ``client_id`` the client is named by the assertion's ``sub`` (RFC 7523 §3)."""
+        from identityserver.crypto.jwt import JwtError, decode_jws
+
+        try:
+            sub = decode_jws(secret.credential or "").payload.get("sub")
+        except JwtError:
+            return ""
+        return sub if isinstance(sub, str) and len(sub) <= 100 else ""
+
+    async def _fail(self, request: EndpointRequest, secret: ParsedSecret | None, error: str, description: str,
+                    from_header: bool) -> ClientSecretValidationResult:
+        await self.events.raise_event(
+            create_event("Client Authentication Failure", description, client_id=secret.id if secret else None),
+            request.remote_ip,
+        )
+        return ClientSecretValidationResult(error=error, error_description=description,
+                                            from_authorization_header=from_header)

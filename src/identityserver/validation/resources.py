@@ -1,0 +1,63 @@
+"""Resource validation (Duende ``DefaultResourceValidator``): requested scopes and resource indicators against
+the client's allowed scopes and the resource store. RFC 6749 §3.3, RFC 8707 §2."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from identityserver._utils.urls import has_fragment, is_absolute_uri
+from identityserver.constants import StandardScopes
+from identityserver.models.client import Client
+from identityserver.models.resources import ResourceValidationResult, Resources
+from identityserver.stores.protocols import ResourceStore
+from identityserver.validation.scopes import DefaultScopeParser
+
+
+@dataclass(slots=True)
+class ResourceValidationError:
+    error: str
+    description: str
+
+
+def resource_indicator_is_valid(value: str, max_length: int) -> bool:
+    """RFC 8707 §2: an absolute URI without a fragment."""
+    return len(value) <= max_length and is_absolute_uri(value) and not has_fragment(value)
+
+
+class DefaultResourceValidator:
+    def __init__(self, store: ResourceStore, scope_parser: DefaultScopeParser | None = None) -> None:
+        self.store = store
+        self.scope_parser = scope_parser or DefaultScopeParser()
+
+    async def validate_requested_resources(
+        self, client: Client, scopes: Sequence[str], resource_indicators: Sequence[str] = ()
+    ) -> ResourceValidationResult | ResourceValidationError:
+        """Every scope must be allowed for the client and exist (enabled) in the store; every resource
+        indicator must name an API resource reachable with the requested scopes."""
+        parsed = [self.scope_parser.parse_scope_value(s) for s in dict.fromkeys(scopes)]
+        names = [p.parsed_name for p in parsed]
+        for name in names:
+            if name not in client.allowed_scopes and not (
+                name == StandardScopes.OFFLINE_ACCESS and client.allow_offline_access
+            ):
+                return ResourceValidationError("invalid_scope", f"scope '{name}' is not allowed for this client")
+        identity = [r for r in await self.store.find_identity_resources_by_scope_name(names) if r.enabled]
+        api_scopes = [s for s in await self.store.find_api_scopes_by_name(names) if s.enabled]
+        known = {r.name for r in identity} | {s.name for s in api_scopes}
+        offline = StandardScopes.OFFLINE_ACCESS in names
+        for name in names:
+            if name not in known and name != StandardScopes.OFFLINE_ACCESS:
+                return ResourceValidationError("invalid_scope", f"scope '{name}' is not supported")
+        scope_names = [s.name for s in api_scopes]
+        api_resources = [a for a in await self.store.find_api_resources_by_scope_name(scope_names) if a.enabled]
+        for indicator in resource_indicators:
+            if not any(a.name == indicator for a in api_resources):
+                return ResourceValidationError("invalid_target", f"resource '{indicator}' is not valid for the "
+                                               "requested scopes")
+        if not resource_indicators:
+            api_resources = [a for a in api_resources if not a.require_resource_indicator]
+        else:
+            wanted = set(resource_indicators)
+            api_resources = [a for a in api_resources if not a.require_resource_indicator or a.name in wanted]
+        return ResourceValidationResult(Resources(identity, api_resources, api_scopes, offline), parsed)

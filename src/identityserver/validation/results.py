@@ -1,0 +1,129 @@
+"""Validation results and validated requests (Duende ``ValidationResult``, ``ValidatedRequest`` & co)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from identityserver._utils.forms import Parameters
+from identityserver.models.claims import Principal
+from identityserver.models.client import Client, Secret
+from identityserver.models.grants import AuthorizationCode, DeviceCode, RefreshToken
+from identityserver.models.resources import ResourceValidationResult
+
+
+@dataclass(slots=True)
+class ParsedSecret:
+    """Credentials found in a request (Duende ``ParsedSecret``)."""
+
+    id: str
+    type: str
+    """One of the ``token_endpoint_auth_method`` values."""
+    credential: str | None = None
+    from_authorization_header: bool = False
+
+
+@dataclass(slots=True)
+class SecretValidationResult:
+    success: bool
+    confirmation: str | None = None
+    error: str | None = None
+    error_description: str | None = None
+
+
+@dataclass(slots=True)
+class ClientSecretValidationResult:
+    client: Client | None = None
+    secret: ParsedSecret | None = None
+    error: str | None = None
+    error_description: str | None = None
+    from_authorization_header: bool = False
+
+    @property
+    def is_error(self) -> bool:
+        return self.error is not None
+
+
+@dataclass(slots=True)
+class ApiSecretValidationResult:
+    resource_name: str | None = None
+    error: str | None = None
+    from_authorization_header: bool = False
+
+    @property
+    def is_error(self) -> bool:
+        return self.error is not None
+
+
+@dataclass(slots=True)
+class DPoPProofValidationResult:
+    is_error: bool = False
+    error: str | None = None
+    error_description: str | None = None
+    json_web_key: dict[str, Any] | None = None
+    jkt: str | None = None
+    confirmation: str | None = None
+    server_issued_nonce: str | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ValidatedTokenRequest:
+    """Everything the response generator needs (Duende ``ValidatedTokenRequest``)."""
+
+    raw: Parameters
+    client: Client
+    grant_type: str
+    issuer: str
+    secret: ParsedSecret | None = None
+    subject: Principal | None = None
+    session_id: str | None = None
+    validated_resources: ResourceValidationResult = field(default_factory=ResourceValidationResult)
+    requested_scopes: list[str] = field(default_factory=list)
+    requested_resource_indicator: str | None = None
+    access_token_lifetime: int = 3600
+    access_token_type: int = 0
+    authorization_code: AuthorizationCode | None = None
+    authorization_code_handle: str | None = None
+    refresh_token: RefreshToken | None = None
+    refresh_token_handle: str | None = None
+    device_code: DeviceCode | None = None
+    device_code_handle: str | None = None
+    backchannel_request: Any = None
+    code_verifier: str | None = None
+    confirmation: str | None = None
+    dpop_jkt: str | None = None
+    dpop_nonce: str | None = None
+    proof_type: int = 0
+    custom_response: dict[str, Any] = field(default_factory=dict)
+    client_claims: list[Any] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class TokenRequestValidationResult:
+    validated_request: ValidatedTokenRequest | None = None
+    error: str | None = None
+    error_description: str | None = None
+    custom_response: dict[str, Any] = field(default_factory=dict)
+    dpop_nonce: str | None = None
+
+    @property
+    def is_error(self) -> bool:
+        return self.error is not None
+
+
+def error(code: str, description: str | None = None, **kwargs: Any) -> TokenRequestValidationResult:
+    return TokenRequestValidationResult(error=code, error_description=description, **kwargs)
+
+
+__all__ = [
+    "ApiSecretValidationResult",
+    "ClientSecretValidationResult",
+    "DPoPProofValidationResult",
+    "ParsedSecret",
+    "Secret",
+    "SecretValidationResult",
+    "TokenRequestValidationResult",
+    "ValidatedTokenRequest",
+    "error",
+]

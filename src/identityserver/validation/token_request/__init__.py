@@ -1,0 +1,1 @@
+"""The token request validator and one module per grant type (dispatch table, never a switch)."""

@@ -1,0 +1,42 @@
+"""Extension grants (RFC 6749 §4.5; Duende ``ExtensionGrantValidator``): the registered validator decides, then
+scopes are validated as for any grant."""
+
+from __future__ import annotations
+
+from identityserver.constants import TokenErrors
+from identityserver.validation.protocols import ExtensionGrantValidationContext, ExtensionGrantValidator
+from identityserver.validation.results import TokenRequestValidationResult, error
+from identityserver.validation.token_request.common import (
+    parse_requested_scopes,
+    requested_resource_indicator,
+    validate_resources,
+)
+from identityserver.validation.token_request.validator import GrantValidationContext
+
+
+class ExtensionGrantRequestValidator:
+    def __init__(self, validator: ExtensionGrantValidator) -> None:
+        self.validator = validator
+        self.grant_type = validator.grant_type
+
+    async def validate(self, context: GrantValidationContext) -> TokenRequestValidationResult:
+        request = context.request
+        limits = context.options.input_length_restrictions
+        scopes = parse_requested_scopes(request.raw.get("scope"), limits.scope, context.scope_parser)
+        if isinstance(scopes, TokenRequestValidationResult):
+            return scopes
+        indicator = requested_resource_indicator(request, limits.resource_indicator_max_length)
+        if isinstance(indicator, TokenRequestValidationResult):
+            return indicator
+        if not scopes:
+            scopes = list(request.client.allowed_scopes)
+        grant = ExtensionGrantValidationContext(request)
+        await self.validator.validate(grant)
+        if grant.result.is_error:
+            return error(grant.result.error or TokenErrors.INVALID_GRANT, grant.result.error_description,
+                         custom_response=grant.result.custom_response)
+        request.subject = grant.result.subject
+        failure = await validate_resources(context.resources, request, scopes, indicator)
+        if failure is not None:
+            return failure
+        return TokenRequestValidationResult(request, custom_response=grant.result.custom_response)
