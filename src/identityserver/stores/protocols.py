@@ -9,9 +9,10 @@ from datetime import datetime
 from typing import Protocol
 
 from identityserver.models.client import Client
-from identityserver.models.grants import PersistedGrant, PersistedGrantFilter
+from identityserver.models.grants import DeviceCode, PersistedGrant, PersistedGrantFilter
 from identityserver.models.keys import DataProtectionKey, SerializedKey
 from identityserver.models.resources import ApiResource, ApiScope, IdentityResource, Resources
+from identityserver.models.sessions import QueryResult, ServerSideSession, SessionFilter, SessionQuery
 
 
 class ClientStore(Protocol):
@@ -73,3 +74,40 @@ class DataProtectionKeyStore(Protocol):
     def lock(self) -> AbstractAsyncContextManager[None]:
         """An exclusive lock across processes, held while deciding whether to create a key."""
         ...
+
+
+class DeviceFlowStore(Protocol):
+    """Device authorizations (RFC 8628). ``device_code`` arguments are hashed handles, never raw codes."""
+
+    async def store_device_authorization(self, device_code: str, user_code: str, data: DeviceCode) -> None: ...
+
+    async def find_by_user_code(self, user_code: str) -> DeviceCode | None: ...
+
+    async def find_by_device_code(self, device_code: str) -> DeviceCode | None: ...
+
+    async def update_by_user_code(self, user_code: str, data: DeviceCode) -> None: ...
+
+    async def remove_by_device_code(self, device_code: str) -> None: ...
+
+
+class ServerSideSessionStore(Protocol):
+    """Server-side user sessions (Duende ``IServerSideSessionStore``)."""
+
+    async def get_session(self, key: str) -> ServerSideSession | None: ...
+
+    async def create_session(self, session: ServerSideSession) -> None: ...
+
+    async def update_session(self, session: ServerSideSession) -> None: ...
+
+    async def delete_session(self, key: str) -> None: ...
+
+    async def get_sessions(self, session_filter: SessionFilter) -> list[ServerSideSession]: ...
+
+    async def delete_sessions(self, session_filter: SessionFilter) -> None: ...
+
+    async def get_and_remove_expired_sessions(self, now: datetime, count: int) -> list[ServerSideSession]:
+        """Remove up to ``count`` sessions whose ``expires`` is before ``now`` and return them (atomic per
+        session: two processes never both get the same session)."""
+        ...
+
+    async def query_sessions(self, query: SessionQuery) -> QueryResult: ...

@@ -1,0 +1,1 @@
+"""Test support: fake clock, canonical data, an in-process server and HTTP helpers."""

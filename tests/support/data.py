@@ -1,0 +1,102 @@
+"""Canonical test configuration (clients, resources, users) as TOML, parsed by the real loader."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from identityserver.configuration.loader import Configuration, parse_configuration
+from identityserver.crypto.jwk import public_jwk
+
+RSA_CLIENT_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+EC_CLIENT_KEY = ec.generate_private_key(ec.SECP256R1())
+
+
+def _jwk(key, kid: str) -> str:
+    data = public_jwk(key)
+    data["kid"] = kid
+    return json.dumps(data)
+
+
+TEST_TOML = """
+[[clients]]
+client_id = "m2m"
+client_secrets = ["secret"]
+allowed_grant_types = ["client_credentials"]
+allowed_scopes = ["api1", "api2", "openid"]
+claims = { tenant = "acme" }
+
+[[clients]]
+client_id = "m2m.post"
+client_secrets = ["secret"]
+allowed_grant_types = ["client_credentials"]
+allowed_scopes = ["api1"]
+token_endpoint_auth_method = "client_secret_post"
+
+[[clients]]
+client_id = "m2m.reference"
+client_secrets = ["secret"]
+allowed_grant_types = ["client_credentials"]
+allowed_scopes = ["api1", "api2"]
+access_token_type = "reference"
+
+[[clients]]
+client_id = "m2m.expired"
+client_secrets = [{ value = "secret", expiration = 2020-01-01T00:00:00Z }]
+allowed_grant_types = ["client_credentials"]
+allowed_scopes = ["api1"]
+
+[[clients]]
+client_id = "m2m.disabled"
+enabled = false
+client_secrets = ["secret"]
+allowed_grant_types = ["client_credentials"]
+allowed_scopes = ["api1"]
+
+[[clients]]
+client_id = "m2m.jwt"
+allowed_grant_types = ["client_credentials"]
+allowed_scopes = ["api1"]
+token_endpoint_auth_method = "private_key_jwt"
+client_secrets = [{ type = "JWK", value = '%(rsa_jwk)s' }, { type = "JWK", value = '%(ec_jwk)s' }]
+
+[[clients]]
+client_id = "public"
+require_client_secret = false
+allowed_grant_types = ["authorization_code"]
+redirect_uris = ["https://app.example/cb"]
+allowed_scopes = ["openid", "api1"]
+
+[[api_scopes]]
+name = "api1"
+[[api_scopes]]
+name = "api2"
+[[api_scopes]]
+name = "isolated.scope"
+
+[[api_resources]]
+name = "urn:api1"
+scopes = ["api1"]
+api_secrets = ["api1-secret"]
+
+[[api_resources]]
+name = "urn:api2"
+scopes = ["api2"]
+api_secrets = ["api2-secret"]
+
+[[users]]
+subject_id = "1"
+username = "alice"
+password = "alice"
+[users.claims]
+name = "Alice Smith"
+email = "alice@example.com"
+email_verified = true
+"""
+
+
+def test_configuration() -> Configuration:
+    text = TEST_TOML % {"rsa_jwk": _jwk(RSA_CLIENT_KEY, "rsa1"), "ec_jwk": _jwk(EC_CLIENT_KEY, "ec1")}
+    return parse_configuration(tomllib.loads(text), "<tests>")
