@@ -23,9 +23,14 @@ def _serve(args: argparse.Namespace) -> int:
     shown = issuer or f"http://<request host>:{args.port}"
     print(f"identityserver: issuer {shown}")
     print(f"  discovery   {shown}{ProtocolRoutePaths.DISCOVERY}")
-    for name, path in (("token", ProtocolRoutePaths.TOKEN), ("authorize", ProtocolRoutePaths.AUTHORIZE),
-                       ("userinfo", ProtocolRoutePaths.USER_INFO), ("introspect", ProtocolRoutePaths.INTROSPECTION),
-                       ("revocation", ProtocolRoutePaths.REVOCATION), ("end session", ProtocolRoutePaths.END_SESSION)):
+    for name, path in (
+        ("token", ProtocolRoutePaths.TOKEN),
+        ("authorize", ProtocolRoutePaths.AUTHORIZE),
+        ("userinfo", ProtocolRoutePaths.USER_INFO),
+        ("introspect", ProtocolRoutePaths.INTROSPECTION),
+        ("revocation", ProtocolRoutePaths.REVOCATION),
+        ("end session", ProtocolRoutePaths.END_SESSION),
+    ):
         print(f"  {name:<11} {shown}{path}")
     if not args.config:
         print("  demo configuration (use --config FILE.toml for your own):")
@@ -44,8 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=5000)
     serve.add_argument("--workers", type=int, default=1)
-    serve.add_argument("--state-path", help="folder for keys and the data-protection key ring "
-                                            "(default ./.identityserver)")
+    serve.add_argument(
+        "--state-path", help="folder for keys and the data-protection key ring (default ./.identityserver)"
+    )
     serve.add_argument("--issuer", help="issuer URL (default: from the configuration or the bind address)")
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     serve.set_defaults(handler=_serve)

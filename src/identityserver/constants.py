@@ -163,6 +163,16 @@ class JwtTypes:
 
 
 #: Asymmetric algorithms this server signs with (keys it manages).
-SUPPORTED_SIGNING_ALGORITHMS: Final = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512")
+SUPPORTED_SIGNING_ALGORITHMS: Final = (
+    "RS256",
+    "RS384",
+    "RS512",
+    "PS256",
+    "PS384",
+    "PS512",
+    "ES256",
+    "ES384",
+    "ES512",
+)
 #: Algorithms accepted on incoming JWTs signed with a client's asymmetric key (RFC 8725 §3.1).
 SUPPORTED_CLIENT_ASSERTION_ALGORITHMS: Final = (*SUPPORTED_SIGNING_ALGORITHMS, "EdDSA")

@@ -131,11 +131,18 @@ class TestUserResourceOwnerPasswordValidator:
     async def validate(self, context: ResourceOwnerPasswordValidationContext) -> None:
         user = await self.users.validate_credentials(context.username, context.password)
         if user is None:
-            context.result = GrantValidationResult(error="invalid_grant",
-                                                   error_description="invalid_username_or_password")
+            context.result = GrantValidationResult(
+                error="invalid_grant", error_description="invalid_username_or_password"
+            )
             return
         now = int(self.clock.timestamp())
-        context.result = GrantValidationResult(subject=Principal([
-            Claim("sub", user.subject_id), Claim("auth_time", str(now), "integer"), Claim("idp", "local"),
-            Claim("amr", "pwd"),
-        ]))
+        context.result = GrantValidationResult(
+            subject=Principal(
+                [
+                    Claim("sub", user.subject_id),
+                    Claim("auth_time", str(now), "integer"),
+                    Claim("idp", "local"),
+                    Claim("amr", "pwd"),
+                ]
+            )
+        )

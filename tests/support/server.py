@@ -29,8 +29,9 @@ class Server:
     clock: FakeClock
     issuer: str
 
-    async def token(self, data: dict[str, Any], auth: tuple[str, str] | None = None,
-                    headers: dict[str, str] | None = None) -> httpx.Response:
+    async def token(
+        self, data: dict[str, Any], auth: tuple[str, str] | None = None, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
         return await self.client.post("/connect/token", data=data, auth=auth, headers=headers)
 
 
@@ -39,8 +40,12 @@ def basic(client_id: str, secret: str) -> dict[str, str]:
     return {"Authorization": f"Basic {raw}"}
 
 
-def make_builder(config: Configuration | None = None, clock: FakeClock | None = None,
-                 options: IdentityServerOptions | None = None, issuer: str | None = ISSUER) -> IdentityServerBuilder:
+def make_builder(
+    config: Configuration | None = None,
+    clock: FakeClock | None = None,
+    options: IdentityServerOptions | None = None,
+    issuer: str | None = ISSUER,
+) -> IdentityServerBuilder:
     config = config or test_configuration()
     opts = options or config.options
     if issuer is not None:

@@ -12,15 +12,41 @@ FORBIDDEN_GRANT_COMBINATIONS = (
     (GrantType.IMPLICIT, GrantType.HYBRID),
     (GrantType.AUTHORIZATION_CODE, GrantType.HYBRID),
 )
-INVALID_REDIRECT_URI_PREFIXES = ("javascript:", "file:", "data:", "mailto:", "ftp:", "blob:", "about:", "ssh:",
-                                 "tel:", "view-source:", "ws:", "wss:")
-AUTH_METHODS = (TokenEndpointAuthMethods.CLIENT_SECRET_BASIC, TokenEndpointAuthMethods.CLIENT_SECRET_POST,
-                TokenEndpointAuthMethods.PRIVATE_KEY_JWT, TokenEndpointAuthMethods.NONE)
+INVALID_REDIRECT_URI_PREFIXES = (
+    "javascript:",
+    "file:",
+    "data:",
+    "mailto:",
+    "ftp:",
+    "blob:",
+    "about:",
+    "ssh:",
+    "tel:",
+    "view-source:",
+    "ws:",
+    "wss:",
+)
+AUTH_METHODS = (
+    TokenEndpointAuthMethods.CLIENT_SECRET_BASIC,
+    TokenEndpointAuthMethods.CLIENT_SECRET_POST,
+    TokenEndpointAuthMethods.PRIVATE_KEY_JWT,
+    TokenEndpointAuthMethods.NONE,
+)
 #: Grants that authenticate at the token endpoint; a confidential client using them needs a secret.
-TOKEN_ENDPOINT_GRANTS = (GrantType.AUTHORIZATION_CODE, GrantType.HYBRID, GrantType.CLIENT_CREDENTIALS,
-                         GrantType.PASSWORD, GrantType.DEVICE_CODE, GrantType.CIBA)
-LIFETIMES = ("identity_token_lifetime", "access_token_lifetime", "authorization_code_lifetime",
-             "device_code_lifetime")
+TOKEN_ENDPOINT_GRANTS = (
+    GrantType.AUTHORIZATION_CODE,
+    GrantType.HYBRID,
+    GrantType.CLIENT_CREDENTIALS,
+    GrantType.PASSWORD,
+    GrantType.DEVICE_CODE,
+    GrantType.CIBA,
+)
+LIFETIMES = (
+    "identity_token_lifetime",
+    "access_token_lifetime",
+    "authorization_code_lifetime",
+    "device_code_lifetime",
+)
 
 
 def validate_grant_types(grant_types: list[str]) -> str | None:
@@ -57,7 +83,10 @@ def validate_client(client: Client) -> tuple[str, str] | None:
         if getattr(client, name) <= 0:
             return name, "must be a positive number of seconds"
     if client.absolute_refresh_token_lifetime < 0 or client.sliding_refresh_token_lifetime <= 0:
-        return "sliding_refresh_token_lifetime", "refresh token lifetimes must be positive (absolute may be 0)"
+        return (
+            "sliding_refresh_token_lifetime",
+            "refresh token lifetimes must be positive (absolute may be 0)",
+        )
     if client.dpop_clock_skew < 0:
         return "dpop_clock_skew", "must not be negative"
     for field_name in ("redirect_uris", "post_logout_redirect_uris"):
@@ -86,7 +115,10 @@ def validate_client(client: Client) -> tuple[str, str] | None:
             return "client_secrets", f"{method} needs a shared secret"
     needs_secret = any(g in TOKEN_ENDPOINT_GRANTS for g in client.allowed_grant_types)
     if client.require_client_secret and needs_secret and not (shared or jwk):
-        return "client_secrets", "a confidential client needs at least one secret (or require_client_secret = false)"
+        return (
+            "client_secrets",
+            "a confidential client needs at least one secret (or require_client_secret = false)",
+        )
     if not client.require_client_secret and GrantType.CLIENT_CREDENTIALS in client.allowed_grant_types:
         return "allowed_grant_types", "client_credentials needs a confidential client"
     return None

@@ -11,8 +11,9 @@ from identityserver.configuration.loader import Configuration
 DEFAULT_STATE_PATH = ".identityserver"
 
 
-def create_builder(config: Configuration, state_path: str | Path | None = None,
-                   issuer_uri: str | None = None) -> IdentityServerBuilder:
+def create_builder(
+    config: Configuration, state_path: str | Path | None = None, issuer_uri: str | None = None
+) -> IdentityServerBuilder:
     """A builder with the configuration's options, clients, resources and users registered."""
     options = config.options
     if issuer_uri and not options.issuer_uri:

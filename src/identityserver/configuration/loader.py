@@ -31,7 +31,12 @@ from identityserver.models.client import (
     TokenExpiration,
     TokenUsage,
 )
-from identityserver.models.resources import ApiResource, ApiScope, IdentityResource, standard_identity_resources
+from identityserver.models.resources import (
+    ApiResource,
+    ApiScope,
+    IdentityResource,
+    standard_identity_resources,
+)
 from identityserver.test_users import TestUser, hash_password
 
 BUILT_IN_IDENTITY_RESOURCES = ("openid", "profile", "email")
@@ -65,8 +70,14 @@ class _Where:
 
 
 def _type_name(value: Any) -> str:
-    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "an array",
-            dict: "a table"}.get(type(value), type(value).__name__)
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "an array",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
 
 
 def _check(value: Any, hint: Any, where: _Where, name: str) -> Any:
@@ -113,9 +124,13 @@ def _check(value: Any, hint: Any, where: _Where, name: str) -> Any:
     raise where.error(name, f"unsupported type {hint}")
 
 
-def _build(cls: type, data: dict[str, Any], where: _Where,
-           converters: dict[str, Callable[[Any, _Where], Any]] | None = None,
-           required: tuple[str, ...] = ()) -> Any:
+def _build(
+    cls: type,
+    data: dict[str, Any],
+    where: _Where,
+    converters: dict[str, Callable[[Any, _Where], Any]] | None = None,
+    required: tuple[str, ...] = (),
+) -> Any:
     hints = typing.get_type_hints(cls)
     names = {f.name for f in dataclasses.fields(cls)}
     kwargs: dict[str, Any] = {}
@@ -209,6 +224,7 @@ def _secrets(name: str) -> Callable[[Any, _Where], list[Secret]]:
         if not isinstance(value, list):
             raise where.error(name, f"expected an array, got {_type_name(value)}")
         return [_secret(item, where, name) for item in value]
+
     return convert
 
 
@@ -219,6 +235,7 @@ def _enum(name: str, mapping: dict[str, Any]) -> Callable[[Any, _Where], Any]:
         if key not in normalised:
             raise where.error(name, f"expected one of {', '.join(repr(k) for k in mapping)}")
         return normalised[key]
+
     return convert
 
 
@@ -232,7 +249,7 @@ def _dpop_mode(value: Any, where: _Where) -> DPoPTokenExpirationValidationMode:
         elif flag.lower() == "nonce":
             mode |= DPoPTokenExpirationValidationMode.NONCE
         else:
-            raise where.error("dpop_validation_mode", f"unknown flag {flag!r} (use \"iat\", \"nonce\")")
+            raise where.error("dpop_validation_mode", f'unknown flag {flag!r} (use "iat", "nonce")')
     return mode
 
 
@@ -254,17 +271,21 @@ def _empty_is_none(name: str) -> Callable[[Any, _Where], str | None]:
         if not isinstance(value, str):
             raise where.error(name, f"expected a string, got {_type_name(value)}")
         return value or None
+
     return convert
 
 
 _CLIENT_CONVERTERS: dict[str, Callable[[Any, _Where], Any]] = {
     "client_secrets": _secrets("client_secrets"),
-    "refresh_token_usage": _enum("refresh_token_usage", {"one_time_only": TokenUsage.ONE_TIME_ONLY,
-                                                         "reuse": TokenUsage.RE_USE}),
-    "refresh_token_expiration": _enum("refresh_token_expiration", {"absolute": TokenExpiration.ABSOLUTE,
-                                                                   "sliding": TokenExpiration.SLIDING}),
-    "access_token_type": _enum("access_token_type", {"jwt": AccessTokenType.JWT,
-                                                     "reference": AccessTokenType.REFERENCE}),
+    "refresh_token_usage": _enum(
+        "refresh_token_usage", {"one_time_only": TokenUsage.ONE_TIME_ONLY, "reuse": TokenUsage.RE_USE}
+    ),
+    "refresh_token_expiration": _enum(
+        "refresh_token_expiration", {"absolute": TokenExpiration.ABSOLUTE, "sliding": TokenExpiration.SLIDING}
+    ),
+    "access_token_type": _enum(
+        "access_token_type", {"jwt": AccessTokenType.JWT, "reference": AccessTokenType.REFERENCE}
+    ),
     "dpop_validation_mode": _dpop_mode,
     "claims": _client_claims,
     "front_channel_logout_uri": _empty_is_none("front_channel_logout_uri"),
@@ -308,8 +329,17 @@ def _user(data: dict[str, Any], where: _Where) -> TestUser:
 
 def parse_configuration(data: dict[str, Any], source: str = "<config>") -> Configuration:
     top = _Where(source, "top level")
-    known = {"issuer_uri", "database_url", "state_path", "options", "clients", "identity_resources", "api_scopes",
-             "api_resources", "users"}
+    known = {
+        "issuer_uri",
+        "database_url",
+        "state_path",
+        "options",
+        "clients",
+        "identity_resources",
+        "api_scopes",
+        "api_resources",
+        "users",
+    }
     for key in data:
         if key not in known:
             raise top.error(key, "unknown key")
@@ -325,8 +355,11 @@ def parse_configuration(data: dict[str, Any], source: str = "<config>") -> Confi
     config = Configuration(options, data.get("database_url"), data.get("state_path"), source=source)
     seen: set[str] = set()
     for i, entry in enumerate(_entries(data, "clients", top)):
-        where = _Where(source, f"clients[{i}]" + (f' (client_id "{entry.get("client_id")}")'
-                                                   if isinstance(entry.get("client_id"), str) else ""))
+        where = _Where(
+            source,
+            f"clients[{i}]"
+            + (f' (client_id "{entry.get("client_id")}")' if isinstance(entry.get("client_id"), str) else ""),
+        )
         client = _build(Client, entry, where, _CLIENT_CONVERTERS, required=("client_id",))
         if client.client_id in seen:
             raise where.error("client_id", "duplicate client_id")
@@ -345,8 +378,15 @@ def parse_configuration(data: dict[str, Any], source: str = "<config>") -> Confi
     for i, entry in enumerate(_entries(data, "api_scopes", top)):
         config.api_scopes.append(_build(ApiScope, entry, _Where(source, f"api_scopes[{i}]"), required=("name",)))
     for i, entry in enumerate(_entries(data, "api_resources", top)):
-        config.api_resources.append(_build(ApiResource, entry, _Where(source, f"api_resources[{i}]"),
-                                           {"api_secrets": _secrets("api_secrets")}, required=("name",)))
+        config.api_resources.append(
+            _build(
+                ApiResource,
+                entry,
+                _Where(source, f"api_resources[{i}]"),
+                {"api_secrets": _secrets("api_secrets")},
+                required=("name",),
+            )
+        )
     for i, entry in enumerate(_entries(data, "users", top)):
         config.users.append(_user(entry, _Where(source, f"users[{i}]")))
     _check_unique(config, source)
@@ -354,10 +394,12 @@ def parse_configuration(data: dict[str, Any], source: str = "<config>") -> Confi
 
 
 def _check_unique(config: Configuration, source: str) -> None:
-    for key, names in (("identity_resources", [r.name for r in config.identity_resources]),
-                       ("api_scopes", [s.name for s in config.api_scopes]),
-                       ("api_resources", [a.name for a in config.api_resources]),
-                       ("users", [u.username.lower() for u in config.users])):
+    for key, names in (
+        ("identity_resources", [r.name for r in config.identity_resources]),
+        ("api_scopes", [s.name for s in config.api_scopes]),
+        ("api_resources", [a.name for a in config.api_resources]),
+        ("users", [u.username.lower() for u in config.users]),
+    ):
         dupes = {n for n in names if names.count(n) > 1}
         if dupes:
             raise ConfigError(f"{source}: {key}: duplicate name {sorted(dupes)[0]!r}")

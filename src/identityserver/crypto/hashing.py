@@ -20,10 +20,8 @@ def sha512_base64(value: str) -> str:
 
 def shared_secret_matches(presented: str, stored: str) -> bool:
     """Compare a presented plain secret with a stored SHA-256 or SHA-512 hash in constant time."""
-    if len(stored) == 88:  # base64 of 64 bytes: a SHA-512 hash
-        candidate = sha512_base64(presented)
-    else:
-        candidate = sha256_base64(presented)
+    # 88 characters: the base64 of 64 bytes, a SHA-512 hash
+    candidate = sha512_base64(presented) if len(stored) == 88 else sha256_base64(presented)
     return hmac.compare_digest(candidate.encode("ascii"), stored.encode("utf-8", "surrogatepass"))
 
 

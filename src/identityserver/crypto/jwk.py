@@ -65,9 +65,7 @@ def load_public_jwk(jwk: Mapping[str, Any]) -> PublicKey:
             x_raw, y_raw = b64url_decode(_member(jwk, "x")), b64url_decode(_member(jwk, "y"))
             if len(x_raw) != size or len(y_raw) != size:
                 raise JwkError("EC coordinates have the wrong length")
-            numbers = ec.EllipticCurvePublicNumbers(
-                int.from_bytes(x_raw, "big"), int.from_bytes(y_raw, "big"), curve
-            )
+            numbers = ec.EllipticCurvePublicNumbers(int.from_bytes(x_raw, "big"), int.from_bytes(y_raw, "big"), curve)
             return numbers.public_key()  # raises ValueError for a point not on the curve
         if kty == "OKP":
             crv = _member(jwk, "crv")
@@ -94,19 +92,37 @@ def public_jwk(key: PublicKey | PrivateKey) -> dict[str, str]:
         crv = _CURVE_NAMES[pub.curve.name]
         size = _CURVES[crv][1]
         ec_nums = pub.public_numbers()
-        return {"kty": "EC", "crv": crv, "x": int_to_b64url(ec_nums.x, size), "y": int_to_b64url(ec_nums.y, size)}
+        return {
+            "kty": "EC",
+            "crv": crv,
+            "x": int_to_b64url(ec_nums.x, size),
+            "y": int_to_b64url(ec_nums.y, size),
+        }
     if isinstance(pub, ed25519.Ed25519PublicKey):
         from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-        return {"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(pub.public_bytes(Encoding.Raw, PublicFormat.Raw))}
+        return {
+            "kty": "OKP",
+            "crv": "Ed25519",
+            "x": b64url_encode(pub.public_bytes(Encoding.Raw, PublicFormat.Raw)),
+        }
     if isinstance(pub, ed448.Ed448PublicKey):
         from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-        return {"kty": "OKP", "crv": "Ed448", "x": b64url_encode(pub.public_bytes(Encoding.Raw, PublicFormat.Raw))}
+        return {
+            "kty": "OKP",
+            "crv": "Ed448",
+            "x": b64url_encode(pub.public_bytes(Encoding.Raw, PublicFormat.Raw)),
+        }
     raise JwkError("unsupported key type")
 
 
-_REQUIRED = {"RSA": ("e", "kty", "n"), "EC": ("crv", "kty", "x", "y"), "OKP": ("crv", "kty", "x"), "oct": ("k", "kty")}
+_REQUIRED = {
+    "RSA": ("e", "kty", "n"),
+    "EC": ("crv", "kty", "x", "y"),
+    "OKP": ("crv", "kty", "x"),
+    "oct": ("k", "kty"),
+}
 
 
 def jwk_thumbprint(jwk: Mapping[str, Any]) -> str:

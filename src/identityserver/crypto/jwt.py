@@ -20,7 +20,11 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from identityserver._utils.b64 import b64url_decode, b64url_encode
 from identityserver.crypto.jwk import PrivateKey, PublicKey
 
-_HASH: dict[str, type[hashes.HashAlgorithm]] = {"256": hashes.SHA256, "384": hashes.SHA384, "512": hashes.SHA512}
+_HASH: dict[str, type[hashes.HashAlgorithm]] = {
+    "256": hashes.SHA256,
+    "384": hashes.SHA384,
+    "512": hashes.SHA512,
+}
 _EC_SIZES = {"ES256": (32, "secp256r1"), "ES384": (48, "secp384r1"), "ES512": (66, "secp521r1")}
 
 #: Default upper bound of any JWT this server parses (Duende ``InputLengthRestrictions.Jwt``).
@@ -99,8 +103,10 @@ def _key_matches_alg(alg: str, key: PublicKey | PrivateKey) -> bool:
             key.curve.name == _EC_SIZES[alg][1]
         )
     if alg == "EdDSA":
-        return isinstance(key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey | ed25519.Ed25519PrivateKey
-                          | ed448.Ed448PrivateKey)
+        return isinstance(
+            key,
+            ed25519.Ed25519PublicKey | ed448.Ed448PublicKey | ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey,
+        )
     return False
 
 

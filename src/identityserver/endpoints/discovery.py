@@ -29,5 +29,9 @@ class DiscoveryKeyEndpoint:
         if request.method != "GET":
             return StatusCodeResult(405, {"Allow": "GET"})
         jwks = {"keys": await self.keys.get_json_web_keys()}
-        return JsonResult(jwks, headers={"Content-Type": "application/jwk-set+json"},
-                          no_store=self.max_age is None, max_age=self.max_age)
+        return JsonResult(
+            jwks,
+            headers={"Content-Type": "application/jwk-set+json"},
+            no_store=self.max_age is None,
+            max_age=self.max_age,
+        )

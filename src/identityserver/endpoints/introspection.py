@@ -8,7 +8,6 @@ from identityserver._utils.forms import FormError
 from identityserver.constants import TokenErrors
 from identityserver.endpoints.base import EndpointRequest
 from identityserver.endpoints.results import JsonResult, StatusCodeResult
-from identityserver.events.base import create_event
 from identityserver.response_handling.introspection import INACTIVE, IntrospectionResponseGenerator
 from identityserver.services.events import DefaultEventService
 from identityserver.validation.api_secret_validator import ApiSecretValidator
@@ -16,8 +15,13 @@ from identityserver.validation.token_validator import TokenValidator
 
 
 class IntrospectionEndpoint:
-    def __init__(self, apis: ApiSecretValidator, tokens: TokenValidator, generator: IntrospectionResponseGenerator,
-                 events: DefaultEventService) -> None:
+    def __init__(
+        self,
+        apis: ApiSecretValidator,
+        tokens: TokenValidator,
+        generator: IntrospectionResponseGenerator,
+        events: DefaultEventService,
+    ) -> None:
         self.apis = apis
         self.tokens = tokens
         self.generator = generator
@@ -33,19 +37,24 @@ class IntrospectionEndpoint:
         except (FormError, UnicodeDecodeError):
             return JsonResult({"error": TokenErrors.INVALID_REQUEST}, status=400)
         if form.duplicated() is not None:
-            return JsonResult({"error": TokenErrors.INVALID_REQUEST,
-                               "error_description": "a parameter was sent more than once"}, status=400)
+            return JsonResult(
+                {
+                    "error": TokenErrors.INVALID_REQUEST,
+                    "error_description": "a parameter was sent more than once",
+                },
+                status=400,
+            )
         api = await self.apis.validate(request)
         if api is None:
             challenge = {"WWW-Authenticate": 'Basic realm="identityserver"'}
             return JsonResult({"error": TokenErrors.INVALID_CLIENT}, status=401, headers=challenge)
         token = form.get("token")
         if not token:
-            return JsonResult({"error": TokenErrors.INVALID_REQUEST, "error_description": "token is missing"},
-                              status=400)
+            return JsonResult(
+                {"error": TokenErrors.INVALID_REQUEST, "error_description": "token is missing"}, status=400
+            )
         result = await self.tokens.validate_access_token(token, request.issuer)
         response = self.generator.process_for_api(result, api) if not result.is_error else dict(INACTIVE)
         name = "Token Introspection Success" if response["active"] else "Token Introspection Failure"
-        await self.events.raise_event(create_event(name, ApiName=api.name, IsActive=response["active"]),
-                                      request.remote_ip)
+        await self.events.raise_named(name, request.remote_ip, ApiName=api.name, IsActive=response["active"])
         return JsonResult(response)

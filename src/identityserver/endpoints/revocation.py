@@ -8,7 +8,6 @@ from identityserver._utils.forms import FormError
 from identityserver.constants import TokenErrors
 from identityserver.endpoints.base import EndpointRequest
 from identityserver.endpoints.results import JsonResult, StatusCodeResult
-from identityserver.events.base import create_event
 from identityserver.response_handling.revocation import TokenRevocationResponseGenerator
 from identityserver.services.events import DefaultEventService
 from identityserver.validation.client_secrets.client_secret_validator import ClientSecretValidator
@@ -17,8 +16,12 @@ HINTS = (None, "access_token", "refresh_token")
 
 
 class TokenRevocationEndpoint:
-    def __init__(self, clients: ClientSecretValidator, generator: TokenRevocationResponseGenerator,
-                 events: DefaultEventService) -> None:
+    def __init__(
+        self,
+        clients: ClientSecretValidator,
+        generator: TokenRevocationResponseGenerator,
+        events: DefaultEventService,
+    ) -> None:
         self.clients = clients
         self.generator = generator
         self.events = events
@@ -33,22 +36,31 @@ class TokenRevocationEndpoint:
         except (FormError, UnicodeDecodeError):
             return JsonResult({"error": TokenErrors.INVALID_REQUEST}, status=400)
         if form.duplicated() is not None:
-            return JsonResult({"error": TokenErrors.INVALID_REQUEST,
-                               "error_description": "a parameter was sent more than once"}, status=400)
+            return JsonResult(
+                {
+                    "error": TokenErrors.INVALID_REQUEST,
+                    "error_description": "a parameter was sent more than once",
+                },
+                status=400,
+            )
         client_result = await self.clients.validate(request)
         if client_result.is_error or client_result.client is None:
             headers = {"WWW-Authenticate": 'Basic realm="identityserver"'}
             return JsonResult({"error": TokenErrors.INVALID_CLIENT}, status=401, headers=headers)
         token = form.get("token")
         if not token:
-            return JsonResult({"error": TokenErrors.INVALID_REQUEST, "error_description": "token is missing"},
-                              status=400)
+            return JsonResult(
+                {"error": TokenErrors.INVALID_REQUEST, "error_description": "token is missing"}, status=400
+            )
         hint = form.get("token_type_hint")
         if hint not in HINTS:
             return JsonResult({"error": TokenErrors.UNSUPPORTED_TOKEN_TYPE}, status=400)
         revoked = await self.generator.process(client_result.client, token, hint)
         if revoked is not None:
-            await self.events.raise_event(create_event(
-                "Token Revoked Success", client_id=client_result.client.client_id, TokenType=revoked,
-            ), request.remote_ip)
+            await self.events.raise_named(
+                "Token Revoked Success",
+                request.remote_ip,
+                client_id=client_result.client.client_id,
+                TokenType=revoked,
+            )
         return StatusCodeResult(200)

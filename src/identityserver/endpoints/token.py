@@ -8,7 +8,6 @@ from identityserver._utils.forms import FormError
 from identityserver.constants import TokenErrors
 from identityserver.endpoints.base import EndpointRequest
 from identityserver.endpoints.results import StatusCodeResult, TokenErrorResult, TokenResult
-from identityserver.events.base import create_event
 from identityserver.response_handling.token import TokenResponseGenerator
 from identityserver.services.events import DefaultEventService
 from identityserver.validation.client_secrets.client_secret_validator import ClientSecretValidator
@@ -21,8 +20,13 @@ REPEATABLE = ("resource",)
 
 
 class TokenEndpoint:
-    def __init__(self, clients: ClientSecretValidator, validator: TokenRequestValidator,
-                 generator: TokenResponseGenerator, events: DefaultEventService) -> None:
+    def __init__(
+        self,
+        clients: ClientSecretValidator,
+        validator: TokenRequestValidator,
+        generator: TokenResponseGenerator,
+        events: DefaultEventService,
+    ) -> None:
         self.clients = clients
         self.validator = validator
         self.generator = generator
@@ -32,8 +36,9 @@ class TokenEndpoint:
         if request.method != "POST":
             return StatusCodeResult(405, {"Allow": "POST"})
         if not request.is_form():
-            return TokenErrorResult(TokenErrors.INVALID_REQUEST,
-                                    "the request must be application/x-www-form-urlencoded")
+            return TokenErrorResult(
+                TokenErrors.INVALID_REQUEST, "the request must be application/x-www-form-urlencoded"
+            )
         try:
             form = request.form()
         except (FormError, UnicodeDecodeError):
@@ -45,27 +50,48 @@ class TokenEndpoint:
         if client_result.is_error:
             if client_result.error == TokenErrors.INVALID_CLIENT and client_result.from_authorization_header:
                 # RFC 6749 §5.2: 401 with a challenge for the scheme the client used
-                return TokenErrorResult(TokenErrors.INVALID_CLIENT, client_result.error_description, status=401,
-                                        www_authenticate='Basic realm="identityserver"')
+                return TokenErrorResult(
+                    TokenErrors.INVALID_CLIENT,
+                    client_result.error_description,
+                    status=401,
+                    www_authenticate='Basic realm="identityserver"',
+                )
             return TokenErrorResult(client_result.error or TokenErrors.INVALID_CLIENT, client_result.error_description)
         result = await self.validator.validate_request(request, form, client_result)
         client_id = client_result.client.client_id if client_result.client else None
         if result.is_error:
-            await self.events.raise_event(create_event(
-                "Token Issued Failure", result.error_description, client_id=client_id,
-                GrantType=form.get("grant_type"), Error=result.error,
-            ), request.remote_ip)
-            return TokenErrorResult(result.error or TokenErrors.INVALID_REQUEST, result.error_description,
-                                    custom=result.custom_response, dpop_nonce=result.dpop_nonce)
+            await self.events.raise_named(
+                "Token Issued Failure",
+                request.remote_ip,
+                result.error_description,
+                client_id=client_id,
+                GrantType=form.get("grant_type"),
+                Error=result.error,
+            )
+            return TokenErrorResult(
+                result.error or TokenErrors.INVALID_REQUEST,
+                result.error_description,
+                custom=result.custom_response,
+                dpop_nonce=result.dpop_nonce,
+            )
         response = await self.generator.process(result)
         validated = result.validated_request
         assert validated is not None
-        await self.events.raise_event(create_event(
-            "Token Issued Success", client_id=client_id, GrantType=validated.grant_type,
-            Scopes=response.scope, SubjectId=validated.subject.subject_id if validated.subject else None,
-        ), request.remote_ip)
+        await self.events.raise_named(
+            "Token Issued Success",
+            request.remote_ip,
+            client_id=client_id,
+            GrantType=validated.grant_type,
+            Scopes=response.scope,
+            SubjectId=validated.subject.subject_id if validated.subject else None,
+        )
         return TokenResult(
-            access_token=response.access_token, token_type=response.access_token_type,
-            expires_in=response.access_token_lifetime, scope=response.scope, refresh_token=response.refresh_token,
-            id_token=response.identity_token, custom=response.custom, dpop_nonce=validated.dpop_nonce,
+            access_token=response.access_token,
+            token_type=response.access_token_type,
+            expires_in=response.access_token_lifetime,
+            scope=response.scope,
+            refresh_token=response.refresh_token,
+            id_token=response.identity_token,
+            custom=response.custom,
+            dpop_nonce=validated.dpop_nonce,
         )

@@ -39,8 +39,12 @@ class Event:
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
-            "Name": self.name, "Category": self.category, "EventType": self.event_type.name.title(),
-            "Id": self.id, "TimeStamp": self.timestamp, "ProcessId": self.process_id,
+            "Name": self.name,
+            "Category": self.category,
+            "EventType": self.event_type.name.title(),
+            "Id": self.id,
+            "TimeStamp": self.timestamp,
+            "ProcessId": self.process_id,
         }
         if self.message:
             data["Message"] = self.message
@@ -70,11 +74,23 @@ _CATALOGUE: dict[str, tuple[int, str, EventTypes]] = {
     "Grants revoked": (4002, EventCategories.GRANTS, EventTypes.INFORMATION),
     "Device Authorization Success": (5000, EventCategories.DEVICE_FLOW, EventTypes.SUCCESS),
     "Device Authorization Failure": (5001, EventCategories.DEVICE_FLOW, EventTypes.FAILURE),
-    "Backchannel Authentication Success": (6000, EventCategories.BACKCHANNEL_AUTHENTICATION, EventTypes.SUCCESS),
-    "Backchannel Authentication Failure": (6001, EventCategories.BACKCHANNEL_AUTHENTICATION, EventTypes.FAILURE),
+    "Backchannel Authentication Success": (
+        6000,
+        EventCategories.BACKCHANNEL_AUTHENTICATION,
+        EventTypes.SUCCESS,
+    ),
+    "Backchannel Authentication Failure": (
+        6001,
+        EventCategories.BACKCHANNEL_AUTHENTICATION,
+        EventTypes.FAILURE,
+    ),
 }
 
 EVENT_NAMES = tuple(_CATALOGUE)
+
+
+def event_type_of(name: str) -> EventTypes:
+    return _CATALOGUE[name][2]
 
 
 def create_event(name: str, message: str | None = None, **details: Any) -> Event:

@@ -29,7 +29,7 @@ def create_app(services: Services, ui: ASGIApp | None = None) -> ASGIApp:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         for step in services.startup:
             await step()
-        tasks = [asyncio.create_task(job()) for job in services.background]
+        tasks = [asyncio.ensure_future(job()) for job in services.background]
         try:
             yield
         finally:
@@ -44,5 +44,5 @@ def create_app(services: Services, ui: ASGIApp | None = None) -> ASGIApp:
 
     inner = ui or Starlette(routes=[Route("/{path:path}", _not_found)])
     app = Starlette(lifespan=lifespan, routes=[])
-    app.mount("/", inner)  # type: ignore[arg-type]
-    return IdentityServerMiddleware(app, services.router, services.options, services.cors)  # type: ignore[arg-type]
+    app.mount("/", inner)
+    return IdentityServerMiddleware(app, services.router, services.options, services.cors)

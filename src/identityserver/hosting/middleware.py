@@ -24,10 +24,15 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 logger = logging.getLogger("identityserver")
 _VALID_HOST = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
-CORS_PATHS = frozenset({
-    ProtocolRoutePaths.DISCOVERY, ProtocolRoutePaths.DISCOVERY_WEB_KEYS, ProtocolRoutePaths.TOKEN,
-    ProtocolRoutePaths.USER_INFO, ProtocolRoutePaths.REVOCATION,
-})
+CORS_PATHS = frozenset(
+    {
+        ProtocolRoutePaths.DISCOVERY,
+        ProtocolRoutePaths.DISCOVERY_WEB_KEYS,
+        ProtocolRoutePaths.TOKEN,
+        ProtocolRoutePaths.USER_INFO,
+        ProtocolRoutePaths.REVOCATION,
+    }
+)
 
 
 class BodyTooLarge(Exception):
@@ -38,7 +43,7 @@ def relative_path(scope: Scope) -> str:
     path: str = scope.get("path", "/")
     root: str = scope.get("root_path", "")
     if root and path.startswith(root):
-        path = path[len(root):] or "/"
+        path = path[len(root) :] or "/"
     return path
 
 
@@ -101,8 +106,13 @@ def _cookies(headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
 
 
 class IdentityServerMiddleware:
-    def __init__(self, app: ASGIApp, router: EndpointRouter, options: IdentityServerOptions,
-                 cors: CorsPolicyService | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        router: EndpointRouter,
+        options: IdentityServerOptions,
+        cors: CorsPolicyService | None = None,
+    ) -> None:
         self.app = app
         self.router = router
         self.options = options
@@ -121,11 +131,18 @@ class IdentityServerMiddleware:
         raw_headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
         cors_headers = await self._cors_headers(path, raw_headers)
         if scope["method"] == "OPTIONS" and path in CORS_PATHS:
-            await send_response(send, (204 if cors_headers else 403, [], b""), cors_headers + [
-                (b"access-control-allow-methods", b"GET, POST"),
-                (b"access-control-allow-headers", b"Authorization, Content-Type, DPoP"),
-                (b"access-control-max-age", b"600"),
-            ] if cors_headers else None)
+            await send_response(
+                send,
+                (204 if cors_headers else 403, [], b""),
+                [
+                    *cors_headers,
+                    (b"access-control-allow-methods", b"GET, POST"),
+                    (b"access-control-allow-headers", b"Authorization, Content-Type, DPoP"),
+                    (b"access-control-max-age", b"600"),
+                ]
+                if cors_headers
+                else None,
+            )
             return
         base_url = base_url_from_scope(scope, self.options)
         if base_url is None:
@@ -139,17 +156,26 @@ class IdentityServerMiddleware:
         headers = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in raw_headers]
         client = scope.get("client")
         request = EndpointRequest(
-            method=scope["method"], path=path, base_url=base_url, issuer=base_url, headers=headers,
-            query_string=scope.get("query_string", b"").decode("latin-1"), body=body,
-            remote_ip=client[0] if client else None, cookies=_cookies(raw_headers),
+            method=scope["method"],
+            path=path,
+            base_url=base_url,
+            issuer=base_url,
+            headers=headers,
+            query_string=scope.get("query_string", b"").decode("latin-1"),
+            body=body,
+            remote_ip=client[0] if client else None,
+            cookies=_cookies(raw_headers),
         )
         try:
             result = await endpoint.handler.process(request)
             response = write(result)
         except Exception:
             logger.exception("unhandled exception in endpoint %s", endpoint.name)
-            response = (500, [(b"content-type", b"application/json"), (b"cache-control", b"no-store")],
-                        b'{"error":"server_error"}')
+            response = (
+                500,
+                [(b"content-type", b"application/json"), (b"cache-control", b"no-store")],
+                b'{"error":"server_error"}',
+            )
         await send_response(send, response, cors_headers)
 
     async def _cors_headers(self, path: str, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
@@ -158,5 +184,8 @@ class IdentityServerMiddleware:
         origin = next((v.decode("latin-1") for n, v in headers if n == b"origin"), None)
         if not origin or not await self.cors.is_origin_allowed(origin):
             return []
-        return [(b"access-control-allow-origin", origin.encode("latin-1")), (b"vary", b"Origin"),
-                (b"access-control-expose-headers", b"DPoP-Nonce, WWW-Authenticate")]
+        return [
+            (b"access-control-allow-origin", origin.encode("latin-1")),
+            (b"vary", b"Origin"),
+            (b"access-control-expose-headers", b"DPoP-Nonce, WWW-Authenticate"),
+        ]

@@ -49,12 +49,29 @@ def app_factory() -> ASGIApp:
     return build_app(config, os.environ.get(ENV_STATE) or None, os.environ.get(ENV_ISSUER) or None)
 
 
-def run(config_path: str | None, host: str, port: int, workers: int, state_path: str | None,
-        issuer: str | None, log_level: str = "info") -> None:
-    logging.basicConfig(level=getattr(logging, log_level.upper(), logging.INFO), format="%(levelname)s %(name)s %(message)s")
+def run(
+    config_path: str | None,
+    host: str,
+    port: int,
+    workers: int,
+    state_path: str | None,
+    issuer: str | None,
+    log_level: str = "info",
+) -> None:
+    logging.basicConfig(
+        level=getattr(logging, log_level.upper(), logging.INFO), format="%(levelname)s %(name)s %(message)s"
+    )
     os.environ[ENV_CONFIG] = os.path.abspath(config_path) if config_path else ""
     os.environ[ENV_STATE] = os.path.abspath(state_path) if state_path else ""
     os.environ[ENV_ISSUER] = issuer or ""
-    uvicorn.run("identityserver.hosting.server:app_factory", factory=True, host=host, port=port,
-                workers=workers if workers > 1 else None, access_log=False, log_level=log_level,
-                server_header=False, proxy_headers=False)
+    uvicorn.run(
+        "identityserver.hosting.server:app_factory",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers if workers > 1 else None,
+        access_log=False,
+        log_level=log_level,
+        server_header=False,
+        proxy_headers=False,
+    )

@@ -38,8 +38,11 @@ def _h(name: str, value: str) -> tuple[bytes, bytes]:
 
 
 def write_token(result: TokenResult) -> HttpResponse:
-    body: dict[str, Any] = {"access_token": result.access_token, "token_type": result.token_type,
-                            "expires_in": result.expires_in}
+    body: dict[str, Any] = {
+        "access_token": result.access_token,
+        "token_type": result.token_type,
+        "expires_in": result.expires_in,
+    }
     if result.refresh_token:
         body["refresh_token"] = result.refresh_token
     if result.id_token:
@@ -102,14 +105,19 @@ def write_redirect(result: RedirectResult) -> HttpResponse:
 def content_security_policy(script_hashes: list[str], frame_src: list[str]) -> str:
     script = " ".join(f"'sha256-{h}'" for h in script_hashes) or "'none'"
     frames = " ".join(frame_src) if frame_src else "'none'"
-    return (f"default-src 'none'; script-src {script}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-            f"frame-src {frames}; form-action *; frame-ancestors 'none'; base-uri 'none'")
+    return (
+        f"default-src 'none'; script-src {script}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        f"frame-src {frames}; form-action *; frame-ancestors 'none'; base-uri 'none'"
+    )
 
 
 def write_html(result: HtmlResult) -> HttpResponse:
-    headers = [(b"content-type", b"text/html; charset=utf-8"), (b"cache-control", b"no-store"),
-               *HTML_SECURITY_HEADERS,
-               _h("content-security-policy", content_security_policy(result.script_hashes, result.frame_src))]
+    headers = [
+        (b"content-type", b"text/html; charset=utf-8"),
+        (b"cache-control", b"no-store"),
+        *HTML_SECURITY_HEADERS,
+        _h("content-security-policy", content_security_policy(result.script_hashes, result.frame_src)),
+    ]
     headers += [_h(k, v) for k, v in result.headers.items()]
     headers += [(b"set-cookie", c.encode("latin-1")) for c in result.cookies]
     return result.status, headers, result.html.encode("utf-8")
@@ -168,5 +176,7 @@ def write(result: object, writers: dict[type, Callable[[Any], HttpResponse]] | N
 
 
 def error_page_html(title: str, message: str) -> str:
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title></head>"
-            f"<body><h1>{escape(title)}</h1><p>{escape(message)}</p></body></html>")
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title></head>"
+        f"<body><h1>{escape(title)}</h1><p>{escape(message)}</p></body></html>"
+    )

@@ -77,10 +77,7 @@ def claims_to_json(claims: Iterable[Claim]) -> dict[str, Any]:
     grouped: dict[str, list[Any]] = {}
     for claim in claims:
         grouped.setdefault(claim.type, []).append(claim.json_value())
-    return {
-        name: values if len(values) > 1 or name in ARRAY_CLAIMS else values[0]
-        for name, values in grouped.items()
-    }
+    return {name: values if len(values) > 1 or name in ARRAY_CLAIMS else values[0] for name, values in grouped.items()}
 
 
 @dataclass(slots=True)

@@ -46,8 +46,7 @@ class PersistedGrantFilter:
     types: list[str] | None = None
 
     def is_empty(self) -> bool:
-        return not (self.subject_id or self.session_id or self.client_id or self.client_ids or self.type
-                    or self.types)
+        return not (self.subject_id or self.session_id or self.client_id or self.client_ids or self.type or self.types)
 
     def matches(self, grant: PersistedGrant) -> bool:
         if self.subject_id and grant.subject_id != self.subject_id:

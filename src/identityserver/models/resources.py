@@ -56,15 +56,35 @@ def standard_identity_resources() -> dict[str, IdentityResource]:
         "openid": IdentityResource("openid", ["sub"], display_name="Your user identifier", required=True),
         "profile": IdentityResource(
             "profile",
-            ["name", "family_name", "given_name", "middle_name", "nickname", "preferred_username", "profile",
-             "picture", "website", "gender", "birthdate", "zoneinfo", "locale", "updated_at"],
-            display_name="User profile", description="Your user profile information (first name, last name, etc.)",
+            [
+                "name",
+                "family_name",
+                "given_name",
+                "middle_name",
+                "nickname",
+                "preferred_username",
+                "profile",
+                "picture",
+                "website",
+                "gender",
+                "birthdate",
+                "zoneinfo",
+                "locale",
+                "updated_at",
+            ],
+            display_name="User profile",
+            description="Your user profile information (first name, last name, etc.)",
             emphasize=True,
         ),
-        "email": IdentityResource("email", ["email", "email_verified"], display_name="Your email address",
-                                  emphasize=True),
-        "phone": IdentityResource("phone", ["phone_number", "phone_number_verified"],
-                                  display_name="Your phone number", emphasize=True),
+        "email": IdentityResource(
+            "email", ["email", "email_verified"], display_name="Your email address", emphasize=True
+        ),
+        "phone": IdentityResource(
+            "phone",
+            ["phone_number", "phone_number_verified"],
+            display_name="Your phone number",
+            emphasize=True,
+        ),
         "address": IdentityResource("address", ["address"], display_name="Your postal address", emphasize=True),
     }
 
@@ -115,17 +135,27 @@ class ResourceValidationResult:
         if indicator is None:
             api_resources = [r for r in self.resources.api_resources if not r.require_resource_indicator]
             return ResourceValidationResult(
-                Resources(self.resources.identity_resources, api_resources, self.resources.api_scopes,
-                          self.resources.offline_access),
-                self.parsed_scopes, None,
+                Resources(
+                    self.resources.identity_resources,
+                    api_resources,
+                    self.resources.api_scopes,
+                    self.resources.offline_access,
+                ),
+                self.parsed_scopes,
+                None,
             )
         api_resources = [r for r in self.resources.api_resources if r.name == indicator]
         scope_names = {s for r in api_resources for s in r.scopes}
         api_scopes = [s for s in self.resources.api_scopes if s.name in scope_names]
-        parsed = [p for p in self.parsed_scopes
-                  if p.parsed_name in scope_names or p.parsed_name == StandardScopes.OFFLINE_ACCESS
-                  or any(i.name == p.parsed_name for i in self.resources.identity_resources)]
+        parsed = [
+            p
+            for p in self.parsed_scopes
+            if p.parsed_name in scope_names
+            or p.parsed_name == StandardScopes.OFFLINE_ACCESS
+            or any(i.name == p.parsed_name for i in self.resources.identity_resources)
+        ]
         return ResourceValidationResult(
             Resources(self.resources.identity_resources, api_resources, api_scopes, self.resources.offline_access),
-            parsed, indicator,
+            parsed,
+            indicator,
         )

@@ -48,8 +48,13 @@ _ENDPOINT_NAMES = [
 
 
 class DiscoveryResponseGenerator:
-    def __init__(self, options: IdentityServerOptions, resources: ResourceStore, keys: DefaultKeyMaterialService,
-                 capabilities: ServerCapabilities) -> None:
+    def __init__(
+        self,
+        options: IdentityServerOptions,
+        resources: ResourceStore,
+        keys: DefaultKeyMaterialService,
+        capabilities: ServerCapabilities,
+    ) -> None:
         self.options = options
         self.resources = resources
         self.keys = keys
@@ -70,13 +75,15 @@ class DiscoveryResponseGenerator:
         all_resources = await self.resources.get_all_resources()
         scopes = [r.name for r in all_resources.identity_resources if r.show_in_discovery_document and r.enabled]
         scopes += [s.name for s in all_resources.api_scopes if s.show_in_discovery_document and s.enabled]
-        if StandardScopes.OFFLINE_ACCESS not in scopes and any(
-            g == "refresh_token" for g in caps.grant_types
-        ):
+        if StandardScopes.OFFLINE_ACCESS not in scopes and any(g == "refresh_token" for g in caps.grant_types):
             scopes.append(StandardScopes.OFFLINE_ACCESS)
         doc["scopes_supported"] = scopes
-        claims = [c for r in all_resources.identity_resources if r.show_in_discovery_document and r.enabled
-                  for c in r.user_claims]
+        claims = [
+            c
+            for r in all_resources.identity_resources
+            if r.show_in_discovery_document and r.enabled
+            for c in r.user_claims
+        ]
         doc["claims_supported"] = list(dict.fromkeys(claims))
         doc["grant_types_supported"] = caps.grant_types
         if caps.response_types:
@@ -103,7 +110,8 @@ class DiscoveryResponseGenerator:
             doc["prompt_values_supported"] = caps.prompt_values
         if ProtocolRoutePaths.AUTHORIZE in caps.endpoints:
             doc["authorization_response_iss_parameter_supported"] = (
-                self.options.emit_issuer_identification_response_parameter)
+                self.options.emit_issuer_identification_response_parameter
+            )
             doc["claims_parameter_supported"] = False
         if ProtocolRoutePaths.BACKCHANNEL_AUTHENTICATION in caps.endpoints:
             doc["backchannel_token_delivery_modes_supported"] = ["poll"]

@@ -61,8 +61,12 @@ class TokenResponseGenerator:
 
     def token_creation_request(self, request: ValidatedTokenRequest) -> TokenCreationRequest:
         return TokenCreationRequest(
-            client=request.client, issuer=request.issuer, validated_resources=request.validated_resources,
-            subject=request.subject, session_id=request.session_id, confirmation=request.confirmation,
+            client=request.client,
+            issuer=request.issuer,
+            validated_resources=request.validated_resources,
+            subject=request.subject,
+            session_id=request.session_id,
+            confirmation=request.confirmation,
             access_token_lifetime=request.access_token_lifetime,
         )
 

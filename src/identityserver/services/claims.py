@@ -11,10 +11,31 @@ from identityserver.services.protocols import ProfileService
 #: Claims that describe the authentication itself; they are copied from the principal, never from the profile.
 PROTOCOL_CLAIMS = frozenset({"sub", "auth_time", "idp", "amr", "sid", "acr"})
 #: Claims the engine sets itself; the profile service cannot override them.
-FILTERED_CLAIMS = frozenset({
-    "iss", "aud", "exp", "iat", "nbf", "jti", "nonce", "at_hash", "c_hash", "s_hash", "client_id", "scope",
-    "cnf", "azp", "events", "sub", "auth_time", "idp", "amr", "sid", "acr",
-})
+FILTERED_CLAIMS = frozenset(
+    {
+        "iss",
+        "aud",
+        "exp",
+        "iat",
+        "nbf",
+        "jti",
+        "nonce",
+        "at_hash",
+        "c_hash",
+        "s_hash",
+        "client_id",
+        "scope",
+        "cnf",
+        "azp",
+        "events",
+        "sub",
+        "auth_time",
+        "idp",
+        "amr",
+        "sid",
+        "acr",
+    }
+)
 
 
 def subject_claims(subject: Principal) -> list[Claim]:
@@ -31,8 +52,9 @@ class DefaultClaimsService:
     def __init__(self, profile: ProfileService) -> None:
         self.profile = profile
 
-    async def get_access_token_claims(self, subject: Principal | None, resources: ResourceValidationResult,
-                                      client: Client) -> list[Claim]:
+    async def get_access_token_claims(
+        self, subject: Principal | None, resources: ResourceValidationResult, client: Client
+    ) -> list[Claim]:
         claims = [Claim("client_id", client.client_id)]
         if subject is None or client.always_send_client_claims:
             claims.extend(client_claims(client))
@@ -43,20 +65,35 @@ class DefaultClaimsService:
         wanted = [t for r in resources.resources.api_resources for t in r.user_claims]
         wanted += [t for s in resources.resources.api_scopes for t in s.user_claims]
         if wanted:
-            context = ProfileDataRequestContext(subject, client, ProfileCallers.CLAIMS_PROVIDER_ACCESS_TOKEN,
-                                                list(dict.fromkeys(wanted)), resources.resources)
+            context = ProfileDataRequestContext(
+                subject,
+                client,
+                ProfileCallers.CLAIMS_PROVIDER_ACCESS_TOKEN,
+                list(dict.fromkeys(wanted)),
+                resources.resources,
+            )
             await self.profile.get_profile_data(context)
             claims.extend(c for c in context.issued_claims if c.type not in FILTERED_CLAIMS)
         return claims
 
-    async def get_identity_token_claims(self, subject: Principal, resources: ResourceValidationResult,
-                                        client: Client, include_all_identity_claims: bool) -> list[Claim]:
+    async def get_identity_token_claims(
+        self,
+        subject: Principal,
+        resources: ResourceValidationResult,
+        client: Client,
+        include_all_identity_claims: bool,
+    ) -> list[Claim]:
         claims = subject_claims(subject)
         if include_all_identity_claims or client.always_include_user_claims_in_id_token:
             wanted = [t for r in resources.resources.identity_resources for t in r.user_claims]
             if wanted:
-                context = ProfileDataRequestContext(subject, client, ProfileCallers.CLAIMS_PROVIDER_IDENTITY_TOKEN,
-                                                    list(dict.fromkeys(wanted)), resources.resources)
+                context = ProfileDataRequestContext(
+                    subject,
+                    client,
+                    ProfileCallers.CLAIMS_PROVIDER_IDENTITY_TOKEN,
+                    list(dict.fromkeys(wanted)),
+                    resources.resources,
+                )
                 await self.profile.get_profile_data(context)
                 claims.extend(c for c in context.issued_claims if c.type not in FILTERED_CLAIMS)
         return claims

@@ -33,8 +33,13 @@ class DataProtectionError(ValueError):
 class KeyRingDataProtectionProvider:
     """Creates purpose-bound protectors over a shared, rotating key ring."""
 
-    def __init__(self, store: DataProtectionKeyStore, clock: Clock, application_name: str,
-                 key_lifetime: int = 90 * 86400) -> None:
+    def __init__(
+        self,
+        store: DataProtectionKeyStore,
+        clock: Clock,
+        application_name: str,
+        key_lifetime: int = 90 * 86400,
+    ) -> None:
         if not application_name:
             raise ValueError("data protection needs an explicit application name")
         self.store = store
@@ -74,8 +79,9 @@ class KeyRingDataProtectionProvider:
                     await self._reload()
                     default = self._pick_default(now)
                     if default is None or now >= default.expiration - _ROTATE_BEFORE:
-                        fresh = DataProtectionKey(uuid.uuid4().hex, now, now, now + self.key_lifetime,
-                                                  secrets.token_bytes(32))
+                        fresh = DataProtectionKey(
+                            uuid.uuid4().hex, now, now, now + self.key_lifetime, secrets.token_bytes(32)
+                        )
                         await self.store.store_key(fresh)
                         self._keys[fresh.id] = fresh
                         default = fresh if default is None else default
@@ -112,8 +118,8 @@ class KeyRingDataProtectionProvider:
             async with self._lock:
                 await self._reload()
             key = self._keys.get(key_id)
-            if key is None:
-                raise DataProtectionError("payload was protected with a key that is not in the key ring")
+        if key is None:
+            raise DataProtectionError("payload was protected with a key that is not in the key ring")
         try:
             return self._cipher(key, purpose).decrypt(raw[17:29], raw[29:], raw[:17])
         except InvalidTag as exc:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+from typing import Any
 
 from identityserver.clock import Clock
 from identityserver.configuration.options import EventsOptions
-from identityserver.events.base import Event, EventTypes
+from identityserver.events.base import Event, EventTypes, create_event, event_type_of
 from identityserver.services.protocols import EventSink
 
 logger = logging.getLogger("identityserver.events")
@@ -38,6 +39,13 @@ class DefaultEventService:
         if event_type == EventTypes.INFORMATION:
             return self.options.raise_information_events
         return self.options.raise_error_events
+
+    async def raise_named(
+        self, name: str, remote_ip: str | None = None, message: str | None = None, **details: Any
+    ) -> None:
+        """Raise a catalogued event by name; nothing is built when its type is switched off."""
+        if self.can_raise(event_type_of(name)):
+            await self.raise_event(create_event(name, message, **details), remote_ip)
 
     async def raise_event(self, event: Event, remote_ip: str | None = None) -> None:
         if not self.can_raise(event.event_type):

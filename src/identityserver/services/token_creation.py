@@ -46,8 +46,7 @@ class DefaultTokenCreationService:
         body = claims_to_json(token.claims)
         scopes = body.pop("scope", None)
         if scopes is not None:
-            payload["scope"] = (" ".join(scopes) if self.options.emit_scopes_as_space_delimited_string_in_jwt
-                                else scopes)
+            payload["scope"] = " ".join(scopes) if self.options.emit_scopes_as_space_delimited_string_in_jwt else scopes
         for name, value in body.items():
             payload.setdefault(name, value)
         if token.include_jwt_id and token.type != IDENTITY_TOKEN:

@@ -36,8 +36,14 @@ class TokenCreationRequest:
 
 
 class DefaultTokenService:
-    def __init__(self, claims: DefaultClaimsService, creation: DefaultTokenCreationService,
-                 reference_tokens: DefaultGrantStore[Token], options: IdentityServerOptions, clock: Clock) -> None:
+    def __init__(
+        self,
+        claims: DefaultClaimsService,
+        creation: DefaultTokenCreationService,
+        reference_tokens: DefaultGrantStore[Token],
+        options: IdentityServerOptions,
+        clock: Clock,
+    ) -> None:
         self.claims = claims
         self.creation = creation
         self.reference_tokens = reference_tokens
@@ -56,12 +62,18 @@ class DefaultTokenService:
             audiences.append(f"{request.issuer}/resources")  # RFC 9068 §2.2: aud is required
         algorithms = _intersect_algorithms([r.allowed_access_token_signing_algorithms for r in api_resources])
         return Token(
-            type=ACCESS_TOKEN, client_id=client.client_id, issuer=request.issuer,
+            type=ACCESS_TOKEN,
+            client_id=client.client_id,
+            issuer=request.issuer,
             creation_time=int(self.clock.timestamp()),
             lifetime=request.access_token_lifetime or client.access_token_lifetime,
-            audiences=audiences, claims=claims, access_token_type=int(client.access_token_type),
-            allowed_signing_algorithms=algorithms, confirmation=request.confirmation,
-            description=request.description, include_jwt_id=client.include_jwt_id,
+            audiences=audiences,
+            claims=claims,
+            access_token_type=int(client.access_token_type),
+            allowed_signing_algorithms=algorithms,
+            confirmation=request.confirmation,
+            description=request.description,
+            include_jwt_id=client.include_jwt_id,
         )
 
     async def create_identity_token(self, request: TokenCreationRequest) -> Token:
@@ -77,13 +89,19 @@ class DefaultTokenService:
             claims.append(Claim("c_hash", left_half_hash(request.authorization_code_to_hash, algorithm)))
         if request.state_hash:
             claims.append(Claim("s_hash", request.state_hash))
-        claims.extend(await self.claims.get_identity_token_claims(
-            request.subject, request.validated_resources, client, request.include_all_identity_claims
-        ))
+        claims.extend(
+            await self.claims.get_identity_token_claims(
+                request.subject, request.validated_resources, client, request.include_all_identity_claims
+            )
+        )
         return Token(
-            type=IDENTITY_TOKEN, client_id=client.client_id, issuer=request.issuer,
-            creation_time=int(self.clock.timestamp()), lifetime=client.identity_token_lifetime,
-            audiences=[client.client_id], claims=claims,
+            type=IDENTITY_TOKEN,
+            client_id=client.client_id,
+            issuer=request.issuer,
+            creation_time=int(self.clock.timestamp()),
+            lifetime=client.identity_token_lifetime,
+            audiences=[client.client_id],
+            claims=claims,
             allowed_signing_algorithms=list(client.allowed_identity_token_signing_algorithms),
             include_jwt_id=False,
         )
@@ -91,8 +109,13 @@ class DefaultTokenService:
     async def create_security_token(self, token: Token) -> str:
         if token.type == ACCESS_TOKEN and token.access_token_type == AccessTokenType.REFERENCE:
             return await self.reference_tokens.store_item(
-                token, token.client_id, token.subject_id, token.session_id, token.description,
-                token.creation_time, token.lifetime,
+                token,
+                token.client_id,
+                token.subject_id,
+                token.session_id,
+                token.description,
+                token.creation_time,
+                token.lifetime,
             )
         return await self.creation.create_token(token)
 

@@ -61,20 +61,30 @@ class FileSystemSigningKeyStore:
                 continue
             try:
                 data = json.loads(entry.read_text(encoding="utf-8"))
-                keys.append(SerializedKey(
-                    id=str(data["Id"]), version=int(data["Version"]),
-                    created=datetime.fromisoformat(str(data["Created"])), algorithm=str(data["Algorithm"]),
-                    is_x509_certificate=bool(data.get("IsX509Certificate", False)), data=str(data["Data"]),
-                    data_protected=bool(data.get("DataProtected", False)),
-                ))
+                keys.append(
+                    SerializedKey(
+                        id=str(data["Id"]),
+                        version=int(data["Version"]),
+                        created=datetime.fromisoformat(str(data["Created"])),
+                        algorithm=str(data["Algorithm"]),
+                        is_x509_certificate=bool(data.get("IsX509Certificate", False)),
+                        data=str(data["Data"]),
+                        data_protected=bool(data.get("DataProtected", False)),
+                    )
+                )
             except (OSError, ValueError, KeyError, TypeError):
                 continue  # an unreadable file is skipped, as IdentityServer skips undecryptable keys
         return keys
 
     async def store_key(self, key: SerializedKey) -> None:
         document = {
-            "Version": key.version, "Id": key.id, "Created": key.created.isoformat(), "Algorithm": key.algorithm,
-            "IsX509Certificate": key.is_x509_certificate, "Data": key.data, "DataProtected": key.data_protected,
+            "Version": key.version,
+            "Id": key.id,
+            "Created": key.created.isoformat(),
+            "Algorithm": key.algorithm,
+            "IsX509Certificate": key.is_x509_certificate,
+            "Data": key.data,
+            "DataProtected": key.data_protected,
         }
         write_private_file(self.directory / f"is-signing-key-{key.id}.json", json.dumps(document))
 
@@ -101,20 +111,26 @@ class FileSystemDataProtectionKeyStore:
         for entry in sorted(self.directory.glob("key-*.json")):
             try:
                 data = json.loads(entry.read_text(encoding="utf-8"))
-                keys.append(DataProtectionKey(
-                    id=str(data["id"]), created=datetime.fromisoformat(data["created"]),
-                    activation=datetime.fromisoformat(data["activation"]),
-                    expiration=datetime.fromisoformat(data["expiration"]),
-                    material=base64.b64decode(data["material"], validate=True),
-                ))
+                keys.append(
+                    DataProtectionKey(
+                        id=str(data["id"]),
+                        created=datetime.fromisoformat(data["created"]),
+                        activation=datetime.fromisoformat(data["activation"]),
+                        expiration=datetime.fromisoformat(data["expiration"]),
+                        material=base64.b64decode(data["material"], validate=True),
+                    )
+                )
             except (OSError, ValueError, KeyError, TypeError):
                 continue
         return keys
 
     async def store_key(self, key: DataProtectionKey) -> None:
         document = {
-            "id": key.id, "created": key.created.isoformat(), "activation": key.activation.isoformat(),
-            "expiration": key.expiration.isoformat(), "material": base64.b64encode(key.material).decode("ascii"),
+            "id": key.id,
+            "created": key.created.isoformat(),
+            "activation": key.activation.isoformat(),
+            "expiration": key.expiration.isoformat(),
+            "material": base64.b64encode(key.material).decode("ascii"),
         }
         write_private_file(self.directory / f"key-{key.id}.json", json.dumps(document))
 

@@ -11,7 +11,13 @@ from typing import Any, Generic, TypeVar
 from identityserver.clock import Clock
 from identityserver.constants import PersistedGrantTypes
 from identityserver.crypto.hashing import hashed_grant_key
-from identityserver.models.grants import AuthorizationCode, PersistedGrant, PersistedGrantFilter, RefreshToken, Token
+from identityserver.models.grants import (
+    AuthorizationCode,
+    PersistedGrant,
+    PersistedGrantFilter,
+    RefreshToken,
+    Token,
+)
 from identityserver.services.protocols import DataProtector, HandleGenerationService
 from identityserver.stores import serialization
 from identityserver.stores.protocols import PersistedGrantStore
@@ -27,9 +33,16 @@ class GrantPayloadError(ValueError):
 class DefaultGrantStore(Generic[T]):
     """Stores items of one grant type keyed by a hashed handle."""
 
-    def __init__(self, grant_type: str, store: PersistedGrantStore, handles: HandleGenerationService,
-                 protector: DataProtector | None, clock: Clock,
-                 to_dict: Callable[[T], dict[str, Any]], from_dict: Callable[[dict[str, Any]], T]) -> None:
+    def __init__(
+        self,
+        grant_type: str,
+        store: PersistedGrantStore,
+        handles: HandleGenerationService,
+        protector: DataProtector | None,
+        clock: Clock,
+        to_dict: Callable[[T], dict[str, Any]],
+        from_dict: Callable[[dict[str, Any]], T],
+    ) -> None:
         self.grant_type = grant_type
         self.store = store
         self.handles = handles
@@ -45,10 +58,20 @@ class DefaultGrantStore(Generic[T]):
         payload = json.dumps(self._to_dict(item), separators=(",", ":"))
         if self.protector is not None:
             protected = await self.protector.protect(payload.encode("utf-8"))
-            return json.dumps({"PersistentGrantDataContainerVersion": CONTAINER_VERSION, "DataProtected": True,
-                               "Payload": protected})
-        return json.dumps({"PersistentGrantDataContainerVersion": CONTAINER_VERSION, "DataProtected": False,
-                           "Payload": payload})
+            return json.dumps(
+                {
+                    "PersistentGrantDataContainerVersion": CONTAINER_VERSION,
+                    "DataProtected": True,
+                    "Payload": protected,
+                }
+            )
+        return json.dumps(
+            {
+                "PersistentGrantDataContainerVersion": CONTAINER_VERSION,
+                "DataProtected": False,
+                "Payload": payload,
+            }
+        )
 
     async def deserialize(self, data: str) -> T:
         try:
@@ -67,16 +90,32 @@ class DefaultGrantStore(Generic[T]):
         except (ValueError, KeyError, TypeError) as exc:
             raise GrantPayloadError(f"{self.grant_type} payload cannot be read: {type(exc).__name__}") from exc
 
-    async def store_item(self, item: T, client_id: str, subject_id: str | None, session_id: str | None,
-                         description: str | None, created: int, lifetime: int | None,
-                         handle: str | None = None) -> str:
+    async def store_item(
+        self,
+        item: T,
+        client_id: str,
+        subject_id: str | None,
+        session_id: str | None,
+        description: str | None,
+        created: int,
+        lifetime: int | None,
+        handle: str | None = None,
+    ) -> str:
         handle = handle or self.handles.generate_handle()
         expiration = None if lifetime is None else datetime.fromtimestamp(created + lifetime, UTC)
-        await self.store.store(PersistedGrant(
-            key=self.get_hashed_key(handle), type=self.grant_type, client_id=client_id, subject_id=subject_id,
-            session_id=session_id, description=description, creation_time=datetime.fromtimestamp(created, UTC),
-            expiration=expiration, data=await self.serialize(item),
-        ))
+        await self.store.store(
+            PersistedGrant(
+                key=self.get_hashed_key(handle),
+                type=self.grant_type,
+                client_id=client_id,
+                subject_id=subject_id,
+                session_id=session_id,
+                description=description,
+                creation_time=datetime.fromtimestamp(created, UTC),
+                expiration=expiration,
+                data=await self.serialize(item),
+            )
+        )
         return handle
 
     async def get_item(self, handle: str) -> tuple[T, PersistedGrant] | None:
@@ -106,25 +145,60 @@ class DefaultGrantStore(Generic[T]):
     async def remove_item(self, handle: str) -> None:
         await self.store.remove(self.get_hashed_key(handle))
 
-    async def remove_all(self, subject_id: str | None, client_id: str | None,
-                         session_id: str | None = None) -> None:
-        await self.store.remove_all(PersistedGrantFilter(subject_id=subject_id, client_id=client_id,
-                                                         session_id=session_id, type=self.grant_type))
+    async def remove_all(self, subject_id: str | None, client_id: str | None, session_id: str | None = None) -> None:
+        await self.store.remove_all(
+            PersistedGrantFilter(
+                subject_id=subject_id, client_id=client_id, session_id=session_id, type=self.grant_type
+            )
+        )
 
 
-def reference_token_store(store: PersistedGrantStore, handles: HandleGenerationService,
-                          protector: DataProtector | None, clock: Clock) -> DefaultGrantStore[Token]:
-    return DefaultGrantStore(PersistedGrantTypes.REFERENCE_TOKEN, store, handles, protector, clock,
-                             serialization.token_to_dict, serialization.token_from_dict)
+def reference_token_store(
+    store: PersistedGrantStore,
+    handles: HandleGenerationService,
+    protector: DataProtector | None,
+    clock: Clock,
+) -> DefaultGrantStore[Token]:
+    return DefaultGrantStore(
+        PersistedGrantTypes.REFERENCE_TOKEN,
+        store,
+        handles,
+        protector,
+        clock,
+        serialization.token_to_dict,
+        serialization.token_from_dict,
+    )
 
 
-def authorization_code_store(store: PersistedGrantStore, handles: HandleGenerationService,
-                             protector: DataProtector | None, clock: Clock) -> DefaultGrantStore[AuthorizationCode]:
-    return DefaultGrantStore(PersistedGrantTypes.AUTHORIZATION_CODE, store, handles, protector, clock,
-                             serialization.code_to_dict, serialization.code_from_dict)
+def authorization_code_store(
+    store: PersistedGrantStore,
+    handles: HandleGenerationService,
+    protector: DataProtector | None,
+    clock: Clock,
+) -> DefaultGrantStore[AuthorizationCode]:
+    return DefaultGrantStore(
+        PersistedGrantTypes.AUTHORIZATION_CODE,
+        store,
+        handles,
+        protector,
+        clock,
+        serialization.code_to_dict,
+        serialization.code_from_dict,
+    )
 
 
-def refresh_token_store(store: PersistedGrantStore, handles: HandleGenerationService,
-                        protector: DataProtector | None, clock: Clock) -> DefaultGrantStore[RefreshToken]:
-    return DefaultGrantStore(PersistedGrantTypes.REFRESH_TOKEN, store, handles, protector, clock,
-                             serialization.refresh_token_to_dict, serialization.refresh_token_from_dict)
+def refresh_token_store(
+    store: PersistedGrantStore,
+    handles: HandleGenerationService,
+    protector: DataProtector | None,
+    clock: Clock,
+) -> DefaultGrantStore[RefreshToken]:
+    return DefaultGrantStore(
+        PersistedGrantTypes.REFRESH_TOKEN,
+        store,
+        handles,
+        protector,
+        clock,
+        serialization.refresh_token_to_dict,
+        serialization.refresh_token_from_dict,
+    )

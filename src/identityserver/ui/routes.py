@@ -16,7 +16,7 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Content-Security-Policy": "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-                               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 }
 
 
@@ -24,8 +24,10 @@ def create_ui(services: Services) -> Starlette:
     async def home(request: Request) -> Response:
         paths = sorted(services.router.paths)
         items = "".join(f"<li><code>{escape(p)}</code></li>" for p in paths)
-        html = ("<!doctype html><html><head><meta charset='utf-8'><title>identityserver</title></head><body>"
-                f"<h1>identityserver</h1><p>Protocol endpoints:</p><ul>{items}</ul></body></html>")
+        html = (
+            "<!doctype html><html><head><meta charset='utf-8'><title>identityserver</title></head><body>"
+            f"<h1>identityserver</h1><p>Protocol endpoints:</p><ul>{items}</ul></body></html>"
+        )
         return HTMLResponse(html, headers=SECURITY_HEADERS)
 
     return Starlette(routes=[Route("/", home)])

@@ -6,7 +6,6 @@ from identityserver.clock import Clock
 from identityserver.configuration.options import InputLengthRestrictions
 from identityserver.constants import TokenEndpointAuthMethods
 from identityserver.endpoints.base import EndpointRequest
-from identityserver.events.base import create_event
 from identityserver.models.resources import ApiResource
 from identityserver.services.events import DefaultEventService
 from identityserver.stores.protocols import ResourceStore
@@ -15,8 +14,14 @@ from identityserver.validation.client_secrets.validators import HashedSharedSecr
 
 
 class ApiSecretValidator:
-    def __init__(self, resources: ResourceStore, shared: HashedSharedSecretValidator, events: DefaultEventService,
-                 limits: InputLengthRestrictions, clock: Clock) -> None:
+    def __init__(
+        self,
+        resources: ResourceStore,
+        shared: HashedSharedSecretValidator,
+        events: DefaultEventService,
+        limits: InputLengthRestrictions,
+        clock: Clock,
+    ) -> None:
         self.resources = resources
         self.shared = shared
         self.events = events
@@ -27,16 +32,16 @@ class ApiSecretValidator:
         """The authenticated API resource, or ``None``."""
         parsed = parse_client_credentials(request, request.form(), self.limits)
         secret = parsed.secret
-        if secret is None or secret.type not in (TokenEndpointAuthMethods.CLIENT_SECRET_BASIC,
-                                                 TokenEndpointAuthMethods.CLIENT_SECRET_POST):
+        if secret is None or secret.type not in (
+            TokenEndpointAuthMethods.CLIENT_SECRET_BASIC,
+            TokenEndpointAuthMethods.CLIENT_SECRET_POST,
+        ):
             return None
         found = await self.resources.find_api_resources_by_name([secret.id])
         api = found[0] if found and found[0].enabled else None
         result = await self.shared.validate(api.api_secrets if api else [], secret, self.clock.utc_now())
         if api is None or not result.success:
-            await self.events.raise_event(create_event("API Authentication Failure", ApiName=secret.id),
-                                          request.remote_ip)
+            await self.events.raise_named("API Authentication Failure", request.remote_ip, ApiName=secret.id)
             return None
-        await self.events.raise_event(create_event("API Authentication Success", ApiName=api.name),
-                                      request.remote_ip)
+        await self.events.raise_named("API Authentication Success", request.remote_ip, ApiName=api.name)
         return api

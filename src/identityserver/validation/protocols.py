@@ -52,9 +52,7 @@ class ResourceOwnerPasswordValidationContext:
     username: str
     password: str
     request: ValidatedTokenRequest
-    result: GrantValidationResult = field(
-        default_factory=lambda: GrantValidationResult(error="invalid_grant")
-    )
+    result: GrantValidationResult = field(default_factory=lambda: GrantValidationResult(error="invalid_grant"))
 
 
 class ResourceOwnerPasswordValidator(Protocol):

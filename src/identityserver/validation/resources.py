@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from identityserver._utils.urls import has_fragment, is_absolute_uri
 from identityserver.constants import StandardScopes
 from identityserver.models.client import Client
-from identityserver.models.resources import ResourceValidationResult, Resources
+from identityserver.models.resources import Resources, ResourceValidationResult
 from identityserver.stores.protocols import ResourceStore
 from identityserver.validation.scopes import DefaultScopeParser
 
@@ -53,8 +53,9 @@ class DefaultResourceValidator:
         api_resources = [a for a in await self.store.find_api_resources_by_scope_name(scope_names) if a.enabled]
         for indicator in resource_indicators:
             if not any(a.name == indicator for a in api_resources):
-                return ResourceValidationError("invalid_target", f"resource '{indicator}' is not valid for the "
-                                               "requested scopes")
+                return ResourceValidationError(
+                    "invalid_target", f"resource '{indicator}' is not valid for the requested scopes"
+                )
         if not resource_indicators:
             api_resources = [a for a in api_resources if not a.require_resource_indicator]
         else:

@@ -53,8 +53,12 @@ def _invalid(description: str) -> TokenValidationResult:
 
 def reference_token_claims(token: Token) -> dict[str, Any]:
     """The claims a reference token stands for, shaped like the JWT it would have been."""
-    claims: dict[str, Any] = {"iss": token.issuer, "nbf": token.creation_time, "iat": token.creation_time,
-                              "exp": token.creation_time + token.lifetime}
+    claims: dict[str, Any] = {
+        "iss": token.issuer,
+        "nbf": token.creation_time,
+        "iat": token.creation_time,
+        "exp": token.creation_time + token.lifetime,
+    }
     if token.audiences:
         claims["aud"] = token.audiences[0] if len(token.audiences) == 1 else list(token.audiences)
     if token.confirmation:
@@ -74,16 +78,23 @@ def reference_token_claims(token: Token) -> dict[str, Any]:
 
 
 class TokenValidator:
-    def __init__(self, options: IdentityServerOptions, keys: DefaultKeyMaterialService, clients: ClientStore,
-                 reference_tokens: DefaultGrantStore[Token], clock: Clock) -> None:
+    def __init__(
+        self,
+        options: IdentityServerOptions,
+        keys: DefaultKeyMaterialService,
+        clients: ClientStore,
+        reference_tokens: DefaultGrantStore[Token],
+        clock: Clock,
+    ) -> None:
         self.options = options
         self.keys = keys
         self.clients = clients
         self.reference_tokens = reference_tokens
         self.clock = clock
 
-    async def validate_access_token(self, token: str, issuer: str, expected_scope: str | None = None
-                                    ) -> TokenValidationResult:
+    async def validate_access_token(
+        self, token: str, issuer: str, expected_scope: str | None = None
+    ) -> TokenValidationResult:
         if not token:
             return _invalid("token is missing")
         if token.count(".") == 2:
@@ -102,8 +113,11 @@ class TokenValidator:
             return _invalid("the client of this token no longer exists or is disabled")
         result.client = client
         if expected_scope is not None and expected_scope not in result.scopes:
-            return TokenValidationResult(True, ProtectedResourceErrors.INSUFFICIENT_SCOPE,
-                                         f"the token lacks the '{expected_scope}' scope")
+            return TokenValidationResult(
+                True,
+                ProtectedResourceErrors.INSUFFICIENT_SCOPE,
+                f"the token lacks the '{expected_scope}' scope",
+            )
         return result
 
     async def validate_jwt(self, token: str, issuer: str) -> TokenValidationResult:
@@ -116,8 +130,9 @@ class TokenValidator:
             return _invalid("token is not an access token")
         kid = jws.header.get("kid")
         keys = [k for k in await self.keys.get_validation_keys() if k.id == kid and k.algorithm == jws.alg]
-        if not keys or not verify_signature(jws.alg, keys[0].private_key.public_key(), jws.signing_input,
-                                            jws.signature):
+        if not keys or not verify_signature(
+            jws.alg, keys[0].private_key.public_key(), jws.signing_input, jws.signature
+        ):
             return _invalid("token signature is invalid")
         claims = jws.payload
         if claims.get("iss") != issuer:

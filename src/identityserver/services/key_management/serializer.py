@@ -14,7 +14,7 @@ from identityserver.crypto.jwk import PrivateKey
 from identityserver.models.keys import KeyContainer, SerializedKey
 from identityserver.services.protocols import DataProtector
 
-_CURVES = {"ES256": ec.SECP256R1, "ES384": ec.SECP384R1, "ES512": ec.SECP521R1}
+_CURVES: dict[str, type[ec.EllipticCurve]] = {"ES256": ec.SECP256R1, "ES384": ec.SECP384R1, "ES512": ec.SECP521R1}
 
 
 def generate_key(algorithm: str, created: datetime, rsa_key_size: int = 2048) -> KeyContainer:
@@ -33,8 +33,14 @@ async def serialize_key(key: KeyContainer, protector: DataProtector | None) -> S
     pem = key.private_key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    container = json.dumps({"Id": key.id, "Algorithm": key.algorithm, "Created": key.created.isoformat(),
-                            "Pem": pem.decode("ascii")}).encode("utf-8")
+    container = json.dumps(
+        {
+            "Id": key.id,
+            "Algorithm": key.algorithm,
+            "Created": key.created.isoformat(),
+            "Pem": pem.decode("ascii"),
+        }
+    ).encode("utf-8")
     if protector is not None:
         data, protected = await protector.protect(container), True
     else:

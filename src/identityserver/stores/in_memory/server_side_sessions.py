@@ -45,29 +45,37 @@ class InMemoryServerSideSessionStore:
             del self._sessions[key]
 
     async def get_and_remove_expired_sessions(self, now: datetime, count: int) -> list[ServerSideSession]:
-        expired = sorted((s for s in self._sessions.values() if s.expires is not None and s.expires < now),
-                         key=lambda s: s.expires or now)[:count]
+        expired = sorted(
+            (s for s in self._sessions.values() if s.expires is not None and s.expires < now),
+            key=lambda s: s.expires or now,
+        )[:count]
         for session in expired:
             del self._sessions[session.key]
         return expired
 
     async def query_sessions(self, query: SessionQuery) -> QueryResult:
         matching = sorted(
-            (s for s in self._sessions.values()
-             if _prefix(s.subject_id, query.subject_id) and _prefix(s.session_id, query.session_id)
-             and _prefix(s.display_name, query.display_name)),
+            (
+                s
+                for s in self._sessions.values()
+                if _prefix(s.subject_id, query.subject_id)
+                and _prefix(s.session_id, query.session_id)
+                and _prefix(s.display_name, query.display_name)
+            ),
             key=lambda s: (s.created, s.key),
         )
         size = max(1, min(query.request_page_size, 1000))
         start = 0
         if query.results_token and query.results_token.isdigit():
             start = int(query.results_token)
-        page = matching[start:start + size]
+        page = matching[start : start + size]
         has_next = start + size < len(matching)
         total = len(matching)
         return QueryResult(
-            results=[copy.copy(s) for s in page], results_token=str(start + size) if has_next else None,
-            has_prev_results=start > 0, has_next_results=has_next,
+            results=[copy.copy(s) for s in page],
+            results_token=str(start + size) if has_next else None,
+            has_prev_results=start > 0,
+            has_next_results=has_next,
             total_count=total if query.count_requested else None,
             total_pages=math.ceil(total / size) if query.count_requested else None,
             current_page=start // size + 1 if query.count_requested else None,

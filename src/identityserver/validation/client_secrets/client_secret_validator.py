@@ -7,12 +7,14 @@ from identityserver.clock import Clock
 from identityserver.configuration.options import InputLengthRestrictions
 from identityserver.constants import ProtocolRoutePaths, SecretTypes, TokenEndpointAuthMethods, TokenErrors
 from identityserver.endpoints.base import EndpointRequest
-from identityserver.events.base import create_event
 from identityserver.models.client import Client
 from identityserver.services.events import DefaultEventService
 from identityserver.stores.protocols import ClientStore
 from identityserver.validation.client_secrets.parsers import parse_client_credentials
-from identityserver.validation.client_secrets.validators import HashedSharedSecretValidator, PrivateKeyJwtSecretValidator
+from identityserver.validation.client_secrets.validators import (
+    HashedSharedSecretValidator,
+    PrivateKeyJwtSecretValidator,
+)
 from identityserver.validation.results import ClientSecretValidationResult, ParsedSecret
 
 
@@ -21,8 +23,12 @@ def allowed_auth_methods(client: Client) -> set[str]:
     if client.token_endpoint_auth_method:
         return {client.token_endpoint_auth_method}
     if not client.require_client_secret:
-        return {TokenEndpointAuthMethods.NONE, TokenEndpointAuthMethods.CLIENT_SECRET_BASIC,
-                TokenEndpointAuthMethods.CLIENT_SECRET_POST, TokenEndpointAuthMethods.PRIVATE_KEY_JWT}
+        return {
+            TokenEndpointAuthMethods.NONE,
+            TokenEndpointAuthMethods.CLIENT_SECRET_BASIC,
+            TokenEndpointAuthMethods.CLIENT_SECRET_POST,
+            TokenEndpointAuthMethods.PRIVATE_KEY_JWT,
+        }
     methods: set[str] = set()
     if any(s.type == SecretTypes.SHARED_SECRET for s in client.client_secrets):
         methods |= {TokenEndpointAuthMethods.CLIENT_SECRET_BASIC, TokenEndpointAuthMethods.CLIENT_SECRET_POST}
@@ -32,9 +38,15 @@ def allowed_auth_methods(client: Client) -> set[str]:
 
 
 class ClientSecretValidator:
-    def __init__(self, clients: ClientStore, shared: HashedSharedSecretValidator,
-                 private_key_jwt: PrivateKeyJwtSecretValidator, events: DefaultEventService,
-                 limits: InputLengthRestrictions, clock: Clock) -> None:
+    def __init__(
+        self,
+        clients: ClientStore,
+        shared: HashedSharedSecretValidator,
+        private_key_jwt: PrivateKeyJwtSecretValidator,
+        events: DefaultEventService,
+        limits: InputLengthRestrictions,
+        clock: Clock,
+    ) -> None:
         self.clients = clients
         self.shared = shared
         self.private_key_jwt = private_key_jwt
@@ -45,8 +57,9 @@ class ClientSecretValidator:
     async def validate(self, request: EndpointRequest) -> ClientSecretValidationResult:
         parsed = parse_client_credentials(request, request.form(), self.limits)
         if parsed.error is not None:
-            return await self._fail(request, None, parsed.error_code, parsed.error,
-                                    request.header("authorization") is not None)
+            return await self._fail(
+                request, None, parsed.error_code, parsed.error, request.header("authorization") is not None
+            )
         secret = parsed.secret
         if secret is None:
             return await self._fail(request, None, TokenErrors.INVALID_CLIENT, "no client credentials found", False)
@@ -55,18 +68,34 @@ class ClientSecretValidator:
         client = await self.clients.find_client_by_id(secret.id) if secret.id else None
         if client is None or not client.enabled:
             await self.shared.validate([], secret, self.clock.utc_now())  # same work for unknown clients
-            return await self._fail(request, secret, TokenErrors.INVALID_CLIENT, "unknown or disabled client",
-                                    secret.from_authorization_header)
+            return await self._fail(
+                request,
+                secret,
+                TokenErrors.INVALID_CLIENT,
+                "unknown or disabled client",
+                secret.from_authorization_header,
+            )
         if secret.type not in allowed_auth_methods(client):
-            return await self._fail(request, secret, TokenErrors.INVALID_CLIENT,
-                                    f"client is not allowed to authenticate with {secret.type}",
-                                    secret.from_authorization_header)
+            return await self._fail(
+                request,
+                secret,
+                TokenErrors.INVALID_CLIENT,
+                f"client is not allowed to authenticate with {secret.type}",
+                secret.from_authorization_header,
+            )
         if not await self._secret_is_valid(request, client, secret):
-            return await self._fail(request, secret, TokenErrors.INVALID_CLIENT, "invalid client credentials",
-                                    secret.from_authorization_header)
-        await self.events.raise_event(
-            create_event("Client Authentication Success", client_id=client.client_id, AuthenticationMethod=secret.type),
+            return await self._fail(
+                request,
+                secret,
+                TokenErrors.INVALID_CLIENT,
+                "invalid client credentials",
+                secret.from_authorization_header,
+            )
+        await self.events.raise_named(
+            "Client Authentication Success",
             request.remote_ip,
+            client_id=client.client_id,
+            AuthenticationMethod=secret.type,
         )
         return ClientSecretValidationResult(client, secret, from_authorization_header=secret.from_authorization_header)
 
@@ -76,8 +105,9 @@ class ClientSecretValidator:
         now = self.clock.utc_now()
         if secret.type == TokenEndpointAuthMethods.PRIVATE_KEY_JWT:
             audiences = [request.issuer, request.issuer + ProtocolRoutePaths.TOKEN]
-            result = await self.private_key_jwt.validate(client.client_secrets, secret, client.client_id, audiences,
-                                                         self.limits.jwt)
+            result = await self.private_key_jwt.validate(
+                client.client_secrets, secret, client.client_id, audiences, self.limits.jwt
+            )
             return result.success
         return (await self.shared.validate(client.client_secrets, secret, now)).success
 
@@ -92,11 +122,20 @@ class ClientSecretValidator:
             return ""
         return sub if isinstance(sub, str) and len(sub) <= 100 else ""
 
-    async def _fail(self, request: EndpointRequest, secret: ParsedSecret | None, error: str, description: str,
-                    from_header: bool) -> ClientSecretValidationResult:
-        await self.events.raise_event(
-            create_event("Client Authentication Failure", description, client_id=secret.id if secret else None),
+    async def _fail(
+        self,
+        request: EndpointRequest,
+        secret: ParsedSecret | None,
+        error: str,
+        description: str,
+        from_header: bool,
+    ) -> ClientSecretValidationResult:
+        await self.events.raise_named(
+            "Client Authentication Failure",
             request.remote_ip,
+            description,
+            client_id=secret.id if secret else None,
         )
-        return ClientSecretValidationResult(error=error, error_description=description,
-                                            from_authorization_header=from_header)
+        return ClientSecretValidationResult(
+            error=error, error_description=description, from_authorization_header=from_header
+        )

@@ -22,7 +22,7 @@ class SecretParseResult:
     error_code: str = TokenErrors.INVALID_CLIENT
 
 
-def parse_basic_authorization(header: str | None, limits: InputLengthRestrictions) -> ParsedSecret | None | str:
+def parse_basic_authorization(header: str | None, limits: InputLengthRestrictions) -> ParsedSecret | str | None:
     """Parse ``Authorization: Basic``; returns the secret, ``None`` if absent, or an error description."""
     if not header:
         return None
@@ -43,8 +43,9 @@ def parse_basic_authorization(header: str | None, limits: InputLengthRestriction
     return ParsedSecret(client_id, TokenEndpointAuthMethods.CLIENT_SECRET_BASIC, secret, True)
 
 
-def parse_client_credentials(request: EndpointRequest, form: Parameters,
-                             limits: InputLengthRestrictions) -> SecretParseResult:
+def parse_client_credentials(
+    request: EndpointRequest, form: Parameters, limits: InputLengthRestrictions
+) -> SecretParseResult:
     """Find exactly one authentication method; more than one is an error (RFC 6749 §2.3)."""
     basic = parse_basic_authorization(request.header("authorization"), limits)
     if isinstance(basic, str):
@@ -57,12 +58,16 @@ def parse_client_credentials(request: EndpointRequest, form: Parameters,
         return SecretParseResult(error="client_id is too long")
     methods = sum(x is not None for x in (basic, body_secret, assertion))
     if methods > 1:
-        return SecretParseResult(error="more than one client authentication method was used",
-                                 error_code=TokenErrors.INVALID_REQUEST)
+        return SecretParseResult(
+            error="more than one client authentication method was used",
+            error_code=TokenErrors.INVALID_REQUEST,
+        )
     if basic is not None:
         if body_id is not None and body_id != basic.id:
-            return SecretParseResult(error="client_id in the body does not match the authenticated client",
-                                     error_code=TokenErrors.INVALID_REQUEST)
+            return SecretParseResult(
+                error="client_id in the body does not match the authenticated client",
+                error_code=TokenErrors.INVALID_REQUEST,
+            )
         return SecretParseResult(basic)
     if assertion is not None or assertion_type is not None:
         if assertion_type != CLIENT_ASSERTION_TYPE_JWT_BEARER or not assertion:

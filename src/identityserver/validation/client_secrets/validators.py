@@ -55,8 +55,14 @@ class PrivateKeyJwtSecretValidator:
         self.replay_cache = replay_cache
         self.clock = clock
 
-    async def validate(self, secrets: Sequence[Secret], parsed: ParsedSecret, client_id: str,
-                       valid_audiences: Sequence[str], max_length: int) -> SecretValidationResult:
+    async def validate(
+        self,
+        secrets: Sequence[Secret],
+        parsed: ParsedSecret,
+        client_id: str,
+        valid_audiences: Sequence[str],
+        max_length: int,
+    ) -> SecretValidationResult:
         fail = SecretValidationResult(False)
         try:
             jws = decode_jws(parsed.credential or "", max_length=max_length)

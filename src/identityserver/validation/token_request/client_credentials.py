@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from identityserver.constants import StandardScopes, TokenErrors
+from identityserver.validation.results import TokenRequestValidationResult, error
 from identityserver.validation.token_request.common import (
     parse_requested_scopes,
     requested_resource_indicator,
     validate_resources,
 )
 from identityserver.validation.token_request.validator import GrantValidationContext
-from identityserver.validation.results import TokenRequestValidationResult, error
 
 
 class ClientCredentialsGrantValidator:

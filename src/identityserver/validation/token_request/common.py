@@ -13,8 +13,9 @@ from identityserver.validation.results import TokenRequestValidationResult, Vali
 from identityserver.validation.scopes import DefaultScopeParser
 
 
-def requested_resource_indicator(request: ValidatedTokenRequest, max_length: int) -> (
-        str | None | TokenRequestValidationResult):
+def requested_resource_indicator(
+    request: ValidatedTokenRequest, max_length: int
+) -> str | TokenRequestValidationResult | None:
     """The one ``resource`` of a token request (RFC 8707 §2; more than one is ``invalid_target``)."""
     values = [v for v in request.raw.get_all("resource") if v]
     if len(values) > 1:
@@ -26,8 +27,9 @@ def requested_resource_indicator(request: ValidatedTokenRequest, max_length: int
     return values[0]
 
 
-def parse_requested_scopes(scope: str | None, max_length: int, parser: DefaultScopeParser) -> (
-        list[str] | None | TokenRequestValidationResult):
+def parse_requested_scopes(
+    scope: str | None, max_length: int, parser: DefaultScopeParser
+) -> list[str] | TokenRequestValidationResult | None:
     if scope is None:
         return None
     if len(scope) > max_length:
@@ -38,8 +40,12 @@ def parse_requested_scopes(scope: str | None, max_length: int, parser: DefaultSc
     return [p.raw_value for p in parsed]
 
 
-async def validate_resources(validator: DefaultResourceValidator, request: ValidatedTokenRequest,
-                             scopes: list[str], indicator: str | None) -> TokenRequestValidationResult | None:
+async def validate_resources(
+    validator: DefaultResourceValidator,
+    request: ValidatedTokenRequest,
+    scopes: list[str],
+    indicator: str | None,
+) -> TokenRequestValidationResult | None:
     """Validate and store the resources on the request; return an error result or ``None``."""
     result = await validator.validate_requested_resources(request.client, scopes, [indicator] if indicator else [])
     if isinstance(result, ResourceValidationError):

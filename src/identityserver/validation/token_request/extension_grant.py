@@ -33,8 +33,11 @@ class ExtensionGrantRequestValidator:
         grant = ExtensionGrantValidationContext(request)
         await self.validator.validate(grant)
         if grant.result.is_error:
-            return error(grant.result.error or TokenErrors.INVALID_GRANT, grant.result.error_description,
-                         custom_response=grant.result.custom_response)
+            return error(
+                grant.result.error or TokenErrors.INVALID_GRANT,
+                grant.result.error_description,
+                custom_response=grant.result.custom_response,
+            )
         request.subject = grant.result.subject
         failure = await validate_resources(context.resources, request, scopes, indicator)
         if failure is not None:

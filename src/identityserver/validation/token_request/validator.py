@@ -12,7 +12,10 @@ from identityserver.configuration.options import IdentityServerOptions
 from identityserver.constants import GrantType, TokenErrors
 from identityserver.endpoints.base import EndpointRequest
 from identityserver.models.client import Client
-from identityserver.validation.protocols import CustomTokenRequestValidationContext, CustomTokenRequestValidator
+from identityserver.validation.protocols import (
+    CustomTokenRequestValidationContext,
+    CustomTokenRequestValidator,
+)
 from identityserver.validation.resources import DefaultResourceValidator
 from identityserver.validation.results import (
     ClientSecretValidationResult,
@@ -44,24 +47,31 @@ class GrantValidator(Protocol):
 class ProofValidator(Protocol):
     """Validates sender-constraint proofs (DPoP) before the grant runs; see ``validation/dpop.py``."""
 
-    async def validate_token_request_proof(self, http: EndpointRequest,
-                                           request: ValidatedTokenRequest) -> TokenRequestValidationResult | None: ...
+    async def validate_token_request_proof(
+        self, http: EndpointRequest, request: ValidatedTokenRequest
+    ) -> TokenRequestValidationResult | None: ...
 
 
 def client_allows_grant(client: Client, grant_type: str) -> bool:
     if grant_type == GrantType.AUTHORIZATION_CODE:
         return GrantType.AUTHORIZATION_CODE in client.allowed_grant_types or (
-            GrantType.HYBRID in client.allowed_grant_types)
+            GrantType.HYBRID in client.allowed_grant_types
+        )
     if grant_type == GrantType.REFRESH_TOKEN:
         return client.allow_offline_access
     return grant_type in client.allowed_grant_types
 
 
 class TokenRequestValidator:
-    def __init__(self, grants: dict[str, GrantValidator], options: IdentityServerOptions,
-                 resources: DefaultResourceValidator, clock: Clock,
-                 custom_validators: list[CustomTokenRequestValidator] | None = None,
-                 proof_validator: ProofValidator | None = None) -> None:
+    def __init__(
+        self,
+        grants: dict[str, GrantValidator],
+        options: IdentityServerOptions,
+        resources: DefaultResourceValidator,
+        clock: Clock,
+        custom_validators: list[CustomTokenRequestValidator] | None = None,
+        proof_validator: ProofValidator | None = None,
+    ) -> None:
         self.grants = grants
         self.options = options
         self.resources = resources
@@ -69,8 +79,9 @@ class TokenRequestValidator:
         self.custom_validators = list(custom_validators or [])
         self.proof_validator = proof_validator
 
-    async def validate_request(self, http: EndpointRequest, parameters: Parameters,
-                               client_result: ClientSecretValidationResult) -> TokenRequestValidationResult:
+    async def validate_request(
+        self, http: EndpointRequest, parameters: Parameters, client_result: ClientSecretValidationResult
+    ) -> TokenRequestValidationResult:
         assert client_result.client is not None
         client = client_result.client
         grant_type = parameters.get("grant_type")
@@ -84,15 +95,21 @@ class TokenRequestValidator:
         if not client_allows_grant(client, grant_type):
             return error(TokenErrors.UNAUTHORIZED_CLIENT, "the client is not allowed to use this grant type")
         request = ValidatedTokenRequest(
-            raw=parameters, client=client, grant_type=grant_type, issuer=http.issuer, secret=client_result.secret,
-            access_token_lifetime=client.access_token_lifetime, access_token_type=int(client.access_token_type),
+            raw=parameters,
+            client=client,
+            grant_type=grant_type,
+            issuer=http.issuer,
+            secret=client_result.secret,
+            access_token_lifetime=client.access_token_lifetime,
+            access_token_type=int(client.access_token_type),
         )
         if self.proof_validator is not None:
             failure = await self.proof_validator.validate_token_request_proof(http, request)
             if failure is not None:
                 return failure
-        context = GrantValidationContext(http, request, self.options, self.resources, self.resources.scope_parser,
-                                         self.clock)
+        context = GrantValidationContext(
+            http, request, self.options, self.resources, self.resources.scope_parser, self.clock
+        )
         result = await validator.validate(context)
         if result.is_error:
             result.dpop_nonce = result.dpop_nonce or request.dpop_nonce
