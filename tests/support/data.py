@@ -63,6 +63,18 @@ token_endpoint_auth_method = "private_key_jwt"
 client_secrets = [{ type = "JWK", value = '%(rsa_jwk)s' }, { type = "JWK", value = '%(ec_jwk)s' }]
 
 [[clients]]
+client_id = "web"
+client_name = "Web app"
+client_secrets = ["secret"]
+allowed_grant_types = ["authorization_code"]
+redirect_uris = ["https://web.example/cb"]
+post_logout_redirect_uris = ["https://web.example/signed-out"]
+front_channel_logout_uri = "https://web.example/fc-logout"
+allowed_scopes = ["openid", "profile", "email", "api1", "api2"]
+allow_offline_access = true
+require_consent = true
+
+[[clients]]
 client_id = "public"
 require_client_secret = false
 allowed_grant_types = ["authorization_code"]

@@ -6,7 +6,7 @@ import base64
 import binascii
 import re
 
-_B64URL = re.compile(rb"^[A-Za-z0-9_-]*$")
+_B64URL = re.compile(rb"[A-Za-z0-9_-]*")
 
 
 def b64url_encode(data: bytes) -> str:
@@ -16,7 +16,7 @@ def b64url_encode(data: bytes) -> str:
 def b64url_decode(value: str | bytes) -> bytes:
     """Decode unpadded base64url; raise ``ValueError`` on any other alphabet or a bad length."""
     raw = value.encode("ascii") if isinstance(value, str) else value
-    if not _B64URL.match(raw) or len(raw) % 4 == 1:
+    if not _B64URL.fullmatch(raw) or len(raw) % 4 == 1:
         raise ValueError("invalid base64url")
     try:
         return base64.urlsafe_b64decode(raw + b"=" * (-len(raw) % 4))

@@ -37,6 +37,7 @@ from identityserver.models.resources import (
     IdentityResource,
     standard_identity_resources,
 )
+from identityserver.services.key_management.key_manager import options_problem
 from identityserver.test_users import TestUser, hash_password
 
 BUILT_IN_IDENTITY_RESOURCES = ("openid", "profile", "email")
@@ -167,7 +168,35 @@ def _options(data: Any, source: str) -> IdentityServerOptions:
             kwargs[key] = _check(value, hints[key], where, key)
         else:
             raise where.error(key, "unknown option")
-    return IdentityServerOptions(**kwargs)
+    options = IdentityServerOptions(**kwargs)
+    _check_options(options, source)
+    return options
+
+
+#: Smallest data-protection key lifetime (ASP.NET Data Protection refuses less than a week).
+MIN_DATA_PROTECTION_KEY_LIFETIME = 7 * 86400
+
+
+def _check_options(options: IdentityServerOptions, source: str) -> None:
+    """Checks that would otherwise fail only when the server builds its services or creates its first key."""
+    problem = options_problem(options.key_management)
+    if problem is not None:
+        raise _Where(source, "[options.key_management]").error(*problem)
+    protection = _Where(source, "[options.data_protection]")
+    if not options.data_protection.application_name:
+        raise protection.error("application_name", "must not be empty (it isolates the protected data)")
+    if options.data_protection.key_lifetime < MIN_DATA_PROTECTION_KEY_LIFETIME:
+        raise protection.error("key_lifetime", f"must be at least {MIN_DATA_PROTECTION_KEY_LIFETIME} seconds (7 days)")
+
+
+def _check_signing_algorithms(values: list[str], options: IdentityServerOptions, where: _Where, name: str) -> None:
+    """Algorithms a client or API resource restricts itself to must be ones the server has keys for."""
+    available = options.key_management.signing_algorithms
+    for alg in values:
+        if alg not in available:
+            raise where.error(
+                name, f"{alg!r} is not in [options.key_management] signing_algorithms ({', '.join(available)})"
+            )
 
 
 def _datetime(value: Any, where: _Where, name: str) -> datetime:
@@ -367,26 +396,33 @@ def parse_configuration(data: dict[str, Any], source: str = "<config>") -> Confi
         problem = validate_client(client)
         if problem is not None:
             raise where.error(problem[0], problem[1])
+        _check_signing_algorithms(
+            client.allowed_identity_token_signing_algorithms,
+            options,
+            where,
+            "allowed_identity_token_signing_algorithms",
+        )
         config.clients.append(client)
     identity = standard_identity_resources()
     resources = {name: identity[name] for name in BUILT_IN_IDENTITY_RESOURCES}
+    configured: set[str] = set()
     for i, entry in enumerate(_entries(data, "identity_resources", top)):
         where = _Where(source, f"identity_resources[{i}]")
         resource = _build(IdentityResource, entry, where, required=("name",))
+        if resource.name in configured:  # a built-in may be redefined once, a file entry not twice
+            raise where.error("name", f"duplicate name {resource.name!r}")
+        configured.add(resource.name)
         resources[resource.name] = resource
     config.identity_resources = list(resources.values())
     for i, entry in enumerate(_entries(data, "api_scopes", top)):
         config.api_scopes.append(_build(ApiScope, entry, _Where(source, f"api_scopes[{i}]"), required=("name",)))
     for i, entry in enumerate(_entries(data, "api_resources", top)):
-        config.api_resources.append(
-            _build(
-                ApiResource,
-                entry,
-                _Where(source, f"api_resources[{i}]"),
-                {"api_secrets": _secrets("api_secrets")},
-                required=("name",),
-            )
+        where = _Where(source, f"api_resources[{i}]")
+        api = _build(ApiResource, entry, where, {"api_secrets": _secrets("api_secrets")}, required=("name",))
+        _check_signing_algorithms(
+            api.allowed_access_token_signing_algorithms, options, where, "allowed_access_token_signing_algorithms"
         )
+        config.api_resources.append(api)
     for i, entry in enumerate(_entries(data, "users", top)):
         config.users.append(_user(entry, _Where(source, f"users[{i}]")))
     _check_unique(config, source)
@@ -394,18 +430,22 @@ def parse_configuration(data: dict[str, Any], source: str = "<config>") -> Confi
 
 
 def _check_unique(config: Configuration, source: str) -> None:
-    for key, names in (
-        ("identity_resources", [r.name for r in config.identity_resources]),
-        ("api_scopes", [s.name for s in config.api_scopes]),
-        ("api_resources", [a.name for a in config.api_resources]),
-        ("users", [u.username.lower() for u in config.users]),
+    """Duplicates are reported at the second occurrence, naming its entry and field."""
+    for key, field_name, names in (
+        ("api_scopes", "name", [s.name for s in config.api_scopes]),
+        ("api_resources", "name", [a.name for a in config.api_resources]),
+        ("users", "subject_id", [u.subject_id for u in config.users]),
+        ("users", "username", [u.username.lower() for u in config.users]),
     ):
-        dupes = {n for n in names if names.count(n) > 1}
-        if dupes:
-            raise ConfigError(f"{source}: {key}: duplicate name {sorted(dupes)[0]!r}")
-    clash = {r.name for r in config.identity_resources} & {s.name for s in config.api_scopes}
-    if clash:
-        raise ConfigError(f"{source}: api_scopes: {sorted(clash)[0]!r} is already an identity resource")
+        seen: set[str] = set()
+        for i, name in enumerate(names):
+            if name in seen:
+                raise _Where(source, f"{key}[{i}]").error(field_name, f"duplicate {field_name} {name!r}")
+            seen.add(name)
+    identity = {r.name for r in config.identity_resources}
+    for i, scope in enumerate(config.api_scopes):
+        if scope.name in identity:
+            raise _Where(source, f"api_scopes[{i}]").error("name", f"{scope.name!r} is already an identity resource")
 
 
 def load_configuration(path: str | Path) -> Configuration:

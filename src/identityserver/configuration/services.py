@@ -9,20 +9,36 @@ from identityserver.clock import Clock
 from identityserver.configuration.options import IdentityServerOptions
 from identityserver.hosting.router import EndpointRouter
 from identityserver.models.grants import Token
+from identityserver.response_handling.authorize import AuthorizeResponseGenerator
+from identityserver.response_handling.authorize_interaction import AuthorizeInteractionResponseGenerator
 from identityserver.response_handling.discovery import DiscoveryResponseGenerator, ServerCapabilities
 from identityserver.response_handling.token import TokenResponseGenerator
-from identityserver.services.cors import InMemoryCorsPolicyService
+from identityserver.services.authorization_codes import AuthorizationCodeService
+from identityserver.services.consent import DefaultConsentService
 from identityserver.services.data_protection import KeyRingDataProtectionProvider
 from identityserver.services.events import DefaultEventService
+from identityserver.services.interaction import DefaultIdentityServerInteractionService
 from identityserver.services.key_management.key_manager import KeyManager
+from identityserver.services.logout import DefaultLogoutService
 from identityserver.services.key_management.key_material import DefaultKeyMaterialService
+from identityserver.services.messages import ProtectedMessageStore
 from identityserver.services.protocols import CorsPolicyService, EventSink, ProfileService, ReplayCache
+from identityserver.services.refresh_tokens import DefaultRefreshTokenService
 from identityserver.services.token_creation import DefaultTokenCreationService
 from identityserver.services.token_service import DefaultTokenService
+from identityserver.services.user_session import DefaultUserSession
 from identityserver.stores.grant_stores import DefaultGrantStore
-from identityserver.stores.protocols import ClientStore, PersistedGrantStore, ResourceStore, SigningKeyStore
+from identityserver.stores.protocols import (
+    ClientStore,
+    PersistedGrantStore,
+    ResourceStore,
+    ServerSideSessionStore,
+    SigningKeyStore,
+)
 from identityserver.test_users import TestUserStore
+from identityserver.validation.authorize_request import AuthorizeRequestValidator
 from identityserver.validation.client_secrets.client_secret_validator import ClientSecretValidator
+from identityserver.validation.identity_token import IdentityTokenValidator
 from identityserver.validation.resources import DefaultResourceValidator
 from identityserver.validation.token_request.validator import TokenRequestValidator
 from identityserver.validation.token_validator import TokenValidator
@@ -36,6 +52,7 @@ class Services:
     resources: ResourceStore
     persisted_grants: PersistedGrantStore
     signing_keys: SigningKeyStore
+    server_side_sessions: ServerSideSessionStore | None
     data_protection: KeyRingDataProtectionProvider
     replay_cache: ReplayCache
     event_sink: EventSink
@@ -47,15 +64,26 @@ class Services:
     token_creation: DefaultTokenCreationService
     token_service: DefaultTokenService
     reference_tokens: DefaultGrantStore[Token]
+    refresh_tokens: DefaultRefreshTokenService
+    authorization_codes: AuthorizationCodeService
+    consent: DefaultConsentService
+    messages: ProtectedMessageStore
+    user_session: DefaultUserSession
+    interaction: DefaultIdentityServerInteractionService
+    logout: DefaultLogoutService
     client_secret_validator: ClientSecretValidator
     resource_validator: DefaultResourceValidator
     token_request_validator: TokenRequestValidator
     token_response_generator: TokenResponseGenerator
     token_validator: TokenValidator
+    identity_token_validator: IdentityTokenValidator
+    authorize_request_validator: AuthorizeRequestValidator
+    authorize_interaction: AuthorizeInteractionResponseGenerator
+    authorize_response_generator: AuthorizeResponseGenerator
     discovery: DiscoveryResponseGenerator
     capabilities: ServerCapabilities
     router: EndpointRouter
-    cors: CorsPolicyService | InMemoryCorsPolicyService
+    cors: CorsPolicyService
     startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)

@@ -1,29 +1,40 @@
 """The introspection endpoint (Duende ``IntrospectionEndpoint``; RFC 7662).
 
-Callers are API resources authenticating with their API secrets. Anything invalid is ``active: false``."""
+API resources (authenticating with their API secrets) introspect access tokens carrying their scopes;
+clients introspect their own refresh tokens. Anything invalid is ``{"active": false}``."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from identityserver._utils.forms import FormError
 from identityserver.constants import TokenErrors
 from identityserver.endpoints.base import EndpointRequest
 from identityserver.endpoints.results import JsonResult, StatusCodeResult
+from identityserver.models.client import Client
+from identityserver.models.resources import ApiResource
 from identityserver.response_handling.introspection import INACTIVE, IntrospectionResponseGenerator
 from identityserver.services.events import DefaultEventService
+from identityserver.services.refresh_tokens import DefaultRefreshTokenService
+from identityserver.stores.protocols import ResourceStore
 from identityserver.validation.api_secret_validator import ApiSecretValidator
+from identityserver.validation.client_secrets.client_secret_validator import ClientSecretValidator
+from identityserver.validation.client_secrets.parsers import parse_client_credentials
 from identityserver.validation.token_validator import TokenValidator
+
+_UNAUTHORIZED = JsonResult({"error": TokenErrors.INVALID_CLIENT}, status=401,
+                           headers={"WWW-Authenticate": 'Basic realm="identityserver"'})
 
 
 class IntrospectionEndpoint:
-    def __init__(
-        self,
-        apis: ApiSecretValidator,
-        tokens: TokenValidator,
-        generator: IntrospectionResponseGenerator,
-        events: DefaultEventService,
-    ) -> None:
+    def __init__(self, apis: ApiSecretValidator, clients: ClientSecretValidator, resources: ResourceStore,
+                 tokens: TokenValidator, refresh_tokens: DefaultRefreshTokenService,
+                 generator: IntrospectionResponseGenerator, events: DefaultEventService) -> None:
         self.apis = apis
+        self.clients = clients
+        self.resources = resources
         self.tokens = tokens
+        self.refresh_tokens = refresh_tokens
         self.generator = generator
         self.events = events
 
@@ -37,24 +48,45 @@ class IntrospectionEndpoint:
         except (FormError, UnicodeDecodeError):
             return JsonResult({"error": TokenErrors.INVALID_REQUEST}, status=400)
         if form.duplicated() is not None:
-            return JsonResult(
-                {
-                    "error": TokenErrors.INVALID_REQUEST,
-                    "error_description": "a parameter was sent more than once",
-                },
-                status=400,
-            )
-        api = await self.apis.validate(request)
-        if api is None:
-            challenge = {"WWW-Authenticate": 'Basic realm="identityserver"'}
-            return JsonResult({"error": TokenErrors.INVALID_CLIENT}, status=401, headers=challenge)
-        token = form.get("token")
-        if not token:
-            return JsonResult(
-                {"error": TokenErrors.INVALID_REQUEST, "error_description": "token is missing"}, status=400
-            )
-        result = await self.tokens.validate_access_token(token, request.issuer)
-        response = self.generator.process_for_api(result, api) if not result.is_error else dict(INACTIVE)
+            return JsonResult({"error": TokenErrors.INVALID_REQUEST,
+                               "error_description": "a parameter was sent more than once"}, status=400)
+        parsed = parse_client_credentials(request, form, self.apis.limits).secret
+        is_api = parsed is not None and bool(await self.resources.find_api_resources_by_name([parsed.id]))
+        if is_api:
+            api = await self.apis.validate(request)
+            if api is None:
+                return _UNAUTHORIZED
+            caller, response = api.name, await self._for_api(request, form.get("token"), api)
+        else:
+            client_result = await self.clients.validate(request)
+            if client_result.is_error or client_result.client is None:
+                return _UNAUTHORIZED
+            caller = client_result.client.client_id
+            response = await self._for_client(form.get("token"), client_result.client)
+        if response is None:
+            return JsonResult({"error": TokenErrors.INVALID_REQUEST, "error_description": "token is missing"},
+                              status=400)
         name = "Token Introspection Success" if response["active"] else "Token Introspection Failure"
-        await self.events.raise_named(name, request.remote_ip, ApiName=api.name, IsActive=response["active"])
+        await self.events.raise_named(name, request.remote_ip, Caller=caller, IsActive=response["active"])
         return JsonResult(response)
+
+    async def _for_api(self, request: EndpointRequest, token: str | None, api: ApiResource) -> dict[str, Any] | None:
+        if not token:
+            return None
+        result = await self.tokens.validate_access_token(token, request.issuer)
+        return dict(INACTIVE) if result.is_error else self.generator.process_for_api(result, api)
+
+    async def _for_client(self, token: str | None, client: Client) -> dict[str, Any] | None:
+        if not token:
+            return None
+        if len(token) > 100:
+            return dict(INACTIVE)
+        validation = await self.refresh_tokens.validate_refresh_token(token, client, detect_reuse=False)
+        refresh = validation.refresh_token
+        if refresh is None or refresh.consumed_time is not None:
+            return dict(INACTIVE)
+        claims: dict[str, Any] = {"client_id": refresh.client_id, "sub": refresh.subject.subject_id,
+                                  "iat": refresh.creation_time, "token_type": "refresh_token"}
+        if refresh.lifetime > 0:
+            claims["exp"] = refresh.creation_time + refresh.lifetime
+        return self.generator.process_for_client(claims, refresh.authorized_scopes)

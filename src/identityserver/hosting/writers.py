@@ -3,12 +3,16 @@ endpoint (Duende 7's ``IHttpResponseWriter<T>``)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from collections.abc import Callable
 from html import escape
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 from identityserver.endpoints.results import (
+    AuthorizeResult,
     HtmlResult,
     JsonResult,
     ProtectedResourceErrorResult,
@@ -151,7 +155,43 @@ def write_protected_resource_error(result: ProtectedResourceErrorResult) -> Http
     return result.status, headers, _encode(body).encode("utf-8")
 
 
+_FORM_POST_SCRIPT = "document.forms[0].submit();"
+_FORM_POST_SCRIPT_HASH = base64.b64encode(hashlib.sha256(_FORM_POST_SCRIPT.encode()).digest()).decode()
+
+
+def write_authorize(result: AuthorizeResult) -> HttpResponse:
+    """RFC 6749 §4.1.2 (query), §4.2.2 (fragment); OAuth 2.0 Form Post Response Mode §2."""
+    cookies = [(b"set-cookie", c.encode("latin-1")) for c in result.cookies]
+    if result.response_mode == "form_post":
+        inputs = "".join(f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">'
+                         for k, v in result.parameters.items())
+        html = (f"<!doctype html><html><head><meta charset='utf-8'><title>Submit this form</title></head>"
+                f"<body><form method='post' action=\"{escape(result.redirect_uri)}\">{inputs}"
+                f"<noscript><button type='submit'>Continue</button></noscript></form>"
+                f"<script>{_FORM_POST_SCRIPT}</script></body></html>")
+        csp = (f"default-src 'none'; script-src 'sha256-{_FORM_POST_SCRIPT_HASH}'; "
+               f"form-action {_origin(result.redirect_uri)}; frame-ancestors 'none'; base-uri 'none'")
+        headers = [(b"content-type", b"text/html; charset=utf-8"), (b"cache-control", b"no-store"),
+                   *HTML_SECURITY_HEADERS, _h("content-security-policy", csp), *cookies]
+        return 200, headers, html.encode("utf-8")
+    query = urlencode(result.parameters)
+    if result.response_mode == "fragment":
+        location = result.redirect_uri.split("#", 1)[0] + "#" + query
+    else:
+        location = result.redirect_uri + ("&" if "?" in result.redirect_uri else "?") + query
+    return 302, [_h("location", location), (b"cache-control", b"no-store"),
+                 (b"referrer-policy", b"no-referrer"), *cookies], b""
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return f"{parts.scheme}://{parts.netloc}"
+    return "*"
+
+
 WRITERS: dict[type, Callable[[Any], HttpResponse]] = {
+    AuthorizeResult: write_authorize,
     TokenResult: write_token,
     TokenErrorResult: write_token_error,
     JsonResult: write_json,

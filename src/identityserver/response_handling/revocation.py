@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from identityserver.models.client import Client
 from identityserver.models.grants import Token
+from identityserver.services.refresh_tokens import DefaultRefreshTokenService
 from identityserver.stores.grant_stores import DefaultGrantStore
 
 Revoker = Callable[[Client, str], Awaitable[bool]]
@@ -14,9 +15,11 @@ Revoker = Callable[[Client, str], Awaitable[bool]]
 class TokenRevocationResponseGenerator:
     """Tries each token kind (hint first). ``revokers`` maps a kind to a coroutine returning True if revoked."""
 
-    def __init__(self, reference_tokens: DefaultGrantStore[Token]) -> None:
+    def __init__(self, reference_tokens: DefaultGrantStore[Token], refresh_tokens: DefaultRefreshTokenService) -> None:
         self.reference_tokens = reference_tokens
-        self.revokers: dict[str, Revoker] = {"access_token": self.revoke_access_token}
+        self.refresh_tokens = refresh_tokens
+        self.revokers: dict[str, Revoker] = {"access_token": self.revoke_access_token,
+                                             "refresh_token": self.revoke_refresh_token}
 
     async def process(self, client: Client, token: str, hint: str | None) -> str | None:
         """Return the kind of token revoked, or ``None`` when nothing matched."""
@@ -37,4 +40,15 @@ class TokenRevocationResponseGenerator:
         if found is None or found[0].client_id != client.client_id:
             return False
         await self.reference_tokens.remove_item(token)
+        return True
+
+    async def revoke_refresh_token(self, client: Client, token: str) -> bool:
+        """RFC 7009 §2.1: revoking a refresh token also revokes the tokens of the same grant."""
+        if len(token) > 100:
+            return False
+        found = await self.refresh_tokens.store.get_item(token)
+        if found is None or found[0].client_id != client.client_id:
+            return False
+        await self.refresh_tokens.remove_refresh_token(token)
+        await self.refresh_tokens.revoke_family(found[0])
         return True

@@ -7,24 +7,35 @@ what every flow returns. See docs/extending.md for an example.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 
 from identityserver.clock import Clock
 from identityserver.configuration.options import IdentityServerOptions
 from identityserver.constants import GrantType, TokenTypes
-from identityserver.models.grants import Token
+from identityserver.crypto.jwt import JwtError, decode_jws
+from identityserver.models.client import AccessTokenType
+from identityserver.models.grants import ProofType, Token
 from identityserver.response_handling.models import TokenResponse
+from identityserver.services.authorization_codes import AuthorizationCodeService, IssuedTokens
+from identityserver.services.refresh_tokens import DefaultRefreshTokenService
 from identityserver.services.token_service import DefaultTokenService, TokenCreationRequest
 from identityserver.validation.results import TokenRequestValidationResult, ValidatedTokenRequest
 
 
 class TokenResponseGenerator:
-    def __init__(self, tokens: DefaultTokenService, options: IdentityServerOptions, clock: Clock) -> None:
+    def __init__(self, tokens: DefaultTokenService, refresh_tokens: DefaultRefreshTokenService,
+                 codes: AuthorizationCodeService, options: IdentityServerOptions, clock: Clock) -> None:
         self.tokens = tokens
+        self.refresh_tokens = refresh_tokens
+        self.codes = codes
         self.options = options
         self.clock = clock
         self.grant_processors: dict[str, Callable[[TokenRequestValidationResult], Awaitable[TokenResponse]]] = {
             GrantType.CLIENT_CREDENTIALS: self.process_client_credentials_request,
+            GrantType.PASSWORD: self.process_password_request,
+            GrantType.AUTHORIZATION_CODE: self.process_authorization_code_request,
+            GrantType.REFRESH_TOKEN: self.process_refresh_token_request,
         }
 
     async def process(self, result: TokenRequestValidationResult) -> TokenResponse:
@@ -36,15 +47,32 @@ class TokenResponseGenerator:
     async def process_client_credentials_request(self, result: TokenRequestValidationResult) -> TokenResponse:
         return await self.process_token_request(result)
 
+    async def process_password_request(self, result: TokenRequestValidationResult) -> TokenResponse:
+        return await self.process_token_request(result)
+
     async def process_extension_grant_request(self, result: TokenRequestValidationResult) -> TokenResponse:
         return await self.process_token_request(result)
+
+    async def process_authorization_code_request(self, result: TokenRequestValidationResult) -> TokenResponse:
+        """Tokens for a redeemed code, plus an ID token for OpenID requests (OIDC Core §3.1.3.3)."""
+        request = result.validated_request
+        assert request is not None and request.authorization_code is not None
+        code = request.authorization_code
+        response = await self.process_token_request(result)
+        if code.is_open_id and request.subject is not None:
+            response.identity_token = await self.create_identity_token(
+                request, nonce=code.nonce, state_hash=code.state_hash, access_token=response.access_token)
+        if request.authorization_code_handle:
+            await self.codes.record_issued(request.authorization_code_handle, code,
+                                           self.issued_tokens(request, response))
+        return response
 
     async def process_token_request(self, result: TokenRequestValidationResult) -> TokenResponse:
         """Create the access token (and refresh token when granted) and build the response."""
         request = result.validated_request
         assert request is not None
         access_token, refresh_token = await self.create_access_token(request)
-        response = TokenResponse(
+        return TokenResponse(
             access_token=access_token,
             access_token_type=TokenTypes.DPOP if request.confirmation else TokenTypes.BEARER,
             access_token_lifetime=request.access_token_lifetime,
@@ -52,6 +80,38 @@ class TokenResponseGenerator:
             refresh_token=refresh_token,
             custom=dict(result.custom_response),
         )
+
+    async def process_refresh_token_request(self, result: TokenRequestValidationResult) -> TokenResponse:
+        """Re-issue the access token (same claims unless ``update_access_token_claims_on_refresh``), rotate or
+        slide the refresh token, and add an ID token when ``openid`` was granted."""
+        request = result.validated_request
+        assert request is not None and request.refresh_token is not None and request.refresh_token_handle
+        stored = request.refresh_token
+        client = request.client
+        previous = stored.access_tokens.get("")
+        narrowed = set(request.validated_resources.raw_scope_values) != set(stored.authorized_scopes)
+        if client.update_access_token_claims_on_refresh or previous is None or narrowed \
+                or request.requested_resource_indicator:
+            token = await self.tokens.create_access_token(self.token_creation_request(request))
+        else:
+            token = dataclasses.replace(previous, creation_time=int(self.clock.timestamp()),
+                                        lifetime=client.access_token_lifetime, confirmation=request.confirmation,
+                                        access_token_type=int(client.access_token_type),
+                                        include_jwt_id=client.include_jwt_id)
+        access_token = await self.tokens.create_security_token(token)
+        if request.proof_type:
+            stored.proof_type = ProofType(request.proof_type)
+        refresh_token = await self.refresh_tokens.update_refresh_token(request.refresh_token_handle, stored, client,
+                                                                       token)
+        response = TokenResponse(
+            access_token=access_token,
+            access_token_type=TokenTypes.DPOP if request.confirmation else TokenTypes.BEARER,
+            access_token_lifetime=token.lifetime,
+            scope=" ".join(request.validated_resources.raw_scope_values) or None,
+            refresh_token=refresh_token, custom=dict(result.custom_response),
+        )
+        if "openid" in request.validated_resources.raw_scope_values:
+            response.identity_token = await self.create_identity_token(request, access_token=access_token)
         return response
 
     async def create_access_token(self, request: ValidatedTokenRequest) -> tuple[str, str | None]:
@@ -61,15 +121,44 @@ class TokenResponseGenerator:
 
     def token_creation_request(self, request: ValidatedTokenRequest) -> TokenCreationRequest:
         return TokenCreationRequest(
-            client=request.client,
-            issuer=request.issuer,
-            validated_resources=request.validated_resources,
-            subject=request.subject,
-            session_id=request.session_id,
-            confirmation=request.confirmation,
+            client=request.client, issuer=request.issuer, validated_resources=request.validated_resources,
+            subject=request.subject, session_id=request.session_id, confirmation=request.confirmation,
             access_token_lifetime=request.access_token_lifetime,
         )
 
     async def create_refresh_token(self, request: ValidatedTokenRequest, access_token: Token) -> str | None:
-        """Overridden once refresh tokens are wired in (``services/refresh_tokens.py``)."""
-        return None
+        """A refresh token when ``offline_access`` was granted to a user (never for client credentials)."""
+        resources = request.validated_resources
+        if not resources.resources.offline_access or request.subject is None or not request.client.allow_offline_access:
+            return None
+        indicators = (request.authorization_code.requested_resource_indicators
+                      if request.authorization_code else None)
+        return await self.refresh_tokens.create_refresh_token(
+            request.subject, access_token, request.client, resources.raw_scope_values, indicators,
+            request.session_id, ProofType(request.proof_type),
+        )
+
+    async def create_identity_token(self, request: ValidatedTokenRequest, nonce: str | None = None,
+                                    state_hash: str | None = None, access_token: str | None = None) -> str:
+        creation = TokenCreationRequest(
+            client=request.client, issuer=request.issuer, validated_resources=request.validated_resources,
+            subject=request.subject, session_id=request.session_id, nonce=nonce, state_hash=state_hash,
+            access_token_to_hash=access_token,
+        )
+        return await self.tokens.create_security_token(await self.tokens.create_identity_token(creation))
+
+    def issued_tokens(self, request: ValidatedTokenRequest, response: TokenResponse) -> IssuedTokens:
+        issued = IssuedTokens()
+        if response.refresh_token:
+            issued.refresh_token_key = self.refresh_tokens.store.get_hashed_key(response.refresh_token)
+        if request.client.access_token_type == AccessTokenType.REFERENCE:
+            issued.reference_token_key = self.tokens.reference_tokens.get_hashed_key(response.access_token)
+        else:
+            try:
+                payload = decode_jws(response.access_token).payload
+            except JwtError:
+                return issued
+            jti, exp = payload.get("jti"), payload.get("exp")
+            if isinstance(jti, str) and isinstance(exp, int):
+                issued.access_token_jti, issued.access_token_expiration = jti, exp
+        return issued

@@ -42,6 +42,9 @@ class KeyRingDataProtectionProvider:
     ) -> None:
         if not application_name:
             raise ValueError("data protection needs an explicit application name")
+        if timedelta(seconds=key_lifetime) <= _ROTATE_BEFORE:
+            # a key would be due for rotation as soon as it exists: every call would add a key to the ring
+            raise ValueError("data protection key_lifetime must be longer than two days")
         self.store = store
         self.clock = clock
         self.application_name = application_name

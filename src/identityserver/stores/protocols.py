@@ -111,3 +111,10 @@ class ServerSideSessionStore(Protocol):
         ...
 
     async def query_sessions(self, query: SessionQuery) -> QueryResult: ...
+
+
+class TokenCleanupService(Protocol):
+    """Removes expired persisted grants, consumed grants past ``consumed_token_cleanup_delay`` (when
+    ``remove_consumed_tokens``) and expired device codes (Duende ``ITokenCleanupService``, new in 6.3)."""
+
+    async def cleanup_grants(self) -> None: ...

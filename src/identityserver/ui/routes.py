@@ -1,33 +1,40 @@
-"""Routes of the built-in UI."""
+"""Routes of the built-in UI (Duende ``UserInteractionOptions`` paths). Themable: pass ``template_dirs`` whose
+templates override the package's by name."""
 
 from __future__ import annotations
 
-from html import escape
+from collections.abc import Sequence
+from pathlib import Path
 
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from identityserver.configuration.services import Services
+from identityserver.constants import UiPaths
+from identityserver.ui.account import AccountPages
+from identityserver.ui.consent import ConsentPage
+from identityserver.ui.context import UiContext
+from identityserver.ui.logout import LogoutPages
+from identityserver.ui.pages import Pages
+from identityserver.ui.security import SecurityHeadersMiddleware
 
-SECURITY_HEADERS = {
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Content-Security-Policy": "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-}
+STATIC = Path(__file__).parent / "static"
 
 
-def create_ui(services: Services) -> Starlette:
-    async def home(request: Request) -> Response:
-        paths = sorted(services.router.paths)
-        items = "".join(f"<li><code>{escape(p)}</code></li>" for p in paths)
-        html = (
-            "<!doctype html><html><head><meta charset='utf-8'><title>identityserver</title></head><body>"
-            f"<h1>identityserver</h1><p>Protocol endpoints:</p><ul>{items}</ul></body></html>"
-        )
-        return HTMLResponse(html, headers=SECURITY_HEADERS)
-
-    return Starlette(routes=[Route("/", home)])
+def create_ui(services: Services, template_dirs: Sequence[str | Path] = ()) -> SecurityHeadersMiddleware:
+    ui = UiContext(services, template_dirs)
+    account, consent, logout, pages = AccountPages(ui), ConsentPage(ui), LogoutPages(ui), Pages(ui)
+    options = services.options.user_interaction
+    routes = [
+        Route("/", pages.home),
+        Route(options.login_url, account.login, methods=["GET", "POST"]),
+        Route(UiPaths.CREATE_ACCOUNT, account.create, methods=["GET", "POST"]),
+        Route(options.consent_url, consent.handle, methods=["GET", "POST"]),
+        Route(options.logout_url, logout.logout, methods=["GET", "POST"]),
+        Route(UiPaths.LOGGED_OUT, logout.logged_out),
+        Route(options.error_url, pages.error),
+        Route(UiPaths.GRANTS, pages.grants, methods=["GET", "POST"]),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    return SecurityHeadersMiddleware(Starlette(routes=routes))

@@ -6,6 +6,7 @@ reference tokens are looked up by hashed handle. Either way the client must stil
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,8 +86,10 @@ class TokenValidator:
         clients: ClientStore,
         reference_tokens: DefaultGrantStore[Token],
         clock: Clock,
+        is_revoked: Callable[[str], Awaitable[bool]] | None = None,
     ) -> None:
         self.options = options
+        self.is_revoked = is_revoked
         self.keys = keys
         self.clients = clients
         self.reference_tokens = reference_tokens
@@ -144,6 +147,9 @@ class TokenValidator:
         nbf = numeric_date(claims.get("nbf")) if "nbf" in claims else None
         if nbf is not None and nbf > now + 60:
             return _invalid("token is not valid yet")
+        jti = claims.get("jti")
+        if self.is_revoked is not None and isinstance(jti, str) and await self.is_revoked(jti):
+            return _invalid("token was revoked")
         return TokenValidationResult(claims=claims)
 
     async def validate_reference_token(self, handle: str) -> TokenValidationResult:

@@ -1,5 +1,6 @@
 """Endpoint results: data only. ``hosting/writers.py`` turns each into HTTP."""
 
+from identityserver.endpoints.results.authorize import AuthorizeResult
 from identityserver.endpoints.results.common import (
     HtmlResult,
     JsonResult,
@@ -10,6 +11,7 @@ from identityserver.endpoints.results.common import (
 from identityserver.endpoints.results.token import TokenErrorResult, TokenResult
 
 __all__ = [
+    "AuthorizeResult",
     "HtmlResult",
     "JsonResult",
     "ProtectedResourceErrorResult",

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 
-from identityserver.clock import Clock, monotonic
+from identityserver.clock import Clock
 from identityserver.configuration.options import KeyManagementOptions
 from identityserver.models.keys import KeyContainer
 from identityserver.services.key_management.serializer import deserialize_key, generate_key, serialize_key
@@ -25,20 +25,36 @@ from identityserver.stores.protocols import SigningKeyStore
 logger = logging.getLogger("identityserver.keys")
 
 
-def validate_options(options: KeyManagementOptions) -> None:
-    if options.rotation_interval <= options.propagation_time:
-        raise ValueError("key_management.rotation_interval must be greater than propagation_time")
-    if min(options.propagation_time, options.rotation_interval, options.retention_duration) <= 0:
-        raise ValueError("key_management durations must be positive")
-    if not options.signing_algorithms:
-        raise ValueError("key_management.signing_algorithms must name at least one algorithm")
+def options_problem(options: KeyManagementOptions) -> tuple[str, str] | None:
+    """The first invalid ``KeyManagementOptions`` field and what is wrong with it, or ``None``."""
     from identityserver.constants import SUPPORTED_SIGNING_ALGORITHMS
+    from identityserver.crypto.jwk import MAX_RSA_BITS, MIN_RSA_BITS
 
+    if not options.signing_algorithms:
+        return "signing_algorithms", "must name at least one algorithm"
     for alg in options.signing_algorithms:
         if alg not in SUPPORTED_SIGNING_ALGORITHMS:
-            raise ValueError(f"key_management.signing_algorithms: unsupported algorithm {alg!r}")
+            supported = ", ".join(SUPPORTED_SIGNING_ALGORITHMS)
+            return "signing_algorithms", f"unsupported algorithm {alg!r} (use {supported})"
     if len(set(options.signing_algorithms)) != len(options.signing_algorithms):
-        raise ValueError("key_management.signing_algorithms lists an algorithm twice")
+        return "signing_algorithms", "lists an algorithm twice"
+    for name in ("propagation_time", "rotation_interval", "retention_duration"):
+        if getattr(options, name) <= 0:
+            return name, "must be a positive number of seconds"
+    for name in ("key_cache_duration", "initialization_duration", "initialization_key_cache_duration"):
+        if getattr(options, name) < 0:
+            return name, "must not be negative"
+    if options.rotation_interval <= options.propagation_time:
+        return "rotation_interval", "must be greater than propagation_time"
+    if not MIN_RSA_BITS <= options.rsa_key_size <= MAX_RSA_BITS:
+        return "rsa_key_size", f"must be between {MIN_RSA_BITS} and {MAX_RSA_BITS} bits"
+    return None
+
+
+def validate_options(options: KeyManagementOptions) -> None:
+    problem = options_problem(options)
+    if problem is not None:
+        raise ValueError(f"key_management.{problem[0]} {problem[1]}")
 
 
 class KeyManager:
@@ -69,7 +85,7 @@ class KeyManager:
 
     async def get_current_keys(self) -> list[KeyContainer]:
         """The signing key of each configured algorithm, in ``signing_algorithms`` order."""
-        if self._current is not None and monotonic() < self._current_expires:
+        if self._current is not None and self.clock.timestamp() < self._current_expires:
             return self._current
         keys = await self.get_all_keys()
         now = self.clock.utc_now()
@@ -79,16 +95,16 @@ class KeyManager:
             if key is not None:
                 current.append(key)
         # the choice only changes on day boundaries of the lifecycle; recompute at most once a minute
-        self._current, self._current_expires = current, min(self._cache_expires, monotonic() + 60)
+        self._current, self._current_expires = current, min(self._cache_expires, self.clock.timestamp() + 60)
         return current
 
     async def get_all_keys(self) -> list[KeyContainer]:
         """All keys that are not retired: the ones to publish in JWKS."""
-        if self._cache is not None and monotonic() < self._cache_expires:
+        if self._cache is not None and self.clock.timestamp() < self._cache_expires:
             return self._cache
         async with self._local_lock:
             now = self.clock.utc_now()
-            if self._cache is not None and monotonic() < self._cache_expires:
+            if self._cache is not None and self.clock.timestamp() < self._cache_expires:
                 return self._cache
             keys = await self.get_keys_from_store(now)
             if self.is_key_rotation_required(keys, now):
@@ -178,7 +194,9 @@ class KeyManager:
         if any(self._age(k, now) < timedelta(seconds=self.options.initialization_duration) for k in keys):
             duration = self.options.initialization_key_cache_duration
         self._cache = keys
-        self._cache_expires = monotonic() + duration
+        # timed by the injected clock (as Duende's key cache uses ``ISystemClock``), so that the lifecycle
+        # advances with the clock the rest of the manager reads
+        self._cache_expires = now.timestamp() + duration
         self._current = None
 
     def _lock(self) -> AbstractAsyncContextManager[None]:

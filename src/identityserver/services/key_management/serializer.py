@@ -60,6 +60,18 @@ async def deserialize_key(stored: SerializedKey, protector: DataProtector | None
     private_key = serialization.load_pem_private_key(container["Pem"].encode("ascii"), password=None)
     if not isinstance(private_key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
         raise ValueError("unsupported key type")
+    # the row's id/algorithm/created sit outside the protected data: trust them only when they agree with it
     if container.get("Id") != stored.id:
         raise ValueError("key id does not match its container")
-    return KeyContainer(stored.id, stored.algorithm, stored.created, private_key)
+    if container.get("Algorithm") != stored.algorithm:
+        raise ValueError("key algorithm does not match its container")
+    if not _key_fits_algorithm(private_key, stored.algorithm):
+        raise ValueError(f"key material cannot sign with {stored.algorithm}")
+    created = datetime.fromisoformat(str(container["Created"]))
+    return KeyContainer(stored.id, stored.algorithm, created, private_key)
+
+
+def _key_fits_algorithm(key: PrivateKey, algorithm: str) -> bool:
+    if algorithm in _CURVES:
+        return isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(key.curve, _CURVES[algorithm])
+    return algorithm[:2] in ("RS", "PS") and isinstance(key, rsa.RSAPrivateKey)

@@ -36,3 +36,7 @@ class InMemoryDeviceFlowStore:
         for user_code, (code, _) in list(self._by_user_code.items()):
             if code == device_code:
                 del self._by_user_code[user_code]
+
+    def all(self) -> list[tuple[str, DeviceCode]]:
+        """Every (hashed device code, authorization) pair, as copies."""
+        return [(code, copy.deepcopy(data)) for code, data in self._by_user_code.values()]

@@ -46,9 +46,3 @@ class InMemoryPersistedGrantStore:
 
     def all(self) -> list[PersistedGrant]:
         return [copy.copy(g) for g in self._grants.values()]
-
-    async def remove_expired(self, now: datetime, batch_size: int) -> int:
-        expired = [k for k, g in self._grants.items() if g.expiration is not None and g.expiration < now]
-        for key in expired[:batch_size]:
-            del self._grants[key]
-        return min(len(expired), batch_size)

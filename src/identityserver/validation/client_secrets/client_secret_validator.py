@@ -17,6 +17,10 @@ from identityserver.validation.client_secrets.validators import (
 )
 from identityserver.validation.results import ClientSecretValidationResult, ParsedSecret
 
+#: One answer for an unknown, disabled or wrongly authenticated client, so that responses do not reveal which
+#: client ids exist (RFC 6819 §5.1.4.1; security.md item 80). The event keeps the real reason.
+INVALID_CREDENTIALS = "invalid client credentials"
+
 
 def allowed_auth_methods(client: Client) -> set[str]:
     """The methods a client may use: its registered one, else what its secrets allow."""
@@ -74,6 +78,7 @@ class ClientSecretValidator:
                 TokenErrors.INVALID_CLIENT,
                 "unknown or disabled client",
                 secret.from_authorization_header,
+                public_description=INVALID_CREDENTIALS,
             )
         if secret.type not in allowed_auth_methods(client):
             return await self._fail(
@@ -82,13 +87,14 @@ class ClientSecretValidator:
                 TokenErrors.INVALID_CLIENT,
                 f"client is not allowed to authenticate with {secret.type}",
                 secret.from_authorization_header,
+                public_description=INVALID_CREDENTIALS,
             )
         if not await self._secret_is_valid(request, client, secret):
             return await self._fail(
                 request,
                 secret,
                 TokenErrors.INVALID_CLIENT,
-                "invalid client credentials",
+                INVALID_CREDENTIALS,
                 secret.from_authorization_header,
             )
         await self.events.raise_named(
@@ -129,7 +135,9 @@ class ClientSecretValidator:
         error: str,
         description: str,
         from_header: bool,
+        public_description: str | None = None,
     ) -> ClientSecretValidationResult:
+        """Raise the failure event with the real reason; answer with ``public_description`` when given."""
         await self.events.raise_named(
             "Client Authentication Failure",
             request.remote_ip,
@@ -137,5 +145,7 @@ class ClientSecretValidator:
             client_id=secret.id if secret else None,
         )
         return ClientSecretValidationResult(
-            error=error, error_description=description, from_authorization_header=from_header
+            error=error,
+            error_description=public_description or description,
+            from_authorization_header=from_header,
         )

@@ -31,7 +31,7 @@ class HashedSharedSecretValidator:
         return SecretValidationResult(matched)
 
 
-def _load_jwks(secrets: Sequence[Secret], now: datetime) -> list[tuple[str | None, PublicKey]]:
+def load_client_jwks(secrets: Sequence[Secret], now: datetime) -> list[tuple[str | None, PublicKey]]:
     keys: list[tuple[str | None, PublicKey]] = []
     for secret in secrets:
         if secret.type != SecretTypes.JSON_WEB_KEY or secret.is_expired(now):
@@ -74,7 +74,7 @@ class PrivateKeyJwtSecretValidator:
         if typ is not None and (not isinstance(typ, str) or typ.lower() not in ("jwt", "client-authentication+jwt")):
             return fail  # RFC 8725 §3.11: another token type (e.g. a DPoP proof) is not an assertion
         now = self.clock.utc_now()
-        keys = _load_jwks(secrets, now)
+        keys = load_client_jwks(secrets, now)
         kid = jws.header.get("kid")
         if isinstance(kid, str) and any(k == kid for k, _ in keys):
             keys = [(k, key) for k, key in keys if k == kid]

@@ -1,0 +1,123 @@
+"""Shared processing of the authorize and authorize-callback endpoints (Duende ``AuthorizeEndpointBase``)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlsplit
+
+from identityserver._utils.forms import Parameters
+from identityserver.configuration.options import IdentityServerOptions
+from identityserver.endpoints.base import EndpointRequest
+from identityserver.endpoints.results import AuthorizeResult, RedirectResult
+from identityserver.models.messages import ConsentResponse, ErrorMessage
+from identityserver.response_handling.authorize import AuthorizeResponse, AuthorizeResponseGenerator
+from identityserver.response_handling.authorize_interaction import AuthorizeInteractionResponseGenerator
+from identityserver.services.events import DefaultEventService
+from identityserver.services.interaction import CONSENT_PARAMETER, DefaultIdentityServerInteractionService
+from identityserver.services.user_session import DefaultUserSession
+from identityserver.validation.authorize_request import REPEATABLE, AuthorizeRequestValidator
+from identityserver.validation.authorize_results import AuthorizeRequestValidationResult, ValidatedAuthorizeRequest
+
+CALLBACK_PATH = "/connect/authorize/callback"
+
+
+def base_path(base_url: str) -> str:
+    return urlsplit(base_url).path.rstrip("/")
+
+
+class AuthorizeEndpointBase:
+    def __init__(self, validator: AuthorizeRequestValidator, interaction: AuthorizeInteractionResponseGenerator,
+                 generator: AuthorizeResponseGenerator, user_session: DefaultUserSession,
+                 interaction_service: DefaultIdentityServerInteractionService, events: DefaultEventService,
+                 options: IdentityServerOptions) -> None:
+        self.validator = validator
+        self.interaction = interaction
+        self.generator = generator
+        self.user_session = user_session
+        self.interaction_service = interaction_service
+        self.events = events
+        self.options = options
+
+    async def process_authorize_request(self, http: EndpointRequest, parameters: Parameters,
+                                        is_callback: bool) -> AuthorizeResult | RedirectResult:
+        ticket = await self.user_session.authenticate(http.cookies)
+        subject = ticket.principal() if ticket else None
+        values = dict(parameters.values)
+        consent_token = values.pop(CONSENT_PARAMETER, None) if is_callback else None
+        if not is_callback:
+            values.pop("suppressed_prompt", None)  # only the engine may suppress a prompt
+        resources = parameters.get_all("resource")
+        values.pop("resource", None)
+        repeated = [n for n in parameters.repeated if n not in REPEATABLE]
+        result = await self.validator.validate(values, http.issuer, subject, repeated, resources)
+        if result.is_error:
+            return await self.create_error_result(http, result)
+        request = result.validated_request
+        request.session_id = ticket.session_id if ticket else None
+        consent: ConsentResponse | None = None
+        if consent_token is not None:
+            consent = await self.interaction_service.read_consent_response(
+                consent_token, values, resources, subject.subject_id if subject else None)
+        outcome = await self.interaction.process_interaction(request, consent)
+        if outcome.is_error:
+            result.error, result.error_description = outcome.error, outcome.error_description
+            return await self.create_error_result(http, result)
+        if outcome.is_interaction:
+            return self.create_interaction_result(http, request, values, resources, outcome.is_login,
+                                                  outcome.is_create_account)
+        response = await self.generator.create_response(request)
+        cookies: list[str] = []
+        if ticket is not None and request.client_id:
+            cookies = await self.user_session.add_client(ticket, request.client_id, http.base_url.startswith("https"))
+        if response.access_token or response.identity_token:
+            await self.events.raise_named("Token Issued Success", http.remote_ip, client_id=request.client_id,
+                                          GrantType=request.grant_type, Endpoint="Authorize",
+                                          SubjectId=subject.subject_id if subject else None)
+        return self.authorize_result(response, cookies)
+
+    def authorize_result(self, response: AuthorizeResponse, cookies: list[str]) -> AuthorizeResult:
+        request = response.request
+        assert request.redirect_uri is not None
+        return AuthorizeResult(request.redirect_uri, request.response_mode or "query",
+                               response.to_parameters(self.options.emit_issuer_identification_response_parameter),
+                               cookies)
+
+    def create_interaction_result(self, http: EndpointRequest, request: ValidatedAuthorizeRequest,
+                                  values: dict[str, str], resources: list[str], is_login: bool,
+                                  is_create_account: bool) -> RedirectResult:
+        """Send the user to the login, create-account or consent page with a ``returnUrl`` that resumes here."""
+        ui = self.options.user_interaction
+        resume = dict(values)
+        suppressed = set(request.suppressed_prompt)
+        if is_login:
+            suppressed |= {p for p in request.prompt_modes if p in ("login", "select_account")}
+        if is_create_account:
+            suppressed.add("create")
+        if suppressed:
+            resume["suppressed_prompt"] = " ".join(sorted(suppressed))
+        pairs = list(resume.items()) + [("resource", r) for r in resources]
+        root = base_path(http.base_url)
+        return_url = f"{root}{CALLBACK_PATH}?{urlencode(pairs)}"
+        if is_create_account and ui.create_account_url:
+            page, parameter = ui.create_account_url, ui.create_account_return_url_parameter
+        elif is_login:
+            page, parameter = ui.login_url, ui.login_return_url_parameter
+        else:
+            page, parameter = ui.consent_url, ui.consent_return_url_parameter
+        target = page if "://" in page else root + page
+        return RedirectResult(f"{target}?{urlencode({parameter: return_url})}")
+
+    async def create_error_result(self, http: EndpointRequest,
+                                  result: AuthorizeRequestValidationResult) -> AuthorizeResult | RedirectResult:
+        request = result.validated_request
+        error = result.error or "invalid_request"
+        if result.redirectable and request.redirect_uri:
+            response = AuthorizeResponse(request, error=error, error_description=result.error_description)
+            return self.authorize_result(response, [])
+        # RFC 6749 §4.1.2.1: never redirect to an unverified redirect URI; show the error page instead
+        message = ErrorMessage(error=error, error_description=result.error_description,
+                               client_id=request.client_id if request.client else None,
+                               ui_locales=request.raw.get("ui_locales"))
+        error_id = await self.interaction_service.create_error_id(message)
+        ui = self.options.user_interaction
+        target = ui.error_url if "://" in ui.error_url else base_path(http.base_url) + ui.error_url
+        return RedirectResult(f"{target}?{urlencode({ui.error_id_parameter: error_id})}")

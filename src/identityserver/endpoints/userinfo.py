@@ -1,0 +1,62 @@
+"""The userinfo endpoint (Duende ``UserInfoEndpoint``; OIDC Core §5.3; RFC 6750 §3 errors)."""
+
+from __future__ import annotations
+
+from identityserver.constants import ProtectedResourceErrors
+from identityserver.endpoints.base import EndpointRequest
+from identityserver.endpoints.results import JsonResult, ProtectedResourceErrorResult, StatusCodeResult
+from identityserver.models.claims import Claim, Principal
+from identityserver.models.contexts import IsActiveContext, ProfileCallers
+from identityserver.response_handling.userinfo import UserInfoResponseGenerator
+from identityserver.services.protocols import ProfileService
+from identityserver.validation.bearer_token_usage import find_access_token
+from identityserver.validation.token_validator import TokenValidator
+
+
+class UserInfoEndpoint:
+    def __init__(self, tokens: TokenValidator, generator: UserInfoResponseGenerator, profile: ProfileService,
+                 dpop_algorithms: list[str]) -> None:
+        self.tokens = tokens
+        self.generator = generator
+        self.profile = profile
+        self.dpop_algorithms = dpop_algorithms
+
+    def error(self, error: str, description: str, status: int = 401) -> ProtectedResourceErrorResult:
+        return ProtectedResourceErrorResult(error, description, status, dpop_algs=self.dpop_algorithms)
+
+    async def process(self, request: EndpointRequest) -> JsonResult | ProtectedResourceErrorResult | StatusCodeResult:
+        if request.method not in ("GET", "POST"):
+            return StatusCodeResult(405, {"Allow": "GET, POST"})
+        usage = find_access_token(request)
+        if usage.error is not None:
+            return self.error(ProtectedResourceErrors.INVALID_REQUEST, usage.error, 400)
+        if usage.token is None:
+            # RFC 6750 §3.1: no error code when the request has no authentication at all
+            return ProtectedResourceErrorResult("invalid_token", "no access token", 401, dpop_algs=self.dpop_algorithms)
+        result = await self.tokens.validate_access_token(usage.token, request.issuer, expected_scope="openid")
+        if result.is_error:
+            status = 403 if result.error == ProtectedResourceErrors.INSUFFICIENT_SCOPE else 401
+            return self.error(result.error or ProtectedResourceErrors.INVALID_TOKEN, result.error_description or "",
+                              status)
+        proof_error = await self.validate_proof(request, usage.scheme or "Bearer", result.confirmation, usage.token)
+        if proof_error is not None:
+            return proof_error
+        subject_id = result.claims.get("sub")
+        if not isinstance(subject_id, str) or result.client is None:
+            return self.error(ProtectedResourceErrors.INVALID_TOKEN, "the token has no subject")
+        subject = Principal([Claim("sub", subject_id)] + [
+            Claim(name, str(result.claims[name])) for name in ("sid", "idp", "auth_time") if name in result.claims])
+        active = IsActiveContext(subject, result.client, ProfileCallers.USER_INFO_ENDPOINT)
+        await self.profile.is_active(active)
+        if not active.is_active:
+            return self.error(ProtectedResourceErrors.INVALID_TOKEN, "the user is not active")
+        return JsonResult(await self.generator.process(subject, result.client, result.scopes))
+
+    async def validate_proof(self, request: EndpointRequest, scheme: str, confirmation: dict[str, object] | None,
+                             token: str) -> ProtectedResourceErrorResult | None:
+        """Sender-constrained tokens must not be usable as bearer tokens (RFC 9449 §7.2)."""
+        if confirmation and "jkt" in confirmation and scheme != "DPoP":
+            return self.error(ProtectedResourceErrors.INVALID_TOKEN, "a DPoP-bound token must be sent with DPoP")
+        if scheme == "DPoP":
+            return self.error(ProtectedResourceErrors.INVALID_DPOP_PROOF, "DPoP is not enabled on this endpoint")
+        return None

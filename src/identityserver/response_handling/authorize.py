@@ -1,0 +1,135 @@
+"""Authorization responses for the code, implicit and hybrid flows (Duende ``AuthorizeResponseGenerator``;
+RFC 6749 §4.1.2, §4.2.2; OIDC Core §3.3.2.5; RFC 9207; OIDC Session Management §3)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from identityserver._utils.b64 import b64url_encode
+from identityserver.clock import Clock
+from identityserver.configuration.options import IdentityServerOptions
+from identityserver.constants import GrantType
+from identityserver.crypto.hashing import left_half_hash
+from identityserver.models.grants import AuthorizationCode
+from identityserver.services.authorization_codes import AuthorizationCodeService
+from identityserver.services.token_service import DefaultTokenService, TokenCreationRequest
+from identityserver.validation.authorize_results import ValidatedAuthorizeRequest
+
+
+@dataclass(slots=True)
+class AuthorizeResponse:
+    request: ValidatedAuthorizeRequest
+    code: str | None = None
+    identity_token: str | None = None
+    access_token: str | None = None
+    access_token_lifetime: int | None = None
+    scope: str | None = None
+    session_state: str | None = None
+    error: str | None = None
+    error_description: str | None = None
+
+    def to_parameters(self, emit_iss: bool) -> dict[str, str]:
+        params: dict[str, str] = {}
+        if self.error:
+            params["error"] = self.error
+            if self.error_description:
+                params["error_description"] = self.error_description
+        if self.code:
+            params["code"] = self.code
+        if self.identity_token:
+            params["id_token"] = self.identity_token
+        if self.access_token:
+            params["access_token"] = self.access_token
+            params["token_type"] = "Bearer"
+            params["expires_in"] = str(self.access_token_lifetime)
+            if self.scope:
+                params["scope"] = self.scope
+        if self.request.state is not None:
+            params["state"] = self.request.state
+        if self.session_state:
+            params["session_state"] = self.session_state
+        if emit_iss:
+            params["iss"] = self.request.issuer  # RFC 9207 §2
+        return params
+
+
+def session_state(client_id: str, redirect_uri: str, session_id: str) -> str:
+    """OIDC Session Management §3: hash(client_id + origin + sid + salt) "." salt."""
+    parts = urlsplit(redirect_uri)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    salt = secrets.token_hex(16)
+    digest = hashlib.sha256(f"{client_id}{origin}{session_id}{salt}".encode()).digest()
+    return f"{b64url_encode(digest)}.{salt}"
+
+
+class AuthorizeResponseGenerator:
+    def __init__(self, tokens: DefaultTokenService, codes: AuthorizationCodeService,
+                 options: IdentityServerOptions, clock: Clock) -> None:
+        self.tokens = tokens
+        self.codes = codes
+        self.options = options
+        self.clock = clock
+
+    async def create_response(self, request: ValidatedAuthorizeRequest) -> AuthorizeResponse:
+        if request.grant_type == GrantType.AUTHORIZATION_CODE:
+            response = await self.create_code_flow_response(request)
+        else:
+            response = await self.create_implicit_or_hybrid_response(request)
+        if (self.options.endpoints.enable_check_session_endpoint and request.is_openid_request
+                and request.session_id and request.client_id and request.redirect_uri):
+            response.session_state = session_state(request.client_id, request.redirect_uri, request.session_id)
+        return response
+
+    async def create_code(self, request: ValidatedAuthorizeRequest) -> str:
+        assert request.client is not None and request.subject is not None and request.redirect_uri is not None
+        state_hash = None
+        if self.options.emit_state_hash and request.state:
+            algorithm = await self.tokens.creation.signing_algorithm(
+                request.client.allowed_identity_token_signing_algorithms)
+            state_hash = left_half_hash(request.state, algorithm)
+        code = AuthorizationCode(
+            creation_time=int(self.clock.timestamp()), lifetime=request.client.authorization_code_lifetime,
+            client_id=request.client.client_id, subject=request.subject, is_open_id=request.is_openid_request,
+            requested_scopes=request.validated_resources.raw_scope_values, redirect_uri=request.redirect_uri,
+            requested_resource_indicators=list(request.requested_resource_indicators), nonce=request.nonce,
+            state_hash=state_hash, was_consent_shown=request.was_consent_shown, session_id=request.session_id,
+            code_challenge=request.code_challenge, code_challenge_method=request.code_challenge_method,
+            dpop_key_thumbprint=request.dpop_key_thumbprint,
+        )
+        return await self.codes.create(code)
+
+    async def create_code_flow_response(self, request: ValidatedAuthorizeRequest) -> AuthorizeResponse:
+        return AuthorizeResponse(request, code=await self.create_code(request))
+
+    async def create_implicit_or_hybrid_response(self, request: ValidatedAuthorizeRequest) -> AuthorizeResponse:
+        assert request.client is not None and request.subject is not None
+        types = request.response_types
+        response = AuthorizeResponse(request)
+        if "code" in types:
+            response.code = await self.create_code(request)
+        if "token" in types:
+            creation = TokenCreationRequest(client=request.client, issuer=request.issuer,
+                                            validated_resources=request.validated_resources, subject=request.subject,
+                                            session_id=request.session_id)
+            token = await self.tokens.create_access_token(creation)
+            response.access_token = await self.tokens.create_security_token(token)
+            response.access_token_lifetime = token.lifetime
+            response.scope = " ".join(request.validated_resources.raw_scope_values)
+        if "id_token" in types:
+            state_hash = None
+            if self.options.emit_state_hash and request.state:
+                algorithm = await self.tokens.creation.signing_algorithm(
+                    request.client.allowed_identity_token_signing_algorithms)
+                state_hash = left_half_hash(request.state, algorithm)
+            creation = TokenCreationRequest(
+                client=request.client, issuer=request.issuer, validated_resources=request.validated_resources,
+                subject=request.subject, session_id=request.session_id, nonce=request.nonce, state_hash=state_hash,
+                authorization_code_to_hash=response.code, access_token_to_hash=response.access_token,
+                include_all_identity_claims=response.access_token is None,
+            )
+            identity = await self.tokens.create_identity_token(creation)
+            response.identity_token = await self.tokens.create_security_token(identity)
+        return response

@@ -1,0 +1,136 @@
+"""Decides whether an authorize request needs the user: login, consent or account creation (Duende
+``AuthorizeInteractionResponseGenerator``; OIDC Core §3.1.2.1 prompt/max_age, §3.1.2.6 errors)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from identityserver.clock import Clock
+from identityserver.constants import AuthorizeErrors
+from identityserver.models.contexts import IsActiveContext, ProfileCallers
+from identityserver.models.messages import ConsentResponse
+from identityserver.models.resources import ResourceValidationResult, Resources
+from identityserver.services.consent import DefaultConsentService
+from identityserver.services.protocols import ProfileService
+from identityserver.validation.authorize_results import ValidatedAuthorizeRequest
+
+
+@dataclass(slots=True)
+class InteractionResponse:
+    is_login: bool = False
+    is_consent: bool = False
+    is_create_account: bool = False
+    error: str | None = None
+    error_description: str | None = None
+
+    @property
+    def is_error(self) -> bool:
+        return self.error is not None
+
+    @property
+    def is_interaction(self) -> bool:
+        return self.is_login or self.is_consent or self.is_create_account
+
+
+class AuthorizeInteractionResponseGenerator:
+    def __init__(self, consent: DefaultConsentService, profile: ProfileService, clock: Clock) -> None:
+        self.consent = consent
+        self.profile = profile
+        self.clock = clock
+
+    async def process_interaction(self, request: ValidatedAuthorizeRequest,
+                                  consent: ConsentResponse | None = None) -> InteractionResponse:
+        if consent is not None and consent.error is not None:
+            return InteractionResponse(error=consent.error.value,
+                                       error_description=consent.error_description)
+        response = await self.process_create_account(request)
+        if response.is_create_account or response.is_error:
+            return response
+        response = await self.process_login(request)
+        if response.is_login or response.is_error:
+            return response
+        return await self.process_consent(request, consent)
+
+    async def process_create_account(self, request: ValidatedAuthorizeRequest) -> InteractionResponse:
+        """OIDC Prompt Create 1.0: ``prompt=create`` sends the user to the registration page first."""
+        if "create" in request.prompt_modes:
+            return InteractionResponse(is_create_account=True)
+        return InteractionResponse()
+
+    async def process_login(self, request: ValidatedAuthorizeRequest) -> InteractionResponse:
+        needs_login = await self.login_required(request)
+        if needs_login and "none" in request.prompt_modes:
+            return InteractionResponse(error=AuthorizeErrors.LOGIN_REQUIRED,
+                                       error_description="the user must sign in")
+        return InteractionResponse(is_login=needs_login)
+
+    async def login_required(self, request: ValidatedAuthorizeRequest) -> bool:
+        if "login" in request.prompt_modes or "select_account" in request.prompt_modes:
+            return True
+        subject = request.subject
+        client = request.client
+        if subject is None or client is None:
+            return True
+        context = IsActiveContext(subject, client, ProfileCallers.AUTHORIZE_ENDPOINT)
+        await self.profile.is_active(context)
+        if not context.is_active:
+            return True
+        now = self.clock.timestamp()
+        auth_time = subject.auth_time or 0
+        if request.max_age is not None and auth_time + request.max_age < now:
+            return True
+        if client.user_sso_lifetime is not None and auth_time + client.user_sso_lifetime < now:
+            return True
+        idp = subject.identity_provider or "local"
+        if client.identity_provider_restrictions and idp not in client.identity_provider_restrictions:
+            return True
+        if not client.enable_local_login and idp == "local":
+            return True
+        wanted_idp = next((v[4:] for v in request.acr_values if v.startswith("idp:")), None)
+        if wanted_idp and wanted_idp != idp:
+            return True
+        hint = request.id_token_hint_claims
+        return bool(hint and hint.get("sub") != subject.subject_id)
+
+    async def process_consent(self, request: ValidatedAuthorizeRequest,
+                              consent: ConsentResponse | None) -> InteractionResponse:
+        assert request.client is not None and request.subject is not None
+        if consent is not None:
+            return await self.apply_consent(request, consent)
+        required = "consent" in request.prompt_modes or await self.consent.require_consent(
+            request.subject.subject_id, request.client, request.validated_resources.raw_scope_values)
+        if required and "none" in request.prompt_modes:
+            return InteractionResponse(error=AuthorizeErrors.CONSENT_REQUIRED,
+                                       error_description="the user must consent")
+        return InteractionResponse(is_consent=required)
+
+    async def apply_consent(self, request: ValidatedAuthorizeRequest, consent: ConsentResponse) -> InteractionResponse:
+        """Narrow the request to the consented scopes; required scopes must be among them."""
+        assert request.client is not None and request.subject is not None
+        granted = set(consent.scopes_values_consented)
+        resources = request.validated_resources.resources
+        required = {r.name for r in resources.identity_resources if r.required}
+        required |= {s.name for s in resources.api_scopes if s.required}
+        if not granted or not required.issubset(granted):
+            return InteractionResponse(error=AuthorizeErrors.ACCESS_DENIED,
+                                       error_description="required scopes were not consented")
+        if not granted.issubset(request.validated_resources.raw_scope_values):
+            return InteractionResponse(error=AuthorizeErrors.ACCESS_DENIED,
+                                       error_description="consent covers scopes that were not requested")
+        request.validated_resources = narrow(request.validated_resources, granted)
+        request.was_consent_shown = True
+        if consent.remember_consent:
+            await self.consent.update_consent(request.subject.subject_id, request.client, sorted(granted))
+        return InteractionResponse()
+
+
+def narrow(validated: ResourceValidationResult, scopes: set[str]) -> ResourceValidationResult:
+    resources = validated.resources
+    api_scopes = [s for s in resources.api_scopes if s.name in scopes]
+    names = {s.name for s in api_scopes}
+    return ResourceValidationResult(
+        Resources([r for r in resources.identity_resources if r.name in scopes],
+                  [a for a in resources.api_resources if names.intersection(a.scopes)], api_scopes,
+                  resources.offline_access and "offline_access" in scopes),
+        [p for p in validated.parsed_scopes if p.raw_value in scopes], validated.resource_indicator,
+    )

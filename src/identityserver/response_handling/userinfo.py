@@ -1,0 +1,27 @@
+"""Userinfo responses (Duende ``UserInfoResponseGenerator``; OIDC Core §5.3.2): ``sub`` plus the claims of the
+identity resources the token's scopes grant, from the profile service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from identityserver.models.claims import Principal, claims_to_json
+from identityserver.models.client import Client
+from identityserver.models.contexts import ProfileCallers, ProfileDataRequestContext
+from identityserver.services.claims import FILTERED_CLAIMS
+from identityserver.services.protocols import ProfileService
+from identityserver.stores.protocols import ResourceStore
+
+
+class UserInfoResponseGenerator:
+    def __init__(self, resources: ResourceStore, profile: ProfileService) -> None:
+        self.resources = resources
+        self.profile = profile
+
+    async def process(self, subject: Principal, client: Client, scopes: list[str]) -> dict[str, Any]:
+        identity = [r for r in await self.resources.find_identity_resources_by_scope_name(scopes) if r.enabled]
+        wanted = list(dict.fromkeys(c for r in identity for c in r.user_claims))
+        context = ProfileDataRequestContext(subject, client, ProfileCallers.USER_INFO_ENDPOINT, wanted)
+        await self.profile.get_profile_data(context)
+        claims = claims_to_json(c for c in context.issued_claims if c.type not in FILTERED_CLAIMS)
+        return {"sub": subject.subject_id, **claims}

@@ -1,0 +1,111 @@
+"""Authorization codes: one-time redemption and replay handling (RFC 6749 §4.1.2, §10.5; RFC 9700 §4.5).
+
+A redeemed code is marked consumed, atomically, so that of N parallel redemptions exactly one wins. When a
+consumed code comes back, every token issued from it is revoked: refresh and reference tokens are deleted and
+the JWT access token's ``jti`` is put on a revocation list that userinfo and introspection consult. The two
+sides record markers and then look for each other's, so a replay racing the first redemption is still caught.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from identityserver.clock import Clock
+from identityserver.crypto.hashing import hashed_grant_key
+from identityserver.models.grants import AuthorizationCode, PersistedGrant
+from identityserver.stores.grant_stores import DefaultGrantStore
+from identityserver.stores.protocols import PersistedGrantStore
+
+ISSUED = "authorization_code_issued"
+REPLAYED = "authorization_code_replayed"
+REVOKED_ACCESS_TOKEN = "revoked_access_token"
+
+
+@dataclass(slots=True)
+class IssuedTokens:
+    """Handles of what one code redemption produced (hashed keys, never raw handles)."""
+
+    refresh_token_key: str | None = None
+    reference_token_key: str | None = None
+    access_token_jti: str | None = None
+    access_token_expiration: int | None = None
+
+
+@dataclass(slots=True)
+class CodeRedemption:
+    code: AuthorizationCode | None
+    replayed: bool = False
+
+
+class AuthorizationCodeService:
+    def __init__(self, codes: DefaultGrantStore[AuthorizationCode], grants: PersistedGrantStore, clock: Clock) -> None:
+        self.codes = codes
+        self.grants = grants
+        self.clock = clock
+
+    async def create(self, code: AuthorizationCode) -> str:
+        return await self.codes.store_item(code, code.client_id, code.subject.subject_id, code.session_id,
+                                           code.description, code.creation_time, code.lifetime)
+
+    async def redeem(self, handle: str) -> CodeRedemption:
+        """Consume the code. A second presentation is a replay: it revokes what the first one issued."""
+        found = await self.codes.consume_item(handle)
+        if found is not None:
+            return CodeRedemption(found[0])
+        row = await self.grants.get(self.codes.get_hashed_key(handle))
+        if row is None or row.consumed_time is None:
+            return CodeRedemption(None)
+        await self._mark(handle, REPLAYED, row.client_id, row.subject_id, "{}")
+        issued = await self._read_issued(handle)
+        if issued is not None:
+            await self.revoke(issued)
+        return CodeRedemption(None, replayed=True)
+
+    async def record_issued(self, handle: str, code: AuthorizationCode, issued: IssuedTokens) -> None:
+        """Remember what the winning redemption issued; revoke it at once if a replay got in first."""
+        data = json.dumps({"RefreshTokenKey": issued.refresh_token_key,
+                           "ReferenceTokenKey": issued.reference_token_key, "Jti": issued.access_token_jti,
+                           "AccessTokenExpiration": issued.access_token_expiration})
+        await self._mark(handle, ISSUED, code.client_id, code.subject.subject_id, data,
+                         lifetime=max(code.lifetime, (issued.access_token_expiration or 0) - int(self.clock.timestamp())))
+        if await self.grants.get(hashed_grant_key(handle, REPLAYED)) is not None:
+            await self.revoke(issued)
+
+    async def revoke(self, issued: IssuedTokens) -> None:
+        if issued.refresh_token_key:
+            await self.grants.remove(issued.refresh_token_key)
+        if issued.reference_token_key:
+            await self.grants.remove(issued.reference_token_key)
+        if issued.access_token_jti and issued.access_token_expiration:
+            await self.revoke_jti(issued.access_token_jti, issued.access_token_expiration)
+
+    async def revoke_jti(self, jti: str, expiration: int) -> None:
+        now = self.clock.utc_now()
+        await self.grants.store(PersistedGrant(
+            hashed_grant_key(jti, REVOKED_ACCESS_TOKEN), REVOKED_ACCESS_TOKEN, "-", now, "{}",
+            expiration=datetime.fromtimestamp(expiration, UTC),
+        ))
+
+    async def is_jti_revoked(self, jti: str) -> bool:
+        return await self.grants.get(hashed_grant_key(jti, REVOKED_ACCESS_TOKEN)) is not None
+
+    async def _read_issued(self, handle: str) -> IssuedTokens | None:
+        row = await self.grants.get(hashed_grant_key(handle, ISSUED))
+        if row is None:
+            return None
+        try:
+            data = json.loads(row.data)
+        except ValueError:
+            return None
+        return IssuedTokens(data.get("RefreshTokenKey"), data.get("ReferenceTokenKey"), data.get("Jti"),
+                            data.get("AccessTokenExpiration"))
+
+    async def _mark(self, handle: str, kind: str, client_id: str, subject_id: str | None, data: str,
+                    lifetime: int = 3600) -> None:
+        now = self.clock.utc_now()
+        await self.grants.store(PersistedGrant(
+            hashed_grant_key(handle, kind), kind, client_id, now, data, subject_id=subject_id,
+            expiration=datetime.fromtimestamp(now.timestamp() + max(lifetime, 60), UTC),
+        ))

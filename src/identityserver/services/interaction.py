@@ -1,0 +1,168 @@
+"""The UI's only door into the engine (Duende ``DefaultIdentityServerInteractionService``)."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from identityserver._utils.urls import is_local_url
+from identityserver.constants import ProtocolRoutePaths
+from identityserver.models.client import Client
+from identityserver.models.grants import Consent
+from identityserver.models.messages import (
+    AuthorizationError,
+    AuthorizationRequest,
+    ConsentResponse,
+    ErrorMessage,
+    LogoutMessage,
+)
+from identityserver.services.consent import DefaultConsentService
+from identityserver.services.events import DefaultEventService
+from identityserver.services.messages import ProtectedMessageStore
+from identityserver.stores.protocols import ClientStore
+from identityserver.validation.authorize_request import AuthorizeRequestValidator
+
+CONSENT_PARAMETER = "consent_response"
+#: Parameters the engine adds while resuming; they do not change the identity of the request.
+_RESUME_PARAMETERS = (CONSENT_PARAMETER, "suppressed_prompt")
+
+
+def request_id(parameters: dict[str, str], resources: list[str], subject_id: str | None) -> str:
+    """Binds a consent answer to exactly this request and this user."""
+    stable = {k: v for k, v in sorted(parameters.items()) if k not in _RESUME_PARAMETERS}
+    material = json.dumps([stable, sorted(resources), subject_id or ""], separators=(",", ":"))
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+class DefaultIdentityServerInteractionService:
+    def __init__(self, validator: AuthorizeRequestValidator, messages: ProtectedMessageStore,
+                 consents: DefaultConsentService, clients: ClientStore, events: DefaultEventService) -> None:
+        self.validator = validator
+        self.messages = messages
+        self.consents = consents
+        self.clients = clients
+        self.events = events
+
+    @staticmethod
+    def _split_return_url(return_url: str | None) -> tuple[dict[str, str], list[str]] | None:
+        """Parameters of a local ``.../connect/authorize/callback?...`` URL (any base path), else ``None``."""
+        if not is_local_url(return_url):
+            return None
+        assert return_url is not None
+        parts = urlsplit(return_url)
+        if not parts.path.endswith(ProtocolRoutePaths.AUTHORIZE_CALLBACK):
+            return None
+        params: dict[str, str] = {}
+        resources: list[str] = []
+        for name, value in parse_qsl(parts.query, keep_blank_values=True):
+            if name == "resource":
+                resources.append(value)
+            elif name not in params:
+                params[name] = value
+        return params, resources
+
+    async def get_authorization_context(self, return_url: str | None, issuer: str) -> AuthorizationRequest | None:
+        """The validated request behind a login/consent ``returnUrl``; ``None`` when it is not one."""
+        split = self._split_return_url(return_url)
+        if split is None:
+            return None
+        params, resources = split
+        result = await self.validator.validate(params, issuer, resource_values=resources)
+        request = result.validated_request
+        if result.is_error or request.client is None or request.redirect_uri is None:
+            return None
+        return AuthorizationRequest(
+            client=request.client, redirect_uri=request.redirect_uri, validated_resources=request.validated_resources,
+            parameters=dict(request.raw), request_id=request_id(params, resources, None),
+            display_mode=request.display_mode, ui_locales=request.ui_locales, login_hint=request.login_hint,
+            prompt_modes=list(request.prompt_modes), acr_values=list(request.acr_values),
+            requested_scopes=list(request.requested_scopes),
+            idp=next((v[4:] for v in request.acr_values if v.startswith("idp:")), None),
+            tenant=next((v[7:] for v in request.acr_values if v.startswith("tenant:")), None),
+        )
+
+    def is_valid_return_url(self, return_url: str | None) -> bool:
+        """True for the authorize callback URL of a pending request (and only local URLs)."""
+        return self._split_return_url(return_url) is not None
+
+    async def grant_consent(self, request: AuthorizationRequest, response: ConsentResponse, subject_id: str,
+                            return_url: str) -> str:
+        """Record the user's answer and return the URL that resumes the request."""
+        name = "Consent granted" if response.granted else "Consent denied"
+        await self.events.raise_named(name, None, subject_id=subject_id, client_id=request.client.client_id,
+                                      Scopes=" ".join(response.scopes_values_consented),
+                                      RememberConsent=response.remember_consent)
+        return await self._resume_url(request, response, subject_id, return_url)
+
+    async def deny_authorization(self, request: AuthorizationRequest, error: AuthorizationError,
+                                 return_url: str, subject_id: str | None = None,
+                                 description: str | None = None) -> str:
+        """Answer the client with ``error`` (e.g. ``access_denied``, ``unmet_authentication_requirements``)."""
+        response = ConsentResponse(error=error, error_description=description)
+        return await self._resume_url(request, response, subject_id, return_url)
+
+    async def _resume_url(self, request: AuthorizationRequest, response: ConsentResponse, subject_id: str | None,
+                          return_url: str) -> str:
+        split = self._split_return_url(return_url)
+        if split is None:
+            raise ValueError("return_url is not an authorize callback URL")
+        params, resources = split
+        payload = dataclasses.asdict(response)
+        payload["error"] = response.error.value if response.error else None
+        token = await self.messages.write("consent", {
+            "request_id": request_id(params, resources, subject_id), "response": payload,
+        })
+        base = return_url.split("?", 1)[0]
+        query = {k: v for k, v in params.items() if k != CONSENT_PARAMETER}
+        pairs = list(query.items()) + [("resource", r) for r in resources] + [(CONSENT_PARAMETER, token)]
+        return base + "?" + urlencode(pairs)
+
+    async def read_consent_response(self, token: str | None, parameters: dict[str, str], resources: list[str],
+                                    subject_id: str | None) -> ConsentResponse | None:
+        """The consent answer for exactly this request and user, else ``None`` (tampered, stale or foreign)."""
+        data = await self.messages.read("consent", token)
+        if data is None or data.get("request_id") != request_id(parameters, resources, subject_id):
+            return None
+        raw = data.get("response") or {}
+        try:
+            error = AuthorizationError(raw["error"]) if raw.get("error") else None
+            return ConsentResponse(list(raw.get("scopes_values_consented") or []), bool(raw.get("remember_consent")),
+                                   raw.get("description"), error, raw.get("error_description"))
+        except (ValueError, KeyError):
+            return None
+
+    async def create_error_id(self, message: ErrorMessage) -> str:
+        return await self.messages.write("error", dataclasses.asdict(message))
+
+    async def get_error_context(self, error_id: str | None) -> ErrorMessage | None:
+        data = await self.messages.read("error", error_id)
+        if data is None:
+            return None
+        try:
+            return ErrorMessage(**data)
+        except TypeError:
+            return None
+
+    async def create_logout_id(self, message: LogoutMessage) -> str:
+        return await self.messages.write("logout", dataclasses.asdict(message))
+
+    async def get_logout_context(self, logout_id: str | None) -> LogoutMessage | None:
+        data = await self.messages.read("logout", logout_id)
+        if data is None:
+            return None
+        try:
+            return LogoutMessage(**data)
+        except TypeError:
+            return None
+
+    async def get_all_user_grants(self, subject_id: str) -> list[tuple[Consent, Client | None]]:
+        result = []
+        for consent in await self.consents.get_all_consents(subject_id):
+            result.append((consent, await self.clients.find_client_by_id(consent.client_id)))
+        return result
+
+    async def revoke_user_consent(self, subject_id: str, client_id: str) -> None:
+        await self.consents.revoke_consent(subject_id, client_id)
+        await self.events.raise_named("Grants revoked", None, subject_id=subject_id, client_id=client_id)

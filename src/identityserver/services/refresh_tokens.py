@@ -1,0 +1,141 @@
+"""Refresh tokens (Duende ``DefaultRefreshTokenService``; RFC 6749 §6, RFC 9700 §4.14).
+
+Lifetimes follow IdentityServer: absolute from the first issuance, or sliding (capped by the absolute
+lifetime, 0 = unbounded); creation time is kept across rotations. One-time tokens are claimed atomically.
+With ``delete_one_time_only_refresh_tokens_on_use`` (6.3 default) a used token is deleted; otherwise it is
+marked consumed, and presenting a consumed token revokes its whole family (every token descended from the
+same original grant)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from identityserver.clock import Clock
+from identityserver.configuration.options import PersistentGrantOptions
+from identityserver.constants import PersistedGrantTypes
+from identityserver.models.claims import Principal
+from identityserver.models.client import Client, TokenExpiration, TokenUsage
+from identityserver.models.contexts import IsActiveContext, ProfileCallers
+from identityserver.models.grants import PersistedGrantFilter, ProofType, RefreshToken, Token
+from identityserver.services.protocols import ProfileService
+from identityserver.stores.grant_stores import DefaultGrantStore
+from identityserver.stores.protocols import PersistedGrantStore
+
+
+@dataclass(slots=True)
+class RefreshTokenValidationResult:
+    refresh_token: RefreshToken | None = None
+    error: str | None = None
+    error_description: str | None = None
+
+    @property
+    def is_error(self) -> bool:
+        return self.error is not None
+
+
+def _invalid(description: str) -> RefreshTokenValidationResult:
+    return RefreshTokenValidationResult(error="invalid_grant", error_description=description)
+
+
+class DefaultRefreshTokenService:
+    def __init__(self, store: DefaultGrantStore[RefreshToken], grants: PersistedGrantStore,
+                 profile: ProfileService, options: PersistentGrantOptions, clock: Clock) -> None:
+        self.store = store
+        self.grants = grants
+        self.profile = profile
+        self.options = options
+        self.clock = clock
+
+    def initial_lifetime(self, client: Client) -> int:
+        if client.refresh_token_expiration == TokenExpiration.ABSOLUTE:
+            return client.absolute_refresh_token_lifetime
+        sliding = client.sliding_refresh_token_lifetime
+        absolute = client.absolute_refresh_token_lifetime
+        return min(sliding, absolute) if absolute > 0 else sliding
+
+    async def create_refresh_token(self, subject: Principal, access_token: Token, client: Client,
+                                   authorized_scopes: list[str], resource_indicators: list[str] | None,
+                                   session_id: str | None, proof_type: ProofType, description: str | None = None
+                                   ) -> str:
+        token = RefreshToken(
+            creation_time=int(self.clock.timestamp()), lifetime=self.initial_lifetime(client),
+            client_id=client.client_id, subject=subject, authorized_scopes=list(authorized_scopes),
+            access_tokens={"": access_token}, session_id=session_id, description=description,
+            authorized_resource_indicators=resource_indicators, proof_type=proof_type,
+            family_id=secrets.token_hex(16),
+        )
+        return await self._store(token, None)
+
+    async def _store(self, token: RefreshToken, handle: str | None) -> str:
+        lifetime = token.lifetime if token.lifetime > 0 else None
+        return await self.store.store_item(token, token.client_id, token.subject.subject_id, token.session_id,
+                                           token.description, token.creation_time, lifetime, handle)
+
+    async def validate_refresh_token(self, handle: str, client: Client,
+                                     detect_reuse: bool = True) -> RefreshTokenValidationResult:
+        row = await self.grants.get(self.store.get_hashed_key(handle))
+        if row is None or row.type != PersistedGrantTypes.REFRESH_TOKEN:
+            return _invalid("refresh token is unknown or revoked")
+        try:
+            token = await self.store.deserialize(row.data)
+        except ValueError:
+            return _invalid("refresh token cannot be read")
+        now = self.clock.timestamp()
+        if token.lifetime > 0 and token.creation_time + token.lifetime < now:
+            return _invalid("refresh token expired")
+        if token.client_id != client.client_id:
+            return _invalid("refresh token was issued to another client")
+        if not client.allow_offline_access:
+            return _invalid("the client may no longer use refresh tokens")
+        if row.consumed_time is not None or token.consumed_time is not None:
+            if detect_reuse:
+                await self.revoke_family(token)  # RFC 9700 §4.14.2: reuse of a rotated token
+            return _invalid("refresh token was already used")
+        context = IsActiveContext(token.subject, client, ProfileCallers.TOKEN_ENDPOINT)
+        await self.profile.is_active(context)
+        if not context.is_active:
+            return _invalid("the user is not active")
+        return RefreshTokenValidationResult(token)
+
+    async def claim(self, handle: str, token: RefreshToken, client: Client) -> bool:
+        """Atomically take a one-time token for this redemption; ``False`` when another request got it."""
+        if client.refresh_token_usage != TokenUsage.ONE_TIME_ONLY:
+            return True
+        if self.options.delete_one_time_only_refresh_tokens_on_use:
+            return await self.grants.take(self.store.get_hashed_key(handle)) is not None
+        return await self.grants.consume(self.store.get_hashed_key(handle), self.clock.utc_now()) is not None
+
+    async def update_refresh_token(self, handle: str, token: RefreshToken, client: Client,
+                                   access_token: Token) -> str:
+        """Store the successor (one-time) or the slid token (reuse); return the handle the client gets."""
+        now = int(self.clock.timestamp())
+        if client.refresh_token_expiration == TokenExpiration.SLIDING:
+            lifetime = now - token.creation_time + client.sliding_refresh_token_lifetime
+            absolute = client.absolute_refresh_token_lifetime
+            token.lifetime = min(lifetime, absolute) if absolute > 0 else lifetime
+        token.access_tokens = {"": access_token}
+        if client.refresh_token_usage == TokenUsage.ONE_TIME_ONLY:
+            return await self._store(token, None)
+        return await self._store(token, handle)
+
+    async def revoke_family(self, token: RefreshToken) -> None:
+        if token.family_id is None:
+            return
+        rows = await self.grants.get_all(PersistedGrantFilter(subject_id=token.subject.subject_id,
+                                                              client_id=token.client_id,
+                                                              type=PersistedGrantTypes.REFRESH_TOKEN))
+        for row in rows:
+            try:
+                other = await self.store.deserialize(row.data)
+            except ValueError:
+                continue
+            if other.family_id == token.family_id:
+                await self.grants.remove(row.key)
+        if token.session_id:
+            await self.grants.remove_all(PersistedGrantFilter(
+                subject_id=token.subject.subject_id, client_id=token.client_id, session_id=token.session_id,
+                type=PersistedGrantTypes.REFERENCE_TOKEN))
+
+    async def remove_refresh_token(self, handle: str) -> None:
+        await self.store.remove_item(handle)

@@ -1,0 +1,169 @@
+"""The signed-in user's session (Duende ``DefaultUserSession`` + cookie handler; server-side sessions when a
+``ServerSideSessionStore`` is registered).
+
+The ``idsrv`` cookie carries either the protected session ticket itself or, with server-side sessions, the
+protected key of the ticket in the store. ``idsrv.session`` carries the ``sid`` for the check-session
+iframe (OIDC Session Management §3)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from identityserver.clock import Clock
+from identityserver.configuration.options import AuthenticationOptions, ServerSideSessionsOptions
+from identityserver.models.claims import Claim, Principal
+from identityserver.models.sessions import ServerSideSession
+from identityserver.services.data_protection import DataProtectionError
+from identityserver.services.protocols import DataProtector
+from identityserver.stores.protocols import ServerSideSessionStore
+
+SESSION_COOKIE = "idsrv"
+SCHEME = "idsrv"
+
+
+@dataclass(slots=True)
+class SessionTicket:
+    """What a sign-in establishes; ``client_ids`` lists the clients that received tokens in this session."""
+
+    subject_id: str
+    session_id: str
+    auth_time: int
+    issued: int
+    expires: int
+    amr: list[str] = field(default_factory=lambda: ["pwd"])
+    idp: str = "local"
+    display_name: str | None = None
+    acr: str | None = None
+    client_ids: list[str] = field(default_factory=list)
+    key: str | None = None
+    """The server-side session key, when sessions are stored server-side."""
+
+    def principal(self) -> Principal:
+        claims = [Claim("sub", self.subject_id), Claim("auth_time", str(self.auth_time), "integer"),
+                  Claim("idp", self.idp), Claim("sid", self.session_id)]
+        claims += [Claim("amr", method) for method in self.amr]
+        if self.acr:
+            claims.append(Claim("acr", self.acr))
+        if self.display_name:
+            claims.append(Claim("name", self.display_name))
+        return Principal(claims)
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data.pop("key", None)
+        return json.dumps(data, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> SessionTicket:
+        data: dict[str, Any] = json.loads(text)
+        return cls(**data)
+
+
+def _cookie(name: str, value: str, *, path: str, secure: bool, http_only: bool = True, max_age: int | None = None,
+            same_site: str | None = None) -> str:
+    parts = [f"{name}={value}", f"Path={path}"]
+    if max_age is not None:
+        parts.append(f"Max-Age={max_age}")
+    if http_only:
+        parts.append("HttpOnly")
+    if secure:
+        parts.append("Secure")
+    # SameSite=None needs Secure; over plain http (the demo) Lax is the strongest value browsers accept
+    parts.append(f"SameSite={same_site or ('None' if secure else 'Lax')}")
+    return "; ".join(parts)
+
+
+class DefaultUserSession:
+    def __init__(self, protector: DataProtector, options: AuthenticationOptions, clock: Clock,
+                 store: ServerSideSessionStore | None = None,
+                 store_options: ServerSideSessionsOptions | None = None) -> None:
+        self.protector = protector
+        self.options = options
+        self.clock = clock
+        self.store = store
+        self.store_options = store_options or ServerSideSessionsOptions()
+
+    async def authenticate(self, cookies: dict[str, str]) -> SessionTicket | None:
+        """The current session, or ``None`` when absent, tampered with, expired or ended server-side."""
+        raw = cookies.get(SESSION_COOKIE)
+        if not raw:
+            return None
+        try:
+            data = await self.protector.unprotect(raw)
+        except DataProtectionError:
+            return None
+        now = int(self.clock.timestamp())
+        if self.store is not None:
+            session = await self.store.get_session(data.decode("utf-8", "replace"))
+            if session is None or (session.expires is not None and session.expires.timestamp() < now):
+                return None
+            try:
+                ticket = SessionTicket.from_json(await self.protector.unprotect(session.ticket))
+            except (DataProtectionError, ValueError, TypeError):
+                return None
+            ticket.key = session.key
+        else:
+            try:
+                ticket = SessionTicket.from_json(data)
+            except (ValueError, TypeError):
+                return None
+        if ticket.expires < now:
+            return None
+        return ticket
+
+    def new_ticket(self, subject_id: str, amr: list[str], idp: str = "local", display_name: str | None = None,
+                   acr: str | None = None) -> SessionTicket:
+        now = int(self.clock.timestamp())
+        return SessionTicket(subject_id, secrets.token_hex(16).upper(), now, now, now + self.options.cookie_lifetime,
+                             amr, idp, display_name, acr)
+
+    async def sign_in(self, ticket: SessionTicket, secure: bool) -> list[str]:
+        """Persist the session and return the ``Set-Cookie`` values. A fresh ``sid`` on every sign-in."""
+        if self.store is not None:
+            ticket.key = secrets.token_hex(32).upper()
+            await self.store.create_session(await self._server_side(ticket))
+            value = await self.protector.protect(ticket.key.encode("ascii"))
+        else:
+            value = await self.protector.protect(ticket.to_json().encode("utf-8"))
+        max_age = ticket.expires - int(self.clock.timestamp())
+        return [
+            _cookie(SESSION_COOKIE, value, path="/", secure=secure, max_age=max_age),
+            _cookie(self.options.check_session_cookie_name, ticket.session_id, path="/", secure=secure,
+                    http_only=False, max_age=max_age),
+        ]
+
+    async def update(self, ticket: SessionTicket, secure: bool) -> list[str]:
+        """Save a changed ticket (e.g. a new client id). Server-side: update the row; else re-issue the cookie."""
+        if self.store is not None and ticket.key:
+            await self.store.update_session(await self._server_side(ticket))
+            return []
+        value = await self.protector.protect(ticket.to_json().encode("utf-8"))
+        max_age = ticket.expires - int(self.clock.timestamp())
+        return [_cookie(SESSION_COOKIE, value, path="/", secure=secure, max_age=max_age)]
+
+    async def add_client(self, ticket: SessionTicket, client_id: str, secure: bool) -> list[str]:
+        if client_id in ticket.client_ids:
+            return []
+        ticket.client_ids.append(client_id)
+        return await self.update(ticket, secure)
+
+    async def sign_out(self, ticket: SessionTicket | None, secure: bool) -> list[str]:
+        if ticket is not None and self.store is not None and ticket.key:
+            await self.store.delete_session(ticket.key)
+        return [
+            _cookie(SESSION_COOKIE, "", path="/", secure=secure, max_age=0),
+            _cookie(self.options.check_session_cookie_name, "", path="/", secure=secure, http_only=False, max_age=0),
+        ]
+
+    async def _server_side(self, ticket: SessionTicket) -> ServerSideSession:
+        assert ticket.key is not None
+        return ServerSideSession(
+            key=ticket.key, scheme=SCHEME, subject_id=ticket.subject_id, session_id=ticket.session_id,
+            display_name=ticket.display_name, created=datetime.fromtimestamp(ticket.issued, UTC),
+            renewed=self.clock.utc_now(), expires=datetime.fromtimestamp(ticket.expires, UTC),
+            ticket=await self.protector.protect(ticket.to_json().encode("utf-8")),
+        )

@@ -1,0 +1,16 @@
+"""Alembic environment for ``identityserver db``: migrations run on the connection that
+:mod:`identityserver.storage.sqlalchemy.migrate` passes in ``config.attributes["connection"]``."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from identityserver.storage.sqlalchemy.entities import metadata
+
+connection = context.config.attributes.get("connection")
+if connection is None:
+    raise RuntimeError("run migrations with `identityserver db upgrade` (identityserver.storage.sqlalchemy.migrate)")
+
+context.configure(connection=connection, target_metadata=metadata, compare_type=True, transactional_ddl=True)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,54 @@
+"""Helpers shared by the SQL stores: dialect-aware upsert and warnings about rows written by IdentityServer
+(.NET) whose payloads are protected with ASP.NET Data Protection and cannot be read here."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import Insert
+
+logger = logging.getLogger("identityserver.storage")
+
+_MAX_REPORTED = 10_000
+_reported: set[tuple[str, str]] = set()
+
+
+def upsert(
+    dialect: str,
+    table: Table,
+    values: Mapping[str, Any],
+    keys: Sequence[str],
+    update: Sequence[str] | None = None,
+    where: ColumnElement[bool] | None = None,
+) -> Insert:
+    """``INSERT ... ON CONFLICT (keys) DO UPDATE`` of the ``update`` columns (all other columns by default),
+    only where ``where`` holds for the existing row."""
+    stmt = (postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)).values(**values)
+    columns = update if update is not None else [c for c in values if c not in keys]
+    return stmt.on_conflict_do_update(
+        index_elements=list(keys), set_={c: stmt.excluded[c] for c in columns}, where=where
+    )
+
+
+def insert_ignore(dialect: str, table: Table, values: Mapping[str, Any], keys: Sequence[str]) -> Insert:
+    stmt = (postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)).values(**values)
+    return stmt.on_conflict_do_nothing(index_elements=list(keys))
+
+
+def report_unreadable(kind: str, key: str, reason: str) -> None:
+    """Log once per row that a row cannot be used (it is then treated as absent, never as an error)."""
+    if (kind, key) in _reported:
+        return
+    if len(_reported) < _MAX_REPORTED:
+        _reported.add((kind, key))
+    logger.warning(
+        "%s %s cannot be read by this server and is ignored: %s (see docs/persistence.md, "
+        "'What does not carry over')",
+        kind,
+        key[:16] + "..." if len(key) > 16 else key,
+        reason,
+    )

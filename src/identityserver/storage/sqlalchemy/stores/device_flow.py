@@ -1,0 +1,68 @@
+"""SQL ``DeviceFlowStore`` (Duende ``EntityFramework.Stores.DeviceFlowStore``; RFC 8628) on the ``DeviceCodes``
+table. ``take_by_device_code`` consumes a code atomically (``DELETE ... RETURNING``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from identityserver.models.grants import DeviceCode
+from identityserver.storage.sqlalchemy.engine import Database
+from identityserver.storage.sqlalchemy.entities.operational import device_codes as t
+from identityserver.storage.sqlalchemy.mappers import device_code_from_row, device_code_to_row
+from identityserver.storage.sqlalchemy.stores.common import report_unreadable
+
+
+def _usable(row: Mapping[str, Any] | None) -> DeviceCode | None:
+    if row is None:
+        return None
+    try:
+        return device_code_from_row(row)
+    except ValueError as exc:
+        report_unreadable("device code", row["DeviceCode"], str(exc))
+        return None
+
+
+class SqlDeviceFlowStore:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    async def store_device_authorization(self, device_code: str, user_code: str, data: DeviceCode) -> None:
+        try:
+            async with self.database.write() as conn:
+                await conn.execute(t.insert().values(**device_code_to_row(device_code, user_code, data)))
+        except IntegrityError as exc:
+            raise ValueError("device code or user code already exists") from exc
+
+    async def find_by_user_code(self, user_code: str) -> DeviceCode | None:
+        async with self.database.read() as conn:
+            row = (await conn.execute(select(t).where(t.c.UserCode == user_code))).mappings().first()
+        return _usable(row)
+
+    async def find_by_device_code(self, device_code: str) -> DeviceCode | None:
+        async with self.database.read() as conn:
+            row = (await conn.execute(select(t).where(t.c.DeviceCode == device_code))).mappings().first()
+        return _usable(row)
+
+    async def update_by_user_code(self, user_code: str, data: DeviceCode) -> None:
+        async with self.database.write() as conn:
+            existing = (await conn.execute(select(t.c.DeviceCode).where(t.c.UserCode == user_code))).first()
+            if existing is None:
+                raise KeyError("unknown user code")
+            values = device_code_to_row(existing[0], user_code, data)
+            del values["UserCode"], values["DeviceCode"]
+            await conn.execute(update(t).where(t.c.UserCode == user_code).values(**values))
+
+    async def remove_by_device_code(self, device_code: str) -> None:
+        async with self.database.write() as conn:
+            await conn.execute(delete(t).where(t.c.DeviceCode == device_code))
+
+    async def take_by_device_code(self, device_code: str) -> DeviceCode | None:
+        """Atomically remove and return the authorization: of N concurrent calls exactly one gets it."""
+        async with self.database.write() as conn:
+            stmt = delete(t).where(t.c.DeviceCode == device_code).returning(*t.c)
+            row = (await conn.execute(stmt)).mappings().first()
+        return _usable(row)

@@ -1,0 +1,79 @@
+"""Users imported from a configuration file (``identityserver config import``), kept in this server's
+``IdentityServerUsers`` table: the SQL counterpart of Duende's ``TestUserStore``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from identityserver.models.claims import Claim
+from identityserver.storage.sqlalchemy.engine import Database
+from identityserver.storage.sqlalchemy.entities.operational import users as t
+from identityserver.storage.sqlalchemy.mappers import user_from_row, user_to_row
+from identityserver.test_users import _DUMMY_HASH, TestUser, TestUserStore, hash_password, verify_password
+
+
+async def save_users(conn: AsyncConnection, users: Iterable[TestUser]) -> int:
+    """Insert or replace users by subject id (a username moving to another subject replaces that user)."""
+    count = 0
+    for user in users:
+        await conn.execute(
+            delete(t).where(or_(t.c.SubjectId == user.subject_id, t.c.NormalizedUsername == user.username.lower()))
+        )
+        await conn.execute(t.insert().values(**user_to_row(user)))
+        count += 1
+    return count
+
+
+class SqlUserStore(TestUserStore):
+    """``TestUserStore`` over the database; usernames are case-insensitive, passwords argon2id hashes."""
+
+    def __init__(self, database: Database) -> None:
+        super().__init__(())
+        self.database = database
+
+    async def validate_credentials(self, username: str, password: str) -> TestUser | None:
+        user = await self.find_by_username(username)
+        if user is None:
+            verify_password(_DUMMY_HASH, password)  # the same work whether or not the user exists
+            return None
+        if not verify_password(user.password_hash, password) or not user.is_active:
+            return None
+        return user
+
+    async def find_by_subject_id(self, subject_id: str) -> TestUser | None:
+        async with self.database.read() as conn:
+            row = (await conn.execute(select(t).where(t.c.SubjectId == subject_id))).mappings().first()
+        return user_from_row(row) if row is not None else None
+
+    async def find_by_username(self, username: str) -> TestUser | None:
+        async with self.database.read() as conn:
+            stmt = select(t).where(t.c.NormalizedUsername == username.lower())
+            row = (await conn.execute(stmt)).mappings().first()
+        return user_from_row(row) if row is not None else None
+
+    async def auto_provision_user(self, username: str, password: str, claims: list[Claim]) -> TestUser:
+        import secrets
+
+        user = TestUser(secrets.token_hex(8), username, hash_password(password), list(claims))
+        try:
+            async with self.database.write() as conn:
+                await conn.execute(t.insert().values(**user_to_row(user)))
+        except IntegrityError as exc:
+            raise ValueError("username is taken") from exc
+        return user
+
+    async def save_users(self, users: Iterable[TestUser]) -> int:
+        async with self.database.write() as conn:
+            return await save_users(conn, users)
+
+    def all(self) -> list[TestUser]:
+        raise NotImplementedError("SqlUserStore lists users with list_users()")
+
+    async def list_users(self) -> list[TestUser]:
+        async with self.database.read() as conn:
+            rows = (await conn.execute(select(t).order_by(t.c.SubjectId))).mappings().all()
+        return [user_from_row(r) for r in rows]

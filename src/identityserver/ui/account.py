@@ -1,0 +1,138 @@
+"""Login and account creation pages (Duende host ``Pages/Account/Login``, ``Pages/Account/Create``)."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from identityserver._utils.urls import is_local_url
+from identityserver.models.claims import Claim
+from identityserver.models.messages import AuthorizationError, AuthorizationRequest
+from identityserver.test_users import TestUser
+from identityserver.ui.context import UiContext
+from identityserver.ui.forms import field
+
+MAX_FAILURES = 5
+FAILURE_WINDOW = 300.0
+#: acr values the built-in password login cannot satisfy (no second factor): the request is answered with
+#: ``unmet_authentication_requirements`` (OIDC Core §3.1.2.6 / RFC 9470 §3).
+UNSATISFIABLE_ACR_VALUES = frozenset({"mfa", "urn:identityserver:acr:mfa", "phr", "phrh"})
+
+
+class LoginThrottle:
+    """Slows password guessing: after 5 failures for one username and address in 5 minutes, refuse."""
+
+    def __init__(self) -> None:
+        self._failures: dict[tuple[str, str], list[float]] = defaultdict(list)
+
+    def blocked(self, username: str, address: str) -> bool:
+        now = time.monotonic()
+        recent = [t for t in self._failures.get((username.lower(), address), []) if now - t < FAILURE_WINDOW]
+        self._failures[(username.lower(), address)] = recent
+        return len(recent) >= MAX_FAILURES
+
+    def failed(self, username: str, address: str) -> None:
+        self._failures[(username.lower(), address)].append(time.monotonic())
+
+    def succeeded(self, username: str, address: str) -> None:
+        self._failures.pop((username.lower(), address), None)
+
+
+class AccountPages:
+    def __init__(self, ui: UiContext) -> None:
+        self.ui = ui
+        self.throttle = LoginThrottle()
+
+    async def _context(self, request: Request, return_url: str) -> AuthorizationRequest | None:
+        return await self.ui.services.interaction.get_authorization_context(return_url, self.ui.base_url(request))
+
+    def _after_login_url(self, request: Request, return_url: str) -> str:
+        if self.ui.services.interaction.is_valid_return_url(return_url) or is_local_url(return_url):
+            return return_url
+        return self.ui.path(request, "/")
+
+    async def login(self, request: Request) -> Response:
+        return_url = request.query_params.get("returnUrl", "")
+        context = await self._context(request, return_url)
+        if request.method == "GET":
+            return await self._login_page(request, return_url, context, context.login_hint if context else "")
+        form = await request.form()
+        if not await self.ui.antiforgery.validate(request, form):
+            return await self.ui.render(request, "error.html", 400, error="invalid_request",
+                                        error_description="The form has expired. Go back and try again.")
+        return_url = field(form, "returnUrl", 8000)
+        context = await self._context(request, return_url)
+        if field(form, "button") != "login":
+            if context is not None:
+                return self.ui.redirect(await self.ui.services.interaction.deny_authorization(
+                    context, AuthorizationError.ACCESS_DENIED, return_url))
+            return self.ui.redirect(self.ui.path(request, "/"))
+        username, password = field(form, "username", 100), field(form, "password", 100)
+        address = request.client.host if request.client else "-"
+        users = self.ui.services.users
+        if self.throttle.blocked(username, address):
+            return await self._login_page(request, return_url, context, username,
+                                          "Too many failed attempts. Wait a few minutes and try again.", 429)
+        user = await users.validate_credentials(username, password) if users else None
+        events = self.ui.services.events
+        if user is None:
+            self.throttle.failed(username, address)
+            await events.raise_named("User Login Failure", address, "invalid credentials", Username=username)
+            return await self._login_page(request, return_url, context, username, "Invalid username or password", 400)
+        self.throttle.succeeded(username, address)
+        if context is not None and UNSATISFIABLE_ACR_VALUES.intersection(context.acr_values):
+            return self.ui.redirect(await self.ui.services.interaction.deny_authorization(
+                context, AuthorizationError.UNMET_AUTHENTICATION_REQUIREMENTS, return_url, user.subject_id,
+                "the requested authentication context cannot be satisfied"))
+        cookies = await self._sign_in(request, user)
+        await events.raise_named("User Login Success", address, Username=user.username, SubjectId=user.subject_id,
+                                 client_id=context.client.client_id if context else None)
+        return self.ui.redirect(self._after_login_url(request, return_url), cookies)
+
+    async def _sign_in(self, request: Request, user: TestUser) -> list[str]:
+        session = self.ui.services.user_session
+        ticket = session.new_ticket(user.subject_id, ["pwd"], "local", user.display_name())
+        return await session.sign_in(ticket, self.ui.secure(request))
+
+    async def _login_page(self, request: Request, return_url: str, context: AuthorizationRequest | None,
+                          username: str | None, error: str | None = None, status: int = 200) -> Response:
+        create_url = self.ui.services.options.user_interaction.create_account_url
+        return await self.ui.render(request, "login.html", status, return_url=return_url, context=context,
+                                    username=username or "", error=error,
+                                    can_create=bool(create_url and self.ui.services.users is not None))
+
+    async def create(self, request: Request) -> Response:
+        """Registration for ``prompt=create`` (Initiating User Registration via OIDC 1.0)."""
+        return_url = request.query_params.get("returnUrl", "")
+        users = self.ui.services.users
+        if users is None or not self.ui.services.options.user_interaction.create_account_url:
+            return await self.ui.render(request, "error.html", 404, error="not_found",
+                                        error_description="Account creation is not available.")
+        if request.method == "GET":
+            return await self.ui.render(request, "create.html", return_url=return_url, values={})
+        form = await request.form()
+        if not await self.ui.antiforgery.validate(request, form):
+            return await self.ui.render(request, "error.html", 400, error="invalid_request",
+                                        error_description="The form has expired. Go back and try again.")
+        return_url = field(form, "returnUrl", 8000)
+        values = {name: field(form, name, 200) for name in ("username", "name", "email")}
+        password = field(form, "password", 100)
+        problem = None
+        if not 3 <= len(values["username"]) <= 100 or not values["username"].isprintable():
+            problem = "Choose a username of 3 to 100 characters."
+        elif len(password) < 8:
+            problem = "Choose a password of at least 8 characters."
+        elif await users.find_by_username(values["username"]) is not None:
+            problem = "That username is taken."
+        if problem is not None:
+            return await self.ui.render(request, "create.html", 400, return_url=return_url, values=values,
+                                        error=problem)
+        claims = [Claim("name", values["name"] or values["username"])]
+        if values["email"]:
+            claims.append(Claim("email", values["email"]))
+        user = await users.auto_provision_user(values["username"], password, claims)
+        cookies = await self._sign_in(request, user)
+        return self.ui.redirect(self._after_login_url(request, return_url), cookies)

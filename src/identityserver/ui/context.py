@@ -1,0 +1,59 @@
+"""Per-request helpers shared by the page handlers: base URL, secure flag, current user, rendering."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from identityserver.configuration.services import Services
+from identityserver.hosting.middleware import base_url_from_scope
+from identityserver.services.user_session import SessionTicket
+from identityserver.ui.forms import Antiforgery
+
+
+class UiContext:
+    def __init__(self, services: Services, template_dirs: Sequence[str | Path] = ()) -> None:
+        self.services = services
+        loaders: list[Any] = [FileSystemLoader([str(d) for d in template_dirs])] if template_dirs else []
+        loaders.append(PackageLoader("identityserver.ui", "templates"))
+        self.env = Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(default=True))
+        self.antiforgery = Antiforgery(services.data_protection.create_protector("identityserver.antiforgery"))
+
+    def base_url(self, request: Request) -> str:
+        return base_url_from_scope(request.scope, self.services.options) or ""
+
+    def secure(self, request: Request) -> bool:
+        return self.base_url(request).startswith("https://")
+
+    def path(self, request: Request, path: str) -> str:
+        """A local URL under the application's root path."""
+        root: str = request.scope.get("root_path", "")
+        return root.rstrip("/") + path
+
+    async def user(self, request: Request) -> SessionTicket | None:
+        return await self.services.user_session.authenticate(dict(request.cookies))
+
+    async def render(self, request: Request, template: str, status: int = 200, cookies: Sequence[str] = (),
+                     headers: dict[str, str] | None = None, **values: Any) -> Response:
+        secret, is_new = self.antiforgery.cookie_value(request)
+        values.setdefault("antiforgery_token", await self.antiforgery.token_for(secret))
+        values.setdefault("root", request.scope.get("root_path", "").rstrip("/"))
+        html = self.env.get_template(template).render(**values)
+        response = HTMLResponse(html, status_code=status, headers=headers)
+        for cookie in cookies:
+            response.headers.append("set-cookie", cookie)
+        if is_new:
+            response.headers.append("set-cookie", self.antiforgery.set_cookie_header(secret, self.secure(request)))
+        return response
+
+    @staticmethod
+    def redirect(url: str, cookies: Sequence[str] = ()) -> Response:
+        response = RedirectResponse(url, status_code=302)  # never 307 after a POST (RFC 9700 §4.12)
+        for cookie in cookies:
+            response.headers.append("set-cookie", cookie)
+        return response

@@ -1,0 +1,327 @@
+"""The authorize request validator (Duende ``AuthorizeRequestValidator``): an ordered list of small steps that
+stops at the first error. Errors before the client and redirect URI are validated go to the error page; the
+rest go back to the client (RFC 6749 §4.1.2.1; OIDC Core §3.1.2.1-§3.1.2.6)."""
+
+from __future__ import annotations
+
+from identityserver._utils.urls import is_absolute_uri
+from identityserver.configuration.options import IdentityServerOptions
+from identityserver.constants import AuthorizeErrors, GrantType, StandardScopes
+from identityserver.models.claims import Principal
+from identityserver.stores.protocols import ClientStore
+from identityserver.validation.authorize_results import AuthorizeRequestValidationResult, ValidatedAuthorizeRequest
+from identityserver.validation.identity_token import IdentityTokenValidator
+from identityserver.validation.jwt_request import JwtRequestValidator
+from identityserver.validation.pkce import PLAIN, S256, is_valid_pkce_value
+from identityserver.validation.redirect_uri import StrictRedirectUriValidator
+from identityserver.validation.resources import (
+    DefaultResourceValidator,
+    ResourceValidationError,
+    resource_indicator_is_valid,
+)
+
+#: response_type (order-insensitive) -> the grant type the client must allow (Duende ``ResponseTypeToGrantTypeMapping``)
+RESPONSE_TYPE_GRANTS = {
+    frozenset({"code"}): GrantType.AUTHORIZATION_CODE,
+    frozenset({"token"}): GrantType.IMPLICIT,
+    frozenset({"id_token"}): GrantType.IMPLICIT,
+    frozenset({"id_token", "token"}): GrantType.IMPLICIT,
+    frozenset({"code", "id_token"}): GrantType.HYBRID,
+    frozenset({"code", "token"}): GrantType.HYBRID,
+    frozenset({"code", "id_token", "token"}): GrantType.HYBRID,
+}
+RESPONSE_MODES = {GrantType.AUTHORIZATION_CODE: ("query", "fragment", "form_post"),
+                  GrantType.IMPLICIT: ("fragment", "form_post"), GrantType.HYBRID: ("fragment", "form_post")}
+DEFAULT_RESPONSE_MODE = {GrantType.AUTHORIZATION_CODE: "query", GrantType.IMPLICIT: "fragment",
+                         GrantType.HYBRID: "fragment"}
+BASE_PROMPT_VALUES = ("none", "login", "consent", "select_account")
+DISPLAY_VALUES = ("page", "popup", "touch", "wap")
+#: Parameters that may repeat (RFC 8707 §2).
+REPEATABLE = ("resource",)
+
+
+def normalize_response_type(value: str) -> str:
+    """A canonical, order-independent spelling (``code id_token token``)."""
+    order = {"code": 0, "id_token": 1, "token": 2}
+    return " ".join(sorted(value.split(), key=lambda part: order.get(part, 9)))
+
+
+class AuthorizeRequestValidator:
+    def __init__(self, options: IdentityServerOptions, clients: ClientStore, resources: DefaultResourceValidator,
+                 redirect_uris: StrictRedirectUriValidator, request_objects: JwtRequestValidator,
+                 id_token_hints: IdentityTokenValidator) -> None:
+        self.options = options
+        self.clients = clients
+        self.resources = resources
+        self.redirect_uris = redirect_uris
+        self.request_objects = request_objects
+        self.id_token_hints = id_token_hints
+        self.limits = options.input_length_restrictions
+        self.prompt_values_supported = BASE_PROMPT_VALUES + (
+            ("create",) if options.user_interaction.create_account_url else ())
+
+    async def validate(self, parameters: dict[str, str], issuer: str, subject: Principal | None = None,
+                       repeated: list[str] | None = None,
+                       resource_values: list[str] | None = None) -> AuthorizeRequestValidationResult:
+        request = ValidatedAuthorizeRequest(raw=dict(parameters), issuer=issuer, subject=subject)
+        request.requested_resource_indicators = list(resource_values or [])
+        result = AuthorizeRequestValidationResult(request)
+        repeated = repeated or []
+        if "client_id" in repeated or "redirect_uri" in repeated:
+            return self.fail(result, AuthorizeErrors.INVALID_REQUEST, "client_id or redirect_uri was sent twice")
+        for step in (self.validate_client, self.load_request_object, self.validate_redirect_uri):
+            failure = await step(request, result)
+            if failure is not None:
+                return failure
+        result.redirectable = True
+        if repeated:
+            return self.fail(result, AuthorizeErrors.INVALID_REQUEST, f"parameter '{repeated[0]}' was sent twice")
+        for step in (self.validate_response_type, self.validate_state, self.validate_scope_and_resources,
+                     self.validate_nonce, self.validate_pkce, self.validate_optional_parameters,
+                     self.validate_id_token_hint):
+            failure = await step(request, result)
+            if failure is not None:
+                return failure
+        return result
+
+    @staticmethod
+    def fail(result: AuthorizeRequestValidationResult, error: str, description: str
+             ) -> AuthorizeRequestValidationResult:
+        result.error = error
+        result.error_description = description
+        return result
+
+    # -- steps before the redirect URI is trusted: errors show the error page -------------------------------
+
+    async def validate_client(self, request: ValidatedAuthorizeRequest,
+                              result: AuthorizeRequestValidationResult) -> AuthorizeRequestValidationResult | None:
+        client_id = request.raw.get("client_id")
+        if not client_id or len(client_id) > self.limits.client_id:
+            return self.fail(result, AuthorizeErrors.INVALID_REQUEST, "client_id is missing or too long")
+        client = await self.clients.find_client_by_id(client_id)
+        if client is None or not client.enabled:
+            return self.fail(result, AuthorizeErrors.UNAUTHORIZED_CLIENT, "unknown or disabled client")
+        if client.protocol_type != "oidc":
+            return self.fail(result, AuthorizeErrors.UNAUTHORIZED_CLIENT, "client is not an OpenID Connect client")
+        request.client = client
+        request.client_id = client_id
+        return None
+
+    async def load_request_object(self, request: ValidatedAuthorizeRequest,
+                                  result: AuthorizeRequestValidationResult) -> AuthorizeRequestValidationResult | None:
+        """RFC 9101: claims of a signed ``request`` object override the query parameters."""
+        assert request.client is not None
+        if "request_uri" in request.raw:
+            return self.fail(result, AuthorizeErrors.REQUEST_URI_NOT_SUPPORTED, "request_uri is not supported")
+        token = request.raw.get("request")
+        if token is None:
+            if request.client.require_request_object:
+                return self.fail(result, AuthorizeErrors.INVALID_REQUEST, "the client must use a request object")
+            return None
+        outcome = await self.request_objects.validate(request.client, token, request.issuer)
+        if outcome.payload is None:
+            return self.fail(result, AuthorizeErrors.INVALID_REQUEST_OBJECT, outcome.error or "invalid request object")
+        payload = outcome.payload
+        if payload.get("client_id") != request.client_id:
+            return self.fail(result, AuthorizeErrors.INVALID_REQUEST_OBJECT,
+                             "client_id in the request object must match the client_id parameter")
+        if "response_type" in payload and "response_type" in request.raw and (
+                normalize_response_type(str(payload["response_type"]))
+                != normalize_response_type(request.raw["response_type"])):
+            return self.fail(result, AuthorizeErrors.INVALID_REQUEST_OBJECT,
+                             "response_type in the request object must match the parameter")
+        for name, value in payload.items():
+            if name in ("iss", "aud", "exp", "iat", "nbf", "jti"):
+                continue
+            if name == "resource":
+                values = value if isinstance(value, list) else [value]
+                request.requested_resource_indicators = [str(v) for v in values]
+                continue
+            if isinstance(value, str | int | bool):
+                request.raw[name] = str(value).lower() if isinstance(value, bool) else str(value)
+        request.raw.pop("request", None)
+        request.request_object_used = True
+        return None
+
+    async def validate_redirect_uri(self, request: ValidatedAuthorizeRequest,
+                                    result: AuthorizeRequestValidationResult
+                                    ) -> AuthorizeRequestValidationResult | None:
+        assert request.client is not None
+        redirect_uri = request.raw.get("redirect_uri")
+        if not redirect_uri:
+            return self.fail(result, AuthorizeErrors.INVALID_REQUEST, "redirect_uri is missing")
+        if len(redirect_uri) > self.limits.redirect_uri or (":" not in redirect_uri and not is_absolute_uri(redirect_uri)):
+            return self.fail(result, AuthorizeErrors.INVALID_REQUEST, "redirect_uri is malformed")
+        if not await self.redirect_uris.is_redirect_uri_valid(redirect_uri, request.client):
+            return self.fail(result, AuthorizeErrors.INVALID_REQUEST, "redirect_uri is not registered for the client")
+        request.redirect_uri = redirect_uri
+        return None
+
+    # -- steps after: errors are returned to the client --------------------------------------------------
+
+    async def validate_response_type(self, request: ValidatedAuthorizeRequest,
+                                     result: AuthorizeRequestValidationResult
+                                     ) -> AuthorizeRequestValidationResult | None:
+        assert request.client is not None
+        response_type = request.raw.get("response_type")
+        if not response_type:
+            return self.fail(result, AuthorizeErrors.INVALID_REQUEST, "response_type is missing")
+        parts = frozenset(response_type.split())
+        grant = RESPONSE_TYPE_GRANTS.get(parts)
+        if grant is None or len(parts) != len(response_type.split()):
+            return self.fail(result, AuthorizeErrors.UNSUPPORTED_RESPONSE_TYPE, "response_type is not supported")
+        request.response_type = normalize_response_type(response_type)
+        request.grant_type = grant
+        allowed = request.client.allowed_grant_types
+        if grant not in allowed and not (grant == GrantType.AUTHORIZATION_CODE and GrantType.HYBRID in allowed):
+            return self.fail(result, AuthorizeErrors.UNAUTHORIZED_CLIENT,
+                             "the client is not allowed to use this response_type")
+        if "token" in parts and not request.client.allow_access_tokens_via_browser:
+            return self.fail(result, AuthorizeErrors.UNAUTHORIZED_CLIENT,
+                             "the client may not receive access tokens through the browser")
+        mode = request.raw.get("response_mode")
+        if mode is None:
+            request.response_mode = DEFAULT_RESPONSE_MODE[grant]
+        elif mode not in ("query", "fragment", "form_post"):
+            request.response_mode = DEFAULT_RESPONSE_MODE[grant]
+            return self.fail(result, AuthorizeErrors.UNSUPPORTED_RESPONSE_TYPE, "response_mode is not supported")
+        elif mode not in RESPONSE_MODES[grant]:
+            request.response_mode = DEFAULT_RESPONSE_MODE[grant]
+            return self.fail(result, AuthorizeErrors.INVALID_REQUEST,
+                             "response_mode query is not allowed for this response_type")
+        else:
+            request.response_mode = mode
+        return None
+
+    async def validate_state(self, request: ValidatedAuthorizeRequest,
+                             result: AuthorizeRequestValidationResult) -> AuthorizeRequestValidationResult | None:
+        state = request.raw.get("state")
+        if state is not None and len(state) > self.limits.state:
+            return self.fail(result, AuthorizeErrors.INVALID_REQUEST, "state is too long")
+        request.state = state
+        return None
+
+    async def validate_scope_and_resources(self, request: ValidatedAuthorizeRequest,
+                                           result: AuthorizeRequestValidationResult
+                                           ) -> AuthorizeRequestValidationResult | None:
+        assert request.client is not None
+        scope = request.raw.get("scope")
+        if not scope or not scope.strip():
+            return self.fail(result, AuthorizeErrors.INVALID_SCOPE, "scope is missing")
+        if len(scope) > self.limits.scope:
+            return self.fail(result, AuthorizeErrors.INVALID_SCOPE, "scope is too long")
+        parsed = self.resources.scope_parser.parse_scope_values(scope)
+        if parsed is None:
+            return self.fail(result, AuthorizeErrors.INVALID_SCOPE, "scope contains invalid characters")
+        scopes = [p.raw_value for p in parsed]
+        request.requested_scopes = scopes
+        types = request.response_types
+        if "id_token" in types and StandardScopes.OPENID not in scopes:
+            return self.fail(result, AuthorizeErrors.INVALID_SCOPE, "the openid scope is required for id_token")
+        indicators = [r for r in request.requested_resource_indicators if r]
+        for indicator in indicators:
+            if not resource_indicator_is_valid(indicator, self.limits.resource_indicator_max_length):
+                return self.fail(result, AuthorizeErrors.INVALID_TARGET,
+                                 "resource must be an absolute URI without a fragment")
+        if indicators and "code" not in types:
+            return self.fail(result, AuthorizeErrors.INVALID_TARGET, "resource indicators need the code flow")
+        validated = await self.resources.validate_requested_resources(request.client, scopes, indicators)
+        if isinstance(validated, ResourceValidationError):
+            return self.fail(result, validated.error, validated.description)
+        request.requested_resource_indicators = indicators
+        request.validated_resources = validated
+        identity = validated.resources.identity_resources
+        if identity and StandardScopes.OPENID not in scopes:
+            return self.fail(result, AuthorizeErrors.INVALID_SCOPE, "identity scopes require the openid scope")
+        if types == ["id_token"] and (validated.resources.api_scopes or validated.resources.offline_access):
+            return self.fail(result, AuthorizeErrors.INVALID_SCOPE, "id_token responses cannot carry API scopes")
+        if types == ["token"] and identity:
+            return self.fail(result, AuthorizeErrors.INVALID_SCOPE, "token responses cannot carry identity scopes")
+        return None
+
+    async def validate_nonce(self, request: ValidatedAuthorizeRequest,
+                             result: AuthorizeRequestValidationResult) -> AuthorizeRequestValidationResult | None:
+        nonce = request.raw.get("nonce")
+        if nonce is not None and len(nonce) > self.limits.nonce:
+            return self.fail(result, AuthorizeErrors.INVALID_REQUEST, "nonce is too long")
+        if not nonce and "id_token" in request.response_types:
+            return self.fail(result, AuthorizeErrors.INVALID_REQUEST, "nonce is required for id_token responses")
+        request.nonce = nonce or None
+        return None
+
+    async def validate_pkce(self, request: ValidatedAuthorizeRequest,
+                            result: AuthorizeRequestValidationResult) -> AuthorizeRequestValidationResult | None:
+        """RFC 7636 §4.3; a missing method means ``plain``, refused unless the client allows it."""
+        assert request.client is not None
+        if "code" not in request.response_types:
+            return None
+        challenge = request.raw.get("code_challenge")
+        if not challenge:
+            if request.client.require_pkce:
+                return self.fail(result, AuthorizeErrors.INVALID_REQUEST, "code_challenge is required")
+            return None
+        if not is_valid_pkce_value(challenge, self.limits.code_challenge_min_length,
+                                   self.limits.code_challenge_max_length):
+            return self.fail(result, AuthorizeErrors.INVALID_REQUEST, "code_challenge is malformed")
+        method = request.raw.get("code_challenge_method") or PLAIN
+        if method not in (S256, PLAIN):
+            return self.fail(result, AuthorizeErrors.INVALID_REQUEST, "code_challenge_method is not supported")
+        if method == PLAIN and not request.client.allow_plain_text_pkce:
+            return self.fail(result, AuthorizeErrors.INVALID_REQUEST, "code_challenge_method plain is not allowed")
+        request.code_challenge = challenge
+        request.code_challenge_method = method
+        return None
+
+    async def validate_optional_parameters(self, request: ValidatedAuthorizeRequest,
+                                           result: AuthorizeRequestValidationResult
+                                           ) -> AuthorizeRequestValidationResult | None:
+        raw = request.raw
+        prompt = raw.get("prompt")
+        if prompt is not None:
+            modes = [p for p in prompt.split(" ") if p]
+            supported = [p for p in modes if p in self.prompt_values_supported]  # unknown values are ignored
+            if len(supported) > 1 and ("none" in supported or "create" in supported):
+                return self.fail(result, AuthorizeErrors.INVALID_REQUEST,
+                                 "prompt none or create cannot be combined with other values")
+            request.prompt_modes = supported
+            request.original_prompt_modes = list(supported)
+        suppressed = raw.get("suppressed_prompt")
+        if suppressed:
+            request.suppressed_prompt = suppressed.split(" ")
+            request.prompt_modes = [p for p in request.prompt_modes if p not in request.suppressed_prompt]
+        max_age = raw.get("max_age")
+        if max_age is not None:
+            if not max_age.isdigit() or len(max_age) > 10:
+                return self.fail(result, AuthorizeErrors.INVALID_REQUEST, "max_age must be a non-negative integer")
+            request.max_age = int(max_age)
+        checks = (("ui_locales", self.limits.ui_locale), ("login_hint", self.limits.login_hint),
+                  ("acr_values", self.limits.acr_values))
+        for name, limit in checks:
+            value = raw.get(name)
+            if value is not None and len(value) > limit:
+                return self.fail(result, AuthorizeErrors.INVALID_REQUEST, f"{name} is too long")
+        request.ui_locales = raw.get("ui_locales")
+        request.login_hint = raw.get("login_hint")
+        request.acr_values = (raw.get("acr_values") or "").split()
+        display = raw.get("display")
+        request.display_mode = display if display in DISPLAY_VALUES else None
+        jkt = raw.get("dpop_jkt")
+        if jkt is not None:
+            if not jkt or len(jkt) > self.limits.dpop_key_thumbprint:
+                return self.fail(result, AuthorizeErrors.INVALID_REQUEST, "dpop_jkt is malformed")
+            request.dpop_key_thumbprint = jkt
+        return None
+
+    async def validate_id_token_hint(self, request: ValidatedAuthorizeRequest,
+                                     result: AuthorizeRequestValidationResult
+                                     ) -> AuthorizeRequestValidationResult | None:
+        hint = request.raw.get("id_token_hint")
+        if hint is None:
+            return None
+        if len(hint) > self.limits.id_token_hint:
+            return self.fail(result, AuthorizeErrors.INVALID_REQUEST, "id_token_hint is too long")
+        claims = await self.id_token_hints.validate(hint, request.issuer, request.client_id)
+        if claims is None:
+            return self.fail(result, AuthorizeErrors.INVALID_REQUEST, "id_token_hint is invalid")
+        request.id_token_hint_claims = claims
+        return None

@@ -1,0 +1,41 @@
+"""Validation of ID tokens this server issued, used as ``id_token_hint`` (OIDC Core §3.1.2.1, RP-Initiated
+Logout §2). The lifetime is not checked; the audience must be the client when one is given."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from identityserver.crypto.jwt import JwtError, audience_values, decode_jws, verify_signature
+from identityserver.services.key_management.key_material import DefaultKeyMaterialService
+
+_NOT_ID_TOKEN_TYPES = {"at+jwt", "logout+jwt", "dpop+jwt", "application/at+jwt", "oauth-authz-req+jwt"}
+
+
+class IdentityTokenValidator:
+    def __init__(self, keys: DefaultKeyMaterialService, max_length: int = 4000) -> None:
+        self.keys = keys
+        self.max_length = max_length
+
+    async def validate(self, token: str, issuer: str, client_id: str | None = None) -> dict[str, Any] | None:
+        """The claims of a valid ID token of ours, else ``None``."""
+        try:
+            jws = decode_jws(token, max_length=self.max_length)
+        except JwtError:
+            return None
+        typ = jws.header.get("typ")
+        if isinstance(typ, str) and typ.lower() in _NOT_ID_TOKEN_TYPES:
+            return None  # RFC 8725 §3.11: no token-type confusion
+        kid = jws.header.get("kid")
+        keys = [k for k in await self.keys.get_validation_keys() if k.id == kid and k.algorithm == jws.alg]
+        if not keys or not verify_signature(jws.alg, keys[0].private_key.public_key(), jws.signing_input,
+                                            jws.signature):
+            return None
+        claims = jws.payload
+        if claims.get("iss") != issuer or not isinstance(claims.get("sub"), str):
+            return None
+        audiences = audience_values(claims.get("aud"))
+        if audiences is None or (client_id is not None and client_id not in audiences):
+            return None
+        if "nonce" not in claims and "at_hash" not in claims and "auth_time" not in claims and "sid" not in claims:
+            return None  # an access token without typ would otherwise pass
+        return claims

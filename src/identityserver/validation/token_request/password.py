@@ -1,0 +1,50 @@
+"""``password`` grant (RFC 6749 §4.3; Duende ``ValidateResourceOwnerCredentialRequestAsync``). Only available
+when a ``ResourceOwnerPasswordValidator`` is registered and the client allows it (RFC 9700 §2.4 discourages it)."""
+
+from __future__ import annotations
+
+from identityserver.constants import StandardScopes, TokenErrors
+from identityserver.validation.protocols import ResourceOwnerPasswordValidationContext, ResourceOwnerPasswordValidator
+from identityserver.validation.results import TokenRequestValidationResult, error
+from identityserver.validation.token_request.common import (
+    parse_requested_scopes,
+    requested_resource_indicator,
+    validate_resources,
+)
+from identityserver.validation.token_request.validator import GrantValidationContext
+
+
+class PasswordGrantValidator:
+    grant_type = "password"
+
+    def __init__(self, validator: ResourceOwnerPasswordValidator) -> None:
+        self.validator = validator
+
+    async def validate(self, context: GrantValidationContext) -> TokenRequestValidationResult:
+        request = context.request
+        limits = context.options.input_length_restrictions
+        username = request.raw.get("username")
+        password = request.raw.get("password") or ""
+        if not username:
+            return error(TokenErrors.INVALID_GRANT, "username is missing")
+        if len(username) > limits.user_name or len(password) > limits.password:
+            return error(TokenErrors.INVALID_GRANT, "username or password is too long")
+        scopes = parse_requested_scopes(request.raw.get("scope"), limits.scope, context.scope_parser)
+        if isinstance(scopes, TokenRequestValidationResult):
+            return scopes
+        indicator = requested_resource_indicator(request, limits.resource_indicator_max_length)
+        if isinstance(indicator, TokenRequestValidationResult):
+            return indicator
+        if not scopes:
+            scopes = [s for s in request.client.allowed_scopes if s != StandardScopes.OFFLINE_ACCESS]
+        failure = await validate_resources(context.resources, request, scopes, indicator)
+        if failure is not None:
+            return failure
+        grant = ResourceOwnerPasswordValidationContext(username, password, request)
+        await self.validator.validate(grant)
+        if grant.result.is_error or grant.result.subject is None:
+            return error(grant.result.error or TokenErrors.INVALID_GRANT,
+                         grant.result.error_description or "invalid_username_or_password",
+                         custom_response=grant.result.custom_response)
+        request.subject = grant.result.subject
+        return TokenRequestValidationResult(request, custom_response=grant.result.custom_response)

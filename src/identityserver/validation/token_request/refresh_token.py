@@ -1,0 +1,59 @@
+"""``refresh_token`` grant (RFC 6749 §6; Duende ``ValidateRefreshTokenRequestAsync``)."""
+
+from __future__ import annotations
+
+from identityserver.constants import StandardScopes, TokenErrors
+from identityserver.services.refresh_tokens import DefaultRefreshTokenService
+from identityserver.validation.results import TokenRequestValidationResult, error
+from identityserver.validation.token_request.common import (
+    parse_requested_scopes,
+    requested_resource_indicator,
+    validate_resources,
+)
+from identityserver.validation.token_request.validator import GrantValidationContext
+
+
+class RefreshTokenGrantValidator:
+    grant_type = "refresh_token"
+
+    def __init__(self, refresh_tokens: DefaultRefreshTokenService) -> None:
+        self.refresh_tokens = refresh_tokens
+
+    async def validate(self, context: GrantValidationContext) -> TokenRequestValidationResult:
+        request = context.request
+        limits = context.options.input_length_restrictions
+        handle = request.raw.get("refresh_token")
+        if not handle:
+            return error(TokenErrors.INVALID_REQUEST, "refresh_token is missing")
+        if len(handle) > limits.refresh_token:
+            return error(TokenErrors.INVALID_GRANT, "refresh_token is too long")
+        validation = await self.refresh_tokens.validate_refresh_token(handle, request.client)
+        token = validation.refresh_token
+        if token is None:
+            return error(validation.error or TokenErrors.INVALID_GRANT, validation.error_description)
+        request.refresh_token = token
+        request.refresh_token_handle = handle
+        request.subject = token.subject
+        request.session_id = token.session_id
+        scopes = parse_requested_scopes(request.raw.get("scope"), limits.scope, context.scope_parser)
+        if isinstance(scopes, TokenRequestValidationResult):
+            return scopes
+        authorized = list(token.authorized_scopes)
+        if scopes:
+            if not set(scopes).issubset(authorized):
+                return error(TokenErrors.INVALID_SCOPE, "scope exceeds what was originally granted")
+        else:
+            scopes = authorized
+        indicator = requested_resource_indicator(request, limits.resource_indicator_max_length)
+        if isinstance(indicator, TokenRequestValidationResult):
+            return indicator
+        if indicator is not None and indicator not in (token.authorized_resource_indicators or []):
+            return error(TokenErrors.INVALID_TARGET, "resource was not part of the original grant")
+        failure = await validate_resources(context.resources, request, scopes, indicator)
+        if failure is not None:
+            return error(TokenErrors.INVALID_GRANT, "the granted scopes are no longer valid for this client")
+        if StandardScopes.OFFLINE_ACCESS not in scopes and StandardScopes.OFFLINE_ACCESS in authorized:
+            request.validated_resources.resources.offline_access = True  # keep the grant alive (RFC 6749 §6)
+        if not await self.refresh_tokens.claim(handle, token, request.client):
+            return error(TokenErrors.INVALID_GRANT, "refresh token was already used")  # lost a concurrent race
+        return TokenRequestValidationResult(request)
