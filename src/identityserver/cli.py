@@ -36,9 +36,23 @@ def _serve(args: argparse.Namespace) -> int:
         print("  demo configuration (use --config FILE.toml for your own):")
         for kind, text in DEMO_CREDENTIALS:
             print(f"    {kind:<6} {text}")
+    from identityserver.configuration.host import prepare_database
+
+    try:
+        database_url = prepare_database(config, args.state_path)
+    except Exception as exc:  # DatabaseStateError, DatabaseUrlError, or the database being unreachable
+        print(f"identityserver: database error: {exc}", file=sys.stderr)
+        return 2
+    print(f"  database    {_shown_url(database_url)}")
     sys.stdout.flush()
     server.run(args.config, args.host, args.port, args.workers, args.state_path, issuer, args.log_level)
     return 0
+
+
+def _shown_url(database_url: str) -> str:
+    from identityserver.storage.sqlalchemy.engine import describe, to_async_url
+
+    return describe(to_async_url(database_url)).replace("+aiosqlite", "").replace("+asyncpg", "")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--issuer", help="issuer URL (default: from the configuration or the bind address)")
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     serve.set_defaults(handler=_serve)
+    from identityserver.cli_database import add_database_commands
+
+    add_database_commands(commands)
     return parser
 
 

@@ -51,9 +51,7 @@ def assertion_claims(server: Server, client_id: str = "m2m.jwt", **overrides: An
     return {name: value for name, value in claims.items() if value is not ...}
 
 
-def client_assertion(
-    key: PrivateKey, alg: str, claims: dict[str, Any], header: dict[str, Any] | None = None
-) -> str:
+def client_assertion(key: PrivateKey, alg: str, claims: dict[str, Any], header: dict[str, Any] | None = None) -> str:
     return raw_jws(json.dumps({"alg": alg, **(header or {})}), json.dumps(claims), key, alg)
 
 

@@ -81,6 +81,96 @@ allowed_grant_types = ["authorization_code"]
 redirect_uris = ["https://app.example/cb"]
 allowed_scopes = ["openid", "api1"]
 
+[[clients]]
+client_id = "hybrid"
+client_secrets = ["secret"]
+allowed_grant_types = ["hybrid"]
+allow_access_tokens_via_browser = true
+redirect_uris = ["https://hybrid.example/cb"]
+allowed_scopes = ["openid", "profile", "email", "api1"]
+allow_offline_access = true
+
+[[clients]]
+client_id = "implicit"
+require_client_secret = false
+allowed_grant_types = ["implicit"]
+allow_access_tokens_via_browser = true
+redirect_uris = ["https://implicit.example/cb"]
+allowed_scopes = ["openid", "profile", "email", "api1"]
+
+[[clients]]
+client_id = "implicit.nobrowser"
+require_client_secret = false
+allowed_grant_types = ["implicit"]
+redirect_uris = ["https://implicit.example/cb"]
+allowed_scopes = ["openid", "profile", "api1"]
+
+[[clients]]
+client_id = "web.reference"
+client_secrets = ["secret"]
+allowed_grant_types = ["authorization_code"]
+redirect_uris = ["https://web.example/cb"]
+allowed_scopes = ["openid", "profile", "api1", "api2"]
+allow_offline_access = true
+access_token_type = "reference"
+
+[[clients]]
+client_id = "web.sliding"
+client_secrets = ["secret"]
+allowed_grant_types = ["authorization_code"]
+redirect_uris = ["https://web.example/cb"]
+allowed_scopes = ["openid", "api1"]
+allow_offline_access = true
+refresh_token_expiration = "sliding"
+sliding_refresh_token_lifetime = 1000
+absolute_refresh_token_lifetime = 2500
+
+[[clients]]
+client_id = "web.reuse"
+client_secrets = ["secret"]
+allowed_grant_types = ["authorization_code"]
+redirect_uris = ["https://web.example/cb"]
+allowed_scopes = ["openid", "api1"]
+allow_offline_access = true
+refresh_token_usage = "reuse"
+
+[[clients]]
+client_id = "web.nooffline"
+client_secrets = ["secret"]
+allowed_grant_types = ["authorization_code"]
+redirect_uris = ["https://web.example/cb"]
+allowed_scopes = ["openid", "api1"]
+
+[[clients]]
+client_id = "web.jar"
+allowed_grant_types = ["authorization_code"]
+redirect_uris = ["https://jar.example/cb"]
+allowed_scopes = ["openid", "api1"]
+client_secrets = ["secret", { type = "JWK", value = '%(rsa_jwk)s' }]
+
+[[clients]]
+client_id = "native.plain"
+require_client_secret = false
+allowed_grant_types = ["authorization_code"]
+redirect_uris = ["https://native.example/cb"]
+allowed_scopes = ["openid", "api1"]
+allow_plain_text_pkce = true
+
+[[clients]]
+client_id = "native.nopkce"
+require_client_secret = false
+require_pkce = false
+allowed_grant_types = ["authorization_code"]
+redirect_uris = ["https://native.example/cb", "https://native.example/cb?a=1"]
+allowed_scopes = ["openid", "api1"]
+
+[[clients]]
+client_id = "ropc"
+client_secrets = ["secret"]
+allowed_grant_types = ["password"]
+allowed_scopes = ["openid", "profile", "api1"]
+allow_offline_access = true
+
 [[api_scopes]]
 name = "api1"
 [[api_scopes]]
@@ -109,6 +199,7 @@ email_verified = true
 """
 
 
-def test_configuration() -> Configuration:
+def test_configuration(extra: str = "") -> Configuration:
+    """The canonical configuration, optionally with more TOML (extra clients, options) appended."""
     text = TEST_TOML % {"rsa_jwk": _jwk(RSA_CLIENT_KEY, "rsa1"), "ec_jwk": _jwk(EC_CLIENT_KEY, "ec1")}
-    return parse_configuration(tomllib.loads(text), "<tests>")
+    return parse_configuration(tomllib.loads(extra + text), "<tests>")

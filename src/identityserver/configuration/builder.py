@@ -22,7 +22,7 @@ from identityserver.stores.protocols import (
     ServerSideSessionStore,
     SigningKeyStore,
 )
-from identityserver.test_users import TestUser
+from identityserver.test_users import TestUser, TestUserStore
 from identityserver.validation.protocols import (
     CustomTokenRequestValidator,
     ExtensionGrantValidator,
@@ -30,6 +30,8 @@ from identityserver.validation.protocols import (
 )
 
 if TYPE_CHECKING:
+    import httpx
+
     from identityserver.configuration.services import Services
 
 T = TypeVar("T")
@@ -47,6 +49,7 @@ class IdentityServerBuilder:
         self._api_scopes: list[ApiScope] = []
         self._api_resources: list[ApiResource] = []
         self._users: list[TestUser] | None = None
+        self.user_store: TestUserStore | None = None
         self.client_store: ClientStore | None = None
         self.resource_store: ResourceStore | None = None
         self.persisted_grant_store: PersistedGrantStore | None = None
@@ -58,6 +61,8 @@ class IdentityServerBuilder:
         self.cors_policy: CorsPolicyService | None = None
         self.server_side_session_store: ServerSideSessionStore | None = None
         self.resource_owner_validator: ResourceOwnerPasswordValidator | None = None
+        self.http_client_factory: Callable[[], httpx.AsyncClient] | None = None
+        """Makes the HTTP client for outgoing calls (back-channel logout); tests inject a transport here."""
         self.custom_token_request_validators: list[CustomTokenRequestValidator] = []
         self.extension_grant_validators: dict[str, ExtensionGrantValidator] = {}
         self._overrides: dict[type, type] = {}
@@ -82,6 +87,11 @@ class IdentityServerBuilder:
 
     def add_in_memory_api_resources(self, resources: Iterable[ApiResource]) -> IdentityServerBuilder:
         self._api_resources.extend(resources)
+        return self
+
+    def add_user_store(self, store: TestUserStore) -> IdentityServerBuilder:
+        """Use ``store`` (e.g. the SQL user store) instead of in-memory test users."""
+        self.user_store = store
         return self
 
     def add_test_users(self, users: Iterable[TestUser]) -> IdentityServerBuilder:

@@ -187,6 +187,9 @@ class OperationalStoreOptions:
 
 @dataclass(frozen=True, slots=True)
 class ServerSideSessionsOptions:
+    enabled: bool = False
+    """Keep user sessions server-side (in the database when there is one), so that they can be listed, ended
+    and coordinated with token lifetimes. The cookie then only carries the protected session key."""
     user_display_name_claim_type: str | None = None
     remove_expired_sessions: bool = True
     expired_sessions_trigger_backchannel_logout: bool = False

@@ -14,6 +14,7 @@ from identityserver.response_handling.authorize_interaction import AuthorizeInte
 from identityserver.response_handling.discovery import DiscoveryResponseGenerator, ServerCapabilities
 from identityserver.response_handling.token import TokenResponseGenerator
 from identityserver.services.authorization_codes import AuthorizationCodeService
+from identityserver.services.backchannel_logout import DefaultBackChannelLogoutService
 from identityserver.services.consent import DefaultConsentService
 from identityserver.services.data_protection import KeyRingDataProtectionProvider
 from identityserver.services.events import DefaultEventService
@@ -24,6 +25,8 @@ from identityserver.services.key_management.key_material import DefaultKeyMateri
 from identityserver.services.messages import ProtectedMessageStore
 from identityserver.services.protocols import CorsPolicyService, EventSink, ProfileService, ReplayCache
 from identityserver.services.refresh_tokens import DefaultRefreshTokenService
+from identityserver.services.session_coordination import DefaultSessionCoordinationService
+from identityserver.services.session_management import DefaultSessionManagementService
 from identityserver.services.token_creation import DefaultTokenCreationService
 from identityserver.services.token_service import DefaultTokenService
 from identityserver.services.user_session import DefaultUserSession
@@ -71,6 +74,9 @@ class Services:
     user_session: DefaultUserSession
     interaction: DefaultIdentityServerInteractionService
     logout: DefaultLogoutService
+    backchannel_logout: DefaultBackChannelLogoutService
+    session_coordination: DefaultSessionCoordinationService
+    session_management: DefaultSessionManagementService | None
     client_secret_validator: ClientSecretValidator
     resource_validator: DefaultResourceValidator
     token_request_validator: TokenRequestValidator

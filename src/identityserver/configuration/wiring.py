@@ -3,9 +3,13 @@ decorators apply, and every endpoint gets its collaborators. Kept apart from the
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from identityserver.configuration.builder import IdentityServerBuilder
+from identityserver.configuration.options import IdentityServerOptions
 from identityserver.configuration.services import Services
 from identityserver.constants import (
     SUPPORTED_CLIENT_ASSERTION_ALGORITHMS,
@@ -15,7 +19,9 @@ from identityserver.constants import (
 )
 from identityserver.endpoints.base import EndpointHandler
 from identityserver.endpoints.authorize import AuthorizeCallbackEndpoint, AuthorizeEndpoint
+from identityserver.endpoints.check_session import CheckSessionEndpoint
 from identityserver.endpoints.discovery import DiscoveryEndpoint, DiscoveryKeyEndpoint
+from identityserver.endpoints.end_session import EndSessionEndpoint
 from identityserver.endpoints.introspection import IntrospectionEndpoint
 from identityserver.endpoints.revocation import TokenRevocationEndpoint
 from identityserver.endpoints.token import TokenEndpoint
@@ -29,6 +35,7 @@ from identityserver.response_handling.revocation import TokenRevocationResponseG
 from identityserver.response_handling.token import TokenResponseGenerator
 from identityserver.response_handling.userinfo import UserInfoResponseGenerator
 from identityserver.services.authorization_codes import AuthorizationCodeService
+from identityserver.services.backchannel_logout import DefaultBackChannelLogoutService
 from identityserver.services.claims import DefaultClaimsService
 from identityserver.services.consent import DefaultConsentService
 from identityserver.services.cors import InMemoryCorsPolicyService
@@ -43,12 +50,15 @@ from identityserver.services.messages import ProtectedMessageStore
 from identityserver.services.protocols import ProfileService
 from identityserver.services.refresh_tokens import DefaultRefreshTokenService
 from identityserver.services.replay_cache import InMemoryReplayCache
+from identityserver.services.session_coordination import DefaultSessionCoordinationService
+from identityserver.services.session_management import DefaultSessionManagementService
 from identityserver.services.token_creation import DefaultTokenCreationService
 from identityserver.services.token_service import DefaultTokenService
 from identityserver.services.user_session import DefaultUserSession
 from identityserver.stores.file_system import FileSystemDataProtectionKeyStore, FileSystemSigningKeyStore
 from identityserver.stores.grant_stores import authorization_code_store, reference_token_store, refresh_token_store
 from identityserver.stores.in_memory import (
+    InMemoryServerSideSessionStore,
     InMemoryClientStore,
     InMemoryDataProtectionKeyStore,
     InMemoryPersistedGrantStore,
@@ -64,6 +74,7 @@ from identityserver.test_users import (
 from identityserver.validation.api_secret_validator import ApiSecretValidator
 from identityserver.validation.authorize_request import AuthorizeRequestValidator
 from identityserver.validation.client_secrets.client_secret_validator import ClientSecretValidator
+from identityserver.validation.end_session import EndSessionRequestValidator
 from identityserver.validation.client_secrets.validators import HashedSharedSecretValidator, PrivateKeyJwtSecretValidator
 from identityserver.validation.identity_token import IdentityTokenValidator
 from identityserver.validation.jwt_request import JwtRequestValidator
@@ -77,6 +88,7 @@ from identityserver.validation.token_request.refresh_token import RefreshTokenGr
 from identityserver.validation.token_request.validator import GrantValidator, TokenRequestValidator
 from identityserver.validation.token_validator import TokenValidator
 
+logger = logging.getLogger("identityserver")
 DATA_PROTECTION_KEY_PURPOSE = "DataProtectionKeyProtector"
 PERSISTED_GRANT_PURPOSE = "PersistentGrantSerializer"
 SESSION_PURPOSE = "identityserver.session"
@@ -96,6 +108,8 @@ class _Endpoints:
     revocation: TokenRevocationEndpoint
     discovery: DiscoveryEndpoint
     jwks: DiscoveryKeyEndpoint
+    end_session: EndSessionEndpoint
+    check_session: CheckSessionEndpoint
 
 
 def build_services(b: IdentityServerBuilder) -> Services:
@@ -106,7 +120,7 @@ def build_services(b: IdentityServerBuilder) -> Services:
         b.identity_resources, b.api_scopes, b.api_resources))
     grants = b.decorated("persisted_grants", b.persisted_grant_store or InMemoryPersistedGrantStore())
     user_list = b.users
-    users = TestUserStore(user_list) if user_list is not None else None
+    users = b.user_store or (TestUserStore(user_list) if user_list is not None else None)
     profile: ProfileService = b.profile_service or (TestUserProfileService(users) if users else DefaultProfileService())
 
     dp_dir = b.state_dir(options.data_protection.key_ring_path, "data-protection")
@@ -163,8 +177,20 @@ def build_services(b: IdentityServerBuilder) -> Services:
         JwtRequestValidator(clock, options.strict_jar_validation, limits.jwt), identity_tokens)
     consent = DefaultConsentService(grants, clock)
     messages = ProtectedMessageStore(data_protection.create_protector(MESSAGE_PURPOSE), clock)
-    user_session = DefaultUserSession(data_protection.create_protector(SESSION_PURPOSE), options.authentication, clock,
-                                      b.server_side_session_store, options.server_side_sessions)
+    sessions = b.server_side_session_store or (
+        InMemoryServerSideSessionStore() if options.server_side_sessions.enabled else None)
+    session_protector = data_protection.create_protector(SESSION_PURPOSE)
+    user_session = DefaultUserSession(session_protector, options.authentication, clock, sessions,
+                                      options.server_side_sessions)
+    backchannel = DefaultBackChannelLogoutService(token_creation, options, clock, b.http_client_factory)
+    coordination = DefaultSessionCoordinationService(options, grants, sessions, backchannel, clock)
+    logout = DefaultLogoutService(clients)
+    logout.on_session_ended.append(coordination.process_logout)
+    if sessions is not None:
+        refresh_tokens.session_validator = coordination.validate_session
+        token_validator.session_validator = coordination.validate_session
+    session_management = (DefaultSessionManagementService(sessions, grants, session_protector, logout, coordination,
+                                                          clock) if sessions is not None else None)
     interaction = DefaultIdentityServerInteractionService(authorize_validator, messages, consent, clients, events)
     authorize_interaction = b.cls(AuthorizeInteractionResponseGenerator)(consent, profile, clock)
     authorize_generator = b.cls(AuthorizeResponseGenerator)(token_service, codes, options, clock)
@@ -180,6 +206,7 @@ def build_services(b: IdentityServerBuilder) -> Services:
         request_object_signing_algs=list(SUPPORTED_CLIENT_ASSERTION_ALGORITHMS),
         prompt_values=list(authorize_validator.prompt_values_supported),
         code_challenge_methods=["plain", "S256"],
+        frontchannel_logout=True, backchannel_logout=True,
     )
     discovery = b.cls(DiscoveryResponseGenerator)(options, resources, key_material, capabilities)
     authorize_args = (authorize_validator, authorize_interaction, authorize_generator, user_session, interaction,
@@ -196,6 +223,9 @@ def build_services(b: IdentityServerBuilder) -> Services:
             client_validator, b.cls(TokenRevocationResponseGenerator)(reference_tokens, refresh_tokens), events),
         discovery=DiscoveryEndpoint(discovery),
         jwks=DiscoveryKeyEndpoint(key_material, options.discovery.response_cache_interval),
+        end_session=b.cls(EndSessionEndpoint)(EndSessionRequestValidator(clients, identity_tokens, limits),
+                                              user_session, interaction, options),
+        check_session=CheckSessionEndpoint(options.authentication.check_session_cookie_name),
     )
     router = EndpointRouter(endpoint_table(b, endpoints))
     capabilities.endpoints = router.paths
@@ -205,12 +235,13 @@ def build_services(b: IdentityServerBuilder) -> Services:
 
     return Services(
         options=options, clock=clock, clients=clients, resources=resources, persisted_grants=grants,
-        signing_keys=key_store, server_side_sessions=b.server_side_session_store, data_protection=data_protection,
+        signing_keys=key_store, server_side_sessions=sessions, data_protection=data_protection,
         replay_cache=replay, event_sink=sink, events=events, profile=profile, users=users, key_manager=key_manager,
         key_material=key_material, token_creation=token_creation, token_service=token_service,
         reference_tokens=reference_tokens, refresh_tokens=refresh_tokens, authorization_codes=codes,
         consent=consent, messages=messages, user_session=user_session, interaction=interaction,
-        logout=DefaultLogoutService(clients),
+        logout=logout, backchannel_logout=backchannel, session_coordination=coordination,
+        session_management=session_management,
         client_secret_validator=client_validator, resource_validator=resource_validator,
         token_request_validator=token_request_validator, token_response_generator=token_response_generator,
         token_validator=token_validator, identity_token_validator=identity_tokens,
@@ -218,7 +249,8 @@ def build_services(b: IdentityServerBuilder) -> Services:
         authorize_response_generator=authorize_generator, discovery=discovery, capabilities=capabilities,
         router=router, cors=b.cors_policy or InMemoryCorsPolicyService(b.clients),
         startup=[data_protection.initialize, warm_keys, *b.startup_steps],
-        shutdown=b.shutdown_steps, background=b.background_jobs,
+        shutdown=[*b.shutdown_steps, backchannel.drain],
+        background=[*b.background_jobs, *session_jobs(options, session_management)],
     )
 
 
@@ -235,5 +267,26 @@ def endpoint_table(b: IdentityServerBuilder, e: _Endpoints) -> list[Endpoint]:
         (flags.enable_userinfo_endpoint, "UserInfo", ProtocolRoutePaths.USER_INFO, e.userinfo),
         (flags.enable_introspection_endpoint, "Introspection", ProtocolRoutePaths.INTROSPECTION, e.introspection),
         (flags.enable_token_revocation_endpoint, "Revocation", ProtocolRoutePaths.REVOCATION, e.revocation),
+        (flags.enable_end_session_endpoint, "EndSession", ProtocolRoutePaths.END_SESSION, e.end_session),
+        (flags.enable_check_session_endpoint, "CheckSession", ProtocolRoutePaths.CHECK_SESSION, e.check_session),
     ]
     return [Endpoint(name, path, handler) for enabled, name, path, handler in table if enabled]
+
+
+def session_jobs(options: IdentityServerOptions, management: DefaultSessionManagementService | None
+                 ) -> list[Callable[[], Awaitable[None]]]:
+    """The expired-session cleanup (Duende ``ServerSideSessionCleanupHost``) when sessions are server-side."""
+    settings = options.server_side_sessions
+    if management is None or not settings.remove_expired_sessions:
+        return []
+
+    async def remove_expired_sessions() -> None:
+        while True:
+            await asyncio.sleep(settings.remove_expired_sessions_frequency)
+            try:
+                await management.remove_expired_sessions(settings.remove_expired_sessions_batch_size,
+                                                         options.issuer_uri)
+            except Exception:
+                logger.exception("removing expired sessions failed")
+
+    return [remove_expired_sessions]

@@ -106,22 +106,21 @@ def write_redirect(result: RedirectResult) -> HttpResponse:
     return result.status, headers, b""
 
 
-def content_security_policy(script_hashes: list[str], frame_src: list[str]) -> str:
+def content_security_policy(script_hashes: list[str], frame_src: list[str], frameable: bool = False) -> str:
     script = " ".join(f"'sha256-{h}'" for h in script_hashes) or "'none'"
     frames = " ".join(frame_src) if frame_src else "'none'"
+    ancestors = "*" if frameable else "'none'"
     return (
-        f"default-src 'none'; script-src {script}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-        f"frame-src {frames}; form-action *; frame-ancestors 'none'; base-uri 'none'"
+        f"default-src 'none'; script-src {script}; style-src 'self'; img-src 'self' data:; "
+        f"frame-src {frames}; frame-ancestors {ancestors}; base-uri 'none'"
     )
 
 
 def write_html(result: HtmlResult) -> HttpResponse:
-    headers = [
-        (b"content-type", b"text/html; charset=utf-8"),
-        (b"cache-control", b"no-store"),
-        *HTML_SECURITY_HEADERS,
-        _h("content-security-policy", content_security_policy(result.script_hashes, result.frame_src)),
-    ]
+    security = [h for h in HTML_SECURITY_HEADERS if not (result.frameable and h[0] == b"x-frame-options")]
+    csp = content_security_policy(result.script_hashes, result.frame_src, result.frameable)
+    headers = [(b"content-type", b"text/html; charset=utf-8"), (b"cache-control", b"no-store"), *security,
+               _h("content-security-policy", csp)]
     headers += [_h(k, v) for k, v in result.headers.items()]
     headers += [(b"set-cookie", c.encode("latin-1")) for c in result.cookies]
     return result.status, headers, result.html.encode("utf-8")

@@ -9,6 +9,7 @@ same original grant)."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from identityserver.clock import Clock
@@ -21,6 +22,9 @@ from identityserver.models.grants import PersistedGrantFilter, ProofType, Refres
 from identityserver.services.protocols import ProfileService
 from identityserver.stores.grant_stores import DefaultGrantStore
 from identityserver.stores.protocols import PersistedGrantStore
+
+
+SessionValidator = Callable[[str, str | None, Client], Awaitable[bool]]
 
 
 @dataclass(slots=True)
@@ -46,6 +50,8 @@ class DefaultRefreshTokenService:
         self.profile = profile
         self.options = options
         self.clock = clock
+        self.session_validator: SessionValidator | None = None
+        """Set when server-side sessions coordinate token lifetimes (``DefaultSessionCoordinationService``)."""
 
     def initial_lifetime(self, client: Client) -> int:
         if client.refresh_token_expiration == TokenExpiration.ABSOLUTE:
@@ -96,6 +102,9 @@ class DefaultRefreshTokenService:
         await self.profile.is_active(context)
         if not context.is_active:
             return _invalid("the user is not active")
+        if self.session_validator is not None and not await self.session_validator(
+                token.subject.subject_id, token.session_id, client):
+            return _invalid("the user's session has ended")
         return RefreshTokenValidationResult(token)
 
     async def claim(self, handle: str, token: RefreshToken, client: Client) -> bool:

@@ -39,6 +39,8 @@ class SessionTicket:
     display_name: str | None = None
     acr: str | None = None
     client_ids: list[str] = field(default_factory=list)
+    issuer: str | None = None
+    """The issuer the session was established under (back-channel logout of expired sessions needs it)."""
     key: str | None = None
     """The server-side session key, when sessions are stored server-side."""
 
@@ -116,10 +118,10 @@ class DefaultUserSession:
         return ticket
 
     def new_ticket(self, subject_id: str, amr: list[str], idp: str = "local", display_name: str | None = None,
-                   acr: str | None = None) -> SessionTicket:
+                   acr: str | None = None, issuer: str | None = None) -> SessionTicket:
         now = int(self.clock.timestamp())
         return SessionTicket(subject_id, secrets.token_hex(16).upper(), now, now, now + self.options.cookie_lifetime,
-                             amr, idp, display_name, acr)
+                             amr, idp, display_name, acr, issuer=issuer)
 
     async def sign_in(self, ticket: SessionTicket, secure: bool) -> list[str]:
         """Persist the session and return the ``Set-Cookie`` values. A fresh ``sid`` on every sign-in."""

@@ -94,7 +94,8 @@ class AccountPages:
 
     async def _sign_in(self, request: Request, user: TestUser) -> list[str]:
         session = self.ui.services.user_session
-        ticket = session.new_ticket(user.subject_id, ["pwd"], "local", user.display_name())
+        ticket = session.new_ticket(user.subject_id, ["pwd"], "local", user.display_name(),
+                                    issuer=self.ui.base_url(request))
         return await session.sign_in(ticket, self.ui.secure(request))
 
     async def _login_page(self, request: Request, return_url: str, context: AuthorizationRequest | None,

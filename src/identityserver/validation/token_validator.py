@@ -90,6 +90,7 @@ class TokenValidator:
     ) -> None:
         self.options = options
         self.is_revoked = is_revoked
+        self.session_validator: Callable[[str, str | None, Client], Awaitable[bool]] | None = None
         self.keys = keys
         self.clients = clients
         self.reference_tokens = reference_tokens
@@ -115,6 +116,11 @@ class TokenValidator:
         if client is None or not client.enabled:
             return _invalid("the client of this token no longer exists or is disabled")
         result.client = client
+        subject = result.claims.get("sub")
+        if self.session_validator is not None and isinstance(subject, str) and subject != client.client_id:
+            sid = result.claims.get("sid")
+            if not await self.session_validator(subject, sid if isinstance(sid, str) else None, client):
+                return _invalid("the user's session has ended")
         if expected_scope is not None and expected_scope not in result.scopes:
             return TokenValidationResult(
                 True,

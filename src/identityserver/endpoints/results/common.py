@@ -38,6 +38,8 @@ class HtmlResult:
     cookies: list[str] = field(default_factory=list)
     script_hashes: list[str] = field(default_factory=list)
     frame_src: list[str] = field(default_factory=list)
+    frameable: bool = False
+    """Only the check-session iframe is meant to be framed by other sites (OIDC Session Management §3.3)."""
 
 
 @dataclass(slots=True)

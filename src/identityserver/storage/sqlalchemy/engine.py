@@ -3,10 +3,11 @@ transaction helpers the stores share (Duende ``DbContext`` lifetime, at Python's
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,8 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     path = _sqlite_path(url)
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # the database holds secret hashes and key material: owner-only, like the state folder's key files
+        os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
     engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -87,18 +90,44 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
 
 
 _held: ContextVar[dict[int, AsyncConnection] | None] = ContextVar("identityserver_db_lock", default=None)
+_preparing: ContextVar[bool] = ContextVar("identityserver_db_preparing", default=False)
 
 
 class Database:
     """One database for the stores of a process. The engine is created lazily (per process, so that
     worker processes never share a connection pool) and disposed by :meth:`dispose`."""
 
-    def __init__(self, database_url: str, **engine_kwargs: Any) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        prepare: Callable[[Database], Awaitable[None]] | None = None,
+        **engine_kwargs: Any,
+    ) -> None:
+        """``prepare`` runs once per process before the first statement (e.g. the start-up schema check)."""
         self.url = to_async_url(database_url)
         self.database_url = database_url
         self._engine_kwargs = engine_kwargs
         self._engine: AsyncEngine | None = None
         self._pid = 0
+        self._prepare = prepare
+        self._prepared_pid = 0
+        self._prepare_lock: asyncio.Lock | None = None
+
+    async def prepare(self) -> None:
+        """Run the ``prepare`` step if this process has not run it yet (concurrent callers wait for it)."""
+        if self._prepare is None or self._prepared_pid == os.getpid() or _preparing.get():
+            return
+        if self._prepare_lock is None:
+            self._prepare_lock = asyncio.Lock()
+        async with self._prepare_lock:
+            if self._prepared_pid == os.getpid():
+                return
+            token = _preparing.set(True)
+            try:
+                await self._prepare(self)
+            finally:
+                _preparing.reset(token)
+            self._prepared_pid = os.getpid()
 
     @property
     def dialect(self) -> str:
@@ -126,6 +155,7 @@ class Database:
         if held is not None:
             yield held
             return
+        await self.prepare()
         async with self.engine.begin() as conn:
             yield conn
 
@@ -136,9 +166,11 @@ class Database:
         if held is not None:
             yield held
             return
-        async with self.engine.connect() as conn:
+        await self.prepare()
+        async with self.engine.connect() as plain:
+            conn = plain
             if self.dialect == "sqlite":
-                conn = await conn.execution_options(identityserver_sqlite_begin="IMMEDIATE")
+                conn = await plain.execution_options(identityserver_sqlite_begin="IMMEDIATE")
             async with conn.begin():
                 yield conn
 

@@ -331,7 +331,7 @@ def persisted_grant_to_row(grant: PersistedGrant) -> dict[str, Any]:
     }
 
 
-def persisted_grant_from_row(row: Mapping[str, Any]) -> PersistedGrant:
+def persisted_grant_from_row(row: Mapping[Any, Any]) -> PersistedGrant:
     return PersistedGrant(
         key=row["Key"],
         type=row["Type"],
@@ -380,7 +380,7 @@ def device_code_to_row(device_code: str, user_code: str, data: DeviceCode) -> di
     }
 
 
-def device_code_from_row(row: Mapping[str, Any]) -> DeviceCode:
+def device_code_from_row(row: Mapping[Any, Any]) -> DeviceCode:
     """Raise ``ValueError`` when the payload is not this server's (e.g. protected by IdentityServer .NET)."""
     container = json.loads(row["Data"])
     if not isinstance(container, dict):
@@ -408,7 +408,7 @@ def signing_key_to_row(key: SerializedKey) -> dict[str, Any]:
     }
 
 
-def signing_key_from_row(row: Mapping[str, Any]) -> SerializedKey:
+def signing_key_from_row(row: Mapping[Any, Any]) -> SerializedKey:
     return SerializedKey(
         id=row["Id"],
         version=row["Version"],
@@ -435,7 +435,7 @@ def session_to_row(session: ServerSideSession) -> dict[str, Any]:
     }
 
 
-def session_from_row(row: Mapping[str, Any]) -> ServerSideSession:
+def session_from_row(row: Mapping[Any, Any]) -> ServerSideSession:
     return ServerSideSession(
         key=row["Key"],
         scheme=row["Scheme"],
@@ -459,7 +459,7 @@ def data_protection_key_to_row(key: DataProtectionKey) -> dict[str, Any]:
     }
 
 
-def data_protection_key_from_row(row: Mapping[str, Any]) -> DataProtectionKey:
+def data_protection_key_from_row(row: Mapping[Any, Any]) -> DataProtectionKey:
     return DataProtectionKey(
         id=row["Id"],
         created=row["Created"],
@@ -482,7 +482,7 @@ def user_to_row(user: TestUser) -> dict[str, Any]:
     }
 
 
-def user_from_row(row: Mapping[str, Any]) -> TestUser:
+def user_from_row(row: Mapping[Any, Any]) -> TestUser:
     return TestUser(
         subject_id=row["SubjectId"],
         username=row["Username"],

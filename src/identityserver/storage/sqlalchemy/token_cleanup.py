@@ -74,7 +74,11 @@ class SqlTokenCleanupService:
         return await self.remove_in_batches(t, t.c.UserCode, t.c.Expiration, t.c.Expiration < now)
 
     async def remove_in_batches(
-        self, table: Table, key: ColumnElement[object], order: ColumnElement[datetime | None], condition: ColumnElement[bool]
+        self,
+        table: Table,
+        key: ColumnElement[object],
+        order: ColumnElement[datetime | None],
+        condition: ColumnElement[bool],
     ) -> int:
         """Delete matching rows, ``token_cleanup_batch_size`` at a time (oldest first), until a batch is short."""
         size = self.options.token_cleanup_batch_size

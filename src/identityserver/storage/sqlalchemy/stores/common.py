@@ -20,7 +20,7 @@ _reported: set[tuple[str, str]] = set()
 def upsert(
     dialect: str,
     table: Table,
-    values: Mapping[str, Any],
+    values: Mapping[Any, Any],
     keys: Sequence[str],
     update: Sequence[str] | None = None,
     where: ColumnElement[bool] | None = None,
@@ -34,7 +34,7 @@ def upsert(
     )
 
 
-def insert_ignore(dialect: str, table: Table, values: Mapping[str, Any], keys: Sequence[str]) -> Insert:
+def insert_ignore(dialect: str, table: Table, values: Mapping[Any, Any], keys: Sequence[str]) -> Insert:
     stmt = (postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)).values(**values)
     return stmt.on_conflict_do_nothing(index_elements=list(keys))
 

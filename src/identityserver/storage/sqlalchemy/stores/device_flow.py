@@ -16,7 +16,7 @@ from identityserver.storage.sqlalchemy.mappers import device_code_from_row, devi
 from identityserver.storage.sqlalchemy.stores.common import report_unreadable
 
 
-def _usable(row: Mapping[str, Any] | None) -> DeviceCode | None:
+def _usable(row: Mapping[Any, Any] | None) -> DeviceCode | None:
     if row is None:
         return None
     try:

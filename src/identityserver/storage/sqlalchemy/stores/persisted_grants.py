@@ -40,7 +40,7 @@ def grant_filter_clause(grant_filter: PersistedGrantFilter) -> ColumnElement[boo
     return and_(true(), *clauses)
 
 
-def _usable(row: Mapping[str, Any] | None) -> PersistedGrant | None:
+def _usable(row: Mapping[Any, Any] | None) -> PersistedGrant | None:
     """The grant, or ``None`` for a row without a key or with a payload protected by IdentityServer (.NET)."""
     if row is None or row["Key"] is None:
         return None

@@ -1,0 +1,52 @@
+"""Background jobs of the host (Duende ``TokenCleanupHost``): the periodic token cleanup, first run one interval
+after start-up, then every ``token_cleanup_interval`` seconds; a failing run is logged and the loop goes on."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from identityserver.configuration.options import OperationalStoreOptions
+from identityserver.stores.protocols import TokenCleanupService
+
+if TYPE_CHECKING:
+    from identityserver.configuration.builder import IdentityServerBuilder
+
+logger = logging.getLogger("identityserver.token_cleanup")
+
+
+def token_cleanup_job(
+    factory: Callable[[], TokenCleanupService],
+    options: OperationalStoreOptions,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> Callable[[], Awaitable[None]]:
+    """A coroutine function for ``builder.add_background_job``. ``factory`` is called once when the job starts,
+    so that the service is built in the worker process that runs it."""
+
+    async def run() -> None:
+        service = factory()
+        while True:
+            await sleep(options.token_cleanup_interval)
+            try:
+                await service.cleanup_grants()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("token cleanup failed; next run in %s s", options.token_cleanup_interval)
+
+    return run
+
+
+def add_token_cleanup(
+    builder: IdentityServerBuilder,
+    factory: Callable[[], TokenCleanupService],
+    options: OperationalStoreOptions | None = None,
+) -> bool:
+    """Register the periodic cleanup when ``enable_token_cleanup`` is on; returns whether it was registered."""
+    options = options or builder.options.operational
+    if not options.enable_token_cleanup:
+        return False
+    builder.add_background_job(token_cleanup_job(factory, options))
+    return True

@@ -1,0 +1,109 @@
+"""``CachingClientStore`` and ``CachingResourceStore`` (Duende ``Stores/Caching/*``): decorators that keep store
+answers for ``options.caching`` (15 minutes by default) so that token requests do not read the client and
+resource tables each time. Unknown clients are not cached; caches are bounded."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from datetime import datetime, timedelta
+from typing import Generic, TypeVar
+
+from identityserver.clock import Clock
+from identityserver.models.client import Client
+from identityserver.models.resources import ApiResource, ApiScope, IdentityResource, Resources
+from identityserver.stores.protocols import ClientStore, ResourceStore
+
+V = TypeVar("V")
+DEFAULT_MAX_ENTRIES = 10_000
+
+
+class TtlCache(Generic[V]):
+    """A small expiring cache driven by a ``Clock``; when full it drops expired entries, then everything."""
+
+    def __init__(self, clock: Clock, lifetime_seconds: float, max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
+        self.clock = clock
+        self.lifetime = timedelta(seconds=lifetime_seconds)
+        self.max_entries = max_entries
+        self._entries: dict[Hashable, tuple[datetime, V]] = {}
+
+    async def get_or_add(
+        self, key: Hashable, load: Callable[[], Awaitable[V]], cache_if: Callable[[V], bool] | None = None
+    ) -> V:
+        now = self.clock.utc_now()
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] > now:
+            return entry[1]
+        value = await load()
+        if (cache_if is None or cache_if(value)) and self.lifetime > timedelta(0):
+            if len(self._entries) >= self.max_entries:
+                self._entries = {k: e for k, e in self._entries.items() if e[0] > now}
+                if len(self._entries) >= self.max_entries:
+                    self._entries.clear()
+            self._entries[key] = (now + self.lifetime, value)
+        return value
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+class CachingClientStore:
+    """Caches found clients for ``client_store_expiration`` seconds."""
+
+    def __init__(self, inner: ClientStore, clock: Clock, expiration_seconds: int = 900) -> None:
+        self.inner = inner
+        self._cache: TtlCache[Client | None] = TtlCache(clock, expiration_seconds)
+
+    async def find_client_by_id(self, client_id: str) -> Client | None:
+        return await self._cache.get_or_add(
+            client_id, lambda: self.inner.find_client_by_id(client_id), cache_if=lambda c: c is not None
+        )
+
+    def clear(self) -> None:
+        self._cache.clear()
+
+
+def _names(names: Sequence[str]) -> tuple[str, ...]:
+    return tuple(sorted(set(names)))
+
+
+class CachingResourceStore:
+    """Caches each query's answer for ``resource_store_expiration`` seconds, keyed by the (sorted) names."""
+
+    def __init__(self, inner: ResourceStore, clock: Clock, expiration_seconds: int = 900) -> None:
+        self.inner = inner
+        self._identity: TtlCache[list[IdentityResource]] = TtlCache(clock, expiration_seconds)
+        self._scopes: TtlCache[list[ApiScope]] = TtlCache(clock, expiration_seconds)
+        self._apis_by_scope: TtlCache[list[ApiResource]] = TtlCache(clock, expiration_seconds)
+        self._apis: TtlCache[list[ApiResource]] = TtlCache(clock, expiration_seconds)
+        self._all: TtlCache[Resources] = TtlCache(clock, expiration_seconds, max_entries=1)
+
+    @staticmethod
+    def _ordered(items: list[V], names: Sequence[str], name: Callable[[V], str]) -> list[V]:
+        by_name = {name(i): i for i in items}
+        return [by_name[n] for n in dict.fromkeys(names) if n in by_name]
+
+    async def find_identity_resources_by_scope_name(self, scope_names: Sequence[str]) -> list[IdentityResource]:
+        key = _names(scope_names)
+        found = await self._identity.get_or_add(key, lambda: self.inner.find_identity_resources_by_scope_name(key))
+        return self._ordered(found, scope_names, lambda r: r.name)
+
+    async def find_api_scopes_by_name(self, scope_names: Sequence[str]) -> list[ApiScope]:
+        key = _names(scope_names)
+        found = await self._scopes.get_or_add(key, lambda: self.inner.find_api_scopes_by_name(key))
+        return self._ordered(found, scope_names, lambda s: s.name)
+
+    async def find_api_resources_by_scope_name(self, scope_names: Sequence[str]) -> list[ApiResource]:
+        key = _names(scope_names)
+        return list(await self._apis_by_scope.get_or_add(key, lambda: self.inner.find_api_resources_by_scope_name(key)))
+
+    async def find_api_resources_by_name(self, names: Sequence[str]) -> list[ApiResource]:
+        key = _names(names)
+        found = await self._apis.get_or_add(key, lambda: self.inner.find_api_resources_by_name(key))
+        return self._ordered(found, names, lambda a: a.name)
+
+    async def get_all_resources(self) -> Resources:
+        return await self._all.get_or_add("all", self.inner.get_all_resources)
+
+    def clear(self) -> None:
+        for cache in (self._identity, self._scopes, self._apis_by_scope, self._apis, self._all):
+            cache.clear()
