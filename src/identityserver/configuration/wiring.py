@@ -74,7 +74,9 @@ from identityserver.test_users import (
 from identityserver.validation.api_secret_validator import ApiSecretValidator
 from identityserver.validation.authorize_request import AuthorizeRequestValidator
 from identityserver.validation.client_secrets.client_secret_validator import ClientSecretValidator
+from identityserver.validation.dpop import DPOP_SIGNING_ALGORITHMS, DefaultDPoPProofValidator
 from identityserver.validation.end_session import EndSessionRequestValidator
+from identityserver.validation.token_request.dpop_proof import TokenRequestProofValidator
 from identityserver.validation.client_secrets.validators import HashedSharedSecretValidator, PrivateKeyJwtSecretValidator
 from identityserver.validation.identity_token import IdentityTokenValidator
 from identityserver.validation.jwt_request import JwtRequestValidator
@@ -91,6 +93,7 @@ from identityserver.validation.token_validator import TokenValidator
 logger = logging.getLogger("identityserver")
 DATA_PROTECTION_KEY_PURPOSE = "DataProtectionKeyProtector"
 PERSISTED_GRANT_PURPOSE = "PersistentGrantSerializer"
+DPOP_NONCE_PURPOSE = "DPoPProofValidation-nonce"
 SESSION_PURPOSE = "identityserver.session"
 MESSAGE_PURPOSE = "identityserver.messages"
 RESPONSE_TYPES = ["code", "id_token", "id_token token", "code id_token", "code token", "code id_token token"]
@@ -165,8 +168,11 @@ def build_services(b: IdentityServerBuilder) -> Services:
         if grant_type in grant_validators:
             raise ValueError(f"extension grant {grant_type!r} collides with a built-in grant")
         grant_validators[grant_type] = ExtensionGrantRequestValidator(extension)
+    dpop = b.cls(DefaultDPoPProofValidator)(options.dpop, data_protection.create_protector(DPOP_NONCE_PURPOSE), replay,
+                                           clock, limits.dpop_proof_token)
     token_request_validator = b.cls(TokenRequestValidator)(
-        grant_validators, options, resource_validator, clock, b.custom_token_request_validators)
+        grant_validators, options, resource_validator, clock, b.custom_token_request_validators,
+        TokenRequestProofValidator(dpop))
     token_response_generator = b.cls(TokenResponseGenerator)(token_service, refresh_tokens, codes, options, clock)
     token_validator = b.cls(TokenValidator)(options, key_material, clients, reference_tokens, clock,
                                             codes.is_jti_revoked)
@@ -206,7 +212,7 @@ def build_services(b: IdentityServerBuilder) -> Services:
         request_object_signing_algs=list(SUPPORTED_CLIENT_ASSERTION_ALGORITHMS),
         prompt_values=list(authorize_validator.prompt_values_supported),
         code_challenge_methods=["plain", "S256"],
-        frontchannel_logout=True, backchannel_logout=True,
+        frontchannel_logout=True, backchannel_logout=True, dpop_signing_algs=list(DPOP_SIGNING_ALGORITHMS),
     )
     discovery = b.cls(DiscoveryResponseGenerator)(options, resources, key_material, capabilities)
     authorize_args = (authorize_validator, authorize_interaction, authorize_generator, user_session, interaction,
@@ -215,7 +221,8 @@ def build_services(b: IdentityServerBuilder) -> Services:
         token=b.cls(TokenEndpoint)(client_validator, token_request_validator, token_response_generator, events),
         authorize=b.cls(AuthorizeEndpoint)(*authorize_args),
         authorize_callback=b.cls(AuthorizeCallbackEndpoint)(*authorize_args),
-        userinfo=b.cls(UserInfoEndpoint)(token_validator, UserInfoResponseGenerator(resources, profile), profile, []),
+        userinfo=b.cls(UserInfoEndpoint)(token_validator, UserInfoResponseGenerator(resources, profile), profile,
+                                         list(DPOP_SIGNING_ALGORITHMS), dpop),
         introspection=b.cls(IntrospectionEndpoint)(
             ApiSecretValidator(resources, shared, events, limits, clock), client_validator, resources,
             token_validator, refresh_tokens, b.cls(IntrospectionResponseGenerator)(), events),

@@ -19,7 +19,7 @@ from identityserver.services.refresh_tokens import DefaultRefreshTokenService
 from identityserver.stores.protocols import ResourceStore
 from identityserver.validation.api_secret_validator import ApiSecretValidator
 from identityserver.validation.client_secrets.client_secret_validator import ClientSecretValidator
-from identityserver.validation.client_secrets.parsers import parse_client_credentials
+from identityserver.validation.client_secrets.parsers import parse_client_credentials, resolve_id
 from identityserver.validation.token_validator import TokenValidator
 
 _UNAUTHORIZED = JsonResult({"error": TokenErrors.INVALID_CLIENT}, status=401,
@@ -51,7 +51,9 @@ class IntrospectionEndpoint:
             return JsonResult({"error": TokenErrors.INVALID_REQUEST,
                                "error_description": "a parameter was sent more than once"}, status=400)
         parsed = parse_client_credentials(request, form, self.apis.limits).secret
-        is_api = parsed is not None and bool(await self.resources.find_api_resources_by_name([parsed.id]))
+        if parsed is not None:
+            await resolve_id(parsed, self.apis.api_exists)
+        is_api = parsed is not None and await self.apis.api_exists(parsed.id)
         if is_api:
             api = await self.apis.validate(request)
             if api is None:

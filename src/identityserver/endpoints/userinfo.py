@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from identityserver.constants import ProtectedResourceErrors
+from identityserver.constants import ProtectedResourceErrors, ProtocolRoutePaths
 from identityserver.endpoints.base import EndpointRequest
 from identityserver.endpoints.results import JsonResult, ProtectedResourceErrorResult, StatusCodeResult
 from identityserver.models.claims import Claim, Principal
+from identityserver.models.client import Client
 from identityserver.models.contexts import IsActiveContext, ProfileCallers
 from identityserver.response_handling.userinfo import UserInfoResponseGenerator
 from identityserver.services.protocols import ProfileService
 from identityserver.validation.bearer_token_usage import find_access_token
+from identityserver.validation.dpop import DefaultDPoPProofValidator, DPoPProofValidationContext
 from identityserver.validation.token_validator import TokenValidator
 
 
 class UserInfoEndpoint:
     def __init__(self, tokens: TokenValidator, generator: UserInfoResponseGenerator, profile: ProfileService,
-                 dpop_algorithms: list[str]) -> None:
+                 dpop_algorithms: list[str], dpop: DefaultDPoPProofValidator | None = None) -> None:
+        self.dpop = dpop
         self.tokens = tokens
         self.generator = generator
         self.profile = profile
@@ -38,7 +41,8 @@ class UserInfoEndpoint:
             status = 403 if result.error == ProtectedResourceErrors.INSUFFICIENT_SCOPE else 401
             return self.error(result.error or ProtectedResourceErrors.INVALID_TOKEN, result.error_description or "",
                               status)
-        proof_error = await self.validate_proof(request, usage.scheme or "Bearer", result.confirmation, usage.token)
+        proof_error = await self.validate_proof(request, usage.scheme or "Bearer", result.confirmation, usage.token,
+                                                result.client)
         if proof_error is not None:
             return proof_error
         subject_id = result.claims.get("sub")
@@ -53,10 +57,33 @@ class UserInfoEndpoint:
         return JsonResult(await self.generator.process(subject, result.client, result.scopes))
 
     async def validate_proof(self, request: EndpointRequest, scheme: str, confirmation: dict[str, object] | None,
-                             token: str) -> ProtectedResourceErrorResult | None:
-        """Sender-constrained tokens must not be usable as bearer tokens (RFC 9449 §7.2)."""
-        if confirmation and "jkt" in confirmation and scheme != "DPoP":
-            return self.error(ProtectedResourceErrors.INVALID_TOKEN, "a DPoP-bound token must be sent with DPoP")
-        if scheme == "DPoP":
-            return self.error(ProtectedResourceErrors.INVALID_DPOP_PROOF, "DPoP is not enabled on this endpoint")
+                             token: str, client: Client | None) -> ProtectedResourceErrorResult | None:
+        """RFC 9449 §7: a DPoP-bound token needs the DPoP scheme and a proof for this request and token; it is
+        never accepted as a bearer token (§7.2)."""
+        jkt = confirmation.get("jkt") if confirmation else None
+        if scheme != "DPoP":
+            if jkt is not None:
+                return self.error(ProtectedResourceErrors.INVALID_TOKEN, "a DPoP-bound token must be sent with DPoP")
+            return None
+        if self.dpop is None or client is None:
+            return self.dpop_error(ProtectedResourceErrors.INVALID_TOKEN, "DPoP is not enabled")
+        if not isinstance(jkt, str):
+            return self.dpop_error(ProtectedResourceErrors.INVALID_TOKEN, "the token is not bound to a DPoP key")
+        proofs = request.header_values("dpop")
+        if len(proofs) != 1:
+            return self.dpop_error(ProtectedResourceErrors.INVALID_DPOP_PROOF, "exactly one DPoP proof is required",
+                                   status=400 if proofs else 401)
+        context = DPoPProofValidationContext(proofs[0].strip(), client, request.method,
+                                             request.base_url + ProtocolRoutePaths.USER_INFO, access_token=token)
+        result = await self.dpop.validate(context)
+        if result.is_error:
+            return self.dpop_error(result.error or ProtectedResourceErrors.INVALID_DPOP_PROOF,
+                                   result.error_description or "", nonce=result.server_issued_nonce)
+        if result.jkt != jkt:
+            return self.dpop_error(ProtectedResourceErrors.INVALID_TOKEN, "the proof key does not match the token")
         return None
+
+    def dpop_error(self, error: str, description: str, status: int = 401,
+                   nonce: str | None = None) -> ProtectedResourceErrorResult:
+        return ProtectedResourceErrorResult(error, description, status, scheme="DPoP", dpop_algs=self.dpop_algorithms,
+                                            dpop_nonce=nonce)

@@ -9,7 +9,7 @@ from identityserver.endpoints.base import EndpointRequest
 from identityserver.models.resources import ApiResource
 from identityserver.services.events import DefaultEventService
 from identityserver.stores.protocols import ResourceStore
-from identityserver.validation.client_secrets.parsers import parse_client_credentials
+from identityserver.validation.client_secrets.parsers import parse_client_credentials, resolve_id
 from identityserver.validation.client_secrets.validators import HashedSharedSecretValidator
 
 
@@ -28,6 +28,9 @@ class ApiSecretValidator:
         self.limits = limits
         self.clock = clock
 
+    async def api_exists(self, name: str) -> bool:
+        return bool(await self.resources.find_api_resources_by_name([name]))
+
     async def validate(self, request: EndpointRequest) -> ApiResource | None:
         """The authenticated API resource, or ``None``."""
         parsed = parse_client_credentials(request, request.form(), self.limits)
@@ -37,6 +40,7 @@ class ApiSecretValidator:
             TokenEndpointAuthMethods.CLIENT_SECRET_POST,
         ):
             return None
+        await resolve_id(secret, self.api_exists)
         found = await self.resources.find_api_resources_by_name([secret.id])
         api = found[0] if found and found[0].enabled else None
         result = await self.shared.validate(api.api_secrets if api else [], secret, self.clock.utc_now())

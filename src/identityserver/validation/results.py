@@ -21,6 +21,8 @@ class ParsedSecret:
     """One of the ``token_endpoint_auth_method`` values."""
     credential: str | None = None
     from_authorization_header: bool = False
+    alternatives: list[tuple[str, str]] = field(default_factory=list)
+    """Other (id, secret) splits of a Basic header whose unencoded id contains ':' (e.g. ``urn:api1``)."""
 
 
 @dataclass(slots=True)

@@ -10,7 +10,7 @@ from identityserver.endpoints.base import EndpointRequest
 from identityserver.models.client import Client
 from identityserver.services.events import DefaultEventService
 from identityserver.stores.protocols import ClientStore
-from identityserver.validation.client_secrets.parsers import parse_client_credentials
+from identityserver.validation.client_secrets.parsers import parse_client_credentials, resolve_id
 from identityserver.validation.client_secrets.validators import (
     HashedSharedSecretValidator,
     PrivateKeyJwtSecretValidator,
@@ -69,6 +69,7 @@ class ClientSecretValidator:
             return await self._fail(request, None, TokenErrors.INVALID_CLIENT, "no client credentials found", False)
         if secret.type == TokenEndpointAuthMethods.PRIVATE_KEY_JWT and not secret.id:
             secret.id = self._assertion_subject(secret)
+        await resolve_id(secret, self._client_exists)
         client = await self.clients.find_client_by_id(secret.id) if secret.id else None
         if client is None or not client.enabled:
             await self.shared.validate([], secret, self.clock.utc_now())  # same work for unknown clients
@@ -104,6 +105,9 @@ class ClientSecretValidator:
             AuthenticationMethod=secret.type,
         )
         return ClientSecretValidationResult(client, secret, from_authorization_header=secret.from_authorization_header)
+
+    async def _client_exists(self, client_id: str) -> bool:
+        return await self.clients.find_client_by_id(client_id) is not None
 
     async def _secret_is_valid(self, request: EndpointRequest, client: Client, secret: ParsedSecret) -> bool:
         if secret.type == TokenEndpointAuthMethods.NONE:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
@@ -40,7 +41,20 @@ def parse_basic_authorization(header: str | None, limits: InputLengthRestriction
     client_id, secret = unquote_plus(raw_id), unquote_plus(raw_secret)
     if not client_id or len(client_id) > limits.client_id or len(secret) > limits.client_secret:
         return "invalid client credentials"
-    return ParsedSecret(client_id, TokenEndpointAuthMethods.CLIENT_SECRET_BASIC, secret, True)
+    # Many clients do not form-encode an id such as "urn:api1"; keep the other splits to try (see resolve_id)
+    alternatives = [(unquote_plus(decoded[:i]), unquote_plus(decoded[i + 1:]))
+                    for i, ch in enumerate(decoded) if ch == ":" and i > len(raw_id)][:8]
+    return ParsedSecret(client_id, TokenEndpointAuthMethods.CLIENT_SECRET_BASIC, secret, True, alternatives)
+
+
+async def resolve_id(secret: ParsedSecret, exists: Callable[[str], Awaitable[bool]]) -> None:
+    """Pick the first split of the Basic credentials whose id names a known client or API."""
+    if not secret.alternatives or await exists(secret.id):
+        return
+    for alt_id, alt_secret in secret.alternatives:
+        if await exists(alt_id):
+            secret.id, secret.credential = alt_id, alt_secret
+            return
 
 
 def parse_client_credentials(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from identityserver.constants import StandardScopes, TokenErrors
+from identityserver.models.grants import ProofType, RefreshToken
 from identityserver.services.refresh_tokens import DefaultRefreshTokenService
-from identityserver.validation.results import TokenRequestValidationResult, error
+from identityserver.validation.results import TokenRequestValidationResult, ValidatedTokenRequest, error
 from identityserver.validation.token_request.common import (
     parse_requested_scopes,
     requested_resource_indicator,
@@ -33,6 +36,9 @@ class RefreshTokenGrantValidator:
             return error(validation.error or TokenErrors.INVALID_GRANT, validation.error_description)
         request.refresh_token = token
         request.refresh_token_handle = handle
+        failure = self.validate_proof_binding(request)
+        if failure is not None:
+            return failure
         request.subject = token.subject
         request.session_id = token.session_id
         scopes = parse_requested_scopes(request.raw.get("scope"), limits.scope, context.scope_parser)
@@ -57,3 +63,35 @@ class RefreshTokenGrantValidator:
         if not await self.refresh_tokens.claim(handle, token, request.client):
             return error(TokenErrors.INVALID_GRANT, "refresh token was already used")  # lost a concurrent race
         return TokenRequestValidationResult(request)
+
+    @staticmethod
+    def validate_proof_binding(request: ValidatedTokenRequest) -> TokenRequestValidationResult | None:
+        """RFC 9449 §5: a DPoP-bound refresh token needs a proof; a proof cannot start on an unbound one; a
+        public client must keep its key, a confidential client may present a new one."""
+        token = request.refresh_token
+        assert token is not None
+        bound_jkt = bound_thumbprint(token)
+        if bound_jkt is None:
+            if request.dpop_jkt is not None:
+                return error(TokenErrors.INVALID_REQUEST, "this refresh token is not bound to a DPoP key")
+            return None
+        if request.dpop_jkt is None:
+            return error(TokenErrors.INVALID_DPOP_PROOF, "this refresh token requires a DPoP proof")
+        if not request.client.require_client_secret and request.dpop_jkt != bound_jkt:
+            return error(TokenErrors.INVALID_DPOP_PROOF, "the DPoP key does not match the one the token is bound to")
+        return None
+
+
+def bound_thumbprint(token: RefreshToken) -> str | None:
+    """The DPoP key thumbprint a refresh token is bound to (from its access token's ``cnf``)."""
+    if token.proof_type is not None and token.proof_type != ProofType.DPOP:
+        return None
+    access = token.access_tokens.get("")
+    if access is None or not access.confirmation:
+        return None
+    try:
+        cnf = json.loads(access.confirmation)
+    except ValueError:
+        return None
+    jkt = cnf.get("jkt") if isinstance(cnf, dict) else None
+    return jkt if isinstance(jkt, str) else None

@@ -20,6 +20,11 @@ def _id() -> Mapped[int]:
     return mapped_column(Integer, Identity(), primary_key=True)
 
 
+def _children(entity: str) -> Mapped[list[Any]]:
+    """A child collection: loaded with the parent (one SELECT per collection), in insertion order."""
+    return relationship(entity, cascade=_CHILD, lazy="selectin", order_by=f"{entity}.Id")
+
+
 def _parent(table: str) -> Mapped[int]:
     return mapped_column(Integer, ForeignKey(f"{table}.Id", ondelete="CASCADE"))
 
@@ -80,19 +85,15 @@ class ClientEntity(Base):
     LastAccessed: Mapped[datetime | None] = mapped_column(UtcDateTime)
     NonEditable: Mapped[bool] = mapped_column(Bool)
 
-    AllowedGrantTypes: Mapped[list[ClientGrantTypeEntity]] = relationship(cascade=_CHILD, lazy="selectin")
-    RedirectUris: Mapped[list[ClientRedirectUriEntity]] = relationship(cascade=_CHILD, lazy="selectin")
-    PostLogoutRedirectUris: Mapped[list[ClientPostLogoutRedirectUriEntity]] = relationship(
-        cascade=_CHILD, lazy="selectin"
-    )
-    AllowedScopes: Mapped[list[ClientScopeEntity]] = relationship(cascade=_CHILD, lazy="selectin")
-    ClientSecrets: Mapped[list[ClientSecretEntity]] = relationship(cascade=_CHILD, lazy="selectin")
-    Claims: Mapped[list[ClientClaimEntity]] = relationship(cascade=_CHILD, lazy="selectin")
-    IdentityProviderRestrictions: Mapped[list[ClientIdPRestrictionEntity]] = relationship(
-        cascade=_CHILD, lazy="selectin"
-    )
-    AllowedCorsOrigins: Mapped[list[ClientCorsOriginEntity]] = relationship(cascade=_CHILD, lazy="selectin")
-    Properties: Mapped[list[ClientPropertyEntity]] = relationship(cascade=_CHILD, lazy="selectin")
+    AllowedGrantTypes: Mapped[list[ClientGrantTypeEntity]] = _children("ClientGrantTypeEntity")
+    RedirectUris: Mapped[list[ClientRedirectUriEntity]] = _children("ClientRedirectUriEntity")
+    PostLogoutRedirectUris: Mapped[list[ClientPostLogoutRedirectUriEntity]] = _children("ClientPostLogoutRedirectUriEntity")
+    AllowedScopes: Mapped[list[ClientScopeEntity]] = _children("ClientScopeEntity")
+    ClientSecrets: Mapped[list[ClientSecretEntity]] = _children("ClientSecretEntity")
+    Claims: Mapped[list[ClientClaimEntity]] = _children("ClientClaimEntity")
+    IdentityProviderRestrictions: Mapped[list[ClientIdPRestrictionEntity]] = _children("ClientIdPRestrictionEntity")
+    AllowedCorsOrigins: Mapped[list[ClientCorsOriginEntity]] = _children("ClientCorsOriginEntity")
+    Properties: Mapped[list[ClientPropertyEntity]] = _children("ClientPropertyEntity")
 
 
 class ClientClaimEntity(Base):
@@ -192,10 +193,10 @@ class ApiResourceEntity(Base):
     LastAccessed: Mapped[datetime | None] = mapped_column(UtcDateTime)
     NonEditable: Mapped[bool] = mapped_column(Bool)
 
-    Secrets: Mapped[list[ApiResourceSecretEntity]] = relationship(cascade=_CHILD, lazy="selectin")
-    Scopes: Mapped[list[ApiResourceScopeEntity]] = relationship(cascade=_CHILD, lazy="selectin")
-    UserClaims: Mapped[list[ApiResourceClaimEntity]] = relationship(cascade=_CHILD, lazy="selectin")
-    Properties: Mapped[list[ApiResourcePropertyEntity]] = relationship(cascade=_CHILD, lazy="selectin")
+    Secrets: Mapped[list[ApiResourceSecretEntity]] = _children("ApiResourceSecretEntity")
+    Scopes: Mapped[list[ApiResourceScopeEntity]] = _children("ApiResourceScopeEntity")
+    UserClaims: Mapped[list[ApiResourceClaimEntity]] = _children("ApiResourceClaimEntity")
+    Properties: Mapped[list[ApiResourcePropertyEntity]] = _children("ApiResourcePropertyEntity")
 
 
 class ApiResourceClaimEntity(Base):
@@ -251,8 +252,8 @@ class ApiScopeEntity(Base):
     LastAccessed: Mapped[datetime | None] = mapped_column(UtcDateTime)
     NonEditable: Mapped[bool] = mapped_column(Bool)
 
-    UserClaims: Mapped[list[ApiScopeClaimEntity]] = relationship(cascade=_CHILD, lazy="selectin")
-    Properties: Mapped[list[ApiScopePropertyEntity]] = relationship(cascade=_CHILD, lazy="selectin")
+    UserClaims: Mapped[list[ApiScopeClaimEntity]] = _children("ApiScopeClaimEntity")
+    Properties: Mapped[list[ApiScopePropertyEntity]] = _children("ApiScopePropertyEntity")
 
 
 class ApiScopeClaimEntity(Base):
@@ -287,8 +288,8 @@ class IdentityResourceEntity(Base):
     Updated: Mapped[datetime | None] = mapped_column(UtcDateTime)
     NonEditable: Mapped[bool] = mapped_column(Bool)
 
-    UserClaims: Mapped[list[IdentityResourceClaimEntity]] = relationship(cascade=_CHILD, lazy="selectin")
-    Properties: Mapped[list[IdentityResourcePropertyEntity]] = relationship(cascade=_CHILD, lazy="selectin")
+    UserClaims: Mapped[list[IdentityResourceClaimEntity]] = _children("IdentityResourceClaimEntity")
+    Properties: Mapped[list[IdentityResourcePropertyEntity]] = _children("IdentityResourcePropertyEntity")
 
 
 class IdentityResourceClaimEntity(Base):

@@ -1,0 +1,36 @@
+"""DPoP at the token endpoint (RFC 9449 §5; Duende ``TokenRequestValidator.ValidateProofToken``): at most one
+``DPoP`` header, required for ``require_dpop`` clients, validated against this endpoint's URL; a valid proof
+binds the tokens to its key (``cnf.jkt``)."""
+
+from __future__ import annotations
+
+from identityserver.constants import ProtocolRoutePaths
+from identityserver.endpoints.base import EndpointRequest
+from identityserver.models.grants import ProofType
+from identityserver.validation.dpop import INVALID_DPOP_PROOF, DefaultDPoPProofValidator, DPoPProofValidationContext
+from identityserver.validation.results import TokenRequestValidationResult, ValidatedTokenRequest, error
+
+
+class TokenRequestProofValidator:
+    def __init__(self, dpop: DefaultDPoPProofValidator) -> None:
+        self.dpop = dpop
+
+    async def validate_token_request_proof(self, http: EndpointRequest,
+                                           request: ValidatedTokenRequest) -> TokenRequestValidationResult | None:
+        proofs = http.header_values("dpop")
+        if len(proofs) > 1 or (proofs and "," in proofs[0]):
+            return error(INVALID_DPOP_PROOF, "too many DPoP proofs")  # RFC 9449 §4.3 (1)
+        if not proofs:
+            if request.client.require_dpop:
+                return error(INVALID_DPOP_PROOF, "the client requires DPoP and no DPoP proof was sent")
+            return None
+        context = DPoPProofValidationContext(proofs[0].strip(), request.client, "POST",
+                                             http.base_url + ProtocolRoutePaths.TOKEN)
+        result = await self.dpop.validate(context)
+        if result.is_error:
+            return error(result.error or INVALID_DPOP_PROOF, result.error_description,
+                         dpop_nonce=result.server_issued_nonce)
+        request.confirmation = result.confirmation
+        request.dpop_jkt = result.jkt
+        request.proof_type = int(ProofType.DPOP)
+        return None
