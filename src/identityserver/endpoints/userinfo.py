@@ -73,8 +73,8 @@ class UserInfoEndpoint:
         if len(proofs) != 1:
             return self.dpop_error(ProtectedResourceErrors.INVALID_DPOP_PROOF, "exactly one DPoP proof is required",
                                    status=400 if proofs else 401)
-        context = DPoPProofValidationContext(proofs[0].strip(), client, request.method,
-                                             request.base_url + ProtocolRoutePaths.USER_INFO, access_token=token)
+        context = DPoPProofValidationContext.for_client(client, proofs[0].strip(), request.method,
+                                                        request.base_url + ProtocolRoutePaths.USER_INFO, token)
         result = await self.dpop.validate(context)
         if result.is_error:
             return self.dpop_error(result.error or ProtectedResourceErrors.INVALID_DPOP_PROOF,

@@ -74,9 +74,14 @@ class AuthorizeRequestValidator:
             if failure is not None:
                 return failure
         result.redirectable = True
+        # RFC 6749 §4.1.2.1: every error response carries the state the client sent, so read it first
+        if "state" not in repeated:
+            failure = await self.validate_state(request, result)
+            if failure is not None:
+                return failure
         if repeated:
             return self.fail(result, AuthorizeErrors.INVALID_REQUEST, f"parameter '{repeated[0]}' was sent twice")
-        for step in (self.validate_response_type, self.validate_state, self.validate_scope_and_resources,
+        for step in (self.validate_response_type, self.validate_scope_and_resources,
                      self.validate_nonce, self.validate_pkce, self.validate_optional_parameters,
                      self.validate_id_token_hint):
             failure = await step(request, result)
@@ -172,6 +177,17 @@ class AuthorizeRequestValidator:
             return self.fail(result, AuthorizeErrors.UNSUPPORTED_RESPONSE_TYPE, "response_type is not supported")
         request.response_type = normalize_response_type(response_type)
         request.grant_type = grant
+        # the response mode is settled first so that the errors below reach the client the way it expects
+        # (never a query for a response type that returns tokens: OAuth 2.0 Multiple Response Types §5)
+        request.response_mode = DEFAULT_RESPONSE_MODE[grant]
+        mode = request.raw.get("response_mode")
+        if mode is not None and mode not in ("query", "fragment", "form_post"):
+            return self.fail(result, AuthorizeErrors.UNSUPPORTED_RESPONSE_TYPE, "response_mode is not supported")
+        if mode is not None and mode not in RESPONSE_MODES[grant]:
+            return self.fail(result, AuthorizeErrors.INVALID_REQUEST,
+                             "response_mode query is not allowed for this response_type")
+        if mode is not None:
+            request.response_mode = mode
         allowed = request.client.allowed_grant_types
         if grant not in allowed and not (grant == GrantType.AUTHORIZATION_CODE and GrantType.HYBRID in allowed):
             return self.fail(result, AuthorizeErrors.UNAUTHORIZED_CLIENT,
@@ -179,18 +195,6 @@ class AuthorizeRequestValidator:
         if "token" in parts and not request.client.allow_access_tokens_via_browser:
             return self.fail(result, AuthorizeErrors.UNAUTHORIZED_CLIENT,
                              "the client may not receive access tokens through the browser")
-        mode = request.raw.get("response_mode")
-        if mode is None:
-            request.response_mode = DEFAULT_RESPONSE_MODE[grant]
-        elif mode not in ("query", "fragment", "form_post"):
-            request.response_mode = DEFAULT_RESPONSE_MODE[grant]
-            return self.fail(result, AuthorizeErrors.UNSUPPORTED_RESPONSE_TYPE, "response_mode is not supported")
-        elif mode not in RESPONSE_MODES[grant]:
-            request.response_mode = DEFAULT_RESPONSE_MODE[grant]
-            return self.fail(result, AuthorizeErrors.INVALID_REQUEST,
-                             "response_mode query is not allowed for this response_type")
-        else:
-            request.response_mode = mode
         return None
 
     async def validate_state(self, request: ValidatedAuthorizeRequest,

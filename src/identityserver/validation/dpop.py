@@ -32,11 +32,18 @@ REPLAY_PURPOSE = "DPoPReplay-jti"
 @dataclass(slots=True)
 class DPoPProofValidationContext:
     proof_token: str
-    client: Client
     method: str
     url: str
     """The URL of the request the proof must be bound to (built from the issuer, never from Host)."""
     access_token: str | None = None
+    validation_mode: DPoPTokenExpirationValidationMode = DPoPTokenExpirationValidationMode.IAT
+    clock_skew: int = 300
+
+    @classmethod
+    def for_client(cls, client: Client, proof_token: str, method: str, url: str,
+                   access_token: str | None = None) -> DPoPProofValidationContext:
+        """The client's ``dpop_validation_mode`` and ``dpop_clock_skew`` apply."""
+        return cls(proof_token, method, url, access_token, client.dpop_validation_mode, client.dpop_clock_skew)
 
 
 @dataclass(slots=True)
@@ -100,7 +107,7 @@ class DefaultDPoPProofValidator:
             await step(context, jws, result)
             if result.is_error:
                 break
-        if result.is_error and self.uses_nonce(context.client) and result.server_issued_nonce is None:
+        if result.is_error and self.uses_nonce(context) and result.server_issued_nonce is None:
             result.server_issued_nonce = await self.create_nonce()
         return result
 
@@ -167,27 +174,27 @@ class DefaultDPoPProofValidator:
         if nonce is not None and not isinstance(nonce, str):
             self.fail(result, "nonce must be a string")
 
-    def uses_nonce(self, client: Client) -> bool:
-        return bool(client.dpop_validation_mode & DPoPTokenExpirationValidationMode.NONCE)
+    def uses_nonce(self, context: DPoPProofValidationContext) -> bool:
+        return bool(context.validation_mode & DPoPTokenExpirationValidationMode.NONCE)
 
-    def uses_iat(self, client: Client) -> bool:
-        mode = client.dpop_validation_mode
+    def uses_iat(self, context: DPoPProofValidationContext) -> bool:
+        mode = context.validation_mode
         # A mode without flags (Duende's "Custom", what migrated 6.2 rows hold) still gets the iat check:
         # RFC 9449 §4.3 (11) requires a freshness check.
         return bool(mode & DPoPTokenExpirationValidationMode.IAT) or not (mode & DPoPTokenExpirationValidationMode.NONCE)
 
     async def validate_freshness(self, context: DPoPProofValidationContext, jws: DecodedJws,
                                  result: DPoPProofValidationResult) -> None:
-        if self.uses_iat(context.client):
+        if self.uses_iat(context):
             await self.validate_iat(context, result)
             if result.is_error:
                 return
-        if self.uses_nonce(context.client):
+        if self.uses_nonce(context):
             await self.validate_nonce(context, result)
 
     async def validate_iat(self, context: DPoPProofValidationContext, result: DPoPProofValidationResult) -> None:
         iat = result.payload["iat"]
-        if not self.is_fresh(iat, context.client.dpop_clock_skew):
+        if not self.is_fresh(iat, context.clock_skew):
             self.fail(result, "iat is outside the acceptable window")
 
     async def validate_nonce(self, context: DPoPProofValidationContext, result: DPoPProofValidationResult) -> None:
@@ -208,8 +215,8 @@ class DefaultDPoPProofValidator:
 
     async def validate_replay(self, context: DPoPProofValidationContext, jws: DecodedJws,
                               result: DPoPProofValidationResult) -> None:
-        skew = max(context.client.dpop_clock_skew if self.uses_iat(context.client) else 0,
-                   self.options.server_clock_skew if self.uses_nonce(context.client) else 0)
+        skew = max(context.clock_skew if self.uses_iat(context) else 0,
+                   self.options.server_clock_skew if self.uses_nonce(context) else 0)
         lifetime = self.options.proof_token_validity_duration + 2 * skew
         if not await self.replay_cache.add(REPLAY_PURPOSE, str(result.payload["jti"]), lifetime):
             self.fail(result, "the DPoP proof was replayed")

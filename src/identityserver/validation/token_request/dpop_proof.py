@@ -24,8 +24,8 @@ class TokenRequestProofValidator:
             if request.client.require_dpop:
                 return error(INVALID_DPOP_PROOF, "the client requires DPoP and no DPoP proof was sent")
             return None
-        context = DPoPProofValidationContext(proofs[0].strip(), request.client, "POST",
-                                             http.base_url + ProtocolRoutePaths.TOKEN)
+        context = DPoPProofValidationContext.for_client(request.client, proofs[0].strip(), "POST",
+                                                        http.base_url + ProtocolRoutePaths.TOKEN)
         result = await self.dpop.validate(context)
         if result.is_error:
             return error(result.error or INVALID_DPOP_PROOF, result.error_description,
