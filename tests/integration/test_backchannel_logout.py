@@ -9,7 +9,8 @@ import json
 import tomllib
 from urllib.parse import urlencode
 
-from authlib.jose import JsonWebKey, JsonWebToken
+from joserfc import jwt
+from joserfc.jwk import KeySet
 
 from identityserver.configuration.loader import parse_configuration
 from identityserver.configuration.options import LogoutOptions
@@ -63,9 +64,10 @@ async def verify_logout_token(server, token: str, typ: str) -> dict:
     jwks = (await server.client.get("/.well-known/openid-configuration/jwks")).json()
     header = json.loads(__import__("base64").urlsafe_b64decode(token.split(".")[0] + "==="))
     assert header["typ"] == typ
-    claims = JsonWebToken(["RS256"]).decode(token, JsonWebKey.import_key_set(jwks))
-    claims.validate(now=int(server.clock.timestamp()))
-    return dict(claims)
+    decoded = jwt.decode(token, KeySet.import_key_set(jwks), algorithms=["RS256"])
+    jwt.JWTClaimsRegistry(now=int(server.clock.timestamp()), iss={"essential": True, "value": server.issuer},
+                          exp={"essential": True}).validate(decoded.claims)
+    return dict(decoded.claims)
 
 
 def build(receiver_url: str, logout_type: str | None = None):
