@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode, urlsplit
 
 
@@ -14,6 +15,15 @@ def is_absolute_uri(value: str) -> bool:
     except ValueError:
         return False
     return bool(parts.scheme) and bool(parts.netloc)
+
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
+def is_absolute_uri_reference(value: str) -> bool:
+    """RFC 3986 §4.3 ``absolute-URI``: a scheme and a hier-part, authority optional (``urn:api1`` qualifies)."""
+    return bool(value) and bool(_SCHEME.match(value)) and len(value) > value.index(":") + 1 and not any(
+        ch.isspace() or ord(ch) < 0x20 for ch in value)
 
 
 def has_fragment(value: str) -> bool:

@@ -11,7 +11,6 @@ DPoP-bound tokens that refresh themselves.
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import AsyncGenerator, Generator
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -19,6 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+from identityserver.clock import Clock, SystemClock
 from identityserver.crypto.jwk import PrivateKey, jwk_thumbprint, public_jwk
 from identityserver.crypto.jwt import encode_jws
 from identityserver.validation.dpop import access_token_hash
@@ -27,14 +27,15 @@ from identityserver.validation.dpop import access_token_hash
 class DPoPKey:
     """The client's proof-of-possession key."""
 
-    def __init__(self, private_key: PrivateKey, alg: str) -> None:
+    def __init__(self, private_key: PrivateKey, alg: str, clock: Clock | None = None) -> None:
         self.private_key = private_key
         self.alg = alg
+        self.clock = clock or SystemClock()
         self.jwk = public_jwk(private_key)
         self.thumbprint = jwk_thumbprint(self.jwk)
 
     @classmethod
-    def generate(cls, alg: str = "ES256") -> DPoPKey:
+    def generate(cls, alg: str = "ES256", clock: Clock | None = None) -> DPoPKey:
         key: PrivateKey
         if alg == "ES256":
             key = ec.generate_private_key(ec.SECP256R1())
@@ -46,14 +47,14 @@ class DPoPKey:
             key = ed25519.Ed25519PrivateKey.generate()
         else:
             raise ValueError(f"unsupported DPoP algorithm {alg}")
-        return cls(key, alg)
+        return cls(key, alg, clock)
 
     def create_proof(self, method: str, url: str, access_token: str | None = None, nonce: str | None = None,
                      iat: int | None = None) -> str:
         parts = urlsplit(url)
         htu = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))  # RFC 9449 §4.2: no query/fragment
         payload: dict[str, Any] = {"jti": secrets.token_urlsafe(16), "htm": method.upper(), "htu": htu,
-                                   "iat": iat if iat is not None else int(time.time())}
+                                   "iat": iat if iat is not None else int(self.clock.timestamp())}
         if access_token is not None:
             payload["ath"] = access_token_hash(access_token)
         if nonce is not None:

@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from identityserver.crypto.jwk import PrivateKey
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from identityserver.crypto.jwk import PrivateKey
 
 
 @dataclass(slots=True)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from identityserver.events.base import Event
 from identityserver.models.contexts import IsActiveContext, ProfileDataRequestContext
 from identityserver.models.grants import Token
 from identityserver.models.keys import KeyContainer
+
+if TYPE_CHECKING:
+    from identityserver.events.base import Event
 
 
 class DataProtector(Protocol):

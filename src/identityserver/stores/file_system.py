@@ -8,6 +8,7 @@ import base64
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import re
 from collections.abc import AsyncIterator
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from identityserver.models.keys import DataProtectionKey, SerializedKey
 
+logger = logging.getLogger("identityserver.keys")
 _KEY_FILE = re.compile(r"^is-signing-key-([0-9A-Fa-f]{1,64})\.json$")
 
 
@@ -72,8 +74,10 @@ class FileSystemSigningKeyStore:
                         data_protected=bool(data.get("DataProtected", False)),
                     )
                 )
-            except (OSError, ValueError, KeyError, TypeError):
-                continue  # an unreadable file is skipped, as IdentityServer skips undecryptable keys
+            except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+                # an unreadable file is skipped, as IdentityServer skips undecryptable keys (security.md item 148)
+                logger.error("skipping unreadable signing key file %s: %s", entry.name, type(exc).__name__)
+                continue
         return keys
 
     async def store_key(self, key: SerializedKey) -> None:
@@ -120,7 +124,8 @@ class FileSystemDataProtectionKeyStore:
                         material=base64.b64decode(data["material"], validate=True),
                     )
                 )
-            except (OSError, ValueError, KeyError, TypeError):
+            except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+                logger.error("skipping unreadable data-protection key file %s: %s", entry.name, type(exc).__name__)
                 continue
         return keys
 

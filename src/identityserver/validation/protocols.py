@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from identityserver.models.claims import Principal
-from identityserver.validation.results import TokenRequestValidationResult, ValidatedTokenRequest
+
+if TYPE_CHECKING:
+    from identityserver.validation.results import TokenRequestValidationResult, ValidatedTokenRequest
 
 
 @dataclass(slots=True)

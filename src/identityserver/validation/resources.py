@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from identityserver._utils.urls import has_fragment, is_absolute_uri
+from identityserver._utils.urls import has_fragment, is_absolute_uri_reference
 from identityserver.constants import StandardScopes
 from identityserver.models.client import Client
 from identityserver.models.resources import Resources, ResourceValidationResult
@@ -22,7 +22,7 @@ class ResourceValidationError:
 
 def resource_indicator_is_valid(value: str, max_length: int) -> bool:
     """RFC 8707 §2: an absolute URI without a fragment."""
-    return len(value) <= max_length and is_absolute_uri(value) and not has_fragment(value)
+    return len(value) <= max_length and is_absolute_uri_reference(value) and not has_fragment(value)
 
 
 class DefaultResourceValidator:
@@ -61,4 +61,8 @@ class DefaultResourceValidator:
         else:
             wanted = set(resource_indicators)
             api_resources = [a for a in api_resources if not a.require_resource_indicator or a.name in wanted]
+        algorithms = [set(a.allowed_access_token_signing_algorithms) for a in api_resources
+                      if a.allowed_access_token_signing_algorithms]
+        if algorithms and not set.intersection(*algorithms):
+            return ResourceValidationError("invalid_scope", "the requested APIs share no token signing algorithm")
         return ResourceValidationResult(Resources(identity, api_resources, api_scopes, offline), parsed)

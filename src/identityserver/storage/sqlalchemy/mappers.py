@@ -129,9 +129,7 @@ def client_to_entity(client: Client, now: datetime) -> ClientEntity:
         ],
         AllowedScopes=[ClientScopeEntity(Scope=s) for s in dict.fromkeys(client.allowed_scopes)],
         ClientSecrets=[secret_to_entity(ClientSecretEntity, s, now) for s in client.client_secrets],
-        Claims=[
-            ClientClaimEntity(Type=t, Value=v) for t, v in dict.fromkeys((c.type, c.value) for c in client.claims)
-        ],
+        Claims=[ClientClaimEntity(Type=t, Value=v) for t, v in dict.fromkeys((c.type, c.value) for c in client.claims)],
         IdentityProviderRestrictions=[
             ClientIdPRestrictionEntity(Provider=p) for p in dict.fromkeys(client.identity_provider_restrictions)
         ],

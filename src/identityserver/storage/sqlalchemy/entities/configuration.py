@@ -87,7 +87,9 @@ class ClientEntity(Base):
 
     AllowedGrantTypes: Mapped[list[ClientGrantTypeEntity]] = _children("ClientGrantTypeEntity")
     RedirectUris: Mapped[list[ClientRedirectUriEntity]] = _children("ClientRedirectUriEntity")
-    PostLogoutRedirectUris: Mapped[list[ClientPostLogoutRedirectUriEntity]] = _children("ClientPostLogoutRedirectUriEntity")
+    PostLogoutRedirectUris: Mapped[list[ClientPostLogoutRedirectUriEntity]] = _children(
+        "ClientPostLogoutRedirectUriEntity"
+    )
     AllowedScopes: Mapped[list[ClientScopeEntity]] = _children("ClientScopeEntity")
     ClientSecrets: Mapped[list[ClientSecretEntity]] = _children("ClientSecretEntity")
     Claims: Mapped[list[ClientClaimEntity]] = _children("ClientClaimEntity")

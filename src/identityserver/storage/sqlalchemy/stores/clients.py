@@ -9,10 +9,12 @@ from identityserver.models.client import Client
 from identityserver.storage.sqlalchemy.engine import Database
 from identityserver.storage.sqlalchemy.entities.configuration import ClientEntity
 from identityserver.storage.sqlalchemy.mappers import client_from_entity
+from identityserver.storage.sqlalchemy.stores.common import report_unreadable
 
 
 class SqlClientStore:
-    """Reads ``Clients`` and its children. Wrap it in ``CachingClientStore`` for the token endpoint."""
+    """Reads ``Clients`` and its children. Wrap it in ``CachingClientStore`` for the token endpoint. A row that
+    cannot be mapped (an undefined enum value) is logged and treated as an unknown client: fail closed."""
 
     def __init__(self, database: Database) -> None:
         self.database = database
@@ -22,6 +24,12 @@ class SqlClientStore:
             session = AsyncSession(bind=conn, expire_on_commit=False)
             try:
                 entity = await session.scalar(select(ClientEntity).where(ClientEntity.ClientId == client_id))
-                return client_from_entity(entity) if entity is not None else None
+                if entity is None:
+                    return None
+                try:
+                    return client_from_entity(entity)
+                except ValueError as exc:  # e.g. an enum column holding a value IdentityServer does not define
+                    report_unreadable("client", client_id, str(exc))
+                    return None
             finally:
                 await session.close()

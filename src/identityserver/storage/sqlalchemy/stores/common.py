@@ -46,8 +46,7 @@ def report_unreadable(kind: str, key: str, reason: str) -> None:
     if len(_reported) < _MAX_REPORTED:
         _reported.add((kind, key))
     logger.warning(
-        "%s %s cannot be read by this server and is ignored: %s (see docs/persistence.md, "
-        "'What does not carry over')",
+        "%s %s cannot be read by this server and is ignored: %s (see docs/persistence.md, 'What does not carry over')",
         kind,
         key[:16] + "..." if len(key) > 16 else key,
         reason,
