@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -12,6 +11,8 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from identityserver.clock import Clock
 from identityserver.models.claims import Claim, Principal
 from identityserver.models.contexts import IsActiveContext, ProfileDataRequestContext
+from identityserver.models.users import TestUser
+from identityserver.stores.protocols import UserStore
 from identityserver.validation.protocols import GrantValidationResult, ResourceOwnerPasswordValidationContext
 
 _hasher = PasswordHasher()
@@ -29,25 +30,8 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-@dataclass(slots=True)
-class TestUser:
-    subject_id: str
-    username: str
-    password_hash: str
-    claims: list[Claim] = field(default_factory=list)
-    is_active: bool = True
-    provider_name: str | None = None
-    provider_subject_id: str | None = None
-
-    def display_name(self) -> str:
-        for claim in self.claims:
-            if claim.type == "name":
-                return claim.value
-        return self.username
-
-
 class TestUserStore:
-    """Users by subject and username. ``UserStore`` protocol implementation for the test users."""
+    """Users by subject and username: the ``UserStore`` implementation for the test users of the config file."""
 
     def __init__(self, users: Iterable[TestUser]) -> None:
         self._by_subject: dict[str, TestUser] = {}
@@ -100,7 +84,7 @@ def _next_subject_id(existing: dict[str, TestUser]) -> str:
 
 
 class TestUserProfileService:
-    def __init__(self, users: TestUserStore) -> None:
+    def __init__(self, users: UserStore) -> None:
         self.users = users
 
     async def get_profile_data(self, context: ProfileDataRequestContext) -> None:
@@ -124,7 +108,7 @@ class DefaultProfileService:
 
 
 class TestUserResourceOwnerPasswordValidator:
-    def __init__(self, users: TestUserStore, clock: Clock) -> None:
+    def __init__(self, users: UserStore, clock: Clock) -> None:
         self.users = users
         self.clock = clock
 
@@ -146,3 +130,14 @@ class TestUserResourceOwnerPasswordValidator:
                 ]
             )
         )
+
+
+__all__ = [
+    "DefaultProfileService",
+    "TestUser",
+    "TestUserProfileService",
+    "TestUserResourceOwnerPasswordValidator",
+    "TestUserStore",
+    "hash_password",
+    "verify_password",
+]

@@ -49,12 +49,17 @@ class DPoPKey:
             raise ValueError(f"unsupported DPoP algorithm {alg}")
         return cls(key, alg, clock)
 
-    def create_proof(self, method: str, url: str, access_token: str | None = None, nonce: str | None = None,
-                     iat: int | None = None) -> str:
+    def create_proof(
+        self, method: str, url: str, access_token: str | None = None, nonce: str | None = None, iat: int | None = None
+    ) -> str:
         parts = urlsplit(url)
         htu = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))  # RFC 9449 §4.2: no query/fragment
-        payload: dict[str, Any] = {"jti": secrets.token_urlsafe(16), "htm": method.upper(), "htu": htu,
-                                   "iat": iat if iat is not None else int(self.clock.timestamp())}
+        payload: dict[str, Any] = {
+            "jti": secrets.token_urlsafe(16),
+            "htm": method.upper(),
+            "htu": htu,
+            "iat": iat if iat is not None else int(self.clock.timestamp()),
+        }
         if access_token is not None:
             payload["ath"] = access_token_hash(access_token)
         if nonce is not None:
@@ -88,8 +93,9 @@ class DPoPAuth(httpx.Auth):
 
     def _sign(self, request: httpx.Request) -> None:
         origin = _origin(request.url)
-        request.headers["DPoP"] = self.key.create_proof(request.method, str(request.url), self.access_token,
-                                                        self.nonces.get(origin))
+        request.headers["DPoP"] = self.key.create_proof(
+            request.method, str(request.url), self.access_token, self.nonces.get(origin)
+        )
         if self.access_token is not None:
             request.headers["Authorization"] = f"DPoP {self.access_token}"
 
@@ -110,8 +116,14 @@ class DPoPAuth(httpx.Auth):
 class DPoPTokenClient:
     """Obtains DPoP-bound tokens from the token endpoint and refreshes them when an API rejects an expired one."""
 
-    def __init__(self, token_endpoint: str, client_id: str, client_secret: str | None, key: DPoPKey,
-                 http: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self,
+        token_endpoint: str,
+        client_id: str,
+        client_secret: str | None,
+        key: DPoPKey,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
         self.token_endpoint = token_endpoint
         self.client_id = client_id
         self.client_secret = client_secret
@@ -129,13 +141,15 @@ class DPoPTokenClient:
             auth = (self.client_id, self.client_secret)
         else:
             body["client_id"] = self.client_id
-        response = await self.http.post(self.token_endpoint, data=body, auth=auth or httpx.USE_CLIENT_DEFAULT,
-                                        headers=self._proof_headers())
+        response = await self.http.post(
+            self.token_endpoint, data=body, auth=auth or httpx.USE_CLIENT_DEFAULT, headers=self._proof_headers()
+        )
         if response.headers.get("dpop-nonce"):
             self.nonces[_origin(httpx.URL(self.token_endpoint))] = response.headers["dpop-nonce"]
             if _is_nonce_challenge(response):
-                response = await self.http.post(self.token_endpoint, data=body,
-                                                auth=auth or httpx.USE_CLIENT_DEFAULT, headers=self._proof_headers())
+                response = await self.http.post(
+                    self.token_endpoint, data=body, auth=auth or httpx.USE_CLIENT_DEFAULT, headers=self._proof_headers()
+                )
         response.raise_for_status()
         result: dict[str, Any] = response.json()
         if result.get("token_type") != "DPoP":

@@ -21,8 +21,9 @@ from identityserver.stores.protocols import (
     ResourceStore,
     ServerSideSessionStore,
     SigningKeyStore,
+    UserStore,
 )
-from identityserver.test_users import TestUser, TestUserStore
+from identityserver.test_users import TestUser
 from identityserver.validation.protocols import (
     CustomTokenRequestValidator,
     ExtensionGrantValidator,
@@ -49,7 +50,6 @@ class IdentityServerBuilder:
         self._api_scopes: list[ApiScope] = []
         self._api_resources: list[ApiResource] = []
         self._users: list[TestUser] | None = None
-        self.user_store: TestUserStore | None = None
         self.client_store: ClientStore | None = None
         self.resource_store: ResourceStore | None = None
         self.persisted_grant_store: PersistedGrantStore | None = None
@@ -60,6 +60,7 @@ class IdentityServerBuilder:
         self.profile_service: ProfileService | None = None
         self.cors_policy: CorsPolicyService | None = None
         self.server_side_session_store: ServerSideSessionStore | None = None
+        self.user_store: UserStore | None = None
         self.resource_owner_validator: ResourceOwnerPasswordValidator | None = None
         self.http_client_factory: Callable[[], httpx.AsyncClient] | None = None
         """Makes the HTTP client for outgoing calls (back-channel logout); tests inject a transport here."""
@@ -87,11 +88,6 @@ class IdentityServerBuilder:
 
     def add_in_memory_api_resources(self, resources: Iterable[ApiResource]) -> IdentityServerBuilder:
         self._api_resources.extend(resources)
-        return self
-
-    def add_user_store(self, store: TestUserStore) -> IdentityServerBuilder:
-        """Use ``store`` (e.g. the SQL user store) instead of in-memory test users."""
-        self.user_store = store
         return self
 
     def add_test_users(self, users: Iterable[TestUser]) -> IdentityServerBuilder:
@@ -145,6 +141,12 @@ class IdentityServerBuilder:
         from identityserver.stores.in_memory import InMemoryServerSideSessionStore
 
         self.server_side_session_store = store or InMemoryServerSideSessionStore()
+        return self
+
+    def add_user_store(self, store: UserStore) -> IdentityServerBuilder:
+        """The users the built-in login page signs in (e.g. the SQL user store) instead of the configuration's
+        test users."""
+        self.user_store = store
         return self
 
     def add_resource_owner_validator(self, validator: ResourceOwnerPasswordValidator) -> IdentityServerBuilder:

@@ -20,8 +20,8 @@ from identityserver.services.data_protection import KeyRingDataProtectionProvide
 from identityserver.services.events import DefaultEventService
 from identityserver.services.interaction import DefaultIdentityServerInteractionService
 from identityserver.services.key_management.key_manager import KeyManager
-from identityserver.services.logout import DefaultLogoutService
 from identityserver.services.key_management.key_material import DefaultKeyMaterialService
+from identityserver.services.logout import DefaultLogoutService
 from identityserver.services.messages import ProtectedMessageStore
 from identityserver.services.protocols import CorsPolicyService, EventSink, ProfileService, ReplayCache
 from identityserver.services.refresh_tokens import DefaultRefreshTokenService
@@ -37,8 +37,8 @@ from identityserver.stores.protocols import (
     ResourceStore,
     ServerSideSessionStore,
     SigningKeyStore,
+    UserStore,
 )
-from identityserver.test_users import TestUserStore
 from identityserver.validation.authorize_request import AuthorizeRequestValidator
 from identityserver.validation.client_secrets.client_secret_validator import ClientSecretValidator
 from identityserver.validation.identity_token import IdentityTokenValidator
@@ -61,7 +61,7 @@ class Services:
     event_sink: EventSink
     events: DefaultEventService
     profile: ProfileService
-    users: TestUserStore | None
+    users: UserStore | None
     key_manager: KeyManager
     key_material: DefaultKeyMaterialService
     token_creation: DefaultTokenCreationService

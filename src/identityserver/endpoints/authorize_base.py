@@ -25,10 +25,16 @@ def base_path(base_url: str) -> str:
 
 
 class AuthorizeEndpointBase:
-    def __init__(self, validator: AuthorizeRequestValidator, interaction: AuthorizeInteractionResponseGenerator,
-                 generator: AuthorizeResponseGenerator, user_session: DefaultUserSession,
-                 interaction_service: DefaultIdentityServerInteractionService, events: DefaultEventService,
-                 options: IdentityServerOptions) -> None:
+    def __init__(
+        self,
+        validator: AuthorizeRequestValidator,
+        interaction: AuthorizeInteractionResponseGenerator,
+        generator: AuthorizeResponseGenerator,
+        user_session: DefaultUserSession,
+        interaction_service: DefaultIdentityServerInteractionService,
+        events: DefaultEventService,
+        options: IdentityServerOptions,
+    ) -> None:
         self.validator = validator
         self.interaction = interaction
         self.generator = generator
@@ -37,8 +43,9 @@ class AuthorizeEndpointBase:
         self.events = events
         self.options = options
 
-    async def process_authorize_request(self, http: EndpointRequest, parameters: Parameters,
-                                        is_callback: bool) -> AuthorizeResult | RedirectResult:
+    async def process_authorize_request(
+        self, http: EndpointRequest, parameters: Parameters, is_callback: bool
+    ) -> AuthorizeResult | RedirectResult:
         ticket = await self.user_session.authenticate(http.cookies)
         subject = ticket.principal() if ticket else None
         values = dict(parameters.values)
@@ -56,34 +63,50 @@ class AuthorizeEndpointBase:
         consent: ConsentResponse | None = None
         if consent_token is not None:
             consent = await self.interaction_service.read_consent_response(
-                consent_token, values, resources, subject.subject_id if subject else None)
+                consent_token, values, resources, subject.subject_id if subject else None
+            )
         outcome = await self.interaction.process_interaction(request, consent)
         if outcome.is_error:
             result.error, result.error_description = outcome.error, outcome.error_description
             return await self.create_error_result(http, result)
         if outcome.is_interaction:
-            return self.create_interaction_result(http, request, values, resources, outcome.is_login,
-                                                  outcome.is_create_account)
+            return self.create_interaction_result(
+                http, request, values, resources, outcome.is_login, outcome.is_create_account
+            )
         response = await self.generator.create_response(request)
         cookies: list[str] = []
         if ticket is not None and request.client_id:
             cookies = await self.user_session.add_client(ticket, request.client_id, http.base_url.startswith("https"))
         if response.access_token or response.identity_token:
-            await self.events.raise_named("Token Issued Success", http.remote_ip, client_id=request.client_id,
-                                          GrantType=request.grant_type, Endpoint="Authorize",
-                                          SubjectId=subject.subject_id if subject else None)
+            await self.events.raise_named(
+                "Token Issued Success",
+                http.remote_ip,
+                client_id=request.client_id,
+                GrantType=request.grant_type,
+                Endpoint="Authorize",
+                SubjectId=subject.subject_id if subject else None,
+            )
         return self.authorize_result(response, cookies)
 
     def authorize_result(self, response: AuthorizeResponse, cookies: list[str]) -> AuthorizeResult:
         request = response.request
         assert request.redirect_uri is not None
-        return AuthorizeResult(request.redirect_uri, request.response_mode or "query",
-                               response.to_parameters(self.options.emit_issuer_identification_response_parameter),
-                               cookies)
+        return AuthorizeResult(
+            request.redirect_uri,
+            request.response_mode or "query",
+            response.to_parameters(self.options.emit_issuer_identification_response_parameter),
+            cookies,
+        )
 
-    def create_interaction_result(self, http: EndpointRequest, request: ValidatedAuthorizeRequest,
-                                  values: dict[str, str], resources: list[str], is_login: bool,
-                                  is_create_account: bool) -> RedirectResult:
+    def create_interaction_result(
+        self,
+        http: EndpointRequest,
+        request: ValidatedAuthorizeRequest,
+        values: dict[str, str],
+        resources: list[str],
+        is_login: bool,
+        is_create_account: bool,
+    ) -> RedirectResult:
         """Send the user to the login, create-account or consent page with a ``returnUrl`` that resumes here."""
         ui = self.options.user_interaction
         resume = dict(values)
@@ -106,17 +129,21 @@ class AuthorizeEndpointBase:
         target = page if "://" in page else root + page
         return RedirectResult(f"{target}?{urlencode({parameter: return_url})}")
 
-    async def create_error_result(self, http: EndpointRequest,
-                                  result: AuthorizeRequestValidationResult) -> AuthorizeResult | RedirectResult:
+    async def create_error_result(
+        self, http: EndpointRequest, result: AuthorizeRequestValidationResult
+    ) -> AuthorizeResult | RedirectResult:
         request = result.validated_request
         error = result.error or "invalid_request"
         if result.redirectable and request.redirect_uri:
             response = AuthorizeResponse(request, error=error, error_description=result.error_description)
             return self.authorize_result(response, [])
         # RFC 6749 §4.1.2.1: never redirect to an unverified redirect URI; show the error page instead
-        message = ErrorMessage(error=error, error_description=result.error_description,
-                               client_id=request.client_id if request.client else None,
-                               ui_locales=request.raw.get("ui_locales"))
+        message = ErrorMessage(
+            error=error,
+            error_description=result.error_description,
+            client_id=request.client_id if request.client else None,
+            ui_locales=request.raw.get("ui_locales"),
+        )
         error_id = await self.interaction_service.create_error_id(message)
         ui = self.options.user_interaction
         target = ui.error_url if "://" in ui.error_url else base_path(http.base_url) + ui.error_url

@@ -41,6 +41,8 @@ class CheckSessionEndpoint:
     async def process(self, request: EndpointRequest) -> HtmlResult | StatusCodeResult:
         if request.method != "GET":
             return StatusCodeResult(405, {"Allow": "GET"})
-        html = (f"<!doctype html><html><head><meta charset='utf-8'><title>check session</title></head>"
-                f"<body><script>{self.script}</script></body></html>")
+        html = (
+            f"<!doctype html><html><head><meta charset='utf-8'><title>check session</title></head>"
+            f"<body><script>{self.script}</script></body></html>"
+        )
         return HtmlResult(html, script_hashes=[self.script_hash], frameable=True)

@@ -18,8 +18,13 @@ from identityserver.validation.end_session import EndSessionRequestValidator
 
 
 class EndSessionEndpoint:
-    def __init__(self, validator: EndSessionRequestValidator, user_session: DefaultUserSession,
-                 interaction: DefaultIdentityServerInteractionService, options: IdentityServerOptions) -> None:
+    def __init__(
+        self,
+        validator: EndSessionRequestValidator,
+        user_session: DefaultUserSession,
+        interaction: DefaultIdentityServerInteractionService,
+        options: IdentityServerOptions,
+    ) -> None:
         self.validator = validator
         self.user_session = user_session
         self.interaction = interaction
@@ -53,9 +58,12 @@ class EndSessionEndpoint:
         message = LogoutMessage(
             client_id=client.client_id if client else None,
             client_name=(client.client_name or client.client_id) if client else None,
-            post_logout_redirect_uri=redirect, state=validated.state,
-            subject_id=validated.subject_id, session_id=validated.session_id,
-            client_ids=list(ticket.client_ids) if ticket else [], ui_locales=validated.ui_locales,
+            post_logout_redirect_uri=redirect,
+            state=validated.state,
+            subject_id=validated.subject_id,
+            session_id=validated.session_id,
+            client_ids=list(ticket.client_ids) if ticket else [],
+            ui_locales=validated.ui_locales,
             show_signout_prompt=not validated.has_valid_hint,
         )
         logout_id = await self.interaction.create_logout_id(message)

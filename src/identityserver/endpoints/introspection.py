@@ -22,14 +22,22 @@ from identityserver.validation.client_secrets.client_secret_validator import Cli
 from identityserver.validation.client_secrets.parsers import parse_client_credentials, resolve_id
 from identityserver.validation.token_validator import TokenValidator
 
-_UNAUTHORIZED = JsonResult({"error": TokenErrors.INVALID_CLIENT}, status=401,
-                           headers={"WWW-Authenticate": 'Basic realm="identityserver"'})
+_UNAUTHORIZED = JsonResult(
+    {"error": TokenErrors.INVALID_CLIENT}, status=401, headers={"WWW-Authenticate": 'Basic realm="identityserver"'}
+)
 
 
 class IntrospectionEndpoint:
-    def __init__(self, apis: ApiSecretValidator, clients: ClientSecretValidator, resources: ResourceStore,
-                 tokens: TokenValidator, refresh_tokens: DefaultRefreshTokenService,
-                 generator: IntrospectionResponseGenerator, events: DefaultEventService) -> None:
+    def __init__(
+        self,
+        apis: ApiSecretValidator,
+        clients: ClientSecretValidator,
+        resources: ResourceStore,
+        tokens: TokenValidator,
+        refresh_tokens: DefaultRefreshTokenService,
+        generator: IntrospectionResponseGenerator,
+        events: DefaultEventService,
+    ) -> None:
         self.apis = apis
         self.clients = clients
         self.resources = resources
@@ -48,8 +56,10 @@ class IntrospectionEndpoint:
         except (FormError, UnicodeDecodeError):
             return JsonResult({"error": TokenErrors.INVALID_REQUEST}, status=400)
         if form.duplicated() is not None:
-            return JsonResult({"error": TokenErrors.INVALID_REQUEST,
-                               "error_description": "a parameter was sent more than once"}, status=400)
+            return JsonResult(
+                {"error": TokenErrors.INVALID_REQUEST, "error_description": "a parameter was sent more than once"},
+                status=400,
+            )
         parsed = parse_client_credentials(request, form, self.apis.limits).secret
         if parsed is not None:
             await resolve_id(parsed, self.apis.api_exists)
@@ -66,8 +76,9 @@ class IntrospectionEndpoint:
             caller = client_result.client.client_id
             response = await self._for_client(form.get("token"), client_result.client)
         if response is None:
-            return JsonResult({"error": TokenErrors.INVALID_REQUEST, "error_description": "token is missing"},
-                              status=400)
+            return JsonResult(
+                {"error": TokenErrors.INVALID_REQUEST, "error_description": "token is missing"}, status=400
+            )
         name = "Token Introspection Success" if response["active"] else "Token Introspection Failure"
         await self.events.raise_named(name, request.remote_ip, Caller=caller, IsActive=response["active"])
         return JsonResult(response)
@@ -87,8 +98,12 @@ class IntrospectionEndpoint:
         refresh = validation.refresh_token
         if refresh is None or refresh.consumed_time is not None:
             return dict(INACTIVE)
-        claims: dict[str, Any] = {"client_id": refresh.client_id, "sub": refresh.subject.subject_id,
-                                  "iat": refresh.creation_time, "token_type": "refresh_token"}
+        claims: dict[str, Any] = {
+            "client_id": refresh.client_id,
+            "sub": refresh.subject.subject_id,
+            "iat": refresh.creation_time,
+            "token_type": "refresh_token",
+        }
         if refresh.lifetime > 0:
             claims["exp"] = refresh.creation_time + refresh.lifetime
         return self.generator.process_for_client(claims, refresh.authorized_scopes)

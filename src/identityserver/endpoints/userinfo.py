@@ -16,8 +16,14 @@ from identityserver.validation.token_validator import TokenValidator
 
 
 class UserInfoEndpoint:
-    def __init__(self, tokens: TokenValidator, generator: UserInfoResponseGenerator, profile: ProfileService,
-                 dpop_algorithms: list[str], dpop: DefaultDPoPProofValidator | None = None) -> None:
+    def __init__(
+        self,
+        tokens: TokenValidator,
+        generator: UserInfoResponseGenerator,
+        profile: ProfileService,
+        dpop_algorithms: list[str],
+        dpop: DefaultDPoPProofValidator | None = None,
+    ) -> None:
         self.dpop = dpop
         self.tokens = tokens
         self.generator = generator
@@ -39,25 +45,35 @@ class UserInfoEndpoint:
         result = await self.tokens.validate_access_token(usage.token, request.issuer, expected_scope="openid")
         if result.is_error:
             status = 403 if result.error == ProtectedResourceErrors.INSUFFICIENT_SCOPE else 401
-            return self.error(result.error or ProtectedResourceErrors.INVALID_TOKEN, result.error_description or "",
-                              status)
-        proof_error = await self.validate_proof(request, usage.scheme or "Bearer", result.confirmation, usage.token,
-                                                result.client)
+            return self.error(
+                result.error or ProtectedResourceErrors.INVALID_TOKEN, result.error_description or "", status
+            )
+        proof_error = await self.validate_proof(
+            request, usage.scheme or "Bearer", result.confirmation, usage.token, result.client
+        )
         if proof_error is not None:
             return proof_error
         subject_id = result.claims.get("sub")
         if not isinstance(subject_id, str) or result.client is None:
             return self.error(ProtectedResourceErrors.INVALID_TOKEN, "the token has no subject")
-        subject = Principal([Claim("sub", subject_id)] + [
-            Claim(name, str(result.claims[name])) for name in ("sid", "idp", "auth_time") if name in result.claims])
+        subject = Principal(
+            [Claim("sub", subject_id)]
+            + [Claim(name, str(result.claims[name])) for name in ("sid", "idp", "auth_time") if name in result.claims]
+        )
         active = IsActiveContext(subject, result.client, ProfileCallers.USER_INFO_ENDPOINT)
         await self.profile.is_active(active)
         if not active.is_active:
             return self.error(ProtectedResourceErrors.INVALID_TOKEN, "the user is not active")
         return JsonResult(await self.generator.process(subject, result.client, result.scopes))
 
-    async def validate_proof(self, request: EndpointRequest, scheme: str, confirmation: dict[str, object] | None,
-                             token: str, client: Client | None) -> ProtectedResourceErrorResult | None:
+    async def validate_proof(
+        self,
+        request: EndpointRequest,
+        scheme: str,
+        confirmation: dict[str, object] | None,
+        token: str,
+        client: Client | None,
+    ) -> ProtectedResourceErrorResult | None:
         """RFC 9449 §7: a DPoP-bound token needs the DPoP scheme and a proof for this request and token; it is
         never accepted as a bearer token (§7.2)."""
         jkt = confirmation.get("jkt") if confirmation else None
@@ -71,19 +87,28 @@ class UserInfoEndpoint:
             return self.dpop_error(ProtectedResourceErrors.INVALID_TOKEN, "the token is not bound to a DPoP key")
         proofs = request.header_values("dpop")
         if len(proofs) != 1:
-            return self.dpop_error(ProtectedResourceErrors.INVALID_DPOP_PROOF, "exactly one DPoP proof is required",
-                                   status=400 if proofs else 401)
-        context = DPoPProofValidationContext.for_client(client, proofs[0].strip(), request.method,
-                                                        request.base_url + ProtocolRoutePaths.USER_INFO, token)
+            return self.dpop_error(
+                ProtectedResourceErrors.INVALID_DPOP_PROOF,
+                "exactly one DPoP proof is required",
+                status=400 if proofs else 401,
+            )
+        context = DPoPProofValidationContext.for_client(
+            client, proofs[0].strip(), request.method, request.base_url + ProtocolRoutePaths.USER_INFO, token
+        )
         result = await self.dpop.validate(context)
         if result.is_error:
-            return self.dpop_error(result.error or ProtectedResourceErrors.INVALID_DPOP_PROOF,
-                                   result.error_description or "", nonce=result.server_issued_nonce)
+            return self.dpop_error(
+                result.error or ProtectedResourceErrors.INVALID_DPOP_PROOF,
+                result.error_description or "",
+                nonce=result.server_issued_nonce,
+            )
         if result.jkt != jkt:
             return self.dpop_error(ProtectedResourceErrors.INVALID_TOKEN, "the proof key does not match the token")
         return None
 
-    def dpop_error(self, error: str, description: str, status: int = 401,
-                   nonce: str | None = None) -> ProtectedResourceErrorResult:
-        return ProtectedResourceErrorResult(error, description, status, scheme="DPoP", dpop_algs=self.dpop_algorithms,
-                                            dpop_nonce=nonce)
+    def dpop_error(
+        self, error: str, description: str, status: int = 401, nonce: str | None = None
+    ) -> ProtectedResourceErrorResult:
+        return ProtectedResourceErrorResult(
+            error, description, status, scheme="DPoP", dpop_algs=self.dpop_algorithms, dpop_nonce=nonce
+        )

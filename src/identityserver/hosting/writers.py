@@ -119,8 +119,12 @@ def content_security_policy(script_hashes: list[str], frame_src: list[str], fram
 def write_html(result: HtmlResult) -> HttpResponse:
     security = [h for h in HTML_SECURITY_HEADERS if not (result.frameable and h[0] == b"x-frame-options")]
     csp = content_security_policy(result.script_hashes, result.frame_src, result.frameable)
-    headers = [(b"content-type", b"text/html; charset=utf-8"), (b"cache-control", b"no-store"), *security,
-               _h("content-security-policy", csp)]
+    headers = [
+        (b"content-type", b"text/html; charset=utf-8"),
+        (b"cache-control", b"no-store"),
+        *security,
+        _h("content-security-policy", csp),
+    ]
     headers += [_h(k, v) for k, v in result.headers.items()]
     headers += [(b"set-cookie", c.encode("latin-1")) for c in result.cookies]
     return result.status, headers, result.html.encode("utf-8")
@@ -162,24 +166,37 @@ def write_authorize(result: AuthorizeResult) -> HttpResponse:
     """RFC 6749 §4.1.2 (query), §4.2.2 (fragment); OAuth 2.0 Form Post Response Mode §2."""
     cookies = [(b"set-cookie", c.encode("latin-1")) for c in result.cookies]
     if result.response_mode == "form_post":
-        inputs = "".join(f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">'
-                         for k, v in result.parameters.items())
-        html = (f"<!doctype html><html><head><meta charset='utf-8'><title>Submit this form</title></head>"
-                f"<body><form method='post' action=\"{escape(result.redirect_uri)}\">{inputs}"
-                f"<noscript><button type='submit'>Continue</button></noscript></form>"
-                f"<script>{_FORM_POST_SCRIPT}</script></body></html>")
-        csp = (f"default-src 'none'; script-src 'sha256-{_FORM_POST_SCRIPT_HASH}'; "
-               f"form-action {_origin(result.redirect_uri)}; frame-ancestors 'none'; base-uri 'none'")
-        headers = [(b"content-type", b"text/html; charset=utf-8"), (b"cache-control", b"no-store"),
-                   *HTML_SECURITY_HEADERS, _h("content-security-policy", csp), *cookies]
+        inputs = "".join(
+            f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">' for k, v in result.parameters.items()
+        )
+        html = (
+            f"<!doctype html><html><head><meta charset='utf-8'><title>Submit this form</title></head>"
+            f"<body><form method='post' action=\"{escape(result.redirect_uri)}\">{inputs}"
+            f"<noscript><button type='submit'>Continue</button></noscript></form>"
+            f"<script>{_FORM_POST_SCRIPT}</script></body></html>"
+        )
+        csp = (
+            f"default-src 'none'; script-src 'sha256-{_FORM_POST_SCRIPT_HASH}'; "
+            f"form-action {_origin(result.redirect_uri)}; frame-ancestors 'none'; base-uri 'none'"
+        )
+        headers = [
+            (b"content-type", b"text/html; charset=utf-8"),
+            (b"cache-control", b"no-store"),
+            *HTML_SECURITY_HEADERS,
+            _h("content-security-policy", csp),
+            *cookies,
+        ]
         return 200, headers, html.encode("utf-8")
     query = urlencode(result.parameters)
     if result.response_mode == "fragment":
         location = result.redirect_uri.split("#", 1)[0] + "#" + query
     else:
         location = result.redirect_uri + ("&" if "?" in result.redirect_uri else "?") + query
-    return 302, [_h("location", location), (b"cache-control", b"no-store"),
-                 (b"referrer-policy", b"no-referrer"), *cookies], b""
+    return (
+        302,
+        [_h("location", location), (b"cache-control", b"no-store"), (b"referrer-policy", b"no-referrer"), *cookies],
+        b"",
+    )
 
 
 def _origin(url: str) -> str:

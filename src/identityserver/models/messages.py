@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from identityserver.models.client import Client
 from identityserver.models.resources import ResourceValidationResult
 
 
-class AuthorizationError(str, Enum):
+class AuthorizationError(StrEnum):
     """Errors the UI may return to the client instead of consenting (OIDC Core §3.1.2.6, RFC 9470 §3)."""
 
     ACCESS_DENIED = "access_denied"

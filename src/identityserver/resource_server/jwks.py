@@ -13,8 +13,13 @@ from identityserver.crypto.jwk import JwkError, PublicKey, load_public_jwk
 
 
 class JwksCache:
-    def __init__(self, authority: str, http: httpx.AsyncClient | None = None, cache_duration: float = 3600,
-                 min_refresh_interval: float = 30) -> None:
+    def __init__(
+        self,
+        authority: str,
+        http: httpx.AsyncClient | None = None,
+        cache_duration: float = 3600,
+        min_refresh_interval: float = 30,
+    ) -> None:
         self.authority = authority.rstrip("/")
         self.http = http or httpx.AsyncClient(timeout=10, follow_redirects=False)
         self.cache_duration = cache_duration
@@ -27,8 +32,9 @@ class JwksCache:
 
     async def get_key(self, kid: str) -> tuple[str | None, PublicKey] | None:
         """The key and its ``alg`` for ``kid``; refreshes when the cache is stale or the kid is unknown."""
-        if monotonic() >= self._expires or (kid not in self._keys
-                                            and monotonic() - self._last_fetch >= self.min_refresh_interval):
+        if monotonic() >= self._expires or (
+            kid not in self._keys and monotonic() - self._last_fetch >= self.min_refresh_interval
+        ):
             await self.refresh()
         return self._keys.get(kid)
 
@@ -42,7 +48,11 @@ class JwksCache:
             jwks = await self._get_json(str(discovery["jwks_uri"]))
             keys: dict[str, tuple[str | None, PublicKey]] = {}
             for jwk in jwks.get("keys", []):
-                if not isinstance(jwk, dict) or not isinstance(jwk.get("kid"), str) or jwk.get("use") not in (None, "sig"):
+                if (
+                    not isinstance(jwk, dict)
+                    or not isinstance(jwk.get("kid"), str)
+                    or jwk.get("use") not in (None, "sig")
+                ):
                     continue
                 try:
                     keys[jwk["kid"]] = (jwk.get("alg"), load_public_jwk(jwk))

@@ -27,8 +27,14 @@ def request_url(scope: Scope, public_base_url: str | None = None) -> str:
 
 
 class AccessTokenMiddleware:
-    def __init__(self, app: ASGIApp, validator: AccessTokenValidator, required: bool = True,
-                 public_base_url: str | None = None, exclude_paths: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        validator: AccessTokenValidator,
+        required: bool = True,
+        public_base_url: str | None = None,
+        exclude_paths: tuple[str, ...] = (),
+    ) -> None:
         self.app = app
         self.validator = validator
         self.required = required
@@ -45,13 +51,18 @@ class AccessTokenMiddleware:
             await self.app(scope, receive, send)
             return
         proofs = [v.decode("latin-1") for k, v in headers if k == b"dpop"]
-        result = await self.validator.validate(authorization, proofs, scope["method"],
-                                               request_url(scope, self.public_base_url))
+        result = await self.validator.validate(
+            authorization, proofs, scope["method"], request_url(scope, self.public_base_url)
+        )
         if isinstance(result, AuthenticationFailure):
-            body = json.dumps({"error": result.error or "unauthorized", "error_description": result.description}
-                              ).encode("utf-8")
-            response_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                                *[(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in result.headers.items()]]
+            body = json.dumps(
+                {"error": result.error or "unauthorized", "error_description": result.description}
+            ).encode("utf-8")
+            response_headers = [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *[(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in result.headers.items()],
+            ]
             await send({"type": "http.response.start", "status": result.status, "headers": response_headers})
             await send({"type": "http.response.body", "body": body})
             return

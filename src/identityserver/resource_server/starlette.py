@@ -10,20 +10,27 @@ from identityserver.resource_server.validator import AccessTokenValidator, Authe
 
 
 class RequireAccessToken:
-    def __init__(self, validator: AccessTokenValidator, scopes: list[str] | None = None,
-                 public_base_url: str | None = None) -> None:
+    def __init__(
+        self, validator: AccessTokenValidator, scopes: list[str] | None = None, public_base_url: str | None = None
+    ) -> None:
         self.validator = validator
         self.scopes = scopes or []
         self.public_base_url = public_base_url
 
     async def __call__(self, request: Request) -> ValidatedAccessToken:
-        result = await self.validator.validate(request.headers.getlist("authorization"),
-                                               request.headers.getlist("dpop"), request.method,
-                                               request_url(request.scope, self.public_base_url))
+        result = await self.validator.validate(
+            request.headers.getlist("authorization"),
+            request.headers.getlist("dpop"),
+            request.method,
+            request_url(request.scope, self.public_base_url),
+        )
         if isinstance(result, AuthenticationFailure):
             raise HTTPException(result.status, result.description, headers=result.headers)
         missing = [s for s in self.scopes if s not in result.scopes]
         if missing:
-            raise HTTPException(403, f"the token lacks {' '.join(missing)}", headers={
-                "WWW-Authenticate": f'{result.scheme} error="insufficient_scope"'})
+            raise HTTPException(
+                403,
+                f"the token lacks {' '.join(missing)}",
+                headers={"WWW-Authenticate": f'{result.scheme} error="insufficient_scope"'},
+            )
         return result

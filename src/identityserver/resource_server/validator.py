@@ -19,7 +19,11 @@ from identityserver.resource_server.jwks import JwksCache
 from identityserver.services.data_protection import DataProtectionError
 from identityserver.services.protocols import ReplayCache
 from identityserver.services.replay_cache import InMemoryReplayCache
-from identityserver.validation.dpop import DPOP_SIGNING_ALGORITHMS, DefaultDPoPProofValidator, DPoPProofValidationContext
+from identityserver.validation.dpop import (
+    DPOP_SIGNING_ALGORITHMS,
+    DefaultDPoPProofValidator,
+    DPoPProofValidationContext,
+)
 
 
 @dataclass(slots=True)
@@ -85,17 +89,26 @@ class _NonceProtector:
 
 
 class AccessTokenValidator:
-    def __init__(self, options: ResourceServerOptions, jwks: JwksCache | None = None,
-                 replay_cache: ReplayCache | None = None, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        options: ResourceServerOptions,
+        jwks: JwksCache | None = None,
+        replay_cache: ReplayCache | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self.options = options
         self.jwks = jwks or JwksCache(options.authority)
         self.clock = clock or SystemClock()
         self.dpop = DefaultDPoPProofValidator(
             DPoPOptions(proof_token_validity_duration=options.dpop_proof_validity),
-            _NonceProtector(options.nonce_secret), replay_cache or InMemoryReplayCache(), self.clock)
+            _NonceProtector(options.nonce_secret),
+            replay_cache or InMemoryReplayCache(),
+            self.clock,
+        )
 
-    def _challenge(self, status: int, error: str | None, description: str | None, dpop: bool,
-                   nonce: str | None = None) -> AuthenticationFailure:
+    def _challenge(
+        self, status: int, error: str | None, description: str | None, dpop: bool, nonce: str | None = None
+    ) -> AuthenticationFailure:
         params = f'error="{error}", error_description="{description}"' if error else ""
         algs = f'algs="{" ".join(DPOP_SIGNING_ALGORITHMS)}"'
         dpop_challenge = f"DPoP {params + ', ' if params else ''}{algs}"
@@ -109,12 +122,17 @@ class AccessTokenValidator:
             headers["DPoP-Nonce"] = nonce
         return AuthenticationFailure(status, error, description, headers)
 
-    async def validate(self, authorization: list[str], dpop_proofs: list[str], method: str,
-                       url: str) -> ValidatedAccessToken | AuthenticationFailure:
+    async def validate(
+        self, authorization: list[str], dpop_proofs: list[str], method: str, url: str
+    ) -> ValidatedAccessToken | AuthenticationFailure:
         """Validate the request's token (and proof). ``url`` is the public URL of the request."""
         if len(authorization) != 1:
-            return self._challenge(401 if not authorization else 400, None if not authorization else "invalid_request",
-                                   None if not authorization else "one Authorization header is required", False)
+            return self._challenge(
+                401 if not authorization else 400,
+                None if not authorization else "invalid_request",
+                None if not authorization else "one Authorization header is required",
+                False,
+            )
         scheme, _, token = authorization[0].strip().partition(" ")
         scheme, token = scheme.lower(), token.strip()
         if scheme not in ("bearer", "dpop") or not token:
@@ -132,10 +150,12 @@ class AccessTokenValidator:
         if not isinstance(jkt, str):
             return self._challenge(401, "invalid_token", "the token is not bound to a DPoP key", True)
         if len(dpop_proofs) != 1:
-            return self._challenge(401 if not dpop_proofs else 400, "invalid_dpop_proof",
-                                   "exactly one DPoP proof is required", True)
-        context = DPoPProofValidationContext(dpop_proofs[0].strip(), method, url, token,
-                                             self.options.dpop_validation_mode, self.options.dpop_clock_skew)
+            return self._challenge(
+                401 if not dpop_proofs else 400, "invalid_dpop_proof", "exactly one DPoP proof is required", True
+            )
+        context = DPoPProofValidationContext(
+            dpop_proofs[0].strip(), method, url, token, self.options.dpop_validation_mode, self.options.dpop_clock_skew
+        )
         result = await self.dpop.validate(context)
         if result.is_error:
             return self._challenge(401, result.error, result.error_description, True, result.server_issued_nonce)
@@ -146,8 +166,9 @@ class AccessTokenValidator:
     def _authorized(self, token: ValidatedAccessToken) -> ValidatedAccessToken | AuthenticationFailure:
         missing = [s for s in self.options.required_scopes if s not in token.scopes]
         if missing:
-            return self._challenge(403, "insufficient_scope", f"the token lacks {' '.join(missing)}",
-                                   token.scheme == "DPoP")
+            return self._challenge(
+                403, "insufficient_scope", f"the token lacks {' '.join(missing)}", token.scheme == "DPoP"
+            )
         return token
 
     async def validate_jwt(self, token: str) -> dict[str, Any] | str:

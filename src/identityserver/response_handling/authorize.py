@@ -66,8 +66,9 @@ def session_state(client_id: str, redirect_uri: str, session_id: str) -> str:
 
 
 class AuthorizeResponseGenerator:
-    def __init__(self, tokens: DefaultTokenService, codes: AuthorizationCodeService,
-                 options: IdentityServerOptions, clock: Clock) -> None:
+    def __init__(
+        self, tokens: DefaultTokenService, codes: AuthorizationCodeService, options: IdentityServerOptions, clock: Clock
+    ) -> None:
         self.tokens = tokens
         self.codes = codes
         self.options = options
@@ -78,8 +79,13 @@ class AuthorizeResponseGenerator:
             response = await self.create_code_flow_response(request)
         else:
             response = await self.create_implicit_or_hybrid_response(request)
-        if (self.options.endpoints.enable_check_session_endpoint and request.is_openid_request
-                and request.session_id and request.client_id and request.redirect_uri):
+        if (
+            self.options.endpoints.enable_check_session_endpoint
+            and request.is_openid_request
+            and request.session_id
+            and request.client_id
+            and request.redirect_uri
+        ):
             response.session_state = session_state(request.client_id, request.redirect_uri, request.session_id)
         return response
 
@@ -88,15 +94,24 @@ class AuthorizeResponseGenerator:
         state_hash = None
         if self.options.emit_state_hash and request.state:
             algorithm = await self.tokens.creation.signing_algorithm(
-                request.client.allowed_identity_token_signing_algorithms)
+                request.client.allowed_identity_token_signing_algorithms
+            )
             state_hash = left_half_hash(request.state, algorithm)
         code = AuthorizationCode(
-            creation_time=int(self.clock.timestamp()), lifetime=request.client.authorization_code_lifetime,
-            client_id=request.client.client_id, subject=request.subject, is_open_id=request.is_openid_request,
-            requested_scopes=request.validated_resources.raw_scope_values, redirect_uri=request.redirect_uri,
-            requested_resource_indicators=list(request.requested_resource_indicators), nonce=request.nonce,
-            state_hash=state_hash, was_consent_shown=request.was_consent_shown, session_id=request.session_id,
-            code_challenge=request.code_challenge, code_challenge_method=request.code_challenge_method,
+            creation_time=int(self.clock.timestamp()),
+            lifetime=request.client.authorization_code_lifetime,
+            client_id=request.client.client_id,
+            subject=request.subject,
+            is_open_id=request.is_openid_request,
+            requested_scopes=request.validated_resources.raw_scope_values,
+            redirect_uri=request.redirect_uri,
+            requested_resource_indicators=list(request.requested_resource_indicators),
+            nonce=request.nonce,
+            state_hash=state_hash,
+            was_consent_shown=request.was_consent_shown,
+            session_id=request.session_id,
+            code_challenge=request.code_challenge,
+            code_challenge_method=request.code_challenge_method,
             dpop_key_thumbprint=request.dpop_key_thumbprint,
         )
         return await self.codes.create(code)
@@ -111,9 +126,13 @@ class AuthorizeResponseGenerator:
         if "code" in types:
             response.code = await self.create_code(request)
         if "token" in types:
-            creation = TokenCreationRequest(client=request.client, issuer=request.issuer,
-                                            validated_resources=request.validated_resources, subject=request.subject,
-                                            session_id=request.session_id)
+            creation = TokenCreationRequest(
+                client=request.client,
+                issuer=request.issuer,
+                validated_resources=request.validated_resources,
+                subject=request.subject,
+                session_id=request.session_id,
+            )
             token = await self.tokens.create_access_token(creation)
             response.access_token = await self.tokens.create_security_token(token)
             response.access_token_lifetime = token.lifetime
@@ -122,12 +141,19 @@ class AuthorizeResponseGenerator:
             state_hash = None
             if self.options.emit_state_hash and request.state:
                 algorithm = await self.tokens.creation.signing_algorithm(
-                    request.client.allowed_identity_token_signing_algorithms)
+                    request.client.allowed_identity_token_signing_algorithms
+                )
                 state_hash = left_half_hash(request.state, algorithm)
             creation = TokenCreationRequest(
-                client=request.client, issuer=request.issuer, validated_resources=request.validated_resources,
-                subject=request.subject, session_id=request.session_id, nonce=request.nonce, state_hash=state_hash,
-                authorization_code_to_hash=response.code, access_token_to_hash=response.access_token,
+                client=request.client,
+                issuer=request.issuer,
+                validated_resources=request.validated_resources,
+                subject=request.subject,
+                session_id=request.session_id,
+                nonce=request.nonce,
+                state_hash=state_hash,
+                authorization_code_to_hash=response.code,
+                access_token_to_hash=response.access_token,
                 include_all_identity_claims=response.access_token is None,
             )
             identity = await self.tokens.create_identity_token(creation)

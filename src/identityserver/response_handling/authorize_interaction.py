@@ -9,7 +9,7 @@ from identityserver.clock import Clock
 from identityserver.constants import AuthorizeErrors
 from identityserver.models.contexts import IsActiveContext, ProfileCallers
 from identityserver.models.messages import ConsentResponse
-from identityserver.models.resources import ResourceValidationResult, Resources
+from identityserver.models.resources import Resources, ResourceValidationResult
 from identityserver.services.consent import DefaultConsentService
 from identityserver.services.protocols import ProfileService
 from identityserver.validation.authorize_results import ValidatedAuthorizeRequest
@@ -38,11 +38,11 @@ class AuthorizeInteractionResponseGenerator:
         self.profile = profile
         self.clock = clock
 
-    async def process_interaction(self, request: ValidatedAuthorizeRequest,
-                                  consent: ConsentResponse | None = None) -> InteractionResponse:
+    async def process_interaction(
+        self, request: ValidatedAuthorizeRequest, consent: ConsentResponse | None = None
+    ) -> InteractionResponse:
         if consent is not None and consent.error is not None:
-            return InteractionResponse(error=consent.error.value,
-                                       error_description=consent.error_description)
+            return InteractionResponse(error=consent.error.value, error_description=consent.error_description)
         response = await self.process_create_account(request)
         if response.is_create_account or response.is_error:
             return response
@@ -60,8 +60,7 @@ class AuthorizeInteractionResponseGenerator:
     async def process_login(self, request: ValidatedAuthorizeRequest) -> InteractionResponse:
         needs_login = await self.login_required(request)
         if needs_login and "none" in request.prompt_modes:
-            return InteractionResponse(error=AuthorizeErrors.LOGIN_REQUIRED,
-                                       error_description="the user must sign in")
+            return InteractionResponse(error=AuthorizeErrors.LOGIN_REQUIRED, error_description="the user must sign in")
         return InteractionResponse(is_login=needs_login)
 
     async def login_required(self, request: ValidatedAuthorizeRequest) -> bool:
@@ -92,16 +91,19 @@ class AuthorizeInteractionResponseGenerator:
         hint = request.id_token_hint_claims
         return bool(hint and hint.get("sub") != subject.subject_id)
 
-    async def process_consent(self, request: ValidatedAuthorizeRequest,
-                              consent: ConsentResponse | None) -> InteractionResponse:
+    async def process_consent(
+        self, request: ValidatedAuthorizeRequest, consent: ConsentResponse | None
+    ) -> InteractionResponse:
         assert request.client is not None and request.subject is not None
         if consent is not None:
             return await self.apply_consent(request, consent)
         required = "consent" in request.prompt_modes or await self.consent.require_consent(
-            request.subject.subject_id, request.client, request.validated_resources.raw_scope_values)
+            request.subject.subject_id, request.client, request.validated_resources.raw_scope_values
+        )
         if required and "none" in request.prompt_modes:
-            return InteractionResponse(error=AuthorizeErrors.CONSENT_REQUIRED,
-                                       error_description="the user must consent")
+            return InteractionResponse(
+                error=AuthorizeErrors.CONSENT_REQUIRED, error_description="the user must consent"
+            )
         return InteractionResponse(is_consent=required)
 
     async def apply_consent(self, request: ValidatedAuthorizeRequest, consent: ConsentResponse) -> InteractionResponse:
@@ -112,11 +114,13 @@ class AuthorizeInteractionResponseGenerator:
         required = {r.name for r in resources.identity_resources if r.required}
         required |= {s.name for s in resources.api_scopes if s.required}
         if not granted or not required.issubset(granted):
-            return InteractionResponse(error=AuthorizeErrors.ACCESS_DENIED,
-                                       error_description="required scopes were not consented")
+            return InteractionResponse(
+                error=AuthorizeErrors.ACCESS_DENIED, error_description="required scopes were not consented"
+            )
         if not granted.issubset(request.validated_resources.raw_scope_values):
-            return InteractionResponse(error=AuthorizeErrors.ACCESS_DENIED,
-                                       error_description="consent covers scopes that were not requested")
+            return InteractionResponse(
+                error=AuthorizeErrors.ACCESS_DENIED, error_description="consent covers scopes that were not requested"
+            )
         request.validated_resources = narrow(request.validated_resources, granted)
         request.was_consent_shown = True
         if consent.remember_consent:
@@ -129,8 +133,12 @@ def narrow(validated: ResourceValidationResult, scopes: set[str]) -> ResourceVal
     api_scopes = [s for s in resources.api_scopes if s.name in scopes]
     names = {s.name for s in api_scopes}
     return ResourceValidationResult(
-        Resources([r for r in resources.identity_resources if r.name in scopes],
-                  [a for a in resources.api_resources if names.intersection(a.scopes)], api_scopes,
-                  resources.offline_access and "offline_access" in scopes),
-        [p for p in validated.parsed_scopes if p.raw_value in scopes], validated.resource_indicator,
+        Resources(
+            [r for r in resources.identity_resources if r.name in scopes],
+            [a for a in resources.api_resources if names.intersection(a.scopes)],
+            api_scopes,
+            resources.offline_access and "offline_access" in scopes,
+        ),
+        [p for p in validated.parsed_scopes if p.raw_value in scopes],
+        validated.resource_indicator,
     )

@@ -18,8 +18,10 @@ class TokenRevocationResponseGenerator:
     def __init__(self, reference_tokens: DefaultGrantStore[Token], refresh_tokens: DefaultRefreshTokenService) -> None:
         self.reference_tokens = reference_tokens
         self.refresh_tokens = refresh_tokens
-        self.revokers: dict[str, Revoker] = {"access_token": self.revoke_access_token,
-                                             "refresh_token": self.revoke_refresh_token}
+        self.revokers: dict[str, Revoker] = {
+            "access_token": self.revoke_access_token,
+            "refresh_token": self.revoke_refresh_token,
+        }
 
     async def process(self, client: Client, token: str, hint: str | None) -> str | None:
         """Return the kind of token revoked, or ``None`` when nothing matched."""

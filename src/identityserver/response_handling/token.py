@@ -24,8 +24,14 @@ from identityserver.validation.results import TokenRequestValidationResult, Vali
 
 
 class TokenResponseGenerator:
-    def __init__(self, tokens: DefaultTokenService, refresh_tokens: DefaultRefreshTokenService,
-                 codes: AuthorizationCodeService, options: IdentityServerOptions, clock: Clock) -> None:
+    def __init__(
+        self,
+        tokens: DefaultTokenService,
+        refresh_tokens: DefaultRefreshTokenService,
+        codes: AuthorizationCodeService,
+        options: IdentityServerOptions,
+        clock: Clock,
+    ) -> None:
         self.tokens = tokens
         self.refresh_tokens = refresh_tokens
         self.codes = codes
@@ -61,10 +67,12 @@ class TokenResponseGenerator:
         response = await self.process_token_request(result)
         if code.is_open_id and request.subject is not None:
             response.identity_token = await self.create_identity_token(
-                request, nonce=code.nonce, state_hash=code.state_hash, access_token=response.access_token)
+                request, nonce=code.nonce, state_hash=code.state_hash, access_token=response.access_token
+            )
         if request.authorization_code_handle:
-            await self.codes.record_issued(request.authorization_code_handle, code,
-                                           self.issued_tokens(request, response))
+            await self.codes.record_issued(
+                request.authorization_code_handle, code, self.issued_tokens(request, response)
+            )
         return response
 
     async def process_token_request(self, result: TokenRequestValidationResult) -> TokenResponse:
@@ -90,25 +98,35 @@ class TokenResponseGenerator:
         client = request.client
         previous = stored.access_tokens.get("")
         narrowed = set(request.validated_resources.raw_scope_values) != set(stored.authorized_scopes)
-        if client.update_access_token_claims_on_refresh or previous is None or narrowed \
-                or request.requested_resource_indicator:
+        if (
+            client.update_access_token_claims_on_refresh
+            or previous is None
+            or narrowed
+            or request.requested_resource_indicator
+        ):
             token = await self.tokens.create_access_token(self.token_creation_request(request))
         else:
-            token = dataclasses.replace(previous, creation_time=int(self.clock.timestamp()),
-                                        lifetime=client.access_token_lifetime, confirmation=request.confirmation,
-                                        access_token_type=int(client.access_token_type),
-                                        include_jwt_id=client.include_jwt_id)
+            token = dataclasses.replace(
+                previous,
+                creation_time=int(self.clock.timestamp()),
+                lifetime=client.access_token_lifetime,
+                confirmation=request.confirmation,
+                access_token_type=int(client.access_token_type),
+                include_jwt_id=client.include_jwt_id,
+            )
         access_token = await self.tokens.create_security_token(token)
         if request.proof_type:
             stored.proof_type = ProofType(request.proof_type)
-        refresh_token = await self.refresh_tokens.update_refresh_token(request.refresh_token_handle, stored, client,
-                                                                       token)
+        refresh_token = await self.refresh_tokens.update_refresh_token(
+            request.refresh_token_handle, stored, client, token
+        )
         response = TokenResponse(
             access_token=access_token,
             access_token_type=TokenTypes.DPOP if request.confirmation else TokenTypes.BEARER,
             access_token_lifetime=token.lifetime,
             scope=" ".join(request.validated_resources.raw_scope_values) or None,
-            refresh_token=refresh_token, custom=dict(result.custom_response),
+            refresh_token=refresh_token,
+            custom=dict(result.custom_response),
         )
         if "openid" in request.validated_resources.raw_scope_values:
             response.identity_token = await self.create_identity_token(request, access_token=access_token)
@@ -121,8 +139,12 @@ class TokenResponseGenerator:
 
     def token_creation_request(self, request: ValidatedTokenRequest) -> TokenCreationRequest:
         return TokenCreationRequest(
-            client=request.client, issuer=request.issuer, validated_resources=request.validated_resources,
-            subject=request.subject, session_id=request.session_id, confirmation=request.confirmation,
+            client=request.client,
+            issuer=request.issuer,
+            validated_resources=request.validated_resources,
+            subject=request.subject,
+            session_id=request.session_id,
+            confirmation=request.confirmation,
             access_token_lifetime=request.access_token_lifetime,
         )
 
@@ -131,18 +153,32 @@ class TokenResponseGenerator:
         resources = request.validated_resources
         if not resources.resources.offline_access or request.subject is None or not request.client.allow_offline_access:
             return None
-        indicators = (request.authorization_code.requested_resource_indicators
-                      if request.authorization_code else None)
+        indicators = request.authorization_code.requested_resource_indicators if request.authorization_code else None
         return await self.refresh_tokens.create_refresh_token(
-            request.subject, access_token, request.client, resources.raw_scope_values, indicators,
-            request.session_id, ProofType(request.proof_type),
+            request.subject,
+            access_token,
+            request.client,
+            resources.raw_scope_values,
+            indicators,
+            request.session_id,
+            ProofType(request.proof_type),
         )
 
-    async def create_identity_token(self, request: ValidatedTokenRequest, nonce: str | None = None,
-                                    state_hash: str | None = None, access_token: str | None = None) -> str:
+    async def create_identity_token(
+        self,
+        request: ValidatedTokenRequest,
+        nonce: str | None = None,
+        state_hash: str | None = None,
+        access_token: str | None = None,
+    ) -> str:
         creation = TokenCreationRequest(
-            client=request.client, issuer=request.issuer, validated_resources=request.validated_resources,
-            subject=request.subject, session_id=request.session_id, nonce=nonce, state_hash=state_hash,
+            client=request.client,
+            issuer=request.issuer,
+            validated_resources=request.validated_resources,
+            subject=request.subject,
+            session_id=request.session_id,
+            nonce=nonce,
+            state_hash=state_hash,
             access_token_to_hash=access_token,
         )
         return await self.tokens.create_security_token(await self.tokens.create_identity_token(creation))

@@ -46,8 +46,15 @@ class AuthorizationCodeService:
         self.clock = clock
 
     async def create(self, code: AuthorizationCode) -> str:
-        return await self.codes.store_item(code, code.client_id, code.subject.subject_id, code.session_id,
-                                           code.description, code.creation_time, code.lifetime)
+        return await self.codes.store_item(
+            code,
+            code.client_id,
+            code.subject.subject_id,
+            code.session_id,
+            code.description,
+            code.creation_time,
+            code.lifetime,
+        )
 
     async def redeem(self, handle: str) -> CodeRedemption:
         """Consume the code. A second presentation is a replay: it revokes what the first one issued."""
@@ -65,11 +72,22 @@ class AuthorizationCodeService:
 
     async def record_issued(self, handle: str, code: AuthorizationCode, issued: IssuedTokens) -> None:
         """Remember what the winning redemption issued; revoke it at once if a replay got in first."""
-        data = json.dumps({"RefreshTokenKey": issued.refresh_token_key,
-                           "ReferenceTokenKey": issued.reference_token_key, "Jti": issued.access_token_jti,
-                           "AccessTokenExpiration": issued.access_token_expiration})
-        await self._mark(handle, ISSUED, code.client_id, code.subject.subject_id, data,
-                         lifetime=max(code.lifetime, (issued.access_token_expiration or 0) - int(self.clock.timestamp())))
+        data = json.dumps(
+            {
+                "RefreshTokenKey": issued.refresh_token_key,
+                "ReferenceTokenKey": issued.reference_token_key,
+                "Jti": issued.access_token_jti,
+                "AccessTokenExpiration": issued.access_token_expiration,
+            }
+        )
+        await self._mark(
+            handle,
+            ISSUED,
+            code.client_id,
+            code.subject.subject_id,
+            data,
+            lifetime=max(code.lifetime, (issued.access_token_expiration or 0) - int(self.clock.timestamp())),
+        )
         if await self.grants.get(hashed_grant_key(handle, REPLAYED)) is not None:
             await self.revoke(issued)
 
@@ -83,10 +101,16 @@ class AuthorizationCodeService:
 
     async def revoke_jti(self, jti: str, expiration: int) -> None:
         now = self.clock.utc_now()
-        await self.grants.store(PersistedGrant(
-            hashed_grant_key(jti, REVOKED_ACCESS_TOKEN), REVOKED_ACCESS_TOKEN, "-", now, "{}",
-            expiration=datetime.fromtimestamp(expiration, UTC),
-        ))
+        await self.grants.store(
+            PersistedGrant(
+                hashed_grant_key(jti, REVOKED_ACCESS_TOKEN),
+                REVOKED_ACCESS_TOKEN,
+                "-",
+                now,
+                "{}",
+                expiration=datetime.fromtimestamp(expiration, UTC),
+            )
+        )
 
     async def is_jti_revoked(self, jti: str) -> bool:
         return await self.grants.get(hashed_grant_key(jti, REVOKED_ACCESS_TOKEN)) is not None
@@ -99,13 +123,25 @@ class AuthorizationCodeService:
             data = json.loads(row.data)
         except ValueError:
             return None
-        return IssuedTokens(data.get("RefreshTokenKey"), data.get("ReferenceTokenKey"), data.get("Jti"),
-                            data.get("AccessTokenExpiration"))
+        return IssuedTokens(
+            data.get("RefreshTokenKey"),
+            data.get("ReferenceTokenKey"),
+            data.get("Jti"),
+            data.get("AccessTokenExpiration"),
+        )
 
-    async def _mark(self, handle: str, kind: str, client_id: str, subject_id: str | None, data: str,
-                    lifetime: int = 3600) -> None:
+    async def _mark(
+        self, handle: str, kind: str, client_id: str, subject_id: str | None, data: str, lifetime: int = 3600
+    ) -> None:
         now = self.clock.utc_now()
-        await self.grants.store(PersistedGrant(
-            hashed_grant_key(handle, kind), kind, client_id, now, data, subject_id=subject_id,
-            expiration=datetime.fromtimestamp(now.timestamp() + max(lifetime, 60), UTC),
-        ))
+        await self.grants.store(
+            PersistedGrant(
+                hashed_grant_key(handle, kind),
+                kind,
+                client_id,
+                now,
+                data,
+                subject_id=subject_id,
+                expiration=datetime.fromtimestamp(now.timestamp() + max(lifetime, 60), UTC),
+            )
+        )

@@ -28,8 +28,13 @@ MAX_CONCURRENT_DELIVERIES = 32
 
 
 class DefaultBackChannelLogoutService:
-    def __init__(self, creation: DefaultTokenCreationService, options: IdentityServerOptions, clock: Clock,
-                 client_factory: Callable[[], httpx.AsyncClient] | None = None) -> None:
+    def __init__(
+        self,
+        creation: DefaultTokenCreationService,
+        options: IdentityServerOptions,
+        clock: Clock,
+        client_factory: Callable[[], httpx.AsyncClient] | None = None,
+    ) -> None:
         self.creation = creation
         self.options = options
         self.clock = clock
@@ -41,19 +46,28 @@ class DefaultBackChannelLogoutService:
         return httpx.AsyncClient(timeout=self.options.logout.back_channel_logout_timeout, follow_redirects=False)
 
     async def create_logout_token(self, client: Client, subject_id: str, session_id: str | None, issuer: str) -> str:
-        claims = [Claim("sub", subject_id),
-                  Claim("events", json.dumps({BACKCHANNEL_LOGOUT_EVENT: {}}), ClaimValueTypes.JSON)]
+        claims = [
+            Claim("sub", subject_id),
+            Claim("events", json.dumps({BACKCHANNEL_LOGOUT_EVENT: {}}), ClaimValueTypes.JSON),
+        ]
         if session_id:
             claims.append(Claim("sid", session_id))
-        token = Token(type=LOGOUT_TOKEN, client_id=client.client_id, issuer=issuer,
-                      creation_time=int(self.clock.timestamp()), lifetime=LOGOUT_TOKEN_LIFETIME,
-                      audiences=[client.client_id], claims=claims,
-                      allowed_signing_algorithms=list(client.allowed_identity_token_signing_algorithms),
-                      include_jwt_id=True)
+        token = Token(
+            type=LOGOUT_TOKEN,
+            client_id=client.client_id,
+            issuer=issuer,
+            creation_time=int(self.clock.timestamp()),
+            lifetime=LOGOUT_TOKEN_LIFETIME,
+            audiences=[client.client_id],
+            claims=claims,
+            allowed_signing_algorithms=list(client.allowed_identity_token_signing_algorithms),
+            include_jwt_id=True,
+        )
         return await self.creation.create_token(token)
 
-    async def send_logout_notifications(self, subject_id: str, session_id: str | None, clients: list[Client],
-                                        issuer: str) -> None:
+    async def send_logout_notifications(
+        self, subject_id: str, session_id: str | None, clients: list[Client], issuer: str
+    ) -> None:
         """Start delivery to every client with a back-channel URI and return at once."""
         targets = [c for c in clients if c.back_channel_logout_uri]
         if not targets:
@@ -77,14 +91,17 @@ class DefaultBackChannelLogoutService:
         async with self._semaphore:
             try:
                 response = await asyncio.wait_for(
-                    http.post(uri, data={"logout_token": token}), self.options.logout.back_channel_logout_timeout)
+                    http.post(uri, data={"logout_token": token}), self.options.logout.back_channel_logout_timeout
+                )
             except (httpx.HTTPError, TimeoutError, OSError) as exc:
-                logger.warning("back-channel logout to %s for client %s failed: %s", uri, client.client_id,
-                               type(exc).__name__)
+                logger.warning(
+                    "back-channel logout to %s for client %s failed: %s", uri, client.client_id, type(exc).__name__
+                )
                 return
         if not response.is_success:
-            logger.warning("back-channel logout to %s for client %s answered %s", uri, client.client_id,
-                           response.status_code)
+            logger.warning(
+                "back-channel logout to %s for client %s answered %s", uri, client.client_id, response.status_code
+            )
 
     async def drain(self) -> None:
         """Wait for deliveries in flight (tests and shutdown)."""

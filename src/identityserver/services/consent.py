@@ -39,8 +39,9 @@ class DefaultConsentService:
             return None
         try:
             data = json.loads(grant.data)
-            return Consent(data["SubjectId"], data["ClientId"], list(data["Scopes"]), grant.creation_time,
-                           grant.expiration)
+            return Consent(
+                data["SubjectId"], data["ClientId"], list(data["Scopes"]), grant.creation_time, grant.expiration
+            )
         except (ValueError, KeyError, TypeError):
             return None
 
@@ -54,15 +55,31 @@ class DefaultConsentService:
             return
         now = self.clock.utc_now()
         expiration = now + timedelta(seconds=client.consent_lifetime) if client.consent_lifetime else None
-        data = json.dumps({"SubjectId": subject_id, "ClientId": client.client_id, "Scopes": sorted(scopes),
-                           "CreationTime": now.isoformat(),
-                           "Expiration": expiration.isoformat() if expiration else None})
-        await self.store.store(PersistedGrant(key, PersistedGrantTypes.USER_CONSENT, client.client_id, now, data,
-                                              subject_id=subject_id, expiration=expiration))
+        data = json.dumps(
+            {
+                "SubjectId": subject_id,
+                "ClientId": client.client_id,
+                "Scopes": sorted(scopes),
+                "CreationTime": now.isoformat(),
+                "Expiration": expiration.isoformat() if expiration else None,
+            }
+        )
+        await self.store.store(
+            PersistedGrant(
+                key,
+                PersistedGrantTypes.USER_CONSENT,
+                client.client_id,
+                now,
+                data,
+                subject_id=subject_id,
+                expiration=expiration,
+            )
+        )
 
     async def get_all_consents(self, subject_id: str) -> list[Consent]:
-        grants = await self.store.get_all(PersistedGrantFilter(subject_id=subject_id,
-                                                               type=PersistedGrantTypes.USER_CONSENT))
+        grants = await self.store.get_all(
+            PersistedGrantFilter(subject_id=subject_id, type=PersistedGrantTypes.USER_CONSENT)
+        )
         result = []
         for grant in grants:
             consent = await self.get_consent(subject_id, grant.client_id)
@@ -72,4 +89,3 @@ class DefaultConsentService:
 
     async def revoke_consent(self, subject_id: str, client_id: str) -> None:
         await self.store.remove(_consent_key(subject_id, client_id))
-

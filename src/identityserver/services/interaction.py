@@ -37,8 +37,14 @@ def request_id(parameters: dict[str, str], resources: list[str], subject_id: str
 
 
 class DefaultIdentityServerInteractionService:
-    def __init__(self, validator: AuthorizeRequestValidator, messages: ProtectedMessageStore,
-                 consents: DefaultConsentService, clients: ClientStore, events: DefaultEventService) -> None:
+    def __init__(
+        self,
+        validator: AuthorizeRequestValidator,
+        messages: ProtectedMessageStore,
+        consents: DefaultConsentService,
+        clients: ClientStore,
+        events: DefaultEventService,
+    ) -> None:
         self.validator = validator
         self.messages = messages
         self.consents = consents
@@ -74,10 +80,16 @@ class DefaultIdentityServerInteractionService:
         if result.is_error or request.client is None or request.redirect_uri is None:
             return None
         return AuthorizationRequest(
-            client=request.client, redirect_uri=request.redirect_uri, validated_resources=request.validated_resources,
-            parameters=dict(request.raw), request_id=request_id(params, resources, None),
-            display_mode=request.display_mode, ui_locales=request.ui_locales, login_hint=request.login_hint,
-            prompt_modes=list(request.prompt_modes), acr_values=list(request.acr_values),
+            client=request.client,
+            redirect_uri=request.redirect_uri,
+            validated_resources=request.validated_resources,
+            parameters=dict(request.raw),
+            request_id=request_id(params, resources, None),
+            display_mode=request.display_mode,
+            ui_locales=request.ui_locales,
+            login_hint=request.login_hint,
+            prompt_modes=list(request.prompt_modes),
+            acr_values=list(request.acr_values),
             requested_scopes=list(request.requested_scopes),
             idp=next((v[4:] for v in request.acr_values if v.startswith("idp:")), None),
             tenant=next((v[7:] for v in request.acr_values if v.startswith("tenant:")), None),
@@ -87,40 +99,57 @@ class DefaultIdentityServerInteractionService:
         """True for the authorize callback URL of a pending request (and only local URLs)."""
         return self._split_return_url(return_url) is not None
 
-    async def grant_consent(self, request: AuthorizationRequest, response: ConsentResponse, subject_id: str,
-                            return_url: str) -> str:
+    async def grant_consent(
+        self, request: AuthorizationRequest, response: ConsentResponse, subject_id: str, return_url: str
+    ) -> str:
         """Record the user's answer and return the URL that resumes the request."""
         name = "Consent granted" if response.granted else "Consent denied"
-        await self.events.raise_named(name, None, subject_id=subject_id, client_id=request.client.client_id,
-                                      Scopes=" ".join(response.scopes_values_consented),
-                                      RememberConsent=response.remember_consent)
+        await self.events.raise_named(
+            name,
+            None,
+            subject_id=subject_id,
+            client_id=request.client.client_id,
+            Scopes=" ".join(response.scopes_values_consented),
+            RememberConsent=response.remember_consent,
+        )
         return await self._resume_url(request, response, subject_id, return_url)
 
-    async def deny_authorization(self, request: AuthorizationRequest, error: AuthorizationError,
-                                 return_url: str, subject_id: str | None = None,
-                                 description: str | None = None) -> str:
+    async def deny_authorization(
+        self,
+        request: AuthorizationRequest,
+        error: AuthorizationError,
+        return_url: str,
+        subject_id: str | None = None,
+        description: str | None = None,
+    ) -> str:
         """Answer the client with ``error`` (e.g. ``access_denied``, ``unmet_authentication_requirements``)."""
         response = ConsentResponse(error=error, error_description=description)
         return await self._resume_url(request, response, subject_id, return_url)
 
-    async def _resume_url(self, request: AuthorizationRequest, response: ConsentResponse, subject_id: str | None,
-                          return_url: str) -> str:
+    async def _resume_url(
+        self, request: AuthorizationRequest, response: ConsentResponse, subject_id: str | None, return_url: str
+    ) -> str:
         split = self._split_return_url(return_url)
         if split is None:
             raise ValueError("return_url is not an authorize callback URL")
         params, resources = split
         payload = dataclasses.asdict(response)
         payload["error"] = response.error.value if response.error else None
-        token = await self.messages.write("consent", {
-            "request_id": request_id(params, resources, subject_id), "response": payload,
-        })
+        token = await self.messages.write(
+            "consent",
+            {
+                "request_id": request_id(params, resources, subject_id),
+                "response": payload,
+            },
+        )
         base = return_url.split("?", 1)[0]
         query = {k: v for k, v in params.items() if k != CONSENT_PARAMETER}
         pairs = list(query.items()) + [("resource", r) for r in resources] + [(CONSENT_PARAMETER, token)]
         return base + "?" + urlencode(pairs)
 
-    async def read_consent_response(self, token: str | None, parameters: dict[str, str], resources: list[str],
-                                    subject_id: str | None) -> ConsentResponse | None:
+    async def read_consent_response(
+        self, token: str | None, parameters: dict[str, str], resources: list[str], subject_id: str | None
+    ) -> ConsentResponse | None:
         """The consent answer for exactly this request and user, else ``None`` (tampered, stale or foreign)."""
         data = await self.messages.read("consent", token)
         if data is None or data.get("request_id") != request_id(parameters, resources, subject_id):
@@ -128,8 +157,13 @@ class DefaultIdentityServerInteractionService:
         raw = data.get("response") or {}
         try:
             error = AuthorizationError(raw["error"]) if raw.get("error") else None
-            return ConsentResponse(list(raw.get("scopes_values_consented") or []), bool(raw.get("remember_consent")),
-                                   raw.get("description"), error, raw.get("error_description"))
+            return ConsentResponse(
+                list(raw.get("scopes_values_consented") or []),
+                bool(raw.get("remember_consent")),
+                raw.get("description"),
+                error,
+                raw.get("error_description"),
+            )
         except (ValueError, KeyError):
             return None
 

@@ -41,7 +41,8 @@ class DefaultLogoutService:
         """Fill in the front-channel URLs and run the session-ended hooks (back-channel, token revocation)."""
         clients = await self.session_clients(message.client_ids)
         message.front_channel_logout_urls = [
-            url for c in clients if (url := self.front_channel_logout_url(c, issuer, message.session_id))]
+            url for c in clients if (url := self.front_channel_logout_url(c, issuer, message.session_id))
+        ]
         if message.subject_id:
             for hook in self.on_session_ended:
                 await hook(message.subject_id, message.session_id, clients, issuer, "user_logout")

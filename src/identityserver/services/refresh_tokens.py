@@ -23,7 +23,6 @@ from identityserver.services.protocols import ProfileService
 from identityserver.stores.grant_stores import DefaultGrantStore
 from identityserver.stores.protocols import PersistedGrantStore
 
-
 SessionValidator = Callable[[str, str | None, Client], Awaitable[bool]]
 
 
@@ -43,8 +42,14 @@ def _invalid(description: str) -> RefreshTokenValidationResult:
 
 
 class DefaultRefreshTokenService:
-    def __init__(self, store: DefaultGrantStore[RefreshToken], grants: PersistedGrantStore,
-                 profile: ProfileService, options: PersistentGrantOptions, clock: Clock) -> None:
+    def __init__(
+        self,
+        store: DefaultGrantStore[RefreshToken],
+        grants: PersistedGrantStore,
+        profile: ProfileService,
+        options: PersistentGrantOptions,
+        clock: Clock,
+    ) -> None:
         self.store = store
         self.grants = grants
         self.profile = profile
@@ -60,26 +65,48 @@ class DefaultRefreshTokenService:
         absolute = client.absolute_refresh_token_lifetime
         return min(sliding, absolute) if absolute > 0 else sliding
 
-    async def create_refresh_token(self, subject: Principal, access_token: Token, client: Client,
-                                   authorized_scopes: list[str], resource_indicators: list[str] | None,
-                                   session_id: str | None, proof_type: ProofType, description: str | None = None
-                                   ) -> str:
+    async def create_refresh_token(
+        self,
+        subject: Principal,
+        access_token: Token,
+        client: Client,
+        authorized_scopes: list[str],
+        resource_indicators: list[str] | None,
+        session_id: str | None,
+        proof_type: ProofType,
+        description: str | None = None,
+    ) -> str:
         token = RefreshToken(
-            creation_time=int(self.clock.timestamp()), lifetime=self.initial_lifetime(client),
-            client_id=client.client_id, subject=subject, authorized_scopes=list(authorized_scopes),
-            access_tokens={"": access_token}, session_id=session_id, description=description,
-            authorized_resource_indicators=resource_indicators, proof_type=proof_type,
+            creation_time=int(self.clock.timestamp()),
+            lifetime=self.initial_lifetime(client),
+            client_id=client.client_id,
+            subject=subject,
+            authorized_scopes=list(authorized_scopes),
+            access_tokens={"": access_token},
+            session_id=session_id,
+            description=description,
+            authorized_resource_indicators=resource_indicators,
+            proof_type=proof_type,
             family_id=secrets.token_hex(16),
         )
         return await self._store(token, None)
 
     async def _store(self, token: RefreshToken, handle: str | None) -> str:
         lifetime = token.lifetime if token.lifetime > 0 else None
-        return await self.store.store_item(token, token.client_id, token.subject.subject_id, token.session_id,
-                                           token.description, token.creation_time, lifetime, handle)
+        return await self.store.store_item(
+            token,
+            token.client_id,
+            token.subject.subject_id,
+            token.session_id,
+            token.description,
+            token.creation_time,
+            lifetime,
+            handle,
+        )
 
-    async def validate_refresh_token(self, handle: str, client: Client,
-                                     detect_reuse: bool = True) -> RefreshTokenValidationResult:
+    async def validate_refresh_token(
+        self, handle: str, client: Client, detect_reuse: bool = True
+    ) -> RefreshTokenValidationResult:
         row = await self.grants.get(self.store.get_hashed_key(handle))
         if row is None or row.type != PersistedGrantTypes.REFRESH_TOKEN:
             return _invalid("refresh token is unknown or revoked")
@@ -103,7 +130,8 @@ class DefaultRefreshTokenService:
         if not context.is_active:
             return _invalid("the user is not active")
         if self.session_validator is not None and not await self.session_validator(
-                token.subject.subject_id, token.session_id, client):
+            token.subject.subject_id, token.session_id, client
+        ):
             return _invalid("the user's session has ended")
         return RefreshTokenValidationResult(token)
 
@@ -115,8 +143,7 @@ class DefaultRefreshTokenService:
             return await self.grants.take(self.store.get_hashed_key(handle)) is not None
         return await self.grants.consume(self.store.get_hashed_key(handle), self.clock.utc_now()) is not None
 
-    async def update_refresh_token(self, handle: str, token: RefreshToken, client: Client,
-                                   access_token: Token) -> str:
+    async def update_refresh_token(self, handle: str, token: RefreshToken, client: Client, access_token: Token) -> str:
         """Store the successor (one-time) or the slid token (reuse); return the handle the client gets."""
         now = int(self.clock.timestamp())
         if client.refresh_token_expiration == TokenExpiration.SLIDING:
@@ -131,9 +158,11 @@ class DefaultRefreshTokenService:
     async def revoke_family(self, token: RefreshToken) -> None:
         if token.family_id is None:
             return
-        rows = await self.grants.get_all(PersistedGrantFilter(subject_id=token.subject.subject_id,
-                                                              client_id=token.client_id,
-                                                              type=PersistedGrantTypes.REFRESH_TOKEN))
+        rows = await self.grants.get_all(
+            PersistedGrantFilter(
+                subject_id=token.subject.subject_id, client_id=token.client_id, type=PersistedGrantTypes.REFRESH_TOKEN
+            )
+        )
         for row in rows:
             try:
                 other = await self.store.deserialize(row.data)
@@ -142,9 +171,14 @@ class DefaultRefreshTokenService:
             if other.family_id == token.family_id:
                 await self.grants.remove(row.key)
         if token.session_id:
-            await self.grants.remove_all(PersistedGrantFilter(
-                subject_id=token.subject.subject_id, client_id=token.client_id, session_id=token.session_id,
-                type=PersistedGrantTypes.REFERENCE_TOKEN))
+            await self.grants.remove_all(
+                PersistedGrantFilter(
+                    subject_id=token.subject.subject_id,
+                    client_id=token.client_id,
+                    session_id=token.session_id,
+                    type=PersistedGrantTypes.REFERENCE_TOKEN,
+                )
+            )
 
     async def remove_refresh_token(self, handle: str) -> None:
         await self.store.remove_item(handle)

@@ -17,14 +17,23 @@ from identityserver.models.sessions import SessionFilter
 from identityserver.services.backchannel_logout import DefaultBackChannelLogoutService
 from identityserver.stores.protocols import PersistedGrantStore, ServerSideSessionStore
 
-COORDINATED_GRANT_TYPES = [PersistedGrantTypes.REFRESH_TOKEN, PersistedGrantTypes.REFERENCE_TOKEN,
-                           PersistedGrantTypes.AUTHORIZATION_CODE, PersistedGrantTypes.BACKCHANNEL_AUTHENTICATION_REQUEST]
+COORDINATED_GRANT_TYPES = [
+    PersistedGrantTypes.REFRESH_TOKEN,
+    PersistedGrantTypes.REFERENCE_TOKEN,
+    PersistedGrantTypes.AUTHORIZATION_CODE,
+    PersistedGrantTypes.BACKCHANNEL_AUTHENTICATION_REQUEST,
+]
 
 
 class DefaultSessionCoordinationService:
-    def __init__(self, options: IdentityServerOptions, grants: PersistedGrantStore,
-                 sessions: ServerSideSessionStore | None, backchannel: DefaultBackChannelLogoutService,
-                 clock: Clock) -> None:
+    def __init__(
+        self,
+        options: IdentityServerOptions,
+        grants: PersistedGrantStore,
+        sessions: ServerSideSessionStore | None,
+        backchannel: DefaultBackChannelLogoutService,
+        clock: Clock,
+    ) -> None:
         self.options = options
         self.grants = grants
         self.sessions = sessions
@@ -41,22 +50,30 @@ class DefaultSessionCoordinationService:
     async def revoke_session_grants(self, subject_id: str, session_id: str | None, clients: list[Client]) -> None:
         ids = [c.client_id for c in clients if self.is_coordinated(c)]
         if ids and session_id:
-            await self.grants.remove_all(PersistedGrantFilter(subject_id=subject_id, session_id=session_id,
-                                                              client_ids=ids, types=COORDINATED_GRANT_TYPES))
+            await self.grants.remove_all(
+                PersistedGrantFilter(
+                    subject_id=subject_id, session_id=session_id, client_ids=ids, types=COORDINATED_GRANT_TYPES
+                )
+            )
 
-    async def process_logout(self, subject_id: str, session_id: str | None, clients: list[Client], issuer: str,
-                             reason: str = "user_logout") -> None:
+    async def process_logout(
+        self, subject_id: str, session_id: str | None, clients: list[Client], issuer: str, reason: str = "user_logout"
+    ) -> None:
         """On sign-out: revoke the coordinated clients' grants of this session; notify every client."""
         await self.revoke_session_grants(subject_id, session_id, clients)
         await self.backchannel.send_logout_notifications(subject_id, session_id, clients, issuer)
 
-    async def process_expiration(self, subject_id: str, session_id: str | None, clients: list[Client],
-                                 issuer: str) -> None:
+    async def process_expiration(
+        self, subject_id: str, session_id: str | None, clients: list[Client], issuer: str
+    ) -> None:
         """An expired session: revoke coordinated grants; notify every client when
         ``expired_sessions_trigger_backchannel_logout``, else only the coordinated ones."""
         await self.revoke_session_grants(subject_id, session_id, clients)
-        targets = clients if self.options.server_side_sessions.expired_sessions_trigger_backchannel_logout else [
-            c for c in clients if self.is_coordinated(c)]
+        targets = (
+            clients
+            if self.options.server_side_sessions.expired_sessions_trigger_backchannel_logout
+            else [c for c in clients if self.is_coordinated(c)]
+        )
         await self.backchannel.send_logout_notifications(subject_id, session_id, targets, issuer)
 
     async def validate_session(self, subject_id: str, session_id: str | None, client: Client) -> bool:

@@ -42,8 +42,15 @@ class UserSession:
 
 
 class DefaultSessionManagementService:
-    def __init__(self, sessions: ServerSideSessionStore, grants: PersistedGrantStore, protector: DataProtector,
-                 logout: DefaultLogoutService, coordination: DefaultSessionCoordinationService, clock: Clock) -> None:
+    def __init__(
+        self,
+        sessions: ServerSideSessionStore,
+        grants: PersistedGrantStore,
+        protector: DataProtector,
+        logout: DefaultLogoutService,
+        coordination: DefaultSessionCoordinationService,
+        clock: Clock,
+    ) -> None:
         self.sessions = sessions
         self.grants = grants
         self.protector = protector
@@ -63,9 +70,16 @@ class DefaultSessionManagementService:
         return [str(i) for i in ids] if isinstance(ids, list) else []
 
     async def describe(self, session: ServerSideSession) -> UserSession:
-        return UserSession(session.key, session.subject_id, session.session_id, session.display_name,
-                           session.created.isoformat(), session.renewed.isoformat(),
-                           session.expires.isoformat() if session.expires else None, await self.client_ids(session))
+        return UserSession(
+            session.key,
+            session.subject_id,
+            session.session_id,
+            session.display_name,
+            session.created.isoformat(),
+            session.renewed.isoformat(),
+            session.expires.isoformat() if session.expires else None,
+            await self.client_ids(session),
+        )
 
     async def query_sessions(self, query: SessionQuery) -> tuple[QueryResult, list[UserSession]]:
         result = await self.sessions.query_sessions(query)
@@ -80,19 +94,32 @@ class DefaultSessionManagementService:
             client_ids.update(ids)
             if context.send_backchannel_logout_notification:
                 clients = await self.logout.session_clients(
-                    [i for i in ids if context.client_ids is None or i in context.client_ids])
+                    [i for i in ids if context.client_ids is None or i in context.client_ids]
+                )
                 await self.coordination.backchannel.send_logout_notifications(
-                    session.subject_id, session.session_id, clients, issuer)
+                    session.subject_id, session.session_id, clients, issuer
+                )
             if context.remove_server_side_session:
                 await self.sessions.delete_session(session.key)
         if context.revoke_tokens:
-            await self.grants.remove_all(PersistedGrantFilter(
-                subject_id=context.subject_id, session_id=context.session_id, client_ids=context.client_ids,
-                types=[PersistedGrantTypes.REFRESH_TOKEN, PersistedGrantTypes.REFERENCE_TOKEN,
-                       PersistedGrantTypes.AUTHORIZATION_CODE]))
+            await self.grants.remove_all(
+                PersistedGrantFilter(
+                    subject_id=context.subject_id,
+                    session_id=context.session_id,
+                    client_ids=context.client_ids,
+                    types=[
+                        PersistedGrantTypes.REFRESH_TOKEN,
+                        PersistedGrantTypes.REFERENCE_TOKEN,
+                        PersistedGrantTypes.AUTHORIZATION_CODE,
+                    ],
+                )
+            )
         if context.revoke_consents:  # consents belong to the user, not to one session
-            await self.grants.remove_all(PersistedGrantFilter(
-                subject_id=context.subject_id, client_ids=context.client_ids, type=PersistedGrantTypes.USER_CONSENT))
+            await self.grants.remove_all(
+                PersistedGrantFilter(
+                    subject_id=context.subject_id, client_ids=context.client_ids, type=PersistedGrantTypes.USER_CONSENT
+                )
+            )
         return len(found)
 
     async def remove_expired_sessions(self, batch_size: int, default_issuer: str | None) -> int:
@@ -105,8 +132,7 @@ class DefaultSessionManagementService:
                 issuer = ticket.get("issuer") or default_issuer
                 clients = await self.logout.session_clients(await self.client_ids(session))
                 if isinstance(issuer, str):
-                    await self.coordination.process_expiration(session.subject_id, session.session_id, clients,
-                                                               issuer)
+                    await self.coordination.process_expiration(session.subject_id, session.session_id, clients, issuer)
             removed += len(batch)
             if len(batch) < batch_size:
                 return removed

@@ -45,8 +45,12 @@ class SessionTicket:
     """The server-side session key, when sessions are stored server-side."""
 
     def principal(self) -> Principal:
-        claims = [Claim("sub", self.subject_id), Claim("auth_time", str(self.auth_time), "integer"),
-                  Claim("idp", self.idp), Claim("sid", self.session_id)]
+        claims = [
+            Claim("sub", self.subject_id),
+            Claim("auth_time", str(self.auth_time), "integer"),
+            Claim("idp", self.idp),
+            Claim("sid", self.session_id),
+        ]
         claims += [Claim("amr", method) for method in self.amr]
         if self.acr:
             claims.append(Claim("acr", self.acr))
@@ -65,8 +69,16 @@ class SessionTicket:
         return cls(**data)
 
 
-def _cookie(name: str, value: str, *, path: str, secure: bool, http_only: bool = True, max_age: int | None = None,
-            same_site: str | None = None) -> str:
+def _cookie(
+    name: str,
+    value: str,
+    *,
+    path: str,
+    secure: bool,
+    http_only: bool = True,
+    max_age: int | None = None,
+    same_site: str | None = None,
+) -> str:
     parts = [f"{name}={value}", f"Path={path}"]
     if max_age is not None:
         parts.append(f"Max-Age={max_age}")
@@ -80,9 +92,14 @@ def _cookie(name: str, value: str, *, path: str, secure: bool, http_only: bool =
 
 
 class DefaultUserSession:
-    def __init__(self, protector: DataProtector, options: AuthenticationOptions, clock: Clock,
-                 store: ServerSideSessionStore | None = None,
-                 store_options: ServerSideSessionsOptions | None = None) -> None:
+    def __init__(
+        self,
+        protector: DataProtector,
+        options: AuthenticationOptions,
+        clock: Clock,
+        store: ServerSideSessionStore | None = None,
+        store_options: ServerSideSessionsOptions | None = None,
+    ) -> None:
         self.protector = protector
         self.options = options
         self.clock = clock
@@ -117,11 +134,28 @@ class DefaultUserSession:
             return None
         return ticket
 
-    def new_ticket(self, subject_id: str, amr: list[str], idp: str = "local", display_name: str | None = None,
-                   acr: str | None = None, issuer: str | None = None) -> SessionTicket:
+    def new_ticket(
+        self,
+        subject_id: str,
+        amr: list[str],
+        idp: str = "local",
+        display_name: str | None = None,
+        acr: str | None = None,
+        issuer: str | None = None,
+    ) -> SessionTicket:
         now = int(self.clock.timestamp())
-        return SessionTicket(subject_id, secrets.token_hex(16).upper(), now, now, now + self.options.cookie_lifetime,
-                             amr, idp, display_name, acr, issuer=issuer)
+        return SessionTicket(
+            subject_id,
+            secrets.token_hex(16).upper(),
+            now,
+            now,
+            now + self.options.cookie_lifetime,
+            amr,
+            idp,
+            display_name,
+            acr,
+            issuer=issuer,
+        )
 
     async def sign_in(self, ticket: SessionTicket, secure: bool) -> list[str]:
         """Persist the session and return the ``Set-Cookie`` values. A fresh ``sid`` on every sign-in."""
@@ -134,8 +168,14 @@ class DefaultUserSession:
         max_age = ticket.expires - int(self.clock.timestamp())
         return [
             _cookie(SESSION_COOKIE, value, path="/", secure=secure, max_age=max_age),
-            _cookie(self.options.check_session_cookie_name, ticket.session_id, path="/", secure=secure,
-                    http_only=False, max_age=max_age),
+            _cookie(
+                self.options.check_session_cookie_name,
+                ticket.session_id,
+                path="/",
+                secure=secure,
+                http_only=False,
+                max_age=max_age,
+            ),
         ]
 
     async def update(self, ticket: SessionTicket, secure: bool) -> list[str]:
@@ -164,8 +204,13 @@ class DefaultUserSession:
     async def _server_side(self, ticket: SessionTicket) -> ServerSideSession:
         assert ticket.key is not None
         return ServerSideSession(
-            key=ticket.key, scheme=SCHEME, subject_id=ticket.subject_id, session_id=ticket.session_id,
-            display_name=ticket.display_name, created=datetime.fromtimestamp(ticket.issued, UTC),
-            renewed=self.clock.utc_now(), expires=datetime.fromtimestamp(ticket.expires, UTC),
+            key=ticket.key,
+            scheme=SCHEME,
+            subject_id=ticket.subject_id,
+            session_id=ticket.session_id,
+            display_name=ticket.display_name,
+            created=datetime.fromtimestamp(ticket.issued, UTC),
+            renewed=self.clock.utc_now(),
+            expires=datetime.fromtimestamp(ticket.expires, UTC),
             ticket=await self.protector.protect(ticket.to_json().encode("utf-8")),
         )

@@ -8,11 +8,13 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
 
+from identityserver.models.claims import Claim
 from identityserver.models.client import Client
 from identityserver.models.grants import DeviceCode, PersistedGrant, PersistedGrantFilter
 from identityserver.models.keys import DataProtectionKey, SerializedKey
 from identityserver.models.resources import ApiResource, ApiScope, IdentityResource, Resources
 from identityserver.models.sessions import QueryResult, ServerSideSession, SessionFilter, SessionQuery
+from identityserver.models.users import TestUser
 
 
 class ClientStore(Protocol):
@@ -118,3 +120,19 @@ class TokenCleanupService(Protocol):
     ``remove_consumed_tokens``) and expired device codes (Duende ``ITokenCleanupService``, new in 6.3)."""
 
     async def cleanup_grants(self) -> None: ...
+
+
+class UserStore(Protocol):
+    """The users the built-in login page signs in (test users from the configuration file by default)."""
+
+    async def validate_credentials(self, username: str, password: str) -> TestUser | None:
+        """The user when the password matches, doing the same work whether or not the user exists."""
+        ...
+
+    async def find_by_subject_id(self, subject_id: str) -> TestUser | None: ...
+
+    async def find_by_username(self, username: str) -> TestUser | None: ...
+
+    async def auto_provision_user(self, username: str, password: str, claims: list[Claim]) -> TestUser:
+        """Create a user (the create-account page of ``prompt=create``)."""
+        ...

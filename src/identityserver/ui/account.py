@@ -61,21 +61,35 @@ class AccountPages:
             return await self._login_page(request, return_url, context, context.login_hint if context else "")
         form = await request.form()
         if not await self.ui.antiforgery.validate(request, form):
-            return await self.ui.render(request, "error.html", 400, error="invalid_request",
-                                        error_description="The form has expired. Go back and try again.")
+            return await self.ui.render(
+                request,
+                "error.html",
+                400,
+                error="invalid_request",
+                error_description="The form has expired. Go back and try again.",
+            )
         return_url = field(form, "returnUrl", 8000)
         context = await self._context(request, return_url)
         if field(form, "button") != "login":
             if context is not None:
-                return self.ui.redirect(await self.ui.services.interaction.deny_authorization(
-                    context, AuthorizationError.ACCESS_DENIED, return_url))
+                return self.ui.redirect(
+                    await self.ui.services.interaction.deny_authorization(
+                        context, AuthorizationError.ACCESS_DENIED, return_url
+                    )
+                )
             return self.ui.redirect(self.ui.path(request, "/"))
         username, password = field(form, "username", 100), field(form, "password", 100)
         address = request.client.host if request.client else "-"
         users = self.ui.services.users
         if self.throttle.blocked(username, address):
-            return await self._login_page(request, return_url, context, username,
-                                          "Too many failed attempts. Wait a few minutes and try again.", 429)
+            return await self._login_page(
+                request,
+                return_url,
+                context,
+                username,
+                "Too many failed attempts. Wait a few minutes and try again.",
+                429,
+            )
         user = await users.validate_credentials(username, password) if users else None
         events = self.ui.services.events
         if user is None:
@@ -84,40 +98,72 @@ class AccountPages:
             return await self._login_page(request, return_url, context, username, "Invalid username or password", 400)
         self.throttle.succeeded(username, address)
         if context is not None and UNSATISFIABLE_ACR_VALUES.intersection(context.acr_values):
-            return self.ui.redirect(await self.ui.services.interaction.deny_authorization(
-                context, AuthorizationError.UNMET_AUTHENTICATION_REQUIREMENTS, return_url, user.subject_id,
-                "the requested authentication context cannot be satisfied"))
+            return self.ui.redirect(
+                await self.ui.services.interaction.deny_authorization(
+                    context,
+                    AuthorizationError.UNMET_AUTHENTICATION_REQUIREMENTS,
+                    return_url,
+                    user.subject_id,
+                    "the requested authentication context cannot be satisfied",
+                )
+            )
         cookies = await self._sign_in(request, user)
-        await events.raise_named("User Login Success", address, Username=user.username, SubjectId=user.subject_id,
-                                 client_id=context.client.client_id if context else None)
+        await events.raise_named(
+            "User Login Success",
+            address,
+            Username=user.username,
+            SubjectId=user.subject_id,
+            client_id=context.client.client_id if context else None,
+        )
         return self.ui.redirect(self._after_login_url(request, return_url), cookies)
 
     async def _sign_in(self, request: Request, user: TestUser) -> list[str]:
         session = self.ui.services.user_session
-        ticket = session.new_ticket(user.subject_id, ["pwd"], "local", user.display_name(),
-                                    issuer=self.ui.base_url(request))
+        ticket = session.new_ticket(
+            user.subject_id, ["pwd"], "local", user.display_name(), issuer=self.ui.base_url(request)
+        )
         return await session.sign_in(ticket, self.ui.secure(request))
 
-    async def _login_page(self, request: Request, return_url: str, context: AuthorizationRequest | None,
-                          username: str | None, error: str | None = None, status: int = 200) -> Response:
+    async def _login_page(
+        self,
+        request: Request,
+        return_url: str,
+        context: AuthorizationRequest | None,
+        username: str | None,
+        error: str | None = None,
+        status: int = 200,
+    ) -> Response:
         create_url = self.ui.services.options.user_interaction.create_account_url
-        return await self.ui.render(request, "login.html", status, return_url=return_url, context=context,
-                                    username=username or "", error=error,
-                                    can_create=bool(create_url and self.ui.services.users is not None))
+        return await self.ui.render(
+            request,
+            "login.html",
+            status,
+            return_url=return_url,
+            context=context,
+            username=username or "",
+            error=error,
+            can_create=bool(create_url and self.ui.services.users is not None),
+        )
 
     async def create(self, request: Request) -> Response:
         """Registration for ``prompt=create`` (Initiating User Registration via OIDC 1.0)."""
         return_url = request.query_params.get("returnUrl", "")
         users = self.ui.services.users
         if users is None or not self.ui.services.options.user_interaction.create_account_url:
-            return await self.ui.render(request, "error.html", 404, error="not_found",
-                                        error_description="Account creation is not available.")
+            return await self.ui.render(
+                request, "error.html", 404, error="not_found", error_description="Account creation is not available."
+            )
         if request.method == "GET":
             return await self.ui.render(request, "create.html", return_url=return_url, values={})
         form = await request.form()
         if not await self.ui.antiforgery.validate(request, form):
-            return await self.ui.render(request, "error.html", 400, error="invalid_request",
-                                        error_description="The form has expired. Go back and try again.")
+            return await self.ui.render(
+                request,
+                "error.html",
+                400,
+                error="invalid_request",
+                error_description="The form has expired. Go back and try again.",
+            )
         return_url = field(form, "returnUrl", 8000)
         values = {name: field(form, name, 200) for name in ("username", "name", "email")}
         password = field(form, "password", 100)
@@ -129,8 +175,9 @@ class AccountPages:
         elif await users.find_by_username(values["username"]) is not None:
             problem = "That username is taken."
         if problem is not None:
-            return await self.ui.render(request, "create.html", 400, return_url=return_url, values=values,
-                                        error=problem)
+            return await self.ui.render(
+                request, "create.html", 400, return_url=return_url, values=values, error=problem
+            )
         claims = [Claim("name", values["name"] or values["username"])]
         if values["email"]:
             claims.append(Claim("email", values["email"]))

@@ -16,14 +16,35 @@ from identityserver.ui.forms import field
 def scope_views(context: AuthorizationRequest) -> list[dict[str, object]]:
     resources = context.validated_resources.resources
     views: list[dict[str, object]] = [
-        {"name": r.name, "display": r.display_name or r.name, "description": r.description,
-         "required": r.required, "emphasize": r.emphasize} for r in resources.identity_resources]
-    views += [{"name": s.name, "display": s.display_name or s.name, "description": s.description,
-               "required": s.required, "emphasize": s.emphasize} for s in resources.api_scopes]
+        {
+            "name": r.name,
+            "display": r.display_name or r.name,
+            "description": r.description,
+            "required": r.required,
+            "emphasize": r.emphasize,
+        }
+        for r in resources.identity_resources
+    ]
+    views += [
+        {
+            "name": s.name,
+            "display": s.display_name or s.name,
+            "description": s.description,
+            "required": s.required,
+            "emphasize": s.emphasize,
+        }
+        for s in resources.api_scopes
+    ]
     if resources.offline_access:
-        views.append({"name": "offline_access", "display": "Offline access",
-                      "description": "Access to your applications and resources, even when you are offline",
-                      "required": False, "emphasize": True})
+        views.append(
+            {
+                "name": "offline_access",
+                "display": "Offline access",
+                "description": "Access to your applications and resources, even when you are offline",
+                "required": False,
+                "emphasize": True,
+            }
+        )
     return views
 
 
@@ -37,8 +58,13 @@ class ConsentPage:
         else:
             form = await request.form()
             if not await self.ui.antiforgery.validate(request, form):
-                return await self.ui.render(request, "error.html", 400, error="invalid_request",
-                                            error_description="The form has expired. Go back and try again.")
+                return await self.ui.render(
+                    request,
+                    "error.html",
+                    400,
+                    error="invalid_request",
+                    error_description="The form has expired. Go back and try again.",
+                )
             return_url = field(form, "returnUrl", 8000)
         user = await self.ui.user(request)
         if user is None:
@@ -46,23 +72,45 @@ class ConsentPage:
             return self.ui.redirect(f"{login}?{urlencode({'returnUrl': return_url})}")
         context = await self.ui.services.interaction.get_authorization_context(return_url, self.ui.base_url(request))
         if context is None:
-            return await self.ui.render(request, "error.html", 400, error="invalid_request",
-                                        error_description="There is no pending authorization request.")
+            return await self.ui.render(
+                request,
+                "error.html",
+                400,
+                error="invalid_request",
+                error_description="There is no pending authorization request.",
+            )
         views = scope_views(context)
         if request.method == "GET":
-            return await self.ui.render(request, "consent.html", context=context, scopes=views, return_url=return_url,
-                                        checked={v["name"] for v in views})
+            return await self.ui.render(
+                request,
+                "consent.html",
+                context=context,
+                scopes=views,
+                return_url=return_url,
+                checked={v["name"] for v in views},
+            )
         interaction = self.ui.services.interaction
         if field(form, "button") != "yes":
-            return self.ui.redirect(await interaction.deny_authorization(
-                context, AuthorizationError.ACCESS_DENIED, return_url, user.subject_id))
+            return self.ui.redirect(
+                await interaction.deny_authorization(
+                    context, AuthorizationError.ACCESS_DENIED, return_url, user.subject_id
+                )
+            )
         requested = {str(v["name"]) for v in views}
         chosen = [s for s in form.getlist("scopes_consented") if isinstance(s, str) and s in requested]
         chosen += [str(v["name"]) for v in views if v["required"] and v["name"] not in chosen]
         if not chosen:
-            return await self.ui.render(request, "consent.html", 400, context=context, scopes=views,
-                                        return_url=return_url, checked=set(),
-                                        error="Select at least one permission.")
-        response = ConsentResponse(sorted(set(chosen)), field(form, "remember_consent") == "true"
-                                   and context.client.allow_remember_consent)
+            return await self.ui.render(
+                request,
+                "consent.html",
+                400,
+                context=context,
+                scopes=views,
+                return_url=return_url,
+                checked=set(),
+                error="Select at least one permission.",
+            )
+        response = ConsentResponse(
+            sorted(set(chosen)), field(form, "remember_consent") == "true" and context.client.allow_remember_consent
+        )
         return self.ui.redirect(await interaction.grant_consent(context, response, user.subject_id, return_url))

@@ -38,8 +38,15 @@ class UiContext:
     async def user(self, request: Request) -> SessionTicket | None:
         return await self.services.user_session.authenticate(dict(request.cookies))
 
-    async def render(self, request: Request, template: str, status: int = 200, cookies: Sequence[str] = (),
-                     headers: dict[str, str] | None = None, **values: Any) -> Response:
+    async def render(
+        self,
+        request: Request,
+        template: str,
+        status: int = 200,
+        cookies: Sequence[str] = (),
+        headers: dict[str, str] | None = None,
+        **values: Any,
+    ) -> Response:
         secret, is_new = self.antiforgery.cookie_value(request)
         values.setdefault("antiforgery_token", await self.antiforgery.token_for(secret))
         values.setdefault("root", request.scope.get("root_path", "").rstrip("/"))

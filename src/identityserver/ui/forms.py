@@ -43,8 +43,7 @@ class Antiforgery:
 
     @staticmethod
     def set_cookie_header(secret: str, secure: bool) -> str:
-        return (f"{ANTIFORGERY_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Strict"
-                + ("; Secure" if secure else ""))
+        return f"{ANTIFORGERY_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Strict" + ("; Secure" if secure else "")
 
 
 def field(form: FormData, name: str, max_length: int = 1000) -> str:

@@ -31,8 +31,13 @@ class LogoutPages:
         else:
             form = await request.form()
             if not await self.ui.antiforgery.validate(request, form):
-                return await self.ui.render(request, "error.html", 400, error="invalid_request",
-                                            error_description="The form has expired. Go back and try again.")
+                return await self.ui.render(
+                    request,
+                    "error.html",
+                    400,
+                    error="invalid_request",
+                    error_description="The form has expired. Go back and try again.",
+                )
             if field(form, "button") != "yes":
                 return self.ui.redirect(self.ui.path(request, "/"))
             logout_id = field(form, "logoutId", 16384)
@@ -45,9 +50,12 @@ class LogoutPages:
             message.subject_id = ticket.subject_id
             message.session_id = ticket.session_id
             message.client_ids = sorted(set(message.client_ids) | set(ticket.client_ids))
-            await self.ui.services.events.raise_named("User Logout Success", request.client.host if request.client
-                                                      else None, SubjectId=ticket.subject_id,
-                                                      SessionId=ticket.session_id)
+            await self.ui.services.events.raise_named(
+                "User Logout Success",
+                request.client.host if request.client else None,
+                SubjectId=ticket.subject_id,
+                SessionId=ticket.session_id,
+            )
             message = await self.ui.services.logout.signed_out(message, self.ui.base_url(request))
         logged_out = self.ui.path(request, "/account/logged-out")
         new_id = await interaction.create_logout_id(message)
@@ -56,13 +64,16 @@ class LogoutPages:
     async def logged_out(self, request: Request) -> Response:
         options = self.ui.services.options.user_interaction
         context = await self.ui.services.interaction.get_logout_context(
-            request.query_params.get(options.logout_id_parameter))
+            request.query_params.get(options.logout_id_parameter)
+        )
         frames = context.front_channel_logout_urls if context else []
         headers = None
         if frames:
             origins = " ".join(sorted({self._origin(u) for u in frames}))
-            headers = {"Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; "
-                                                  f"frame-src {origins}; frame-ancestors 'none'; base-uri 'none'"}
+            headers = {
+                "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; "
+                f"frame-src {origins}; frame-ancestors 'none'; base-uri 'none'"
+            }
         return await self.ui.render(request, "logged_out.html", headers=headers, context=context, frames=frames)
 
     @staticmethod

@@ -22,12 +22,15 @@ class Pages:
     async def error(self, request: Request) -> Response:
         options = self.ui.services.options.user_interaction
         message = await self.ui.services.interaction.get_error_context(
-            request.query_params.get(options.error_id_parameter))
+            request.query_params.get(options.error_id_parameter)
+        )
         if message is None:
-            return await self.ui.render(request, "error.html", 400, error="error",
-                                        error_description="Sorry, there was an error.")
-        return await self.ui.render(request, "error.html", 400, error=message.error,
-                                    error_description=message.error_description)
+            return await self.ui.render(
+                request, "error.html", 400, error="error", error_description="Sorry, there was an error."
+            )
+        return await self.ui.render(
+            request, "error.html", 400, error=message.error, error_description=message.error_description
+        )
 
     async def grants(self, request: Request) -> Response:
         """The consents the signed-in user gave, each revocable (POST ``client_id`` with the anti-forgery token)."""
@@ -39,8 +42,13 @@ class Pages:
         if request.method == "POST":
             form = await request.form()
             if not await self.ui.antiforgery.validate(request, form):
-                return await self.ui.render(request, "error.html", 400, error="invalid_request",
-                                            error_description="The form has expired. Go back and try again.")
+                return await self.ui.render(
+                    request,
+                    "error.html",
+                    400,
+                    error="invalid_request",
+                    error_description="The form has expired. Go back and try again.",
+                )
             client_id = field(form, "client_id", 200)
             if client_id:
                 await interaction.revoke_user_consent(user.subject_id, client_id)

@@ -30,10 +30,16 @@ RESPONSE_TYPE_GRANTS = {
     frozenset({"code", "token"}): GrantType.HYBRID,
     frozenset({"code", "id_token", "token"}): GrantType.HYBRID,
 }
-RESPONSE_MODES = {GrantType.AUTHORIZATION_CODE: ("query", "fragment", "form_post"),
-                  GrantType.IMPLICIT: ("fragment", "form_post"), GrantType.HYBRID: ("fragment", "form_post")}
-DEFAULT_RESPONSE_MODE = {GrantType.AUTHORIZATION_CODE: "query", GrantType.IMPLICIT: "fragment",
-                         GrantType.HYBRID: "fragment"}
+RESPONSE_MODES = {
+    GrantType.AUTHORIZATION_CODE: ("query", "fragment", "form_post"),
+    GrantType.IMPLICIT: ("fragment", "form_post"),
+    GrantType.HYBRID: ("fragment", "form_post"),
+}
+DEFAULT_RESPONSE_MODE = {
+    GrantType.AUTHORIZATION_CODE: "query",
+    GrantType.IMPLICIT: "fragment",
+    GrantType.HYBRID: "fragment",
+}
 BASE_PROMPT_VALUES = ("none", "login", "consent", "select_account")
 DISPLAY_VALUES = ("page", "popup", "touch", "wap")
 #: Parameters that may repeat (RFC 8707 §2).
@@ -47,9 +53,15 @@ def normalize_response_type(value: str) -> str:
 
 
 class AuthorizeRequestValidator:
-    def __init__(self, options: IdentityServerOptions, clients: ClientStore, resources: DefaultResourceValidator,
-                 redirect_uris: StrictRedirectUriValidator, request_objects: JwtRequestValidator,
-                 id_token_hints: IdentityTokenValidator) -> None:
+    def __init__(
+        self,
+        options: IdentityServerOptions,
+        clients: ClientStore,
+        resources: DefaultResourceValidator,
+        redirect_uris: StrictRedirectUriValidator,
+        request_objects: JwtRequestValidator,
+        id_token_hints: IdentityTokenValidator,
+    ) -> None:
         self.options = options
         self.clients = clients
         self.resources = resources
@@ -58,11 +70,17 @@ class AuthorizeRequestValidator:
         self.id_token_hints = id_token_hints
         self.limits = options.input_length_restrictions
         self.prompt_values_supported = BASE_PROMPT_VALUES + (
-            ("create",) if options.user_interaction.create_account_url else ())
+            ("create",) if options.user_interaction.create_account_url else ()
+        )
 
-    async def validate(self, parameters: dict[str, str], issuer: str, subject: Principal | None = None,
-                       repeated: list[str] | None = None,
-                       resource_values: list[str] | None = None) -> AuthorizeRequestValidationResult:
+    async def validate(
+        self,
+        parameters: dict[str, str],
+        issuer: str,
+        subject: Principal | None = None,
+        repeated: list[str] | None = None,
+        resource_values: list[str] | None = None,
+    ) -> AuthorizeRequestValidationResult:
         request = ValidatedAuthorizeRequest(raw=dict(parameters), issuer=issuer, subject=subject)
         request.requested_resource_indicators = list(resource_values or [])
         result = AuthorizeRequestValidationResult(request)
@@ -81,25 +99,32 @@ class AuthorizeRequestValidator:
                 return failure
         if repeated:
             return self.fail(result, AuthorizeErrors.INVALID_REQUEST, f"parameter '{repeated[0]}' was sent twice")
-        for step in (self.validate_response_type, self.validate_scope_and_resources,
-                     self.validate_nonce, self.validate_pkce, self.validate_optional_parameters,
-                     self.validate_id_token_hint):
+        for step in (
+            self.validate_response_type,
+            self.validate_scope_and_resources,
+            self.validate_nonce,
+            self.validate_pkce,
+            self.validate_optional_parameters,
+            self.validate_id_token_hint,
+        ):
             failure = await step(request, result)
             if failure is not None:
                 return failure
         return result
 
     @staticmethod
-    def fail(result: AuthorizeRequestValidationResult, error: str, description: str
-             ) -> AuthorizeRequestValidationResult:
+    def fail(
+        result: AuthorizeRequestValidationResult, error: str, description: str
+    ) -> AuthorizeRequestValidationResult:
         result.error = error
         result.error_description = description
         return result
 
     # -- steps before the redirect URI is trusted: errors show the error page -------------------------------
 
-    async def validate_client(self, request: ValidatedAuthorizeRequest,
-                              result: AuthorizeRequestValidationResult) -> AuthorizeRequestValidationResult | None:
+    async def validate_client(
+        self, request: ValidatedAuthorizeRequest, result: AuthorizeRequestValidationResult
+    ) -> AuthorizeRequestValidationResult | None:
         client_id = request.raw.get("client_id")
         if not client_id or len(client_id) > self.limits.client_id:
             return self.fail(result, AuthorizeErrors.INVALID_REQUEST, "client_id is missing or too long")
@@ -112,8 +137,9 @@ class AuthorizeRequestValidator:
         request.client_id = client_id
         return None
 
-    async def load_request_object(self, request: ValidatedAuthorizeRequest,
-                                  result: AuthorizeRequestValidationResult) -> AuthorizeRequestValidationResult | None:
+    async def load_request_object(
+        self, request: ValidatedAuthorizeRequest, result: AuthorizeRequestValidationResult
+    ) -> AuthorizeRequestValidationResult | None:
         """RFC 9101: claims of a signed ``request`` object override the query parameters."""
         assert request.client is not None
         if "request_uri" in request.raw:
@@ -128,13 +154,24 @@ class AuthorizeRequestValidator:
             return self.fail(result, AuthorizeErrors.INVALID_REQUEST_OBJECT, outcome.error or "invalid request object")
         payload = outcome.payload
         if payload.get("client_id") != request.client_id:
-            return self.fail(result, AuthorizeErrors.INVALID_REQUEST_OBJECT,
-                             "client_id in the request object must match the client_id parameter")
-        if "response_type" in payload and "response_type" in request.raw and (
+            return self.fail(
+                result,
+                AuthorizeErrors.INVALID_REQUEST_OBJECT,
+                "client_id in the request object must match the client_id parameter",
+            )
+        if (
+            "response_type" in payload
+            and "response_type" in request.raw
+            and (
                 normalize_response_type(str(payload["response_type"]))
-                != normalize_response_type(request.raw["response_type"])):
-            return self.fail(result, AuthorizeErrors.INVALID_REQUEST_OBJECT,
-                             "response_type in the request object must match the parameter")
+                != normalize_response_type(request.raw["response_type"])
+            )
+        ):
+            return self.fail(
+                result,
+                AuthorizeErrors.INVALID_REQUEST_OBJECT,
+                "response_type in the request object must match the parameter",
+            )
         for name, value in payload.items():
             if name in ("iss", "aud", "exp", "iat", "nbf", "jti"):
                 continue
@@ -148,14 +185,16 @@ class AuthorizeRequestValidator:
         request.request_object_used = True
         return None
 
-    async def validate_redirect_uri(self, request: ValidatedAuthorizeRequest,
-                                    result: AuthorizeRequestValidationResult
-                                    ) -> AuthorizeRequestValidationResult | None:
+    async def validate_redirect_uri(
+        self, request: ValidatedAuthorizeRequest, result: AuthorizeRequestValidationResult
+    ) -> AuthorizeRequestValidationResult | None:
         assert request.client is not None
         redirect_uri = request.raw.get("redirect_uri")
         if not redirect_uri:
             return self.fail(result, AuthorizeErrors.INVALID_REQUEST, "redirect_uri is missing")
-        if len(redirect_uri) > self.limits.redirect_uri or (":" not in redirect_uri and not is_absolute_uri(redirect_uri)):
+        if len(redirect_uri) > self.limits.redirect_uri or (
+            ":" not in redirect_uri and not is_absolute_uri(redirect_uri)
+        ):
             return self.fail(result, AuthorizeErrors.INVALID_REQUEST, "redirect_uri is malformed")
         if not await self.redirect_uris.is_redirect_uri_valid(redirect_uri, request.client):
             return self.fail(result, AuthorizeErrors.INVALID_REQUEST, "redirect_uri is not registered for the client")
@@ -164,9 +203,9 @@ class AuthorizeRequestValidator:
 
     # -- steps after: errors are returned to the client --------------------------------------------------
 
-    async def validate_response_type(self, request: ValidatedAuthorizeRequest,
-                                     result: AuthorizeRequestValidationResult
-                                     ) -> AuthorizeRequestValidationResult | None:
+    async def validate_response_type(
+        self, request: ValidatedAuthorizeRequest, result: AuthorizeRequestValidationResult
+    ) -> AuthorizeRequestValidationResult | None:
         assert request.client is not None
         response_type = request.raw.get("response_type")
         if not response_type:
@@ -184,30 +223,36 @@ class AuthorizeRequestValidator:
         if mode is not None and mode not in ("query", "fragment", "form_post"):
             return self.fail(result, AuthorizeErrors.UNSUPPORTED_RESPONSE_TYPE, "response_mode is not supported")
         if mode is not None and mode not in RESPONSE_MODES[grant]:
-            return self.fail(result, AuthorizeErrors.INVALID_REQUEST,
-                             "response_mode query is not allowed for this response_type")
+            return self.fail(
+                result, AuthorizeErrors.INVALID_REQUEST, "response_mode query is not allowed for this response_type"
+            )
         if mode is not None:
             request.response_mode = mode
         allowed = request.client.allowed_grant_types
         if grant not in allowed and not (grant == GrantType.AUTHORIZATION_CODE and GrantType.HYBRID in allowed):
-            return self.fail(result, AuthorizeErrors.UNAUTHORIZED_CLIENT,
-                             "the client is not allowed to use this response_type")
+            return self.fail(
+                result, AuthorizeErrors.UNAUTHORIZED_CLIENT, "the client is not allowed to use this response_type"
+            )
         if "token" in parts and not request.client.allow_access_tokens_via_browser:
-            return self.fail(result, AuthorizeErrors.UNAUTHORIZED_CLIENT,
-                             "the client may not receive access tokens through the browser")
+            return self.fail(
+                result,
+                AuthorizeErrors.UNAUTHORIZED_CLIENT,
+                "the client may not receive access tokens through the browser",
+            )
         return None
 
-    async def validate_state(self, request: ValidatedAuthorizeRequest,
-                             result: AuthorizeRequestValidationResult) -> AuthorizeRequestValidationResult | None:
+    async def validate_state(
+        self, request: ValidatedAuthorizeRequest, result: AuthorizeRequestValidationResult
+    ) -> AuthorizeRequestValidationResult | None:
         state = request.raw.get("state")
         if state is not None and len(state) > self.limits.state:
             return self.fail(result, AuthorizeErrors.INVALID_REQUEST, "state is too long")
         request.state = state
         return None
 
-    async def validate_scope_and_resources(self, request: ValidatedAuthorizeRequest,
-                                           result: AuthorizeRequestValidationResult
-                                           ) -> AuthorizeRequestValidationResult | None:
+    async def validate_scope_and_resources(
+        self, request: ValidatedAuthorizeRequest, result: AuthorizeRequestValidationResult
+    ) -> AuthorizeRequestValidationResult | None:
         assert request.client is not None
         scope = request.raw.get("scope")
         if not scope or not scope.strip():
@@ -225,8 +270,9 @@ class AuthorizeRequestValidator:
         indicators = [r for r in request.requested_resource_indicators if r]
         for indicator in indicators:
             if not resource_indicator_is_valid(indicator, self.limits.resource_indicator_max_length):
-                return self.fail(result, AuthorizeErrors.INVALID_TARGET,
-                                 "resource must be an absolute URI without a fragment")
+                return self.fail(
+                    result, AuthorizeErrors.INVALID_TARGET, "resource must be an absolute URI without a fragment"
+                )
         if indicators and "code" not in types:
             return self.fail(result, AuthorizeErrors.INVALID_TARGET, "resource indicators need the code flow")
         validated = await self.resources.validate_requested_resources(request.client, scopes, indicators)
@@ -243,8 +289,9 @@ class AuthorizeRequestValidator:
             return self.fail(result, AuthorizeErrors.INVALID_SCOPE, "token responses cannot carry identity scopes")
         return None
 
-    async def validate_nonce(self, request: ValidatedAuthorizeRequest,
-                             result: AuthorizeRequestValidationResult) -> AuthorizeRequestValidationResult | None:
+    async def validate_nonce(
+        self, request: ValidatedAuthorizeRequest, result: AuthorizeRequestValidationResult
+    ) -> AuthorizeRequestValidationResult | None:
         nonce = request.raw.get("nonce")
         if nonce is not None and len(nonce) > self.limits.nonce:
             return self.fail(result, AuthorizeErrors.INVALID_REQUEST, "nonce is too long")
@@ -253,8 +300,9 @@ class AuthorizeRequestValidator:
         request.nonce = nonce or None
         return None
 
-    async def validate_pkce(self, request: ValidatedAuthorizeRequest,
-                            result: AuthorizeRequestValidationResult) -> AuthorizeRequestValidationResult | None:
+    async def validate_pkce(
+        self, request: ValidatedAuthorizeRequest, result: AuthorizeRequestValidationResult
+    ) -> AuthorizeRequestValidationResult | None:
         """RFC 7636 §4.3; a missing method means ``plain``, refused unless the client allows it."""
         assert request.client is not None
         if "code" not in request.response_types:
@@ -264,8 +312,9 @@ class AuthorizeRequestValidator:
             if request.client.require_pkce:
                 return self.fail(result, AuthorizeErrors.INVALID_REQUEST, "code_challenge is required")
             return None
-        if not is_valid_pkce_value(challenge, self.limits.code_challenge_min_length,
-                                   self.limits.code_challenge_max_length):
+        if not is_valid_pkce_value(
+            challenge, self.limits.code_challenge_min_length, self.limits.code_challenge_max_length
+        ):
             return self.fail(result, AuthorizeErrors.INVALID_REQUEST, "code_challenge is malformed")
         method = request.raw.get("code_challenge_method") or PLAIN
         if method not in (S256, PLAIN):
@@ -276,17 +325,20 @@ class AuthorizeRequestValidator:
         request.code_challenge_method = method
         return None
 
-    async def validate_optional_parameters(self, request: ValidatedAuthorizeRequest,
-                                           result: AuthorizeRequestValidationResult
-                                           ) -> AuthorizeRequestValidationResult | None:
+    async def validate_optional_parameters(
+        self, request: ValidatedAuthorizeRequest, result: AuthorizeRequestValidationResult
+    ) -> AuthorizeRequestValidationResult | None:
         raw = request.raw
         prompt = raw.get("prompt")
         if prompt is not None:
             modes = [p for p in prompt.split(" ") if p]
             supported = [p for p in modes if p in self.prompt_values_supported]  # unknown values are ignored
             if len(supported) > 1 and ("none" in supported or "create" in supported):
-                return self.fail(result, AuthorizeErrors.INVALID_REQUEST,
-                                 "prompt none or create cannot be combined with other values")
+                return self.fail(
+                    result,
+                    AuthorizeErrors.INVALID_REQUEST,
+                    "prompt none or create cannot be combined with other values",
+                )
             request.prompt_modes = supported
             request.original_prompt_modes = list(supported)
         suppressed = raw.get("suppressed_prompt")
@@ -298,8 +350,11 @@ class AuthorizeRequestValidator:
             if not max_age.isdigit() or len(max_age) > 10:
                 return self.fail(result, AuthorizeErrors.INVALID_REQUEST, "max_age must be a non-negative integer")
             request.max_age = int(max_age)
-        checks = (("ui_locales", self.limits.ui_locale), ("login_hint", self.limits.login_hint),
-                  ("acr_values", self.limits.acr_values))
+        checks = (
+            ("ui_locales", self.limits.ui_locale),
+            ("login_hint", self.limits.login_hint),
+            ("acr_values", self.limits.acr_values),
+        )
         for name, limit in checks:
             value = raw.get(name)
             if value is not None and len(value) > limit:
@@ -316,9 +371,9 @@ class AuthorizeRequestValidator:
             request.dpop_key_thumbprint = jkt
         return None
 
-    async def validate_id_token_hint(self, request: ValidatedAuthorizeRequest,
-                                     result: AuthorizeRequestValidationResult
-                                     ) -> AuthorizeRequestValidationResult | None:
+    async def validate_id_token_hint(
+        self, request: ValidatedAuthorizeRequest, result: AuthorizeRequestValidationResult
+    ) -> AuthorizeRequestValidationResult | None:
         hint = request.raw.get("id_token_hint")
         if hint is None:
             return None

@@ -22,8 +22,7 @@ from identityserver.services.data_protection import DataProtectionError
 from identityserver.services.protocols import DataProtector, ReplayCache
 
 #: RFC 9449 §5.1 ``dpop_signing_alg_values_supported``: asymmetric algorithms only.
-DPOP_SIGNING_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512",
-                           "EdDSA")
+DPOP_SIGNING_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
 INVALID_DPOP_PROOF = "invalid_dpop_proof"
 USE_DPOP_NONCE = "use_dpop_nonce"
 REPLAY_PURPOSE = "DPoPReplay-jti"
@@ -40,8 +39,9 @@ class DPoPProofValidationContext:
     clock_skew: int = 300
 
     @classmethod
-    def for_client(cls, client: Client, proof_token: str, method: str, url: str,
-                   access_token: str | None = None) -> DPoPProofValidationContext:
+    def for_client(
+        cls, client: Client, proof_token: str, method: str, url: str, access_token: str | None = None
+    ) -> DPoPProofValidationContext:
         """The client's ``dpop_validation_mode`` and ``dpop_clock_skew`` apply."""
         return cls(proof_token, method, url, access_token, client.dpop_validation_mode, client.dpop_clock_skew)
 
@@ -86,8 +86,14 @@ def access_token_hash(access_token: str) -> str:
 
 
 class DefaultDPoPProofValidator:
-    def __init__(self, options: DPoPOptions, nonce_protector: DataProtector, replay_cache: ReplayCache,
-                 clock: Clock, max_length: int = 4000) -> None:
+    def __init__(
+        self,
+        options: DPoPOptions,
+        nonce_protector: DataProtector,
+        replay_cache: ReplayCache,
+        clock: Clock,
+        max_length: int = 4000,
+    ) -> None:
         self.options = options
         self.nonces = nonce_protector
         self.replay_cache = replay_cache
@@ -102,8 +108,13 @@ class DefaultDPoPProofValidator:
             jws = decode_jws(context.proof_token, max_length=self.max_length)
         except JwtError:
             return self.fail(result, "the DPoP proof is malformed")
-        for step in (self.validate_header, self.validate_signature, self.validate_payload, self.validate_freshness,
-                     self.validate_replay):
+        for step in (
+            self.validate_header,
+            self.validate_signature,
+            self.validate_payload,
+            self.validate_freshness,
+            self.validate_replay,
+        ):
             await step(context, jws, result)
             if result.is_error:
                 break
@@ -112,13 +123,15 @@ class DefaultDPoPProofValidator:
         return result
 
     @staticmethod
-    def fail(result: DPoPProofValidationResult, description: str, error: str = INVALID_DPOP_PROOF
-             ) -> DPoPProofValidationResult:
+    def fail(
+        result: DPoPProofValidationResult, description: str, error: str = INVALID_DPOP_PROOF
+    ) -> DPoPProofValidationResult:
         result.is_error, result.error, result.error_description = True, error, description
         return result
 
-    async def validate_header(self, context: DPoPProofValidationContext, jws: DecodedJws,
-                              result: DPoPProofValidationResult) -> None:
+    async def validate_header(
+        self, context: DPoPProofValidationContext, jws: DecodedJws, result: DPoPProofValidationResult
+    ) -> None:
         """RFC 9449 §4.3 (4)-(7): typ dpop+jwt, an asymmetric alg, a public jwk."""
         if jws.header.get("typ") != JwtTypes.DPOP_PROOF:
             self.fail(result, "typ must be dpop+jwt")
@@ -138,15 +151,17 @@ class DefaultDPoPProofValidator:
             return
         result.json_web_key = jwk
 
-    async def validate_signature(self, context: DPoPProofValidationContext, jws: DecodedJws,
-                                 result: DPoPProofValidationResult) -> None:
+    async def validate_signature(
+        self, context: DPoPProofValidationContext, jws: DecodedJws, result: DPoPProofValidationResult
+    ) -> None:
         assert result.json_web_key is not None
         key: PublicKey = load_public_jwk(result.json_web_key)
         if not verify_signature(jws.alg, key, jws.signing_input, jws.signature):
             self.fail(result, "the DPoP proof signature is invalid")
 
-    async def validate_payload(self, context: DPoPProofValidationContext, jws: DecodedJws,
-                               result: DPoPProofValidationResult) -> None:
+    async def validate_payload(
+        self, context: DPoPProofValidationContext, jws: DecodedJws, result: DPoPProofValidationResult
+    ) -> None:
         """RFC 9449 §4.3 (8)-(12): jti, htm, htu, iat and, with an access token, ath."""
         payload = jws.payload
         result.payload = payload
@@ -181,10 +196,13 @@ class DefaultDPoPProofValidator:
         mode = context.validation_mode
         # A mode without flags (Duende's "Custom", what migrated 6.2 rows hold) still gets the iat check:
         # RFC 9449 §4.3 (11) requires a freshness check.
-        return bool(mode & DPoPTokenExpirationValidationMode.IAT) or not (mode & DPoPTokenExpirationValidationMode.NONCE)
+        return bool(mode & DPoPTokenExpirationValidationMode.IAT) or not (
+            mode & DPoPTokenExpirationValidationMode.NONCE
+        )
 
-    async def validate_freshness(self, context: DPoPProofValidationContext, jws: DecodedJws,
-                                 result: DPoPProofValidationResult) -> None:
+    async def validate_freshness(
+        self, context: DPoPProofValidationContext, jws: DecodedJws, result: DPoPProofValidationResult
+    ) -> None:
         if self.uses_iat(context):
             await self.validate_iat(context, result)
             if result.is_error:
@@ -213,10 +231,13 @@ class DefaultDPoPProofValidator:
         now = self.clock.timestamp()
         return now - self.options.proof_token_validity_duration - skew <= issued_at <= now + skew
 
-    async def validate_replay(self, context: DPoPProofValidationContext, jws: DecodedJws,
-                              result: DPoPProofValidationResult) -> None:
-        skew = max(context.clock_skew if self.uses_iat(context) else 0,
-                   self.options.server_clock_skew if self.uses_nonce(context) else 0)
+    async def validate_replay(
+        self, context: DPoPProofValidationContext, jws: DecodedJws, result: DPoPProofValidationResult
+    ) -> None:
+        skew = max(
+            context.clock_skew if self.uses_iat(context) else 0,
+            self.options.server_clock_skew if self.uses_nonce(context) else 0,
+        )
         lifetime = self.options.proof_token_validity_duration + 2 * skew
         if not await self.replay_cache.add(REPLAY_PURPOSE, str(result.payload["jti"]), lifetime):
             self.fail(result, "the DPoP proof was replayed")

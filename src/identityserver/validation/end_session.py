@@ -39,13 +39,16 @@ class EndSessionValidationResult:
 
 
 class EndSessionRequestValidator:
-    def __init__(self, clients: ClientStore, id_tokens: IdentityTokenValidator, limits: InputLengthRestrictions) -> None:
+    def __init__(
+        self, clients: ClientStore, id_tokens: IdentityTokenValidator, limits: InputLengthRestrictions
+    ) -> None:
         self.clients = clients
         self.id_tokens = id_tokens
         self.limits = limits
 
-    async def validate(self, parameters: dict[str, str], issuer: str, ticket: SessionTicket | None
-                       ) -> EndSessionValidationResult:
+    async def validate(
+        self, parameters: dict[str, str], issuer: str, ticket: SessionTicket | None
+    ) -> EndSessionValidationResult:
         request = ValidatedEndSessionRequest()
         result = EndSessionValidationResult(request)
         if ticket is not None:
@@ -61,7 +64,9 @@ class EndSessionRequestValidator:
             if claims is None:
                 return self._fail(result, "id_token_hint is invalid")
             aud = claims.get("aud")
-            client_id = client_id or (aud if isinstance(aud, str) else aud[0] if isinstance(aud, list) and aud else None)
+            client_id = client_id or (
+                aud if isinstance(aud, str) else aud[0] if isinstance(aud, list) and aud else None
+            )
             request.hint_subject_id = str(claims["sub"])
             if ticket is not None and ticket.subject_id != request.hint_subject_id:
                 return self._fail(result, "id_token_hint is for another user")

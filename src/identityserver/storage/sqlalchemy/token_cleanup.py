@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, Table, delete, select
+from sqlalchemy import ColumnElement, Table, and_, delete, select
 
 from identityserver.clock import Clock
 from identityserver.configuration.options import OperationalStoreOptions
@@ -76,24 +77,30 @@ class SqlTokenCleanupService:
     async def remove_in_batches(
         self,
         table: Table,
-        key: ColumnElement[object],
-        order: ColumnElement[datetime | None],
+        key: ColumnElement[Any],
+        order: ColumnElement[Any],
         condition: ColumnElement[bool],
     ) -> int:
-        """Delete matching rows, ``token_cleanup_batch_size`` at a time (oldest first), until a batch is short."""
+        """Delete matching rows, ``token_cleanup_batch_size`` at a time (oldest first), until a batch is short.
+
+        Each batch starts where the previous one ended (``order >= last``), so the index scan never walks over
+        the entries of rows it has just deleted; rows added behind the cursor meanwhile wait for the next pass."""
         size = self.options.token_cleanup_batch_size
         total = 0
+        last: Any = None
         while True:
-            batch = select(key).where(condition).order_by(order).limit(size)
+            where = condition if last is None else and_(condition, order >= last)
+            batch = select(key).where(where).order_by(order).limit(size)
             if self.database.dialect == "postgresql":
                 batch = batch.with_for_update(skip_locked=True)
-            stmt = delete(table).where(key.in_(batch.scalar_subquery()), condition)
+            stmt = delete(table).where(key.in_(batch.scalar_subquery()), condition).returning(order)
             async with self.database.write() as conn:
-                removed = (await conn.execute(stmt)).rowcount
-            total += removed
-            await self.on_batch_removed(table.name, removed)
-            if removed < size:
+                removed = [row[0] for row in (await conn.execute(stmt)).all()]
+            total += len(removed)
+            await self.on_batch_removed(table.name, len(removed))
+            if len(removed) < size:
                 return total
+            last = max(removed)
 
     async def on_batch_removed(self, table_name: str, count: int) -> None:
         """Called after each batch (Duende ``IOperationalStoreNotification``); does nothing by default."""

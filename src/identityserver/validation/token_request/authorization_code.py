@@ -38,7 +38,10 @@ class AuthorizationCodeGrantValidator:
         request.authorization_code_handle = handle
         if code.client_id != request.client.client_id:
             return error(TokenErrors.INVALID_GRANT, "code was issued to another client")
-        if code.creation_time + min(code.lifetime, request.client.authorization_code_lifetime) < context.clock.timestamp():
+        if (
+            code.creation_time + min(code.lifetime, request.client.authorization_code_lifetime)
+            < context.clock.timestamp()
+        ):
             return error(TokenErrors.INVALID_GRANT, "code expired")
         redirect_uri = request.raw.get("redirect_uri")
         if redirect_uri is None or not constant_time_equals(redirect_uri, code.redirect_uri):
@@ -59,8 +62,10 @@ class AuthorizationCodeGrantValidator:
             return error(TokenErrors.INVALID_GRANT, "the granted scopes are no longer valid for this client")
         if code.requested_resource_indicators and indicator is None:
             request.validated_resources.resources.api_resources = [
-                a for a in request.validated_resources.resources.api_resources
-                if not a.require_resource_indicator or a.name in code.requested_resource_indicators]
+                a
+                for a in request.validated_resources.resources.api_resources
+                if not a.require_resource_indicator or a.name in code.requested_resource_indicators
+            ]
         request.subject = code.subject
         request.session_id = code.session_id
         active = IsActiveContext(code.subject, request.client, ProfileCallers.TOKEN_ENDPOINT)
@@ -70,8 +75,9 @@ class AuthorizationCodeGrantValidator:
         return TokenRequestValidationResult(request)
 
     @staticmethod
-    def validate_pkce(context: GrantValidationContext, challenge: str | None,
-                      method: str | None) -> TokenRequestValidationResult | None:
+    def validate_pkce(
+        context: GrantValidationContext, challenge: str | None, method: str | None
+    ) -> TokenRequestValidationResult | None:
         """RFC 7636 §4.6; a verifier without a challenge is a downgrade attempt (RFC 9700 §4.8)."""
         limits = context.options.input_length_restrictions
         verifier = context.request.raw.get("code_verifier")
