@@ -162,6 +162,8 @@ def build_services(b: IdentityServerBuilder) -> Services:
     refresh_tokens = b.cls(DefaultRefreshTokenService)(
         refresh_token_store(grants, handles, grant_protector, clock), grants, profile, options.persisted_grants, clock
     )
+    codes.family_revoker = refresh_tokens.revoke_family_by_id
+    refresh_tokens.jti_revoker = codes.revoke_jti
     token_creation = b.cls(DefaultTokenCreationService)(key_material, options)
     token_service = b.cls(DefaultTokenService)(
         b.cls(DefaultClaimsService)(profile), token_creation, reference_tokens, options, clock

@@ -41,7 +41,7 @@ class UserInfoEndpoint:
             return self.error(ProtectedResourceErrors.INVALID_REQUEST, usage.error, 400)
         if usage.token is None:
             # RFC 6750 §3.1: no error code when the request has no authentication at all
-            return ProtectedResourceErrorResult("invalid_token", "no access token", 401, dpop_algs=self.dpop_algorithms)
+            return ProtectedResourceErrorResult(None, None, 401, dpop_algs=self.dpop_algorithms)
         result = await self.tokens.validate_access_token(usage.token, request.issuer, expected_scope="openid")
         if result.is_error:
             status = 403 if result.error == ProtectedResourceErrors.INSUFFICIENT_SCOPE else 401

@@ -13,7 +13,7 @@ from identityserver.configuration.options import IdentityServerOptions
 from identityserver.constants import ProtocolRoutePaths
 from identityserver.endpoints.base import EndpointRequest
 from identityserver.hosting.router import EndpointRouter
-from identityserver.hosting.writers import HttpResponse, write
+from identityserver.hosting.writers import NO_STORE, HttpResponse, write
 from identityserver.services.protocols import CorsPolicyService
 
 Scope = MutableMapping[str, Any]
@@ -23,6 +23,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 logger = logging.getLogger("identityserver")
+_JSON_TYPE = (b"content-type", b"application/json")
 _VALID_HOST = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
 CORS_PATHS = frozenset(
     {
@@ -146,12 +147,14 @@ class IdentityServerMiddleware:
             return
         base_url = base_url_from_scope(scope, self.options)
         if base_url is None:
-            await send_response(send, (400, [(b"content-type", b"text/plain")], b"invalid Host header"))
+            await send_response(send, (400, [_JSON_TYPE, *NO_STORE], b'{"error":"invalid_request"}'))
             return
         try:
             body = await read_body(receive, self.body_limit) if scope["method"] in ("POST", "PUT") else b""
         except BodyTooLarge:
-            await send_response(send, (413, [(b"content-type", b"text/plain")], b"request body too large"))
+            await send_response(
+                send, (413, [_JSON_TYPE, *NO_STORE], b'{"error":"invalid_request","error_description":"too large"}')
+            )
             return
         headers = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in raw_headers]
         client = scope.get("client")

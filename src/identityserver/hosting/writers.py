@@ -97,7 +97,7 @@ def write_status(result: StatusCodeResult) -> HttpResponse:
     if result.body is not None:
         headers.append(_JSON)
         return result.status, [*headers, *NO_STORE], _encode(result.body).encode("utf-8")
-    return result.status, [*headers, (b"content-length", b"0")], b""
+    return result.status, [*headers, *NO_STORE, (b"content-length", b"0")], b""
 
 
 def write_redirect(result: RedirectResult) -> HttpResponse:
@@ -135,26 +135,32 @@ def _quoted(value: str) -> str:
 
 
 def write_protected_resource_error(result: ProtectedResourceErrorResult) -> HttpResponse:
-    """RFC 6750 §3 and RFC 9449 §7.1 challenges; both schemes when the token could be either."""
-    params = f'error="{_quoted(result.error)}"'
-    if result.error_description:
-        params += f', error_description="{_quoted(result.error_description)}"'
+    """RFC 6750 §3 and RFC 9449 §7.1 challenges; both schemes when the token could be either. Without an error
+    code (no credentials were sent) the challenge carries no error (RFC 6750 §3.1)."""
+    params = ""
+    if result.error:
+        params = f'error="{_quoted(result.error)}"'
+        if result.error_description:
+            params += f', error_description="{_quoted(result.error_description)}"'
+    algs = " ".join(result.dpop_algs)
     challenges = []
     if result.scheme == "DPoP":
-        algs = " ".join(result.dpop_algs)
-        challenges.append(f'DPoP {params}, algs="{algs}"' if algs else f"DPoP {params}")
+        parts = [p for p in (params, f'algs="{algs}"' if algs else "") if p]
+        challenges.append("DPoP " + ", ".join(parts) if parts else "DPoP")
         if result.include_bearer_challenge:
             challenges.append('Bearer realm="identityserver"')
     else:
-        challenges.append(f'Bearer realm="identityserver", {params}')
-        if result.dpop_algs:
-            challenges.append(f'DPoP algs="{" ".join(result.dpop_algs)}"')
+        challenges.append('Bearer realm="identityserver"' + (f", {params}" if params else ""))
+        if algs:
+            challenges.append(f'DPoP algs="{algs}"')
     headers = [_JSON, *NO_STORE] + [(b"www-authenticate", c.encode("latin-1")) for c in challenges]
     if result.dpop_nonce:
         headers.append((b"dpop-nonce", result.dpop_nonce.encode("ascii")))
-    body = {"error": result.error}
-    if result.error_description:
-        body["error_description"] = _safe_description(result.error_description)
+    body: dict[str, str] = {}
+    if result.error:
+        body["error"] = result.error
+        if result.error_description:
+            body["error_description"] = _safe_description(result.error_description)
     return result.status, headers, _encode(body).encode("utf-8")
 
 

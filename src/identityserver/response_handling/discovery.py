@@ -86,8 +86,9 @@ class DiscoveryResponseGenerator:
         ]
         doc["claims_supported"] = list(dict.fromkeys(claims))
         doc["grant_types_supported"] = caps.grant_types
-        if caps.response_types:
-            doc["response_types_supported"] = caps.response_types
+        # OIDC Discovery §3: response_types_supported is required even when the authorize endpoint is off
+        doc["response_types_supported"] = caps.response_types or ["code"]
+        if caps.response_modes:
             doc["response_modes_supported"] = caps.response_modes
         if ProtocolRoutePaths.TOKEN in caps.endpoints:
             doc["token_endpoint_auth_methods_supported"] = caps.token_endpoint_auth_methods

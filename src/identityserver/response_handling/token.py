@@ -19,7 +19,7 @@ from identityserver.models.grants import ProofType, Token
 from identityserver.response_handling.models import TokenResponse
 from identityserver.services.authorization_codes import AuthorizationCodeService, IssuedTokens
 from identityserver.services.refresh_tokens import DefaultRefreshTokenService
-from identityserver.services.token_service import DefaultTokenService, TokenCreationRequest
+from identityserver.services.token_service import DefaultTokenService, TokenCreationRequest, with_new_jti
 from identityserver.validation.results import TokenRequestValidationResult, ValidatedTokenRequest
 
 
@@ -114,6 +114,7 @@ class TokenResponseGenerator:
                 access_token_type=int(client.access_token_type),
                 include_jwt_id=client.include_jwt_id,
             )
+            token.claims = with_new_jti(token)
         access_token = await self.tokens.create_security_token(token)
         if request.proof_type:
             stored.proof_type = ProofType(request.proof_type)
@@ -162,6 +163,8 @@ class TokenResponseGenerator:
             indicators,
             request.session_id,
             ProofType(request.proof_type),
+            family_id=(self.codes.family_id(request.authorization_code_handle)
+                       if request.authorization_code_handle else None),
         )
 
     async def create_identity_token(

@@ -9,6 +9,7 @@ sides record markers and then look for each other's, so a replay racing the firs
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -44,6 +45,8 @@ class AuthorizationCodeService:
         self.codes = codes
         self.grants = grants
         self.clock = clock
+        self.family_revoker: Callable[[str, str, str, str | None], Awaitable[None]] | None = None
+        """Revokes a refresh-token family, rotated successors included (``revoke_family_by_id``)."""
 
     async def create(self, code: AuthorizationCode) -> str:
         return await self.codes.store_item(
@@ -55,6 +58,10 @@ class AuthorizationCodeService:
             code.creation_time,
             code.lifetime,
         )
+
+    def family_id(self, handle: str) -> str:
+        """The refresh-token family of everything issued from this code (derived, so a replay can find it)."""
+        return self.codes.get_hashed_key(handle)[:32].lower()
 
     async def redeem(self, handle: str) -> CodeRedemption:
         """Consume the code. A second presentation is a replay: it revokes what the first one issued."""
@@ -68,6 +75,8 @@ class AuthorizationCodeService:
         issued = await self._read_issued(handle)
         if issued is not None:
             await self.revoke(issued)
+        if self.family_revoker is not None and row.subject_id:
+            await self.family_revoker(row.subject_id, row.client_id, self.family_id(handle), row.session_id)
         return CodeRedemption(None, replayed=True)
 
     async def record_issued(self, handle: str, code: AuthorizationCode, issued: IssuedTokens) -> None:

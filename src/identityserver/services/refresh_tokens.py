@@ -56,6 +56,8 @@ class DefaultRefreshTokenService:
         self.options = options
         self.clock = clock
         self.session_validator: SessionValidator | None = None
+        self.jti_revoker: Callable[[str, int], Awaitable[None]] | None = None
+        """Refuses a JWT access token by ``jti`` until it expires (``AuthorizationCodeService.revoke_jti``)."""
         """Set when server-side sessions coordinate token lifetimes (``DefaultSessionCoordinationService``)."""
 
     def initial_lifetime(self, client: Client) -> int:
@@ -75,6 +77,7 @@ class DefaultRefreshTokenService:
         session_id: str | None,
         proof_type: ProofType,
         description: str | None = None,
+        family_id: str | None = None,
     ) -> str:
         token = RefreshToken(
             creation_time=int(self.clock.timestamp()),
@@ -87,7 +90,7 @@ class DefaultRefreshTokenService:
             description=description,
             authorized_resource_indicators=resource_indicators,
             proof_type=proof_type,
-            family_id=secrets.token_hex(16),
+            family_id=family_id or secrets.token_hex(16),
         )
         return await self._store(token, None)
 
@@ -141,7 +144,10 @@ class DefaultRefreshTokenService:
             return True
         if self.options.delete_one_time_only_refresh_tokens_on_use:
             return await self.grants.take(self.store.get_hashed_key(handle)) is not None
-        return await self.grants.consume(self.store.get_hashed_key(handle), self.clock.utc_now()) is not None
+        if await self.grants.consume(self.store.get_hashed_key(handle), self.clock.utc_now()) is not None:
+            return True
+        await self.revoke_family(token)  # a concurrent request consumed it: the same outcome as any reuse
+        return False
 
     async def update_refresh_token(self, handle: str, token: RefreshToken, client: Client, access_token: Token) -> str:
         """Store the successor (one-time) or the slid token (reuse); return the handle the client gets."""
@@ -156,29 +162,39 @@ class DefaultRefreshTokenService:
         return await self._store(token, handle)
 
     async def revoke_family(self, token: RefreshToken) -> None:
-        if token.family_id is None:
-            return
-        rows = await self.grants.get_all(
-            PersistedGrantFilter(
-                subject_id=token.subject.subject_id, client_id=token.client_id, type=PersistedGrantTypes.REFRESH_TOKEN
-            )
-        )
+        """Revoke every token descended from the same original grant (RFC 9700 §4.14.2)."""
+        await self.revoke_access_token(token)
+        if token.family_id is not None:
+            await self.revoke_family_by_id(token.subject.subject_id, token.client_id, token.family_id,
+                                           token.session_id)
+
+    async def revoke_family_by_id(self, subject_id: str, client_id: str, family_id: str,
+                                  session_id: str | None) -> None:
+        """Delete the family's refresh tokens, refuse their JWT access tokens, delete the session's reference
+        tokens for the client."""
+        rows = await self.grants.get_all(PersistedGrantFilter(subject_id=subject_id, client_id=client_id,
+                                                              type=PersistedGrantTypes.REFRESH_TOKEN))
         for row in rows:
             try:
                 other = await self.store.deserialize(row.data)
             except ValueError:
                 continue
-            if other.family_id == token.family_id:
+            if other.family_id == family_id:
                 await self.grants.remove(row.key)
-        if token.session_id:
-            await self.grants.remove_all(
-                PersistedGrantFilter(
-                    subject_id=token.subject.subject_id,
-                    client_id=token.client_id,
-                    session_id=token.session_id,
-                    type=PersistedGrantTypes.REFERENCE_TOKEN,
-                )
-            )
+                await self.revoke_access_token(other)
+        if session_id:
+            await self.grants.remove_all(PersistedGrantFilter(subject_id=subject_id, client_id=client_id,
+                                                              session_id=session_id,
+                                                              type=PersistedGrantTypes.REFERENCE_TOKEN))
+
+    async def revoke_access_token(self, token: RefreshToken) -> None:
+        """Put the JWT access token issued with this refresh token on the revocation list."""
+        access = token.access_tokens.get("")
+        if access is None or self.jti_revoker is None:
+            return
+        jti = next((c.value for c in access.claims if c.type == "jti"), None)
+        if jti:
+            await self.jti_revoker(jti, access.creation_time + access.lifetime)
 
     async def remove_refresh_token(self, handle: str) -> None:
         await self.store.remove_item(handle)

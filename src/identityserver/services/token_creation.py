@@ -49,7 +49,7 @@ class DefaultTokenCreationService:
             payload["scope"] = " ".join(scopes) if self.options.emit_scopes_as_space_delimited_string_in_jwt else scopes
         for name, value in body.items():
             payload.setdefault(name, value)
-        if token.include_jwt_id and token.type != IDENTITY_TOKEN:
+        if token.include_jwt_id and token.type != IDENTITY_TOKEN and "jti" not in payload:
             payload["jti"] = secrets.token_hex(16).upper()
         return payload
 

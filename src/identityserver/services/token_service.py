@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from identityserver.clock import Clock
@@ -61,6 +62,9 @@ class DefaultTokenService:
         if self.options.emit_static_audience_claim or not audiences:
             audiences.append(f"{request.issuer}/resources")  # RFC 9068 §2.2: aud is required
         algorithms = _intersect_algorithms([r.allowed_access_token_signing_algorithms for r in api_resources])
+        if client.include_jwt_id:
+            # assigned here, not at serialization, so that the jti can be revoked with the grant it came from
+            claims.append(Claim("jti", new_jti()))
         return Token(
             type=ACCESS_TOKEN,
             client_id=client.client_id,
@@ -118,6 +122,18 @@ class DefaultTokenService:
                 token.lifetime,
             )
         return await self.creation.create_token(token)
+
+
+def new_jti() -> str:
+    return secrets.token_hex(16).upper()
+
+
+def with_new_jti(token: Token) -> list[Claim]:
+    """The token's claims with a fresh ``jti`` (re-issuing stored claims on refresh)."""
+    claims = [c for c in token.claims if c.type != "jti"]
+    if token.include_jwt_id:
+        claims.append(Claim("jti", new_jti()))
+    return claims
 
 
 def _intersect_algorithms(lists: list[list[str]]) -> list[str]:

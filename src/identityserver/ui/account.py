@@ -49,6 +49,11 @@ class AccountPages:
     async def _context(self, request: Request, return_url: str) -> AuthorizationRequest | None:
         return await self.ui.services.interaction.get_authorization_context(return_url, self.ui.base_url(request))
 
+    async def _current_subject(self, request: Request) -> str | None:
+        """The user of the browser's existing session: the authorize callback binds a denial to that user."""
+        ticket = await self.ui.user(request)
+        return ticket.subject_id if ticket else None
+
     def _after_login_url(self, request: Request, return_url: str) -> str:
         if self.ui.services.interaction.is_valid_return_url(return_url) or is_local_url(return_url):
             return return_url
@@ -74,7 +79,7 @@ class AccountPages:
             if context is not None:
                 return self.ui.redirect(
                     await self.ui.services.interaction.deny_authorization(
-                        context, AuthorizationError.ACCESS_DENIED, return_url
+                        context, AuthorizationError.ACCESS_DENIED, return_url, await self._current_subject(request)
                     )
                 )
             return self.ui.redirect(self.ui.path(request, "/"))
@@ -103,7 +108,7 @@ class AccountPages:
                     context,
                     AuthorizationError.UNMET_AUTHENTICATION_REQUIREMENTS,
                     return_url,
-                    user.subject_id,
+                    await self._current_subject(request),  # the user is not signed in by this attempt
                     "the requested authentication context cannot be satisfied",
                 )
             )

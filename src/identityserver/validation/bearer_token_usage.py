@@ -21,6 +21,9 @@ def find_access_token(request: EndpointRequest) -> BearerTokenUsage:
     headers = request.header_values("authorization")
     if len(headers) > 1:
         return BearerTokenUsage(error="more than one Authorization header")
+    body_token = _form_token(request)
+    if headers and body_token is not None:
+        return BearerTokenUsage(error="the access token was sent in more than one way")  # RFC 6750 §2
     if headers:
         scheme, _, token = headers[0].strip().partition(" ")
         token = token.strip()
@@ -29,11 +32,19 @@ def find_access_token(request: EndpointRequest) -> BearerTokenUsage:
         if scheme.lower() == "dpop" and token:
             return BearerTokenUsage(token, "DPoP")
         return BearerTokenUsage(error="unsupported authorization scheme")
-    if request.method == "POST" and request.is_form():
-        try:
-            form = request.form()
-        except (FormError, UnicodeDecodeError):
-            return BearerTokenUsage(error="malformed form body")
-        if form.duplicated() is None and form.get("access_token"):
-            return BearerTokenUsage(form.get("access_token"), "Bearer")
+    if body_token:
+        return BearerTokenUsage(body_token, "Bearer")
     return BearerTokenUsage()
+
+
+def _form_token(request: EndpointRequest) -> str | None:
+    """``access_token`` of a form-encoded POST body (RFC 6750 §2.2), if any."""
+    if request.method != "POST" or not request.is_form():
+        return None
+    try:
+        form = request.form()
+    except (FormError, UnicodeDecodeError):
+        return None
+    if form.duplicated() is not None:
+        return None
+    return form.get("access_token")

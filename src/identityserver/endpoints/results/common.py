@@ -44,9 +44,10 @@ class HtmlResult:
 
 @dataclass(slots=True)
 class ProtectedResourceErrorResult:
-    """An RFC 6750 §3 / RFC 9449 §7.1 error with a ``WWW-Authenticate`` challenge."""
+    """An RFC 6750 §3 / RFC 9449 §7.1 error with a ``WWW-Authenticate`` challenge (no error code when the request
+    carried no credentials at all)."""
 
-    error: str
+    error: str | None
     error_description: str | None = None
     status: int = 401
     scheme: str = "Bearer"

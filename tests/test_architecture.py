@@ -1,0 +1,242 @@
+"""Architecture rules of design.md §3.1-§3.7, checked on the source tree (issue 2 "Shape"):
+
+- Starlette only in ``hosting/`` and ``ui/``; SQLAlchemy and Alembic only in ``storage/sqlalchemy/``; httpx never in
+  ``models/``, ``validation/`` or ``endpoints/``;
+- ``models/``, ``constants.py``, ``clock.py`` and every ``protocols.py`` (the inner ring) import only the standard
+  library and the inner ring itself (imports under ``if TYPE_CHECKING:`` do not run and are not counted);
+- the wall clock is read only in ``clock.py``;
+- no module is longer than 500 lines;
+- ``identityserver.__all__`` is sorted and every name in it can be imported.
+
+Each module is its own test case, so a violation names the module. Known violations are strict xfails: fixing one
+makes its xfail pass, which fails the run until the entry is removed from ``KNOWN_VIOLATIONS``."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+PACKAGE = SRC / "identityserver"
+MAX_LINES = 500
+
+#: (rule, module) -> the bug and the fix proposed for it.
+KNOWN_VIOLATIONS: dict[tuple[str, str], str] = {
+}
+
+
+@dataclass
+class Module:
+    name: str
+    path: Path
+    tree: ast.Module
+    lines: int
+    runtime_imports: list[str] = field(default_factory=list)
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(SRC).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _imports(module: str, path: Path, tree: ast.Module) -> list[str]:
+    """Absolute names of everything imported at run time (relative imports resolved, ``TYPE_CHECKING`` skipped)."""
+    found: list[str] = []
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and _is_type_checking(node.test):
+            for statement in node.orelse:
+                visit(statement)
+            return
+        if isinstance(node, ast.Import):
+            found.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            # one entry per imported name: ``from a.b import c`` is ``a.b.c`` (a module or a member of ``a.b``)
+            source = node.module or ""
+            if node.level:
+                base = module.split(".")
+                if path.name != "__init__.py":
+                    base = base[:-1]
+                base = base[: len(base) - (node.level - 1)]
+                source = ".".join([*base, source] if source else base)
+            found.extend(f"{source}.{alias.name}" for alias in node.names)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    return found
+
+
+def _load_modules() -> list[Module]:
+    modules = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        name = _module_name(path)
+        tree = ast.parse(text, filename=str(path))
+        module = Module(name, path, tree, len(text.splitlines()))
+        module.runtime_imports = _imports(name, path, tree)
+        modules.append(module)
+    return modules
+
+
+MODULES = _load_modules()
+
+
+def _cases(rule: str) -> list[object]:
+    cases: list[object] = []
+    for module in MODULES:
+        reason = KNOWN_VIOLATIONS.get((rule, module.name))
+        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+        cases.append(pytest.param(module, id=module.name, marks=marks))
+    return cases
+
+
+def _top(name: str) -> str:
+    return name.split(".", maxsplit=1)[0]
+
+
+def _within(name: str, *packages: str) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in packages)
+
+
+def _is_inner_ring(name: str) -> bool:
+    return (
+        _within(name, "identityserver.models")
+        or name in ("identityserver.constants", "identityserver.clock")
+        or name.endswith(".protocols")
+    )
+
+
+def test_the_source_tree_is_found():
+    names = {m.name for m in MODULES}
+    assert {"identityserver", "identityserver.clock", "identityserver.constants"} <= names
+    assert len(MODULES) > 50
+
+
+@pytest.mark.parametrize("module", _cases("starlette"))
+def test_starlette_is_imported_only_in_hosting_and_ui(module):
+    # The one documented exception: the Starlette/FastAPI dependency for APIs (docs/resource-server.md)
+    if _within(module.name, "identityserver.hosting", "identityserver.ui", "identityserver.resource_server.starlette"):
+        return
+    assert not [i for i in module.runtime_imports if _top(i) == "starlette"]
+
+
+@pytest.mark.parametrize("module", _cases("sqlalchemy"))
+def test_sqlalchemy_and_alembic_are_imported_only_in_storage_sqlalchemy(module):
+    if _within(module.name, "identityserver.storage.sqlalchemy"):
+        return
+    assert not [i for i in module.runtime_imports if _top(i) in ("sqlalchemy", "alembic")]
+
+
+@pytest.mark.parametrize("module", _cases("httpx"))
+def test_httpx_is_not_imported_by_models_validation_or_endpoints(module):
+    if not _within(module.name, "identityserver.models", "identityserver.validation", "identityserver.endpoints"):
+        return
+    assert not [i for i in module.runtime_imports if _top(i) == "httpx"]
+
+
+@pytest.mark.parametrize("module", _cases("inner-ring"))
+def test_inner_ring_imports_only_the_standard_library_and_the_inner_ring(module):
+    if not _is_inner_ring(module.name):
+        return
+    outside = [
+        name
+        for name in module.runtime_imports
+        if _top(name) not in sys.stdlib_module_names
+        and _top(name) != "__future__"
+        and not (_top(name) == "identityserver" and _is_inner_ring_import(name))
+    ]
+    assert outside == []
+
+
+def _is_inner_ring_import(name: str) -> bool:
+    """True when ``name`` is an inner-ring module or a member of one (``identityserver.models.client.Client``)."""
+    parts = name.split(".")
+    return any(_is_inner_ring(".".join(parts[:n])) for n in range(2, len(parts) + 1))
+
+
+_CLOCK_ATTRIBUTES = {"datetime": {"now", "utcnow", "today"}, "date": {"today"}, "time": {"time", "time_ns"}}
+
+
+def _wall_clock_reads(tree: ast.Module) -> list[str]:
+    reads = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            owner = node.value
+            owner_name = owner.id if isinstance(owner, ast.Name) else ""
+            if isinstance(owner, ast.Attribute):
+                owner_name = owner.attr
+            if node.attr in _CLOCK_ATTRIBUTES.get(owner_name, set()):
+                reads.append(f"{owner_name}.{node.attr} (line {node.lineno})")
+        elif isinstance(node, ast.ImportFrom) and node.module == "time":
+            reads.extend(f"from time import {a.name}" for a in node.names if a.name in ("time", "time_ns"))
+    return reads
+
+
+def test_import_collector_resolves_relative_imports_and_skips_type_checking():
+    source = (
+        "from typing import TYPE_CHECKING\nfrom . import sibling\nfrom ..other import thing\n"
+        "import starlette.requests\nif TYPE_CHECKING:\n    import httpx\nelse:\n    import json\n"
+    )
+    names = _imports("identityserver.pkg.mod", Path("mod.py"), ast.parse(source))
+    assert {"identityserver.pkg.sibling", "identityserver.other.thing", "starlette.requests", "json"} <= set(names)
+    assert "httpx" not in names
+
+
+def test_wall_clock_detector_finds_each_form():
+    source = (
+        "import time, datetime as dt\nfrom datetime import date, datetime\nfrom time import time_ns\n"
+        "a = datetime.now()\nb = datetime.utcnow()\nc = date.today()\nd = time.time()\ne = dt.datetime.now\n"
+    )
+    assert len(_wall_clock_reads(ast.parse(source))) == 6
+    assert _wall_clock_reads(ast.parse("x = datetime.fromtimestamp(0)\ny = clock.utc_now()\n")) == []
+
+
+@pytest.mark.parametrize("module", _cases("wall-clock"))
+def test_wall_clock_is_read_only_in_the_clock_module(module):
+    if module.name == "identityserver.clock":
+        return
+    assert _wall_clock_reads(module.tree) == []
+
+
+@pytest.mark.parametrize("module", _cases("size"))
+def test_module_is_at_most_500_lines(module):
+    assert module.lines <= MAX_LINES
+
+
+def test_public_api_all_is_sorted_unique_and_importable():
+    import identityserver
+
+    names = identityserver.__all__
+    assert names == sorted(names)
+    assert len(set(names)) == len(names)
+    for name in names:
+        assert getattr(identityserver, name) is not None, name
+    namespace: dict[str, object] = {}
+    exec("from identityserver import *", namespace)  # the star import is what is being tested
+    assert set(names) <= set(namespace)
+
+
+def test_every_module_imports_cleanly():
+    failures = []
+    for module in MODULES:
+        if module.path.name == "__main__.py" or "migrations" in module.name.split("."):
+            continue  # these run the command line or Alembic when imported
+        try:
+            importlib.import_module(module.name)
+        except Exception as exc:  # report every broken module at once
+            failures.append(f"{module.name}: {type(exc).__name__}: {exc}")
+    assert failures == []
