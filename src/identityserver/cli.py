@@ -70,8 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     serve.set_defaults(handler=_serve)
     from identityserver.cli_database import add_database_commands
+    from identityserver.cli_sessions import add_session_commands
 
     add_database_commands(commands)
+    add_session_commands(commands)
     return parser
 
 

@@ -106,6 +106,15 @@ def prepare_database(config: Configuration, state_path: str | Path | None = None
     return url
 
 
+def add_redis_replay_cache(builder: IdentityServerBuilder, url: str) -> None:
+    """Share DPoP and client-assertion replay protection through Redis (``SET NX EX``)."""
+    from identityserver.storage.redis.replay_cache import RedisReplayCache
+
+    cache = RedisReplayCache.from_url(url)
+    builder.add_replay_cache(cache)
+    builder.on_shutdown(cache.close)
+
+
 def create_builder(
     config: Configuration,
     state_path: str | Path | None = None,
@@ -123,7 +132,11 @@ def create_builder(
         from identityserver.storage.sqlalchemy import add_sql_stores
 
         prepare = database_preparer(config, state, builder.clock)
-        add_sql_stores(builder, database_url_for(config, state), prepare=prepare)
+        add_sql_stores(builder, database_url_for(config, state), prepare=prepare,
+                       server_side_sessions=options.server_side_sessions.enabled,
+                       replay_cache=config.redis_url is None)
+        if config.redis_url:
+            add_redis_replay_cache(builder, config.redis_url)
         if options.data_protection.key_ring_path:
             builder.data_protection_key_store = None  # an explicit folder wins over the database
         if options.key_management.key_path:

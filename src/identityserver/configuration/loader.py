@@ -51,6 +51,7 @@ class ConfigError(ValueError):
 class Configuration:
     options: IdentityServerOptions = field(default_factory=IdentityServerOptions)
     database_url: str | None = None
+    redis_url: str | None = None
     state_path: str | None = None
     clients: list[Client] = field(default_factory=list)
     identity_resources: list[IdentityResource] = field(default_factory=list)
@@ -362,6 +363,7 @@ def parse_configuration(data: dict[str, Any], source: str = "<config>") -> Confi
         "issuer_uri",
         "database_url",
         "state_path",
+        "redis_url",
         "options",
         "clients",
         "identity_resources",
@@ -378,10 +380,11 @@ def parse_configuration(data: dict[str, Any], source: str = "<config>") -> Confi
         if not isinstance(issuer, str) or not issuer.startswith(("http://", "https://")):
             raise top.error("issuer_uri", "expected an http(s) URL")
         options = dataclasses.replace(options, issuer_uri=issuer.rstrip("/"))
-    for key in ("database_url", "state_path"):
+    for key in ("database_url", "state_path", "redis_url"):
         if key in data and not isinstance(data[key], str):
             raise top.error(key, "expected a string")
-    config = Configuration(options, data.get("database_url"), data.get("state_path"), source=source)
+    config = Configuration(options, data.get("database_url"), data.get("redis_url"), data.get("state_path"),
+                           source=source)
     seen: set[str] = set()
     for i, entry in enumerate(_entries(data, "clients", top)):
         where = _Where(
