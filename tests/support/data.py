@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import tomllib
 
+from argon2 import PasswordHasher
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from identityserver.configuration.loader import Configuration, parse_configuration
 from identityserver.crypto.jwk import public_jwk
+
+#: alice's password ("alice") hashed once, with cheap argon2 parameters: verifying the server's default
+#: parameters costs about half a second, on every server start and every login.
+ALICE_PASSWORD_HASH = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash("alice")
 
 RSA_CLIENT_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 EC_CLIENT_KEY = ec.generate_private_key(ec.SECP256R1())
@@ -79,6 +85,14 @@ client_id = "public"
 require_client_secret = false
 allowed_grant_types = ["authorization_code"]
 redirect_uris = ["https://app.example/cb"]
+allowed_scopes = ["openid", "api1"]
+
+[[clients]]
+client_id = "web.disabled"
+enabled = false
+client_secrets = ["secret"]
+allowed_grant_types = ["authorization_code"]
+redirect_uris = ["https://web.example/cb"]
 allowed_scopes = ["openid", "api1"]
 
 [[clients]]
@@ -191,7 +205,7 @@ api_secrets = ["api2-secret"]
 [[users]]
 subject_id = "1"
 username = "alice"
-password = "alice"
+password_hash = "%(alice_hash)s"
 [users.claims]
 name = "Alice Smith"
 email = "alice@example.com"
@@ -199,7 +213,14 @@ email_verified = true
 """
 
 
+_parsed: dict[str, Configuration] = {}
+
+
 def test_configuration(extra: str = "") -> Configuration:
-    """The canonical configuration, optionally with more TOML (extra clients, options) appended."""
-    text = TEST_TOML % {"rsa_jwk": _jwk(RSA_CLIENT_KEY, "rsa1"), "ec_jwk": _jwk(EC_CLIENT_KEY, "ec1")}
-    return parse_configuration(tomllib.loads(extra + text), "<tests>")
+    """The canonical configuration, optionally with more TOML (extra clients, options) put first. Parsed once
+    per ``extra``; every call returns a private deep copy that a test may change."""
+    if extra not in _parsed:
+        text = TEST_TOML % {"rsa_jwk": _jwk(RSA_CLIENT_KEY, "rsa1"), "ec_jwk": _jwk(EC_CLIENT_KEY, "ec1"),
+                            "alice_hash": ALICE_PASSWORD_HASH}
+        _parsed[extra] = parse_configuration(tomllib.loads(extra + text), "<tests>")
+    return copy.deepcopy(_parsed[extra])

@@ -1,0 +1,177 @@
+"""``identityserver serve`` as a real process (issue 2 "Verification"): a token obtained with Authlib's OAuth 2.0
+client (client_credentials, client_secret_basic) verifies against the JWKS with Authlib's JOSE; a restart on the
+same state folder keeps the signing key. The process is always terminated."""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import socket
+import subprocess
+import sys
+import threading
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.client_auth import jwt_parts, verify_jwt
+
+STARTUP_TIMEOUT = 60.0
+READY = "Application startup complete"
+
+CONFIG = """
+[[clients]]
+client_id = "machine"
+client_secrets = ["machine-secret"]
+allowed_grant_types = ["client_credentials"]
+allowed_scopes = ["api1"]
+
+[[api_scopes]]
+name = "api1"
+
+[[api_resources]]
+name = "urn:api1"
+scopes = ["api1"]
+api_secrets = ["api1-secret"]
+"""
+
+
+@dataclass
+class Running:
+    base_url: str
+    output: list[str]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _pump(stream, lines: queue.Queue[str | None]) -> None:
+    for line in iter(stream.readline, ""):
+        lines.put(line)
+    lines.put(None)
+
+
+@contextlib.contextmanager
+def serve(*args: str, port: int | None = None) -> Iterator[Running]:
+    """Run ``python -m identityserver serve *args`` until uvicorn reports that the app started; always stop it."""
+    port = port or free_port()
+    command = [sys.executable, "-m", "identityserver", "serve", "--port", str(port), "--log-level", "info", *args]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: queue.Queue[str | None] = queue.Queue()
+    reader = threading.Thread(target=_pump, args=(process.stdout, lines), daemon=True)
+    reader.start()
+    output: list[str] = []
+    try:
+        while not any(READY in line for line in output):
+            line = lines.get(timeout=STARTUP_TIMEOUT)  # raises queue.Empty if the server hangs
+            if line is None:
+                raise AssertionError(f"server exited with {process.wait()}:\n{''.join(output)}")
+            output.append(line)
+        yield Running(f"http://127.0.0.1:{port}", output)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        reader.join(timeout=5)
+        if process.stdout:
+            process.stdout.close()
+
+
+def fetch_token(base_url: str) -> dict:
+    """client_credentials with client_secret_basic, done by Authlib's OAuth 2.0 client."""
+    import authlib.deprecate
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", authlib.deprecate.AuthlibDeprecationWarning)
+        from authlib.integrations.httpx_client import OAuth2Client
+
+    discovery = httpx.get(f"{base_url}/.well-known/openid-configuration").json()
+    with OAuth2Client(
+        "machine", "machine-secret", scope="api1", token_endpoint_auth_method="client_secret_basic"
+    ) as client:
+        return dict(client.fetch_token(discovery["token_endpoint"], grant_type="client_credentials"))
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    path = tmp_path / "identityserver.toml"
+    path.write_text(CONFIG)
+    return path
+
+
+def test_served_token_verifies_with_authlib_and_the_key_survives_a_restart(tmp_path, config_file):
+    state = tmp_path / "state"
+    port = free_port()
+    with serve("--config", str(config_file), "--state-path", str(state), port=port) as server:
+        issuer = server.base_url
+        discovery = httpx.get(f"{issuer}/.well-known/openid-configuration").json()
+        assert discovery["issuer"] == issuer
+        assert any(issuer in line for line in server.output)  # start-up prints the issuer
+        token = fetch_token(issuer)
+        assert token["token_type"] == "Bearer"
+        assert token["expires_in"] == 3600
+        jwks = httpx.get(discovery["jwks_uri"]).json()
+        header, _ = jwt_parts(token["access_token"])
+        assert header["typ"] == "at+jwt"
+        assert header["alg"] == "RS256"
+        claims = verify_jwt(token["access_token"], jwks, ["RS256"])
+        assert claims["iss"] == issuer
+        assert claims["client_id"] == "machine"
+        assert claims["sub"] == "machine"
+        assert claims["aud"] == "urn:api1"
+        assert claims["scope"] == "api1"
+        assert claims["exp"] - claims["iat"] == 3600
+        first_kid = header["kid"]
+    stored = [path for path in state.rglob("*") if path.is_file()]
+    assert stored, "the state folder holds the keys"
+    for path in stored:  # key material is encrypted at rest, whatever the store
+        assert b"PRIVATE KEY" not in path.read_bytes(), path
+
+    # same port, so the same issuer (derived from the bind address)
+    with serve("--config", str(config_file), "--state-path", str(state), port=port) as server:
+        assert server.base_url == issuer
+        jwks_after = httpx.get(f"{server.base_url}/.well-known/openid-configuration/jwks").json()
+        assert [k["kid"] for k in jwks_after["keys"]] == [first_kid]
+        second = fetch_token(server.base_url)
+        assert jwt_parts(second["access_token"])[0]["kid"] == first_kid
+        # a token issued before the restart still verifies and still introspects as active
+        assert verify_jwt(token["access_token"], jwks_after, ["RS256"])["client_id"] == "machine"
+        introspection = httpx.post(
+            f"{server.base_url}/connect/introspect",
+            data={"token": token["access_token"]},
+            auth=httpx.BasicAuth("urn%3Aapi1", "api1-secret"),
+        )
+        assert introspection.json()["active"] is True
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        ('[[clients]]\nclient_id = "c"\ncolour = "red"\n', 'clients[0] (client_id "c"): field "colour"'),
+        ('[options.key_management]\nsigning_algorithms = ["HS256"]\n', '[options.key_management]: field "signing_'),
+    ],
+)
+def test_invalid_configuration_stops_startup_with_a_message_naming_file_entry_and_field(tmp_path, toml, expected):
+    path = tmp_path / "broken.toml"
+    path.write_text(toml)
+    result = subprocess.run(
+        [sys.executable, "-m", "identityserver", "serve", "--config", str(path), "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert str(path) in result.stderr
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
