@@ -62,7 +62,7 @@ async def sign_out(server, id_token: str) -> None:
 
 async def verify_logout_token(server, token: str, typ: str) -> dict:
     jwks = (await server.client.get("/.well-known/openid-configuration/jwks")).json()
-    header = json.loads(__import__("base64").urlsafe_b64decode(token.split(".")[0] + "==="))
+    header = json.loads(__import__("base64").urlsafe_b64decode(token.split(".", maxsplit=1)[0] + "==="))
     assert header["typ"] == typ
     decoded = jwt.decode(token, KeySet.import_key_set(jwks), algorithms=["RS256"])
     jwt.JWTClaimsRegistry(now=int(server.clock.timestamp()), iss={"essential": True, "value": server.issuer},

@@ -45,7 +45,7 @@ def test_oauth4webapi_obtains_and_uses_a_dpop_bound_token(tmp_path):
     config.write_text(CONFIG)
     with serve(config, tmp_path / "state") as issuer, uvicorn_app(
             "tests.interop.api_app:app", {"IDENTITYSERVER_AUTHORITY": issuer}) as api:
-        completed = subprocess.run(
+        completed = subprocess.run(  # noqa: PLW1510 - the return code is asserted
             ["node", str(HERE / "dpop_client.mjs"), issuer, "node", "node-secret", "api1", f"{api}/whoami"],
             capture_output=True, text=True, timeout=60, cwd=HERE)
     assert completed.returncode == 0, completed.stderr

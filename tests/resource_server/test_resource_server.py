@@ -128,7 +128,7 @@ async def test_nonce_challenge_is_answered_by_the_client_helper(setup):
 
 
 async def test_client_helper_answers_the_token_endpoint_nonce_challenge(setup):
-    server, api, _ = setup
+    server, _, _ = setup
     key = DPoPKey.generate()
     tokens = DPoPTokenClient(f"{server.issuer}/connect/token", "dpop.nonce", "secret", key, http=server.client)
     result = await tokens.client_credentials("api1")

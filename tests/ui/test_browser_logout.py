@@ -29,7 +29,7 @@ class RelyingParty:
         rp = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 rp.gets.append(self.path)
                 body = b"<!doctype html><title>rp</title><p>ok</p>"
                 self.send_response(200)
@@ -38,7 +38,7 @@ class RelyingParty:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", "0"))
                 rp.posts.append(parse_qs(self.rfile.read(length).decode()))
                 self.send_response(200)

@@ -1,7 +1,8 @@
 """``IdentityServerOptions`` and its groups (Duende ``Configuration/DependencyInjection/Options``).
 
-Every field is the snake_case of IdentityServer's property, with 6.3's default; durations are seconds.
-Only what this server implements is here. In the TOML file each group is ``[options.<group>]``.
+Every field is the snake_case of IdentityServer's property with 6.3's default, unless its documentation says
+otherwise; durations are seconds. Only what this server implements is here. In the TOML file each group is
+``[options.<group>]``; docs/configuration.md is generated from these docstrings (a test keeps it in step).
 """
 
 from __future__ import annotations
@@ -11,124 +12,168 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True, slots=True)
 class EndpointsOptions:
-    """Switches for each protocol endpoint (disabled endpoints answer 404 and leave discovery)."""
+    """Switches for each protocol endpoint; a disabled endpoint is not routed and leaves discovery."""
 
     enable_authorize_endpoint: bool = True
+    """``/connect/authorize`` and its callback."""
     enable_token_endpoint: bool = True
+    """``/connect/token``."""
     enable_userinfo_endpoint: bool = True
+    """``/connect/userinfo``."""
     enable_discovery_endpoint: bool = True
+    """``/.well-known/openid-configuration`` and its JWKS."""
     enable_end_session_endpoint: bool = True
+    """``/connect/endsession``."""
     enable_check_session_endpoint: bool = True
+    """``/connect/checksession`` and ``session_state`` in authorization responses."""
     enable_token_revocation_endpoint: bool = True
+    """``/connect/revocation``."""
     enable_introspection_endpoint: bool = True
-    enable_device_authorization_endpoint: bool = True
-    enable_backchannel_authentication_endpoint: bool = True
-    enable_jwt_request_uri: bool = False
-    """Accept ``request_uri`` on the authorize endpoint (RFC 9101 §5.2). Off: SSRF surface."""
+    """``/connect/introspect``."""
 
 
 @dataclass(frozen=True, slots=True)
 class DiscoveryOptions:
+    """The discovery document and JWKS responses."""
+
     response_cache_interval: int | None = None
-    """``Cache-Control: max-age`` for discovery and JWKS responses; ``None`` sends no-cache."""
+    """``Cache-Control: max-age`` of discovery and JWKS responses; unset sends ``no-store``."""
     custom_entries: dict[str, str] = field(default_factory=dict)
-    """Extra members added to the discovery document."""
+    """Extra members of the discovery document; a value starting with ``~/`` is made absolute."""
 
 
 @dataclass(frozen=True, slots=True)
 class AuthenticationOptions:
+    """The user's sign-in session."""
+
     cookie_lifetime: int = 36000
-    """Lifetime of the user's sign-in session cookie (10 hours)."""
-    cookie_sliding_expiration: bool = False
+    """Lifetime of the sign-in session (10 hours)."""
     check_session_cookie_name: str = "idsrv.session"
-    require_authenticated_user_for_sign_out_message: bool = False
+    """Name of the cookie the check-session iframe reads (OIDC Session Management §3)."""
     coordinate_client_lifetimes_with_user_session: bool = False
-    """Global default of ``Client.coordinate_lifetime_with_user_session``."""
-    require_csp_frame_src_for_signout: bool = True
+    """Global default of ``Client.coordinate_lifetime_with_user_session`` (needs server-side sessions)."""
 
 
 @dataclass(frozen=True, slots=True)
 class EventsOptions:
-    """Which events are raised to the event sink (all off by default, as in IdentityServer)."""
+    """Which events reach the event sink (all off by default, as in IdentityServer; the demo turns them on)."""
 
     raise_success_events: bool = False
+    """Token issued, client authenticated, user signed in, ..."""
     raise_failure_events: bool = False
+    """Token request failed, client authentication failed, wrong password, ..."""
     raise_information_events: bool = False
+    """Consent granted or denied, grants revoked."""
     raise_error_events: bool = False
+    """Unhandled errors and invalid configuration."""
 
 
 @dataclass(frozen=True, slots=True)
 class InputLengthRestrictions:
-    """Maximum lengths of request parameters (characters); longer values are rejected."""
+    """Maximum lengths of request parameters (characters); longer values are rejected with the spec's error."""
 
     client_id: int = 100
+    """``client_id``."""
     client_secret: int = 100
+    """``client_secret`` and the secret part of Basic credentials."""
     scope: int = 300
+    """``scope``."""
     redirect_uri: int = 400
+    """``redirect_uri`` and ``post_logout_redirect_uri``."""
     nonce: int = 300
+    """``nonce``."""
     ui_locale: int = 100
+    """``ui_locales``."""
     login_hint: int = 100
+    """``login_hint``."""
     acr_values: int = 300
+    """``acr_values``."""
     grant_type: int = 100
+    """``grant_type``."""
     user_name: int = 100
+    """``username`` of the password grant."""
     password: int = 100
+    """``password`` of the password grant."""
     state: int = 2000
+    """``state`` (not limited by IdentityServer; bounded here so that it is never echoed truncated)."""
     authorization_code: int = 100
-    device_code: int = 100
+    """``code`` at the token endpoint."""
     refresh_token: int = 100
+    """``refresh_token``."""
     token_handle: int = 100
+    """A reference access token."""
     jwt: int = 51200
+    """Any JWT: client assertions, request objects, access tokens presented to userinfo/introspection."""
     code_challenge_min_length: int = 43
+    """``code_challenge`` (RFC 7636 §4.2)."""
     code_challenge_max_length: int = 128
+    """``code_challenge`` (RFC 7636 §4.2)."""
     code_verifier_min_length: int = 43
+    """``code_verifier`` (RFC 7636 §4.1)."""
     code_verifier_max_length: int = 128
+    """``code_verifier`` (RFC 7636 §4.1)."""
     resource_indicator_max_length: int = 512
-    binding_message: int = 100
-    user_code: int = 100
+    """``resource`` (RFC 8707)."""
     id_token_hint: int = 4000
-    login_hint_token: int = 4000
-    authentication_request_id: int = 100
+    """``id_token_hint``."""
     dpop_key_thumbprint: int = 100
+    """``dpop_jkt`` on the authorize request."""
     dpop_proof_token: int = 4000
+    """A ``DPoP`` proof header."""
     request_body: int = 65536
-    """Largest form body any endpoint reads (bytes); larger bodies get 413."""
+    """Largest request body a protocol endpoint reads (bytes); larger bodies get 413. Not in IdentityServer."""
 
 
 @dataclass(frozen=True, slots=True)
 class UserInteractionOptions:
+    """Where the engine sends the browser for login, consent, logout and errors."""
+
     login_url: str = "/account/login"
+    """The login page."""
     login_return_url_parameter: str = "returnUrl"
+    """Query parameter carrying the URL that resumes the authorize request."""
     logout_url: str = "/account/logout"
+    """The logout page."""
     logout_id_parameter: str = "logoutId"
+    """Query parameter carrying the protected logout context."""
     consent_url: str = "/consent"
+    """The consent page."""
     consent_return_url_parameter: str = "returnUrl"
+    """Query parameter carrying the URL that resumes the authorize request."""
     create_account_url: str | None = None
-    """Setting this enables ``prompt=create`` (OIDC Prompt Create 1.0)."""
+    """The registration page; setting it enables ``prompt=create`` (OIDC Prompt Create 1.0)."""
     create_account_return_url_parameter: str = "returnUrl"
+    """Query parameter carrying the URL that resumes the authorize request."""
     error_url: str = "/home/error"
+    """The error page."""
     error_id_parameter: str = "errorId"
-    device_verification_url: str = "/device"
-    device_verification_user_code_parameter: str = "userCode"
+    """Query parameter carrying the protected error message."""
 
 
 @dataclass(frozen=True, slots=True)
 class CachingOptions:
+    """How long configuration read from the database is cached (per process)."""
+
     client_store_expiration: int = 900
+    """Clients and their CORS origins (15 minutes)."""
     resource_store_expiration: int = 900
+    """Identity resources, API scopes and API resources (15 minutes)."""
 
 
 @dataclass(frozen=True, slots=True)
 class KeyManagementOptions:
     """Automatic signing-key management (Duende ``KeyManagementOptions``)."""
 
-    enabled: bool = True
     rsa_key_size: int = 2048
+    """Size of new RSA keys (bits)."""
     signing_algorithms: tuple[str, ...] = ("RS256",)
-    """Algorithms with a managed key each; the first is the default for tokens."""
+    """Algorithms with a managed key each (RS/PS/ES 256-512); the first is the default for tokens."""
     initialization_duration: int = 300
-    initialization_synchronization_delay: int = 5
+    """While the newest key is younger than this, keys are cached only ``initialization_key_cache_duration``."""
     initialization_key_cache_duration: int = 60
+    """Key cache duration during initialization, so that processes started together converge quickly."""
     key_cache_duration: int = 86400
+    """How long keys are cached in memory (capped at half the propagation time)."""
     propagation_time: int = 14 * 86400
     """How long a new key is announced in JWKS before it signs anything."""
     rotation_interval: int = 90 * 86400
@@ -136,24 +181,31 @@ class KeyManagementOptions:
     retention_duration: int = 14 * 86400
     """How long a rotated key stays in JWKS for validation."""
     delete_retired_keys: bool = True
+    """Delete keys older than rotation plus retention from the store."""
     data_protect_keys: bool = True
     """Encrypt key material at rest with the data-protection key ring."""
     key_path: str | None = None
-    """Folder of the file-system key store; default ``<state>/keys``."""
+    """Folder of the file-system key store (used when there is no database); default ``<state>/keys``."""
 
 
 @dataclass(frozen=True, slots=True)
 class DataProtectionOptions:
+    """The key ring that encrypts keys, grants, sessions and UI messages (ASP.NET Data Protection's role)."""
+
     application_name: str = "identityserver"
-    """Isolates protected payloads: data protected under one name cannot be read under another.
-    Set explicitly so that moving the install folder never invalidates keys (6.3 upgrade guide, Step 3)."""
+    """Isolates protected payloads: data protected under one name cannot be read under another. It is explicit
+    so that moving the install folder never invalidates keys (6.3 upgrade guide, Step 3)."""
     key_ring_path: str | None = None
-    """Folder of the key ring; default ``<state>/data-protection``."""
+    """A folder for the key ring instead of the database; default ``<state>/data-protection`` when there is no
+    database."""
     key_lifetime: int = 90 * 86400
+    """Lifetime of each key of the ring (at least 7 days); old keys stay readable."""
 
 
 @dataclass(frozen=True, slots=True)
 class PersistentGrantOptions:
+    """Persisted grants (codes, refresh tokens, reference tokens, consents)."""
+
     data_protect_data: bool = True
     """Encrypt persisted-grant payloads with the data-protection key ring."""
     delete_one_time_only_refresh_tokens_on_use: bool = True
@@ -163,15 +215,23 @@ class PersistentGrantOptions:
 
 @dataclass(frozen=True, slots=True)
 class DPoPOptions:
+    """DPoP proof freshness (new in 6.3)."""
+
     proof_token_validity_duration: int = 60
+    """How long a proof is valid after its ``iat`` (or after the nonce it carries was issued)."""
     server_clock_skew: int = 0
+    """Tolerance around server-issued nonces."""
 
 
 @dataclass(frozen=True, slots=True)
 class LogoutOptions:
+    """Back-channel logout."""
+
     logout_token_jwt_type: str = "logout+jwt"
-    """``typ`` of back-channel logout tokens (6.3; 6.2 sent ``JWT``). Empty: no ``typ``."""
+    """``typ`` of logout tokens (the 6.3 breaking change; 6.2 sent ``JWT``). Empty: no ``typ``. Duende's
+    top-level ``LogoutTokenJwtType``."""
     back_channel_logout_timeout: float = 10.0
+    """Timeout of each logout-token delivery (seconds)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,42 +239,46 @@ class OperationalStoreOptions:
     """Token cleanup (Duende ``OperationalStoreOptions``)."""
 
     enable_token_cleanup: bool = False
+    """Run the cleanup in the background of the server."""
     remove_consumed_tokens: bool = False
+    """Also remove consumed grants (once older than ``consumed_token_cleanup_delay``)."""
     consumed_token_cleanup_delay: int = 0
+    """Keep consumed grants this long (new in 6.3)."""
     token_cleanup_interval: int = 3600
+    """Time between two cleanup runs."""
     token_cleanup_batch_size: int = 100
+    """Rows removed per statement; raise it for a large backlog."""
 
 
 @dataclass(frozen=True, slots=True)
 class ServerSideSessionsOptions:
+    """Server-side user sessions (Duende ``AddServerSideSessions`` and ``ServerSideSessionOptions``)."""
+
     enabled: bool = False
     """Keep user sessions server-side (in the database when there is one), so that they can be listed, ended
     and coordinated with token lifetimes. The cookie then only carries the protected session key."""
     user_display_name_claim_type: str | None = None
+    """Claim shown as the session's display name (the user's name when unset)."""
     remove_expired_sessions: bool = True
+    """Remove expired sessions in the background."""
     expired_sessions_trigger_backchannel_logout: bool = False
+    """Send back-channel logout to every client of an expired session, not only the coordinated ones."""
     remove_expired_sessions_frequency: int = 600
+    """Time between two expired-session cleanups."""
     remove_expired_sessions_batch_size: int = 100
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceFlowOptions:
-    default_user_code_type: str = "Numeric"
-    interval: int = 5
-
-
-@dataclass(frozen=True, slots=True)
-class CibaOptions:
-    default_lifetime: int = 300
-    default_polling_interval: int = 5
+    """Sessions removed per batch."""
 
 
 @dataclass(frozen=True, slots=True)
 class DynamicClientRegistrationOptions:
+    """Dynamic client registration (RFC 7591; Duende's separate Configuration package)."""
+
     enabled: bool = False
+    """Serve ``/connect/register`` and advertise it as ``registration_endpoint``."""
     initial_access_token: str | None = None
-    """When set, registration requires ``Authorization: Bearer <token>``; when absent it is open."""
+    """When set, registration requires ``Authorization: Bearer <token>``; when unset it is open."""
     secret_lifetime: int | None = None
+    """Lifetime of generated client secrets; unset: they do not expire."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,16 +286,23 @@ class IdentityServerOptions:
     """Root of all options."""
 
     issuer_uri: str | None = None
-    """Fixed issuer; when ``None`` it is derived from each request (scheme, host, root path)."""
+    """Fixed issuer; when unset, ``serve`` uses the bind address and library use derives it from each request.
+    Set at top level of the file (``issuer_uri = ...``)."""
     lower_case_issuer_uri: bool = True
+    """Lower-case an issuer derived from the request."""
     access_token_jwt_type: str = "at+jwt"
+    """``typ`` of JWT access tokens (RFC 9068 §2.1)."""
     emit_static_audience_claim: bool = False
+    """Add ``{issuer}/resources`` to every access token's audience."""
     emit_scopes_as_space_delimited_string_in_jwt: bool = True
     """RFC 9068 §2.2.3 makes ``scope`` a space-delimited string; IdentityServer's default (``false``) emits an
     array. This server follows the RFC by default."""
     emit_issuer_identification_response_parameter: bool = True
+    """``iss`` in authorization responses (RFC 9207)."""
     emit_state_hash: bool = False
+    """``s_hash`` in ID tokens of the authorize endpoint."""
     strict_jar_validation: bool = False
+    """Require ``typ: oauth-authz-req+jwt`` on request objects (RFC 9101 §4)."""
     endpoints: EndpointsOptions = field(default_factory=EndpointsOptions)
     discovery: DiscoveryOptions = field(default_factory=DiscoveryOptions)
     authentication: AuthenticationOptions = field(default_factory=AuthenticationOptions)
@@ -246,8 +317,6 @@ class IdentityServerOptions:
     logout: LogoutOptions = field(default_factory=LogoutOptions)
     operational: OperationalStoreOptions = field(default_factory=OperationalStoreOptions)
     server_side_sessions: ServerSideSessionsOptions = field(default_factory=ServerSideSessionsOptions)
-    device_flow: DeviceFlowOptions = field(default_factory=DeviceFlowOptions)
-    ciba: CibaOptions = field(default_factory=CibaOptions)
     dynamic_client_registration: DynamicClientRegistrationOptions = field(
         default_factory=DynamicClientRegistrationOptions
     )

@@ -57,59 +57,118 @@ class Client:
     """An OAuth client / OIDC relying party. Field names are Duende's in snake_case, defaults are 6.3's."""
 
     client_id: str
+    """Unique identifier (at most 200 characters)."""
     enabled: bool = True
+    """A disabled client is refused everywhere."""
     protocol_type: str = "oidc"
+    """Always ``oidc``."""
     client_secrets: list[Secret] = field(default_factory=list)
+    """Plain strings (hashed on load) or ``{ value, type, expiration, description }``; type ``JWK`` holds a
+    ``private_key_jwt`` client's public key."""
     require_client_secret: bool = True
+    """``false`` makes a public client (native app, SPA) that authenticates with ``client_id`` only."""
     client_name: str | None = None
+    """Shown on the login and consent pages."""
     description: str | None = None
+    """Free text."""
     client_uri: str | None = None
+    """The client's home page (linked on the consent page when https)."""
     logo_uri: str | None = None
+    """Logo URL."""
     require_consent: bool = False
+    """Show the consent page."""
     allow_remember_consent: bool = True
+    """Offer "remember my decision" on the consent page."""
     allowed_grant_types: list[str] = field(default_factory=list)
+    """``authorization_code``, ``client_credentials``, ``password``, ``implicit``, ``hybrid`` or extension grants;
+    ``refresh_token`` is implied by ``allow_offline_access``."""
     require_pkce: bool = True
+    """Require PKCE on the code flow (RFC 7636; RFC 9700 §2.1.1)."""
     allow_plain_text_pkce: bool = False
+    """Accept ``code_challenge_method=plain``."""
     require_request_object: bool = False
+    """Require a signed request object (RFC 9101)."""
     allow_access_tokens_via_browser: bool = False
+    """Allow ``token`` response types (implicit and hybrid access tokens)."""
     require_dpop: bool = False
+    """Refuse token requests without a DPoP proof (6.3)."""
     dpop_validation_mode: DPoPTokenExpirationValidationMode = DPoPTokenExpirationValidationMode.IAT
+    """DPoP freshness flags ``"iat"``, ``"nonce"`` (6.3); no flag still checks ``iat``."""
     dpop_clock_skew: int = 300
+    """Seconds tolerated around a DPoP proof's ``iat`` (6.3)."""
     redirect_uris: list[str] = field(default_factory=list)
+    """Exact, case-sensitive redirect URIs."""
     post_logout_redirect_uris: list[str] = field(default_factory=list)
+    """Exact URIs allowed after end session."""
     front_channel_logout_uri: str | None = None
+    """Loaded in an iframe on the logged-out page."""
     front_channel_logout_session_required: bool = True
+    """Add ``iss`` and ``sid`` to the front-channel URI."""
     back_channel_logout_uri: str | None = None
+    """Receives ``logout_token`` POSTs."""
     back_channel_logout_session_required: bool = True
+    """Logout tokens must carry ``sid``."""
     allow_offline_access: bool = False
+    """Allow ``offline_access`` (refresh tokens)."""
     allowed_scopes: list[str] = field(default_factory=list)
+    """Scopes the client may request."""
     always_include_user_claims_in_id_token: bool = False
+    """Put user claims in the ID token even when an access token is issued."""
     identity_token_lifetime: int = 300
+    """ID token lifetime."""
     allowed_identity_token_signing_algorithms: list[str] = field(default_factory=list)
+    """Algorithms for this client's ID tokens (default: the first signing algorithm)."""
     access_token_lifetime: int = 3600
+    """Access token lifetime."""
     authorization_code_lifetime: int = 300
+    """Authorization code lifetime."""
     absolute_refresh_token_lifetime: int = 2592000
+    """Maximum refresh token lifetime from first issuance; 0 = no limit (sliding only)."""
     sliding_refresh_token_lifetime: int = 1296000
+    """Sliding refresh token lifetime."""
     consent_lifetime: int | None = None
+    """How long remembered consent lasts; unset = until revoked."""
     refresh_token_usage: TokenUsage = TokenUsage.ONE_TIME_ONLY
+    """``one_time_only`` (rotation) or ``reuse``."""
     update_access_token_claims_on_refresh: bool = False
+    """Recompute access token claims on refresh instead of re-issuing the stored ones."""
     refresh_token_expiration: TokenExpiration = TokenExpiration.ABSOLUTE
+    """``absolute`` or ``sliding``."""
     access_token_type: AccessTokenType = AccessTokenType.JWT
+    """``jwt`` or ``reference``."""
     enable_local_login: bool = True
+    """Allow the local login page for this client."""
     identity_provider_restrictions: list[str] = field(default_factory=list)
+    """Identity providers the user must have signed in with (empty: any)."""
     include_jwt_id: bool = True
+    """Add ``jti`` to access tokens."""
     claims: list[ClientClaim] = field(default_factory=list)
+    """Claims added to access tokens, prefixed with ``client_claims_prefix``."""
     always_send_client_claims: bool = False
+    """Add client claims to user tokens too (always for client-credentials tokens)."""
     client_claims_prefix: str | None = "client_"
+    """Prefix of client claims."""
     pair_wise_subject_salt: str | None = None
+    """Stored for compatibility; pairwise subjects are not implemented (as in IdentityServer 6.3)."""
     user_sso_lifetime: int | None = None
+    """Maximum age of the user's authentication for this client."""
     user_code_type: str | None = None
+    """Stored for compatibility (device flow)."""
     device_code_lifetime: int = 300
+    """Stored for compatibility (device flow)."""
     ciba_lifetime: int | None = None
+    """Stored for compatibility (CIBA)."""
     polling_interval: int | None = None
+    """Stored for compatibility (CIBA)."""
     coordinate_lifetime_with_user_session: bool | None = None
+    """Tie refresh tokens and token validation to the server-side session; unset = the global option."""
     allowed_cors_origins: list[str] = field(default_factory=list)
+    """Origins (``scheme://host[:port]``) allowed to call the token, userinfo, revocation and discovery endpoints from
+    browsers."""
     initiate_login_uri: str | None = None
+    """Third-party initiated login URI (OIDC Core §4; 6.3)."""
     properties: dict[str, str] = field(default_factory=dict)
-    #: Restricts the client to one authentication method at the token endpoint (RFC 7591 §2).
+    """Free key/value pairs."""
     token_endpoint_auth_method: str | None = None
+    """Restricts the client to one of ``client_secret_basic``, ``client_secret_post``, ``private_key_jwt``,
+    ``none`` (RFC 7591 §2); not an IdentityServer property."""

@@ -106,7 +106,7 @@ class DiscoveryResponseGenerator:
         if caps.request_object_signing_algs and ProtocolRoutePaths.AUTHORIZE in caps.endpoints:
             doc["request_parameter_supported"] = True
             doc["request_object_signing_alg_values_supported"] = caps.request_object_signing_algs
-            doc["request_uri_parameter_supported"] = self.options.endpoints.enable_jwt_request_uri
+            doc["request_uri_parameter_supported"] = False  # request_uri is refused: no server-side fetching (SSRF)
         if caps.prompt_values:
             doc["prompt_values_supported"] = caps.prompt_values
         if ProtocolRoutePaths.AUTHORIZE in caps.endpoints:

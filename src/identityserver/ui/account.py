@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from identityserver._utils.urls import is_local_url
+from identityserver.clock import Clock
 from identityserver.models.claims import Claim
 from identityserver.models.messages import AuthorizationError, AuthorizationRequest
 from identityserver.test_users import TestUser
@@ -23,19 +23,32 @@ UNSATISFIABLE_ACR_VALUES = frozenset({"mfa", "urn:identityserver:acr:mfa", "phr"
 
 
 class LoginThrottle:
-    """Slows password guessing: after 5 failures for one username and address in 5 minutes, refuse."""
+    """Slows password guessing: after 5 failures for one username and address in 5 minutes, refuse. Per process;
+    memory is bounded (stale entries are dropped when the table grows)."""
 
-    def __init__(self) -> None:
+    MAX_ENTRIES = 100_000
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
         self._failures: dict[tuple[str, str], list[float]] = defaultdict(list)
 
+    def _recent(self, key: tuple[str, str], now: float) -> list[float]:
+        return [t for t in self._failures.get(key, []) if now - t < FAILURE_WINDOW]
+
     def blocked(self, username: str, address: str) -> bool:
-        now = time.monotonic()
-        recent = [t for t in self._failures.get((username.lower(), address), []) if now - t < FAILURE_WINDOW]
-        self._failures[(username.lower(), address)] = recent
+        key = (username.lower(), address)
+        recent = self._recent(key, self.clock.timestamp())
+        if recent:
+            self._failures[key] = recent
+        else:
+            self._failures.pop(key, None)
         return len(recent) >= MAX_FAILURES
 
     def failed(self, username: str, address: str) -> None:
-        self._failures[(username.lower(), address)].append(time.monotonic())
+        now = self.clock.timestamp()
+        if len(self._failures) >= self.MAX_ENTRIES:
+            self._failures = defaultdict(list, {k: r for k in self._failures if (r := self._recent(k, now))})
+        self._failures[(username.lower(), address)].append(now)
 
     def succeeded(self, username: str, address: str) -> None:
         self._failures.pop((username.lower(), address), None)
@@ -44,7 +57,7 @@ class LoginThrottle:
 class AccountPages:
     def __init__(self, ui: UiContext) -> None:
         self.ui = ui
-        self.throttle = LoginThrottle()
+        self.throttle = LoginThrottle(ui.services.clock)
 
     async def _context(self, request: Request, return_url: str) -> AuthorizationRequest | None:
         return await self.ui.services.interaction.get_authorization_context(return_url, self.ui.base_url(request))
