@@ -15,6 +15,7 @@ from identityserver.models.client import Client
 from identityserver.models.resources import ApiResource, ApiScope, IdentityResource
 from identityserver.services.protocols import CorsPolicyService, EventSink, ProfileService, ReplayCache
 from identityserver.stores.protocols import (
+    ClientConfigurationStore,
     ClientStore,
     DataProtectionKeyStore,
     PersistedGrantStore,
@@ -61,6 +62,7 @@ class IdentityServerBuilder:
         self.cors_policy: CorsPolicyService | None = None
         self.server_side_session_store: ServerSideSessionStore | None = None
         self.user_store: UserStore | None = None
+        self.client_configuration_store: ClientConfigurationStore | None = None
         self.resource_owner_validator: ResourceOwnerPasswordValidator | None = None
         self.http_client_factory: Callable[[], httpx.AsyncClient] | None = None
         """Makes the HTTP client for outgoing calls (back-channel logout); tests inject a transport here."""
@@ -141,6 +143,11 @@ class IdentityServerBuilder:
         from identityserver.stores.in_memory import InMemoryServerSideSessionStore
 
         self.server_side_session_store = store or InMemoryServerSideSessionStore()
+        return self
+
+    def add_client_configuration_store(self, store: ClientConfigurationStore) -> IdentityServerBuilder:
+        """Where dynamic client registration adds clients (the in-memory client store when unset)."""
+        self.client_configuration_store = store
         return self
 
     def add_user_store(self, store: UserStore) -> IdentityServerBuilder:

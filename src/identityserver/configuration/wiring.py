@@ -27,6 +27,8 @@ from identityserver.endpoints.revocation import TokenRevocationEndpoint
 from identityserver.endpoints.token import TokenEndpoint
 from identityserver.endpoints.userinfo import UserInfoEndpoint
 from identityserver.hosting.router import Endpoint, EndpointRouter
+from identityserver.registration.endpoint import DynamicClientRegistrationEndpoint
+from identityserver.registration.validator import DynamicClientRegistrationValidator
 from identityserver.response_handling.authorize import AuthorizeResponseGenerator
 from identityserver.response_handling.authorize_interaction import AuthorizeInteractionResponseGenerator
 from identityserver.response_handling.discovery import DiscoveryResponseGenerator, ServerCapabilities
@@ -65,7 +67,7 @@ from identityserver.stores.in_memory import (
     InMemoryServerSideSessionStore,
     InMemorySigningKeyStore,
 )
-from identityserver.stores.protocols import UserStore
+from identityserver.stores.protocols import ClientStore, ResourceStore, UserStore
 from identityserver.test_users import (
     DefaultProfileService,
     TestUserProfileService,
@@ -117,6 +119,7 @@ class _Endpoints:
     jwks: DiscoveryKeyEndpoint
     end_session: EndSessionEndpoint
     check_session: CheckSessionEndpoint
+    registration: DynamicClientRegistrationEndpoint | None
 
 
 def build_services(b: IdentityServerBuilder) -> Services:
@@ -293,6 +296,7 @@ def build_services(b: IdentityServerBuilder) -> Services:
             EndSessionRequestValidator(clients, identity_tokens, limits), user_session, interaction, options
         ),
         check_session=CheckSessionEndpoint(options.authentication.check_session_cookie_name),
+        registration=registration_endpoint(b, clients, resources),
     )
     router = EndpointRouter(endpoint_table(b, endpoints))
     capabilities.endpoints = router.paths
@@ -368,7 +372,26 @@ def endpoint_table(b: IdentityServerBuilder, e: _Endpoints) -> list[Endpoint]:
         (flags.enable_end_session_endpoint, "EndSession", ProtocolRoutePaths.END_SESSION, e.end_session),
         (flags.enable_check_session_endpoint, "CheckSession", ProtocolRoutePaths.CHECK_SESSION, e.check_session),
     ]
+    if e.registration is not None:
+        table.append((True, "Registration", ProtocolRoutePaths.REGISTRATION, e.registration))
     return [Endpoint(name, path, handler) for enabled, name, path, handler in table if enabled]
+
+
+def registration_endpoint(
+    b: IdentityServerBuilder, clients: ClientStore, resources: ResourceStore
+) -> DynamicClientRegistrationEndpoint | None:
+    """``/connect/register`` when ``options.dynamic_client_registration.enabled``."""
+    options = b.options.dynamic_client_registration
+    if not options.enabled:
+        return None
+    store = b.client_configuration_store
+    if store is None:
+        if not isinstance(clients, InMemoryClientStore):
+            raise ValueError("dynamic client registration needs a ClientConfigurationStore for this client store")
+        store = clients
+    return b.cls(DynamicClientRegistrationEndpoint)(
+        DynamicClientRegistrationValidator(resources), store, options, b.clock
+    )
 
 
 def session_jobs(

@@ -136,3 +136,9 @@ class UserStore(Protocol):
     async def auto_provision_user(self, username: str, password: str, claims: list[Claim]) -> TestUser:
         """Create a user (the create-account page of ``prompt=create``)."""
         ...
+
+
+class ClientConfigurationStore(Protocol):
+    """Adds clients created by dynamic registration (Duende ``IClientConfigurationStore``)."""
+
+    async def add(self, client: Client) -> None: ...

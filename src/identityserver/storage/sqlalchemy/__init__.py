@@ -22,6 +22,7 @@ from identityserver.storage.sqlalchemy.stores import (
     SqlSigningKeyStore,
     SqlUserStore,
 )
+from identityserver.storage.sqlalchemy.stores.client_configuration import SqlClientConfigurationStore
 from identityserver.storage.sqlalchemy.token_cleanup import SqlTokenCleanupService, TokenCleanupResult
 from identityserver.stores.caching import CachingClientStore, CachingResourceStore
 from identityserver.stores.protocols import ClientStore, ResourceStore
@@ -75,6 +76,7 @@ def add_sql_stores(
         clients = CachingClientStore(clients, clock, options.caching.client_store_expiration)
         resources = CachingResourceStore(resources, clock, options.caching.resource_store_expiration)
     builder.add_client_store(clients)
+    builder.add_client_configuration_store(SqlClientConfigurationStore(database, clock))
     builder.add_resource_store(resources)
     builder.add_persisted_grant_store(SqlPersistedGrantStore(database))
     builder.add_signing_key_store(SqlSigningKeyStore(database))

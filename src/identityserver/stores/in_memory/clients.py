@@ -18,5 +18,11 @@ class InMemoryClientStore:
     async def find_client_by_id(self, client_id: str) -> Client | None:
         return self._clients.get(client_id)
 
+    async def add(self, client: Client) -> None:
+        """``ClientConfigurationStore``: register a client (dynamic registration)."""
+        if client.client_id in self._clients:
+            raise ValueError(f"duplicate client_id {client.client_id!r}")
+        self._clients[client.client_id] = client
+
     def all(self) -> list[Client]:
         return list(self._clients.values())

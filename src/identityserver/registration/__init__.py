@@ -1,0 +1,1 @@
+"""Dynamic client registration (RFC 7591; Duende's separate ``Duende.IdentityServer.Configuration`` package)."""
