@@ -35,7 +35,9 @@ password = "alice"
 def builder(token: str | None = None):
     b = make_builder(parse_configuration(tomllib.loads(CONFIG)))
     b.options = dataclasses.replace(
-        b.options, dynamic_client_registration=DynamicClientRegistrationOptions(enabled=True, initial_access_token=token))
+        b.options,
+        dynamic_client_registration=DynamicClientRegistrationOptions(enabled=True, initial_access_token=token),
+    )
     return b
 
 
@@ -46,12 +48,17 @@ async def server():
 
 
 async def register(server, body, headers=None):
-    return await server.client.post("/connect/register", content=json.dumps(body),
-                                    headers={"Content-Type": "application/json", **(headers or {})})
+    return await server.client.post(
+        "/connect/register", content=json.dumps(body), headers={"Content-Type": "application/json", **(headers or {})}
+    )
 
 
-CODE_CLIENT = {"client_name": "App", "redirect_uris": ["https://app.example/cb"],
-               "grant_types": ["authorization_code", "refresh_token"], "scope": "openid api1"}
+CODE_CLIENT = {
+    "client_name": "App",
+    "redirect_uris": ["https://app.example/cb"],
+    "grant_types": ["authorization_code", "refresh_token"],
+    "scope": "openid api1",
+}
 
 
 async def test_registered_code_client_completes_the_code_flow(server):
@@ -64,38 +71,61 @@ async def test_registered_code_client_completes_the_code_flow(server):
     assert body["scope"] == "openid api1 offline_access" and body["response_types"] == ["code"]
     browser = Browser(server.client)
     verifier, challenge = pkce_pair()
-    query = urlencode({"client_id": body["client_id"], "response_type": "code", "redirect_uri": "https://app.example/cb",
-                       "scope": "openid api1 offline_access", "code_challenge": challenge,
-                       "code_challenge_method": "S256"})
+    query = urlencode(
+        {
+            "client_id": body["client_id"],
+            "response_type": "code",
+            "redirect_uri": "https://app.example/cb",
+            "scope": "openid api1 offline_access",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
+    )
     page = await browser.login(await browser.get(f"/connect/authorize?{query}"), "alice", "alice")
     assert "requesting your permission" in page.text  # registered clients always ask for consent
     final = await browser.submit(page, {"button": "yes"})
     code = redirect_parameters(final)["code"]
-    token = await server.token({"grant_type": "authorization_code", "code": code,
-                                "redirect_uri": "https://app.example/cb", "code_verifier": verifier},
-                               headers=basic(body["client_id"], body["client_secret"]))
+    token = await server.token(
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": "https://app.example/cb",
+            "code_verifier": verifier,
+        },
+        headers=basic(body["client_id"], body["client_secret"]),
+    )
     assert token.status_code == 200, token.text
     assert "refresh_token" in token.json()
 
 
 async def test_registered_client_credentials_client_gets_a_token(server):
     body = (await register(server, {"grant_types": ["client_credentials"], "scope": "api1"})).json()
-    token = await server.token({"grant_type": "client_credentials"}, headers=basic(body["client_id"],
-                                                                                   body["client_secret"]))
+    token = await server.token(
+        {"grant_type": "client_credentials"}, headers=basic(body["client_id"], body["client_secret"])
+    )
     assert token.status_code == 200, token.text
 
 
 async def test_registered_private_key_jwt_client_authenticates_with_its_key(server):
     key = DPoPKey.generate("ES256")
-    body = (await register(server, {"grant_types": ["client_credentials"], "scope": "api1",
-                                    "jwks": {"keys": [key.jwk]}})).json()
+    body = (
+        await register(server, {"grant_types": ["client_credentials"], "scope": "api1", "jwks": {"keys": [key.jwk]}})
+    ).json()
     assert body["token_endpoint_auth_method"] == "private_key_jwt" and "client_secret" not in body
     now = int(server.clock.timestamp())
-    assertion = encode_jws({"alg": "ES256"}, {"iss": body["client_id"], "sub": body["client_id"], "aud": server.issuer,
-                                              "exp": now + 60, "jti": "j1"}, key.private_key)
-    token = await server.token({"grant_type": "client_credentials", "client_id": body["client_id"],
-                                "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                                "client_assertion": assertion})
+    assertion = encode_jws(
+        {"alg": "ES256"},
+        {"iss": body["client_id"], "sub": body["client_id"], "aud": server.issuer, "exp": now + 60, "jti": "j1"},
+        key.private_key,
+    )
+    token = await server.token(
+        {
+            "grant_type": "client_credentials",
+            "client_id": body["client_id"],
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": assertion,
+        }
+    )
     assert token.status_code == 200, token.text
 
 
@@ -107,40 +137,57 @@ async def test_public_registration_gets_no_secret_and_pkce(server):
 
 
 async def test_privileged_fields_are_ignored(server):
-    body = (await register(server, {**CODE_CLIENT, "client_id": "chosen", "client_secret": "chosen",
-                                    "require_pkce": False, "require_consent": False})).json()
+    body = (
+        await register(
+            server,
+            {
+                **CODE_CLIENT,
+                "client_id": "chosen",
+                "client_secret": "chosen",
+                "require_pkce": False,
+                "require_consent": False,
+            },
+        )
+    ).json()
     assert body["client_id"] != "chosen" and body["client_secret"] != "chosen"
     client = await server.services.clients.find_client_by_id(body["client_id"])
     assert client.require_pkce and client.require_consent
     assert await server.services.clients.find_client_by_id("chosen") is None
 
 
-@pytest.mark.parametrize(("body", "error"), [
-    ({"grant_types": ["authorization_code"]}, "invalid_redirect_uri"),
-    ({"grant_types": ["client_credentials"], "scope": "api1", "redirect_uris": ["https://a.example/cb"]},
-     "invalid_redirect_uri"),
-    ({**CODE_CLIENT, "redirect_uris": ["http://app.example/cb"]}, "invalid_redirect_uri"),
-    ({**CODE_CLIENT, "redirect_uris": ["javascript:alert(1)"]}, "invalid_redirect_uri"),
-    ({**CODE_CLIENT, "redirect_uris": ["https://app.example/cb#frag"]}, "invalid_redirect_uri"),
-    ({**CODE_CLIENT, "redirect_uris": ["https://user@evil.example/cb"]}, "invalid_redirect_uri"),
-    ({**CODE_CLIENT, "scope": "openid admin"}, "invalid_client_metadata"),
-    ({"grant_types": ["refresh_token"]}, "invalid_client_metadata"),
-    ({**CODE_CLIENT, "grant_types": ["implicit"]}, "invalid_client_metadata"),
-    ({**CODE_CLIENT, "grant_types": ["password"]}, "invalid_client_metadata"),
-    ({"grant_types": ["client_credentials"]}, "invalid_client_metadata"),
-    ({"grant_types": ["client_credentials"], "scope": "api1", "token_endpoint_auth_method": "none"},
-     "invalid_client_metadata"),
-    ({**CODE_CLIENT, "token_endpoint_auth_method": "private_key_jwt"}, "invalid_client_metadata"),
-    ({**CODE_CLIENT, "token_endpoint_auth_method": "client_secret_jwt"}, "invalid_client_metadata"),
-    ({**CODE_CLIENT, "jwks_uri": "https://app.example/jwks"}, "invalid_client_metadata"),
-    ({**CODE_CLIENT, "response_types": ["token"]}, "invalid_client_metadata"),
-    ({**CODE_CLIENT, "access_token_lifetime": 0}, "invalid_client_metadata"),
-    ({**CODE_CLIENT, "access_token_lifetime": True}, "invalid_client_metadata"),
-    ({**CODE_CLIENT, "default_max_age": -1}, "invalid_client_metadata"),
-    ({**CODE_CLIENT, "logo_uri": "javascript:alert(1)"}, "invalid_client_metadata"),
-    ({**CODE_CLIENT, "client_name": 7}, "invalid_client_metadata"),
-    ({**CODE_CLIENT, "software_statement": "eyJ..."}, "unapproved_software_statement"),
-])
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        ({"grant_types": ["authorization_code"]}, "invalid_redirect_uri"),
+        (
+            {"grant_types": ["client_credentials"], "scope": "api1", "redirect_uris": ["https://a.example/cb"]},
+            "invalid_redirect_uri",
+        ),
+        ({**CODE_CLIENT, "redirect_uris": ["http://app.example/cb"]}, "invalid_redirect_uri"),
+        ({**CODE_CLIENT, "redirect_uris": ["javascript:alert(1)"]}, "invalid_redirect_uri"),
+        ({**CODE_CLIENT, "redirect_uris": ["https://app.example/cb#frag"]}, "invalid_redirect_uri"),
+        ({**CODE_CLIENT, "redirect_uris": ["https://user@evil.example/cb"]}, "invalid_redirect_uri"),
+        ({**CODE_CLIENT, "scope": "openid admin"}, "invalid_client_metadata"),
+        ({"grant_types": ["refresh_token"]}, "invalid_client_metadata"),
+        ({**CODE_CLIENT, "grant_types": ["implicit"]}, "invalid_client_metadata"),
+        ({**CODE_CLIENT, "grant_types": ["password"]}, "invalid_client_metadata"),
+        ({"grant_types": ["client_credentials"]}, "invalid_client_metadata"),
+        (
+            {"grant_types": ["client_credentials"], "scope": "api1", "token_endpoint_auth_method": "none"},
+            "invalid_client_metadata",
+        ),
+        ({**CODE_CLIENT, "token_endpoint_auth_method": "private_key_jwt"}, "invalid_client_metadata"),
+        ({**CODE_CLIENT, "token_endpoint_auth_method": "client_secret_jwt"}, "invalid_client_metadata"),
+        ({**CODE_CLIENT, "jwks_uri": "https://app.example/jwks"}, "invalid_client_metadata"),
+        ({**CODE_CLIENT, "response_types": ["token"]}, "invalid_client_metadata"),
+        ({**CODE_CLIENT, "access_token_lifetime": 0}, "invalid_client_metadata"),
+        ({**CODE_CLIENT, "access_token_lifetime": True}, "invalid_client_metadata"),
+        ({**CODE_CLIENT, "default_max_age": -1}, "invalid_client_metadata"),
+        ({**CODE_CLIENT, "logo_uri": "javascript:alert(1)"}, "invalid_client_metadata"),
+        ({**CODE_CLIENT, "client_name": 7}, "invalid_client_metadata"),
+        ({**CODE_CLIENT, "software_statement": "eyJ..."}, "unapproved_software_statement"),
+    ],
+)
 async def test_invalid_metadata_is_refused_and_nothing_is_registered(server, body, error):
     response = await register(server, body)
     assert response.status_code == 400, response.text
@@ -150,8 +197,9 @@ async def test_invalid_metadata_is_refused_and_nothing_is_registered(server, bod
 async def test_private_key_in_jwks_is_refused(server):
     key = DPoPKey.generate("ES256")
     private = {**key.jwk, "d": "AAAA"}
-    response = await register(server, {"grant_types": ["client_credentials"], "scope": "api1",
-                                       "jwks": {"keys": [private]}})
+    response = await register(
+        server, {"grant_types": ["client_credentials"], "scope": "api1", "jwks": {"keys": [private]}}
+    )
     assert response.json()["error"] == "invalid_client_metadata"
 
 
@@ -187,8 +235,11 @@ async def test_discovery_advertises_registration_only_when_enabled(server):
 
 async def test_registration_into_the_database_is_served_at_once(tmp_path):
     config = parse_configuration(tomllib.loads(CONFIG))
-    config.options = dataclasses.replace(config.options, issuer_uri="https://idp.example",
-                                         dynamic_client_registration=DynamicClientRegistrationOptions(enabled=True))
+    config.options = dataclasses.replace(
+        config.options,
+        issuer_uri="https://idp.example",
+        dynamic_client_registration=DynamicClientRegistrationOptions(enabled=True),
+    )
     b = create_builder(config, tmp_path)
     from tests.support.clock import FakeClock
 
@@ -197,6 +248,7 @@ async def test_registration_into_the_database_is_served_at_once(tmp_path):
         missing = await server.token({"grant_type": "client_credentials"}, headers=basic("unknown", "x"))
         assert missing.status_code == 401
         body = (await register(server, {"grant_types": ["client_credentials"], "scope": "api1"})).json()
-        token = await server.token({"grant_type": "client_credentials"},
-                                   headers=basic(body["client_id"], body["client_secret"]))
+        token = await server.token(
+            {"grant_type": "client_credentials"}, headers=basic(body["client_id"], body["client_secret"])
+        )
         assert token.status_code == 200, token.text
