@@ -75,6 +75,10 @@ def database_preparer(
     ``reimport``, always); refuse (``DatabaseStateError``) a database at another revision."""
 
     async def prepare(database: Database) -> None:
+        from identityserver.storage.sqlalchemy.schema_check import is_at_head
+
+        if await is_at_head(database) and not reimport:
+            return  # the common case in every worker: no Alembic import, no migration
         from identityserver.storage.sqlalchemy.migrate import ensure_schema
 
         created = await ensure_schema(database)

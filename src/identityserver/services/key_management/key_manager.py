@@ -77,6 +77,9 @@ class KeyManager:
         self._cache_expires = 0.0
         self._current: list[KeyContainer] | None = None
         self._current_expires = 0.0
+        self._refresh_task: asyncio.Future[list[KeyContainer]] | None = None
+        self._parsed: dict[tuple[str, str], KeyContainer] = {}
+        """Keys already decrypted and parsed, by (id, stored data): a reload only parses new keys."""
         self.propagation = timedelta(seconds=options.propagation_time)
         self.rotation = timedelta(seconds=options.rotation_interval)
         self.retention = timedelta(seconds=options.retention_duration)
@@ -99,9 +102,23 @@ class KeyManager:
         return current
 
     async def get_all_keys(self) -> list[KeyContainer]:
-        """All keys that are not retired: the ones to publish in JWKS."""
+        """All keys that are not retired: the ones to publish in JWKS.
+
+        When the cache has expired but its keys are still good (no rotation is due), the stale keys are
+        returned at once and the store is re-read in the background: token requests never queue behind a
+        reload (stale-while-revalidate)."""
         if self._cache is not None and self.clock.timestamp() < self._cache_expires:
             return self._cache
+        if self._cache is not None:
+            now = self.clock.utc_now()
+            if not self.is_key_rotation_required(self._cache, now) and not any(
+                    self.is_retired(k, now) for k in self._cache):
+                self._schedule_refresh()
+                return self._cache
+        return await self.refresh_keys()
+
+    async def refresh_keys(self) -> list[KeyContainer]:
+        """Re-read the store, create keys that are due, and re-fill the cache."""
         async with self._local_lock:
             now = self.clock.utc_now()
             if self._cache is not None and self.clock.timestamp() < self._cache_expires:
@@ -116,6 +133,17 @@ class KeyManager:
             self._cache_keys(keys, now)
             return keys
 
+    def _schedule_refresh(self) -> None:
+        if self._refresh_task is not None and not self._refresh_task.done():
+            return
+        self._refresh_task = asyncio.ensure_future(self.refresh_keys())
+        self._refresh_task.add_done_callback(self._refresh_done)
+
+    @staticmethod
+    def _refresh_done(task: asyncio.Future[list[KeyContainer]]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("refreshing signing keys failed: %s", task.exception())
+
     def invalidate_cache(self) -> None:
         """Forget cached keys (the next call reloads from the store)."""
         self._cache, self._current = None, None
@@ -124,23 +152,31 @@ class KeyManager:
 
     async def get_keys_from_store(self, now: datetime) -> list[KeyContainer]:
         keys: list[KeyContainer] = []
+        parsed: dict[tuple[str, str], KeyContainer] = {}
         for stored in await self.store.load_keys():
-            try:
-                key = await deserialize_key(stored, self.protector)
-            except Exception as exc:  # an unreadable key is skipped, never fatal (security.md item 148)
-                logger.error("skipping signing key %s: %s", stored.id, exc)
-                continue
+            cache_key = (stored.id, stored.data)
+            key = self._parsed.get(cache_key)
+            if key is None:
+                try:
+                    key = await deserialize_key(stored, self.protector)
+                except Exception as exc:  # an unreadable key is skipped, never fatal (security.md item 148)
+                    logger.error("skipping signing key %s: %s", stored.id, exc)
+                    continue
+            parsed[cache_key] = key
             if self.is_retired(key, now):
                 if self.options.delete_retired_keys:
                     await self.store.delete_key(key.id)
                 continue
             keys.append(key)
+        self._parsed = parsed
         keys.sort(key=lambda k: k.created)
         return keys
 
     async def create_and_store_new_key(self, algorithm: str, now: datetime) -> KeyContainer:
         key = await asyncio.to_thread(generate_key, algorithm, now, self.options.rsa_key_size)
-        await self.store.store_key(await serialize_key(key, self.protector))
+        stored = await serialize_key(key, self.protector)
+        await self.store.store_key(stored)
+        self._parsed[(stored.id, stored.data)] = key
         logger.info("created signing key %s (%s)", key.id, algorithm)
         return key
 
