@@ -10,6 +10,7 @@ ratio says how much of the core the rest of the server takes.
     python bench/token_endpoint.py                     # RS256, 3 runs of 10 s, median reported
     python bench/token_endpoint.py --alg ES256
     python bench/token_endpoint.py --alg RS256,ES256 --runs 5 --json results.json
+    python bench/token_endpoint.py --alg RS256,ES256 --nice -20   # on a shared machine (root): see bench/README.md
 
 Targets (issue 2): ratio >= 0.85 of the RS256 signing rate, p99 <= 2 x p50 at 64 connections,
 RSS < 80 MiB per worker, ES256 >= 4000 tokens/s.
@@ -395,7 +396,7 @@ def bench_alg(args: argparse.Namespace, alg: str, sign_algs: list[str]) -> list[
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [args.pythonpath, env.get("PYTHONPATH")]))
     command = [
         *NICE, "taskset", "-c", str(args.server_core), *server_command(args),
-        "serve", "--config", str(config), "--port", str(port),
+        "serve", "--config", str(config), "--port", str(port), "--workers", "1",
         "--state-path", str(folder / "state"), "--log-level", "warning",
     ]  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -614,8 +615,9 @@ def package_source(pythonpath: str | None) -> str:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [pythonpath, env.get("PYTHONPATH")]))
     code = "import identityserver, os; print(os.path.dirname(identityserver.__file__))"
 
-    def output(command: list[str], **kwargs: Any) -> str:
-        return subprocess.run(command, check=False, capture_output=True, text=True, **kwargs).stdout.strip()
+    def output(command: list[str], env: dict[str, str] | None = None) -> str:
+        done = subprocess.run(command, check=False, capture_output=True, text=True, env=env)
+        return done.stdout.strip()
 
     where = output([sys.executable, "-c", code], env=env)
     git = ["git", "--no-optional-locks", "-C", where or "."]  # read-only: no index refresh

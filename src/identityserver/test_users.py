@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 from argon2 import PasswordHasher
@@ -16,7 +17,12 @@ from identityserver.stores.protocols import UserStore
 from identityserver.validation.protocols import GrantValidationResult, ResourceOwnerPasswordValidationContext
 
 _hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("identityserver-dummy-password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Hashed on first use, not at import: one argon2 hash takes ~0.2-0.4 s and a 64 MiB buffer."""
+    return _hasher.hash("identityserver-dummy-password")
 
 
 def hash_password(password: str) -> str:
@@ -48,7 +54,7 @@ class TestUserStore:
         """The user when the password matches; the same amount of work when the user does not exist."""
         user = self._by_username.get(username.lower())
         if user is None:
-            verify_password(_DUMMY_HASH, password)
+            verify_password(_dummy_hash(), password)
             return None
         if not verify_password(user.password_hash, password) or not user.is_active:
             return None

@@ -77,11 +77,11 @@ def database_preparer(
     async def prepare(database: Database) -> None:
         from identityserver.storage.sqlalchemy.schema_check import is_at_head
 
-        if await is_at_head(database) and not reimport:
-            return  # the common case in every worker: no Alembic import, no migration
-        from identityserver.storage.sqlalchemy.migrate import ensure_schema
+        created = False
+        if not await is_at_head(database):  # at head (the common case) needs neither Alembic nor a migration
+            from identityserver.storage.sqlalchemy.migrate import ensure_schema
 
-        created = await ensure_schema(database)
+            created = await ensure_schema(database)
         if created:
             await _copy_state_folder_keys(database, state)
         if (created or reimport) and has_entries(config):

@@ -57,6 +57,7 @@ from identityserver.services.session_management import DefaultSessionManagementS
 from identityserver.services.token_creation import DefaultTokenCreationService
 from identityserver.services.token_service import DefaultTokenService
 from identityserver.services.user_session import DefaultUserSession
+from identityserver.stores.caching import CachingResourceStore
 from identityserver.stores.file_system import FileSystemDataProtectionKeyStore, FileSystemSigningKeyStore
 from identityserver.stores.grant_stores import authorization_code_store, reference_token_store, refresh_token_store
 from identityserver.stores.in_memory import (
@@ -175,7 +176,8 @@ def build_services(b: IdentityServerBuilder) -> Services:
     client_validator = b.cls(ClientSecretValidator)(
         clients, shared, PrivateKeyJwtSecretValidator(replay, clock), events, limits, clock
     )
-    resource_validator = b.cls(DefaultResourceValidator)(resources)
+    static_or_cached = isinstance(resources, InMemoryResourceStore | CachingResourceStore)
+    resource_validator = b.cls(DefaultResourceValidator)(resources, None, clock, static_or_cached)
 
     password_validator = b.resource_owner_validator or (
         TestUserResourceOwnerPasswordValidator(users, clock) if users else None

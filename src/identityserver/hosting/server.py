@@ -74,4 +74,7 @@ def run(
         log_level=log_level,
         server_header=False,
         proxy_headers=False,
+        # uvloop starves some keep-alive connections when a worker is saturated (p99 in the hundreds of ms at
+        # 64 connections, docs/performance.md); the stdlib loop keeps p99 within 2 x p50 at the same rate
+        loop="asyncio",
     )

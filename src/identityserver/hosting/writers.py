@@ -41,7 +41,20 @@ def _h(name: str, value: str) -> tuple[bytes, bytes]:
     return name.lower().encode("latin-1"), value.encode("latin-1")
 
 
+def _plain(value: str) -> bool:
+    """True when ``value`` can stand between JSON quotes unchanged (what ``json`` would emit for it)."""
+    return value.isprintable() and value.isascii() and '"' not in value and "\\" not in value
+
+
 def write_token(result: TokenResult) -> HttpResponse:
+    if (not result.refresh_token and not result.id_token and not result.custom and not result.dpop_nonce
+            and type(result.expires_in) is int and _plain(result.access_token) and _plain(result.token_type)
+            and (not result.scope or _plain(result.scope))):
+        # the common response (RFC 6749 §5.1) built directly: byte-identical to the JSON encoder's output
+        scope = f',"scope":"{result.scope}"' if result.scope else ""
+        text = (f'{{"access_token":"{result.access_token}","token_type":"{result.token_type}",'
+                f'"expires_in":{result.expires_in}{scope}}}')
+        return 200, [_JSON, *NO_STORE], text.encode("ascii")
     body: dict[str, Any] = {
         "access_token": result.access_token,
         "token_type": result.token_type,

@@ -76,7 +76,8 @@ def claims_to_json(claims: Iterable[Claim]) -> dict[str, Any]:
     """Group claims by type into a JWT payload: one value stays scalar, several become an array."""
     grouped: dict[str, list[Any]] = {}
     for claim in claims:
-        grouped.setdefault(claim.type, []).append(claim.json_value())
+        value = claim.value if claim.value_type == ClaimValueTypes.STRING else claim.json_value()
+        grouped.setdefault(claim.type, []).append(value)
     return {name: values if len(values) > 1 or name in ARRAY_CLAIMS else values[0] for name, values in grouped.items()}
 
 

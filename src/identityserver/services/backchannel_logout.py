@@ -13,7 +13,6 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-
 from identityserver.clock import Clock
 from identityserver.configuration.options import IdentityServerOptions
 from identityserver.models.claims import Claim, ClaimValueTypes

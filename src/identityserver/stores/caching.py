@@ -4,6 +4,7 @@ resource tables each time. Unknown clients are not cached; caches are bounded.""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from datetime import datetime, timedelta
 from typing import Generic, TypeVar
@@ -25,6 +26,7 @@ class TtlCache(Generic[V]):
         self.lifetime = timedelta(seconds=lifetime_seconds)
         self.max_entries = max_entries
         self._entries: dict[Hashable, tuple[datetime, V]] = {}
+        self._loading: dict[Hashable, asyncio.Future[V]] = {}
 
     async def get_or_add(
         self, key: Hashable, load: Callable[[], Awaitable[V]], cache_if: Callable[[V], bool] | None = None
@@ -33,7 +35,28 @@ class TtlCache(Generic[V]):
         entry = self._entries.get(key)
         if entry is not None and entry[0] > now:
             return entry[1]
-        value = await load()
+        while (loading := self._loading.get(key)) is not None:  # another request is loading this key
+            try:
+                return await asyncio.shield(loading)  # share its answer: no stampede on a cold or expired entry
+            except asyncio.CancelledError:
+                if not loading.cancelled():
+                    raise  # this request was cancelled
+                # the loading request was cancelled: load again (or wait for whoever does)
+        loading = asyncio.get_running_loop().create_future()
+        self._loading[key] = loading
+        try:
+            value = await load()
+        except asyncio.CancelledError:
+            loading.cancel()
+            raise
+        except BaseException as exc:
+            loading.set_exception(exc)
+            loading.exception()  # mark it retrieved: no warning when nobody else was waiting
+            raise
+        else:
+            loading.set_result(value)
+        finally:
+            del self._loading[key]
         if (cache_if is None or cache_if(value)) and self.lifetime > timedelta(0):
             if len(self._entries) >= self.max_entries:
                 self._entries = {k: e for k, e in self._entries.items() if e[0] > now}

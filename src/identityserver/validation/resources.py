@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from identityserver._utils.urls import has_fragment, is_absolute_uri_reference
+from identityserver.clock import Clock
 from identityserver.constants import StandardScopes
 from identityserver.models.client import Client
 from identityserver.models.resources import Resources, ResourceValidationResult
@@ -25,16 +26,56 @@ def resource_indicator_is_valid(value: str, max_length: int) -> bool:
     return len(value) <= max_length and is_absolute_uri_reference(value) and not has_fragment(value)
 
 
+#: How long a validation outcome is remembered when the resource store itself is cached or static.
+MEMO_SECONDS = 60
+MEMO_MAX_ENTRIES = 10_000
+
+Outcome = ResourceValidationResult | ResourceValidationError
+
+
+def _copy(outcome: Outcome) -> Outcome:
+    """Callers narrow the result in place; each gets its own lists."""
+    if isinstance(outcome, ResourceValidationError):
+        return outcome
+    r = outcome.resources
+    return ResourceValidationResult(
+        Resources(list(r.identity_resources), list(r.api_resources), list(r.api_scopes), r.offline_access),
+        list(outcome.parsed_scopes), outcome.resource_indicator)
+
+
 class DefaultResourceValidator:
-    def __init__(self, store: ResourceStore, scope_parser: DefaultScopeParser | None = None) -> None:
+    def __init__(self, store: ResourceStore, scope_parser: DefaultScopeParser | None = None,
+                 clock: Clock | None = None, memoize: bool = False) -> None:
         self.store = store
         self.scope_parser = scope_parser or DefaultScopeParser()
+        self.clock = clock
+        self.memoize = memoize and clock is not None
+        """Remember outcomes for ``MEMO_SECONDS`` (only over a cached or static resource store, whose answers
+        are at least that stale anyway): the hot path of every token request."""
+        self._memo: dict[tuple[object, ...], tuple[float, Outcome]] = {}
 
     async def validate_requested_resources(
         self, client: Client, scopes: Sequence[str], resource_indicators: Sequence[str] = ()
-    ) -> ResourceValidationResult | ResourceValidationError:
+    ) -> Outcome:
         """Every scope must be allowed for the client and exist (enabled) in the store; every resource
         indicator must name an API resource reachable with the requested scopes."""
+        if not self.memoize or self.clock is None:
+            return await self._validate(client, scopes, resource_indicators)
+        key = (client.client_id, tuple(client.allowed_scopes), client.allow_offline_access, tuple(scopes),
+               tuple(resource_indicators))
+        now = self.clock.timestamp()
+        hit = self._memo.get(key)
+        if hit is not None and hit[0] > now:
+            return _copy(hit[1])
+        outcome = await self._validate(client, scopes, resource_indicators)
+        if len(self._memo) >= MEMO_MAX_ENTRIES:
+            self._memo = {k: v for k, v in self._memo.items() if v[0] > now}
+            if len(self._memo) >= MEMO_MAX_ENTRIES:
+                self._memo.clear()
+        self._memo[key] = (now + MEMO_SECONDS, outcome)
+        return _copy(outcome)
+
+    async def _validate(self, client: Client, scopes: Sequence[str], resource_indicators: Sequence[str]) -> Outcome:
         parsed = [self.scope_parser.parse_scope_value(s) for s in dict.fromkeys(scopes)]
         names = [p.parsed_name for p in parsed]
         for name in names:

@@ -38,12 +38,14 @@ def parse_basic_authorization(header: str | None, limits: InputLengthRestriction
         return "malformed Basic authorization header"
     raw_id, raw_secret = decoded.split(":", 1)
     # RFC 6749 §2.3.1: both values are form-urlencoded before being joined
-    client_id, secret = unquote_plus(raw_id), unquote_plus(raw_secret)
+    client_id = unquote_plus(raw_id) if "%" in raw_id or "+" in raw_id else raw_id
+    secret = unquote_plus(raw_secret) if "%" in raw_secret or "+" in raw_secret else raw_secret
     if not client_id or len(client_id) > limits.client_id or len(secret) > limits.client_secret:
         return "invalid client credentials"
     # Many clients do not form-encode an id such as "urn:api1"; keep the other splits to try (see resolve_id)
-    alternatives = [(unquote_plus(decoded[:i]), unquote_plus(decoded[i + 1:]))
-                    for i, ch in enumerate(decoded) if ch == ":" and i > len(raw_id)][:8]
+    alternatives = ([(unquote_plus(decoded[:i]), unquote_plus(decoded[i + 1 :]))
+                     for i, ch in enumerate(decoded) if ch == ":" and i > len(raw_id)][:8]
+                    if ":" in raw_secret else [])
     return ParsedSecret(client_id, TokenEndpointAuthMethods.CLIENT_SECRET_BASIC, secret, True, alternatives)
 
 

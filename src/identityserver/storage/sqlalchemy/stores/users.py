@@ -13,7 +13,7 @@ from identityserver.models.claims import Claim
 from identityserver.storage.sqlalchemy.engine import Database
 from identityserver.storage.sqlalchemy.entities.operational import users as t
 from identityserver.storage.sqlalchemy.mappers import user_from_row, user_to_row
-from identityserver.test_users import _DUMMY_HASH, TestUser, TestUserStore, hash_password, verify_password
+from identityserver.test_users import TestUser, TestUserStore, _dummy_hash, hash_password, verify_password
 
 
 async def save_users(conn: AsyncConnection, users: Iterable[TestUser]) -> int:
@@ -38,7 +38,7 @@ class SqlUserStore(TestUserStore):
     async def validate_credentials(self, username: str, password: str) -> TestUser | None:
         user = await self.find_by_username(username)
         if user is None:
-            verify_password(_DUMMY_HASH, password)  # the same work whether or not the user exists
+            verify_password(_dummy_hash(), password)  # the same work whether or not the user exists
             return None
         if not verify_password(user.password_hash, password) or not user.is_active:
             return None
