@@ -63,6 +63,8 @@ class IdentityServerBuilder:
         self.server_side_session_store: ServerSideSessionStore | None = None
         self.user_store: UserStore | None = None
         self.client_configuration_store: ClientConfigurationStore | None = None
+        self.portal_clients: Callable[[], Awaitable[list[Client]]] | None = None
+        """Lists the clients with an ``initiate_login_uri`` for the portal page (SQL stores set it)."""
         self.resource_owner_validator: ResourceOwnerPasswordValidator | None = None
         self.http_client_factory: Callable[[], httpx.AsyncClient] | None = None
         """Makes the HTTP client for outgoing calls (back-channel logout); tests inject a transport here."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from identityserver.clock import Clock
 from identityserver.configuration.options import IdentityServerOptions
 from identityserver.hosting.router import EndpointRouter
+from identityserver.models.client import Client
 from identityserver.models.grants import Token
 from identityserver.response_handling.authorize import AuthorizeResponseGenerator
 from identityserver.response_handling.authorize_interaction import AuthorizeInteractionResponseGenerator
@@ -45,6 +46,10 @@ from identityserver.validation.identity_token import IdentityTokenValidator
 from identityserver.validation.resources import DefaultResourceValidator
 from identityserver.validation.token_request.validator import TokenRequestValidator
 from identityserver.validation.token_validator import TokenValidator
+
+
+async def _no_clients() -> list[Client]:
+    return []
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +95,8 @@ class Services:
     capabilities: ServerCapabilities
     router: EndpointRouter
     cors: CorsPolicyService
+    portal_clients: Callable[[], Awaitable[list[Client]]] = field(default=_no_clients)
+    """The clients the portal lists (those with an ``initiate_login_uri``)."""
     startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)

@@ -27,6 +27,7 @@ from identityserver.endpoints.revocation import TokenRevocationEndpoint
 from identityserver.endpoints.token import TokenEndpoint
 from identityserver.endpoints.userinfo import UserInfoEndpoint
 from identityserver.hosting.router import Endpoint, EndpointRouter
+from identityserver.models.client import Client
 from identityserver.registration.endpoint import DynamicClientRegistrationEndpoint
 from identityserver.registration.validator import DynamicClientRegistrationValidator
 from identityserver.response_handling.authorize import AuthorizeResponseGenerator
@@ -348,6 +349,7 @@ def build_services(b: IdentityServerBuilder) -> Services:
         capabilities=capabilities,
         router=router,
         cors=b.cors_policy or InMemoryCorsPolicyService(b.clients),
+        portal_clients=b.portal_clients or _static_portal_clients(clients),
         startup=[data_protection.initialize, warm_keys, *b.startup_steps],
         shutdown=[*b.shutdown_steps, backchannel.drain],
         background=[*b.background_jobs, *session_jobs(options, session_management)],
@@ -415,3 +417,12 @@ def session_jobs(
                 logger.exception("removing expired sessions failed")
 
     return [remove_expired_sessions]
+
+
+def _static_portal_clients(clients: ClientStore) -> Callable[[], Awaitable[list[Client]]]:
+    async def portal_clients() -> list[Client]:
+        if isinstance(clients, InMemoryClientStore):
+            return [c for c in clients.all() if c.initiate_login_uri]
+        return []
+
+    return portal_clients

@@ -17,6 +17,7 @@ from identityserver.ui.consent import ConsentPage
 from identityserver.ui.context import UiContext
 from identityserver.ui.logout import LogoutPages
 from identityserver.ui.pages import Pages
+from identityserver.ui.portal import PortalPage
 from identityserver.ui.security import SecurityHeadersMiddleware
 
 STATIC = Path(__file__).parent / "static"
@@ -35,6 +36,7 @@ def create_ui(services: Services, template_dirs: Sequence[str | Path] = ()) -> S
         Route(UiPaths.LOGGED_OUT, logout.logged_out),
         Route(options.error_url, pages.error),
         Route(UiPaths.GRANTS, pages.grants, methods=["GET", "POST"]),
+        Route(UiPaths.PORTAL, PortalPage(ui).handle),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     return SecurityHeadersMiddleware(Starlette(routes=routes))
