@@ -55,7 +55,7 @@ async def signed_in(server: Server) -> Browser:
         "https://web.example@evil.example@web.example/cb",
         "https://web.example:@evil.example/cb",
         "https://web.example%2F@evil.example/cb",
-        "https://w\u0435b.example/cb",  # Cyrillic "е": an IDN homograph of web.example
+        "https://w\u0435b.example/cb",  # Cyrillic small ie: an IDN homograph of web.example
         "https://xn--wb-ulc.example/cb",
         "https://web.example%00.evil.example/cb",
         "https://web.example\t/cb",
@@ -309,3 +309,17 @@ async def test_query_with_a_form_feed_or_nul_in_the_client_id_shows_the_error_pa
         params, _ = code_request(client_id)
         response = await server.client.get("/connect/authorize?" + urlencode(params))
         await assert_error_page(server, response)
+
+
+# -- item 21: request_uri is never fetched ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "request_uri",
+    ["http://169.254.169.254/latest/meta-data/", "http://127.0.0.1:6379/", "file:///etc/passwd",
+     "https://attacker.example/huge", "urn:ietf:params:oauth:request_uri:abc", ""],
+)
+async def test_every_request_uri_is_refused_without_being_fetched(server, request_uri):
+    params, _ = code_request("web.jar", "https://jar.example/cb", "openid api1", request_uri=request_uri)
+    text = await assert_error_page(server, await server.client.get(authorize_path(params)))
+    assert "request_uri_not_supported" in text

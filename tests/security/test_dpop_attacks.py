@@ -182,7 +182,7 @@ async def test_numeric_and_structural_json_edge_cases_in_the_proof_are_refused(s
     key = DPoPKey.generate()
     now = int(server.clock.timestamp())
     tail = payload_tail % {"now": now} if "%(now)d" in payload_tail else payload_tail
-    payload = '{"jti": "edge", "htm": "POST", "htu": "%s", %s}' % (TOKEN_URL, tail)
+    payload = f'{{"jti": "edge", "htm": "POST", "htu": "{TOKEN_URL}", {tail}}}'
     response = await client_credentials(server, raw_proof(server, key, {}, payload))
     assert_invalid(response)
 

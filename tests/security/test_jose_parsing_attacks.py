@@ -19,7 +19,7 @@ from tests.security.support import assert_error_page, bearer, server_with, signe
 from tests.support.browser import authorize_path, code_request, tokens_for
 from tests.support.client_auth import assertion_form, client_assertion, raw_jws
 from tests.support.data import RSA_CLIENT_KEY
-from tests.support.server import Server
+from tests.support.server import Server, basic
 
 
 @pytest.fixture
@@ -61,7 +61,7 @@ async def test_access_token_of_this_server_is_not_an_id_token_hint(server):
     assert response.status_code == 302 and "error=invalid_request" in response.headers["location"]
 
 
-@pytest.mark.parametrize("typ", ["logout+jwt", "LOGOUT+JWT", "application/logout+jwt", "dpop+jwt", "at+jwt"])
+@pytest.mark.parametrize("typ", ["logout+jwt", "LOGOUT+JWT", "dpop+jwt", "at+jwt", "application/at+jwt"])
 async def test_jwt_typed_as_another_kind_of_token_is_not_an_id_token_hint(server, typ):
     assert await hint_is_refused(server, await id_token_like(server, {"typ": typ}))
 
@@ -163,8 +163,6 @@ async def test_crit_header_is_refused_in_a_dpop_proof(server):
     proof = encode_jws({"typ": "dpop+jwt", "alg": "ES256", "jwk": key.jwk, "crit": ["b64"], "b64": False},
                        {"jti": "c1", "htm": "POST", "htu": f"{server.issuer}/connect/token", "iat": now},
                        key.private_key)
-    from tests.support.server import basic
-
     response = await server.token({"grant_type": "client_credentials", "scope": "api1"},
                                   headers={**basic("m2m", "secret"), "DPoP": proof})
     assert response.status_code == 400 and response.json()["error"] == "invalid_dpop_proof"
@@ -184,8 +182,30 @@ async def test_deeply_nested_id_token_hint_is_refused_not_a_server_error(server)
 
 
 async def test_deeply_nested_request_object_shows_the_error_page(server):
-    payload = '{"iss": "web.jar", "x": ' + "[" * 20_000 + "]" * 20_000 + "}"
+    payload = '{"iss": "web.jar", "x": ' + "[" * 15_000 + "]" * 15_000 + "}"
     request = raw_jws(json.dumps({"alg": "RS256", "kid": "rsa1"}), payload, RSA_CLIENT_KEY, "RS256")
     response = await server.client.get(authorize_path({"client_id": "web.jar", "request": request,
                                                         "redirect_uri": "https://jar.example/cb"}))
     await assert_error_page(server, response)
+
+
+# -- item 82: length limits before parsing ----------------------------------------------------------------------
+
+
+async def test_request_object_over_the_jwt_length_limit_shows_the_error_page(server):
+    now = int(server.clock.timestamp())
+    params, _ = code_request("web.jar", "https://jar.example/cb", "openid api1")
+    claims = {**params, "iss": "web.jar", "aud": server.issuer, "exp": now + 60, "padding": "p" * 39_000}
+    request = client_assertion(RSA_CLIENT_KEY, "RS256", claims, {"kid": "rsa1"})
+    assert 51_200 < len(request) < 60_000
+    response = await server.client.post("/connect/authorize", data={
+        "client_id": "web.jar", "request": request, "redirect_uri": "https://jar.example/cb"})
+    await assert_error_page(server, response)
+
+
+async def test_id_token_hint_over_its_length_limit_is_refused(server):
+    hint = await id_token_like(server, padding="p" * 4000)
+    assert await hint_is_refused(server, hint)
+    params, _ = code_request(id_token_hint=hint)
+    response = await server.client.get(authorize_path(params))
+    assert response.status_code == 302 and "error=invalid_request" in response.headers["location"]
