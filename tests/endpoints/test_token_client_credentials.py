@@ -258,9 +258,12 @@ async def test_client_access_token_lifetime_sets_exp_and_expires_in(custom):
     assert claims["exp"] - claims["iat"] == 120
 
 
-async def test_client_without_include_jwt_id_gets_a_token_without_jti(custom):
-    response = await custom.token({**CC, "scope": "api1"}, headers=basic("no.jti", "secret"))
-    assert "jti" not in jwt_parts(response.json()["access_token"])[1]
+async def test_client_without_include_jwt_id_still_gets_a_jti_as_rfc_9068_requires(custom):
+    # RFC 9068 §2.2 makes jti required, and revocation of JWT access tokens works by jti (docs/security.md)
+    first = await custom.token({**CC, "scope": "api1"}, headers=basic("no.jti", "secret"))
+    second = await custom.token({**CC, "scope": "api1"}, headers=basic("no.jti", "secret"))
+    jtis = [jwt_parts(r.json()["access_token"])[1]["jti"] for r in (first, second)]
+    assert jtis[0] != jtis[1] and all(len(j) == 32 for j in jtis)
 
 
 async def test_confidential_client_without_the_grant_is_unauthorized_client(custom):

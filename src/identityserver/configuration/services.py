@@ -22,6 +22,7 @@ from identityserver.services.events import DefaultEventService
 from identityserver.services.interaction import DefaultIdentityServerInteractionService
 from identityserver.services.key_management.key_manager import KeyManager
 from identityserver.services.key_management.key_material import DefaultKeyMaterialService
+from identityserver.services.login_throttle import LoginThrottle
 from identityserver.services.logout import DefaultLogoutService
 from identityserver.services.messages import ProtectedMessageStore
 from identityserver.services.protocols import CorsPolicyService, EventSink, ProfileService, ReplayCache
@@ -79,6 +80,7 @@ class Services:
     user_session: DefaultUserSession
     interaction: DefaultIdentityServerInteractionService
     logout: DefaultLogoutService
+    login_throttle: LoginThrottle
     backchannel_logout: DefaultBackChannelLogoutService
     session_coordination: DefaultSessionCoordinationService
     session_management: DefaultSessionManagementService | None

@@ -48,6 +48,7 @@ from identityserver.services.handles import DefaultHandleGenerationService
 from identityserver.services.interaction import DefaultIdentityServerInteractionService
 from identityserver.services.key_management.key_manager import KeyManager
 from identityserver.services.key_management.key_material import DefaultKeyMaterialService
+from identityserver.services.login_throttle import LoginThrottle
 from identityserver.services.logout import DefaultLogoutService
 from identityserver.services.messages import ProtectedMessageStore
 from identityserver.services.protocols import ProfileService
@@ -180,6 +181,7 @@ def build_services(b: IdentityServerBuilder) -> Services:
     static_or_cached = isinstance(resources, InMemoryResourceStore | CachingResourceStore)
     resource_validator = b.cls(DefaultResourceValidator)(resources, None, clock, static_or_cached)
 
+    throttle = LoginThrottle(grants, clock)
     password_validator = b.resource_owner_validator or (
         TestUserResourceOwnerPasswordValidator(users, clock) if users else None
     )
@@ -189,7 +191,7 @@ def build_services(b: IdentityServerBuilder) -> Services:
         GrantType.REFRESH_TOKEN: RefreshTokenGrantValidator(refresh_tokens),
     }
     if password_validator is not None:
-        grant_validators[GrantType.PASSWORD] = PasswordGrantValidator(password_validator)
+        grant_validators[GrantType.PASSWORD] = PasswordGrantValidator(password_validator, throttle)
     for grant_type, extension in b.extension_grant_validators.items():
         if grant_type in grant_validators:
             raise ValueError(f"extension grant {grant_type!r} collides with a built-in grant")
@@ -332,7 +334,7 @@ def build_services(b: IdentityServerBuilder) -> Services:
         messages=messages,
         user_session=user_session,
         interaction=interaction,
-        logout=logout,
+        logout=logout, login_throttle=throttle,
         backchannel_logout=backchannel,
         session_coordination=coordination,
         session_management=session_management,

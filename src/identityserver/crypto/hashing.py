@@ -35,9 +35,10 @@ _HASHES = {"256": hashlib.sha256, "384": hashlib.sha384, "512": hashlib.sha512}
 
 def left_half_hash(value: str, alg: str) -> str:
     """``at_hash`` / ``c_hash`` / ``s_hash``: base64url of the left half of the hash named by the JWS alg."""
-    digest = _HASHES.get(alg[-3:], hashlib.sha256)(value.encode("ascii")).digest()
+    data = value.encode("utf-8")  # tokens and codes are ASCII; a state may not be (s_hash)
+    digest = _HASHES.get(alg[-3:], hashlib.sha256)(data).digest()
     if alg == "EdDSA":  # OIDC Core errata: Ed25519 uses SHA-512
-        digest = hashlib.sha512(value.encode("ascii")).digest()
+        digest = hashlib.sha512(data).digest()
     return b64url_encode(digest[: len(digest) // 2])
 
 

@@ -11,6 +11,7 @@ from identityserver.endpoints.results import AuthorizeResult, RedirectResult
 from identityserver.models.messages import ConsentResponse, ErrorMessage
 from identityserver.response_handling.authorize import AuthorizeResponse, AuthorizeResponseGenerator
 from identityserver.response_handling.authorize_interaction import AuthorizeInteractionResponseGenerator
+from identityserver.services.backchannel_logout import DYNAMIC_REGISTRATION_PROPERTY
 from identityserver.services.events import DefaultEventService
 from identityserver.services.interaction import CONSENT_PARAMETER, DefaultIdentityServerInteractionService
 from identityserver.services.user_session import DefaultUserSession
@@ -57,7 +58,7 @@ class AuthorizeEndpointBase:
         repeated = [n for n in parameters.repeated if n not in REPEATABLE]
         result = await self.validator.validate(values, http.issuer, subject, repeated, resources)
         if result.is_error:
-            return await self.create_error_result(http, result)
+            return await self.create_error_result(http, result, validation_error=True)
         request = result.validated_request
         request.session_id = ticket.session_id if ticket else None
         consent: ConsentResponse | None = None
@@ -130,10 +131,18 @@ class AuthorizeEndpointBase:
         return RedirectResult(f"{target}?{urlencode({parameter: return_url})}")
 
     async def create_error_result(
-        self, http: EndpointRequest, result: AuthorizeRequestValidationResult
+        self, http: EndpointRequest, result: AuthorizeRequestValidationResult, validation_error: bool = False
     ) -> AuthorizeResult | RedirectResult:
         request = result.validated_request
         error = result.error or "invalid_request"
+        if (
+            validation_error
+            and request.client is not None
+            and (request.client.properties.get(DYNAMIC_REGISTRATION_PROPERTY) == "true")
+        ):
+            # RFC 9700 §4.18: an untrusted (self-registered) client must not turn the server into an open
+            # redirector through error responses; its request errors are shown on the error page
+            result.redirectable = False
         if result.redirectable and request.redirect_uri:
             response = AuthorizeResponse(request, error=error, error_description=result.error_description)
             return self.authorize_result(response, [])

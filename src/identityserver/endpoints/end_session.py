@@ -65,6 +65,7 @@ class EndSessionEndpoint:
             client_ids=list(ticket.client_ids) if ticket else [],
             ui_locales=validated.ui_locales,
             show_signout_prompt=not validated.has_valid_hint,
+            hint_subject_id=validated.hint_subject_id,
         )
         logout_id = await self.interaction.create_logout_id(message)
         target = ui.logout_url if "://" in ui.logout_url else root + ui.logout_url

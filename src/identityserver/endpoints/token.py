@@ -8,6 +8,7 @@ from identityserver._utils.forms import FormError
 from identityserver.constants import TokenErrors
 from identityserver.endpoints.base import EndpointRequest
 from identityserver.endpoints.results import StatusCodeResult, TokenErrorResult, TokenResult
+from identityserver.response_handling.models import TokenRequestRejected
 from identityserver.response_handling.token import TokenResponseGenerator
 from identityserver.services.events import DefaultEventService
 from identityserver.validation.client_secrets.client_secret_validator import ClientSecretValidator
@@ -74,7 +75,10 @@ class TokenEndpoint:
                 custom=result.custom_response,
                 dpop_nonce=result.dpop_nonce,
             )
-        response = await self.generator.process(result)
+        try:
+            response = await self.generator.process(result)
+        except TokenRequestRejected as rejected:
+            return TokenErrorResult(rejected.error, rejected.description)
         validated = result.validated_request
         assert validated is not None
         await self.events.raise_named(

@@ -141,7 +141,7 @@ class Client:
     identity_provider_restrictions: list[str] = field(default_factory=list)
     """Identity providers the user must have signed in with (empty: any)."""
     include_jwt_id: bool = True
-    """Add ``jti`` to access tokens."""
+    """IdentityServer's switch for ``jti``; RFC 9068 §2.2 requires it, so JWT access tokens always carry one."""
     claims: list[ClientClaim] = field(default_factory=list)
     """Claims added to access tokens, prefixed with ``client_claims_prefix``."""
     always_send_client_claims: bool = False

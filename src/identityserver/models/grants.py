@@ -142,6 +142,9 @@ class RefreshToken:
     proof_type: ProofType | None = ProofType.NONE
     consumed_time: int | None = None
     family_id: str | None = None
+    earlier_access_tokens: list[tuple[str, int]] = field(default_factory=list)
+    """``(jti, exp)`` of the unexpired access tokens issued earlier in this family, so that revoking the family
+    revokes them too (RFC 7009 §2.1)."""
     version: int = 5
 
 

@@ -84,4 +84,10 @@ class LogoutMessage:
     client_ids: list[str] = field(default_factory=list)
     ui_locales: str | None = None
     show_signout_prompt: bool = True
+    hint_subject_id: str | None = None
+    """The ``sub`` of a valid ``id_token_hint``: the prompt is skipped only for that user (RP-Initiated §2)."""
     front_channel_logout_urls: list[str] = field(default_factory=list)
+
+    def prompt_needed(self, current_subject_id: str) -> bool:
+        """Ask the user unless a valid hint names exactly the signed-in user (no logout CSRF)."""
+        return self.show_signout_prompt or self.hint_subject_id != current_subject_id

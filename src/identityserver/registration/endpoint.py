@@ -33,6 +33,10 @@ def _parse(body: bytes) -> dict[str, Any]:
         raise RegistrationError(INVALID_CLIENT_METADATA, "malformed metadata document") from exc
     if not isinstance(value, dict):
         raise RegistrationError(INVALID_CLIENT_METADATA, "the metadata document must be a JSON object")
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")  # lone surrogates are valid JSON, not Unicode
+    except (UnicodeEncodeError, RecursionError) as exc:
+        raise RegistrationError(INVALID_CLIENT_METADATA, "the metadata contains invalid characters") from exc
     return value
 
 

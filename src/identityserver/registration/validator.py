@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from identityserver._utils.egress import is_public_https_url
 from identityserver.constants import GrantType, SecretTypes, StandardScopes, TokenEndpointAuthMethods
 from identityserver.crypto.jwk import JwkError, has_private_members, load_public_jwk
 from identityserver.models.client import Client, Secret
+from identityserver.services.backchannel_logout import DYNAMIC_REGISTRATION_PROPERTY
 from identityserver.stores.protocols import ResourceStore
 
 INVALID_CLIENT_METADATA = "invalid_client_metadata"
@@ -82,10 +84,16 @@ def is_acceptable_redirect_uri(uri: str) -> bool:
     return "." in scheme and scheme not in ("javascript", "data", "file", "vbscript")
 
 
-def _https_uri(body: dict[str, Any], name: str) -> str | None:
+def _https_uri(body: dict[str, Any], name: str, server_called: bool = False) -> str | None:
+    """OIDC Registration §2: these URIs use https. A URI the server itself calls (back-channel logout) must
+    also name a public host (no SSRF towards loopback, link-local or private networks)."""
     value = _string(body, name)
-    if value is not None and not (is_acceptable_redirect_uri(value) and value.lower().startswith(("https:", "http:"))):
+    if value is None:
+        return None
+    if not (is_acceptable_redirect_uri(value) and value.lower().startswith("https:")):
         raise RegistrationError(INVALID_CLIENT_METADATA, f"{name} must be an https URL")
+    if server_called and not is_public_https_url(value):
+        raise RegistrationError(INVALID_CLIENT_METADATA, f"{name} must name a public host")
     return value
 
 
@@ -109,6 +117,7 @@ class DynamicClientRegistrationValidator:
             raise RegistrationError(INVALID_CLIENT_METADATA, 'only response_types ["code"] is supported')
         client = Client(
             client_id="",
+            properties={DYNAMIC_REGISTRATION_PROPERTY: "true"},
             require_pkce=True,
             require_consent=True,
             allow_plain_text_pkce=False,
@@ -167,6 +176,9 @@ class DynamicClientRegistrationValidator:
                 raise RegistrationError(INVALID_CLIENT_METADATA, "private_key_jwt needs jwks with at least one key")
             if len(jwks["keys"]) > 10:
                 raise RegistrationError(INVALID_CLIENT_METADATA, "jwks may hold at most 10 keys")
+            kids = [k.get("kid") for k in jwks["keys"] if isinstance(k, dict) and k.get("kid") is not None]
+            if len(kids) != len(set(map(str, kids))):
+                raise RegistrationError(INVALID_CLIENT_METADATA, "jwks key ids must be unique (RFC 7517 §4.5)")
             for key in jwks["keys"]:
                 if not isinstance(key, dict) or has_private_members(key):
                     raise RegistrationError(INVALID_CLIENT_METADATA, "jwks must contain public keys only")
@@ -212,7 +224,7 @@ class DynamicClientRegistrationValidator:
             ("frontchannel_logout_uri", "front_channel_logout_uri"),
             ("backchannel_logout_uri", "back_channel_logout_uri"),
         ):
-            value = _https_uri(body, field_name)
+            value = _https_uri(body, field_name, server_called=field_name == "backchannel_logout_uri")
             if value is not None:
                 setattr(client, attribute, value)
                 metadata[field_name] = value

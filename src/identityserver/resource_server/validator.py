@@ -70,6 +70,11 @@ class AuthenticationFailure:
     headers: dict[str, str]
 
 
+def _quoted(value: str | None) -> str:
+    """A safe quoted-string body (RFC 9110 §5.6.4): printable ASCII without '"' and '\\'."""
+    return "".join(ch if 0x20 <= ord(ch) <= 0x7E and ch not in '"\\' else "?" for ch in value or "")
+
+
 class _NonceProtector:
     """Stateless DPoP nonces for the API (AES-GCM over the issue time)."""
 
@@ -109,7 +114,7 @@ class AccessTokenValidator:
     def _challenge(
         self, status: int, error: str | None, description: str | None, dpop: bool, nonce: str | None = None
     ) -> AuthenticationFailure:
-        params = f'error="{error}", error_description="{description}"' if error else ""
+        params = f'error="{_quoted(error)}", error_description="{_quoted(description)}"' if error else ""
         algs = f'algs="{" ".join(DPOP_SIGNING_ALGORITHMS)}"'
         dpop_challenge = f"DPoP {params + ', ' if params else ''}{algs}"
         bearer_challenge = f'Bearer realm="api"{", " + params if params else ""}'

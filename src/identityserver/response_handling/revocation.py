@@ -49,7 +49,14 @@ class TokenRevocationResponseGenerator:
         if len(token) > 100:
             return False
         found = await self.refresh_tokens.store.get_item(token)
-        if found is None or found[0].client_id != client.client_id:
+        if found is None:
+            used = await self.refresh_tokens.family_of_used_token(token, client.client_id)
+            if used is None:
+                return False
+            subject_id, family_id, session_id = used  # rotated away moments ago: revoke what replaced it
+            await self.refresh_tokens.revoke_family_by_id(subject_id, client.client_id, family_id, session_id)
+            return True
+        if found[0].client_id != client.client_id:
             return False
         await self.refresh_tokens.remove_refresh_token(token)
         await self.refresh_tokens.revoke_family(found[0])

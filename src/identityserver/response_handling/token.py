@@ -16,7 +16,7 @@ from identityserver.constants import GrantType, TokenTypes
 from identityserver.crypto.jwt import JwtError, decode_jws
 from identityserver.models.client import AccessTokenType
 from identityserver.models.grants import ProofType, Token
-from identityserver.response_handling.models import TokenResponse
+from identityserver.response_handling.models import TokenRequestRejected, TokenResponse
 from identityserver.services.authorization_codes import AuthorizationCodeService, IssuedTokens
 from identityserver.services.refresh_tokens import DefaultRefreshTokenService
 from identityserver.services.token_service import DefaultTokenService, TokenCreationRequest, with_new_jti
@@ -118,9 +118,9 @@ class TokenResponseGenerator:
         access_token = await self.tokens.create_security_token(token)
         if request.proof_type:
             stored.proof_type = ProofType(request.proof_type)
-        refresh_token = await self.refresh_tokens.update_refresh_token(
-            request.refresh_token_handle, stored, client, token
-        )
+        refresh_token = await self.refresh_tokens.rotate(request.refresh_token_handle, stored, client, token)
+        if refresh_token is None:
+            raise TokenRequestRejected("invalid_grant", "refresh token was already used")  # lost a race
         response = TokenResponse(
             access_token=access_token,
             access_token_type=TokenTypes.DPOP if request.confirmation else TokenTypes.BEARER,

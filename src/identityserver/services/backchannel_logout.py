@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from identityserver._utils.egress import resolves_to_public_addresses
 from identityserver.clock import Clock
 from identityserver.configuration.options import IdentityServerOptions
 from identityserver.models.claims import Claim, ClaimValueTypes
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
     import httpx  # imported when the first logout token is sent: workers that never send one save ~2 MiB
 
 logger = logging.getLogger("identityserver.logout")
+#: Marks clients created by dynamic registration: untrusted, so no silent error redirects (RFC 9700 §4.18) and
+#: no server-side calls to non-public addresses (SSRF).
+DYNAMIC_REGISTRATION_PROPERTY = "identityserver:dynamic_registration"
 BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 LOGOUT_TOKEN_LIFETIME = 120
 MAX_CONCURRENT_DELIVERIES = 32
@@ -98,6 +102,14 @@ class DefaultBackChannelLogoutService:
     async def _deliver(self, http: httpx.AsyncClient, client: Client, token: str) -> None:
         uri = client.back_channel_logout_uri
         assert uri is not None
+        if client.properties.get(DYNAMIC_REGISTRATION_PROPERTY) == "true" and not await resolves_to_public_addresses(
+            uri
+        ):
+            logger.warning(
+                "not sending back-channel logout for client %s: its URI does not resolve to public addresses",
+                client.client_id,
+            )
+            return
         async with self._semaphore:
             try:
                 response = await asyncio.wait_for(

@@ -88,4 +88,10 @@ class DefaultConsentService:
         return result
 
     async def revoke_consent(self, subject_id: str, client_id: str) -> None:
+        """Forget the consent and end the grants it allowed (codes, refresh and reference tokens), as
+        IdentityServer's ``RevokeUserConsentAsync`` does."""
         await self.store.remove(_consent_key(subject_id, client_id))
+        await self.store.remove_all(PersistedGrantFilter(
+            subject_id=subject_id, client_id=client_id,
+            types=[PersistedGrantTypes.AUTHORIZATION_CODE, PersistedGrantTypes.REFRESH_TOKEN,
+                   PersistedGrantTypes.REFERENCE_TOKEN]))

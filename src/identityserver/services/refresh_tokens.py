@@ -8,22 +8,35 @@ same original grant)."""
 
 from __future__ import annotations
 
+import json
+import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from identityserver.clock import Clock
 from identityserver.configuration.options import PersistentGrantOptions
 from identityserver.constants import PersistedGrantTypes
+from identityserver.crypto.hashing import hashed_grant_key
 from identityserver.models.claims import Principal
 from identityserver.models.client import Client, TokenExpiration, TokenUsage
 from identityserver.models.contexts import IsActiveContext, ProfileCallers
-from identityserver.models.grants import PersistedGrantFilter, ProofType, RefreshToken, Token
+from identityserver.models.grants import PersistedGrant, PersistedGrantFilter, ProofType, RefreshToken, Token
 from identityserver.services.protocols import ProfileService
 from identityserver.stores.grant_stores import DefaultGrantStore
 from identityserver.stores.protocols import PersistedGrantStore
 
+logger = logging.getLogger("identityserver.tokens")
+USED_REFRESH_TOKEN = "refresh_token_used"
+REVOKED_FAMILY = "refresh_family_revoked"
+#: How long a used token's family and a revoked family are remembered (covers refreshes in flight).
+MARKER_LIFETIME = 600
 SessionValidator = Callable[[str, str | None, Client], Awaitable[bool]]
+
+
+def _jti_of(token: Token) -> str | None:
+    return next((c.value for c in token.claims if c.type == "jti"), None)
 
 
 @dataclass(slots=True)
@@ -143,11 +156,49 @@ class DefaultRefreshTokenService:
         if client.refresh_token_usage != TokenUsage.ONE_TIME_ONLY:
             return True
         if self.options.delete_one_time_only_refresh_tokens_on_use:
+            await self._leave_tombstone(handle, token)  # first: a revocation racing this take must find it
             return await self.grants.take(self.store.get_hashed_key(handle)) is not None
         if await self.grants.consume(self.store.get_hashed_key(handle), self.clock.utc_now()) is not None:
             return True
         await self.revoke_family(token)  # a concurrent request consumed it: the same outcome as any reuse
         return False
+
+    async def _leave_tombstone(self, handle: str, token: RefreshToken) -> None:
+        """A deleted one-time token leaves its family id for a few minutes, so that revoking it while (or just
+        after) it is rotated still revokes the family (RFC 7009 §2.1; security.md §3.1 R7)."""
+        if token.family_id is None:
+            return
+        now = self.clock.utc_now()
+        await self.grants.store(PersistedGrant(
+            hashed_grant_key(handle, USED_REFRESH_TOKEN), USED_REFRESH_TOKEN, token.client_id, now,
+            json.dumps({"FamilyId": token.family_id}), subject_id=token.subject.subject_id,
+            session_id=token.session_id, expiration=now + timedelta(seconds=MARKER_LIFETIME)))
+
+    async def family_of_used_token(self, handle: str, client_id: str) -> tuple[str, str, str | None] | None:
+        """``(subject_id, family_id, session_id)`` of a recently rotated-away token of this client."""
+        row = await self.grants.get(hashed_grant_key(handle, USED_REFRESH_TOKEN))
+        if row is None or row.client_id != client_id or not row.subject_id:
+            return None
+        try:
+            family = json.loads(row.data)["FamilyId"]
+        except (ValueError, KeyError, TypeError):
+            return None
+        return row.subject_id, str(family), row.session_id
+
+    async def rotate(self, handle: str, token: RefreshToken, client: Client, access_token: Token) -> str | None:
+        """Store the successor first, then claim the presented token (security.md §3.2 F2: when the store fails
+        the old token still works on retry). ``None`` when another request claimed the token first: the
+        successor is then discarded."""
+        # claim() may revoke the family; keep the current access token aside to revoke the successor's too
+        successor = await self.update_refresh_token(handle, token, client, access_token)
+        if not await self.claim(handle, token, client):
+            if successor != handle:
+                await self.remove_refresh_token(successor)
+            await self.revoke_access_token(token)
+            return None
+        if token.family_id and await self.grants.get(hashed_grant_key(token.family_id, REVOKED_FAMILY)):
+            await self.revoke_family(token)  # revoked while this refresh was in flight: dead on arrival
+        return successor
 
     async def update_refresh_token(self, handle: str, token: RefreshToken, client: Client, access_token: Token) -> str:
         """Store the successor (one-time) or the slid token (reuse); return the handle the client gets."""
@@ -156,6 +207,13 @@ class DefaultRefreshTokenService:
             lifetime = now - token.creation_time + client.sliding_refresh_token_lifetime
             absolute = client.absolute_refresh_token_lifetime
             token.lifetime = min(lifetime, absolute) if absolute > 0 else lifetime
+        previous = token.access_tokens.get("")
+        earlier = [(jti, exp) for jti, exp in token.earlier_access_tokens if exp > now]
+        if previous is not None:
+            jti = _jti_of(previous)
+            if jti and previous.creation_time + previous.lifetime > now:
+                earlier.append((jti, previous.creation_time + previous.lifetime))
+        token.earlier_access_tokens = earlier[-50:]
         token.access_tokens = {"": access_token}
         if client.refresh_token_usage == TokenUsage.ONE_TIME_ONLY:
             return await self._store(token, None)
@@ -171,7 +229,11 @@ class DefaultRefreshTokenService:
     async def revoke_family_by_id(self, subject_id: str, client_id: str, family_id: str,
                                   session_id: str | None) -> None:
         """Delete the family's refresh tokens, refuse their JWT access tokens, delete the session's reference
-        tokens for the client."""
+        tokens for the client, and mark the family revoked for refreshes in flight."""
+        now = self.clock.utc_now()
+        await self.grants.store(PersistedGrant(
+            hashed_grant_key(family_id, REVOKED_FAMILY), REVOKED_FAMILY, client_id, now, "{}", subject_id=subject_id,
+            expiration=now + timedelta(seconds=MARKER_LIFETIME)))
         rows = await self.grants.get_all(PersistedGrantFilter(subject_id=subject_id, client_id=client_id,
                                                               type=PersistedGrantTypes.REFRESH_TOKEN))
         for row in rows:
@@ -188,13 +250,17 @@ class DefaultRefreshTokenService:
                                                               type=PersistedGrantTypes.REFERENCE_TOKEN))
 
     async def revoke_access_token(self, token: RefreshToken) -> None:
-        """Put the JWT access token issued with this refresh token on the revocation list."""
-        access = token.access_tokens.get("")
-        if access is None or self.jti_revoker is None:
+        """Put the JWT access tokens issued with this refresh token (and earlier in its family) on the
+        revocation list."""
+        if self.jti_revoker is None:
             return
-        jti = next((c.value for c in access.claims if c.type == "jti"), None)
-        if jti:
-            await self.jti_revoker(jti, access.creation_time + access.lifetime)
+        access = token.access_tokens.get("")
+        pending = list(token.earlier_access_tokens)
+        jti = _jti_of(access) if access is not None else None
+        if access is not None and jti:
+            pending.append((jti, access.creation_time + access.lifetime))
+        for jti, expiration in pending:
+            await self.jti_revoker(jti, expiration)
 
     async def remove_refresh_token(self, handle: str) -> None:
         await self.store.remove_item(handle)

@@ -62,9 +62,9 @@ class DefaultTokenService:
         if self.options.emit_static_audience_claim or not audiences:
             audiences.append(f"{request.issuer}/resources")  # RFC 9068 §2.2: aud is required
         algorithms = _intersect_algorithms([r.allowed_access_token_signing_algorithms for r in api_resources])
-        if client.include_jwt_id:
-            # assigned here, not at serialization, so that the jti can be revoked with the grant it came from
-            claims.append(Claim("jti", new_jti()))
+        # RFC 9068 §2.2 makes jti required; it is assigned here, not at serialization, so that the token can be
+        # revoked with the grant it came from. ``include_jwt_id = false`` (IdentityServer's switch) cannot remove it.
+        claims.append(Claim("jti", new_jti()))
         return Token(
             type=ACCESS_TOKEN,
             client_id=client.client_id,
@@ -130,10 +130,7 @@ def new_jti() -> str:
 
 def with_new_jti(token: Token) -> list[Claim]:
     """The token's claims with a fresh ``jti`` (re-issuing stored claims on refresh)."""
-    claims = [c for c in token.claims if c.type != "jti"]
-    if token.include_jwt_id:
-        claims.append(Claim("jti", new_jti()))
-    return claims
+    return [*(c for c in token.claims if c.type != "jti"), Claim("jti", new_jti())]
 
 
 def _intersect_algorithms(lists: list[list[str]]) -> list[str]:

@@ -102,6 +102,7 @@ def refresh_token_to_dict(token: RefreshToken) -> dict[str, Any]:
         "ProofType": None if token.proof_type is None else int(token.proof_type),
         "ConsumedTime": token.consumed_time,
         "FamilyId": token.family_id,
+        "EarlierAccessTokens": [[jti, exp] for jti, exp in token.earlier_access_tokens],
         "Version": token.version,
     }
 
@@ -121,6 +122,7 @@ def refresh_token_from_dict(data: dict[str, Any]) -> RefreshToken:
         proof_type=None if proof is None else ProofType(int(proof)),
         consumed_time=data.get("ConsumedTime"),
         family_id=data.get("FamilyId"),
+        earlier_access_tokens=[(str(j), int(e)) for j, e in data.get("EarlierAccessTokens") or []],
         version=int(data.get("Version", 5)),
     )
 

@@ -2,62 +2,25 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from starlette.requests import Request
 from starlette.responses import Response
 
 from identityserver._utils.urls import is_local_url
-from identityserver.clock import Clock
 from identityserver.models.claims import Claim
-from identityserver.models.messages import AuthorizationError, AuthorizationRequest
+from identityserver.models.messages import AuthorizationError, AuthorizationRequest, LogoutMessage
 from identityserver.test_users import TestUser
 from identityserver.ui.context import UiContext
 from identityserver.ui.forms import field
 
-MAX_FAILURES = 5
-FAILURE_WINDOW = 300.0
 #: acr values the built-in password login cannot satisfy (no second factor): the request is answered with
 #: ``unmet_authentication_requirements`` (OIDC Core §3.1.2.6 / RFC 9470 §3).
 UNSATISFIABLE_ACR_VALUES = frozenset({"mfa", "urn:identityserver:acr:mfa", "phr", "phrh"})
 
 
-class LoginThrottle:
-    """Slows password guessing: after 5 failures for one username and address in 5 minutes, refuse. Per process;
-    memory is bounded (stale entries are dropped when the table grows)."""
-
-    MAX_ENTRIES = 100_000
-
-    def __init__(self, clock: Clock) -> None:
-        self.clock = clock
-        self._failures: dict[tuple[str, str], list[float]] = defaultdict(list)
-
-    def _recent(self, key: tuple[str, str], now: float) -> list[float]:
-        return [t for t in self._failures.get(key, []) if now - t < FAILURE_WINDOW]
-
-    def blocked(self, username: str, address: str) -> bool:
-        key = (username.lower(), address)
-        recent = self._recent(key, self.clock.timestamp())
-        if recent:
-            self._failures[key] = recent
-        else:
-            self._failures.pop(key, None)
-        return len(recent) >= MAX_FAILURES
-
-    def failed(self, username: str, address: str) -> None:
-        now = self.clock.timestamp()
-        if len(self._failures) >= self.MAX_ENTRIES:
-            self._failures = defaultdict(list, {k: r for k in self._failures if (r := self._recent(k, now))})
-        self._failures[(username.lower(), address)].append(now)
-
-    def succeeded(self, username: str, address: str) -> None:
-        self._failures.pop((username.lower(), address), None)
-
-
 class AccountPages:
     def __init__(self, ui: UiContext) -> None:
         self.ui = ui
-        self.throttle = LoginThrottle(ui.services.clock)
+        self.throttle = ui.services.login_throttle
 
     async def _context(self, request: Request, return_url: str) -> AuthorizationRequest | None:
         return await self.ui.services.interaction.get_authorization_context(return_url, self.ui.base_url(request))
@@ -99,7 +62,7 @@ class AccountPages:
         username, password = field(form, "username", 100), field(form, "password", 100)
         address = request.client.host if request.client else "-"
         users = self.ui.services.users
-        if self.throttle.blocked(username, address):
+        if await self.throttle.blocked(username, address):
             return await self._login_page(
                 request,
                 return_url,
@@ -111,10 +74,10 @@ class AccountPages:
         user = await users.validate_credentials(username, password) if users else None
         events = self.ui.services.events
         if user is None:
-            self.throttle.failed(username, address)
+            await self.throttle.failed(username, address)
             await events.raise_named("User Login Failure", address, "invalid credentials", Username=username)
             return await self._login_page(request, return_url, context, username, "Invalid username or password", 400)
-        self.throttle.succeeded(username, address)
+        await self.throttle.succeeded(username, address)
         if context is not None and UNSATISFIABLE_ACR_VALUES.intersection(context.acr_values):
             return self.ui.redirect(
                 await self.ui.services.interaction.deny_authorization(
@@ -137,6 +100,14 @@ class AccountPages:
 
     async def _sign_in(self, request: Request, user: TestUser) -> list[str]:
         session = self.ui.services.user_session
+        previous = await self.ui.user(request)
+        if previous is not None:
+            # a new sign-in ends the browser's previous session (no leftover session of another user whose
+            # coordinated tokens would keep working, security.md item 44)
+            await session.sign_out(previous, self.ui.secure(request))
+            await self.ui.services.logout.signed_out(
+                LogoutMessage(subject_id=previous.subject_id, session_id=previous.session_id,
+                              client_ids=list(previous.client_ids)), self.ui.base_url(request))
         ticket = session.new_ticket(
             user.subject_id, ["pwd"], "local", user.display_name(), issuer=self.ui.base_url(request)
         )

@@ -26,7 +26,7 @@ class LogoutPages:
             logout_id = request.query_params.get(options.logout_id_parameter)
             context = await interaction.get_logout_context(logout_id)
             user = await self.ui.user(request)
-            if user is not None and (context is None or context.show_signout_prompt):
+            if user is not None and (context is None or context.prompt_needed(user.subject_id)):
                 return await self.ui.render(request, "logout.html", logout_id=logout_id or "")
         else:
             form = await request.form()

@@ -39,4 +39,4 @@ def create_ui(services: Services, template_dirs: Sequence[str | Path] = ()) -> S
         Route(UiPaths.PORTAL, PortalPage(ui).handle),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    return SecurityHeadersMiddleware(Starlette(routes=routes))
+    return SecurityHeadersMiddleware(Starlette(routes=routes), services.options.input_length_restrictions.request_body)

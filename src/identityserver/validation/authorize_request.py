@@ -4,6 +4,8 @@ rest go back to the client (RFC 6749 §4.1.2.1; OIDC Core §3.1.2.1-§3.1.2.6)."
 
 from __future__ import annotations
 
+import re
+
 from identityserver._utils.urls import is_absolute_uri
 from identityserver.configuration.options import IdentityServerOptions
 from identityserver.constants import AuthorizeErrors, GrantType, StandardScopes
@@ -347,7 +349,7 @@ class AuthorizeRequestValidator:
             request.prompt_modes = [p for p in request.prompt_modes if p not in request.suppressed_prompt]
         max_age = raw.get("max_age")
         if max_age is not None:
-            if not max_age.isdigit() or len(max_age) > 10:
+            if not re.fullmatch(r"[0-9]{1,10}", max_age):
                 return self.fail(result, AuthorizeErrors.INVALID_REQUEST, "max_age must be a non-negative integer")
             request.max_age = int(max_age)
         checks = (

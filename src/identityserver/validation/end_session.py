@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from identityserver.configuration.client_validation import INVALID_REDIRECT_URI_PREFIXES
 from identityserver.configuration.options import InputLengthRestrictions
 from identityserver.models.client import Client
 from identityserver.services.user_session import SessionTicket
@@ -36,6 +37,16 @@ class EndSessionValidationResult:
     @property
     def is_error(self) -> bool:
         return self.error is not None
+
+
+def is_navigable_redirect(uri: str) -> bool:
+    """Defence in depth for URIs that reached the store without the loader's checks: http(s) or a
+    reverse-domain private-use scheme (RFC 8252 §7.1), never ``javascript:``, ``data:`` and the like."""
+    cleaned = "".join(ch for ch in uri if ord(ch) > 0x20).lower()
+    if cleaned.startswith(INVALID_REDIRECT_URI_PREFIXES) or cleaned.startswith("vbscript:"):
+        return False
+    scheme = cleaned.split(":", 1)[0]
+    return scheme in ("http", "https") or "." in scheme
 
 
 class EndSessionRequestValidator:
@@ -82,6 +93,8 @@ class EndSessionRequestValidator:
                 return self._fail(result, "post_logout_redirect_uri needs id_token_hint or client_id")
             if len(redirect) > self.limits.redirect_uri or redirect not in request.client.post_logout_redirect_uris:
                 return self._fail(result, "post_logout_redirect_uri is not registered for the client")
+            if not is_navigable_redirect(redirect):
+                return self._fail(result, "post_logout_redirect_uri uses a scheme that is never followed")
             request.post_logout_redirect_uri = redirect
             state = parameters.get("state")
             if state is not None and len(state) <= self.limits.state:

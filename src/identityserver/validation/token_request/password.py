@@ -4,6 +4,7 @@ when a ``ResourceOwnerPasswordValidator`` is registered and the client allows it
 from __future__ import annotations
 
 from identityserver.constants import StandardScopes, TokenErrors
+from identityserver.services.login_throttle import LoginThrottle
 from identityserver.validation.protocols import ResourceOwnerPasswordValidationContext, ResourceOwnerPasswordValidator
 from identityserver.validation.results import TokenRequestValidationResult, error
 from identityserver.validation.token_request.common import (
@@ -17,8 +18,9 @@ from identityserver.validation.token_request.validator import GrantValidationCon
 class PasswordGrantValidator:
     grant_type = "password"
 
-    def __init__(self, validator: ResourceOwnerPasswordValidator) -> None:
+    def __init__(self, validator: ResourceOwnerPasswordValidator, throttle: LoginThrottle | None = None) -> None:
         self.validator = validator
+        self.throttle = throttle
 
     async def validate(self, context: GrantValidationContext) -> TokenRequestValidationResult:
         request = context.request
@@ -40,8 +42,17 @@ class PasswordGrantValidator:
         failure = await validate_resources(context.resources, request, scopes, indicator)
         if failure is not None:
             return failure
+        address = context.http.remote_ip or "-"
+        if self.throttle is not None and await self.throttle.blocked(username, address):
+            # RFC 6749 §4.3.2: protect the endpoint against brute force; the same limits as the login page
+            return error(TokenErrors.INVALID_GRANT, "too many failed attempts, try again later")
         grant = ResourceOwnerPasswordValidationContext(username, password, request)
         await self.validator.validate(grant)
+        if self.throttle is not None:
+            if grant.result.is_error or grant.result.subject is None:
+                await self.throttle.failed(username, address)
+            else:
+                await self.throttle.succeeded(username, address)
         if grant.result.is_error or grant.result.subject is None:
             return error(grant.result.error or TokenErrors.INVALID_GRANT,
                          grant.result.error_description or "invalid_username_or_password",

@@ -60,8 +60,6 @@ class RefreshTokenGrantValidator:
             return error(TokenErrors.INVALID_GRANT, "the granted scopes are no longer valid for this client")
         if StandardScopes.OFFLINE_ACCESS not in scopes and StandardScopes.OFFLINE_ACCESS in authorized:
             request.validated_resources.resources.offline_access = True  # keep the grant alive (RFC 6749 §6)
-        if not await self.refresh_tokens.claim(handle, token, request.client):
-            return error(TokenErrors.INVALID_GRANT, "refresh token was already used")  # lost a concurrent race
         return TokenRequestValidationResult(request)
 
     @staticmethod

@@ -1,328 +1,325 @@
 """IdentityServer's ``ConfigurationDbContext`` tables at 6.3 (Duende ``EntityFramework.Storage/Entities``:
-``Client`` and its child tables, ``ApiResource``, ``ApiScope``, ``IdentityResource``, ``IdentityProvider``)."""
+``Client`` and its child tables, ``ApiResource``, ``ApiScope``, ``IdentityResource``, ``IdentityProvider``) as
+SQLAlchemy Core tables, and the parent/child structure EF's navigation properties describe (:class:`Aggregate`)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import dataclasses
 from typing import Any
 
-from sqlalchemy import ForeignKey, Identity, Integer
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Column, ForeignKey, Identity, Integer, Table
+from sqlalchemy.schema import SchemaItem
 
-from identityserver.storage.sqlalchemy.entities.base import Base, ix
+from identityserver.storage.sqlalchemy.entities.base import ix, metadata
 from identityserver.storage.sqlalchemy.entities.types import Bool, TimeSpan, UtcDateTime, nvarchar
 
-_SQLITE: dict[str, Any] = {"sqlite_autoincrement": True}
-_CHILD = "all, delete-orphan"
+
+def _table(name: str, *items: SchemaItem) -> Table:
+    """A table with EF's ``int`` identity key ``Id`` first (``AUTOINCREMENT`` on SQLite, as EF creates it)."""
+    return Table(name, metadata, Column("Id", Integer, Identity(), primary_key=True), *items, sqlite_autoincrement=True)
 
 
-def _id() -> Mapped[int]:
-    return mapped_column(Integer, Identity(), primary_key=True)
+def _parent(column: str, table: str) -> Column[Any]:
+    """The required foreign key of a child row (``ON DELETE CASCADE``, as EF creates it)."""
+    return Column(column, Integer, ForeignKey(f"{table}.Id", ondelete="CASCADE"), nullable=False)
 
 
-def _children(entity: str) -> Mapped[list[Any]]:
-    """A child collection: loaded with the parent (one SELECT per collection), in insertion order."""
-    return relationship(entity, cascade=_CHILD, lazy="selectin", order_by=f"{entity}.Id")
+# -- Client ----------------------------------------------------------------------------------------------------
+
+clients = _table(
+    "Clients",
+    Column("Enabled", Bool, nullable=False),
+    Column("ClientId", nvarchar(200), nullable=False),
+    Column("ProtocolType", nvarchar(200), nullable=False),
+    Column("RequireClientSecret", Bool, nullable=False),
+    Column("ClientName", nvarchar(200), nullable=True),
+    Column("Description", nvarchar(1000), nullable=True),
+    Column("ClientUri", nvarchar(2000), nullable=True),
+    Column("LogoUri", nvarchar(2000), nullable=True),
+    Column("RequireConsent", Bool, nullable=False),
+    Column("AllowRememberConsent", Bool, nullable=False),
+    Column("AlwaysIncludeUserClaimsInIdToken", Bool, nullable=False),
+    Column("RequirePkce", Bool, nullable=False),
+    Column("AllowPlainTextPkce", Bool, nullable=False),
+    Column("RequireRequestObject", Bool, nullable=False),
+    Column("AllowAccessTokensViaBrowser", Bool, nullable=False),
+    Column("RequireDPoP", Bool, nullable=False),
+    Column("DPoPValidationMode", Integer, nullable=False),
+    Column("DPoPClockSkew", TimeSpan, nullable=False),
+    Column("FrontChannelLogoutUri", nvarchar(2000), nullable=True),
+    Column("FrontChannelLogoutSessionRequired", Bool, nullable=False),
+    Column("BackChannelLogoutUri", nvarchar(2000), nullable=True),
+    Column("BackChannelLogoutSessionRequired", Bool, nullable=False),
+    Column("AllowOfflineAccess", Bool, nullable=False),
+    Column("IdentityTokenLifetime", Integer, nullable=False),
+    Column("AllowedIdentityTokenSigningAlgorithms", nvarchar(100), nullable=True),
+    Column("AccessTokenLifetime", Integer, nullable=False),
+    Column("AuthorizationCodeLifetime", Integer, nullable=False),
+    Column("ConsentLifetime", Integer, nullable=True),
+    Column("AbsoluteRefreshTokenLifetime", Integer, nullable=False),
+    Column("SlidingRefreshTokenLifetime", Integer, nullable=False),
+    Column("RefreshTokenUsage", Integer, nullable=False),
+    Column("UpdateAccessTokenClaimsOnRefresh", Bool, nullable=False),
+    Column("RefreshTokenExpiration", Integer, nullable=False),
+    Column("AccessTokenType", Integer, nullable=False),
+    Column("EnableLocalLogin", Bool, nullable=False),
+    Column("IncludeJwtId", Bool, nullable=False),
+    Column("AlwaysSendClientClaims", Bool, nullable=False),
+    Column("ClientClaimsPrefix", nvarchar(200), nullable=True),
+    Column("PairWiseSubjectSalt", nvarchar(200), nullable=True),
+    Column("InitiateLoginUri", nvarchar(2000), nullable=True),
+    Column("UserSsoLifetime", Integer, nullable=True),
+    Column("UserCodeType", nvarchar(100), nullable=True),
+    Column("DeviceCodeLifetime", Integer, nullable=False),
+    Column("CibaLifetime", Integer, nullable=True),
+    Column("PollingInterval", Integer, nullable=True),
+    Column("CoordinateLifetimeWithUserSession", Bool, nullable=True),
+    Column("Created", UtcDateTime, nullable=False),
+    Column("Updated", UtcDateTime, nullable=True),
+    Column("LastAccessed", UtcDateTime, nullable=True),
+    Column("NonEditable", Bool, nullable=False),
+    ix("Clients", "ClientId", unique=True),
+)
+
+client_claims = _table(
+    "ClientClaims",
+    Column("Type", nvarchar(250), nullable=False),
+    Column("Value", nvarchar(250), nullable=False),
+    _parent("ClientId", "Clients"),
+    ix("ClientClaims", "ClientId", "Type", "Value", unique=True),
+)
+
+client_cors_origins = _table(
+    "ClientCorsOrigins",
+    Column("Origin", nvarchar(150), nullable=False),
+    _parent("ClientId", "Clients"),
+    ix("ClientCorsOrigins", "ClientId", "Origin", unique=True),
+)
+
+client_grant_types = _table(
+    "ClientGrantTypes",
+    Column("GrantType", nvarchar(250), nullable=False),
+    _parent("ClientId", "Clients"),
+    ix("ClientGrantTypes", "ClientId", "GrantType", unique=True),
+)
+
+client_idp_restrictions = _table(
+    "ClientIdPRestrictions",
+    Column("Provider", nvarchar(200), nullable=False),
+    _parent("ClientId", "Clients"),
+    ix("ClientIdPRestrictions", "ClientId", "Provider", unique=True),
+)
+
+client_post_logout_redirect_uris = _table(
+    "ClientPostLogoutRedirectUris",
+    Column("PostLogoutRedirectUri", nvarchar(400), nullable=False),
+    _parent("ClientId", "Clients"),
+    ix("ClientPostLogoutRedirectUris", "ClientId", "PostLogoutRedirectUri", unique=True),
+)
+
+client_properties = _table(
+    "ClientProperties",
+    _parent("ClientId", "Clients"),
+    Column("Key", nvarchar(250), nullable=False),
+    Column("Value", nvarchar(2000), nullable=False),
+    ix("ClientProperties", "ClientId", "Key", unique=True),
+)
+
+client_redirect_uris = _table(
+    "ClientRedirectUris",
+    Column("RedirectUri", nvarchar(400), nullable=False),
+    _parent("ClientId", "Clients"),
+    ix("ClientRedirectUris", "ClientId", "RedirectUri", unique=True),
+)
+
+client_scopes = _table(
+    "ClientScopes",
+    Column("Scope", nvarchar(200), nullable=False),
+    _parent("ClientId", "Clients"),
+    ix("ClientScopes", "ClientId", "Scope", unique=True),
+)
+
+client_secrets = _table(
+    "ClientSecrets",
+    _parent("ClientId", "Clients"),
+    Column("Description", nvarchar(2000), nullable=True),
+    Column("Value", nvarchar(4000), nullable=False),
+    Column("Expiration", UtcDateTime, nullable=True),
+    Column("Type", nvarchar(250), nullable=False),
+    Column("Created", UtcDateTime, nullable=False),
+    ix("ClientSecrets", "ClientId"),
+)
+
+# -- ApiResource -----------------------------------------------------------------------------------------------
+
+api_resources = _table(
+    "ApiResources",
+    Column("Enabled", Bool, nullable=False),
+    Column("Name", nvarchar(200), nullable=False),
+    Column("DisplayName", nvarchar(200), nullable=True),
+    Column("Description", nvarchar(1000), nullable=True),
+    Column("AllowedAccessTokenSigningAlgorithms", nvarchar(100), nullable=True),
+    Column("ShowInDiscoveryDocument", Bool, nullable=False),
+    Column("RequireResourceIndicator", Bool, nullable=False),
+    Column("Created", UtcDateTime, nullable=False),
+    Column("Updated", UtcDateTime, nullable=True),
+    Column("LastAccessed", UtcDateTime, nullable=True),
+    Column("NonEditable", Bool, nullable=False),
+    ix("ApiResources", "Name", unique=True),
+)
+
+api_resource_claims = _table(
+    "ApiResourceClaims",
+    _parent("ApiResourceId", "ApiResources"),
+    Column("Type", nvarchar(200), nullable=False),
+    ix("ApiResourceClaims", "ApiResourceId", "Type", unique=True),
+)
+
+api_resource_properties = _table(
+    "ApiResourceProperties",
+    _parent("ApiResourceId", "ApiResources"),
+    Column("Key", nvarchar(250), nullable=False),
+    Column("Value", nvarchar(2000), nullable=False),
+    ix("ApiResourceProperties", "ApiResourceId", "Key", unique=True),
+)
+
+api_resource_scopes = _table(
+    "ApiResourceScopes",
+    Column("Scope", nvarchar(200), nullable=False),
+    _parent("ApiResourceId", "ApiResources"),
+    ix("ApiResourceScopes", "ApiResourceId", "Scope", unique=True),
+)
+
+api_resource_secrets = _table(
+    "ApiResourceSecrets",
+    _parent("ApiResourceId", "ApiResources"),
+    Column("Description", nvarchar(1000), nullable=True),
+    Column("Value", nvarchar(4000), nullable=False),
+    Column("Expiration", UtcDateTime, nullable=True),
+    Column("Type", nvarchar(250), nullable=False),
+    Column("Created", UtcDateTime, nullable=False),
+    ix("ApiResourceSecrets", "ApiResourceId"),
+)
+
+# -- ApiScope --------------------------------------------------------------------------------------------------
+
+api_scopes = _table(
+    "ApiScopes",
+    Column("Enabled", Bool, nullable=False),
+    Column("Name", nvarchar(200), nullable=False),
+    Column("DisplayName", nvarchar(200), nullable=True),
+    Column("Description", nvarchar(1000), nullable=True),
+    Column("Required", Bool, nullable=False),
+    Column("Emphasize", Bool, nullable=False),
+    Column("ShowInDiscoveryDocument", Bool, nullable=False),
+    Column("Created", UtcDateTime, nullable=False),
+    Column("Updated", UtcDateTime, nullable=True),
+    Column("LastAccessed", UtcDateTime, nullable=True),
+    Column("NonEditable", Bool, nullable=False),
+    ix("ApiScopes", "Name", unique=True),
+)
+
+api_scope_claims = _table(
+    "ApiScopeClaims",
+    _parent("ScopeId", "ApiScopes"),
+    Column("Type", nvarchar(200), nullable=False),
+    ix("ApiScopeClaims", "ScopeId", "Type", unique=True),
+)
+
+api_scope_properties = _table(
+    "ApiScopeProperties",
+    _parent("ScopeId", "ApiScopes"),
+    Column("Key", nvarchar(250), nullable=False),
+    Column("Value", nvarchar(2000), nullable=False),
+    ix("ApiScopeProperties", "ScopeId", "Key", unique=True),
+)
+
+# -- IdentityResource ------------------------------------------------------------------------------------------
+
+identity_resources = _table(
+    "IdentityResources",
+    Column("Enabled", Bool, nullable=False),
+    Column("Name", nvarchar(200), nullable=False),
+    Column("DisplayName", nvarchar(200), nullable=True),
+    Column("Description", nvarchar(1000), nullable=True),
+    Column("Required", Bool, nullable=False),
+    Column("Emphasize", Bool, nullable=False),
+    Column("ShowInDiscoveryDocument", Bool, nullable=False),
+    Column("Created", UtcDateTime, nullable=False),
+    Column("Updated", UtcDateTime, nullable=True),
+    Column("NonEditable", Bool, nullable=False),
+    ix("IdentityResources", "Name", unique=True),
+)
+
+identity_resource_claims = _table(
+    "IdentityResourceClaims",
+    _parent("IdentityResourceId", "IdentityResources"),
+    Column("Type", nvarchar(200), nullable=False),
+    ix("IdentityResourceClaims", "IdentityResourceId", "Type", unique=True),
+)
+
+identity_resource_properties = _table(
+    "IdentityResourceProperties",
+    _parent("IdentityResourceId", "IdentityResources"),
+    Column("Key", nvarchar(250), nullable=False),
+    Column("Value", nvarchar(2000), nullable=False),
+    ix("IdentityResourceProperties", "IdentityResourceId", "Key", unique=True),
+)
+
+# -- IdentityProvider (dynamic identity providers; kept so that the schema is complete) --------------------------
+
+identity_providers = _table(
+    "IdentityProviders",
+    Column("Scheme", nvarchar(200), nullable=False),
+    Column("DisplayName", nvarchar(200), nullable=True),
+    Column("Enabled", Bool, nullable=False),
+    Column("Type", nvarchar(20), nullable=False),
+    Column("Properties", nvarchar(), nullable=True),
+    Column("Created", UtcDateTime, nullable=False),
+    Column("Updated", UtcDateTime, nullable=True),
+    Column("LastAccessed", UtcDateTime, nullable=True),
+    Column("NonEditable", Bool, nullable=False),
+    ix("IdentityProviders", "Scheme", unique=True),
+)
 
 
-def _parent(table: str) -> Mapped[int]:
-    return mapped_column(Integer, ForeignKey(f"{table}.Id", ondelete="CASCADE"))
+# -- parents and children --------------------------------------------------------------------------------------
 
 
-class ClientEntity(Base):
-    __tablename__ = "Clients"
-    __table_args__ = (ix("Clients", "ClientId", unique=True), _SQLITE)
+@dataclasses.dataclass(frozen=True, slots=True)
+class Aggregate:
+    """A configuration entity stored as a row of ``table`` (found by its unique ``key`` column) and rows of
+    ``children`` that point at its ``Id`` through their ``foreign_key`` column (EF's child collections)."""
 
-    Id: Mapped[int] = _id()
-    Enabled: Mapped[bool] = mapped_column(Bool)
-    ClientId: Mapped[str] = mapped_column(nvarchar(200))
-    ProtocolType: Mapped[str] = mapped_column(nvarchar(200))
-    RequireClientSecret: Mapped[bool] = mapped_column(Bool)
-    ClientName: Mapped[str | None] = mapped_column(nvarchar(200))
-    Description: Mapped[str | None] = mapped_column(nvarchar(1000))
-    ClientUri: Mapped[str | None] = mapped_column(nvarchar(2000))
-    LogoUri: Mapped[str | None] = mapped_column(nvarchar(2000))
-    RequireConsent: Mapped[bool] = mapped_column(Bool)
-    AllowRememberConsent: Mapped[bool] = mapped_column(Bool)
-    AlwaysIncludeUserClaimsInIdToken: Mapped[bool] = mapped_column(Bool)
-    RequirePkce: Mapped[bool] = mapped_column(Bool)
-    AllowPlainTextPkce: Mapped[bool] = mapped_column(Bool)
-    RequireRequestObject: Mapped[bool] = mapped_column(Bool)
-    AllowAccessTokensViaBrowser: Mapped[bool] = mapped_column(Bool)
-    RequireDPoP: Mapped[bool] = mapped_column(Bool)
-    DPoPValidationMode: Mapped[int] = mapped_column(Integer)
-    DPoPClockSkew: Mapped[timedelta] = mapped_column(TimeSpan)
-    FrontChannelLogoutUri: Mapped[str | None] = mapped_column(nvarchar(2000))
-    FrontChannelLogoutSessionRequired: Mapped[bool] = mapped_column(Bool)
-    BackChannelLogoutUri: Mapped[str | None] = mapped_column(nvarchar(2000))
-    BackChannelLogoutSessionRequired: Mapped[bool] = mapped_column(Bool)
-    AllowOfflineAccess: Mapped[bool] = mapped_column(Bool)
-    IdentityTokenLifetime: Mapped[int] = mapped_column(Integer)
-    AllowedIdentityTokenSigningAlgorithms: Mapped[str | None] = mapped_column(nvarchar(100))
-    AccessTokenLifetime: Mapped[int] = mapped_column(Integer)
-    AuthorizationCodeLifetime: Mapped[int] = mapped_column(Integer)
-    ConsentLifetime: Mapped[int | None] = mapped_column(Integer)
-    AbsoluteRefreshTokenLifetime: Mapped[int] = mapped_column(Integer)
-    SlidingRefreshTokenLifetime: Mapped[int] = mapped_column(Integer)
-    RefreshTokenUsage: Mapped[int] = mapped_column(Integer)
-    UpdateAccessTokenClaimsOnRefresh: Mapped[bool] = mapped_column(Bool)
-    RefreshTokenExpiration: Mapped[int] = mapped_column(Integer)
-    AccessTokenType: Mapped[int] = mapped_column(Integer)
-    EnableLocalLogin: Mapped[bool] = mapped_column(Bool)
-    IncludeJwtId: Mapped[bool] = mapped_column(Bool)
-    AlwaysSendClientClaims: Mapped[bool] = mapped_column(Bool)
-    ClientClaimsPrefix: Mapped[str | None] = mapped_column(nvarchar(200))
-    PairWiseSubjectSalt: Mapped[str | None] = mapped_column(nvarchar(200))
-    InitiateLoginUri: Mapped[str | None] = mapped_column(nvarchar(2000))
-    UserSsoLifetime: Mapped[int | None] = mapped_column(Integer)
-    UserCodeType: Mapped[str | None] = mapped_column(nvarchar(100))
-    DeviceCodeLifetime: Mapped[int] = mapped_column(Integer)
-    CibaLifetime: Mapped[int | None] = mapped_column(Integer)
-    PollingInterval: Mapped[int | None] = mapped_column(Integer)
-    CoordinateLifetimeWithUserSession: Mapped[bool | None] = mapped_column(Bool)
-    Created: Mapped[datetime] = mapped_column(UtcDateTime)
-    Updated: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    LastAccessed: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    NonEditable: Mapped[bool] = mapped_column(Bool)
-
-    AllowedGrantTypes: Mapped[list[ClientGrantTypeEntity]] = _children("ClientGrantTypeEntity")
-    RedirectUris: Mapped[list[ClientRedirectUriEntity]] = _children("ClientRedirectUriEntity")
-    PostLogoutRedirectUris: Mapped[list[ClientPostLogoutRedirectUriEntity]] = _children(
-        "ClientPostLogoutRedirectUriEntity"
-    )
-    AllowedScopes: Mapped[list[ClientScopeEntity]] = _children("ClientScopeEntity")
-    ClientSecrets: Mapped[list[ClientSecretEntity]] = _children("ClientSecretEntity")
-    Claims: Mapped[list[ClientClaimEntity]] = _children("ClientClaimEntity")
-    IdentityProviderRestrictions: Mapped[list[ClientIdPRestrictionEntity]] = _children("ClientIdPRestrictionEntity")
-    AllowedCorsOrigins: Mapped[list[ClientCorsOriginEntity]] = _children("ClientCorsOriginEntity")
-    Properties: Mapped[list[ClientPropertyEntity]] = _children("ClientPropertyEntity")
+    table: Table
+    key: str
+    foreign_key: str
+    children: tuple[Table, ...]
 
 
-class ClientClaimEntity(Base):
-    __tablename__ = "ClientClaims"
-    __table_args__ = (ix("ClientClaims", "ClientId", "Type", "Value", unique=True), _SQLITE)
-    Id: Mapped[int] = _id()
-    Type: Mapped[str] = mapped_column(nvarchar(250))
-    Value: Mapped[str] = mapped_column(nvarchar(250))
-    ClientId: Mapped[int] = _parent("Clients")
-
-
-class ClientCorsOriginEntity(Base):
-    __tablename__ = "ClientCorsOrigins"
-    __table_args__ = (ix("ClientCorsOrigins", "ClientId", "Origin", unique=True), _SQLITE)
-    Id: Mapped[int] = _id()
-    Origin: Mapped[str] = mapped_column(nvarchar(150))
-    ClientId: Mapped[int] = _parent("Clients")
-
-
-class ClientGrantTypeEntity(Base):
-    __tablename__ = "ClientGrantTypes"
-    __table_args__ = (ix("ClientGrantTypes", "ClientId", "GrantType", unique=True), _SQLITE)
-    Id: Mapped[int] = _id()
-    GrantType: Mapped[str] = mapped_column(nvarchar(250))
-    ClientId: Mapped[int] = _parent("Clients")
-
-
-class ClientIdPRestrictionEntity(Base):
-    __tablename__ = "ClientIdPRestrictions"
-    __table_args__ = (ix("ClientIdPRestrictions", "ClientId", "Provider", unique=True), _SQLITE)
-    Id: Mapped[int] = _id()
-    Provider: Mapped[str] = mapped_column(nvarchar(200))
-    ClientId: Mapped[int] = _parent("Clients")
-
-
-class ClientPostLogoutRedirectUriEntity(Base):
-    __tablename__ = "ClientPostLogoutRedirectUris"
-    __table_args__ = (
-        ix("ClientPostLogoutRedirectUris", "ClientId", "PostLogoutRedirectUri", unique=True),
-        _SQLITE,
-    )
-    Id: Mapped[int] = _id()
-    PostLogoutRedirectUri: Mapped[str] = mapped_column(nvarchar(400))
-    ClientId: Mapped[int] = _parent("Clients")
-
-
-class ClientPropertyEntity(Base):
-    __tablename__ = "ClientProperties"
-    __table_args__ = (ix("ClientProperties", "ClientId", "Key", unique=True), _SQLITE)
-    Id: Mapped[int] = _id()
-    ClientId: Mapped[int] = _parent("Clients")
-    Key: Mapped[str] = mapped_column(nvarchar(250))
-    Value: Mapped[str] = mapped_column(nvarchar(2000))
-
-
-class ClientRedirectUriEntity(Base):
-    __tablename__ = "ClientRedirectUris"
-    __table_args__ = (ix("ClientRedirectUris", "ClientId", "RedirectUri", unique=True), _SQLITE)
-    Id: Mapped[int] = _id()
-    RedirectUri: Mapped[str] = mapped_column(nvarchar(400))
-    ClientId: Mapped[int] = _parent("Clients")
-
-
-class ClientScopeEntity(Base):
-    __tablename__ = "ClientScopes"
-    __table_args__ = (ix("ClientScopes", "ClientId", "Scope", unique=True), _SQLITE)
-    Id: Mapped[int] = _id()
-    Scope: Mapped[str] = mapped_column(nvarchar(200))
-    ClientId: Mapped[int] = _parent("Clients")
-
-
-class ClientSecretEntity(Base):
-    __tablename__ = "ClientSecrets"
-    __table_args__ = (ix("ClientSecrets", "ClientId"), _SQLITE)
-    Id: Mapped[int] = _id()
-    ClientId: Mapped[int] = _parent("Clients")
-    Description: Mapped[str | None] = mapped_column(nvarchar(2000))
-    Value: Mapped[str] = mapped_column(nvarchar(4000))
-    Expiration: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    Type: Mapped[str] = mapped_column(nvarchar(250))
-    Created: Mapped[datetime] = mapped_column(UtcDateTime)
-
-
-class ApiResourceEntity(Base):
-    __tablename__ = "ApiResources"
-    __table_args__ = (ix("ApiResources", "Name", unique=True), _SQLITE)
-    Id: Mapped[int] = _id()
-    Enabled: Mapped[bool] = mapped_column(Bool)
-    Name: Mapped[str] = mapped_column(nvarchar(200))
-    DisplayName: Mapped[str | None] = mapped_column(nvarchar(200))
-    Description: Mapped[str | None] = mapped_column(nvarchar(1000))
-    AllowedAccessTokenSigningAlgorithms: Mapped[str | None] = mapped_column(nvarchar(100))
-    ShowInDiscoveryDocument: Mapped[bool] = mapped_column(Bool)
-    RequireResourceIndicator: Mapped[bool] = mapped_column(Bool)
-    Created: Mapped[datetime] = mapped_column(UtcDateTime)
-    Updated: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    LastAccessed: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    NonEditable: Mapped[bool] = mapped_column(Bool)
-
-    Secrets: Mapped[list[ApiResourceSecretEntity]] = _children("ApiResourceSecretEntity")
-    Scopes: Mapped[list[ApiResourceScopeEntity]] = _children("ApiResourceScopeEntity")
-    UserClaims: Mapped[list[ApiResourceClaimEntity]] = _children("ApiResourceClaimEntity")
-    Properties: Mapped[list[ApiResourcePropertyEntity]] = _children("ApiResourcePropertyEntity")
-
-
-class ApiResourceClaimEntity(Base):
-    __tablename__ = "ApiResourceClaims"
-    __table_args__ = (ix("ApiResourceClaims", "ApiResourceId", "Type", unique=True), _SQLITE)
-    Id: Mapped[int] = _id()
-    ApiResourceId: Mapped[int] = _parent("ApiResources")
-    Type: Mapped[str] = mapped_column(nvarchar(200))
-
-
-class ApiResourcePropertyEntity(Base):
-    __tablename__ = "ApiResourceProperties"
-    __table_args__ = (ix("ApiResourceProperties", "ApiResourceId", "Key", unique=True), _SQLITE)
-    Id: Mapped[int] = _id()
-    ApiResourceId: Mapped[int] = _parent("ApiResources")
-    Key: Mapped[str] = mapped_column(nvarchar(250))
-    Value: Mapped[str] = mapped_column(nvarchar(2000))
-
-
-class ApiResourceScopeEntity(Base):
-    __tablename__ = "ApiResourceScopes"
-    __table_args__ = (ix("ApiResourceScopes", "ApiResourceId", "Scope", unique=True), _SQLITE)
-    Id: Mapped[int] = _id()
-    Scope: Mapped[str] = mapped_column(nvarchar(200))
-    ApiResourceId: Mapped[int] = _parent("ApiResources")
-
-
-class ApiResourceSecretEntity(Base):
-    __tablename__ = "ApiResourceSecrets"
-    __table_args__ = (ix("ApiResourceSecrets", "ApiResourceId"), _SQLITE)
-    Id: Mapped[int] = _id()
-    ApiResourceId: Mapped[int] = _parent("ApiResources")
-    Description: Mapped[str | None] = mapped_column(nvarchar(1000))
-    Value: Mapped[str] = mapped_column(nvarchar(4000))
-    Expiration: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    Type: Mapped[str] = mapped_column(nvarchar(250))
-    Created: Mapped[datetime] = mapped_column(UtcDateTime)
-
-
-class ApiScopeEntity(Base):
-    __tablename__ = "ApiScopes"
-    __table_args__ = (ix("ApiScopes", "Name", unique=True), _SQLITE)
-    Id: Mapped[int] = _id()
-    Enabled: Mapped[bool] = mapped_column(Bool)
-    Name: Mapped[str] = mapped_column(nvarchar(200))
-    DisplayName: Mapped[str | None] = mapped_column(nvarchar(200))
-    Description: Mapped[str | None] = mapped_column(nvarchar(1000))
-    Required: Mapped[bool] = mapped_column(Bool)
-    Emphasize: Mapped[bool] = mapped_column(Bool)
-    ShowInDiscoveryDocument: Mapped[bool] = mapped_column(Bool)
-    Created: Mapped[datetime] = mapped_column(UtcDateTime)
-    Updated: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    LastAccessed: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    NonEditable: Mapped[bool] = mapped_column(Bool)
-
-    UserClaims: Mapped[list[ApiScopeClaimEntity]] = _children("ApiScopeClaimEntity")
-    Properties: Mapped[list[ApiScopePropertyEntity]] = _children("ApiScopePropertyEntity")
-
-
-class ApiScopeClaimEntity(Base):
-    __tablename__ = "ApiScopeClaims"
-    __table_args__ = (ix("ApiScopeClaims", "ScopeId", "Type", unique=True), _SQLITE)
-    Id: Mapped[int] = _id()
-    ScopeId: Mapped[int] = _parent("ApiScopes")
-    Type: Mapped[str] = mapped_column(nvarchar(200))
-
-
-class ApiScopePropertyEntity(Base):
-    __tablename__ = "ApiScopeProperties"
-    __table_args__ = (ix("ApiScopeProperties", "ScopeId", "Key", unique=True), _SQLITE)
-    Id: Mapped[int] = _id()
-    ScopeId: Mapped[int] = _parent("ApiScopes")
-    Key: Mapped[str] = mapped_column(nvarchar(250))
-    Value: Mapped[str] = mapped_column(nvarchar(2000))
-
-
-class IdentityResourceEntity(Base):
-    __tablename__ = "IdentityResources"
-    __table_args__ = (ix("IdentityResources", "Name", unique=True), _SQLITE)
-    Id: Mapped[int] = _id()
-    Enabled: Mapped[bool] = mapped_column(Bool)
-    Name: Mapped[str] = mapped_column(nvarchar(200))
-    DisplayName: Mapped[str | None] = mapped_column(nvarchar(200))
-    Description: Mapped[str | None] = mapped_column(nvarchar(1000))
-    Required: Mapped[bool] = mapped_column(Bool)
-    Emphasize: Mapped[bool] = mapped_column(Bool)
-    ShowInDiscoveryDocument: Mapped[bool] = mapped_column(Bool)
-    Created: Mapped[datetime] = mapped_column(UtcDateTime)
-    Updated: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    NonEditable: Mapped[bool] = mapped_column(Bool)
-
-    UserClaims: Mapped[list[IdentityResourceClaimEntity]] = _children("IdentityResourceClaimEntity")
-    Properties: Mapped[list[IdentityResourcePropertyEntity]] = _children("IdentityResourcePropertyEntity")
-
-
-class IdentityResourceClaimEntity(Base):
-    __tablename__ = "IdentityResourceClaims"
-    __table_args__ = (ix("IdentityResourceClaims", "IdentityResourceId", "Type", unique=True), _SQLITE)
-    Id: Mapped[int] = _id()
-    IdentityResourceId: Mapped[int] = _parent("IdentityResources")
-    Type: Mapped[str] = mapped_column(nvarchar(200))
-
-
-class IdentityResourcePropertyEntity(Base):
-    __tablename__ = "IdentityResourceProperties"
-    __table_args__ = (ix("IdentityResourceProperties", "IdentityResourceId", "Key", unique=True), _SQLITE)
-    Id: Mapped[int] = _id()
-    IdentityResourceId: Mapped[int] = _parent("IdentityResources")
-    Key: Mapped[str] = mapped_column(nvarchar(250))
-    Value: Mapped[str] = mapped_column(nvarchar(2000))
-
-
-class IdentityProviderEntity(Base):
-    """Dynamic identity providers (Duende ``IdentityProvider``); kept so that the schema is complete."""
-
-    __tablename__ = "IdentityProviders"
-    __table_args__ = (ix("IdentityProviders", "Scheme", unique=True), _SQLITE)
-    Id: Mapped[int] = _id()
-    Scheme: Mapped[str] = mapped_column(nvarchar(200))
-    DisplayName: Mapped[str | None] = mapped_column(nvarchar(200))
-    Enabled: Mapped[bool] = mapped_column(Bool)
-    Type: Mapped[str] = mapped_column(nvarchar(20))
-    Properties: Mapped[str | None] = mapped_column(nvarchar())
-    Created: Mapped[datetime] = mapped_column(UtcDateTime)
-    Updated: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    LastAccessed: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    NonEditable: Mapped[bool] = mapped_column(Bool)
+CLIENT = Aggregate(
+    clients,
+    "ClientId",
+    "ClientId",
+    (
+        client_grant_types,
+        client_redirect_uris,
+        client_post_logout_redirect_uris,
+        client_scopes,
+        client_secrets,
+        client_claims,
+        client_idp_restrictions,
+        client_cors_origins,
+        client_properties,
+    ),
+)
+API_RESOURCE = Aggregate(
+    api_resources,
+    "Name",
+    "ApiResourceId",
+    (api_resource_secrets, api_resource_scopes, api_resource_claims, api_resource_properties),
+)
+API_SCOPE = Aggregate(api_scopes, "Name", "ScopeId", (api_scope_claims, api_scope_properties))
+IDENTITY_RESOURCE = Aggregate(
+    identity_resources, "Name", "IdentityResourceId", (identity_resource_claims, identity_resource_properties)
+)

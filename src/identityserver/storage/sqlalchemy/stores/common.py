@@ -5,16 +5,30 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Table
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql, sqlite
 
 logger = logging.getLogger("identityserver.storage")
 
 _MAX_REPORTED = 10_000
 _reported: set[tuple[str, str]] = set()
+
+
+def _insert(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """The dialect's ``INSERT`` (with ``ON CONFLICT``). Only the dialect in use is imported: the PostgreSQL
+    package loads every PostgreSQL DBAPI module (~2 MiB in a SQLite worker)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table)
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert(table)
 
 
 def upsert(
@@ -27,7 +41,7 @@ def upsert(
 ) -> Insert:
     """``INSERT ... ON CONFLICT (keys) DO UPDATE`` of the ``update`` columns (all other columns by default),
     only where ``where`` holds for the existing row."""
-    stmt = (postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)).values(**values)
+    stmt = _insert(dialect, table).values(**values)
     columns = update if update is not None else [c for c in values if c not in keys]
     return stmt.on_conflict_do_update(
         index_elements=list(keys), set_={c: stmt.excluded[c] for c in columns}, where=where
@@ -35,7 +49,7 @@ def upsert(
 
 
 def insert_ignore(dialect: str, table: Table, values: Mapping[Any, Any], keys: Sequence[str]) -> Insert:
-    stmt = (postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)).values(**values)
+    stmt = _insert(dialect, table).values(**values)
     return stmt.on_conflict_do_nothing(index_elements=list(keys))
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from identityserver.clock import Clock
 from identityserver.storage.sqlalchemy.engine import Database
-from identityserver.storage.sqlalchemy.entities.configuration import ClientCorsOriginEntity
+from identityserver.storage.sqlalchemy.entities.configuration import client_cors_origins
 
 MAX_CACHED_ORIGINS = 10_000
 
@@ -27,7 +27,7 @@ class SqlCorsPolicyService:
         cached = self._cache.get(key)
         if cached is not None and cached[0] > now:
             return cached[1]
-        stmt = select(func.count()).where(func.lower(ClientCorsOriginEntity.Origin) == key)
+        stmt = select(func.count()).where(func.lower(client_cors_origins.c.Origin) == key)
         async with self.database.read() as conn:
             allowed = bool((await conn.execute(stmt)).scalar_one())
         if len(self._cache) >= MAX_CACHED_ORIGINS:

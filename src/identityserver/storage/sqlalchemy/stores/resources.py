@@ -4,27 +4,29 @@ API resources with their claims, secrets, scopes and properties."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql import Select
+from sqlalchemy import ColumnElement, exists
 
 from identityserver.models.resources import ApiResource, ApiScope, IdentityResource, Resources
+from identityserver.storage.sqlalchemy.aggregates import EntityRows, load
+from identityserver.storage.sqlalchemy.configuration_mappers import (
+    api_resource_from_rows,
+    api_scope_from_rows,
+    identity_resource_from_rows,
+)
 from identityserver.storage.sqlalchemy.engine import Database
 from identityserver.storage.sqlalchemy.entities.configuration import (
-    ApiResourceEntity,
-    ApiResourceScopeEntity,
-    ApiScopeEntity,
-    IdentityResourceEntity,
-)
-from identityserver.storage.sqlalchemy.mappers import (
-    api_resource_from_entity,
-    api_scope_from_entity,
-    identity_resource_from_entity,
+    API_RESOURCE,
+    API_SCOPE,
+    IDENTITY_RESOURCE,
+    Aggregate,
+    api_resource_scopes,
+    api_resources,
+    api_scopes,
+    identity_resources,
 )
 
-E = TypeVar("E")
 M = TypeVar("M")
 
 
@@ -32,13 +34,13 @@ class SqlResourceStore:
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    async def _query(self, stmt: Select[Any], mapper: Callable[[E], M]) -> list[M]:
+    async def _query(
+        self, aggregate: Aggregate, mapper: Callable[[EntityRows], M], *criteria: ColumnElement[bool]
+    ) -> list[M]:
+        """The matching entities in ``Id`` order."""
         async with self.database.read() as conn:
-            session = AsyncSession(bind=conn, expire_on_commit=False)
-            try:
-                return [mapper(e) for e in (await session.scalars(stmt)).all()]
-            finally:
-                await session.close()
+            found = await load(conn, aggregate, *criteria)
+        return [mapper(e) for e in found]
 
     @staticmethod
     def _in_order(items: list[M], names: Sequence[str], name: Callable[[M], str]) -> list[M]:
@@ -48,38 +50,33 @@ class SqlResourceStore:
     async def find_identity_resources_by_scope_name(self, scope_names: Sequence[str]) -> list[IdentityResource]:
         if not scope_names:
             return []
-        stmt = select(IdentityResourceEntity).where(IdentityResourceEntity.Name.in_(set(scope_names)))
-        found = await self._query(stmt, identity_resource_from_entity)
+        criterion = identity_resources.c.Name.in_(set(scope_names))
+        found = await self._query(IDENTITY_RESOURCE, identity_resource_from_rows, criterion)
         return self._in_order(found, scope_names, lambda r: r.name)
 
     async def find_api_scopes_by_name(self, scope_names: Sequence[str]) -> list[ApiScope]:
         if not scope_names:
             return []
-        stmt = select(ApiScopeEntity).where(ApiScopeEntity.Name.in_(set(scope_names)))
-        found = await self._query(stmt, api_scope_from_entity)
+        found = await self._query(API_SCOPE, api_scope_from_rows, api_scopes.c.Name.in_(set(scope_names)))
         return self._in_order(found, scope_names, lambda s: s.name)
 
     async def find_api_resources_by_scope_name(self, scope_names: Sequence[str]) -> list[ApiResource]:
         if not scope_names:
             return []
-        stmt = (
-            select(ApiResourceEntity)
-            .where(ApiResourceEntity.Scopes.any(ApiResourceScopeEntity.Scope.in_(set(scope_names))))
-            .order_by(ApiResourceEntity.Id)
+        has_scope = exists().where(
+            api_resource_scopes.c.ApiResourceId == api_resources.c.Id,
+            api_resource_scopes.c.Scope.in_(set(scope_names)),
         )
-        return await self._query(stmt, api_resource_from_entity)
+        return await self._query(API_RESOURCE, api_resource_from_rows, has_scope)
 
     async def find_api_resources_by_name(self, names: Sequence[str]) -> list[ApiResource]:
         if not names:
             return []
-        stmt = select(ApiResourceEntity).where(ApiResourceEntity.Name.in_(set(names)))
-        found = await self._query(stmt, api_resource_from_entity)
+        found = await self._query(API_RESOURCE, api_resource_from_rows, api_resources.c.Name.in_(set(names)))
         return self._in_order(found, names, lambda a: a.name)
 
     async def get_all_resources(self) -> Resources:
-        identity = await self._query(
-            select(IdentityResourceEntity).order_by(IdentityResourceEntity.Id), identity_resource_from_entity
-        )
-        apis = await self._query(select(ApiResourceEntity).order_by(ApiResourceEntity.Id), api_resource_from_entity)
-        scopes = await self._query(select(ApiScopeEntity).order_by(ApiScopeEntity.Id), api_scope_from_entity)
+        identity = await self._query(IDENTITY_RESOURCE, identity_resource_from_rows)
+        apis = await self._query(API_RESOURCE, api_resource_from_rows)
+        scopes = await self._query(API_SCOPE, api_scope_from_rows)
         return Resources(identity, apis, scopes)
