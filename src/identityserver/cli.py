@@ -36,10 +36,8 @@ def _serve(args: argparse.Namespace) -> int:
         print("  demo configuration (use --config FILE.toml for your own):")
         for kind, text in DEMO_CREDENTIALS:
             print(f"    {kind:<6} {text}")
-    from identityserver.configuration.host import prepare_database
-
     try:
-        database_url = prepare_database(config, args.state_path)
+        database_url = _prepare_database_in_a_child(args.config, args.state_path)
     except Exception as exc:  # DatabaseStateError, DatabaseUrlError, or the database being unreachable
         print(f"identityserver: database error: {exc}", file=sys.stderr)
         return 2
@@ -47,6 +45,23 @@ def _serve(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     server.run(args.config, args.host, args.port, args.workers, args.state_path, issuer, args.log_level)
     return 0
+
+
+def _prepare(config_path: str | None, state_path: str | None) -> str:
+    from identityserver.configuration.host import prepare_database
+    from identityserver.hosting import server
+
+    return prepare_database(server.load(config_path), state_path)
+
+
+def _prepare_database_in_a_child(config_path: str | None, state_path: str | None) -> str:
+    """Migrate and load the database in a short-lived child process, so that the serving process never imports
+    Alembic (about 10 MiB that a worker would keep for its whole life)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(_prepare, config_path, state_path).result()
 
 
 def _shown_url(database_url: str) -> str:

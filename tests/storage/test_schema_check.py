@@ -8,7 +8,7 @@ from identityserver.storage.sqlalchemy.schema_check import HEAD_REVISION, curren
 
 
 def test_head_revision_constant_matches_the_migrations():
-    assert HEAD_REVISION == migrate.head_revision()
+    assert migrate.head_revision() == HEAD_REVISION
 
 
 async def test_revision_is_read_without_alembic(tmp_path):
