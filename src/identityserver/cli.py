@@ -47,21 +47,21 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _prepare(config_path: str | None, state_path: str | None) -> str:
-    from identityserver.configuration.host import prepare_database
-    from identityserver.hosting import server
-
-    return prepare_database(server.load(config_path), state_path)
-
-
 def _prepare_database_in_a_child(config_path: str | None, state_path: str | None) -> str:
-    """Migrate and load the database in a short-lived child process, so that the serving process never imports
-    Alembic (about 10 MiB that a worker would keep for its whole life)."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    """Migrate and load the database in a short-lived child process (``identityserver db prepare``), so that
+    the serving process never imports Alembic (about 10 MiB a worker would keep for its whole life)."""
+    import subprocess
 
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return pool.submit(_prepare, config_path, state_path).result()
+    command = [sys.executable, "-m", "identityserver", "db", "prepare"]
+    if config_path:
+        command += ["--config", config_path]
+    if state_path:
+        command += ["--state-path", state_path]
+    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        message = completed.stderr.strip().removeprefix("identityserver: ")
+        raise RuntimeError(message or f"database preparation failed ({completed.returncode})")
+    return completed.stdout.strip().splitlines()[-1]
 
 
 def _shown_url(database_url: str) -> str:

@@ -78,6 +78,20 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _db_prepare(args: argparse.Namespace) -> int:
+    """What ``serve`` runs before it starts serving: create or check the database, load the configuration into a
+    new (or the embedded) database, and print the database URL."""
+    from identityserver.configuration.host import prepare_database
+
+    try:
+        print(prepare_database(_config(args.config), args.state_path))
+    except ConfigError as exc:
+        return _fail(f"configuration error: {exc}")
+    except Exception as exc:  # DatabaseStateError, a bad URL, or the database being unreachable
+        return _fail(str(exc))
+    return 0
+
+
 def _db_current(args: argparse.Namespace) -> int:
     from identityserver.storage.sqlalchemy import migrate
 
@@ -184,6 +198,10 @@ def add_database_commands(commands: Any) -> None:
     upgrade.add_argument("revision", nargs="?", default="head")
     _database_options(upgrade)
     upgrade.set_defaults(handler=_db_upgrade)
+    prepare = db_commands.add_parser("prepare", help="create or check the database as serve does, print its URL")
+    prepare.add_argument("--config", help="TOML configuration file (default: the demo configuration)")
+    prepare.add_argument("--state-path", help="state folder (default ./.identityserver)")
+    prepare.set_defaults(handler=_db_prepare)
     current = db_commands.add_parser("current", help="show the database's revision")
     _database_options(current)
     current.set_defaults(handler=_db_current)
