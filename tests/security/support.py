@@ -41,16 +41,22 @@ class Served(Server):
 
 @contextlib.asynccontextmanager
 async def serve(builder: IdentityServerBuilder) -> AsyncIterator[Served]:
-    """Like ``tests.support.server.running`` but keeps the ASGI app for more browsers."""
+    """Like ``tests.support.server.running`` but keeps the ASGI app for more browsers and runs the shutdown steps
+    (closing database connections) at the end."""
     services = builder.build()
     for step in services.startup:
         await step()
     app = create_app(services, create_ui(services))
     transport = httpx.ASGITransport(app=app, client=(ADDRESS, 50000))
-    async with httpx.AsyncClient(transport=transport, base_url=ISSUER) as client:
-        clock = builder.clock
-        assert isinstance(clock, FakeClock)
-        yield Served(services, client, clock, services.options.issuer_uri or ISSUER, app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url=ISSUER) as client:
+            clock = builder.clock
+            assert isinstance(clock, FakeClock)
+            yield Served(services, client, clock, services.options.issuer_uri or ISSUER, app)
+    finally:
+        await services.backchannel_logout.drain()
+        for step in services.shutdown:
+            await step()
 
 
 async def builder_with(

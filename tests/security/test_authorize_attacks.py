@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 import pytest
 
 from identityserver._utils.b64 import b64url_encode
+from identityserver.configuration.options import DynamicClientRegistrationOptions
 from tests.security.support import (
     assert_client_redirect,
     assert_error_page,
@@ -132,15 +133,9 @@ async def test_omitted_redirect_uri_of_a_client_with_two_registered_uris_shows_t
 # -- item 16: max_age --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: max_age='²' (or '¹²') passes str.isdigit() in validate_optional_parameters but int() raises, so "
-    "the authorize endpoint answers 500 server_error instead of redirecting invalid_request (OIDC Core §3.1.2.1: "
-    "max_age is a non-negative integer; security.md items 16, 84). Non-ASCII decimal digits ('١٢') are also accepted "
-    "as numbers. Fix: accept only ASCII digits, e.g. re.fullmatch(r'[0-9]{1,10}', max_age).",
-)
-@pytest.mark.parametrize("max_age", ["²", "¹²"])
+@pytest.mark.parametrize("max_age", ["²", "¹²", "١٢"])
 async def test_max_age_made_of_superscript_digits_is_invalid_request_not_a_server_error(server, max_age):
+    """OIDC Core §3.1.2.1: max_age is an integer; digits for which str.isdigit() holds but int() fails gave 500."""
     await signed_in(server)
     params, _ = code_request("public", PUBLIC_CB, "openid api1", max_age=max_age)
     returned = assert_client_redirect(server, await server.client.get(authorize_path(params)), PUBLIC_CB)
@@ -288,14 +283,8 @@ async def test_forwarded_headers_are_ignored_when_the_issuer_comes_from_the_requ
 # -- emit_state_hash with a state outside ASCII --------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: with emit_state_hash on, a state outside ASCII ('é') makes left_half_hash() call "
-    "value.encode('ascii') and the authorize endpoint answers 500 (RFC 6749 §4.1.1: state is any value the client "
-    "chooses; security.md item 149 'never 500'). Fix: hash state.encode('utf-8') in crypto/hashing.left_half_hash "
-    "(as OIDC FAPI s_hash does) or refuse non-ASCII state with invalid_request.",
-)
 async def test_non_ascii_state_with_state_hashing_on_is_not_a_server_error():
+    """s_hash over a state outside ASCII once raised UnicodeEncodeError (500)."""
     async with server_with(emit_state_hash=True) as server:
         await sign_in(Browser(server.client))
         params, _ = code_request("public", PUBLIC_CB, "openid api1", state="caf\u00e9")
@@ -323,3 +312,20 @@ async def test_every_request_uri_is_refused_without_being_fetched(server, reques
     params, _ = code_request("web.jar", "https://jar.example/cb", "openid api1", request_uri=request_uri)
     text = await assert_error_page(server, await server.client.get(authorize_path(params)))
     assert "request_uri_not_supported" in text
+
+
+# -- item 13: errors for untrusted (dynamically registered) clients ---------------------------------------------
+
+
+@pytest.mark.parametrize("extra", [{"scope": "openid bogus"}, {"response_type": "token"},
+                                   {"code_challenge_method": "plain"}, {"max_age": "-1"}, {"nonce": "n" * 301}])
+async def test_errors_for_a_dynamically_registered_client_are_not_redirected_without_interaction(extra):
+    """RFC 9700 §4.11.2/§4.18: request errors of an untrusted (self-registered) client go to the error page, never
+    automatically to its redirect URI (open redirector)."""
+    async with server_with(dynamic_client_registration=DynamicClientRegistrationOptions(enabled=True)) as server:
+        registered = await server.client.post("/connect/register", json={
+            "redirect_uris": ["https://evil.example/cb"], "scope": "openid", "token_endpoint_auth_method": "none"})
+        client_id = registered.json()["client_id"]
+        params, _ = code_request(client_id, "https://evil.example/cb", **{"scope": "openid", **extra})
+        response = await server.client.get(authorize_path(params))
+    assert not response.headers.get("location", "").startswith("https://evil.example")

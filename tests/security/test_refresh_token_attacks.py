@@ -3,11 +3,21 @@ tests/sessions/ do not cover (disabled client, tokens of other kinds, another us
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from identityserver.configuration.options import ServerSideSessionsOptions
 from tests.security.support import server_with
-from tests.support.browser import Browser, obtain_code, redeem, refresh, sign_in, tokens_for
+from tests.support.browser import (
+    Browser,
+    authorize_path,
+    code_request,
+    obtain_code,
+    redeem,
+    refresh,
+    sign_in,
+    tokens_for,
+)
 
 COORDINATED_TOML = """
 [[clients]]
@@ -18,7 +28,22 @@ redirect_uris = ["https://web.example/cb"]
 allowed_scopes = ["openid", "api1"]
 allow_offline_access = true
 coordinate_lifetime_with_user_session = true
+back_channel_logout_uri = "https://web.example/bcl"
 """
+
+
+class LogoutRecorder:
+    """Stands in for the back-channel HTTP client and records what would have been posted."""
+
+    def __init__(self) -> None:
+        self.posted: list[str] = []
+
+    def factory(self) -> httpx.AsyncClient:
+        def handle(request: httpx.Request) -> httpx.Response:
+            self.posted.append(str(request.url))
+            return httpx.Response(200)
+
+        return httpx.AsyncClient(transport=httpx.MockTransport(handle))
 
 
 @pytest.fixture
@@ -59,17 +84,15 @@ async def test_refresh_token_cannot_be_redeemed_as_a_code_by_its_own_client(serv
     assert (await refresh(server.client, "web", tokens["refresh_token"])).status_code == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: signing in as user B on a browser that holds user A's session does not end A's server-side "
-    "session (DefaultUserSession.sign_in creates a new session and leaves the old row), so A's refresh token of a "
-    "session-coordinated client keeps working and A's session stays listed although no browser holds it "
-    "(security.md item 44; ASP.NET cookie auth removes the previous session key on sign-in, CVE-2022-3916 class). "
-    "Fix: in sign_in, delete the ticket.key of the current idsrv cookie (and run the session-ended hooks) before "
-    "creating the new session.",
-)
 async def test_refresh_token_of_user_a_is_refused_after_user_b_signs_in_on_the_same_browser():
-    async with server_with(COORDINATED_TOML, server_side_sessions=ServerSideSessionsOptions(enabled=True)) as server:
+    """security.md item 44: a new sign-in ends the browser's previous session and its coordinated refresh tokens."""
+    recorder = LogoutRecorder()
+
+    def record(builder) -> None:
+        builder.http_client_factory = recorder.factory
+
+    async with server_with(COORDINATED_TOML, record,
+                           server_side_sessions=ServerSideSessionsOptions(enabled=True)) as server:
         await server.services.users.auto_provision_user("bob", "bob-password", [])
         tokens = await tokens_for(server.client, "web.coordinated", scope="openid api1 offline_access")
         rotated = await refresh(server.client, "web.coordinated", tokens["refresh_token"])
@@ -79,3 +102,23 @@ async def test_refresh_token_of_user_a_is_refused_after_user_b_signs_in_on_the_s
         tokens = rotated.json()
         response = await refresh(server.client, "web.coordinated", tokens["refresh_token"])
     assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
+
+
+async def test_reauthentication_of_the_same_user_keeps_the_session_and_notifies_no_client():
+    recorder = LogoutRecorder()
+
+    def record(builder) -> None:
+        builder.http_client_factory = recorder.factory
+
+    async with server_with(COORDINATED_TOML, record,
+                           server_side_sessions=ServerSideSessionsOptions(enabled=True)) as server:
+        tokens = await tokens_for(server.client, "web.coordinated", scope="openid api1 offline_access")
+        browser = Browser(server.client)
+        params, _ = code_request("public", "https://app.example/cb", "openid api1", prompt="login")
+        page = await browser.get(authorize_path(params))
+        step_up = await browser.login(page, "alice", "alice")
+        assert step_up.headers["location"].startswith("https://app.example/cb?code=")
+        await server.services.backchannel_logout.drain()
+        response = await refresh(server.client, "web.coordinated", tokens["refresh_token"])
+    assert recorder.posted == []
+    assert response.status_code == 200, response.text

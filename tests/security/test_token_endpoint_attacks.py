@@ -34,16 +34,8 @@ async def password_grant(server, password: str):
                               headers=basic("ropc", "secret"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the password grant has no throttling at all: after 20 wrong passwords for alice from one address the "
-    "right password still gets tokens immediately, so the token endpoint is an unthrottled password oracle that "
-    "bypasses the login page's LoginThrottle (security.md item 53 'per-user+IP throttling'; RFC 6749 §4.3.2 "
-    "'MUST protect this endpoint against brute force attacks (e.g., using rate-limitation)'). Fix: run "
-    "TestUserResourceOwnerPasswordValidator (or the PasswordGrantValidator) through the same LoginThrottle keyed by "
-    "username and remote address, answering invalid_grant while blocked.",
-)
 async def test_password_guessing_at_the_token_endpoint_is_throttled(server):
+    """RFC 6749 §4.3.2, security.md item 53: the password grant is throttled like the login page."""
     for attempt in range(20):
         response = await password_grant(server, f"guess-{attempt}")
         assert response.status_code == 400

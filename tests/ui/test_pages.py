@@ -129,12 +129,15 @@ async def test_cookies_over_plain_http_are_not_marked_secure():
         assert "HttpOnly" in session and "Secure" not in session and "SameSite=Lax" in session
 
 
-async def test_signing_in_again_issues_a_new_session_id(server):
+async def test_signing_in_again_rotates_the_session_cookie_and_keeps_the_users_sid(server):
+    # no session fixation: the session cookie changes at every sign-in; the OIDC sid stays for the same user
+    # (re-authentication for prompt=login or max_age is not a new session, OIDC Core §3.1.2.1)
     browser = Browser(server.client)
     await sign_in(browser)
-    first = server.client.cookies["idsrv.session"]
+    first_cookie, first_sid = server.client.cookies["idsrv"], server.client.cookies["idsrv.session"]
     await sign_in(browser)
-    assert server.client.cookies["idsrv.session"] != first
+    assert server.client.cookies["idsrv"] != first_cookie
+    assert server.client.cookies["idsrv.session"] == first_sid
 
 
 # -- anti-forgery on every POST --------------------------------------------------------------------------------

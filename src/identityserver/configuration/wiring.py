@@ -242,7 +242,8 @@ def build_services(b: IdentityServerBuilder) -> Services:
         if sessions is not None
         else None
     )
-    interaction = DefaultIdentityServerInteractionService(authorize_validator, messages, consent, clients, events)
+    interaction = DefaultIdentityServerInteractionService(authorize_validator, messages, consent, clients, events,
+                                                          replay)
     authorize_interaction = b.cls(AuthorizeInteractionResponseGenerator)(consent, profile, clock)
     authorize_generator = b.cls(AuthorizeResponseGenerator)(token_service, codes, options, clock)
 

@@ -21,6 +21,7 @@ from identityserver.models.messages import (
 from identityserver.services.consent import DefaultConsentService
 from identityserver.services.events import DefaultEventService
 from identityserver.services.messages import ProtectedMessageStore
+from identityserver.services.protocols import ReplayCache
 from identityserver.stores.protocols import ClientStore
 from identityserver.validation.authorize_request import AuthorizeRequestValidator
 
@@ -44,7 +45,9 @@ class DefaultIdentityServerInteractionService:
         consents: DefaultConsentService,
         clients: ClientStore,
         events: DefaultEventService,
+        replay_cache: ReplayCache | None = None,
     ) -> None:
+        self.replay_cache = replay_cache
         self.validator = validator
         self.messages = messages
         self.consents = consents
@@ -154,6 +157,10 @@ class DefaultIdentityServerInteractionService:
         data = await self.messages.read("consent", token)
         if data is None or data.get("request_id") != request_id(parameters, resources, subject_id):
             return None
+        if self.replay_cache is not None and token is not None and not await self.replay_cache.add(
+                "consent_response", hashlib.sha256(token.encode("ascii", "replace")).hexdigest(),
+                self.messages.lifetime):
+            return None  # each answer resumes its request once (IdentityServer deletes the consent message)
         raw = data.get("response") or {}
         try:
             error = AuthorizationError(raw["error"]) if raw.get("error") else None

@@ -101,16 +101,20 @@ class AccountPages:
     async def _sign_in(self, request: Request, user: TestUser) -> list[str]:
         session = self.ui.services.user_session
         previous = await self.ui.user(request)
-        if previous is not None:
-            # a new sign-in ends the browser's previous session (no leftover session of another user whose
-            # coordinated tokens would keep working, security.md item 44)
+        ticket = session.new_ticket(
+            user.subject_id, ["pwd"], "local", user.display_name(), issuer=self.ui.base_url(request)
+        )
+        if previous is not None and previous.subject_id == user.subject_id:
+            # re-authentication (prompt=login, max_age, step-up) keeps the session: same sid, same clients
+            ticket.session_id, ticket.client_ids = previous.session_id, list(previous.client_ids)
+            await session.sign_out(previous, self.ui.secure(request))  # drops the old row only; no hooks
+        elif previous is not None:
+            # another user signs in: the previous session ends (no leftover session whose coordinated tokens
+            # would keep working, security.md item 44)
             await session.sign_out(previous, self.ui.secure(request))
             await self.ui.services.logout.signed_out(
                 LogoutMessage(subject_id=previous.subject_id, session_id=previous.session_id,
                               client_ids=list(previous.client_ids)), self.ui.base_url(request))
-        ticket = session.new_ticket(
-            user.subject_id, ["pwd"], "local", user.display_name(), issuer=self.ui.base_url(request)
-        )
         return await session.sign_in(ticket, self.ui.secure(request))
 
     async def _login_page(

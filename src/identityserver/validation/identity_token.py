@@ -36,6 +36,8 @@ class IdentityTokenValidator:
         audiences = audience_values(claims.get("aud"))
         if audiences is None or (client_id is not None and client_id not in audiences):
             return None
+        if "events" in claims:
+            return None  # a logout token (whatever typ it was given) is not an ID token (BCL §2.4)
         if "nonce" not in claims and "at_hash" not in claims and "auth_time" not in claims and "sid" not in claims:
             return None  # an access token without typ would otherwise pass
         return claims
