@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from identityserver._utils.forms import FormError, Parameters, parse_form
+from identityserver.endpoints.results.common import JsonResult, StatusCodeResult
 
 
 @dataclass(slots=True)
@@ -56,6 +57,29 @@ class EndpointRequest:
 
     def url_for(self, path: str) -> str:
         return self.base_url + path
+
+
+def read_parameters(request: EndpointRequest, allow_get: bool) -> Parameters | StatusCodeResult:
+    """The query of a GET (when allowed) or the form of a POST; 405, 415 or 400 otherwise."""
+    try:
+        if allow_get and request.method == "GET":
+            return request.query()
+        if request.method != "POST":
+            return StatusCodeResult(405, {"Allow": "GET, POST" if allow_get else "POST"})
+        if not request.is_form():
+            return StatusCodeResult(415)
+        return request.form()
+    except (FormError, UnicodeDecodeError):
+        return StatusCodeResult(400, body={"error": "invalid_request"})
+
+
+def read_unique_form(request: EndpointRequest) -> Parameters | StatusCodeResult | JsonResult:
+    """A POSTed form in which no parameter repeats (RFC 6749 §3.1; RFC 7009 §2.1; RFC 7662 §2.1)."""
+    form = read_parameters(request, allow_get=False)
+    if isinstance(form, Parameters) and form.duplicated() is not None:
+        return JsonResult({"error": "invalid_request", "error_description": "a parameter was sent more than once"},
+                          status=400)
+    return form
 
 
 class EndpointResult(Protocol):

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from identityserver._utils.forms import FormError
 from identityserver.configuration.options import IdentityServerOptions
 from identityserver.endpoints.authorize_base import base_path
-from identityserver.endpoints.base import EndpointRequest
+from identityserver.endpoints.base import EndpointRequest, Parameters, read_parameters
 from identityserver.endpoints.results import RedirectResult, StatusCodeResult
 from identityserver.models.messages import ErrorMessage, LogoutMessage
 from identityserver.services.interaction import DefaultIdentityServerInteractionService
@@ -31,17 +30,9 @@ class EndSessionEndpoint:
         self.options = options
 
     async def process(self, request: EndpointRequest) -> RedirectResult | StatusCodeResult:
-        try:
-            if request.method == "GET":
-                parameters = request.query()
-            elif request.method == "POST":
-                if not request.is_form():
-                    return StatusCodeResult(415)
-                parameters = request.form()
-            else:
-                return StatusCodeResult(405, {"Allow": "GET, POST"})
-        except (FormError, UnicodeDecodeError):
-            return StatusCodeResult(400, body={"error": "invalid_request"})
+        parameters = read_parameters(request, allow_get=True)
+        if not isinstance(parameters, Parameters):
+            return parameters
         ui = self.options.user_interaction
         root = base_path(request.base_url)
         if parameters.duplicated() is not None:

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from identityserver._utils.forms import FormError
 from identityserver.constants import TokenErrors
-from identityserver.endpoints.base import EndpointRequest
+from identityserver.endpoints.base import EndpointRequest, Parameters, read_unique_form
 from identityserver.endpoints.results import JsonResult, StatusCodeResult
 from identityserver.models.client import Client
 from identityserver.models.resources import ApiResource
@@ -47,19 +46,9 @@ class IntrospectionEndpoint:
         self.events = events
 
     async def process(self, request: EndpointRequest) -> JsonResult | StatusCodeResult:
-        if request.method != "POST":
-            return StatusCodeResult(405, {"Allow": "POST"})
-        if not request.is_form():
-            return StatusCodeResult(415)
-        try:
-            form = request.form()
-        except (FormError, UnicodeDecodeError):
-            return JsonResult({"error": TokenErrors.INVALID_REQUEST}, status=400)
-        if form.duplicated() is not None:
-            return JsonResult(
-                {"error": TokenErrors.INVALID_REQUEST, "error_description": "a parameter was sent more than once"},
-                status=400,
-            )
+        form = read_unique_form(request)
+        if not isinstance(form, Parameters):
+            return form
         parsed = parse_client_credentials(request, form, self.apis.limits).secret
         if parsed is not None:
             await resolve_id(parsed, self.apis.api_exists)

@@ -4,9 +4,8 @@ Unknown tokens and tokens of other clients answer 200 and change nothing (RFC 70
 
 from __future__ import annotations
 
-from identityserver._utils.forms import FormError
 from identityserver.constants import TokenErrors
-from identityserver.endpoints.base import EndpointRequest
+from identityserver.endpoints.base import EndpointRequest, Parameters, read_unique_form
 from identityserver.endpoints.results import JsonResult, StatusCodeResult
 from identityserver.response_handling.revocation import TokenRevocationResponseGenerator
 from identityserver.services.events import DefaultEventService
@@ -27,22 +26,9 @@ class TokenRevocationEndpoint:
         self.events = events
 
     async def process(self, request: EndpointRequest) -> JsonResult | StatusCodeResult:
-        if request.method != "POST":
-            return StatusCodeResult(405, {"Allow": "POST"})
-        if not request.is_form():
-            return StatusCodeResult(415)
-        try:
-            form = request.form()
-        except (FormError, UnicodeDecodeError):
-            return JsonResult({"error": TokenErrors.INVALID_REQUEST}, status=400)
-        if form.duplicated() is not None:
-            return JsonResult(
-                {
-                    "error": TokenErrors.INVALID_REQUEST,
-                    "error_description": "a parameter was sent more than once",
-                },
-                status=400,
-            )
+        form = read_unique_form(request)
+        if not isinstance(form, Parameters):
+            return form
         client_result = await self.clients.validate(request)
         if client_result.is_error or client_result.client is None:
             headers = {"WWW-Authenticate": 'Basic realm="identityserver"'}

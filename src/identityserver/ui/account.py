@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -40,15 +41,9 @@ class AccountPages:
         context = await self._context(request, return_url)
         if request.method == "GET":
             return await self._login_page(request, return_url, context, context.login_hint if context else "")
-        form = await request.form()
-        if not await self.ui.antiforgery.validate(request, form):
-            return await self.ui.render(
-                request,
-                "error.html",
-                400,
-                error="invalid_request",
-                error_description="The form has expired. Go back and try again.",
-            )
+        form = await self.ui.verified_form(request)
+        if not isinstance(form, FormData):
+            return form
         return_url = field(form, "returnUrl", 8000)
         context = await self._context(request, return_url)
         if field(form, "button") != "login":
@@ -148,15 +143,9 @@ class AccountPages:
             )
         if request.method == "GET":
             return await self.ui.render(request, "create.html", return_url=return_url, values={})
-        form = await request.form()
-        if not await self.ui.antiforgery.validate(request, form):
-            return await self.ui.render(
-                request,
-                "error.html",
-                400,
-                error="invalid_request",
-                error_description="The form has expired. Go back and try again.",
-            )
+        form = await self.ui.verified_form(request)
+        if not isinstance(form, FormData):
+            return form
         return_url = field(form, "returnUrl", 8000)
         values = {name: field(form, name, 200) for name in ("username", "name", "email")}
         password = field(form, "password", 100)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -53,18 +54,14 @@ class ConsentPage:
         self.ui = ui
 
     async def handle(self, request: Request) -> Response:
+        form: FormData | None = None
         if request.method == "GET":
             return_url = request.query_params.get("returnUrl", "")
         else:
-            form = await request.form()
-            if not await self.ui.antiforgery.validate(request, form):
-                return await self.ui.render(
-                    request,
-                    "error.html",
-                    400,
-                    error="invalid_request",
-                    error_description="The form has expired. Go back and try again.",
-                )
+            verified = await self.ui.verified_form(request)
+            if not isinstance(verified, FormData):
+                return verified
+            form = verified
             return_url = field(form, "returnUrl", 8000)
         user = await self.ui.user(request)
         if user is None:
@@ -80,7 +77,7 @@ class ConsentPage:
                 error_description="There is no pending authorization request.",
             )
         views = scope_views(context)
-        if request.method == "GET":
+        if form is None:
             return await self.ui.render(
                 request,
                 "consent.html",

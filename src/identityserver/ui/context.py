@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -57,6 +58,14 @@ class UiContext:
         if is_new:
             response.headers.append("set-cookie", self.antiforgery.set_cookie_header(secret, self.secure(request)))
         return response
+
+    async def verified_form(self, request: Request) -> FormData | Response:
+        """The posted form when its anti-forgery token is valid, else the error page (400)."""
+        form = await request.form()
+        if await self.antiforgery.validate(request, form):
+            return form
+        return await self.render(request, "error.html", 400, error="invalid_request",
+                                 error_description="The form has expired. Go back and try again.")
 
     @staticmethod
     def redirect(url: str, cookies: Sequence[str] = ()) -> Response:

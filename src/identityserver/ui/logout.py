@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -29,15 +30,9 @@ class LogoutPages:
             if user is not None and (context is None or context.prompt_needed(user.subject_id)):
                 return await self.ui.render(request, "logout.html", logout_id=logout_id or "")
         else:
-            form = await request.form()
-            if not await self.ui.antiforgery.validate(request, form):
-                return await self.ui.render(
-                    request,
-                    "error.html",
-                    400,
-                    error="invalid_request",
-                    error_description="The form has expired. Go back and try again.",
-                )
+            form = await self.ui.verified_form(request)
+            if not isinstance(form, FormData):
+                return form
             if field(form, "button") != "yes":
                 return self.ui.redirect(self.ui.path(request, "/"))
             logout_id = field(form, "logoutId", 16384)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -40,15 +41,9 @@ class Pages:
             return self.ui.redirect(f"{login}?{urlencode({'returnUrl': self.ui.path(request, '/grants')})}")
         interaction = self.ui.services.interaction
         if request.method == "POST":
-            form = await request.form()
-            if not await self.ui.antiforgery.validate(request, form):
-                return await self.ui.render(
-                    request,
-                    "error.html",
-                    400,
-                    error="invalid_request",
-                    error_description="The form has expired. Go back and try again.",
-                )
+            form = await self.ui.verified_form(request)
+            if not isinstance(form, FormData):
+                return form
             client_id = field(form, "client_id", 200)
             if client_id:
                 await interaction.revoke_user_consent(user.subject_id, client_id)
