@@ -89,14 +89,18 @@ class AuthorizeResponseGenerator:
             response.session_state = session_state(request.client_id, request.redirect_uri, request.session_id)
         return response
 
+    async def state_hash(self, request: ValidatedAuthorizeRequest) -> str | None:
+        """``s_hash`` of ``state`` when the options ask for it (FAPI 1.0 Advanced §5.2.2.1)."""
+        if not (self.options.emit_state_hash and request.state and request.client is not None):
+            return None
+        algorithm = await self.tokens.creation.signing_algorithm(
+            request.client.allowed_identity_token_signing_algorithms
+        )
+        return left_half_hash(request.state, algorithm)
+
     async def create_code(self, request: ValidatedAuthorizeRequest) -> str:
         assert request.client is not None and request.subject is not None and request.redirect_uri is not None
-        state_hash = None
-        if self.options.emit_state_hash and request.state:
-            algorithm = await self.tokens.creation.signing_algorithm(
-                request.client.allowed_identity_token_signing_algorithms
-            )
-            state_hash = left_half_hash(request.state, algorithm)
+        state_hash = await self.state_hash(request)
         code = AuthorizationCode(
             creation_time=int(self.clock.timestamp()),
             lifetime=request.client.authorization_code_lifetime,
@@ -138,12 +142,7 @@ class AuthorizeResponseGenerator:
             response.access_token_lifetime = token.lifetime
             response.scope = " ".join(request.validated_resources.raw_scope_values)
         if "id_token" in types:
-            state_hash = None
-            if self.options.emit_state_hash and request.state:
-                algorithm = await self.tokens.creation.signing_algorithm(
-                    request.client.allowed_identity_token_signing_algorithms
-                )
-                state_hash = left_half_hash(request.state, algorithm)
+            state_hash = await self.state_hash(request)
             creation = TokenCreationRequest(
                 client=request.client,
                 issuer=request.issuer,

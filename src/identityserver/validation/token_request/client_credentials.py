@@ -5,8 +5,7 @@ from __future__ import annotations
 from identityserver.constants import StandardScopes, TokenErrors
 from identityserver.validation.results import TokenRequestValidationResult, error
 from identityserver.validation.token_request.common import (
-    parse_requested_scopes,
-    requested_resource_indicator,
+    requested_scopes_and_resource,
     validate_resources,
 )
 from identityserver.validation.token_request.validator import GrantValidationContext
@@ -20,13 +19,10 @@ class ClientCredentialsGrantValidator:
         client = request.client
         if not client.require_client_secret:
             return error(TokenErrors.UNAUTHORIZED_CLIENT, "public clients cannot use client_credentials")
-        limits = context.options.input_length_restrictions
-        scopes = parse_requested_scopes(request.raw.get("scope"), limits.scope, context.scope_parser)
-        if isinstance(scopes, TokenRequestValidationResult):
-            return scopes
-        indicator = requested_resource_indicator(request, limits.resource_indicator_max_length)
-        if isinstance(indicator, TokenRequestValidationResult):
-            return indicator
+        requested = requested_scopes_and_resource(context)
+        if isinstance(requested, TokenRequestValidationResult):
+            return requested
+        scopes, indicator = requested
         if not scopes:
             # no scope: every API scope the client is allowed (Duende behaviour)
             api_scopes = await context.resources.store.find_api_scopes_by_name(client.allowed_scopes)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from identityserver.constants import TokenErrors
 from identityserver.models.resources import ResourceValidationResult
 from identityserver.validation.resources import (
@@ -11,6 +13,9 @@ from identityserver.validation.resources import (
 )
 from identityserver.validation.results import TokenRequestValidationResult, ValidatedTokenRequest, error
 from identityserver.validation.scopes import DefaultScopeParser
+
+if TYPE_CHECKING:
+    from identityserver.validation.token_request.validator import GrantValidationContext
 
 
 def requested_resource_indicator(
@@ -38,6 +43,21 @@ def parse_requested_scopes(
     if parsed is None:
         return error(TokenErrors.INVALID_SCOPE, "scope contains invalid characters")
     return [p.raw_value for p in parsed]
+
+
+def requested_scopes_and_resource(
+    context: GrantValidationContext,
+) -> tuple[list[str] | None, str | None] | TokenRequestValidationResult:
+    """The request's ``scope`` (``None`` when absent) and its one ``resource``, or the error result."""
+    request = context.request
+    limits = context.options.input_length_restrictions
+    scopes = parse_requested_scopes(request.raw.get("scope"), limits.scope, context.scope_parser)
+    if isinstance(scopes, TokenRequestValidationResult):
+        return scopes
+    indicator = requested_resource_indicator(request, limits.resource_indicator_max_length)
+    if isinstance(indicator, TokenRequestValidationResult):
+        return indicator
+    return scopes, indicator
 
 
 async def validate_resources(

@@ -7,8 +7,7 @@ from identityserver.constants import TokenErrors
 from identityserver.validation.protocols import ExtensionGrantValidationContext, ExtensionGrantValidator
 from identityserver.validation.results import TokenRequestValidationResult, error
 from identityserver.validation.token_request.common import (
-    parse_requested_scopes,
-    requested_resource_indicator,
+    requested_scopes_and_resource,
     validate_resources,
 )
 from identityserver.validation.token_request.validator import GrantValidationContext
@@ -21,13 +20,10 @@ class ExtensionGrantRequestValidator:
 
     async def validate(self, context: GrantValidationContext) -> TokenRequestValidationResult:
         request = context.request
-        limits = context.options.input_length_restrictions
-        scopes = parse_requested_scopes(request.raw.get("scope"), limits.scope, context.scope_parser)
-        if isinstance(scopes, TokenRequestValidationResult):
-            return scopes
-        indicator = requested_resource_indicator(request, limits.resource_indicator_max_length)
-        if isinstance(indicator, TokenRequestValidationResult):
-            return indicator
+        requested = requested_scopes_and_resource(context)
+        if isinstance(requested, TokenRequestValidationResult):
+            return requested
+        scopes, indicator = requested
         if not scopes:
             scopes = list(request.client.allowed_scopes)
         grant = ExtensionGrantValidationContext(request)

@@ -8,8 +8,7 @@ from identityserver.services.login_throttle import LoginThrottle
 from identityserver.validation.protocols import ResourceOwnerPasswordValidationContext, ResourceOwnerPasswordValidator
 from identityserver.validation.results import TokenRequestValidationResult, error
 from identityserver.validation.token_request.common import (
-    parse_requested_scopes,
-    requested_resource_indicator,
+    requested_scopes_and_resource,
     validate_resources,
 )
 from identityserver.validation.token_request.validator import GrantValidationContext
@@ -31,12 +30,10 @@ class PasswordGrantValidator:
             return error(TokenErrors.INVALID_GRANT, "username is missing")
         if len(username) > limits.user_name or len(password) > limits.password:
             return error(TokenErrors.INVALID_GRANT, "username or password is too long")
-        scopes = parse_requested_scopes(request.raw.get("scope"), limits.scope, context.scope_parser)
-        if isinstance(scopes, TokenRequestValidationResult):
-            return scopes
-        indicator = requested_resource_indicator(request, limits.resource_indicator_max_length)
-        if isinstance(indicator, TokenRequestValidationResult):
-            return indicator
+        requested = requested_scopes_and_resource(context)
+        if isinstance(requested, TokenRequestValidationResult):
+            return requested
+        scopes, indicator = requested
         if not scopes:
             scopes = [s for s in request.client.allowed_scopes if s != StandardScopes.OFFLINE_ACCESS]
         failure = await validate_resources(context.resources, request, scopes, indicator)
