@@ -64,16 +64,9 @@ class DefaultClaimsService:
         claims.extend(subject_claims(subject))
         wanted = [t for r in resources.resources.api_resources for t in r.user_claims]
         wanted += [t for s in resources.resources.api_scopes for t in s.user_claims]
-        if wanted:
-            context = ProfileDataRequestContext(
-                subject,
-                client,
-                ProfileCallers.CLAIMS_PROVIDER_ACCESS_TOKEN,
-                list(dict.fromkeys(wanted)),
-                resources.resources,
-            )
-            await self.profile.get_profile_data(context)
-            claims.extend(c for c in context.issued_claims if c.type not in FILTERED_CLAIMS)
+        claims.extend(
+            await self._profile_claims(subject, client, ProfileCallers.CLAIMS_PROVIDER_ACCESS_TOKEN, wanted, resources)
+        )
         return claims
 
     async def get_identity_token_claims(
@@ -86,14 +79,19 @@ class DefaultClaimsService:
         claims = subject_claims(subject)
         if include_all_identity_claims or client.always_include_user_claims_in_id_token:
             wanted = [t for r in resources.resources.identity_resources for t in r.user_claims]
-            if wanted:
-                context = ProfileDataRequestContext(
-                    subject,
-                    client,
-                    ProfileCallers.CLAIMS_PROVIDER_IDENTITY_TOKEN,
-                    list(dict.fromkeys(wanted)),
-                    resources.resources,
+            claims.extend(
+                await self._profile_claims(
+                    subject, client, ProfileCallers.CLAIMS_PROVIDER_IDENTITY_TOKEN, wanted, resources
                 )
-                await self.profile.get_profile_data(context)
-                claims.extend(c for c in context.issued_claims if c.type not in FILTERED_CLAIMS)
+            )
         return claims
+
+    async def _profile_claims(
+        self, subject: Principal, client: Client, caller: str, wanted: list[str], resources: ResourceValidationResult
+    ) -> list[Claim]:
+        """The profile service's claims of the ``wanted`` types, minus those the engine sets itself."""
+        if not wanted:
+            return []
+        context = ProfileDataRequestContext(subject, client, caller, list(dict.fromkeys(wanted)), resources.resources)
+        await self.profile.get_profile_data(context)
+        return [c for c in context.issued_claims if c.type not in FILTERED_CLAIMS]

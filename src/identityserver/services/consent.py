@@ -34,6 +34,10 @@ class DefaultConsentService:
         grant = await self.store.get(_consent_key(subject_id, client_id))
         if grant is None or grant.type != PersistedGrantTypes.USER_CONSENT:
             return None
+        return await self._read_consent(grant)
+
+    async def _read_consent(self, grant: PersistedGrant) -> Consent | None:
+        """The consent a stored grant holds; an expired one is removed."""
         if grant.expiration is not None and grant.expiration < self.clock.utc_now():
             await self.store.remove(grant.key)
             return None
@@ -82,7 +86,7 @@ class DefaultConsentService:
         )
         result = []
         for grant in grants:
-            consent = await self.get_consent(subject_id, grant.client_id)
+            consent = await self._read_consent(grant)
             if consent is not None:
                 result.append(consent)
         return result

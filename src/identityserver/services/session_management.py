@@ -66,8 +66,7 @@ class DefaultSessionManagementService:
         return ticket if isinstance(ticket, dict) else {}
 
     async def client_ids(self, session: ServerSideSession) -> list[str]:
-        ids = (await self.ticket(session)).get("client_ids")
-        return [str(i) for i in ids] if isinstance(ids, list) else []
+        return _ticket_client_ids(await self.ticket(session))
 
     async def describe(self, session: ServerSideSession) -> UserSession:
         return UserSession(
@@ -130,9 +129,14 @@ class DefaultSessionManagementService:
             for session in batch:
                 ticket = await self.ticket(session)
                 issuer = ticket.get("issuer") or default_issuer
-                clients = await self.logout.session_clients(await self.client_ids(session))
+                clients = await self.logout.session_clients(_ticket_client_ids(ticket))
                 if isinstance(issuer, str):
                     await self.coordination.process_expiration(session.subject_id, session.session_id, clients, issuer)
             removed += len(batch)
             if len(batch) < batch_size:
                 return removed
+
+
+def _ticket_client_ids(ticket: dict[str, object]) -> list[str]:
+    ids = ticket.get("client_ids")
+    return [str(i) for i in ids] if isinstance(ids, list) else []

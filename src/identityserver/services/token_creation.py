@@ -19,6 +19,10 @@ IDENTITY_TOKEN = "id_token"
 LOGOUT_TOKEN = "logout_token"
 
 
+def new_jti() -> str:
+    return secrets.token_hex(16).upper()
+
+
 class DefaultTokenCreationService:
     def __init__(self, keys: DefaultKeyMaterialService, options: IdentityServerOptions) -> None:
         self.keys = keys
@@ -50,7 +54,7 @@ class DefaultTokenCreationService:
         for name, value in body.items():
             payload.setdefault(name, value)
         if token.include_jwt_id and token.type != IDENTITY_TOKEN and "jti" not in payload:
-            payload["jti"] = secrets.token_hex(16).upper()
+            payload["jti"] = new_jti()
         return payload
 
     async def create_token(self, token: Token) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 
 from identityserver.clock import Clock
@@ -13,7 +12,7 @@ from identityserver.models.client import AccessTokenType, Client
 from identityserver.models.grants import Token
 from identityserver.models.resources import ResourceValidationResult
 from identityserver.services.claims import DefaultClaimsService
-from identityserver.services.token_creation import ACCESS_TOKEN, IDENTITY_TOKEN, DefaultTokenCreationService
+from identityserver.services.token_creation import ACCESS_TOKEN, IDENTITY_TOKEN, DefaultTokenCreationService, new_jti
 from identityserver.stores.grant_stores import DefaultGrantStore
 
 
@@ -122,10 +121,6 @@ class DefaultTokenService:
                 token.lifetime,
             )
         return await self.creation.create_token(token)
-
-
-def new_jti() -> str:
-    return secrets.token_hex(16).upper()
 
 
 def with_new_jti(token: Token) -> list[Claim]:

@@ -342,7 +342,6 @@ class AuthorizeRequestValidator:
                     "prompt none or create cannot be combined with other values",
                 )
             request.prompt_modes = supported
-            request.original_prompt_modes = list(supported)
         suppressed = raw.get("suppressed_prompt")
         if suppressed:
             request.suppressed_prompt = suppressed.split(" ")

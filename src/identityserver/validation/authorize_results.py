@@ -30,7 +30,6 @@ class ValidatedAuthorizeRequest:
     code_challenge: str | None = None
     code_challenge_method: str | None = None
     prompt_modes: list[str] = field(default_factory=list)
-    original_prompt_modes: list[str] = field(default_factory=list)
     suppressed_prompt: list[str] = field(default_factory=list)
     max_age: int | None = None
     ui_locales: str | None = None

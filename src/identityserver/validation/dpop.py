@@ -52,6 +52,7 @@ class DPoPProofValidationResult:
     error: str | None = None
     error_description: str | None = None
     json_web_key: dict[str, Any] | None = None
+    public_key: PublicKey | None = None  # json_web_key, loaded once by validate_header
     jkt: str | None = None
     payload: dict[str, Any] = field(default_factory=dict)
     server_issued_nonce: str | None = None
@@ -144,7 +145,7 @@ class DefaultDPoPProofValidator:
             self.fail(result, "the jwk header is missing")
             return
         try:
-            load_public_jwk(jwk)
+            result.public_key = load_public_jwk(jwk)
             result.jkt = jwk_thumbprint(jwk)
         except JwkError as exc:
             self.fail(result, f"the jwk header is not an acceptable public key: {exc}")
@@ -155,7 +156,7 @@ class DefaultDPoPProofValidator:
         self, context: DPoPProofValidationContext, jws: DecodedJws, result: DPoPProofValidationResult
     ) -> None:
         assert result.json_web_key is not None
-        key: PublicKey = load_public_jwk(result.json_web_key)
+        key = result.public_key if result.public_key is not None else load_public_jwk(result.json_web_key)
         if not verify_signature(jws.alg, key, jws.signing_input, jws.signature):
             self.fail(result, "the DPoP proof signature is invalid")
 
@@ -173,7 +174,8 @@ class DefaultDPoPProofValidator:
             self.fail(result, "htm does not match the request method")
             return
         htu = payload.get("htu")
-        if not isinstance(htu, str) or normalize_url(htu) is None or normalize_url(htu) != normalize_url(context.url):
+        normalized_htu = normalize_url(htu) if isinstance(htu, str) else None
+        if normalized_htu is None or normalized_htu != normalize_url(context.url):
             self.fail(result, "htu does not match the request URL")
             return
         iat = payload.get("iat")

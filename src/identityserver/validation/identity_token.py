@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from identityserver.crypto.jwt import JwtError, audience_values, decode_jws, verify_signature
+from identityserver.crypto.jwt import JwtError, audience_values, decode_jws
 from identityserver.services.key_management.key_material import DefaultKeyMaterialService
 
 _NOT_ID_TOKEN_TYPES = {"at+jwt", "logout+jwt", "dpop+jwt", "application/at+jwt", "oauth-authz-req+jwt"}
@@ -25,10 +25,7 @@ class IdentityTokenValidator:
         typ = jws.header.get("typ")
         if isinstance(typ, str) and typ.lower() in _NOT_ID_TOKEN_TYPES:
             return None  # RFC 8725 §3.11: no token-type confusion
-        kid = jws.header.get("kid")
-        keys = [k for k in await self.keys.get_validation_keys() if k.id == kid and k.algorithm == jws.alg]
-        if not keys or not verify_signature(jws.alg, keys[0].private_key.public_key(), jws.signing_input,
-                                            jws.signature):
+        if not await self.keys.verify_issued_jws(jws):
             return None
         claims = jws.payload
         if claims.get("iss") != issuer or not isinstance(claims.get("sub"), str):

@@ -9,6 +9,3 @@ from identityserver.models.client import Client
 class StrictRedirectUriValidator:
     async def is_redirect_uri_valid(self, requested_uri: str, client: Client) -> bool:
         return requested_uri in client.redirect_uris
-
-    async def is_post_logout_redirect_uri_valid(self, requested_uri: str, client: Client) -> bool:
-        return requested_uri in client.post_logout_redirect_uris

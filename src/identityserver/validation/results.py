@@ -8,7 +8,7 @@ from typing import Any
 from identityserver._utils.forms import Parameters
 from identityserver.models.claims import Principal
 from identityserver.models.client import Client, Secret
-from identityserver.models.grants import AuthorizationCode, DeviceCode, RefreshToken
+from identityserver.models.grants import AuthorizationCode, RefreshToken
 from identityserver.models.resources import ResourceValidationResult
 
 
@@ -47,29 +47,6 @@ class ClientSecretValidationResult:
 
 
 @dataclass(slots=True)
-class ApiSecretValidationResult:
-    resource_name: str | None = None
-    error: str | None = None
-    from_authorization_header: bool = False
-
-    @property
-    def is_error(self) -> bool:
-        return self.error is not None
-
-
-@dataclass(slots=True)
-class DPoPProofValidationResult:
-    is_error: bool = False
-    error: str | None = None
-    error_description: str | None = None
-    json_web_key: dict[str, Any] | None = None
-    jkt: str | None = None
-    confirmation: str | None = None
-    server_issued_nonce: str | None = None
-    payload: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(slots=True)
 class ValidatedTokenRequest:
     """Everything the response generator needs (Duende ``ValidatedTokenRequest``)."""
 
@@ -89,16 +66,12 @@ class ValidatedTokenRequest:
     authorization_code_handle: str | None = None
     refresh_token: RefreshToken | None = None
     refresh_token_handle: str | None = None
-    device_code: DeviceCode | None = None
-    device_code_handle: str | None = None
-    backchannel_request: Any = None
     code_verifier: str | None = None
     confirmation: str | None = None
     dpop_jkt: str | None = None
     dpop_nonce: str | None = None
     proof_type: int = 0
     custom_response: dict[str, Any] = field(default_factory=dict)
-    client_claims: list[Any] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -119,9 +92,7 @@ def error(code: str, description: str | None = None, **kwargs: Any) -> TokenRequ
 
 
 __all__ = [
-    "ApiSecretValidationResult",
     "ClientSecretValidationResult",
-    "DPoPProofValidationResult",
     "ParsedSecret",
     "Secret",
     "SecretValidationResult",

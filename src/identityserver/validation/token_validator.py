@@ -13,7 +13,7 @@ from typing import Any
 from identityserver.clock import Clock
 from identityserver.configuration.options import IdentityServerOptions
 from identityserver.constants import ProtectedResourceErrors
-from identityserver.crypto.jwt import JwtError, decode_jws, numeric_date, verify_signature
+from identityserver.crypto.jwt import JwtError, decode_jws, numeric_date
 from identityserver.models.claims import Claim, ClaimValueTypes
 from identityserver.models.client import Client
 from identityserver.models.grants import Token
@@ -137,11 +137,7 @@ class TokenValidator:
         expected_typ = self.options.access_token_jwt_type
         if expected_typ and jws.header.get("typ") != expected_typ:
             return _invalid("token is not an access token")
-        kid = jws.header.get("kid")
-        keys = [k for k in await self.keys.get_validation_keys() if k.id == kid and k.algorithm == jws.alg]
-        if not keys or not verify_signature(
-            jws.alg, keys[0].private_key.public_key(), jws.signing_input, jws.signature
-        ):
+        if not await self.keys.verify_issued_jws(jws):
             return _invalid("token signature is invalid")
         claims = jws.payload
         if claims.get("iss") != issuer:

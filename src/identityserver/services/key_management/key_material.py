@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from identityserver.crypto.jwk import public_jwk
+from identityserver.crypto.jwt import DecodedJws, verify_signature
 from identityserver.models.keys import KeyContainer
 from identityserver.services.key_management.key_manager import KeyManager
 
@@ -34,6 +35,14 @@ class DefaultKeyMaterialService:
 
     async def get_validation_keys(self) -> list[KeyContainer]:
         return await self.key_manager.get_all_keys()
+
+    async def verify_issued_jws(self, jws: DecodedJws) -> bool:
+        """Whether one of our validation keys (matched by ``kid`` and ``alg``) signed ``jws``."""
+        kid = jws.header.get("kid")
+        for key in await self.get_validation_keys():
+            if key.id == kid and key.algorithm == jws.alg:
+                return verify_signature(jws.alg, key.private_key.public_key(), jws.signing_input, jws.signature)
+        return False
 
     async def get_json_web_keys(self) -> list[dict[str, Any]]:
         """Public JWKs of every non-retired key, including announced keys that do not sign yet."""

@@ -60,12 +60,6 @@ class AuthorizationCodeGrantValidator:
         failure = await validate_resources(context.resources, request, code.requested_scopes, indicator)
         if failure is not None:
             return error(TokenErrors.INVALID_GRANT, "the granted scopes are no longer valid for this client")
-        if code.requested_resource_indicators and indicator is None:
-            request.validated_resources.resources.api_resources = [
-                a
-                for a in request.validated_resources.resources.api_resources
-                if not a.require_resource_indicator or a.name in code.requested_resource_indicators
-            ]
         request.subject = code.subject
         request.session_id = code.session_id
         active = IsActiveContext(code.subject, request.client, ProfileCallers.TOKEN_ENDPOINT)
