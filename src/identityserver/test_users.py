@@ -52,7 +52,7 @@ class TestUserStore:
 
     async def validate_credentials(self, username: str, password: str) -> TestUser | None:
         """The user when the password matches; the same amount of work when the user does not exist."""
-        user = self._by_username.get(username.lower())
+        user = await self.find_by_username(username)
         if user is None:
             verify_password(_dummy_hash(), password)
             return None

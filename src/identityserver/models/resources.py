@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from identityserver.constants import StandardScopes
 from identityserver.models.client import Secret
@@ -159,3 +161,12 @@ class ResourceValidationResult:
             parsed,
             indicator,
         )
+
+
+NamedResource = TypeVar("NamedResource", IdentityResource, ApiScope, ApiResource)
+
+
+def in_requested_order(items: list[NamedResource], names: Sequence[str]) -> list[NamedResource]:
+    """``items`` in the order of ``names`` (each name once), as the stores answer."""
+    by_name = {i.name: i for i in items}
+    return [by_name[n] for n in dict.fromkeys(names) if n in by_name]

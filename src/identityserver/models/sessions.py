@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -48,6 +49,12 @@ class SessionQuery:
     session_id: str | None = None
     display_name: str | None = None
 
+    def page_bounds(self) -> tuple[int, int]:
+        """(offset, size) of the requested page: ``results_token`` is the offset, the size 1..1000."""
+        size = max(1, min(self.request_page_size, 1000))
+        start = int(self.results_token) if self.results_token and self.results_token.isdigit() else 0
+        return start, size
+
 
 @dataclass(slots=True)
 class QueryResult:
@@ -58,3 +65,18 @@ class QueryResult:
     total_count: int | None = None
     total_pages: int | None = None
     current_page: int | None = None
+
+    @classmethod
+    def page(cls, query: SessionQuery, results: list[ServerSideSession], total: int) -> QueryResult:
+        """The page at ``query.page_bounds()`` of ``total`` matching sessions."""
+        start, size = query.page_bounds()
+        has_next = start + size < total
+        return cls(
+            results=results,
+            results_token=str(start + size) if has_next else None,
+            has_prev_results=start > 0,
+            has_next_results=has_next,
+            total_count=total if query.count_requested else None,
+            total_pages=math.ceil(total / size) if query.count_requested else None,
+            current_page=start // size + 1 if query.count_requested else None,
+        )

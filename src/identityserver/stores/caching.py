@@ -11,7 +11,7 @@ from typing import Generic, TypeVar
 
 from identityserver.clock import Clock
 from identityserver.models.client import Client
-from identityserver.models.resources import ApiResource, ApiScope, IdentityResource, Resources
+from identityserver.models.resources import ApiResource, ApiScope, IdentityResource, Resources, in_requested_order
 from identityserver.stores.protocols import ClientStore, ResourceStore
 
 V = TypeVar("V")
@@ -100,20 +100,15 @@ class CachingResourceStore:
         self._apis: TtlCache[list[ApiResource]] = TtlCache(clock, expiration_seconds)
         self._all: TtlCache[Resources] = TtlCache(clock, expiration_seconds, max_entries=1)
 
-    @staticmethod
-    def _ordered(items: list[V], names: Sequence[str], name: Callable[[V], str]) -> list[V]:
-        by_name = {name(i): i for i in items}
-        return [by_name[n] for n in dict.fromkeys(names) if n in by_name]
-
     async def find_identity_resources_by_scope_name(self, scope_names: Sequence[str]) -> list[IdentityResource]:
         key = _names(scope_names)
         found = await self._identity.get_or_add(key, lambda: self.inner.find_identity_resources_by_scope_name(key))
-        return self._ordered(found, scope_names, lambda r: r.name)
+        return in_requested_order(found, scope_names)
 
     async def find_api_scopes_by_name(self, scope_names: Sequence[str]) -> list[ApiScope]:
         key = _names(scope_names)
         found = await self._scopes.get_or_add(key, lambda: self.inner.find_api_scopes_by_name(key))
-        return self._ordered(found, scope_names, lambda s: s.name)
+        return in_requested_order(found, scope_names)
 
     async def find_api_resources_by_scope_name(self, scope_names: Sequence[str]) -> list[ApiResource]:
         key = _names(scope_names)
@@ -122,7 +117,7 @@ class CachingResourceStore:
     async def find_api_resources_by_name(self, names: Sequence[str]) -> list[ApiResource]:
         key = _names(names)
         found = await self._apis.get_or_add(key, lambda: self.inner.find_api_resources_by_name(key))
-        return self._ordered(found, names, lambda a: a.name)
+        return in_requested_order(found, names)
 
     async def get_all_resources(self) -> Resources:
         return await self._all.get_or_add("all", self.inner.get_all_resources)

@@ -11,6 +11,7 @@ from identityserver.clock import Clock
 from identityserver.constants import StandardScopes
 from identityserver.models.client import Client
 from identityserver.models.resources import Resources, ResourceValidationResult
+from identityserver.stores.caching import TtlCache
 from identityserver.stores.protocols import ResourceStore
 from identityserver.validation.scopes import DefaultScopeParser
 
@@ -52,27 +53,20 @@ class DefaultResourceValidator:
         self.memoize = memoize and clock is not None
         """Remember outcomes for ``MEMO_SECONDS`` (only over a cached or static resource store, whose answers
         are at least that stale anyway): the hot path of every token request."""
-        self._memo: dict[tuple[object, ...], tuple[float, Outcome]] = {}
+        self._memo: TtlCache[Outcome] | None = (
+            TtlCache(clock, MEMO_SECONDS, MEMO_MAX_ENTRIES) if self.memoize and clock is not None else None
+        )
 
     async def validate_requested_resources(
         self, client: Client, scopes: Sequence[str], resource_indicators: Sequence[str] = ()
     ) -> Outcome:
         """Every scope must be allowed for the client and exist (enabled) in the store; every resource
         indicator must name an API resource reachable with the requested scopes."""
-        if not self.memoize or self.clock is None:
+        if self._memo is None:
             return await self._validate(client, scopes, resource_indicators)
         key = (client.client_id, tuple(client.allowed_scopes), client.allow_offline_access, tuple(scopes),
                tuple(resource_indicators))
-        now = self.clock.timestamp()
-        hit = self._memo.get(key)
-        if hit is not None and hit[0] > now:
-            return _copy(hit[1])
-        outcome = await self._validate(client, scopes, resource_indicators)
-        if len(self._memo) >= MEMO_MAX_ENTRIES:
-            self._memo = {k: v for k, v in self._memo.items() if v[0] > now}
-            if len(self._memo) >= MEMO_MAX_ENTRIES:
-                self._memo.clear()
-        self._memo[key] = (now + MEMO_SECONDS, outcome)
+        outcome = await self._memo.get_or_add(key, lambda: self._validate(client, scopes, resource_indicators))
         return _copy(outcome)
 
     async def _validate(self, client: Client, scopes: Sequence[str], resource_indicators: Sequence[str]) -> Outcome:

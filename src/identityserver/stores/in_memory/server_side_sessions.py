@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import math
 from datetime import datetime
 
 from identityserver.models.sessions import QueryResult, ServerSideSession, SessionFilter, SessionQuery
@@ -64,19 +63,5 @@ class InMemoryServerSideSessionStore:
             ),
             key=lambda s: (s.created, s.key),
         )
-        size = max(1, min(query.request_page_size, 1000))
-        start = 0
-        if query.results_token and query.results_token.isdigit():
-            start = int(query.results_token)
-        page = matching[start : start + size]
-        has_next = start + size < len(matching)
-        total = len(matching)
-        return QueryResult(
-            results=[copy.copy(s) for s in page],
-            results_token=str(start + size) if has_next else None,
-            has_prev_results=start > 0,
-            has_next_results=has_next,
-            total_count=total if query.count_requested else None,
-            total_pages=math.ceil(total / size) if query.count_requested else None,
-            current_page=start // size + 1 if query.count_requested else None,
-        )
+        start, size = query.page_bounds()
+        return QueryResult.page(query, [copy.copy(s) for s in matching[start : start + size]], len(matching))

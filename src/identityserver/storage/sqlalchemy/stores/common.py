@@ -48,11 +48,6 @@ def upsert(
     )
 
 
-def insert_ignore(dialect: str, table: Table, values: Mapping[Any, Any], keys: Sequence[str]) -> Insert:
-    stmt = _insert(dialect, table).values(**values)
-    return stmt.on_conflict_do_nothing(index_elements=list(keys))
-
-
 def report_unreadable(kind: str, key: str, reason: str) -> None:
     """Log once per row that a row cannot be used (it is then treated as absent, never as an error)."""
     if (kind, key) in _reported:

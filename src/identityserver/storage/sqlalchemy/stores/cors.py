@@ -3,36 +3,24 @@ a client lists it in ``ClientCorsOrigins`` (case-insensitive); answers are cache
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 from sqlalchemy import func, select
 
 from identityserver.clock import Clock
 from identityserver.storage.sqlalchemy.engine import Database
 from identityserver.storage.sqlalchemy.entities.configuration import client_cors_origins
-
-MAX_CACHED_ORIGINS = 10_000
+from identityserver.stores.caching import TtlCache
 
 
 class SqlCorsPolicyService:
     def __init__(self, database: Database, clock: Clock, expiration_seconds: int = 900) -> None:
         self.database = database
-        self.clock = clock
-        self.expiration = timedelta(seconds=expiration_seconds)
-        self._cache: dict[str, tuple[datetime, bool]] = {}
+        self._cache: TtlCache[bool] = TtlCache(clock, expiration_seconds)
 
     async def is_origin_allowed(self, origin: str) -> bool:
-        now = self.clock.utc_now()
         key = origin.lower()
-        cached = self._cache.get(key)
-        if cached is not None and cached[0] > now:
-            return cached[1]
-        stmt = select(func.count()).where(func.lower(client_cors_origins.c.Origin) == key)
+        return await self._cache.get_or_add(key, lambda: self._is_listed(key))
+
+    async def _is_listed(self, lowered_origin: str) -> bool:
+        stmt = select(func.count()).where(func.lower(client_cors_origins.c.Origin) == lowered_origin)
         async with self.database.read() as conn:
-            allowed = bool((await conn.execute(stmt)).scalar_one())
-        if len(self._cache) >= MAX_CACHED_ORIGINS:
-            self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
-            if len(self._cache) >= MAX_CACHED_ORIGINS:
-                self._cache.clear()
-        self._cache[key] = (now + self.expiration, allowed)
-        return allowed
+            return bool((await conn.execute(stmt)).scalar_one())

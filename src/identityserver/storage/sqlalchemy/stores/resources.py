@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from sqlalchemy import ColumnElement, exists
 
-from identityserver.models.resources import ApiResource, ApiScope, IdentityResource, Resources
+from identityserver.models.resources import ApiResource, ApiScope, IdentityResource, Resources, in_requested_order
 from identityserver.storage.sqlalchemy.aggregates import EntityRows, load
 from identityserver.storage.sqlalchemy.configuration_mappers import (
     api_resource_from_rows,
@@ -42,23 +42,18 @@ class SqlResourceStore:
             found = await load(conn, aggregate, *criteria)
         return [mapper(e) for e in found]
 
-    @staticmethod
-    def _in_order(items: list[M], names: Sequence[str], name: Callable[[M], str]) -> list[M]:
-        by_name = {name(i): i for i in items}
-        return [by_name[n] for n in dict.fromkeys(names) if n in by_name]
-
     async def find_identity_resources_by_scope_name(self, scope_names: Sequence[str]) -> list[IdentityResource]:
         if not scope_names:
             return []
         criterion = identity_resources.c.Name.in_(set(scope_names))
         found = await self._query(IDENTITY_RESOURCE, identity_resource_from_rows, criterion)
-        return self._in_order(found, scope_names, lambda r: r.name)
+        return in_requested_order(found, scope_names)
 
     async def find_api_scopes_by_name(self, scope_names: Sequence[str]) -> list[ApiScope]:
         if not scope_names:
             return []
         found = await self._query(API_SCOPE, api_scope_from_rows, api_scopes.c.Name.in_(set(scope_names)))
-        return self._in_order(found, scope_names, lambda s: s.name)
+        return in_requested_order(found, scope_names)
 
     async def find_api_resources_by_scope_name(self, scope_names: Sequence[str]) -> list[ApiResource]:
         if not scope_names:
@@ -73,7 +68,7 @@ class SqlResourceStore:
         if not names:
             return []
         found = await self._query(API_RESOURCE, api_resource_from_rows, api_resources.c.Name.in_(set(names)))
-        return self._in_order(found, names, lambda a: a.name)
+        return in_requested_order(found, names)
 
     async def get_all_resources(self) -> Resources:
         identity = await self._query(IDENTITY_RESOURCE, identity_resource_from_rows)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, delete, func, literal, select, true, update
@@ -85,19 +84,9 @@ class SqlServerSideSessionStore:
             _prefix(t.c.SessionId, query.session_id),
             _prefix(t.c.DisplayName, query.display_name),
         )
-        size = max(1, min(query.request_page_size, 1000))
-        start = int(query.results_token) if query.results_token and query.results_token.isdigit() else 0
+        start, size = query.page_bounds()
         async with self.database.read() as conn:
             total = (await conn.execute(select(func.count()).select_from(t).where(where))).scalar_one()
             stmt = select(t).where(where).order_by(t.c.Created, t.c.Key).offset(start).limit(size)
             rows = (await conn.execute(stmt)).mappings().all()
-        has_next = start + size < total
-        return QueryResult(
-            results=[session_from_row(r) for r in rows],
-            results_token=str(start + size) if has_next else None,
-            has_prev_results=start > 0,
-            has_next_results=has_next,
-            total_count=total if query.count_requested else None,
-            total_pages=math.ceil(total / size) if query.count_requested else None,
-            current_page=start // size + 1 if query.count_requested else None,
-        )
+        return QueryResult.page(query, [session_from_row(r) for r in rows], total)

@@ -13,7 +13,7 @@ from identityserver.models.claims import Claim
 from identityserver.storage.sqlalchemy.engine import Database
 from identityserver.storage.sqlalchemy.entities.operational import users as t
 from identityserver.storage.sqlalchemy.mappers import user_from_row, user_to_row
-from identityserver.test_users import TestUser, TestUserStore, _dummy_hash, hash_password, verify_password
+from identityserver.test_users import TestUser, TestUserStore, hash_password
 
 
 async def save_users(conn: AsyncConnection, users: Iterable[TestUser]) -> int:
@@ -34,15 +34,6 @@ class SqlUserStore(TestUserStore):
     def __init__(self, database: Database) -> None:
         super().__init__(())
         self.database = database
-
-    async def validate_credentials(self, username: str, password: str) -> TestUser | None:
-        user = await self.find_by_username(username)
-        if user is None:
-            verify_password(_dummy_hash(), password)  # the same work whether or not the user exists
-            return None
-        if not verify_password(user.password_hash, password) or not user.is_active:
-            return None
-        return user
 
     async def find_by_subject_id(self, subject_id: str) -> TestUser | None:
         async with self.database.read() as conn:
@@ -71,9 +62,4 @@ class SqlUserStore(TestUserStore):
             return await save_users(conn, users)
 
     def all(self) -> list[TestUser]:
-        raise NotImplementedError("SqlUserStore lists users with list_users()")
-
-    async def list_users(self) -> list[TestUser]:
-        async with self.database.read() as conn:
-            rows = (await conn.execute(select(t).order_by(t.c.SubjectId))).mappings().all()
-        return [user_from_row(r) for r in rows]
+        raise NotImplementedError("SqlUserStore does not list its users")
