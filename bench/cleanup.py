@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from identityserver.configuration.options import OperationalStoreOptions
+from identityserver.options import OperationalStoreOptions
 from identityserver.storage.sqlalchemy import migrate
 from identityserver.storage.sqlalchemy.engine import Database
 from identityserver.storage.sqlalchemy.token_cleanup import SqlTokenCleanupService

@@ -187,7 +187,7 @@ def server_command(args: argparse.Namespace) -> list[str]:
     exe = shutil.which("identityserver", path=str(Path(sys.executable).parent)) or shutil.which("identityserver")
     if args.pythonpath or exe is None:
         # ``python -m`` honours PYTHONPATH first, so a scratch copy of the package can be measured
-        return [sys.executable, "-m", "identityserver.cli"]
+        return [sys.executable, "-m", "identityserver"]
     return [exe]
 
 

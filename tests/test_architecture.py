@@ -2,8 +2,9 @@
 
 - Starlette only in ``hosting/`` and ``ui/``; SQLAlchemy and Alembic only in ``storage/sqlalchemy/``; httpx never in
   ``models/``, ``validation/`` or ``endpoints/``;
-- ``models/``, ``constants.py``, ``clock.py`` and every ``protocols.py`` (the inner ring) import only the standard
-  library and the inner ring itself (imports under ``if TYPE_CHECKING:`` do not run and are not counted);
+- the packages form ordered layers (``LAYERS``): a module imports only from its own layer and the layers below
+  (``TYPE_CHECKING`` imports count too, unless they name only Protocols), and the package graph is acyclic;
+- ``import identityserver.resource_server`` loads nothing of the server side;
 - the wall clock is read only in ``clock.py``;
 - no module is longer than 500 lines;
 - ``identityserver.__all__`` is sorted and every name in it can be imported.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,14 +114,6 @@ def _within(name: str, *packages: str) -> bool:
     return any(name == p or name.startswith(p + ".") for p in packages)
 
 
-def _is_inner_ring(name: str) -> bool:
-    return (
-        _within(name, "identityserver.models")
-        or name in ("identityserver.constants", "identityserver.clock")
-        or name.endswith(".protocols")
-    )
-
-
 def test_the_source_tree_is_found():
     names = {m.name for m in MODULES}
     assert {"identityserver", "identityserver.clock", "identityserver.constants"} <= names
@@ -148,24 +142,121 @@ def test_httpx_is_not_imported_by_models_validation_or_endpoints(module):
     assert not [i for i in module.runtime_imports if _top(i) == "httpx"]
 
 
-@pytest.mark.parametrize("module", _cases("inner-ring"))
-def test_inner_ring_imports_only_the_standard_library_and_the_inner_ring(module):
-    if not _is_inner_ring(module.name):
-        return
-    outside = [
-        name
-        for name in module.runtime_imports
-        if _top(name) not in sys.stdlib_module_names
-        and _top(name) != "__future__"
-        and not (_top(name) == "identityserver" and _is_inner_ring_import(name))
-    ]
-    assert outside == []
+#: The layers, bottom to top (design.md §3.1a). A package imports only from its own layer and the layers below;
+#: ``resource_server`` and ``client`` (what API and client projects install this for) sit beside validation and
+#: may use only the DPoP proof checks from it (see ``test_resource_server_import_stays_small``).
+LAYERS: list[tuple[str, ...]] = [
+    ("clock", "constants", "options", "_utils"),
+    ("crypto",),
+    ("models", "events"),
+    ("http",),
+    ("stores",),
+    ("services",),
+    ("validation",),
+    ("resource_server", "client"),
+    ("response_handling",),
+    ("endpoints", "registration"),
+    ("hosting",),
+    ("ui",),
+    ("storage",),
+    ("testing",),
+    ("configuration",),
+    ("cli",),
+    ("", "__main__"),
+]
+_RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 
 
-def _is_inner_ring_import(name: str) -> bool:
-    """True when ``name`` is an inner-ring module or a member of one (``identityserver.models.client.Client``)."""
+def _package_of(name: str) -> str:
+    """The first component below ``identityserver`` ("" for the package itself)."""
     parts = name.split(".")
-    return any(_is_inner_ring(".".join(parts[:n])) for n in range(2, len(parts) + 1))
+    return parts[1] if len(parts) > 1 else ""
+
+
+def _all_imports(module: Module) -> list[str]:
+    """Run-time imports plus ``TYPE_CHECKING`` imports, except those that only name Protocols."""
+    found = list(module.runtime_imports)
+    for node in ast.walk(module.tree):
+        if isinstance(node, ast.If) and _is_type_checking(node.test):
+            for statement in node.body:
+                if isinstance(statement, ast.ImportFrom) and statement.module:
+                    if not statement.module.endswith(".protocols"):
+                        found.extend(f"{statement.module}.{a.name}" for a in statement.names)
+                elif isinstance(statement, ast.Import):
+                    found.extend(a.name for a in statement.names)
+    return found
+
+
+def _own_imports(module: Module) -> set[str]:
+    """The packages of this project that ``module`` imports (its own package excluded)."""
+    own = _package_of(module.name)
+    return {
+        _package_of(name)
+        for name in _all_imports(module)
+        if _top(name) == "identityserver" and name != "identityserver" and _package_of(name) != own
+    }
+
+
+def test_every_package_has_a_layer():
+    assert sorted({_package_of(m.name) for m in MODULES} - set(_RANK)) == []
+
+
+@pytest.mark.parametrize("module", _cases("layers"))
+def test_module_imports_only_its_layer_and_below(module):
+    rank = _RANK[_package_of(module.name)]
+    upward = sorted(p for p in _own_imports(module) if _RANK.get(p, len(LAYERS)) > rank)
+    assert upward == [], f"{module.name} (layer {rank}) imports upward: {upward}"
+
+
+def test_package_graph_is_acyclic():
+    graph: dict[str, set[str]] = {}
+    for module in MODULES:
+        graph.setdefault(_package_of(module.name), set()).update(_own_imports(module))
+    visiting: list[str] = []
+    done: set[str] = set()
+
+    def visit(package: str) -> None:
+        assert package not in visiting, f"import cycle: {' -> '.join([*visiting, package])}"
+        if package in done:
+            return
+        visiting.append(package)
+        for target in sorted(graph.get(package, ())):
+            visit(target)
+        visiting.pop()
+        done.add(package)
+
+    for package in sorted(graph):
+        visit(package)
+
+
+def test_resource_server_and_client_use_only_the_dpop_checks_from_validation():
+    for module in MODULES:
+        if _package_of(module.name) in ("resource_server", "client"):
+            from_validation = {
+                n for n in _all_imports(module) if _top(n) == "identityserver" and _package_of(n) == "validation"
+            }
+            assert {n.rsplit(".", 1)[0] for n in from_validation} <= {"identityserver.validation.dpop"}, module.name
+
+
+def test_resource_server_import_stays_small():
+    """What API projects install this for loads nothing of the server side, SQLAlchemy or argon2."""
+    script = (
+        "import sys, identityserver.resource_server, identityserver.client\n"
+        "print('\\n'.join(sorted(sys.modules)))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout.split()
+    forbidden = ("configuration", "storage", "services", "ui", "hosting", "endpoints", "response_handling")
+    ours = [m for m in loaded if m.startswith("identityserver")]
+    assert [m for m in ours if _package_of(m) in forbidden] == []
+    assert [m for m in loaded if _top(m) in ("sqlalchemy", "alembic", "argon2", "jinja2")] == []
+    assert len(ours) <= 32, ours
+
+
+def test_module_size_budget():
+    sizes = sorted(m.lines for m in MODULES if "migrations" not in m.name.split("."))
+    assert sizes[len(sizes) // 2] <= 150
 
 
 _CLOCK_ATTRIBUTES = {"datetime": {"now", "utcnow", "today"}, "date": {"today"}, "time": {"time", "time_ns"}}

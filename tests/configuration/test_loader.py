@@ -15,8 +15,8 @@ from identityserver.configuration.loader import ConfigError, load_configuration
 from identityserver.constants import SecretTypes
 from identityserver.crypto.hashing import sha256_base64
 from identityserver.crypto.jwk import public_jwk
+from identityserver.crypto.passwords import verify_password
 from identityserver.models.client import AccessTokenType, DPoPTokenExpirationValidationMode
-from identityserver.test_users import verify_password
 from tests.support import data as test_data
 
 RSA_JWK = json.dumps(public_jwk(rsa.generate_private_key(public_exponent=65537, key_size=2048)))

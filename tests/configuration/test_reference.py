@@ -7,11 +7,11 @@ import dataclasses
 import typing
 from pathlib import Path
 
-from identityserver.configuration import options as options_module
-from identityserver.configuration.options import IdentityServerOptions
+import identityserver.options as options_module
 from identityserver.configuration.reference import attribute_docs, render_configuration_reference
 from identityserver.models import client as client_module
 from identityserver.models.client import Client
+from identityserver.options import IdentityServerOptions
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 

@@ -18,9 +18,9 @@ import httpx
 import pytest
 
 from identityserver._utils.b64 import b64url_encode
-from identityserver.configuration.options import IdentityServerOptions, UserInteractionOptions
 from identityserver.crypto.hashing import left_half_hash
 from identityserver.crypto.jwk import public_jwk
+from identityserver.options import IdentityServerOptions, UserInteractionOptions
 from tests.support.browser import (
     Browser,
     authorize_path,

@@ -11,13 +11,13 @@ from urllib.parse import urlsplit
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from identityserver.configuration.options import (
+from identityserver.crypto.jwk import PRIVATE_MEMBERS, PrivateKey, public_jwk
+from identityserver.options import (
     DiscoveryOptions,
     EndpointsOptions,
     IdentityServerOptions,
     KeyManagementOptions,
 )
-from identityserver.crypto.jwk import PRIVATE_MEMBERS, PrivateKey, public_jwk
 from tests.support import data as test_data
 from tests.support.client_auth import (
     ASSERTION_TYPE,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from identityserver.configuration.options import IdentityServerOptions
 from identityserver.crypto.hashing import left_half_hash
+from identityserver.options import IdentityServerOptions
 from tests.support.browser import (
     Browser,
     authorize_path,

@@ -7,9 +7,9 @@ from dataclasses import replace
 
 import pytest
 
-from identityserver.configuration.options import IdentityServerOptions, KeyManagementOptions
 from identityserver.constants import PersistedGrantTypes
 from identityserver.models.grants import PersistedGrantFilter
+from identityserver.options import IdentityServerOptions, KeyManagementOptions
 from tests.support.client_auth import RecordingEventSink, all_events, configuration, jwt_parts, verify_jwt
 from tests.support.quick import quick_builder
 from tests.support.server import Server, basic, running

@@ -12,11 +12,11 @@ from dataclasses import replace
 
 import pytest
 
-from identityserver.configuration.options import IdentityServerOptions, PersistentGrantOptions
 from identityserver.constants import PersistedGrantTypes
 from identityserver.crypto.hashing import left_half_hash
 from identityserver.models.claims import Claim
 from identityserver.models.grants import PersistedGrantFilter
+from identityserver.options import IdentityServerOptions, PersistentGrantOptions
 from tests.support.browser import refresh, tokens_for
 from tests.support.client_auth import form_basic, jwt_parts, verify_jwt
 from tests.support.concurrency import interleaving

@@ -13,7 +13,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from identityserver.configuration.loader import parse_configuration
-from identityserver.configuration.options import LogoutOptions
+from identityserver.options import LogoutOptions
 from tests.support.browser import Browser, pkce_pair, redirect_parameters
 from tests.support.receiver import LogoutReceiver
 from tests.support.server import basic, make_builder, running

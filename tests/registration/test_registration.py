@@ -12,8 +12,8 @@ import pytest
 from identityserver.client.dpop import DPoPKey
 from identityserver.configuration.host import create_builder
 from identityserver.configuration.loader import parse_configuration
-from identityserver.configuration.options import DynamicClientRegistrationOptions
 from identityserver.crypto.jwt import encode_jws
+from identityserver.options import DynamicClientRegistrationOptions
 from tests.support.browser import Browser, pkce_pair, redirect_parameters
 from tests.support.server import basic, make_builder, running
 

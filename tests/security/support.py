@@ -13,9 +13,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from identityserver.configuration.builder import IdentityServerBuilder
-from identityserver.configuration.options import IdentityServerOptions
 from identityserver.crypto.jwt import encode_jws
 from identityserver.hosting.app import create_app
+from identityserver.options import IdentityServerOptions
 from identityserver.ui import create_ui
 from tests.support.browser import redirect_parameters
 from tests.support.clock import FakeClock

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import pytest
 
 from identityserver._utils.b64 import b64url_encode
-from identityserver.configuration.options import DynamicClientRegistrationOptions
+from identityserver.options import DynamicClientRegistrationOptions
 from tests.security.support import (
     assert_client_redirect,
     assert_error_page,

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from identityserver.configuration.options import DynamicClientRegistrationOptions
+from identityserver.options import DynamicClientRegistrationOptions
 from tests.security.support import server_with
 from tests.support.browser import Browser, obtain_code
 from tests.support.receiver import LogoutReceiver

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from identityserver.configuration.options import ServerSideSessionsOptions
+from identityserver.options import ServerSideSessionsOptions
 from tests.security.support import server_with
 from tests.support.browser import (
     Browser,

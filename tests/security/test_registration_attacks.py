@@ -10,8 +10,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from identityserver.client.dpop import DPoPKey
-from identityserver.configuration.options import DynamicClientRegistrationOptions
 from identityserver.crypto.jwk import public_jwk
+from identityserver.options import DynamicClientRegistrationOptions
 from tests.security.support import server_with
 from tests.support.browser import Browser, authorize_path, pkce_pair, sign_in
 

@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 
 from identityserver.client.dpop import DPoPKey
 from identityserver.configuration.host import create_builder
-from identityserver.configuration.options import AuthenticationOptions, ServerSideSessionsOptions
 from identityserver.models.grants import PersistedGrant
+from identityserver.options import AuthenticationOptions, ServerSideSessionsOptions
 from tests.security.support import bearer, serve, server_with
 from tests.support.browser import Browser, code_request, forms, obtain_code, redeem, refresh, sign_in, tokens_for
 from tests.support.client_auth import assertion_claims, assertion_form, client_assertion

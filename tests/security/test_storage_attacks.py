@@ -12,8 +12,8 @@ from urllib.parse import urlencode
 import pytest
 
 from identityserver.configuration.host import create_builder
-from identityserver.configuration.options import EventsOptions
 from identityserver.models.grants import PersistedGrantFilter
+from identityserver.options import EventsOptions
 from tests.security.support import bearer, serve, server_with
 from tests.support.browser import (
     Browser,

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from identityserver._utils.b64 import b64url_decode, b64url_encode
-from identityserver.services.data_protection import DataProtectionError, KeyRingDataProtectionProvider
+from identityserver.crypto.protection import DataProtectionError
+from identityserver.services.data_protection import KeyRingDataProtectionProvider
 from identityserver.stores.file_system import FileSystemDataProtectionKeyStore
 from identityserver.stores.in_memory import InMemoryDataProtectionKeyStore
 from tests.support.clock import FakeClock

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from identityserver._utils.b64 import b64url_decode
-from identityserver.configuration.options import DataProtectionOptions, IdentityServerOptions, KeyManagementOptions
+from identityserver.options import DataProtectionOptions, IdentityServerOptions, KeyManagementOptions
 from identityserver.services.data_protection import KeyRingDataProtectionProvider
 from identityserver.services.key_management.key_manager import KeyManager
 from identityserver.services.key_management.serializer import generate_key, serialize_key

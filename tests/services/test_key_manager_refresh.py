@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from unittest import mock
 
-from identityserver.configuration.options import KeyManagementOptions
+from identityserver.options import KeyManagementOptions
 from identityserver.services.key_management import key_manager as km
 from identityserver.services.key_management.key_manager import KeyManager
 from identityserver.stores.in_memory import InMemorySigningKeyStore

@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from identityserver.configuration.loader import parse_configuration
-from identityserver.configuration.options import AuthenticationOptions, ServerSideSessionsOptions
 from identityserver.models.sessions import SessionQuery
+from identityserver.options import AuthenticationOptions, ServerSideSessionsOptions
 from identityserver.services.session_management import RemoveSessionsContext
 from tests.integration.test_backchannel_logout import sign_in, sign_out
 from tests.support.server import basic, make_builder, running

@@ -10,8 +10,8 @@ import pytest
 
 from identityserver.configuration.demo import demo_configuration
 from identityserver.configuration.host import create_builder, prepare_database
-from identityserver.configuration.options import OperationalStoreOptions
 from identityserver.hosting.background import token_cleanup_job
+from identityserver.options import OperationalStoreOptions
 from identityserver.storage.sqlalchemy import migrate
 from identityserver.storage.sqlalchemy.engine import Database
 from identityserver.storage.sqlalchemy.stores import SqlClientStore

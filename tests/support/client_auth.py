@@ -14,10 +14,10 @@ from urllib.parse import quote_plus
 
 from identityserver._utils.b64 import b64url_decode, b64url_encode
 from identityserver.configuration.loader import Configuration, parse_configuration
-from identityserver.configuration.options import EventsOptions, IdentityServerOptions
 from identityserver.crypto.jwk import PrivateKey
 from identityserver.crypto.jwt import sign
 from identityserver.events.base import Event
+from identityserver.options import EventsOptions, IdentityServerOptions
 from tests.support.server import Server
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"

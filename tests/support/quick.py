@@ -11,8 +11,8 @@ import functools
 
 from identityserver.configuration.builder import IdentityServerBuilder
 from identityserver.configuration.loader import Configuration
-from identityserver.configuration.options import IdentityServerOptions
 from identityserver.models.keys import KeyContainer
+from identityserver.options import IdentityServerOptions
 from identityserver.services.key_management.serializer import generate_key, serialize_key
 from identityserver.stores.in_memory import InMemorySigningKeyStore
 from tests.support.clock import FakeClock

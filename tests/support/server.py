@@ -12,9 +12,9 @@ import httpx
 
 from identityserver.configuration.builder import IdentityServerBuilder
 from identityserver.configuration.loader import Configuration
-from identityserver.configuration.options import IdentityServerOptions
-from identityserver.configuration.services import Services
 from identityserver.hosting.app import create_app
+from identityserver.hosting.services import Services
+from identityserver.options import IdentityServerOptions
 from identityserver.ui import create_ui
 from tests.support.clock import FakeClock
 from tests.support.data import test_configuration

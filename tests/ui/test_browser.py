@@ -69,7 +69,7 @@ def serve_command() -> list[str]:
     if script.exists():
         return [str(script), "serve"]
     found = shutil.which("identityserver")
-    return [found, "serve"] if found else [sys.executable, "-m", "identityserver.cli", "serve"]
+    return [found, "serve"] if found else [sys.executable, "-m", "identityserver", "serve"]
 
 
 @contextlib.contextmanager

@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import pytest
 
-from identityserver.configuration.options import IdentityServerOptions, UserInteractionOptions
 from identityserver.models.messages import ErrorMessage
+from identityserver.options import IdentityServerOptions, UserInteractionOptions
 from tests.support.browser import (
     Browser,
     CodeGrant,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from identityserver.constants import ProtocolRoutePaths
 
 
 def is_absolute_uri(value: str) -> bool:
@@ -54,3 +56,21 @@ def add_query(url: str, params: dict[str, str]) -> str:
 def add_fragment(url: str, params: dict[str, str]) -> str:
     base = url.split("#", 1)[0]
     return base + "#" + urlencode(params)
+
+
+def split_authorize_callback_url(return_url: str | None) -> tuple[dict[str, str], list[str]] | None:
+    """Parameters (first of each) and ``resource`` values of a local ``.../connect/authorize/callback?...`` URL
+    (any base path), else ``None``."""
+    if return_url is None or not is_local_url(return_url):
+        return None
+    parts = urlsplit(return_url)
+    if not parts.path.endswith(ProtocolRoutePaths.AUTHORIZE_CALLBACK):
+        return None
+    params: dict[str, str] = {}
+    resources: list[str] = []
+    for name, value in parse_qsl(parts.query, keep_blank_values=True):
+        if name == "resource":
+            resources.append(value)
+        elif name not in params:
+            params[name] = value
+    return params, resources

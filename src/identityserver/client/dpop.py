@@ -19,9 +19,9 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from identityserver.clock import Clock, SystemClock
+from identityserver.crypto.hashing import access_token_hash
 from identityserver.crypto.jwk import PrivateKey, jwk_thumbprint, public_jwk
 from identityserver.crypto.jwt import encode_jws
-from identityserver.validation.dpop import access_token_hash
 
 
 class DPoPKey:

@@ -10,21 +10,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from identityserver.clock import Clock, SystemClock
-from identityserver.configuration.options import IdentityServerOptions
 from identityserver.models.client import Client
 from identityserver.models.resources import ApiResource, ApiScope, IdentityResource
-from identityserver.services.protocols import CorsPolicyService, EventSink, ProfileService, ReplayCache
+from identityserver.models.users import TestUser
+from identityserver.options import IdentityServerOptions
+from identityserver.services.protocols import CorsPolicyService, EventSink, ProfileService
 from identityserver.stores.protocols import (
     ClientConfigurationStore,
     ClientStore,
     DataProtectionKeyStore,
     PersistedGrantStore,
+    ReplayCache,
     ResourceStore,
     ServerSideSessionStore,
     SigningKeyStore,
     UserStore,
 )
-from identityserver.test_users import TestUser
 from identityserver.validation.protocols import (
     CustomTokenRequestValidator,
     ExtensionGrantValidator,
@@ -34,7 +35,7 @@ from identityserver.validation.protocols import (
 if TYPE_CHECKING:
     import httpx
 
-    from identityserver.configuration.services import Services
+    from identityserver.hosting.services import Services
 
 T = TypeVar("T")
 

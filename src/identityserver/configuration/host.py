@@ -133,7 +133,7 @@ def create_builder(
     state = state_folder(config, state_path)
     builder = IdentityServerBuilder(options, state_path=state)
     if use_database:
-        from identityserver.storage.sqlalchemy import add_sql_stores
+        from identityserver.configuration.sql_stores import add_sql_stores
 
         prepare = database_preparer(config, state, builder.clock)
         add_sql_stores(builder, database_url_for(config, state), prepare=prepare,

@@ -16,11 +16,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from identityserver.configuration.client_validation import validate_client
-from identityserver.configuration.options import IdentityServerOptions
 from identityserver.constants import SecretTypes
 from identityserver.crypto.hashing import sha256_base64
 from identityserver.crypto.jwk import JwkError, load_public_jwk
+from identityserver.crypto.passwords import hash_password
 from identityserver.models.claims import Claim
 from identityserver.models.client import (
     AccessTokenType,
@@ -37,8 +36,10 @@ from identityserver.models.resources import (
     IdentityResource,
     standard_identity_resources,
 )
+from identityserver.models.users import TestUser
+from identityserver.options import IdentityServerOptions
 from identityserver.services.key_management.key_manager import options_problem
-from identityserver.test_users import TestUser, hash_password
+from identityserver.validation.client_configuration import validate_client
 
 BUILT_IN_IDENTITY_RESOURCES = ("openid", "profile", "email")
 

@@ -10,10 +10,10 @@ import typing
 from enum import Enum
 from typing import Any
 
-from identityserver.configuration import options as options_module
-from identityserver.configuration.options import IdentityServerOptions
+import identityserver.options as options_module
 from identityserver.models import client as client_module
 from identityserver.models.client import Client
+from identityserver.options import IdentityServerOptions
 
 HEADER = """# Configuration
 

@@ -9,8 +9,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from identityserver.configuration.builder import IdentityServerBuilder
-from identityserver.configuration.options import IdentityServerOptions
-from identityserver.configuration.services import Services
 from identityserver.constants import (
     SUPPORTED_CLIENT_ASSERTION_ALGORITHMS,
     GrantType,
@@ -27,7 +25,9 @@ from identityserver.endpoints.revocation import TokenRevocationEndpoint
 from identityserver.endpoints.token import TokenEndpoint
 from identityserver.endpoints.userinfo import UserInfoEndpoint
 from identityserver.hosting.router import Endpoint, EndpointRouter
+from identityserver.hosting.services import Services
 from identityserver.models.client import Client
+from identityserver.options import IdentityServerOptions
 from identityserver.registration.endpoint import DynamicClientRegistrationEndpoint
 from identityserver.registration.validator import DynamicClientRegistrationValidator
 from identityserver.response_handling.authorize import AuthorizeResponseGenerator
@@ -51,9 +51,9 @@ from identityserver.services.key_management.key_material import DefaultKeyMateri
 from identityserver.services.login_throttle import LoginThrottle
 from identityserver.services.logout import DefaultLogoutService
 from identityserver.services.messages import ProtectedMessageStore
+from identityserver.services.profile import DefaultProfileService, TestUserProfileService
 from identityserver.services.protocols import ProfileService
 from identityserver.services.refresh_tokens import DefaultRefreshTokenService
-from identityserver.services.replay_cache import InMemoryReplayCache
 from identityserver.services.session_coordination import DefaultSessionCoordinationService
 from identityserver.services.session_management import DefaultSessionManagementService
 from identityserver.services.token_creation import DefaultTokenCreationService
@@ -70,13 +70,9 @@ from identityserver.stores.in_memory import (
     InMemoryServerSideSessionStore,
     InMemorySigningKeyStore,
 )
+from identityserver.stores.in_memory.replay_cache import InMemoryReplayCache
+from identityserver.stores.in_memory.users import TestUserStore
 from identityserver.stores.protocols import ClientStore, ResourceStore, UserStore
-from identityserver.test_users import (
-    DefaultProfileService,
-    TestUserProfileService,
-    TestUserResourceOwnerPasswordValidator,
-    TestUserStore,
-)
 from identityserver.validation.api_secret_validator import ApiSecretValidator
 from identityserver.validation.authorize_request import AuthorizeRequestValidator
 from identityserver.validation.client_secrets.client_secret_validator import ClientSecretValidator
@@ -89,7 +85,9 @@ from identityserver.validation.end_session import EndSessionRequestValidator
 from identityserver.validation.identity_token import IdentityTokenValidator
 from identityserver.validation.jwt_request import JwtRequestValidator
 from identityserver.validation.redirect_uri import StrictRedirectUriValidator
+from identityserver.validation.resource_owner_password import TestUserResourceOwnerPasswordValidator
 from identityserver.validation.resources import DefaultResourceValidator
+from identityserver.validation.return_url_parser import OidcReturnUrlParser
 from identityserver.validation.token_request.authorization_code import AuthorizationCodeGrantValidator
 from identityserver.validation.token_request.client_credentials import ClientCredentialsGrantValidator
 from identityserver.validation.token_request.dpop_proof import TokenRequestProofValidator
@@ -242,8 +240,9 @@ def build_services(b: IdentityServerBuilder) -> Services:
         if sessions is not None
         else None
     )
-    interaction = DefaultIdentityServerInteractionService(authorize_validator, messages, consent, clients, events,
-                                                          replay)
+    interaction = DefaultIdentityServerInteractionService(
+        OidcReturnUrlParser(authorize_validator), messages, consent, clients, events, replay
+    )
     authorize_interaction = b.cls(AuthorizeInteractionResponseGenerator)(consent, profile, clock)
     authorize_generator = b.cls(AuthorizeResponseGenerator)(token_service, codes, options, clock)
 

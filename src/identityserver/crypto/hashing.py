@@ -49,3 +49,8 @@ def sha256_b64url(value: str | bytes) -> str:
 
 def constant_time_equals(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass"))
+
+
+def access_token_hash(access_token: str) -> str:
+    """``ath``: base64url SHA-256 of the ASCII access token (RFC 9449 §4.2)."""
+    return b64url_encode(hashlib.sha256(access_token.encode("ascii")).digest())

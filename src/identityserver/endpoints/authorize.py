@@ -3,10 +3,11 @@ RFC 6749 §3.1, OIDC Core §3.1.2)."""
 
 from __future__ import annotations
 
-from identityserver._utils.forms import FormError
 from identityserver.endpoints.authorize_base import AuthorizeEndpointBase
-from identityserver.endpoints.base import EndpointRequest, Parameters, read_parameters
+from identityserver.endpoints.base import read_parameters
 from identityserver.endpoints.results import AuthorizeResult, RedirectResult, StatusCodeResult
+from identityserver.http.parameters import FormError, Parameters
+from identityserver.http.request import EndpointRequest
 
 
 class AuthorizeEndpoint(AuthorizeEndpointBase):

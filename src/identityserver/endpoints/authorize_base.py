@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from urllib.parse import urlencode, urlsplit
 
-from identityserver._utils.forms import Parameters
-from identityserver.configuration.options import IdentityServerOptions
-from identityserver.endpoints.base import EndpointRequest
 from identityserver.endpoints.results import AuthorizeResult, RedirectResult
+from identityserver.http.parameters import Parameters
+from identityserver.http.request import EndpointRequest
 from identityserver.models.messages import ConsentResponse, ErrorMessage
+from identityserver.options import IdentityServerOptions
 from identityserver.response_handling.authorize import AuthorizeResponse, AuthorizeResponseGenerator
 from identityserver.response_handling.authorize_interaction import AuthorizeInteractionResponseGenerator
 from identityserver.services.backchannel_logout import DYNAMIC_REGISTRATION_PROPERTY

@@ -1,62 +1,12 @@
-"""The framework-neutral request an endpoint receives and the handler contract (Duende ``IEndpointHandler``).
-
-Hosting builds an ``EndpointRequest`` from ASGI; endpoints never see Starlette."""
+"""The handler contract (Duende ``IEndpointHandler``) and the parameter reading every endpoint shares."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Protocol
 
-from identityserver._utils.forms import FormError, Parameters, parse_form
 from identityserver.endpoints.results.common import JsonResult, StatusCodeResult
-
-
-@dataclass(slots=True)
-class EndpointRequest:
-    method: str
-    path: str
-    base_url: str
-    """``scheme://host[:port][/root_path]`` without a trailing slash."""
-    issuer: str
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    """Header names are lower-case; repeated headers stay separate."""
-    query_string: str = ""
-    body: bytes = b""
-    remote_ip: str | None = None
-    cookies: dict[str, str] = field(default_factory=dict)
-    _form: Parameters | None = None
-    _query: Parameters | None = None
-
-    def header(self, name: str) -> str | None:
-        for key, value in self.headers:
-            if key == name:
-                return value
-        return None
-
-    def header_values(self, name: str) -> list[str]:
-        return [value for key, value in self.headers if key == name]
-
-    @property
-    def content_type(self) -> str:
-        value = self.header("content-type") or ""
-        return value.split(";", 1)[0].strip().lower()
-
-    def is_form(self) -> bool:
-        return self.content_type == "application/x-www-form-urlencoded"
-
-    def form(self) -> Parameters:
-        """The parsed form body; raises ``FormError`` for undecodable bodies."""
-        if self._form is None:
-            self._form = parse_form(self.body)
-        return self._form
-
-    def query(self) -> Parameters:
-        if self._query is None:
-            self._query = parse_form(self.query_string)
-        return self._query
-
-    def url_for(self, path: str) -> str:
-        return self.base_url + path
+from identityserver.http.parameters import FormError, Parameters
+from identityserver.http.request import EndpointRequest
 
 
 def read_parameters(request: EndpointRequest, allow_get: bool) -> Parameters | StatusCodeResult:
@@ -90,6 +40,3 @@ class EndpointHandler(Protocol):
     async def process(self, request: EndpointRequest) -> object:
         """Handle the request and return a result object."""
         ...
-
-
-__all__ = ["EndpointHandler", "EndpointRequest", "EndpointResult", "FormError", "Parameters"]

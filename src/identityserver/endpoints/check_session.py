@@ -8,8 +8,8 @@ from __future__ import annotations
 import base64
 import hashlib
 
-from identityserver.endpoints.base import EndpointRequest
 from identityserver.endpoints.results import HtmlResult, StatusCodeResult
+from identityserver.http.request import EndpointRequest
 
 SCRIPT = """(function(){
 var cookieName=%(cookie)s;

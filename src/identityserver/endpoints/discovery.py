@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from identityserver.endpoints.base import EndpointRequest
 from identityserver.endpoints.results import JsonResult, StatusCodeResult
+from identityserver.http.request import EndpointRequest
 from identityserver.response_handling.discovery import DiscoveryResponseGenerator
 from identityserver.services.key_management.key_material import DefaultKeyMaterialService
 

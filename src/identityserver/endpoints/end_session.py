@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from identityserver.configuration.options import IdentityServerOptions
 from identityserver.endpoints.authorize_base import base_path
-from identityserver.endpoints.base import EndpointRequest, Parameters, read_parameters
+from identityserver.endpoints.base import read_parameters
 from identityserver.endpoints.results import RedirectResult, StatusCodeResult
+from identityserver.http.parameters import Parameters
+from identityserver.http.request import EndpointRequest
 from identityserver.models.messages import ErrorMessage, LogoutMessage
+from identityserver.options import IdentityServerOptions
 from identityserver.services.interaction import DefaultIdentityServerInteractionService
 from identityserver.services.user_session import DefaultUserSession
 from identityserver.validation.end_session import EndSessionRequestValidator

@@ -8,8 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from identityserver.constants import TokenErrors
-from identityserver.endpoints.base import EndpointRequest, Parameters, read_unique_form
+from identityserver.endpoints.base import read_unique_form
 from identityserver.endpoints.results import JsonResult, StatusCodeResult
+from identityserver.http.parameters import Parameters
+from identityserver.http.request import EndpointRequest
 from identityserver.models.client import Client
 from identityserver.models.resources import ApiResource
 from identityserver.response_handling.introspection import INACTIVE, IntrospectionResponseGenerator

@@ -5,8 +5,10 @@ Unknown tokens and tokens of other clients answer 200 and change nothing (RFC 70
 from __future__ import annotations
 
 from identityserver.constants import TokenErrors
-from identityserver.endpoints.base import EndpointRequest, Parameters, read_unique_form
+from identityserver.endpoints.base import read_unique_form
 from identityserver.endpoints.results import JsonResult, StatusCodeResult
+from identityserver.http.parameters import Parameters
+from identityserver.http.request import EndpointRequest
 from identityserver.response_handling.revocation import TokenRevocationResponseGenerator
 from identityserver.services.events import DefaultEventService
 from identityserver.validation.client_secrets.client_secret_validator import ClientSecretValidator

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from identityserver._utils.forms import FormError
 from identityserver.constants import TokenErrors
-from identityserver.endpoints.base import EndpointRequest
 from identityserver.endpoints.results import StatusCodeResult, TokenErrorResult, TokenResult
+from identityserver.http.parameters import FormError
+from identityserver.http.request import EndpointRequest
 from identityserver.response_handling.models import TokenRequestRejected
 from identityserver.response_handling.token import TokenResponseGenerator
 from identityserver.services.events import DefaultEventService

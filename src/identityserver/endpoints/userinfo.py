@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from identityserver.constants import ProtectedResourceErrors, ProtocolRoutePaths
-from identityserver.endpoints.base import EndpointRequest
 from identityserver.endpoints.results import JsonResult, ProtectedResourceErrorResult, StatusCodeResult
+from identityserver.http.request import EndpointRequest
 from identityserver.models.claims import Claim, Principal
 from identityserver.models.client import Client
 from identityserver.models.contexts import IsActiveContext, ProfileCallers

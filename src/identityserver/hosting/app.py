@@ -12,8 +12,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from identityserver.configuration.services import Services
 from identityserver.hosting.middleware import ASGIApp, IdentityServerMiddleware
+from identityserver.hosting.services import Services
 
 logger = logging.getLogger("identityserver")
 

@@ -6,13 +6,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
-from identityserver.configuration.options import OperationalStoreOptions
+from identityserver.options import OperationalStoreOptions
 from identityserver.stores.protocols import TokenCleanupService
-
-if TYPE_CHECKING:
-    from identityserver.configuration.builder import IdentityServerBuilder
 
 logger = logging.getLogger("identityserver.token_cleanup")
 
@@ -37,16 +33,3 @@ def token_cleanup_job(
                 logger.exception("token cleanup failed; next run in %s s", options.token_cleanup_interval)
 
     return run
-
-
-def add_token_cleanup(
-    builder: IdentityServerBuilder,
-    factory: Callable[[], TokenCleanupService],
-    options: OperationalStoreOptions | None = None,
-) -> bool:
-    """Register the periodic cleanup when ``enable_token_cleanup`` is on; returns whether it was registered."""
-    options = options or builder.options.operational
-    if not options.enable_token_cleanup:
-        return False
-    builder.add_background_job(token_cleanup_job(factory, options))
-    return True

@@ -9,11 +9,11 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
-from identityserver.configuration.options import IdentityServerOptions
 from identityserver.constants import ProtocolRoutePaths
-from identityserver.endpoints.base import EndpointRequest
 from identityserver.hosting.router import EndpointRouter
 from identityserver.hosting.writers import NO_STORE, HttpResponse, write
+from identityserver.http.request import EndpointRequest
+from identityserver.options import IdentityServerOptions
 from identityserver.services.protocols import CorsPolicyService
 
 Scope = MutableMapping[str, Any]

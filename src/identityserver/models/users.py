@@ -9,6 +9,8 @@ from identityserver.models.claims import Claim
 
 @dataclass(slots=True)
 class TestUser:
+    __test__ = False  # not a pytest test class, whatever its name
+
     subject_id: str
     username: str
     password_hash: str

@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from identityserver.clock import Clock
-from identityserver.configuration.options import DynamicClientRegistrationOptions
 from identityserver.crypto.hashing import constant_time_equals, sha256_base64
-from identityserver.endpoints.base import EndpointRequest
 from identityserver.endpoints.results import JsonResult, StatusCodeResult
+from identityserver.http.request import EndpointRequest
 from identityserver.models.client import Secret
+from identityserver.options import DynamicClientRegistrationOptions
 from identityserver.registration.validator import (
     INVALID_CLIENT_METADATA,
     DynamicClientRegistrationValidator,

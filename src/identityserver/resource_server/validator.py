@@ -11,14 +11,14 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from identityserver._utils.b64 import b64url_decode, b64url_encode
 from identityserver.clock import Clock, SystemClock
-from identityserver.configuration.options import DPoPOptions
 from identityserver.constants import SUPPORTED_SIGNING_ALGORITHMS
 from identityserver.crypto.jwt import JwtError, audience_values, decode_jws, numeric_date, verify_signature
+from identityserver.crypto.protection import DataProtectionError
 from identityserver.models.client import DPoPTokenExpirationValidationMode
+from identityserver.options import DPoPOptions
 from identityserver.resource_server.jwks import JwksCache
-from identityserver.services.data_protection import DataProtectionError
-from identityserver.services.protocols import ReplayCache
-from identityserver.services.replay_cache import InMemoryReplayCache
+from identityserver.stores.in_memory.replay_cache import InMemoryReplayCache
+from identityserver.stores.protocols import ReplayCache
 from identityserver.validation.dpop import (
     DPOP_SIGNING_ALGORITHMS,
     DefaultDPoPProofValidator,

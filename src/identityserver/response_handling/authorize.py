@@ -10,10 +10,10 @@ from urllib.parse import urlsplit
 
 from identityserver._utils.b64 import b64url_encode
 from identityserver.clock import Clock
-from identityserver.configuration.options import IdentityServerOptions
 from identityserver.constants import GrantType
 from identityserver.crypto.hashing import left_half_hash
 from identityserver.models.grants import AuthorizationCode
+from identityserver.options import IdentityServerOptions
 from identityserver.services.authorization_codes import AuthorizationCodeService
 from identityserver.services.token_service import DefaultTokenService, TokenCreationRequest
 from identityserver.validation.authorize_results import ValidatedAuthorizeRequest

@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from identityserver.configuration.options import IdentityServerOptions
 from identityserver.constants import ProtocolRoutePaths, StandardScopes
+from identityserver.options import IdentityServerOptions
 from identityserver.services.key_management.key_material import DefaultKeyMaterialService
 from identityserver.stores.protocols import ResourceStore
 

@@ -11,11 +11,11 @@ import dataclasses
 from collections.abc import Awaitable, Callable
 
 from identityserver.clock import Clock
-from identityserver.configuration.options import IdentityServerOptions
 from identityserver.constants import GrantType, TokenTypes
 from identityserver.crypto.jwt import JwtError, decode_jws
 from identityserver.models.client import AccessTokenType
 from identityserver.models.grants import ProofType, Token
+from identityserver.options import IdentityServerOptions
 from identityserver.response_handling.models import TokenRequestRejected, TokenResponse
 from identityserver.services.authorization_codes import AuthorizationCodeService, IssuedTokens
 from identityserver.services.refresh_tokens import DefaultRefreshTokenService

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 
 from identityserver._utils.egress import resolves_to_public_addresses
 from identityserver.clock import Clock
-from identityserver.configuration.options import IdentityServerOptions
 from identityserver.models.claims import Claim, ClaimValueTypes
 from identityserver.models.client import Client
 from identityserver.models.grants import Token
+from identityserver.options import IdentityServerOptions
 from identityserver.services.token_creation import LOGOUT_TOKEN, DefaultTokenCreationService
 
 if TYPE_CHECKING:

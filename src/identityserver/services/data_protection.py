@@ -19,15 +19,12 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from identityserver._utils.b64 import b64url_decode, b64url_encode
 from identityserver.clock import Clock, monotonic
+from identityserver.crypto.protection import DataProtectionError
 from identityserver.models.keys import DataProtectionKey
 from identityserver.stores.protocols import DataProtectionKeyStore
 
 _VERSION = b"\x01"
 _ROTATE_BEFORE = timedelta(days=2)
-
-
-class DataProtectionError(ValueError):
-    """A protected payload is malformed, was tampered with, or was protected under other keys/purposes."""
 
 
 class KeyRingDataProtectionProvider:

@@ -8,8 +8,8 @@ import os
 from typing import Any
 
 from identityserver.clock import Clock
-from identityserver.configuration.options import EventsOptions
 from identityserver.events.base import Event, EventTypes, create_event, event_type_of
+from identityserver.options import EventsOptions
 from identityserver.services.protocols import EventSink
 
 logger = logging.getLogger("identityserver.events")

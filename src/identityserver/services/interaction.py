@@ -5,10 +5,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlencode
 
-from identityserver._utils.urls import is_local_url
-from identityserver.constants import ProtocolRoutePaths
+from identityserver._utils.urls import split_authorize_callback_url
 from identityserver.models.client import Client
 from identityserver.models.grants import Consent
 from identityserver.models.messages import (
@@ -21,9 +20,8 @@ from identityserver.models.messages import (
 from identityserver.services.consent import DefaultConsentService
 from identityserver.services.events import DefaultEventService
 from identityserver.services.messages import ProtectedMessageStore
-from identityserver.services.protocols import ReplayCache
-from identityserver.stores.protocols import ClientStore
-from identityserver.validation.authorize_request import AuthorizeRequestValidator
+from identityserver.services.protocols import ReturnUrlParser
+from identityserver.stores.protocols import ClientStore, ReplayCache
 
 CONSENT_PARAMETER = "consent_response"
 #: Parameters the engine adds while resuming; they do not change the identity of the request.
@@ -40,7 +38,7 @@ def request_id(parameters: dict[str, str], resources: list[str], subject_id: str
 class DefaultIdentityServerInteractionService:
     def __init__(
         self,
-        validator: AuthorizeRequestValidator,
+        return_url_parser: ReturnUrlParser,
         messages: ProtectedMessageStore,
         consents: DefaultConsentService,
         clients: ClientStore,
@@ -48,59 +46,19 @@ class DefaultIdentityServerInteractionService:
         replay_cache: ReplayCache | None = None,
     ) -> None:
         self.replay_cache = replay_cache
-        self.validator = validator
+        self.return_url_parser = return_url_parser
         self.messages = messages
         self.consents = consents
         self.clients = clients
         self.events = events
 
-    @staticmethod
-    def _split_return_url(return_url: str | None) -> tuple[dict[str, str], list[str]] | None:
-        """Parameters of a local ``.../connect/authorize/callback?...`` URL (any base path), else ``None``."""
-        if not is_local_url(return_url):
-            return None
-        assert return_url is not None
-        parts = urlsplit(return_url)
-        if not parts.path.endswith(ProtocolRoutePaths.AUTHORIZE_CALLBACK):
-            return None
-        params: dict[str, str] = {}
-        resources: list[str] = []
-        for name, value in parse_qsl(parts.query, keep_blank_values=True):
-            if name == "resource":
-                resources.append(value)
-            elif name not in params:
-                params[name] = value
-        return params, resources
-
     async def get_authorization_context(self, return_url: str | None, issuer: str) -> AuthorizationRequest | None:
         """The validated request behind a login/consent ``returnUrl``; ``None`` when it is not one."""
-        split = self._split_return_url(return_url)
-        if split is None:
-            return None
-        params, resources = split
-        result = await self.validator.validate(params, issuer, resource_values=resources)
-        request = result.validated_request
-        if result.is_error or request.client is None or request.redirect_uri is None:
-            return None
-        return AuthorizationRequest(
-            client=request.client,
-            redirect_uri=request.redirect_uri,
-            validated_resources=request.validated_resources,
-            parameters=dict(request.raw),
-            request_id=request_id(params, resources, None),
-            display_mode=request.display_mode,
-            ui_locales=request.ui_locales,
-            login_hint=request.login_hint,
-            prompt_modes=list(request.prompt_modes),
-            acr_values=list(request.acr_values),
-            requested_scopes=list(request.requested_scopes),
-            idp=next((v[4:] for v in request.acr_values if v.startswith("idp:")), None),
-            tenant=next((v[7:] for v in request.acr_values if v.startswith("tenant:")), None),
-        )
+        return await self.return_url_parser.parse(return_url, issuer)
 
     def is_valid_return_url(self, return_url: str | None) -> bool:
         """True for the authorize callback URL of a pending request (and only local URLs)."""
-        return self._split_return_url(return_url) is not None
+        return split_authorize_callback_url(return_url) is not None
 
     async def grant_consent(
         self, request: AuthorizationRequest, response: ConsentResponse, subject_id: str, return_url: str
@@ -132,7 +90,7 @@ class DefaultIdentityServerInteractionService:
     async def _resume_url(
         self, request: AuthorizationRequest, response: ConsentResponse, subject_id: str | None, return_url: str
     ) -> str:
-        split = self._split_return_url(return_url)
+        split = split_authorize_callback_url(return_url)
         if split is None:
             raise ValueError("return_url is not an authorize callback URL")
         params, resources = split

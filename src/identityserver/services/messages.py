@@ -8,8 +8,7 @@ import json
 from typing import Any
 
 from identityserver.clock import Clock
-from identityserver.services.data_protection import DataProtectionError
-from identityserver.services.protocols import DataProtector
+from identityserver.crypto.protection import DataProtectionError, DataProtector
 
 
 class ProtectedMessageStore:

@@ -7,31 +7,10 @@ from typing import TYPE_CHECKING, Protocol
 from identityserver.models.contexts import IsActiveContext, ProfileDataRequestContext
 from identityserver.models.grants import Token
 from identityserver.models.keys import KeyContainer
+from identityserver.models.messages import AuthorizationRequest
 
 if TYPE_CHECKING:
     from identityserver.events.base import Event
-
-
-class DataProtector(Protocol):
-    """Authenticated encryption bound to one purpose (ASP.NET ``IDataProtector``)."""
-
-    async def protect(self, plaintext: bytes) -> str: ...
-
-    async def unprotect(self, protected: str) -> bytes:
-        """Return the plaintext or raise ``DataProtectionError``."""
-        ...
-
-
-class DataProtectionProvider(Protocol):
-    def create_protector(self, purpose: str) -> DataProtector: ...
-
-
-class ReplayCache(Protocol):
-    """Remembers one-time values (DPoP ``jti``, client-assertion ``jti``) until they expire."""
-
-    async def add(self, purpose: str, handle: str, lifetime_seconds: float) -> bool:
-        """Atomically record the value; return ``False`` if it was already present (a replay)."""
-        ...
 
 
 class EventSink(Protocol):
@@ -60,9 +39,13 @@ class TokenCreationService(Protocol):
         ...
 
 
-class HandleGenerationService(Protocol):
-    def generate_handle(self) -> str: ...
-
-
 class CorsPolicyService(Protocol):
     async def is_origin_allowed(self, origin: str) -> bool: ...
+
+
+class ReturnUrlParser(Protocol):
+    """Reads the authorize request behind a login/consent ``returnUrl`` (Duende ``IReturnUrlParser``)."""
+
+    async def parse(self, return_url: str | None, issuer: str) -> AuthorizationRequest | None:
+        """The validated request, or ``None`` when the URL is not a pending authorize request of this server."""
+        ...

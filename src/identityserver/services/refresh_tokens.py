@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from identityserver.clock import Clock
-from identityserver.configuration.options import PersistentGrantOptions
 from identityserver.constants import PersistedGrantTypes
 from identityserver.crypto.hashing import hashed_grant_key
 from identityserver.models.claims import Principal
 from identityserver.models.client import Client, TokenExpiration, TokenUsage
 from identityserver.models.contexts import IsActiveContext, ProfileCallers
 from identityserver.models.grants import PersistedGrant, PersistedGrantFilter, ProofType, RefreshToken, Token
+from identityserver.options import PersistentGrantOptions
 from identityserver.services.protocols import ProfileService
 from identityserver.stores.grant_stores import DefaultGrantStore
 from identityserver.stores.protocols import PersistedGrantStore

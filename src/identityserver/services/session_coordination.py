@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from identityserver.clock import Clock
-from identityserver.configuration.options import IdentityServerOptions
 from identityserver.constants import PersistedGrantTypes
 from identityserver.models.client import Client
 from identityserver.models.grants import PersistedGrantFilter
 from identityserver.models.sessions import SessionFilter
+from identityserver.options import IdentityServerOptions
 from identityserver.services.backchannel_logout import DefaultBackChannelLogoutService
 from identityserver.stores.protocols import PersistedGrantStore, ServerSideSessionStore
 

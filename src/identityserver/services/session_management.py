@@ -7,11 +7,10 @@ from dataclasses import dataclass, field
 
 from identityserver.clock import Clock
 from identityserver.constants import PersistedGrantTypes
+from identityserver.crypto.protection import DataProtectionError, DataProtector
 from identityserver.models.grants import PersistedGrantFilter
 from identityserver.models.sessions import QueryResult, ServerSideSession, SessionFilter, SessionQuery
-from identityserver.services.data_protection import DataProtectionError
 from identityserver.services.logout import DefaultLogoutService
-from identityserver.services.protocols import DataProtector
 from identityserver.services.session_coordination import DefaultSessionCoordinationService
 from identityserver.stores.protocols import PersistedGrantStore, ServerSideSessionStore
 

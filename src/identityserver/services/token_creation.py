@@ -8,10 +8,10 @@ import json
 import secrets
 from typing import Any
 
-from identityserver.configuration.options import IdentityServerOptions
 from identityserver.crypto.jwt import encode_jws_with_header, encode_segment
 from identityserver.models.claims import claims_to_json
 from identityserver.models.grants import Token
+from identityserver.options import IdentityServerOptions
 from identityserver.services.key_management.key_material import DefaultKeyMaterialService
 
 ACCESS_TOKEN = "access_token"

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from identityserver.clock import Clock
-from identityserver.configuration.options import IdentityServerOptions
 from identityserver.crypto.hashing import left_half_hash
 from identityserver.models.claims import Claim, Principal
 from identityserver.models.client import AccessTokenType, Client
 from identityserver.models.grants import Token
 from identityserver.models.resources import ResourceValidationResult
+from identityserver.options import IdentityServerOptions
 from identityserver.services.claims import DefaultClaimsService
 from identityserver.services.token_creation import ACCESS_TOKEN, IDENTITY_TOKEN, DefaultTokenCreationService, new_jti
 from identityserver.stores.grant_stores import DefaultGrantStore

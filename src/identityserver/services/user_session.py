@@ -14,11 +14,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from identityserver.clock import Clock
-from identityserver.configuration.options import AuthenticationOptions, ServerSideSessionsOptions
+from identityserver.crypto.protection import DataProtectionError, DataProtector
 from identityserver.models.claims import Claim, Principal
 from identityserver.models.sessions import ServerSideSession
-from identityserver.services.data_protection import DataProtectionError
-from identityserver.services.protocols import DataProtector
+from identityserver.options import AuthenticationOptions, ServerSideSessionsOptions
 from identityserver.stores.protocols import ServerSideSessionStore
 
 SESSION_COOKIE = "idsrv"

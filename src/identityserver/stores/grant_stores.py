@@ -11,6 +11,7 @@ from typing import Any, Generic, TypeVar
 from identityserver.clock import Clock
 from identityserver.constants import PersistedGrantTypes
 from identityserver.crypto.hashing import hashed_grant_key
+from identityserver.crypto.protection import DataProtector
 from identityserver.models.grants import (
     AuthorizationCode,
     PersistedGrant,
@@ -18,9 +19,8 @@ from identityserver.models.grants import (
     RefreshToken,
     Token,
 )
-from identityserver.services.protocols import DataProtector, HandleGenerationService
 from identityserver.stores import serialization
-from identityserver.stores.protocols import PersistedGrantStore
+from identityserver.stores.protocols import HandleGenerationService, PersistedGrantStore
 
 T = TypeVar("T")
 CONTAINER_VERSION = 1

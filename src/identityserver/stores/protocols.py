@@ -142,3 +142,15 @@ class ClientConfigurationStore(Protocol):
     """Adds clients created by dynamic registration (Duende ``IClientConfigurationStore``)."""
 
     async def add(self, client: Client) -> None: ...
+
+
+class ReplayCache(Protocol):
+    """Remembers one-time values (DPoP ``jti``, client-assertion ``jti``) until they expire."""
+
+    async def add(self, purpose: str, handle: str, lifetime_seconds: float) -> bool:
+        """Atomically record the value; return ``False`` if it was already present (a replay)."""
+        ...
+
+
+class HandleGenerationService(Protocol):
+    def generate_handle(self) -> str: ...

@@ -9,7 +9,7 @@ from starlette.responses import Response
 from identityserver._utils.urls import is_local_url
 from identityserver.models.claims import Claim
 from identityserver.models.messages import AuthorizationError, AuthorizationRequest, LogoutMessage
-from identityserver.test_users import TestUser
+from identityserver.models.users import TestUser
 from identityserver.ui.context import UiContext
 from identityserver.ui.forms import field
 

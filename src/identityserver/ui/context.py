@@ -11,8 +11,8 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from identityserver.configuration.services import Services
 from identityserver.hosting.middleware import base_url_from_scope
+from identityserver.hosting.services import Services
 from identityserver.services.user_session import SessionTicket
 from identityserver.ui.forms import Antiforgery
 

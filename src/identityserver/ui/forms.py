@@ -9,8 +9,7 @@ import secrets
 from starlette.datastructures import FormData
 from starlette.requests import Request
 
-from identityserver.services.data_protection import DataProtectionError
-from identityserver.services.protocols import DataProtector
+from identityserver.crypto.protection import DataProtectionError, DataProtector
 
 ANTIFORGERY_COOKIE = "idsrv.af"
 ANTIFORGERY_FIELD = "__RequestVerificationToken"

@@ -10,8 +10,8 @@ from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from identityserver.configuration.services import Services
 from identityserver.constants import UiPaths
+from identityserver.hosting.services import Services
 from identityserver.ui.account import AccountPages
 from identityserver.ui.consent import ConsentPage
 from identityserver.ui.context import UiContext

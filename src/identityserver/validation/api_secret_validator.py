@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from identityserver.clock import Clock
-from identityserver.configuration.options import InputLengthRestrictions
 from identityserver.constants import TokenEndpointAuthMethods
-from identityserver.endpoints.base import EndpointRequest
+from identityserver.http.request import EndpointRequest
 from identityserver.models.resources import ApiResource
+from identityserver.options import InputLengthRestrictions
 from identityserver.services.events import DefaultEventService
 from identityserver.stores.protocols import ResourceStore
 from identityserver.validation.client_secrets.parsers import parse_client_credentials, resolve_id

@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 
 from identityserver._utils.urls import is_absolute_uri
-from identityserver.configuration.options import IdentityServerOptions
 from identityserver.constants import AuthorizeErrors, GrantType, StandardScopes
 from identityserver.models.claims import Principal
+from identityserver.options import IdentityServerOptions
 from identityserver.stores.protocols import ClientStore
 from identityserver.validation.authorize_results import AuthorizeRequestValidationResult, ValidatedAuthorizeRequest
 from identityserver.validation.identity_token import IdentityTokenValidator

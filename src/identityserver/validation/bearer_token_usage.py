@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from identityserver._utils.forms import FormError
-from identityserver.endpoints.base import EndpointRequest
+from identityserver.http.parameters import FormError
+from identityserver.http.request import EndpointRequest
 
 
 @dataclass(slots=True)

@@ -5,21 +5,20 @@ client whose validation mode has no flag (what migrated 6.2 clients get) is chec
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from identityserver._utils.b64 import b64url_encode
 from identityserver.clock import Clock
-from identityserver.configuration.options import DPoPOptions
 from identityserver.constants import JwtTypes
+from identityserver.crypto.hashing import access_token_hash
 from identityserver.crypto.jwk import JwkError, PublicKey, jwk_thumbprint, load_public_jwk
 from identityserver.crypto.jwt import DecodedJws, JwtError, decode_jws, verify_signature
+from identityserver.crypto.protection import DataProtectionError, DataProtector
 from identityserver.models.client import Client, DPoPTokenExpirationValidationMode
-from identityserver.services.data_protection import DataProtectionError
-from identityserver.services.protocols import DataProtector, ReplayCache
+from identityserver.options import DPoPOptions
+from identityserver.stores.protocols import ReplayCache
 
 #: RFC 9449 §5.1 ``dpop_signing_alg_values_supported``: asymmetric algorithms only.
 DPOP_SIGNING_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
@@ -79,11 +78,6 @@ def normalize_url(url: str) -> str | None:
     if ":" in host and not host.startswith("["):
         host_port = f"[{host}]" if port in (None, default) else f"[{host}]:{port}"
     return f"{scheme}://{host_port}{parts.path or '/'}"
-
-
-def access_token_hash(access_token: str) -> str:
-    """``ath``: base64url SHA-256 of the ASCII access token (RFC 9449 §4.2)."""
-    return b64url_encode(hashlib.sha256(access_token.encode("ascii")).digest())
 
 
 class DefaultDPoPProofValidator:

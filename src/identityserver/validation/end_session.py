@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from identityserver.configuration.client_validation import INVALID_REDIRECT_URI_PREFIXES
-from identityserver.configuration.options import InputLengthRestrictions
 from identityserver.models.client import Client
+from identityserver.options import InputLengthRestrictions
 from identityserver.services.user_session import SessionTicket
 from identityserver.stores.protocols import ClientStore
+from identityserver.validation.client_configuration import INVALID_REDIRECT_URI_PREFIXES
 from identityserver.validation.identity_token import IdentityTokenValidator
 
 

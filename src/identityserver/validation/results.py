@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from identityserver._utils.forms import Parameters
+from identityserver.http.parameters import Parameters
 from identityserver.models.claims import Principal
 from identityserver.models.client import Client, Secret
 from identityserver.models.grants import AuthorizationCode, RefreshToken

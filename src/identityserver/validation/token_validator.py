@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from identityserver.clock import Clock
-from identityserver.configuration.options import IdentityServerOptions
 from identityserver.constants import ProtectedResourceErrors
 from identityserver.crypto.jwt import JwtError, decode_jws, numeric_date
 from identityserver.models.claims import Claim, ClaimValueTypes
 from identityserver.models.client import Client
 from identityserver.models.grants import Token
+from identityserver.options import IdentityServerOptions
 from identityserver.services.key_management.key_material import DefaultKeyMaterialService
 from identityserver.services.token_creation import ACCESS_TOKEN
 from identityserver.stores.grant_stores import DefaultGrantStore

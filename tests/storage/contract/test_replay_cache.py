@@ -9,8 +9,8 @@ import secrets
 import pytest
 
 from identityserver.clock import SystemClock
-from identityserver.services.replay_cache import InMemoryReplayCache
 from identityserver.storage.sqlalchemy.stores import SqlReplayCache
+from identityserver.stores.in_memory.replay_cache import InMemoryReplayCache
 from tests.storage.conftest import REDIS_ENV, all_backends, open_backend
 
 

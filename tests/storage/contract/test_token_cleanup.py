@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from identityserver.configuration.options import OperationalStoreOptions
 from identityserver.models.grants import DeviceCode, PersistedGrant, PersistedGrantFilter
+from identityserver.options import OperationalStoreOptions
 from identityserver.storage.sqlalchemy.engine import Database
 from identityserver.storage.sqlalchemy.stores import SqlDeviceFlowStore, SqlPersistedGrantStore
 from identityserver.storage.sqlalchemy.token_cleanup import SqlTokenCleanupService

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from identityserver import test_users as tu
+from identityserver.crypto.passwords import hash_password
 from identityserver.models.claims import Claim
+from identityserver.models.users import TestUser
 from identityserver.storage.sqlalchemy.stores import SqlUserStore
+from identityserver.stores.in_memory.users import TestUserStore
 
-ALICE = tu.TestUser(
-    "1", "Alice", tu.hash_password("pw"), [Claim("name", "Ålice"), Claim("email_verified", "true", "boolean")]
+ALICE = TestUser(
+    "1", "Alice", hash_password("pw"), [Claim("name", "Ålice"), Claim("email_verified", "true", "boolean")]
 )
 
 
 @pytest.fixture
 async def store(backend):
     if backend.kind == "in_memory":
-        return tu.TestUserStore([ALICE])
+        return TestUserStore([ALICE])
     sql = SqlUserStore(backend.db)
     await sql.save_users([ALICE])
     return sql

@@ -16,10 +16,10 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 
 from identityserver.clock import Clock
-from identityserver.configuration.options import KeyManagementOptions
+from identityserver.crypto.protection import DataProtector
 from identityserver.models.keys import KeyContainer
+from identityserver.options import KeyManagementOptions
 from identityserver.services.key_management.serializer import deserialize_key, generate_key, serialize_key
-from identityserver.services.protocols import DataProtector
 from identityserver.stores.protocols import SigningKeyStore
 
 logger = logging.getLogger("identityserver.keys")

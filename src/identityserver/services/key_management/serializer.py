@@ -11,8 +11,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from identityserver.crypto.jwk import PrivateKey
+from identityserver.crypto.protection import DataProtector
 from identityserver.models.keys import KeyContainer, SerializedKey
-from identityserver.services.protocols import DataProtector
 
 _CURVES: dict[str, type[ec.EllipticCurve]] = {"ES256": ec.SECP256R1, "ES384": ec.SECP384R1, "ES512": ec.SECP521R1}
 

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from identityserver.clock import Clock
 from identityserver.models.client import Client
 from identityserver.models.resources import ApiResource, ApiScope, IdentityResource
+from identityserver.models.users import TestUser
 from identityserver.storage.sqlalchemy.aggregates import replace
 from identityserver.storage.sqlalchemy.configuration_mappers import (
     api_resource_to_rows,
@@ -19,7 +20,6 @@ from identityserver.storage.sqlalchemy.configuration_mappers import (
 from identityserver.storage.sqlalchemy.engine import Database
 from identityserver.storage.sqlalchemy.entities.configuration import API_RESOURCE, API_SCOPE, CLIENT, IDENTITY_RESOURCE
 from identityserver.storage.sqlalchemy.stores.users import save_users
-from identityserver.test_users import TestUser
 
 
 @dataclasses.dataclass(slots=True)

@@ -13,8 +13,8 @@ from identityserver.models.claims import Claim
 from identityserver.models.grants import DeviceCode, PersistedGrant
 from identityserver.models.keys import DataProtectionKey, SerializedKey
 from identityserver.models.sessions import ServerSideSession
+from identityserver.models.users import TestUser
 from identityserver.stores.serialization import device_code_from_dict, device_code_to_dict
-from identityserver.test_users import TestUser
 
 ASPNET_DATA_PROTECTION_PREFIX = "CfDJ8"
 """How every ASP.NET Core Data Protection payload starts (magic header 09 F0 C9 F0, base64url)."""

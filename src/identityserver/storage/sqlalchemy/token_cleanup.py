@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Table, and_, delete, select
 
 from identityserver.clock import Clock
-from identityserver.configuration.options import OperationalStoreOptions
+from identityserver.options import OperationalStoreOptions
 from identityserver.storage.sqlalchemy.engine import Database
 from identityserver.storage.sqlalchemy.entities.operational import device_codes, persisted_grants
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from identityserver.clock import Clock
-from identityserver.configuration.options import OperationalStoreOptions
+from identityserver.options import OperationalStoreOptions
 from identityserver.stores.in_memory.device_flow import InMemoryDeviceFlowStore
 from identityserver.stores.in_memory.persisted_grants import InMemoryPersistedGrantStore
 

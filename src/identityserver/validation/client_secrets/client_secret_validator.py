@@ -4,10 +4,10 @@ method it is registered for, validate the secret, raise the event."""
 from __future__ import annotations
 
 from identityserver.clock import Clock
-from identityserver.configuration.options import InputLengthRestrictions
 from identityserver.constants import ProtocolRoutePaths, SecretTypes, TokenEndpointAuthMethods, TokenErrors
-from identityserver.endpoints.base import EndpointRequest
+from identityserver.http.request import EndpointRequest
 from identityserver.models.client import Client
+from identityserver.options import InputLengthRestrictions
 from identityserver.services.events import DefaultEventService
 from identityserver.stores.protocols import ClientStore
 from identityserver.validation.client_secrets.parsers import parse_client_credentials, resolve_id

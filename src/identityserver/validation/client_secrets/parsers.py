@@ -9,10 +9,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
-from identityserver._utils.forms import Parameters
-from identityserver.configuration.options import InputLengthRestrictions
 from identityserver.constants import CLIENT_ASSERTION_TYPE_JWT_BEARER, TokenEndpointAuthMethods, TokenErrors
-from identityserver.endpoints.base import EndpointRequest
+from identityserver.http.parameters import Parameters
+from identityserver.http.request import EndpointRequest
+from identityserver.options import InputLengthRestrictions
 from identityserver.validation.results import ParsedSecret
 
 

@@ -11,7 +11,7 @@ from identityserver.crypto.hashing import sha256_base64, shared_secret_matches
 from identityserver.crypto.jwk import JwkError, PublicKey, load_public_jwk, parse_jwk_json
 from identityserver.crypto.jwt import JwtError, decode_jws, numeric_date, verify_signature
 from identityserver.models.client import Secret
-from identityserver.services.protocols import ReplayCache
+from identityserver.stores.protocols import ReplayCache
 from identityserver.validation.results import ParsedSecret, SecretValidationResult
 
 _DUMMY_HASH = sha256_base64("identityserver-dummy-secret")

@@ -5,7 +5,7 @@ binds the tokens to its key (``cnf.jkt``)."""
 from __future__ import annotations
 
 from identityserver.constants import ProtocolRoutePaths
-from identityserver.endpoints.base import EndpointRequest
+from identityserver.http.request import EndpointRequest
 from identityserver.models.grants import ProofType
 from identityserver.validation.dpop import INVALID_DPOP_PROOF, DefaultDPoPProofValidator, DPoPProofValidationContext
 from identityserver.validation.results import TokenRequestValidationResult, ValidatedTokenRequest, error

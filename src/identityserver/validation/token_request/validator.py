@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from identityserver._utils.forms import Parameters
 from identityserver.clock import Clock
-from identityserver.configuration.options import IdentityServerOptions
 from identityserver.constants import GrantType, TokenErrors
-from identityserver.endpoints.base import EndpointRequest
+from identityserver.http.parameters import Parameters
+from identityserver.http.request import EndpointRequest
 from identityserver.models.client import Client
+from identityserver.options import IdentityServerOptions
 from identityserver.validation.protocols import (
     CustomTokenRequestValidationContext,
     CustomTokenRequestValidator,

@@ -3,17 +3,20 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from identityserver.crypto.passwords import hash_password_off_loop
 from identityserver.models.claims import Claim
+from identityserver.models.users import TestUser
 from identityserver.storage.sqlalchemy.engine import Database
 from identityserver.storage.sqlalchemy.entities.operational import users as t
 from identityserver.storage.sqlalchemy.mappers import user_from_row, user_to_row
-from identityserver.test_users import TestUser, TestUserStore, hash_password
+from identityserver.stores.in_memory.users import check_credentials
 
 
 async def save_users(conn: AsyncConnection, users: Iterable[TestUser]) -> int:
@@ -28,12 +31,14 @@ async def save_users(conn: AsyncConnection, users: Iterable[TestUser]) -> int:
     return count
 
 
-class SqlUserStore(TestUserStore):
-    """``TestUserStore`` over the database; usernames are case-insensitive, passwords argon2id hashes."""
+class SqlUserStore:
+    """The ``UserStore`` over the database; usernames are case-insensitive, passwords argon2id hashes."""
 
     def __init__(self, database: Database) -> None:
-        super().__init__(())
         self.database = database
+
+    async def validate_credentials(self, username: str, password: str) -> TestUser | None:
+        return await check_credentials(await self.find_by_username(username), password)
 
     async def find_by_subject_id(self, subject_id: str) -> TestUser | None:
         async with self.database.read() as conn:
@@ -47,9 +52,7 @@ class SqlUserStore(TestUserStore):
         return user_from_row(row) if row is not None else None
 
     async def auto_provision_user(self, username: str, password: str, claims: list[Claim]) -> TestUser:
-        import secrets
-
-        user = TestUser(secrets.token_hex(8), username, hash_password(password), list(claims))
+        user = TestUser(secrets.token_hex(8), username, await hash_password_off_loop(password), list(claims))
         try:
             async with self.database.write() as conn:
                 await conn.execute(t.insert().values(**user_to_row(user)))
@@ -60,6 +63,3 @@ class SqlUserStore(TestUserStore):
     async def save_users(self, users: Iterable[TestUser]) -> int:
         async with self.database.write() as conn:
             return await save_users(conn, users)
-
-    def all(self) -> list[TestUser]:
-        raise NotImplementedError("SqlUserStore does not list its users")

@@ -10,9 +10,9 @@ from identityserver.configuration.loader import ConfigError
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from identityserver.cli import serve as server
     from identityserver.configuration.demo import DEMO_CREDENTIALS
     from identityserver.constants import ProtocolRoutePaths
-    from identityserver.hosting import server
 
     try:
         config = server.load(args.config)
@@ -84,8 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--issuer", help="issuer URL (default: from the configuration or the bind address)")
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     serve.set_defaults(handler=_serve)
-    from identityserver.cli_database import add_database_commands
-    from identityserver.cli_sessions import add_session_commands
+    from identityserver.cli.database import add_database_commands
+    from identityserver.cli.sessions import add_session_commands
 
     add_database_commands(commands)
     add_session_commands(commands)

@@ -65,7 +65,7 @@ def run(
     os.environ[ENV_STATE] = os.path.abspath(state_path) if state_path else ""
     os.environ[ENV_ISSUER] = issuer or ""
     uvicorn.run(
-        "identityserver.hosting.server:app_factory",
+        "identityserver.cli.serve:app_factory",
         factory=True,
         host=host,
         port=port,

@@ -6,10 +6,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from identityserver.clock import Clock
-from identityserver.configuration.options import IdentityServerOptions
 from identityserver.hosting.router import EndpointRouter
 from identityserver.models.client import Client
 from identityserver.models.grants import Token
+from identityserver.options import IdentityServerOptions
 from identityserver.response_handling.authorize import AuthorizeResponseGenerator
 from identityserver.response_handling.authorize_interaction import AuthorizeInteractionResponseGenerator
 from identityserver.response_handling.discovery import DiscoveryResponseGenerator, ServerCapabilities
@@ -25,7 +25,7 @@ from identityserver.services.key_management.key_material import DefaultKeyMateri
 from identityserver.services.login_throttle import LoginThrottle
 from identityserver.services.logout import DefaultLogoutService
 from identityserver.services.messages import ProtectedMessageStore
-from identityserver.services.protocols import CorsPolicyService, EventSink, ProfileService, ReplayCache
+from identityserver.services.protocols import CorsPolicyService, EventSink, ProfileService
 from identityserver.services.refresh_tokens import DefaultRefreshTokenService
 from identityserver.services.session_coordination import DefaultSessionCoordinationService
 from identityserver.services.session_management import DefaultSessionManagementService
@@ -36,6 +36,7 @@ from identityserver.stores.grant_stores import DefaultGrantStore
 from identityserver.stores.protocols import (
     ClientStore,
     PersistedGrantStore,
+    ReplayCache,
     ResourceStore,
     ServerSideSessionStore,
     SigningKeyStore,

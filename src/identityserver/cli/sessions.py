@@ -21,8 +21,8 @@ def _fail(message: str) -> int:
 
 
 async def _with_services(args: argparse.Namespace, work: Any) -> Any:
+    from identityserver.cli import serve as server
     from identityserver.configuration.host import create_builder
-    from identityserver.hosting import server
 
     config = server.load(args.config)
     if args.database_url:
