@@ -6,6 +6,7 @@
   (``TYPE_CHECKING`` imports count too, unless they name only Protocols), and the package graph is acyclic;
 - ``import identityserver.resource_server`` loads nothing of the server side;
 - the wall clock is read only in ``clock.py``;
+- no ``assert`` statement (``python -O`` removes them; narrow types with result types or an explicit ``raise``);
 - no module is longer than 500 lines;
 - ``identityserver.__all__`` is sorted and every name in it can be imported.
 
@@ -301,6 +302,23 @@ def test_wall_clock_is_read_only_in_the_clock_module(module):
     if module.name == "identityserver.clock":
         return
     assert _wall_clock_reads(module.tree) == []
+
+
+def _asserts(tree: ast.Module) -> list[int]:
+    return [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Assert)]
+
+
+def test_assert_detector_finds_nested_asserts():
+    source = "assert a\ndef f():\n    if x:\n        assert y, 'm'\nclass C:\n    def g(self):\n        assert z\n"
+    assert _asserts(ast.parse(source)) == [1, 4, 7]
+    assert _asserts(ast.parse("x = 'assert y'\n# assert z\n")) == []
+
+
+@pytest.mark.parametrize("module", _cases("assert"))
+def test_module_has_no_assert_statement(module):
+    if _within(module.name, "identityserver.testing"):
+        return  # the shipped store contract suite: pytest assertions are its point
+    assert _asserts(module.tree) == []
 
 
 @pytest.mark.parametrize("module", _cases("size"))

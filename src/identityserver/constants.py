@@ -66,6 +66,11 @@ class PersistedGrantTypes:
     REFRESH_TOKEN: Final = "refresh_token"
     USER_CONSENT: Final = "user_consent"
     BACKCHANNEL_AUTHENTICATION_REQUEST: Final = "ciba"
+    # This server's own rows (not Duende's): markers that let deleted one-time refresh tokens be recognised
+    USED_REFRESH_TOKEN: Final = "refresh_token_used"
+    """Tombstone of a rotated-away one-time refresh token: its family, until the token would have expired."""
+    REVOKED_REFRESH_TOKEN_FAMILY: Final = "refresh_family_revoked"
+    """A revoked token family, for refreshes in flight."""
 
 
 class SecretTypes:

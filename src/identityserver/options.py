@@ -209,8 +209,12 @@ class PersistentGrantOptions:
     data_protect_data: bool = True
     """Encrypt persisted-grant payloads with the data-protection key ring."""
     delete_one_time_only_refresh_tokens_on_use: bool = True
-    """6.3 default: a used one-time refresh token is deleted; ``false`` marks it consumed so that a replay is
-    detected and revokes the whole token family (RFC 9700 §4.14.2)."""
+    """6.3 default: a used one-time refresh token is deleted, leaving a tombstone of its hashed handle until it
+    would have expired; ``false`` keeps it marked consumed. Either way a replay is detected and revokes the
+    whole token family (RFC 9700 §4.14.2; 6.3 revokes nothing when it deletes)."""
+    refresh_token_reuse_grace_period: int = 0
+    """Seconds after a one-time refresh token was used during which presenting it again is refused
+    (``invalid_grant``) without revoking its family, for a client's own concurrent refreshes. Not in 6.3."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -269,6 +269,11 @@ CASES = {
         "[options.data_protection]",
         "key_lifetime",
     ),
+    "negative refresh-token reuse grace period": (
+        "[options.persisted_grants]\nrefresh_token_reuse_grace_period = -1",
+        "[options.persisted_grants]",
+        "refresh_token_reuse_grace_period",
+    ),
     "api resource algorithm without a key": (
         '[[api_resources]]\nname = "r"\nallowed_access_token_signing_algorithms = ["ES256"]',
         "api_resources[0]",
@@ -404,6 +409,12 @@ scope = 500
     assert options.key_management.signing_algorithms == ("ES256", "PS256")
     assert options.data_protection.application_name == "my-idp"
     assert options.input_length_restrictions.scope == 500
+
+
+def test_refresh_token_reuse_grace_period_is_read_and_defaults_to_zero(tmp_path):
+    assert load_configuration(write(tmp_path, "")).options.persisted_grants.refresh_token_reuse_grace_period == 0
+    text = "[options.persisted_grants]\nrefresh_token_reuse_grace_period = 5\n"
+    assert load_configuration(write(tmp_path, text)).options.persisted_grants.refresh_token_reuse_grace_period == 5
 
 
 def test_canonical_test_configuration_and_demo_configuration_load():

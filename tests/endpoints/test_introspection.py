@@ -9,6 +9,11 @@ from collections.abc import AsyncIterator
 import pytest
 
 from identityserver.crypto.jwt import encode_jws
+from identityserver.events import (
+    ApiAuthenticationFailureEvent,
+    TokenIntrospectionFailureEvent,
+    TokenIntrospectionSuccessEvent,
+)
 from tests.support.client_auth import RecordingEventSink, all_events, configuration, form_basic, jwt_parts
 from tests.support.data import RSA_CLIENT_KEY
 from tests.support.quick import quick_builder
@@ -255,10 +260,10 @@ async def test_introspection_raises_events_naming_the_api():
         await introspect(srv, token)
         await introspect(srv, "unknown")
         await introspect(srv, token, form_basic("urn:api1", "wrong"))
-    assert [e.details["IsActive"] for e in sink.named("Token Introspection Success")] == [True]
-    assert [e.details["IsActive"] for e in sink.named("Token Introspection Failure")] == [False]
-    assert {e.details["Caller"] for e in sink.named("Token Introspection Success")} == {"urn:api1"}
-    assert len(sink.named("API Authentication Failure")) == 1
+    assert [e.is_active for e in sink.of_type(TokenIntrospectionSuccessEvent)] == [True]
+    assert [e.is_active for e in sink.of_type(TokenIntrospectionFailureEvent)] == [False]
+    assert {e.caller for e in sink.of_type(TokenIntrospectionSuccessEvent)} == {"urn:api1"}
+    assert len(sink.of_type(ApiAuthenticationFailureEvent)) == 1
 
 
 async def test_api_with_only_an_expired_secret_cannot_introspect():

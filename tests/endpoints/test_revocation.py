@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from identityserver.events import TokenRevokedSuccessEvent
 from identityserver.models.grants import PersistedGrantFilter
 from tests.support.client_auth import (
     ASSERTION_TYPE,
@@ -186,8 +187,8 @@ async def test_revocation_raises_an_event_only_when_something_was_revoked():
         token = await issue(srv)
         await revoke(srv, "unknown")
         await revoke(srv, token)
-    events = sink.named("Token Revoked Success")
+    events = sink.of_type(TokenRevokedSuccessEvent)
     assert len(events) == 1
-    assert events[0].details["client_id"] == "m2m.reference"
-    assert events[0].details["TokenType"] == "access_token"
+    assert events[0].client_id == "m2m.reference"
+    assert events[0].token_type == "access_token"
     assert token not in str(events[0].to_dict())

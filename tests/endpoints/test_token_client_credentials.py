@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from identityserver.constants import PersistedGrantTypes
+from identityserver.events import ClientAuthenticationSuccessEvent, TokenIssuedFailureEvent, TokenIssuedSuccessEvent
 from identityserver.models.grants import PersistedGrantFilter
 from identityserver.options import IdentityServerOptions, KeyManagementOptions
 from tests.support.client_auth import RecordingEventSink, all_events, configuration, jwt_parts, verify_jwt
@@ -222,14 +223,14 @@ async def test_token_endpoint_raises_success_and_failure_events():
     async with running(builder) as server:
         assert (await server.token({**CC, "scope": "api1"}, headers=basic("m2m", "secret"))).status_code == 200
         assert (await server.token({**CC, "scope": "nope"}, headers=basic("m2m", "secret"))).status_code == 400
-    issued = sink.named("Token Issued Success")
+    issued = sink.of_type(TokenIssuedSuccessEvent)
     assert len(issued) == 1
-    assert issued[0].details["client_id"] == "m2m"
-    assert issued[0].details["Scopes"] == "api1"
-    failed = sink.named("Token Issued Failure")
+    assert issued[0].client_id == "m2m"
+    assert issued[0].scopes == "api1"
+    failed = sink.of_type(TokenIssuedFailureEvent)
     assert len(failed) == 1
-    assert failed[0].details["Error"] == "invalid_scope"
-    assert len(sink.named("Client Authentication Success")) == 2
+    assert failed[0].error == "invalid_scope"
+    assert len(sink.of_type(ClientAuthenticationSuccessEvent)) == 2
     assert all(event.remote_ip_address == "203.0.113.7" for event in sink.events)
 
 

@@ -89,7 +89,7 @@ async def test_refresh_token_of_user_a_is_refused_after_user_b_signs_in_on_the_s
     recorder = LogoutRecorder()
 
     def record(builder) -> None:
-        builder.http_client_factory = recorder.factory
+        builder.add_http_client_factory(recorder.factory)
 
     async with server_with(COORDINATED_TOML, record,
                            server_side_sessions=ServerSideSessionsOptions(enabled=True)) as server:
@@ -108,7 +108,7 @@ async def test_reauthentication_of_the_same_user_keeps_the_session_and_notifies_
     recorder = LogoutRecorder()
 
     def record(builder) -> None:
-        builder.http_client_factory = recorder.factory
+        builder.add_http_client_factory(recorder.factory)
 
     async with server_with(COORDINATED_TOML, record,
                            server_side_sessions=ServerSideSessionsOptions(enabled=True)) as server:

@@ -13,6 +13,7 @@ from identityserver.client.dpop import DPoPKey
 from identityserver.configuration.host import create_builder
 from identityserver.models.grants import PersistedGrant
 from identityserver.options import AuthenticationOptions, ServerSideSessionsOptions
+from identityserver.stores.protocols import ClientStore, PersistedGrantStore
 from tests.security.support import bearer, serve, server_with
 from tests.support.browser import Browser, code_request, forms, obtain_code, redeem, refresh, sign_in, tokens_for
 from tests.support.client_auth import assertion_claims, assertion_form, client_assertion
@@ -58,7 +59,7 @@ async def hooked_server(extra_toml: str = "", **options):
         stores.append(HookedGrantStore(inner))
         return stores[-1]
 
-    return server_with(extra_toml, lambda b: b.decorate("persisted_grants", wrap), **options), stores
+    return server_with(extra_toml, lambda b: b.decorate(PersistedGrantStore, wrap), **options), stores
 
 
 # -- R7, R8: revocation and logout racing a refresh -----------------------------------------------------------
@@ -208,7 +209,7 @@ async def test_client_store_outage_never_redirects_and_answers_server_error():
         stores.append(FailingClientStore(inner))
         return stores[-1]
 
-    async with server_with(configure=lambda b: b.decorate("clients", wrap)) as server:
+    async with server_with(configure=lambda b: b.decorate(ClientStore, wrap)) as server:
         await sign_in(Browser(server.client))
         stores[0].down = True
         params, _ = code_request()

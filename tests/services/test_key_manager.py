@@ -8,7 +8,7 @@ import base64
 import json
 import logging
 import stat
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,11 +18,12 @@ import pytest
 from identityserver._utils.b64 import b64url_decode
 from identityserver.options import DataProtectionOptions, IdentityServerOptions, KeyManagementOptions
 from identityserver.services.data_protection import KeyRingDataProtectionProvider
-from identityserver.services.key_management.key_manager import KeyManager
+from identityserver.services.key_management.key_manager import DefaultKeyManager
 from identityserver.services.key_management.serializer import generate_key, serialize_key
 from identityserver.stores.in_memory import InMemoryDataProtectionKeyStore, InMemorySigningKeyStore
 from tests.support.client_auth import form_basic, jwt_parts, verify_jwt
 from tests.support.clock import FakeClock
+from tests.support.keys import generated_signing_keys
 from tests.support.quick import canonical_configuration
 from tests.support.server import Server, basic, make_builder, running
 
@@ -34,6 +35,13 @@ RETENTION = timedelta(days=14)
 
 def options_with(**key_management) -> IdentityServerOptions:
     return replace(IdentityServerOptions(), key_management=KeyManagementOptions(**key_management))
+
+
+@pytest.fixture(autouse=True)
+def _generated_keys() -> Iterator[None]:
+    """Every server here generates its keys for real (no key material reused from the session)."""
+    with generated_signing_keys():
+        yield
 
 
 @pytest.fixture
@@ -64,10 +72,10 @@ def manager(
     store: InMemorySigningKeyStore | None = None,
     ring: InMemoryDataProtectionKeyStore | None = None,
     **key_management,
-) -> KeyManager:
+) -> DefaultKeyManager:
     """A key manager over in-memory stores; managers sharing ``store`` and ``ring`` act like two processes."""
     provider = KeyRingDataProtectionProvider(ring or InMemoryDataProtectionKeyStore(), clock, "tests")
-    return KeyManager(
+    return DefaultKeyManager(
         KeyManagementOptions(**key_management),
         store or InMemorySigningKeyStore(),
         provider.create_protector("DataProtectionKeyProtector"),

@@ -69,7 +69,7 @@ def builder(recorder: Recorder, trigger_backchannel_on_expiry: bool = False):
             enabled=True, expired_sessions_trigger_backchannel_logout=trigger_backchannel_on_expiry),
         authentication=AuthenticationOptions(cookie_lifetime=3600),
     )
-    b.http_client_factory = recorder.factory
+    b.add_http_client_factory(recorder.factory)
     return b
 
 

@@ -1,5 +1,6 @@
-"""Backends for the storage tests: in memory, SQLite (a file per test) and PostgreSQL (a database of its own per
-test session, created on the server named by IDENTITYSERVER_TEST_DATABASE_URL and dropped at the end)."""
+"""Backends for the storage tests: in memory, SQLite (a copy per test of a file migrated once per session) and
+PostgreSQL (a database of its own per test session, created on the server named by
+IDENTITYSERVER_TEST_DATABASE_URL and dropped at the end; each test empties its tables)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import concurrent.futures
 import contextlib
 import os
 import secrets
+import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import asyncpg
@@ -101,6 +104,22 @@ def pg_session_url() -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated once per session; each test works on a copy of the file."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "identityserver.db"
+
+    async def upgrade() -> None:
+        database = Database(f"sqlite:///{path}")
+        try:
+            await migrate.upgrade(database)
+        finally:
+            await database.dispose()  # closing the last connection checkpoints the WAL into the file
+
+    run_sync(upgrade)
+    return path
+
+
 async def empty_tables(database: Database) -> None:
     names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
     async with database.write() as conn:
@@ -125,9 +144,10 @@ async def open_backend(kind: str, request: pytest.FixtureRequest, tmp_path: Any)
         yield Backend(kind, None)
         return
     if kind == "sqlite":
-        url = f"sqlite:///{tmp_path}/identityserver.db"
+        path = tmp_path / "identityserver.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        url = f"sqlite:///{path}"
         database = Database(url)
-        await migrate.upgrade(database)
     else:
         url = request.getfixturevalue("pg_session_url")
         database = Database(url)

@@ -90,9 +90,11 @@ async def test_the_cleanup_job_waits_an_interval_runs_and_survives_failures():
 
 def test_the_cleanup_job_is_registered_only_when_enabled(tmp_path):
     config = test_data.test_configuration()
-    assert create_builder(config, tmp_path).background_jobs == []
+    assert create_builder(config, tmp_path).build().background == []
     enabled = dataclasses.replace(
         config,
         options=dataclasses.replace(config.options, operational=OperationalStoreOptions(enable_token_cleanup=True)),
     )
-    assert len(create_builder(enabled, tmp_path).background_jobs) == 1
+    services = create_builder(enabled, tmp_path).build()
+    assert len(services.background) == 1
+    assert type(services.token_cleanup).__name__ == "SqlTokenCleanupService"

@@ -9,17 +9,18 @@ import tomllib
 import uuid
 import warnings
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote_plus
 
 from identityserver._utils.b64 import b64url_decode, b64url_encode
 from identityserver.configuration.loader import Configuration, parse_configuration
 from identityserver.crypto.jwk import PrivateKey
 from identityserver.crypto.jwt import sign
-from identityserver.events.base import Event
+from identityserver.events import Event
 from identityserver.options import EventsOptions, IdentityServerOptions
 from tests.support.server import Server
 
+E = TypeVar("E", bound=Event)
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 
@@ -87,8 +88,8 @@ class RecordingEventSink:
     async def persist(self, event: Event) -> None:
         self.events.append(event)
 
-    def named(self, name: str) -> list[Event]:
-        return [e for e in self.events if e.name == name]
+    def of_type(self, event_type: type[E]) -> list[E]:
+        return [e for e in self.events if isinstance(e, event_type)]
 
 
 def verify_jwt(token: str, jwks: dict[str, Any], algorithms: list[str]) -> dict[str, Any]:

@@ -63,4 +63,4 @@ class InterleavingGrantStore:
 
 def interleaving(builder: IdentityServerBuilder) -> IdentityServerBuilder:
     """Wrap the builder's persisted-grant store so that concurrent requests interleave."""
-    return builder.decorate("persisted_grants", InterleavingGrantStore)
+    return builder.decorate(PersistedGrantStore, InterleavingGrantStore)

@@ -18,6 +18,7 @@ from identityserver.options import IdentityServerOptions
 from identityserver.ui import create_ui
 from tests.support.clock import FakeClock
 from tests.support.data import test_configuration
+from tests.support.keys import pregenerated_signing_keys
 
 ISSUER = "https://idp.example"
 
@@ -63,9 +64,12 @@ def make_builder(
 
 @contextlib.asynccontextmanager
 async def running(builder: IdentityServerBuilder, base_url: str = ISSUER) -> AsyncIterator[Server]:
+    """Build and start the server. A key created at start-up reuses the session's key material
+    (``tests.support.keys``), so starting costs no RSA key generation."""
     services = builder.build()
-    for step in services.startup:
-        await step()
+    with pregenerated_signing_keys():
+        for step in services.startup:
+            await step()
     app = create_app(services, create_ui(services))
     transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
     async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:

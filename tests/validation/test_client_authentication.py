@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 
 from identityserver.crypto.hashing import sha512_base64
+from identityserver.events import ClientAuthenticationFailureEvent, ClientAuthenticationSuccessEvent
 from identityserver.models.client import Client, Secret
 from tests.support.client_auth import (
     RecordingEventSink,
@@ -303,13 +304,13 @@ async def test_authentication_events_name_the_reason_and_never_the_secret():
         await srv.token(CC, headers=basic("nobody", "hunter2-unknown"))
         await srv.token(CC, headers=basic("m2m", "hunter2-wrong"))
         await srv.token(CC, headers=basic("m2m", "secret"))
-    failures = sink.named("Client Authentication Failure")
-    assert [e.details.get("client_id") for e in failures] == ["nobody", "m2m"]
+    failures = sink.of_type(ClientAuthenticationFailureEvent)
+    assert [e.client_id for e in failures] == ["nobody", "m2m"]
     assert failures[0].message == "unknown or disabled client"
     assert failures[1].message == "invalid client credentials"
-    success = sink.named("Client Authentication Success")
+    success = sink.of_type(ClientAuthenticationSuccessEvent)
     assert len(success) == 1
-    assert success[0].details["AuthenticationMethod"] == "client_secret_basic"
+    assert success[0].authentication_method == "client_secret_basic"
     logged = json.dumps([e.to_dict() for e in sink.events])
     assert "hunter2" not in logged
     assert '"secret"' not in logged

@@ -1,20 +1,32 @@
-"""The composition root (Duende ``IIdentityServerBuilder`` extensions, in snake_case).
+"""The composition root's registration API (Duende ``IIdentityServerBuilder`` extensions, in snake_case).
 
-Register stores and services, override pipeline stages by subclass, decorate anything, then ``build()`` a
-frozen ``Services``. Defaults fill only the slots left empty."""
+Register collaborators by their Protocol (or, for pipeline stages, by their class), then ``build()`` a frozen
+``Services``. Every default is built through the same registry (``configuration.registry``), so each one can be
+replaced with ``add`` / ``add_factory``, subclassed with ``override`` or wrapped with ``decorate``, and a
+registration that nothing used is a start-up error, never a silent no-op::
+
+    builder = IdentityServerBuilder(options)
+    builder.add(ProfileService, DirectoryProfileService())
+    builder.override(TokenResponseGenerator, AuditedTokenResponseGenerator)
+    builder.decorate(ClientStore, lambda inner: AuditingClientStore(inner))
+    services = builder.build()
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
+
+from typing_extensions import TypeForm
 
 from identityserver.clock import Clock, SystemClock
+from identityserver.configuration.registry import Registration, Registrations, Resolver, check_instance, slot_name
 from identityserver.models.client import Client
 from identityserver.models.resources import ApiResource, ApiScope, IdentityResource
 from identityserver.models.users import TestUser
 from identityserver.options import IdentityServerOptions
-from identityserver.services.protocols import CorsPolicyService, EventSink, ProfileService
+from identityserver.services.protocols import CorsPolicyService, EventSink, HttpClientFactory, ProfileService
 from identityserver.stores.protocols import (
     ClientConfigurationStore,
     ClientStore,
@@ -27,185 +39,195 @@ from identityserver.stores.protocols import (
     UserStore,
 )
 from identityserver.validation.protocols import (
+    CustomAuthorizeRequestValidator,
     CustomTokenRequestValidator,
     ExtensionGrantValidator,
     ResourceOwnerPasswordValidator,
 )
 
 if TYPE_CHECKING:
-    import httpx
-
     from identityserver.hosting.services import Services
 
 T = TypeVar("T")
 
 
 class IdentityServerBuilder:
-    """Collects registrations; ``build()`` wires the defaults around them."""
+    """Collects registrations; ``build()`` composes the defaults around them."""
 
     def __init__(self, options: IdentityServerOptions | None = None, state_path: str | Path | None = None) -> None:
         self.options = options or IdentityServerOptions()
         self.state_path = Path(state_path) if state_path is not None else None
         self.clock: Clock = SystemClock()
+        self.registrations = Registrations()
+        self.server_side_sessions_enabled = False
+        """Set by ``add_server_side_sessions``; ``options.server_side_sessions.enabled`` turns them on too."""
         self._clients: list[Client] = []
         self._identity_resources: list[IdentityResource] = []
         self._api_scopes: list[ApiScope] = []
         self._api_resources: list[ApiResource] = []
         self._users: list[TestUser] | None = None
-        self.client_store: ClientStore | None = None
-        self.resource_store: ResourceStore | None = None
-        self.persisted_grant_store: PersistedGrantStore | None = None
-        self.signing_key_store: SigningKeyStore | None = None
-        self.data_protection_key_store: DataProtectionKeyStore | None = None
-        self.replay_cache: ReplayCache | None = None
-        self.event_sink: EventSink | None = None
-        self.profile_service: ProfileService | None = None
-        self.cors_policy: CorsPolicyService | None = None
-        self.server_side_session_store: ServerSideSessionStore | None = None
-        self.user_store: UserStore | None = None
-        self.client_configuration_store: ClientConfigurationStore | None = None
-        self.portal_clients: Callable[[], Awaitable[list[Client]]] | None = None
-        """Lists the clients with an ``initiate_login_uri`` for the portal page (SQL stores set it)."""
-        self.resource_owner_validator: ResourceOwnerPasswordValidator | None = None
-        self.http_client_factory: Callable[[], httpx.AsyncClient] | None = None
-        """Makes the HTTP client for outgoing calls (back-channel logout); tests inject a transport here."""
-        self.custom_token_request_validators: list[CustomTokenRequestValidator] = []
-        self.extension_grant_validators: dict[str, ExtensionGrantValidator] = {}
-        self._overrides: dict[type, type] = {}
         self._startup: list[Callable[[], Awaitable[None]]] = []
         self._shutdown: list[Callable[[], Awaitable[None]]] = []
         self._background: list[Callable[[], Awaitable[None]]] = []
-        self._decorators: dict[str, list[Callable[[Any], Any]]] = {}
+
+    # -- the registry ------------------------------------------------------------------------------------
+
+    def add(self, key: TypeForm[T], instance: T) -> Self:
+        """Use ``instance`` for the slot ``key`` (a Protocol such as ``ClientStore``, or a pipeline-stage
+        class). It must have every member the Protocol declares; a later ``add`` for the same slot replaces an
+        earlier one."""
+        check_instance(key, instance)
+        self.registrations.instances[key] = Registration("instance", key, instance)
+        self.registrations.factories.pop(key, None)
+        return self
+
+    def add_factory(self, key: TypeForm[T], factory: Callable[[Resolver], T]) -> Self:
+        """Build the slot ``key`` with ``factory(resolver)`` at ``build()``; ``resolver.get(OtherProtocol)``
+        gives the other collaborators (e.g. the ``UserStore`` a custom profile service reads)."""
+        self.registrations.factories[key] = Registration("factory", key, factory)
+        self.registrations.instances.pop(key, None)
+        return self
+
+    def override(self, key: TypeForm[T], subclass: type[T]) -> Self:
+        """Build ``subclass`` wherever the default for ``key`` is built, with the default's constructor
+        arguments (the way to change one step of a pipeline stage such as ``TokenRequestValidator``).
+        ``subclass`` must subclass the default class; ``build()`` checks it."""
+        if not isinstance(subclass, type):
+            raise TypeError(f"override for {slot_name(key)} takes a class, not {subclass!r}")
+        if isinstance(key, type) and not getattr(key, "_is_protocol", False) and not issubclass(subclass, key):
+            raise TypeError(f"{subclass.__name__} must subclass {key.__name__}")
+        self.registrations.overrides[key] = Registration("override", key, subclass)
+        return self
+
+    def decorate(self, key: TypeForm[T], wrapper: Callable[[T], T]) -> Self:
+        """Wrap whatever is built for ``key`` (default or registered) with ``wrapper(inner)``; decorators apply
+        in registration order."""
+        self.registrations.decorators.setdefault(key, []).append(Registration("decorator", key, wrapper))
+        return self
+
+    def add_item(self, key: TypeForm[T], item: T) -> Self:
+        """Append ``item`` to a list slot (custom request validators, extension grants)."""
+        check_instance(key, item)
+        self.registrations.items.setdefault(key, []).append(Registration("item", key, item))
+        return self
 
     # -- configuration data --------------------------------------------------------------------------------
 
-    def add_in_memory_clients(self, clients: Iterable[Client]) -> IdentityServerBuilder:
+    def add_in_memory_clients(self, clients: Iterable[Client]) -> Self:
         self._clients.extend(clients)
         return self
 
-    def add_in_memory_identity_resources(self, resources: Iterable[IdentityResource]) -> IdentityServerBuilder:
+    def add_in_memory_identity_resources(self, resources: Iterable[IdentityResource]) -> Self:
         self._identity_resources.extend(resources)
         return self
 
-    def add_in_memory_api_scopes(self, scopes: Iterable[ApiScope]) -> IdentityServerBuilder:
+    def add_in_memory_api_scopes(self, scopes: Iterable[ApiScope]) -> Self:
         self._api_scopes.extend(scopes)
         return self
 
-    def add_in_memory_api_resources(self, resources: Iterable[ApiResource]) -> IdentityServerBuilder:
+    def add_in_memory_api_resources(self, resources: Iterable[ApiResource]) -> Self:
         self._api_resources.extend(resources)
         return self
 
-    def add_test_users(self, users: Iterable[TestUser]) -> IdentityServerBuilder:
+    def add_test_users(self, users: Iterable[TestUser]) -> Self:
+        """Users for the built-in login page and the ``password`` grant (Duende ``AddTestUsers``)."""
         self._users = [*(self._users or []), *users]
         return self
 
-    # -- stores and services ---------------------------------------------------------------------------
+    # -- typed shortcuts (each is ``add`` with the slot's Protocol) ---------------------------------------------
 
-    def set_clock(self, clock: Clock) -> IdentityServerBuilder:
+    def set_clock(self, clock: Clock) -> Self:
         self.clock = clock
         return self
 
-    def add_client_store(self, store: ClientStore) -> IdentityServerBuilder:
-        self.client_store = store
-        return self
+    def add_client_store(self, store: ClientStore) -> Self:
+        return self.add(ClientStore, store)
 
-    def add_resource_store(self, store: ResourceStore) -> IdentityServerBuilder:
-        self.resource_store = store
-        return self
+    def add_resource_store(self, store: ResourceStore) -> Self:
+        return self.add(ResourceStore, store)
 
-    def add_persisted_grant_store(self, store: PersistedGrantStore) -> IdentityServerBuilder:
-        self.persisted_grant_store = store
-        return self
+    def add_persisted_grant_store(self, store: PersistedGrantStore) -> Self:
+        return self.add(PersistedGrantStore, store)
 
-    def add_signing_key_store(self, store: SigningKeyStore) -> IdentityServerBuilder:
-        self.signing_key_store = store
-        return self
+    def add_signing_key_store(self, store: SigningKeyStore) -> Self:
+        return self.add(SigningKeyStore, store)
 
-    def add_data_protection_key_store(self, store: DataProtectionKeyStore) -> IdentityServerBuilder:
-        self.data_protection_key_store = store
-        return self
+    def add_data_protection_key_store(self, store: DataProtectionKeyStore) -> Self:
+        return self.add(DataProtectionKeyStore, store)
 
-    def add_replay_cache(self, cache: ReplayCache) -> IdentityServerBuilder:
-        self.replay_cache = cache
-        return self
+    def add_replay_cache(self, cache: ReplayCache) -> Self:
+        return self.add(ReplayCache, cache)
 
-    def add_event_sink(self, sink: EventSink) -> IdentityServerBuilder:
-        self.event_sink = sink
-        return self
+    def add_event_sink(self, sink: EventSink) -> Self:
+        return self.add(EventSink, sink)
 
-    def add_profile_service(self, service: ProfileService) -> IdentityServerBuilder:
-        self.profile_service = service
-        return self
+    def add_profile_service(self, service: ProfileService) -> Self:
+        return self.add(ProfileService, service)
 
-    def add_cors_policy_service(self, service: CorsPolicyService) -> IdentityServerBuilder:
-        self.cors_policy = service
-        return self
+    def add_cors_policy_service(self, service: CorsPolicyService) -> Self:
+        return self.add(CorsPolicyService, service)
 
-    def add_server_side_sessions(self, store: ServerSideSessionStore | None = None) -> IdentityServerBuilder:
+    def add_http_client_factory(self, factory: HttpClientFactory) -> Self:
+        """Makes the HTTP client for outgoing calls (back-channel logout); tests inject a transport here."""
+        return self.add(HttpClientFactory, factory)
+
+    def add_server_side_sessions(self, store: ServerSideSessionStore | None = None) -> Self:
         """Keep user sessions in a store (in memory unless given) instead of only in the cookie."""
-        from identityserver.stores.in_memory import InMemoryServerSideSessionStore
-
-        self.server_side_session_store = store or InMemoryServerSideSessionStore()
+        self.server_side_sessions_enabled = True
+        if store is not None:
+            self.add(ServerSideSessionStore, store)
         return self
 
-    def add_client_configuration_store(self, store: ClientConfigurationStore) -> IdentityServerBuilder:
-        """Where dynamic client registration adds clients (the in-memory client store when unset)."""
-        self.client_configuration_store = store
-        return self
+    def add_client_configuration_store(self, store: ClientConfigurationStore) -> Self:
+        """Where dynamic client registration adds clients (the client store itself when it can add)."""
+        return self.add(ClientConfigurationStore, store)
 
-    def add_user_store(self, store: UserStore) -> IdentityServerBuilder:
-        """The users the built-in login page signs in (e.g. the SQL user store) instead of the configuration's
-        test users."""
-        self.user_store = store
-        return self
+    def add_user_store(self, store: UserStore) -> Self:
+        """The users the built-in login page signs in (e.g. the SQL user store) instead of test users."""
+        return self.add(UserStore, store)
 
-    def add_resource_owner_validator(self, validator: ResourceOwnerPasswordValidator) -> IdentityServerBuilder:
+    def add_resource_owner_validator(self, validator: ResourceOwnerPasswordValidator) -> Self:
         """Enable the ``password`` grant with this validator (test users register one automatically)."""
-        self.resource_owner_validator = validator
-        return self
+        return self.add(ResourceOwnerPasswordValidator, validator)
 
-    def add_custom_token_request_validator(self, validator: CustomTokenRequestValidator) -> IdentityServerBuilder:
-        self.custom_token_request_validators.append(validator)
-        return self
+    def add_custom_token_request_validator(self, validator: CustomTokenRequestValidator) -> Self:
+        """Runs after the built-in token request checks (Duende ``AddCustomTokenRequestValidator``)."""
+        return self.add_item(CustomTokenRequestValidator, validator)
 
-    def add_extension_grant_validator(self, validator: ExtensionGrantValidator) -> IdentityServerBuilder:
-        if validator.grant_type in self.extension_grant_validators:
+    def add_custom_authorize_request_validator(self, validator: CustomAuthorizeRequestValidator) -> Self:
+        """Runs after the built-in authorize request checks (Duende ``AddCustomAuthorizeRequestValidator``)."""
+        return self.add_item(CustomAuthorizeRequestValidator, validator)
+
+    def add_extension_grant_validator(self, validator: ExtensionGrantValidator) -> Self:
+        """Enable an extension grant type (Duende ``AddExtensionGrantValidator``)."""
+        taken = {v.value.grant_type for v in self.registrations.items.get(ExtensionGrantValidator, [])}
+        if validator.grant_type in taken:
             raise ValueError(f"an extension grant validator for {validator.grant_type!r} is already registered")
-        self.extension_grant_validators[validator.grant_type] = validator
-        return self
+        return self.add_item(ExtensionGrantValidator, validator)
 
-    def on_startup(self, step: Callable[[], Awaitable[None]]) -> IdentityServerBuilder:
+    # -- lifecycle -------------------------------------------------------------------------------------------
+
+    def on_startup(self, step: Callable[[], Awaitable[None]]) -> Self:
         """Run ``step`` when the application starts (after the key ring and keys are ready)."""
         self._startup.append(step)
         return self
 
-    def on_shutdown(self, step: Callable[[], Awaitable[None]]) -> IdentityServerBuilder:
+    def on_shutdown(self, step: Callable[[], Awaitable[None]]) -> Self:
         self._shutdown.append(step)
         return self
 
-    def add_background_job(self, job: Callable[[], Awaitable[None]]) -> IdentityServerBuilder:
+    def add_background_job(self, job: Callable[[], Awaitable[None]]) -> Self:
         """A long-running coroutine started with the application and cancelled when it stops."""
         self._background.append(job)
         return self
 
-    def override(self, base: type[T], subclass: type[T]) -> IdentityServerBuilder:
-        """Use ``subclass`` wherever the pipeline stage ``base`` is built (same constructor arguments)."""
-        if not issubclass(subclass, base):
-            raise TypeError(f"{subclass.__name__} must subclass {base.__name__}")
-        self._overrides[base] = subclass
-        return self
-
-    def decorate(self, slot: str, wrapper: Callable[[Any], Any]) -> IdentityServerBuilder:
-        """Wrap the collaborator in ``Services.<slot>`` (e.g. ``"clients"``) with ``wrapper(inner)``."""
-        self._decorators.setdefault(slot, []).append(wrapper)
-        return self
-
-    def cls(self, base: type[T]) -> type[T]:
-        return self._overrides.get(base, base)
-
     # -- build ------------------------------------------------------------------------------------------
 
     def build(self) -> Services:
+        """Compose every collaborator; raises ``UnusedRegistrationError`` naming registrations nothing used,
+        ``CompositionError`` for a dependency cycle or a missing collaborator, ``TypeError`` for an instance or
+        override that cannot serve its slot, and ``ValueError`` for configuration that cannot work (e.g. an API
+        whose signing algorithms the server has no key for)."""
         from identityserver.configuration.wiring import build_services
 
         return build_services(self)
@@ -242,12 +264,18 @@ class IdentityServerBuilder:
     def background_jobs(self) -> list[Callable[[], Awaitable[None]]]:
         return list(self._background)
 
-    def decorated(self, slot: str, value: T) -> T:
-        for wrapper in self._decorators.get(slot, []):
-            value = wrapper(value)
-        return value
-
     def state_dir(self, explicit: str | None, name: str) -> Path | None:
         if explicit:
             return Path(explicit)
         return self.state_path / name if self.state_path is not None else None
+
+    def registered(self, key: object) -> Any:
+        """The instance registered for ``key`` (``None`` when none): for hosts that adjust a registration."""
+        found = self.registrations.instances.get(key)
+        return found.value if found is not None else None
+
+    def remove(self, key: object) -> Self:
+        """Forget the instance or factory registered for ``key`` (the default is built again)."""
+        self.registrations.instances.pop(key, None)
+        self.registrations.factories.pop(key, None)
+        return self

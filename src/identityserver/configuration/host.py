@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from identityserver.clock import Clock, SystemClock
 from identityserver.configuration.builder import IdentityServerBuilder
 from identityserver.configuration.loader import Configuration
+from identityserver.stores.protocols import DataProtectionKeyStore, SigningKeyStore
 
 if TYPE_CHECKING:
     from identityserver.storage.sqlalchemy.engine import Database
@@ -136,15 +137,19 @@ def create_builder(
         from identityserver.configuration.sql_stores import add_sql_stores
 
         prepare = database_preparer(config, state, builder.clock)
-        add_sql_stores(builder, database_url_for(config, state), prepare=prepare,
-                       server_side_sessions=options.server_side_sessions.enabled,
-                       replay_cache=config.redis_url is None)
+        add_sql_stores(
+            builder,
+            database_url_for(config, state),
+            prepare=prepare,
+            server_side_sessions=options.server_side_sessions.enabled,
+            replay_cache=config.redis_url is None,
+        )
         if config.redis_url:
             add_redis_replay_cache(builder, config.redis_url)
         if options.data_protection.key_ring_path:
-            builder.data_protection_key_store = None  # an explicit folder wins over the database
+            builder.remove(DataProtectionKeyStore)  # an explicit folder wins over the database
         if options.key_management.key_path:
-            builder.signing_key_store = None
+            builder.remove(SigningKeyStore)
         return builder
     builder.add_in_memory_clients(config.clients)
     builder.add_in_memory_identity_resources(config.identity_resources)

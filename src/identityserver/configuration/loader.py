@@ -189,6 +189,10 @@ def _check_options(options: IdentityServerOptions, source: str) -> None:
         raise protection.error("application_name", "must not be empty (it isolates the protected data)")
     if options.data_protection.key_lifetime < MIN_DATA_PROTECTION_KEY_LIFETIME:
         raise protection.error("key_lifetime", f"must be at least {MIN_DATA_PROTECTION_KEY_LIFETIME} seconds (7 days)")
+    if options.persisted_grants.refresh_token_reuse_grace_period < 0:
+        raise _Where(source, "[options.persisted_grants]").error(
+            "refresh_token_reuse_grace_period", "must not be negative"
+        )
 
 
 def _check_signing_algorithms(values: list[str], options: IdentityServerOptions, where: _Where, name: str) -> None:
@@ -384,8 +388,9 @@ def parse_configuration(data: dict[str, Any], source: str = "<config>") -> Confi
     for key in ("database_url", "state_path", "redis_url"):
         if key in data and not isinstance(data[key], str):
             raise top.error(key, "expected a string")
-    config = Configuration(options, data.get("database_url"), data.get("redis_url"), data.get("state_path"),
-                           source=source)
+    config = Configuration(
+        options, data.get("database_url"), data.get("redis_url"), data.get("state_path"), source=source
+    )
     seen: set[str] = set()
     for i, entry in enumerate(_entries(data, "clients", top)):
         where = _Where(

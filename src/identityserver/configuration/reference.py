@@ -79,9 +79,13 @@ def attribute_docs(module: Any) -> dict[tuple[str, str], str]:
         if not isinstance(node, ast.ClassDef):
             continue
         for current, following in zip(node.body, [*node.body[1:], None], strict=True):
-            if (isinstance(current, ast.AnnAssign) and isinstance(current.target, ast.Name)
-                    and isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant)
-                    and isinstance(following.value.value, str)):
+            if (
+                isinstance(current, ast.AnnAssign)
+                and isinstance(current.target, ast.Name)
+                and isinstance(following, ast.Expr)
+                and isinstance(following.value, ast.Constant)
+                and isinstance(following.value.value, str)
+            ):
                 docs[(node.name, current.target.id)] = " ".join(following.value.value.split())
     return docs
 
@@ -117,8 +121,13 @@ def _table(cls: type, docs: dict[tuple[str, str], str], name: str) -> list[str]:
 
 
 def render_configuration_reference() -> str:
-    lines = [HEADER, "## Clients (`[[clients]]`)", "",
-             "Every property of IdentityServer 6.3's `Client`, with its default.", ""]
+    lines = [
+        HEADER,
+        "## Clients (`[[clients]]`)",
+        "",
+        "Every property of IdentityServer 6.3's `Client`, with its default.",
+        "",
+    ]
     lines += _table(Client, attribute_docs(client_module), "field")
     docs = attribute_docs(options_module)
     hints = typing.get_type_hints(IdentityServerOptions)

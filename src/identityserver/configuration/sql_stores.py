@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 
+from identityserver.clock import Clock
 from identityserver.configuration.builder import IdentityServerBuilder
-from identityserver.hosting.background import token_cleanup_job
-from identityserver.options import OperationalStoreOptions
+from identityserver.services.protocols import CorsPolicyService
 from identityserver.storage.sqlalchemy import (
     Database,
     SqlClientConfigurationStore,
@@ -23,20 +22,18 @@ from identityserver.storage.sqlalchemy import (
     SqlUserStore,
 )
 from identityserver.stores.caching import CachingClientStore, CachingResourceStore
-from identityserver.stores.protocols import ClientStore, ResourceStore, TokenCleanupService
-
-
-class BuilderClock:
-    """The builder's clock, read at call time (so ``set_clock`` after ``add_sql_stores`` still applies)."""
-
-    def __init__(self, builder: IdentityServerBuilder) -> None:
-        self.builder = builder
-
-    def utc_now(self) -> datetime:
-        return self.builder.clock.utc_now()
-
-    def timestamp(self) -> float:
-        return self.builder.clock.timestamp()
+from identityserver.stores.protocols import (
+    ClientConfigurationStore,
+    ClientStore,
+    DataProtectionKeyStore,
+    ListableClientStore,
+    PersistedGrantStore,
+    ReplayCache,
+    ResourceStore,
+    SigningKeyStore,
+    TokenCleanupService,
+    UserStore,
+)
 
 
 def add_sql_stores(
@@ -51,54 +48,52 @@ def add_sql_stores(
 ) -> Database:
     """Register the SQL stores on ``builder`` (Duende ``AddConfigurationStore().AddOperationalStore()``).
 
-    - clients and resources behind ``CachingClientStore`` / ``CachingResourceStore`` (``options.caching``);
+    - clients and resources behind ``CachingClientStore`` / ``CachingResourceStore`` (``options.caching``), the
+      client list (portal page) and dynamic registration over ``Clients``;
     - persisted grants, signing keys and the data-protection key ring (shared by every process);
     - the replay cache (unless ``replay_cache`` is false, e.g. to use Redis), CORS origins from
       ``ClientCorsOrigins``, and the users imported by ``identityserver config import``;
     - server-side sessions in ``ServerSideSessions`` when ``server_side_sessions`` (Duende
       ``AddServerSideSessions``; off by default, as there);
-    - token cleanup as a background job when ``options.operational.enable_token_cleanup`` (register a subclass
-      of ``SqlTokenCleanupService`` with ``builder.override`` to change it).
+    - ``SqlTokenCleanupService``, run as a background job when ``options.operational.enable_token_cleanup``
+      (``builder.override(TokenCleanupService, MySubclass)`` changes it).
 
     The engine is created in each process on first use and disposed on shutdown. ``prepare`` runs once per
     process before the first statement: the host passes the start-up schema check there."""
     database = Database(database_url, prepare=prepare)
-    clock = BuilderClock(builder)
-    options = builder.options
-    clients: ClientStore = SqlClientStore(database)
-    resources: ResourceStore = SqlResourceStore(database)
+    caches = builder.options.caching
+    operational = builder.options.operational
+    sql_clients = SqlClientStore(database)
+    sql_resources = SqlResourceStore(database)
     if caching:
-        clients = CachingClientStore(clients, clock, options.caching.client_store_expiration)
-        resources = CachingResourceStore(resources, clock, options.caching.resource_store_expiration)
-    builder.add_client_store(clients)
-    builder.add_client_configuration_store(SqlClientConfigurationStore(database, clock))
-    builder.add_resource_store(resources)
-    builder.add_persisted_grant_store(SqlPersistedGrantStore(database))
-    builder.add_signing_key_store(SqlSigningKeyStore(database))
-    builder.add_data_protection_key_store(SqlDataProtectionKeyStore(database))
+        builder.add_factory(
+            ClientStore, lambda r: CachingClientStore(sql_clients, r.get(Clock), caches.client_store_expiration)
+        )
+        builder.add_factory(
+            ResourceStore,
+            lambda r: CachingResourceStore(sql_resources, r.get(Clock), caches.resource_store_expiration),
+        )
+    else:
+        builder.add(ClientStore, sql_clients)
+        builder.add(ResourceStore, sql_resources)
+    builder.add(ListableClientStore, sql_clients)
+    builder.add_factory(ClientConfigurationStore, lambda r: SqlClientConfigurationStore(database, r.get(Clock)))
+    builder.add(PersistedGrantStore, SqlPersistedGrantStore(database))
+    builder.add(SigningKeyStore, SqlSigningKeyStore(database))
+    builder.add(DataProtectionKeyStore, SqlDataProtectionKeyStore(database))
     if server_side_sessions:
         builder.add_server_side_sessions(SqlServerSideSessionStore(database))
-    builder.add_cors_policy_service(SqlCorsPolicyService(database, clock, options.caching.client_store_expiration))
+    builder.add_factory(
+        CorsPolicyService, lambda r: SqlCorsPolicyService(database, r.get(Clock), caches.client_store_expiration)
+    )
     if replay_cache:
-        builder.add_replay_cache(SqlReplayCache(database, clock))
+        builder.add_factory(ReplayCache, lambda r: SqlReplayCache(database, r.get(Clock)))
     if users:
-        builder.add_user_store(SqlUserStore(database))
+        builder.add(UserStore, SqlUserStore(database))
+    builder.add_factory(
+        TokenCleanupService,
+        lambda r: r.cls(TokenCleanupService, SqlTokenCleanupService)(database, operational, r.get(Clock)),
+    )
     builder.on_startup(database.prepare)
     builder.on_shutdown(database.dispose)
-    add_token_cleanup(
-        builder, lambda: builder.cls(SqlTokenCleanupService)(database, options.operational, clock), options.operational
-    )
     return database
-
-
-def add_token_cleanup(
-    builder: IdentityServerBuilder,
-    factory: Callable[[], TokenCleanupService],
-    options: OperationalStoreOptions | None = None,
-) -> bool:
-    """Register the periodic cleanup when ``enable_token_cleanup`` is on; returns whether it was registered."""
-    options = options or builder.options.operational
-    if not options.enable_token_cleanup:
-        return False
-    builder.add_background_job(token_cleanup_job(factory, options))
-    return True

@@ -1,7 +1,13 @@
 """A thin, strict JWS (compact) layer over ``cryptography`` (RFC 7515, 7518 §3, 8037; RFC 8725 BCP).
 
 Signing is done here rather than through a JOSE library so that the token hot path does no more than
-encode, sign and join (see docs/performance.md). Verification pins the algorithm to the key type.
+encode, sign and join. Verification pins the algorithm to the key type.
+
+Measured against joserfc 1.8.0 (``bench/jose.py``; docs/performance.md, "JOSE: our code or joserfc"):
+``jws.serialize_compact`` with cached keys adds 17.9 µs per ES256 token at the token endpoint in-process
+(+22.7 %; about +8 % of the whole server's CPU per token) and 11.0 µs per RS256 token (+3.8 %); verification
+costs the same; loading a JWK is 2-8 times slower. Over the issue's 5 % per token, so this code stays ours;
+tests/crypto/test_jose_interop.py keeps it interchangeable with joserfc.
 """
 
 from __future__ import annotations

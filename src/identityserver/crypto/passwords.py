@@ -1,13 +1,16 @@
 """argon2id password hashing (RFC 9106). One hash takes 0.2-0.4 s and a 64 MiB buffer, so request paths use the
 ``*_off_loop`` forms: they run in a small dedicated thread pool whose size bounds the concurrent hashes (and the
-memory they take), and the event loop keeps serving other connections meanwhile. The synchronous forms are for
-start-up and the command line."""
+memory they take), at a lower CPU priority, and the event loop keeps serving other connections meanwhile. The
+synchronous forms are for start-up and the command line."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import os
+import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from argon2 import PasswordHasher
@@ -15,9 +18,24 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 #: At most this many hashes run at once per process; further ones queue (each takes 64 MiB while it runs).
 MAX_CONCURRENT_HASHES = max(1, min(4, os.cpu_count() or 1))
+#: How much nicer than the rest of the process the hashing threads are (Linux).
+HASHING_NICENESS = 10
+
+
+def _lower_thread_priority() -> None:
+    """Each hash runs four argon2 lanes, threads that inherit this thread's nice value: a burst of logins would
+    otherwise keep every core busy and leave the event loop's thread waiting for CPU time, slowing all requests."""
+    if not sys.platform.startswith("linux"):  # only Linux takes a thread id here; elsewhere it names a process
+        return
+    thread = threading.get_native_id()
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + HASHING_NICENESS))
+
 
 _hasher = PasswordHasher()
-_pool = ThreadPoolExecutor(max_workers=MAX_CONCURRENT_HASHES, thread_name_prefix="identityserver-argon2")
+_pool = ThreadPoolExecutor(
+    max_workers=MAX_CONCURRENT_HASHES, thread_name_prefix="identityserver-argon2", initializer=_lower_thread_priority
+)
 
 
 @functools.cache

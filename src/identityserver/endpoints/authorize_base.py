@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlencode, urlsplit
 
 from identityserver.endpoints.results import AuthorizeResult, RedirectResult
+from identityserver.events import TokenIssuedSuccessEvent, issued_tokens
 from identityserver.http.parameters import Parameters
 from identityserver.http.request import EndpointRequest
 from identityserver.models.messages import ConsentResponse, ErrorMessage
@@ -12,11 +13,10 @@ from identityserver.options import IdentityServerOptions
 from identityserver.response_handling.authorize import AuthorizeResponse, AuthorizeResponseGenerator
 from identityserver.response_handling.authorize_interaction import AuthorizeInteractionResponseGenerator
 from identityserver.services.backchannel_logout import DYNAMIC_REGISTRATION_PROPERTY
-from identityserver.services.events import DefaultEventService
-from identityserver.services.interaction import CONSENT_PARAMETER, DefaultIdentityServerInteractionService
-from identityserver.services.user_session import DefaultUserSession
+from identityserver.services.interaction import CONSENT_PARAMETER
+from identityserver.services.protocols import EventService, IdentityServerInteractionService, UserSessionService
 from identityserver.validation.authorize_request import REPEATABLE, AuthorizeRequestValidator
-from identityserver.validation.authorize_results import AuthorizeRequestValidationResult, ValidatedAuthorizeRequest
+from identityserver.validation.authorize_results import AuthorizeRequestValidationError, ValidatedAuthorizeRequest
 
 CALLBACK_PATH = "/connect/authorize/callback"
 
@@ -31,9 +31,9 @@ class AuthorizeEndpointBase:
         validator: AuthorizeRequestValidator,
         interaction: AuthorizeInteractionResponseGenerator,
         generator: AuthorizeResponseGenerator,
-        user_session: DefaultUserSession,
-        interaction_service: DefaultIdentityServerInteractionService,
-        events: DefaultEventService,
+        user_session: UserSessionService,
+        interaction_service: IdentityServerInteractionService,
+        events: EventService,
         options: IdentityServerOptions,
     ) -> None:
         self.validator = validator
@@ -57,7 +57,7 @@ class AuthorizeEndpointBase:
         values.pop("resource", None)
         repeated = [n for n in parameters.repeated if n not in REPEATABLE]
         result = await self.validator.validate(values, http.issuer, subject, repeated, resources)
-        if result.is_error:
+        if isinstance(result, AuthorizeRequestValidationError):
             return await self.create_error_result(http, result, validation_error=True)
         request = result.validated_request
         request.session_id = ticket.session_id if ticket else None
@@ -68,32 +68,39 @@ class AuthorizeEndpointBase:
             )
         outcome = await self.interaction.process_interaction(request, consent)
         if outcome.is_error:
-            result.error, result.error_description = outcome.error, outcome.error_description
-            return await self.create_error_result(http, result)
+            failure = AuthorizeRequestValidationError(
+                outcome.error or "invalid_request", outcome.error_description, request.raw, request, redirectable=True
+            )
+            return await self.create_error_result(http, failure)
         if outcome.is_interaction:
             return self.create_interaction_result(
                 http, request, values, resources, outcome.is_login, outcome.is_create_account
             )
         response = await self.generator.create_response(request)
+        response.custom.update(result.custom_response)
         cookies: list[str] = []
         if ticket is not None and request.client_id:
             cookies = await self.user_session.add_client(ticket, request.client_id, http.base_url.startswith("https"))
         if response.access_token or response.identity_token:
-            await self.events.raise_named(
-                "Token Issued Success",
-                http.remote_ip,
+            event = TokenIssuedSuccessEvent(
                 client_id=request.client_id,
-                GrantType=request.grant_type,
-                Endpoint="Authorize",
-                SubjectId=subject.subject_id if subject else None,
+                client_name=request.client.client_name if request.client else None,
+                redirect_uri=request.redirect_uri,
+                endpoint="Authorize",
+                subject_id=subject.subject_id if subject else None,
+                scopes=response.scope,
+                grant_type=request.grant_type,
+                tokens=issued_tokens(
+                    id_token=response.identity_token, code=response.code, access_token=response.access_token
+                ),
             )
+            await self.events.raise_event(event, http.remote_ip)
         return self.authorize_result(response, cookies)
 
     def authorize_result(self, response: AuthorizeResponse, cookies: list[str]) -> AuthorizeResult:
         request = response.request
-        assert request.redirect_uri is not None
         return AuthorizeResult(
-            request.redirect_uri,
+            request.validated_redirect_uri(),
             request.response_mode or "query",
             response.to_parameters(self.options.emit_issuer_identification_response_parameter),
             cookies,
@@ -131,27 +138,27 @@ class AuthorizeEndpointBase:
         return RedirectResult(f"{target}?{urlencode({parameter: return_url})}")
 
     async def create_error_result(
-        self, http: EndpointRequest, result: AuthorizeRequestValidationResult, validation_error: bool = False
+        self, http: EndpointRequest, result: AuthorizeRequestValidationError, validation_error: bool = False
     ) -> AuthorizeResult | RedirectResult:
         request = result.validated_request
-        error = result.error or "invalid_request"
+        error = result.error
         if (
             validation_error
-            and request.client is not None
+            and request is not None
             and (request.client.properties.get(DYNAMIC_REGISTRATION_PROPERTY) == "true")
         ):
             # RFC 9700 §4.18: an untrusted (self-registered) client must not turn the server into an open
             # redirector through error responses; its request errors are shown on the error page
             result.redirectable = False
-        if result.redirectable and request.redirect_uri:
+        if result.redirectable and request is not None and request.redirect_uri:
             response = AuthorizeResponse(request, error=error, error_description=result.error_description)
             return self.authorize_result(response, [])
         # RFC 6749 §4.1.2.1: never redirect to an unverified redirect URI; show the error page instead
         message = ErrorMessage(
             error=error,
             error_description=result.error_description,
-            client_id=request.client_id if request.client else None,
-            ui_locales=request.raw.get("ui_locales"),
+            client_id=request.client_id if request is not None else None,
+            ui_locales=result.raw.get("ui_locales"),
         )
         error_id = await self.interaction_service.create_error_id(message)
         ui = self.options.user_interaction

@@ -5,7 +5,7 @@ from __future__ import annotations
 from identityserver.endpoints.results import JsonResult, StatusCodeResult
 from identityserver.http.request import EndpointRequest
 from identityserver.response_handling.discovery import DiscoveryResponseGenerator
-from identityserver.services.key_management.key_material import DefaultKeyMaterialService
+from identityserver.services.protocols import KeyMaterialService
 
 
 class DiscoveryEndpoint:
@@ -21,7 +21,7 @@ class DiscoveryEndpoint:
 
 
 class DiscoveryKeyEndpoint:
-    def __init__(self, keys: DefaultKeyMaterialService, max_age: int | None) -> None:
+    def __init__(self, keys: KeyMaterialService, max_age: int | None) -> None:
         self.keys = keys
         self.max_age = max_age
 

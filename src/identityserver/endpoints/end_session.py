@@ -13,8 +13,7 @@ from identityserver.http.parameters import Parameters
 from identityserver.http.request import EndpointRequest
 from identityserver.models.messages import ErrorMessage, LogoutMessage
 from identityserver.options import IdentityServerOptions
-from identityserver.services.interaction import DefaultIdentityServerInteractionService
-from identityserver.services.user_session import DefaultUserSession
+from identityserver.services.protocols import IdentityServerInteractionService, UserSessionService
 from identityserver.validation.end_session import EndSessionRequestValidator
 
 
@@ -22,8 +21,8 @@ class EndSessionEndpoint:
     def __init__(
         self,
         validator: EndSessionRequestValidator,
-        user_session: DefaultUserSession,
-        interaction: DefaultIdentityServerInteractionService,
+        user_session: UserSessionService,
+        interaction: IdentityServerInteractionService,
         options: IdentityServerOptions,
     ) -> None:
         self.validator = validator

@@ -10,13 +10,13 @@ from typing import Any
 from identityserver.constants import TokenErrors
 from identityserver.endpoints.base import read_unique_form
 from identityserver.endpoints.results import JsonResult, StatusCodeResult
+from identityserver.events import TokenIntrospectionFailureEvent, TokenIntrospectionSuccessEvent
 from identityserver.http.parameters import Parameters
 from identityserver.http.request import EndpointRequest
 from identityserver.models.client import Client
 from identityserver.models.resources import ApiResource
 from identityserver.response_handling.introspection import INACTIVE, IntrospectionResponseGenerator
-from identityserver.services.events import DefaultEventService
-from identityserver.services.refresh_tokens import DefaultRefreshTokenService
+from identityserver.services.protocols import EventService, RefreshTokenService
 from identityserver.stores.protocols import ResourceStore
 from identityserver.validation.api_secret_validator import ApiSecretValidator
 from identityserver.validation.client_secrets.client_secret_validator import ClientSecretValidator
@@ -35,9 +35,9 @@ class IntrospectionEndpoint:
         clients: ClientSecretValidator,
         resources: ResourceStore,
         tokens: TokenValidator,
-        refresh_tokens: DefaultRefreshTokenService,
+        refresh_tokens: RefreshTokenService,
         generator: IntrospectionResponseGenerator,
-        events: DefaultEventService,
+        events: EventService,
     ) -> None:
         self.apis = apis
         self.clients = clients
@@ -70,8 +70,12 @@ class IntrospectionEndpoint:
             return JsonResult(
                 {"error": TokenErrors.INVALID_REQUEST, "error_description": "token is missing"}, status=400
             )
-        name = "Token Introspection Success" if response["active"] else "Token Introspection Failure"
-        await self.events.raise_named(name, request.remote_ip, Caller=caller, IsActive=response["active"])
+        event = (
+            TokenIntrospectionSuccessEvent(caller=caller)
+            if response["active"]
+            else TokenIntrospectionFailureEvent(caller=caller)
+        )
+        await self.events.raise_event(event, request.remote_ip)
         return JsonResult(response)
 
     async def _for_api(self, request: EndpointRequest, token: str | None, api: ApiResource) -> dict[str, Any] | None:

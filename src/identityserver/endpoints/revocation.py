@@ -7,10 +7,11 @@ from __future__ import annotations
 from identityserver.constants import TokenErrors
 from identityserver.endpoints.base import read_unique_form
 from identityserver.endpoints.results import JsonResult, StatusCodeResult
+from identityserver.events import TokenRevokedSuccessEvent
 from identityserver.http.parameters import Parameters
 from identityserver.http.request import EndpointRequest
 from identityserver.response_handling.revocation import TokenRevocationResponseGenerator
-from identityserver.services.events import DefaultEventService
+from identityserver.services.protocols import EventService
 from identityserver.validation.client_secrets.client_secret_validator import ClientSecretValidator
 
 HINTS = (None, "access_token", "refresh_token")
@@ -21,7 +22,7 @@ class TokenRevocationEndpoint:
         self,
         clients: ClientSecretValidator,
         generator: TokenRevocationResponseGenerator,
-        events: DefaultEventService,
+        events: EventService,
     ) -> None:
         self.clients = clients
         self.generator = generator
@@ -45,10 +46,9 @@ class TokenRevocationEndpoint:
             return JsonResult({"error": TokenErrors.UNSUPPORTED_TOKEN_TYPE}, status=400)
         revoked = await self.generator.process(client_result.client, token, hint)
         if revoked is not None:
-            await self.events.raise_named(
-                "Token Revoked Success",
-                request.remote_ip,
-                client_id=client_result.client.client_id,
-                TokenType=revoked,
+            client = client_result.client
+            event = TokenRevokedSuccessEvent(
+                client_id=client.client_id, client_name=client.client_name, token_type=revoked
             )
+            await self.events.raise_event(event, request.remote_ip)
         return StatusCodeResult(200)

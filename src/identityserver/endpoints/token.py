@@ -6,12 +6,14 @@ import logging
 
 from identityserver.constants import TokenErrors
 from identityserver.endpoints.results import StatusCodeResult, TokenErrorResult, TokenResult
+from identityserver.events import TokenIssuedFailureEvent, TokenIssuedSuccessEvent, issued_tokens
 from identityserver.http.parameters import FormError
 from identityserver.http.request import EndpointRequest
-from identityserver.response_handling.models import TokenRequestRejected
+from identityserver.response_handling.models import TokenErrorResponse
 from identityserver.response_handling.token import TokenResponseGenerator
-from identityserver.services.events import DefaultEventService
+from identityserver.services.protocols import EventService
 from identityserver.validation.client_secrets.client_secret_validator import ClientSecretValidator
+from identityserver.validation.results import TokenRequestValidationError
 from identityserver.validation.token_request.validator import TokenRequestValidator
 
 logger = logging.getLogger("identityserver.token")
@@ -26,7 +28,7 @@ class TokenEndpoint:
         clients: ClientSecretValidator,
         validator: TokenRequestValidator,
         generator: TokenResponseGenerator,
-        events: DefaultEventService,
+        events: EventService,
     ) -> None:
         self.clients = clients
         self.validator = validator
@@ -48,7 +50,7 @@ class TokenEndpoint:
         if repeated is not None:
             return TokenErrorResult(TokenErrors.INVALID_REQUEST, f"parameter '{repeated}' was sent more than once")
         client_result = await self.clients.validate(request)
-        if client_result.is_error:
+        if client_result.is_error or client_result.client is None:
             if client_result.error == TokenErrors.INVALID_CLIENT and client_result.from_authorization_header:
                 # RFC 6749 §5.2: 401 with a challenge for the scheme the client used
                 return TokenErrorResult(
@@ -60,35 +62,41 @@ class TokenEndpoint:
             return TokenErrorResult(client_result.error or TokenErrors.INVALID_CLIENT, client_result.error_description)
         result = await self.validator.validate_request(request, form, client_result)
         client_id = client_result.client.client_id if client_result.client else None
-        if result.is_error:
-            await self.events.raise_named(
-                "Token Issued Failure",
-                request.remote_ip,
-                result.error_description,
+        client_name = client_result.client.client_name if client_result.client else None
+        if isinstance(result, TokenRequestValidationError):
+            failure = TokenIssuedFailureEvent(
+                message=result.error_description,
                 client_id=client_id,
-                GrantType=form.get("grant_type"),
-                Error=result.error,
+                client_name=client_name,
+                endpoint="Token",
+                grant_type=form.get("grant_type"),
+                error=result.error,
             )
+            await self.events.raise_event(failure, request.remote_ip)
             return TokenErrorResult(
                 result.error or TokenErrors.INVALID_REQUEST,
                 result.error_description,
                 custom=result.custom_response,
                 dpop_nonce=result.dpop_nonce,
             )
-        try:
-            response = await self.generator.process(result)
-        except TokenRequestRejected as rejected:
-            return TokenErrorResult(rejected.error, rejected.description)
+        response = await self.generator.process(result)
+        if isinstance(response, TokenErrorResponse):
+            return TokenErrorResult(response.error, response.error_description, custom=response.custom)
         validated = result.validated_request
-        assert validated is not None
-        await self.events.raise_named(
-            "Token Issued Success",
-            request.remote_ip,
+        success = TokenIssuedSuccessEvent(
             client_id=client_id,
-            GrantType=validated.grant_type,
-            Scopes=response.scope,
-            SubjectId=validated.subject.subject_id if validated.subject else None,
+            client_name=client_name,
+            endpoint="Token",
+            subject_id=validated.subject.subject_id if validated.subject else None,
+            scopes=response.scope,
+            grant_type=validated.grant_type,
+            tokens=issued_tokens(
+                id_token=response.identity_token,
+                refresh_token=response.refresh_token,
+                access_token=response.access_token,
+            ),
         )
+        await self.events.raise_event(success, request.remote_ip)
         return TokenResult(
             access_token=response.access_token,
             token_type=response.access_token_type,

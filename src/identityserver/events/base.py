@@ -1,10 +1,16 @@
-"""The event base type and the catalogue of events (Duende ``Event``, ``EventIds``, ``EventCategories``)."""
+"""The event base type (Duende ``Event``, ``EventTypes``, ``EventCategories``).
+
+Each event type is a dataclass subclass whose id, category, type and name are class constants, so that sinks can
+match on the class (``case TokenIssuedSuccessEvent(client_id=...)``). Secrets never go into events: tokens appear
+only obfuscated (``obfuscate``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any
+from typing import Any, ClassVar
 
 
 class EventTypes(IntEnum):
@@ -23,21 +29,46 @@ class EventCategories:
     BACKCHANNEL_AUTHENTICATION = "BackchannelAuthentication"
 
 
-@dataclass(slots=True)
-class Event:
-    """One event. ``details`` carries the event-specific fields; secrets never go in here."""
+_BASE_FIELDS = frozenset({"message", "timestamp", "process_id", "remote_ip_address"})
 
-    category: str
-    name: str
-    event_type: EventTypes
-    id: int
+
+def obfuscate(value: str) -> str:
+    """What an event may show of a token: its last four characters."""
+    return "****" + (value[-4:] if len(value) > 4 else "****")
+
+
+def _pascal(name: str) -> str:
+    return "".join(part.title() for part in name.split("_"))
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, tuple | list):
+        return [_json(item) for item in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {_pascal(f.name): _json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    return value
+
+
+@dataclass(slots=True, kw_only=True)
+class Event:
+    """One event. Subclasses set the class constants and add typed fields for their details.
+
+    The service fills ``timestamp``, ``process_id`` and ``remote_ip_address`` when it raises the event."""
+
+    id: ClassVar[int]
+    category: ClassVar[str]
+    event_type: ClassVar[EventTypes]
+    name: ClassVar[str]
+    #: Detail fields whose JSON key is not the PascalCase of the field name; sinks have always seen these keys.
+    json_keys: ClassVar[Mapping[str, str]] = {"client_id": "client_id"}
+
     message: str | None = None
-    details: dict[str, Any] = field(default_factory=dict)
     timestamp: str | None = None
     process_id: int | None = None
     remote_ip_address: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The event as the logging sink writes it; details that are ``None`` are left out."""
         data: dict[str, Any] = {
             "Name": self.name,
             "Category": self.category,
@@ -50,51 +81,8 @@ class Event:
             data["Message"] = self.message
         if self.remote_ip_address:
             data["RemoteIpAddress"] = self.remote_ip_address
-        data.update(self.details)
+        for detail in dataclasses.fields(self):
+            value = getattr(self, detail.name)
+            if detail.name not in _BASE_FIELDS and value is not None:
+                data[self.json_keys.get(detail.name) or _pascal(detail.name)] = _json(value)
         return data
-
-
-_CATALOGUE: dict[str, tuple[int, str, EventTypes]] = {
-    "User Login Success": (1000, EventCategories.AUTHENTICATION, EventTypes.SUCCESS),
-    "User Login Failure": (1001, EventCategories.AUTHENTICATION, EventTypes.FAILURE),
-    "User Logout Success": (1002, EventCategories.AUTHENTICATION, EventTypes.SUCCESS),
-    "Client Authentication Success": (1010, EventCategories.AUTHENTICATION, EventTypes.SUCCESS),
-    "Client Authentication Failure": (1011, EventCategories.AUTHENTICATION, EventTypes.FAILURE),
-    "API Authentication Success": (1020, EventCategories.AUTHENTICATION, EventTypes.SUCCESS),
-    "API Authentication Failure": (1021, EventCategories.AUTHENTICATION, EventTypes.FAILURE),
-    "Token Issued Success": (2000, EventCategories.TOKEN, EventTypes.SUCCESS),
-    "Token Issued Failure": (2001, EventCategories.TOKEN, EventTypes.FAILURE),
-    "Token Revoked Success": (2010, EventCategories.TOKEN, EventTypes.SUCCESS),
-    "Token Introspection Success": (2020, EventCategories.TOKEN, EventTypes.SUCCESS),
-    "Token Introspection Failure": (2021, EventCategories.TOKEN, EventTypes.FAILURE),
-    "Unhandled Exception": (3000, EventCategories.ERROR, EventTypes.ERROR),
-    "Invalid Client Configuration": (3001, EventCategories.ERROR, EventTypes.ERROR),
-    "Consent granted": (4000, EventCategories.GRANTS, EventTypes.INFORMATION),
-    "Consent denied": (4001, EventCategories.GRANTS, EventTypes.INFORMATION),
-    "Grants revoked": (4002, EventCategories.GRANTS, EventTypes.INFORMATION),
-    "Device Authorization Success": (5000, EventCategories.DEVICE_FLOW, EventTypes.SUCCESS),
-    "Device Authorization Failure": (5001, EventCategories.DEVICE_FLOW, EventTypes.FAILURE),
-    "Backchannel Authentication Success": (
-        6000,
-        EventCategories.BACKCHANNEL_AUTHENTICATION,
-        EventTypes.SUCCESS,
-    ),
-    "Backchannel Authentication Failure": (
-        6001,
-        EventCategories.BACKCHANNEL_AUTHENTICATION,
-        EventTypes.FAILURE,
-    ),
-}
-
-EVENT_NAMES = tuple(_CATALOGUE)
-
-
-def event_type_of(name: str) -> EventTypes:
-    return _CATALOGUE[name][2]
-
-
-def create_event(name: str, message: str | None = None, **details: Any) -> Event:
-    """Create a catalogued event by its IdentityServer name, e.g. ``"Token Issued Success"``."""
-    event_id, category, event_type = _CATALOGUE[name]
-    clean = {key: value for key, value in details.items() if value is not None}
-    return Event(category, name, event_type, event_id, message, clean)

@@ -10,11 +10,12 @@ from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 from identityserver.constants import ProtocolRoutePaths
+from identityserver.events import UnhandledExceptionEvent
 from identityserver.hosting.router import EndpointRouter
 from identityserver.hosting.writers import NO_STORE, HttpResponse, write
 from identityserver.http.request import EndpointRequest
 from identityserver.options import IdentityServerOptions
-from identityserver.services.protocols import CorsPolicyService
+from identityserver.services.protocols import CorsPolicyService, EventService
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -113,11 +114,13 @@ class IdentityServerMiddleware:
         router: EndpointRouter,
         options: IdentityServerOptions,
         cors: CorsPolicyService | None = None,
+        events: EventService | None = None,
     ) -> None:
         self.app = app
         self.router = router
         self.options = options
         self.cors = cors
+        self.events = events
         self.body_limit = options.input_length_restrictions.request_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -172,8 +175,11 @@ class IdentityServerMiddleware:
         try:
             result = await endpoint.handler.process(request)
             response = write(result)
-        except Exception:
+        except Exception as error:
             logger.exception("unhandled exception in endpoint %s", endpoint.name)
+            if self.events is not None:
+                event = UnhandledExceptionEvent.from_exception(error, endpoint.name)
+                await self.events.raise_event(event, request.remote_ip)
             response = (
                 500,
                 [(b"content-type", b"application/json"), (b"cache-control", b"no-store")],

@@ -3,16 +3,14 @@ endpoint (Duende 7's ``IHttpResponseWriter<T>``)."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 from collections.abc import Callable
-from html import escape
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from identityserver.endpoints.results import (
     AuthorizeResult,
+    CheckSessionResult,
     HtmlResult,
     JsonResult,
     ProtectedResourceErrorResult,
@@ -21,6 +19,7 @@ from identityserver.endpoints.results import (
     TokenErrorResult,
     TokenResult,
 )
+from identityserver.hosting.html_pages import check_session_page, error_page, form_post_page
 
 Headers = list[tuple[bytes, bytes]]
 HttpResponse = tuple[int, Headers, bytes]
@@ -143,6 +142,12 @@ def write_html(result: HtmlResult) -> HttpResponse:
     return result.status, headers, result.html.encode("utf-8")
 
 
+def write_check_session(result: CheckSessionResult) -> HttpResponse:
+    """OIDC Session Management 1.0 §3.3: the iframe relying parties embed, so frameable by any site."""
+    page = check_session_page(result.cookie_name)
+    return write_html(HtmlResult(page.html, script_hashes=list(page.script_hashes), frameable=True))
+
+
 def _quoted(value: str) -> str:
     return _safe_description(value)
 
@@ -177,25 +182,14 @@ def write_protected_resource_error(result: ProtectedResourceErrorResult) -> Http
     return result.status, headers, _encode(body).encode("utf-8")
 
 
-_FORM_POST_SCRIPT = "document.forms[0].submit();"
-_FORM_POST_SCRIPT_HASH = base64.b64encode(hashlib.sha256(_FORM_POST_SCRIPT.encode()).digest()).decode()
-
-
 def write_authorize(result: AuthorizeResult) -> HttpResponse:
     """RFC 6749 §4.1.2 (query), §4.2.2 (fragment); OAuth 2.0 Form Post Response Mode §2."""
     cookies = [(b"set-cookie", c.encode("latin-1")) for c in result.cookies]
     if result.response_mode == "form_post":
-        inputs = "".join(
-            f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">' for k, v in result.parameters.items()
-        )
-        html = (
-            f"<!doctype html><html><head><meta charset='utf-8'><title>Submit this form</title></head>"
-            f"<body><form method='post' action=\"{escape(result.redirect_uri)}\">{inputs}"
-            f"<noscript><button type='submit'>Continue</button></noscript></form>"
-            f"<script>{_FORM_POST_SCRIPT}</script></body></html>"
-        )
+        page = form_post_page(result.redirect_uri, result.parameters)
+        scripts = " ".join(f"'sha256-{h}'" for h in page.script_hashes)
         csp = (
-            f"default-src 'none'; script-src 'sha256-{_FORM_POST_SCRIPT_HASH}'; "
+            f"default-src 'none'; script-src {scripts}; "
             f"form-action {_origin(result.redirect_uri)}; frame-ancestors 'none'; base-uri 'none'"
         )
         headers = [
@@ -205,7 +199,7 @@ def write_authorize(result: AuthorizeResult) -> HttpResponse:
             _h("content-security-policy", csp),
             *cookies,
         ]
-        return 200, headers, html.encode("utf-8")
+        return 200, headers, page.html.encode("utf-8")
     query = urlencode(result.parameters)
     if result.response_mode == "fragment":
         location = result.redirect_uri.split("#", 1)[0] + "#" + query
@@ -233,6 +227,7 @@ WRITERS: dict[type, Callable[[Any], HttpResponse]] = {
     StatusCodeResult: write_status,
     RedirectResult: write_redirect,
     HtmlResult: write_html,
+    CheckSessionResult: write_check_session,
     ProtectedResourceErrorResult: write_protected_resource_error,
 }
 
@@ -251,7 +246,4 @@ def write(result: object, writers: dict[type, Callable[[Any], HttpResponse]] | N
 
 
 def error_page_html(title: str, message: str) -> str:
-    return (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title></head>"
-        f"<body><h1>{escape(title)}</h1><p>{escape(message)}</p></body></html>"
-    )
+    return error_page(title, message)

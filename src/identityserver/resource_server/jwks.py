@@ -25,6 +25,8 @@ class JwksCache:
         self.cache_duration = cache_duration
         self.min_refresh_interval = min_refresh_interval
         self.issuer: str | None = None
+        self.introspection_endpoint: str | None = None
+        """From discovery (RFC 8414 §2); what reference tokens are validated against."""
         self._keys: dict[str, tuple[str | None, PublicKey]] = {}
         self._expires = 0.0
         self._last_fetch = -1e9
@@ -38,6 +40,11 @@ class JwksCache:
             await self.refresh()
         return self._keys.get(kid)
 
+    async def load_metadata(self) -> None:
+        """Read discovery (and the keys) unless they are loaded and fresh."""
+        if self.issuer is None or monotonic() >= self._expires:
+            await self.refresh()
+
     async def refresh(self) -> None:
         async with self._lock:
             if monotonic() - self._last_fetch < self.min_refresh_interval and monotonic() < self._expires:
@@ -45,6 +52,8 @@ class JwksCache:
             self._last_fetch = monotonic()
             discovery = await self._get_json(f"{self.authority}/.well-known/openid-configuration")
             self.issuer = str(discovery["issuer"])
+            endpoint = discovery.get("introspection_endpoint")
+            self.introspection_endpoint = endpoint if isinstance(endpoint, str) else None
             jwks = await self._get_json(str(discovery["jwks_uri"]))
             keys: dict[str, tuple[str | None, PublicKey]] = {}
             for jwk in jwks.get("keys", []):

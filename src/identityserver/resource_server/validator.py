@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -25,6 +25,9 @@ from identityserver.validation.dpop import (
     DPoPProofValidationContext,
 )
 
+if TYPE_CHECKING:
+    from identityserver.resource_server.introspection import TokenIntrospection
+
 
 @dataclass(slots=True)
 class ResourceServerOptions:
@@ -41,6 +44,14 @@ class ResourceServerOptions:
     """32-byte key for DPoP nonces; share it between the API's processes (random per process when absent)."""
     accept_bearer: bool = True
     """Accept unbound tokens with the Bearer scheme (DPoP-bound tokens never are)."""
+    introspection_secret: str | None = None
+    """One of this API resource's secrets: when set, a token that is not a JWT (a reference token) is validated at
+    the issuer's introspection endpoint (RFC 7662), authenticated as ``introspection_client_id``."""
+    introspection_client_id: str | None = None
+    """The API resource name to authenticate as at the introspection endpoint (``audience`` when unset)."""
+    introspection_cache_duration: float = 60
+    """Seconds an active introspection answer is reused (never past the token's ``exp``); 0: ask every time.
+    Inactive answers are never reused, so a revoked reference token stops working within this time."""
 
 
 @dataclass(slots=True)
@@ -110,6 +121,21 @@ class AccessTokenValidator:
             replay_cache or InMemoryReplayCache(),
             self.clock,
         )
+        self.introspection: TokenIntrospection | None = None
+        if options.introspection_secret is not None:
+            from identityserver.resource_server.introspection import TokenIntrospection  # only APIs that use it
+
+            client_id = options.introspection_client_id or options.audience
+            if client_id is None:
+                raise ValueError("introspection needs introspection_client_id or audience (the API resource name)")
+            self.introspection = TokenIntrospection(
+                self.jwks,
+                client_id,
+                options.introspection_secret,
+                options.audience,
+                self.clock,
+                options.introspection_cache_duration,
+            )
 
     def _challenge(
         self, status: int, error: str | None, description: str | None, dpop: bool, nonce: str | None = None
@@ -143,7 +169,7 @@ class AccessTokenValidator:
         if scheme not in ("bearer", "dpop") or not token:
             return self._challenge(401, "invalid_request", "unsupported authorization scheme", False)
         is_dpop = scheme == "dpop"
-        claims = await self.validate_jwt(token)
+        claims = await self.validate_token(token)
         if isinstance(claims, str):
             return self._challenge(401, "invalid_token", claims, is_dpop)
         cnf = claims.get("cnf")
@@ -175,6 +201,13 @@ class AccessTokenValidator:
                 403, "insufficient_scope", f"the token lacks {' '.join(missing)}", token.scheme == "DPoP"
             )
         return token
+
+    async def validate_token(self, token: str) -> dict[str, Any] | str:
+        """The claims of a valid access token, or the reason it is not one: a JWT is checked here, any other
+        token (a reference token) at the introspection endpoint when ``introspection_secret`` is set."""
+        if self.introspection is not None and token.count(".") != 2:
+            return await self.introspection.validate(token)
+        return await self.validate_jwt(token)
 
     async def validate_jwt(self, token: str) -> dict[str, Any] | str:
         """The claims of a valid JWT access token, or the reason it is not one."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from identityserver._utils.b64 import b64url_encode
@@ -14,9 +14,15 @@ from identityserver.constants import GrantType
 from identityserver.crypto.hashing import left_half_hash
 from identityserver.models.grants import AuthorizationCode
 from identityserver.options import IdentityServerOptions
-from identityserver.services.authorization_codes import AuthorizationCodeService
-from identityserver.services.token_service import DefaultTokenService, TokenCreationRequest
+from identityserver.services.protocols import AuthorizationCodeService, TokenService
+from identityserver.services.token_service import TokenCreationRequest
 from identityserver.validation.authorize_results import ValidatedAuthorizeRequest
+
+#: The parameters this server defines in authorization responses; custom parameters never take these names.
+RESPONSE_PARAMETERS = frozenset({
+    "error", "error_description", "error_uri", "code", "id_token", "access_token", "token_type", "expires_in",
+    "scope", "state", "session_state", "iss",
+})
 
 
 @dataclass(slots=True)
@@ -30,6 +36,8 @@ class AuthorizeResponse:
     session_state: str | None = None
     error: str | None = None
     error_description: str | None = None
+    custom: dict[str, str] = field(default_factory=dict)
+    """Parameters from custom authorize request validators (``custom_response``)."""
 
     def to_parameters(self, emit_iss: bool) -> dict[str, str]:
         params: dict[str, str] = {}
@@ -53,6 +61,9 @@ class AuthorizeResponse:
             params["session_state"] = self.session_state
         if emit_iss:
             params["iss"] = self.request.issuer  # RFC 9207 §2
+        for name, value in self.custom.items():
+            if name not in RESPONSE_PARAMETERS:
+                params[name] = value
         return params
 
 
@@ -67,7 +78,7 @@ def session_state(client_id: str, redirect_uri: str, session_id: str) -> str:
 
 class AuthorizeResponseGenerator:
     def __init__(
-        self, tokens: DefaultTokenService, codes: AuthorizationCodeService, options: IdentityServerOptions, clock: Clock
+        self, tokens: TokenService, codes: AuthorizationCodeService, options: IdentityServerOptions, clock: Clock
     ) -> None:
         self.tokens = tokens
         self.codes = codes
@@ -91,7 +102,7 @@ class AuthorizeResponseGenerator:
 
     async def state_hash(self, request: ValidatedAuthorizeRequest) -> str | None:
         """``s_hash`` of ``state`` when the options ask for it (FAPI 1.0 Advanced §5.2.2.1)."""
-        if not (self.options.emit_state_hash and request.state and request.client is not None):
+        if not (self.options.emit_state_hash and request.state):
             return None
         algorithm = await self.tokens.creation.signing_algorithm(
             request.client.allowed_identity_token_signing_algorithms
@@ -99,16 +110,15 @@ class AuthorizeResponseGenerator:
         return left_half_hash(request.state, algorithm)
 
     async def create_code(self, request: ValidatedAuthorizeRequest) -> str:
-        assert request.client is not None and request.subject is not None and request.redirect_uri is not None
         state_hash = await self.state_hash(request)
         code = AuthorizationCode(
             creation_time=int(self.clock.timestamp()),
             lifetime=request.client.authorization_code_lifetime,
             client_id=request.client.client_id,
-            subject=request.subject,
+            subject=request.authenticated_subject(),
             is_open_id=request.is_openid_request,
             requested_scopes=request.validated_resources.raw_scope_values,
-            redirect_uri=request.redirect_uri,
+            redirect_uri=request.validated_redirect_uri(),
             requested_resource_indicators=list(request.requested_resource_indicators),
             nonce=request.nonce,
             state_hash=state_hash,
@@ -124,7 +134,7 @@ class AuthorizeResponseGenerator:
         return AuthorizeResponse(request, code=await self.create_code(request))
 
     async def create_implicit_or_hybrid_response(self, request: ValidatedAuthorizeRequest) -> AuthorizeResponse:
-        assert request.client is not None and request.subject is not None
+        subject = request.authenticated_subject()
         types = request.response_types
         response = AuthorizeResponse(request)
         if "code" in types:
@@ -134,7 +144,7 @@ class AuthorizeResponseGenerator:
                 client=request.client,
                 issuer=request.issuer,
                 validated_resources=request.validated_resources,
-                subject=request.subject,
+                subject=subject,
                 session_id=request.session_id,
             )
             token = await self.tokens.create_access_token(creation)
@@ -147,7 +157,7 @@ class AuthorizeResponseGenerator:
                 client=request.client,
                 issuer=request.issuer,
                 validated_resources=request.validated_resources,
-                subject=request.subject,
+                subject=subject,
                 session_id=request.session_id,
                 nonce=request.nonce,
                 state_hash=state_hash,

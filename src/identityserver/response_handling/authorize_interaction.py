@@ -10,8 +10,7 @@ from identityserver.constants import AuthorizeErrors
 from identityserver.models.contexts import IsActiveContext, ProfileCallers
 from identityserver.models.messages import ConsentResponse
 from identityserver.models.resources import Resources, ResourceValidationResult
-from identityserver.services.consent import DefaultConsentService
-from identityserver.services.protocols import ProfileService
+from identityserver.services.protocols import ConsentService, ProfileService
 from identityserver.validation.authorize_results import ValidatedAuthorizeRequest
 
 
@@ -33,7 +32,7 @@ class InteractionResponse:
 
 
 class AuthorizeInteractionResponseGenerator:
-    def __init__(self, consent: DefaultConsentService, profile: ProfileService, clock: Clock) -> None:
+    def __init__(self, consent: ConsentService, profile: ProfileService, clock: Clock) -> None:
         self.consent = consent
         self.profile = profile
         self.clock = clock
@@ -68,7 +67,7 @@ class AuthorizeInteractionResponseGenerator:
             return True
         subject = request.subject
         client = request.client
-        if subject is None or client is None:
+        if subject is None:
             return True
         context = IsActiveContext(subject, client, ProfileCallers.AUTHORIZE_ENDPOINT)
         await self.profile.is_active(context)
@@ -94,11 +93,12 @@ class AuthorizeInteractionResponseGenerator:
     async def process_consent(
         self, request: ValidatedAuthorizeRequest, consent: ConsentResponse | None
     ) -> InteractionResponse:
-        assert request.client is not None and request.subject is not None
+        """Runs after ``process_login``, so the user is signed in."""
+        subject = request.authenticated_subject()
         if consent is not None:
             return await self.apply_consent(request, consent)
         required = "consent" in request.prompt_modes or await self.consent.require_consent(
-            request.subject.subject_id, request.client, request.validated_resources.raw_scope_values
+            subject.subject_id, request.client, request.validated_resources.raw_scope_values
         )
         if required and "none" in request.prompt_modes:
             return InteractionResponse(
@@ -108,7 +108,7 @@ class AuthorizeInteractionResponseGenerator:
 
     async def apply_consent(self, request: ValidatedAuthorizeRequest, consent: ConsentResponse) -> InteractionResponse:
         """Narrow the request to the consented scopes; required scopes must be among them."""
-        assert request.client is not None and request.subject is not None
+        subject = request.authenticated_subject()
         granted = set(consent.scopes_values_consented)
         resources = request.validated_resources.resources
         required = {r.name for r in resources.identity_resources if r.required}
@@ -124,7 +124,7 @@ class AuthorizeInteractionResponseGenerator:
         request.validated_resources = narrow(request.validated_resources, granted)
         request.was_consent_shown = True
         if consent.remember_consent:
-            await self.consent.update_consent(request.subject.subject_id, request.client, sorted(granted))
+            await self.consent.update_consent(subject.subject_id, request.client, sorted(granted))
         return InteractionResponse()
 
 

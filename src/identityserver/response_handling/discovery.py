@@ -9,7 +9,7 @@ from typing import Any
 
 from identityserver.constants import ProtocolRoutePaths, StandardScopes
 from identityserver.options import IdentityServerOptions
-from identityserver.services.key_management.key_material import DefaultKeyMaterialService
+from identityserver.services.protocols import KeyMaterialService
 from identityserver.stores.protocols import ResourceStore
 
 
@@ -52,7 +52,7 @@ class DiscoveryResponseGenerator:
         self,
         options: IdentityServerOptions,
         resources: ResourceStore,
-        keys: DefaultKeyMaterialService,
+        keys: KeyMaterialService,
         capabilities: ServerCapabilities,
     ) -> None:
         self.options = options

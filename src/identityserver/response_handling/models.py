@@ -17,11 +17,11 @@ class TokenResponse:
     custom: dict[str, Any] = field(default_factory=dict)
 
 
-class TokenRequestRejected(Exception):
-    """A request that validated but lost a race while its tokens were being issued (a one-time refresh token
-    claimed by a concurrent request): the endpoint answers it like a validation error."""
+@dataclass(slots=True)
+class TokenErrorResponse:
+    """A validated request the generator still refuses (Duende ``TokenErrorResponse``; RFC 6749 §5.2), e.g. a
+    one-time refresh token that a concurrent request rotated first."""
 
-    def __init__(self, error: str, description: str) -> None:
-        super().__init__(description)
-        self.error = error
-        self.description = description
+    error: str
+    error_description: str | None = None
+    custom: dict[str, Any] = field(default_factory=dict)

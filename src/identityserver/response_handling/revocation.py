@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from identityserver.models.client import Client
-from identityserver.models.grants import Token
-from identityserver.services.refresh_tokens import DefaultRefreshTokenService
-from identityserver.stores.grant_stores import DefaultGrantStore
+from identityserver.services.protocols import RefreshTokenService
+from identityserver.stores.protocols import ReferenceTokenStore
 
 Revoker = Callable[[Client, str], Awaitable[bool]]
 
@@ -15,7 +14,7 @@ Revoker = Callable[[Client, str], Awaitable[bool]]
 class TokenRevocationResponseGenerator:
     """Tries each token kind (hint first). ``revokers`` maps a kind to a coroutine returning True if revoked."""
 
-    def __init__(self, reference_tokens: DefaultGrantStore[Token], refresh_tokens: DefaultRefreshTokenService) -> None:
+    def __init__(self, reference_tokens: ReferenceTokenStore, refresh_tokens: RefreshTokenService) -> None:
         self.reference_tokens = reference_tokens
         self.refresh_tokens = refresh_tokens
         self.revokers: dict[str, Revoker] = {

@@ -2,7 +2,8 @@
 
 ``process`` dispatches by grant. Every grant except ``refresh_token`` ends in :meth:`process_token_request`
 (the IdentityServer 6.3 behaviour, DuendeSoftware/IdentityServer#1178): override that one method to change
-what every flow returns. See docs/extending.md for an example.
+what every flow returns. See docs/extending.md for an example. A request can still fail here (a refresh token
+rotated by a concurrent request): ``process`` then returns a :class:`TokenErrorResponse`, not a token response.
 """
 
 from __future__ import annotations
@@ -11,23 +12,27 @@ import dataclasses
 from collections.abc import Awaitable, Callable
 
 from identityserver.clock import Clock
-from identityserver.constants import GrantType, TokenTypes
+from identityserver.constants import GrantType, TokenErrors, TokenTypes
 from identityserver.crypto.jwt import JwtError, decode_jws
 from identityserver.models.client import AccessTokenType
 from identityserver.models.grants import ProofType, Token
 from identityserver.options import IdentityServerOptions
-from identityserver.response_handling.models import TokenRequestRejected, TokenResponse
-from identityserver.services.authorization_codes import AuthorizationCodeService, IssuedTokens
-from identityserver.services.refresh_tokens import DefaultRefreshTokenService
-from identityserver.services.token_service import DefaultTokenService, TokenCreationRequest, with_new_jti
-from identityserver.validation.results import TokenRequestValidationResult, ValidatedTokenRequest
+from identityserver.response_handling.models import TokenErrorResponse, TokenResponse
+from identityserver.services.authorization_codes import IssuedTokens
+from identityserver.services.protocols import AuthorizationCodeService, RefreshTokenService, TokenService
+from identityserver.services.token_service import TokenCreationRequest, with_new_jti
+from identityserver.validation.results import (
+    IncompleteRequestError,
+    TokenRequestValidationResult,
+    ValidatedTokenRequest,
+)
 
 
 class TokenResponseGenerator:
     def __init__(
         self,
-        tokens: DefaultTokenService,
-        refresh_tokens: DefaultRefreshTokenService,
+        tokens: TokenService,
+        refresh_tokens: RefreshTokenService,
         codes: AuthorizationCodeService,
         options: IdentityServerOptions,
         clock: Clock,
@@ -37,17 +42,19 @@ class TokenResponseGenerator:
         self.codes = codes
         self.options = options
         self.clock = clock
-        self.grant_processors: dict[str, Callable[[TokenRequestValidationResult], Awaitable[TokenResponse]]] = {
+        self.grant_processors: dict[
+            str, Callable[[TokenRequestValidationResult], Awaitable[TokenResponse | TokenErrorResponse]]
+        ] = {
             GrantType.CLIENT_CREDENTIALS: self.process_client_credentials_request,
             GrantType.PASSWORD: self.process_password_request,
             GrantType.AUTHORIZATION_CODE: self.process_authorization_code_request,
             GrantType.REFRESH_TOKEN: self.process_refresh_token_request,
         }
 
-    async def process(self, result: TokenRequestValidationResult) -> TokenResponse:
-        request = result.validated_request
-        assert request is not None
-        processor = self.grant_processors.get(request.grant_type, self.process_extension_grant_request)
+    async def process(self, result: TokenRequestValidationResult) -> TokenResponse | TokenErrorResponse:
+        processor = self.grant_processors.get(
+            result.validated_request.grant_type, self.process_extension_grant_request
+        )
         return await processor(result)
 
     async def process_client_credentials_request(self, result: TokenRequestValidationResult) -> TokenResponse:
@@ -62,8 +69,9 @@ class TokenResponseGenerator:
     async def process_authorization_code_request(self, result: TokenRequestValidationResult) -> TokenResponse:
         """Tokens for a redeemed code, plus an ID token for OpenID requests (OIDC Core §3.1.3.3)."""
         request = result.validated_request
-        assert request is not None and request.authorization_code is not None
         code = request.authorization_code
+        if code is None:
+            raise IncompleteRequestError("an authorization_code request without the redeemed code")
         response = await self.process_token_request(result)
         if code.is_open_id and request.subject is not None:
             response.identity_token = await self.create_identity_token(
@@ -78,7 +86,6 @@ class TokenResponseGenerator:
     async def process_token_request(self, result: TokenRequestValidationResult) -> TokenResponse:
         """Create the access token (and refresh token when granted) and build the response."""
         request = result.validated_request
-        assert request is not None
         access_token, refresh_token = await self.create_access_token(request)
         return TokenResponse(
             access_token=access_token,
@@ -89,12 +96,16 @@ class TokenResponseGenerator:
             custom=dict(result.custom_response),
         )
 
-    async def process_refresh_token_request(self, result: TokenRequestValidationResult) -> TokenResponse:
+    async def process_refresh_token_request(
+        self, result: TokenRequestValidationResult
+    ) -> TokenResponse | TokenErrorResponse:
         """Re-issue the access token (same claims unless ``update_access_token_claims_on_refresh``), rotate or
-        slide the refresh token, and add an ID token when ``openid`` was granted."""
+        slide the refresh token, and add an ID token when ``openid`` was granted. A token that a concurrent
+        request rotated first is ``invalid_grant`` (RFC 6749 §5.2)."""
         request = result.validated_request
-        assert request is not None and request.refresh_token is not None and request.refresh_token_handle
-        stored = request.refresh_token
+        stored, handle = request.refresh_token, request.refresh_token_handle
+        if stored is None or not handle:
+            raise IncompleteRequestError("a refresh_token request without the validated refresh token")
         client = request.client
         previous = stored.access_tokens.get("")
         narrowed = set(request.validated_resources.raw_scope_values) != set(stored.authorized_scopes)
@@ -118,9 +129,9 @@ class TokenResponseGenerator:
         access_token = await self.tokens.create_security_token(token)
         if request.proof_type:
             stored.proof_type = ProofType(request.proof_type)
-        refresh_token = await self.refresh_tokens.rotate(request.refresh_token_handle, stored, client, token)
+        refresh_token = await self.refresh_tokens.rotate(handle, stored, client, token)
         if refresh_token is None:
-            raise TokenRequestRejected("invalid_grant", "refresh token was already used")  # lost a race
+            return TokenErrorResponse(TokenErrors.INVALID_GRANT, "refresh token was already used")
         response = TokenResponse(
             access_token=access_token,
             access_token_type=TokenTypes.DPOP if request.confirmation else TokenTypes.BEARER,

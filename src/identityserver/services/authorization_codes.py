@@ -9,19 +9,17 @@ sides record markers and then look for each other's, so a replay racing the firs
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from identityserver.clock import Clock
 from identityserver.crypto.hashing import hashed_grant_key
 from identityserver.models.grants import AuthorizationCode, PersistedGrant
-from identityserver.stores.grant_stores import DefaultGrantStore
-from identityserver.stores.protocols import PersistedGrantStore
+from identityserver.services.protocols import GrantRevocationService
+from identityserver.stores.protocols import AuthorizationCodeStore, PersistedGrantStore
 
 ISSUED = "authorization_code_issued"
 REPLAYED = "authorization_code_replayed"
-REVOKED_ACCESS_TOKEN = "revoked_access_token"
 
 
 @dataclass(slots=True)
@@ -40,13 +38,19 @@ class CodeRedemption:
     replayed: bool = False
 
 
-class AuthorizationCodeService:
-    def __init__(self, codes: DefaultGrantStore[AuthorizationCode], grants: PersistedGrantStore, clock: Clock) -> None:
+class DefaultAuthorizationCodeService:
+    def __init__(
+        self,
+        codes: AuthorizationCodeStore,
+        grants: PersistedGrantStore,
+        clock: Clock,
+        revocation: GrantRevocationService,
+    ) -> None:
         self.codes = codes
         self.grants = grants
         self.clock = clock
-        self.family_revoker: Callable[[str, str, str, str | None], Awaitable[None]] | None = None
-        """Revokes a refresh-token family, rotated successors included (``revoke_family_by_id``)."""
+        self.revocation = revocation
+        """Revokes the refresh-token family and access tokens a replayed code issued."""
 
     async def create(self, code: AuthorizationCode) -> str:
         return await self.codes.store_item(
@@ -75,8 +79,8 @@ class AuthorizationCodeService:
         issued = await self._read_issued(handle)
         if issued is not None:
             await self.revoke(issued)
-        if self.family_revoker is not None and row.subject_id:
-            await self.family_revoker(row.subject_id, row.client_id, self.family_id(handle), row.session_id)
+        if row.subject_id:
+            await self.revocation.revoke_family(row.subject_id, row.client_id, self.family_id(handle), row.session_id)
         return CodeRedemption(None, replayed=True)
 
     async def record_issued(self, handle: str, code: AuthorizationCode, issued: IssuedTokens) -> None:
@@ -109,20 +113,10 @@ class AuthorizationCodeService:
             await self.revoke_jti(issued.access_token_jti, issued.access_token_expiration)
 
     async def revoke_jti(self, jti: str, expiration: int) -> None:
-        now = self.clock.utc_now()
-        await self.grants.store(
-            PersistedGrant(
-                hashed_grant_key(jti, REVOKED_ACCESS_TOKEN),
-                REVOKED_ACCESS_TOKEN,
-                "-",
-                now,
-                "{}",
-                expiration=datetime.fromtimestamp(expiration, UTC),
-            )
-        )
+        await self.revocation.revoke_jti(jti, expiration)
 
     async def is_jti_revoked(self, jti: str) -> bool:
-        return await self.grants.get(hashed_grant_key(jti, REVOKED_ACCESS_TOKEN)) is not None
+        return await self.revocation.is_jti_revoked(jti)
 
     async def _read_issued(self, handle: str) -> IssuedTokens | None:
         row = await self.grants.get(hashed_grant_key(handle, ISSUED))

@@ -19,7 +19,8 @@ from identityserver.models.claims import Claim, ClaimValueTypes
 from identityserver.models.client import Client
 from identityserver.models.grants import Token
 from identityserver.options import IdentityServerOptions
-from identityserver.services.token_creation import LOGOUT_TOKEN, DefaultTokenCreationService
+from identityserver.services.protocols import TokenCreationService
+from identityserver.services.token_creation import LOGOUT_TOKEN
 
 if TYPE_CHECKING:
     import httpx  # imported when the first logout token is sent: workers that never send one save ~2 MiB
@@ -42,7 +43,7 @@ def _http_error() -> type[Exception]:
 class DefaultBackChannelLogoutService:
     def __init__(
         self,
-        creation: DefaultTokenCreationService,
+        creation: TokenCreationService,
         options: IdentityServerOptions,
         clock: Clock,
         client_factory: Callable[[], httpx.AsyncClient] | None = None,
@@ -96,12 +97,14 @@ class DefaultBackChannelLogoutService:
         task.add_done_callback(self._pending.discard)
 
     async def _deliver_all(self, tokens: list[tuple[Client, str]]) -> None:
-        async with self.client_factory() as http:
+        # a new client loads the CA bundle for its TLS context, some 30 ms of CPU: made off the event loop
+        async with await asyncio.to_thread(self.client_factory) as http:
             await asyncio.gather(*(self._deliver(http, client, token) for client, token in tokens))
 
     async def _deliver(self, http: httpx.AsyncClient, client: Client, token: str) -> None:
         uri = client.back_channel_logout_uri
-        assert uri is not None
+        if uri is None:
+            raise ValueError(f"client {client.client_id} has no back-channel logout URI to deliver to")
         if client.properties.get(DYNAMIC_REGISTRATION_PROPERTY) == "true" and not await resolves_to_public_addresses(
             uri
         ):

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import os
-from typing import Any
 
 from identityserver.clock import Clock
-from identityserver.events.base import Event, EventTypes, create_event, event_type_of
+from identityserver.events.base import Event, EventTypes
 from identityserver.options import EventsOptions
 from identityserver.services.protocols import EventSink
 
@@ -40,19 +39,14 @@ class DefaultEventService:
             return self.options.raise_information_events
         return self.options.raise_error_events
 
-    async def raise_named(
-        self, name: str, remote_ip: str | None = None, message: str | None = None, **details: Any
-    ) -> None:
-        """Raise a catalogued event by name; nothing is built when its type is switched off."""
-        if self.can_raise(event_type_of(name)):
-            await self.raise_event(create_event(name, message, **details), remote_ip)
-
     async def raise_event(self, event: Event, remote_ip: str | None = None) -> None:
+        """Stamp ``event`` (time, process, the caller's address) and hand it to the sink if its type is enabled."""
         if not self.can_raise(event.event_type):
             return
         event.timestamp = self.clock.utc_now().isoformat()
         event.process_id = self._pid
-        event.remote_ip_address = remote_ip
+        if remote_ip is not None:
+            event.remote_ip_address = remote_ip
         try:
             await self.sink.persist(event)
         except Exception:  # a failing sink must never fail the request

@@ -8,6 +8,7 @@ import json
 from urllib.parse import urlencode
 
 from identityserver._utils.urls import split_authorize_callback_url
+from identityserver.events import ConsentDeniedEvent, ConsentGrantedEvent, GrantsRevokedEvent
 from identityserver.models.client import Client
 from identityserver.models.grants import Consent
 from identityserver.models.messages import (
@@ -17,10 +18,7 @@ from identityserver.models.messages import (
     ErrorMessage,
     LogoutMessage,
 )
-from identityserver.services.consent import DefaultConsentService
-from identityserver.services.events import DefaultEventService
-from identityserver.services.messages import ProtectedMessageStore
-from identityserver.services.protocols import ReturnUrlParser
+from identityserver.services.protocols import ConsentService, EventService, MessageStore, ReturnUrlParser
 from identityserver.stores.protocols import ClientStore, ReplayCache
 
 CONSENT_PARAMETER = "consent_response"
@@ -39,10 +37,10 @@ class DefaultIdentityServerInteractionService:
     def __init__(
         self,
         return_url_parser: ReturnUrlParser,
-        messages: ProtectedMessageStore,
-        consents: DefaultConsentService,
+        messages: MessageStore,
+        consents: ConsentService,
         clients: ClientStore,
-        events: DefaultEventService,
+        events: EventService,
         replay_cache: ReplayCache | None = None,
     ) -> None:
         self.replay_cache = replay_cache
@@ -64,14 +62,15 @@ class DefaultIdentityServerInteractionService:
         self, request: AuthorizationRequest, response: ConsentResponse, subject_id: str, return_url: str
     ) -> str:
         """Record the user's answer and return the URL that resumes the request."""
-        name = "Consent granted" if response.granted else "Consent denied"
-        await self.events.raise_named(
-            name,
-            None,
-            subject_id=subject_id,
-            client_id=request.client.client_id,
-            Scopes=" ".join(response.scopes_values_consented),
-            RememberConsent=response.remember_consent,
+        event_type = ConsentGrantedEvent if response.granted else ConsentDeniedEvent
+        await self.events.raise_event(
+            event_type(
+                subject_id=subject_id,
+                client_id=request.client.client_id,
+                scopes=" ".join(response.scopes_values_consented),
+                remember_consent=response.remember_consent,
+                requested_scopes=" ".join(request.requested_scopes),
+            )
         )
         return await self._resume_url(request, response, subject_id, return_url)
 
@@ -164,4 +163,4 @@ class DefaultIdentityServerInteractionService:
 
     async def revoke_user_consent(self, subject_id: str, client_id: str) -> None:
         await self.consents.revoke_consent(subject_id, client_id)
-        await self.events.raise_named("Grants revoked", None, subject_id=subject_id, client_id=client_id)
+        await self.events.raise_event(GrantsRevokedEvent(subject_id=subject_id, client_id=client_id))

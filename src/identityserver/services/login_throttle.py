@@ -22,7 +22,7 @@ def _digest(prefix: str, value: str) -> str:
     return prefix + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:40]
 
 
-class LoginThrottle:
+class DefaultLoginThrottle:
     def __init__(self, grants: PersistedGrantStore, clock: Clock, window: int = 300, per_pair: int = 5,
                  per_account: int = 20) -> None:
         self.grants = grants

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from urllib.parse import urlencode
 
 from identityserver.models.client import Client
@@ -15,10 +15,11 @@ SessionEnded = Callable[[str, str | None, list[Client], str, str], Awaitable[Non
 
 
 class DefaultLogoutService:
-    def __init__(self, clients: ClientStore) -> None:
+    def __init__(self, clients: ClientStore, on_session_ended: Sequence[SessionEnded] = ()) -> None:
         self.clients = clients
-        self.on_session_ended: list[SessionEnded] = []
-        """Hooks run after a sign-out: ``(subject_id, session_id, clients, issuer, reason)``."""
+        self.on_session_ended: tuple[SessionEnded, ...] = tuple(on_session_ended)
+        """Hooks run after a sign-out: ``(subject_id, session_id, clients, issuer, reason)`` (the session
+        coordination service's ``process_logout``)."""
 
     async def session_clients(self, client_ids: list[str]) -> list[Client]:
         result = []

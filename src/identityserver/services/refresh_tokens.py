@@ -2,9 +2,10 @@
 
 Lifetimes follow IdentityServer: absolute from the first issuance, or sliding (capped by the absolute
 lifetime, 0 = unbounded); creation time is kept across rotations. One-time tokens are claimed atomically.
-With ``delete_one_time_only_refresh_tokens_on_use`` (6.3 default) a used token is deleted; otherwise it is
-marked consumed, and presenting a consumed token revokes its whole family (every token descended from the
-same original grant)."""
+With ``delete_one_time_only_refresh_tokens_on_use`` (6.3 default) a used token is deleted and leaves a
+tombstone (its hashed handle and family id) until it would have expired; otherwise it is marked consumed. Either
+way presenting a used token again revokes its whole family (every token descended from the same original grant;
+RFC 9700 §4.14.2), unless it comes within ``refresh_token_reuse_grace_period`` of the first use."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from identityserver.clock import Clock
 from identityserver.constants import PersistedGrantTypes
@@ -21,22 +22,18 @@ from identityserver.crypto.hashing import hashed_grant_key
 from identityserver.models.claims import Principal
 from identityserver.models.client import Client, TokenExpiration, TokenUsage
 from identityserver.models.contexts import IsActiveContext, ProfileCallers
-from identityserver.models.grants import PersistedGrant, PersistedGrantFilter, ProofType, RefreshToken, Token
+from identityserver.models.grants import PersistedGrant, ProofType, RefreshToken, Token
 from identityserver.options import PersistentGrantOptions
-from identityserver.services.protocols import ProfileService
-from identityserver.stores.grant_stores import DefaultGrantStore
-from identityserver.stores.protocols import PersistedGrantStore
+from identityserver.services.grant_revocation import DefaultGrantRevocationService, jti_of
+from identityserver.services.protocols import GrantRevocationService, ProfileService
+from identityserver.stores.protocols import PersistedGrantStore, RefreshTokenStore
 
 logger = logging.getLogger("identityserver.tokens")
-USED_REFRESH_TOKEN = "refresh_token_used"
-REVOKED_FAMILY = "refresh_family_revoked"
-#: How long a used token's family and a revoked family are remembered (covers refreshes in flight).
-MARKER_LIFETIME = 600
+USED_REFRESH_TOKEN = PersistedGrantTypes.USED_REFRESH_TOKEN
+#: How long the tombstone of a token that never expires is kept (IdentityServer's default absolute lifetime):
+#: a replay later than this is refused as unknown, without revoking the family.
+UNBOUNDED_TOMBSTONE_LIFETIME = 2592000
 SessionValidator = Callable[[str, str | None, Client], Awaitable[bool]]
-
-
-def _jti_of(token: Token) -> str | None:
-    return next((c.value for c in token.claims if c.type == "jti"), None)
 
 
 @dataclass(slots=True)
@@ -54,24 +51,36 @@ def _invalid(description: str) -> RefreshTokenValidationResult:
     return RefreshTokenValidationResult(error="invalid_grant", error_description=description)
 
 
+@dataclass(frozen=True, slots=True)
+class UsedRefreshToken:
+    """What the tombstone of a deleted one-time refresh token remembers."""
+
+    subject_id: str
+    family_id: str
+    session_id: str | None
+    used_at: datetime
+
+
 class DefaultRefreshTokenService:
     def __init__(
         self,
-        store: DefaultGrantStore[RefreshToken],
+        store: RefreshTokenStore,
         grants: PersistedGrantStore,
         profile: ProfileService,
         options: PersistentGrantOptions,
         clock: Clock,
+        session_validator: SessionValidator | None = None,
+        revocation: GrantRevocationService | None = None,
     ) -> None:
         self.store = store
         self.grants = grants
         self.profile = profile
         self.options = options
         self.clock = clock
-        self.session_validator: SessionValidator | None = None
-        self.jti_revoker: Callable[[str, int], Awaitable[None]] | None = None
-        """Refuses a JWT access token by ``jti`` until it expires (``AuthorizationCodeService.revoke_jti``)."""
-        """Set when server-side sessions coordinate token lifetimes (``DefaultSessionCoordinationService``)."""
+        self.session_validator = session_validator
+        """Given when server-side sessions coordinate token lifetimes (``SessionCoordinationService``)."""
+        self.revocation: GrantRevocationService = revocation or DefaultGrantRevocationService(grants, store, clock)
+        """Revokes families and their access tokens (shared with the authorization code service)."""
 
     def initial_lifetime(self, client: Client) -> int:
         if client.refresh_token_expiration == TokenExpiration.ABSOLUTE:
@@ -125,6 +134,8 @@ class DefaultRefreshTokenService:
     ) -> RefreshTokenValidationResult:
         row = await self.grants.get(self.store.get_hashed_key(handle))
         if row is None or row.type != PersistedGrantTypes.REFRESH_TOKEN:
+            if detect_reuse and await self._replay_of_deleted_token(handle, client):
+                return _invalid("refresh token was already used")
             return _invalid("refresh token is unknown or revoked")
         try:
             token = await self.store.deserialize(row.data)
@@ -139,7 +150,10 @@ class DefaultRefreshTokenService:
             return _invalid("the client may no longer use refresh tokens")
         if row.consumed_time is not None or token.consumed_time is not None:
             if detect_reuse:
-                await self.revoke_family(token)  # RFC 9700 §4.14.2: reuse of a rotated token
+                used_at = row.consumed_time
+                if used_at is None and token.consumed_time is not None:
+                    used_at = datetime.fromtimestamp(token.consumed_time, UTC)
+                await self._reused(token, used_at)
             return _invalid("refresh token was already used")
         context = IsActiveContext(token.subject, client, ProfileCallers.TOKEN_ENDPOINT)
         await self.profile.is_active(context)
@@ -151,52 +165,96 @@ class DefaultRefreshTokenService:
             return _invalid("the user's session has ended")
         return RefreshTokenValidationResult(token)
 
-    async def claim(self, handle: str, token: RefreshToken, client: Client) -> bool:
-        """Atomically take a one-time token for this redemption; ``False`` when another request got it."""
+    async def claim(self, handle: str, token: RefreshToken, client: Client,
+                    expiration: datetime | None = None) -> bool:
+        """Atomically take a one-time token for this redemption; ``False`` when another request got it (a reuse).
+        ``expiration``: when the presented token expires (before a sliding rotation extended ``token``)."""
         if client.refresh_token_usage != TokenUsage.ONE_TIME_ONLY:
             return True
+        key = self.store.get_hashed_key(handle)
         if self.options.delete_one_time_only_refresh_tokens_on_use:
-            await self._leave_tombstone(handle, token)  # first: a revocation racing this take must find it
-            return await self.grants.take(self.store.get_hashed_key(handle)) is not None
-        if await self.grants.consume(self.store.get_hashed_key(handle), self.clock.utc_now()) is not None:
+            # first: a revocation racing this take, and a replay after it, must find the tombstone
+            await self._leave_tombstone(handle, token, expiration)
+            if await self.grants.take(key) is not None:
+                return True
+        elif await self.grants.consume(key, self.clock.utc_now()) is not None:
             return True
-        await self.revoke_family(token)  # a concurrent request consumed it: the same outcome as any reuse
+        # another request used it while this one was in flight: the same outcome as any reuse
+        await self._reused(token, self.clock.utc_now())
         return False
 
-    async def _leave_tombstone(self, handle: str, token: RefreshToken) -> None:
-        """A deleted one-time token leaves its family id for a few minutes, so that revoking it while (or just
-        after) it is rotated still revokes the family (RFC 7009 §2.1; security.md §3.1 R7)."""
+    def expiration_of(self, token: RefreshToken) -> datetime:
+        """When the token expires; for one that never does, the end of ``UNBOUNDED_TOMBSTONE_LIFETIME``."""
+        if token.lifetime > 0:
+            return datetime.fromtimestamp(token.creation_time + token.lifetime, UTC)
+        return self.clock.utc_now() + timedelta(seconds=UNBOUNDED_TOMBSTONE_LIFETIME)
+
+    async def _leave_tombstone(self, handle: str, token: RefreshToken, expiration: datetime | None) -> None:
+        """A deleted one-time token leaves its family id under a hash of its handle until it would have expired,
+        so that a replay revokes the family (RFC 9700 §4.14.2) and revoking it while (or after) it is rotated
+        still revokes the family (RFC 7009 §2.1; security.md §3.1 R7). The row's creation time is the use."""
         if token.family_id is None:
             return
         now = self.clock.utc_now()
         await self.grants.store(PersistedGrant(
             hashed_grant_key(handle, USED_REFRESH_TOKEN), USED_REFRESH_TOKEN, token.client_id, now,
             json.dumps({"FamilyId": token.family_id}), subject_id=token.subject.subject_id,
-            session_id=token.session_id, expiration=now + timedelta(seconds=MARKER_LIFETIME)))
+            session_id=token.session_id, expiration=expiration or self.expiration_of(token)))
 
-    async def family_of_used_token(self, handle: str, client_id: str) -> tuple[str, str, str | None] | None:
-        """``(subject_id, family_id, session_id)`` of a recently rotated-away token of this client."""
+    async def used_token(self, handle: str, client_id: str) -> UsedRefreshToken | None:
+        """The tombstone of a rotated-away (deleted) one-time token of this client, if it has not expired."""
         row = await self.grants.get(hashed_grant_key(handle, USED_REFRESH_TOKEN))
-        if row is None or row.client_id != client_id or not row.subject_id:
+        if row is None or row.type != USED_REFRESH_TOKEN or row.client_id != client_id or not row.subject_id:
             return None
+        if row.expiration is not None and row.expiration < self.clock.utc_now():
+            return None  # not yet removed by the token cleanup
         try:
             family = json.loads(row.data)["FamilyId"]
         except (ValueError, KeyError, TypeError):
             return None
-        return row.subject_id, str(family), row.session_id
+        return UsedRefreshToken(row.subject_id, str(family), row.session_id, row.creation_time)
+
+    async def family_of_used_token(self, handle: str, client_id: str) -> tuple[str, str, str | None] | None:
+        """``(subject_id, family_id, session_id)`` of a rotated-away token of this client."""
+        used = await self.used_token(handle, client_id)
+        return None if used is None else (used.subject_id, used.family_id, used.session_id)
+
+    def _within_grace_period(self, used_at: datetime | None) -> bool:
+        grace = self.options.refresh_token_reuse_grace_period
+        return grace > 0 and used_at is not None and self.clock.utc_now() - used_at < timedelta(seconds=grace)
+
+    async def _reused(self, token: RefreshToken, used_at: datetime | None) -> None:
+        """RFC 9700 §4.14.2: a used token presented again revokes its family, unless within the grace period
+        after its use (a client's own concurrent refreshes)."""
+        if self._within_grace_period(used_at):
+            return
+        logger.warning("refresh token reuse by client %s: token family revoked", token.client_id)
+        await self.revoke_family(token)
+
+    async def _replay_of_deleted_token(self, handle: str, client: Client) -> bool:
+        """A deleted one-time token presented again, recognised by its tombstone; revokes its family unless
+        within the grace period. ``False`` when the handle is not a used token of this client."""
+        used = await self.used_token(handle, client.client_id)
+        if used is None:
+            return False
+        if not self._within_grace_period(used.used_at):
+            logger.warning("refresh token reuse by client %s: token family revoked", client.client_id)
+            await self.revoke_family_by_id(used.subject_id, client.client_id, used.family_id, used.session_id)
+        return True
 
     async def rotate(self, handle: str, token: RefreshToken, client: Client, access_token: Token) -> str | None:
         """Store the successor first, then claim the presented token (security.md §3.2 F2: when the store fails
         the old token still works on retry). ``None`` when another request claimed the token first: the
         successor is then discarded."""
         # claim() may revoke the family; keep the current access token aside to revoke the successor's too
+        expiration = self.expiration_of(token)  # the presented token's, before sliding extends it
         successor = await self.update_refresh_token(handle, token, client, access_token)
-        if not await self.claim(handle, token, client):
+        if not await self.claim(handle, token, client, expiration):
             if successor != handle:
                 await self.remove_refresh_token(successor)
             await self.revoke_access_token(token)
             return None
-        if token.family_id and await self.grants.get(hashed_grant_key(token.family_id, REVOKED_FAMILY)):
+        if token.family_id and await self.revocation.is_family_revoked(token.family_id):
             await self.revoke_family(token)  # revoked while this refresh was in flight: dead on arrival
         return successor
 
@@ -210,7 +268,7 @@ class DefaultRefreshTokenService:
         previous = token.access_tokens.get("")
         earlier = [(jti, exp) for jti, exp in token.earlier_access_tokens if exp > now]
         if previous is not None:
-            jti = _jti_of(previous)
+            jti = jti_of(previous)
             if jti and previous.creation_time + previous.lifetime > now:
                 earlier.append((jti, previous.creation_time + previous.lifetime))
         token.earlier_access_tokens = earlier[-50:]
@@ -228,39 +286,11 @@ class DefaultRefreshTokenService:
 
     async def revoke_family_by_id(self, subject_id: str, client_id: str, family_id: str,
                                   session_id: str | None) -> None:
-        """Delete the family's refresh tokens, refuse their JWT access tokens, delete the session's reference
-        tokens for the client, and mark the family revoked for refreshes in flight."""
-        now = self.clock.utc_now()
-        await self.grants.store(PersistedGrant(
-            hashed_grant_key(family_id, REVOKED_FAMILY), REVOKED_FAMILY, client_id, now, "{}", subject_id=subject_id,
-            expiration=now + timedelta(seconds=MARKER_LIFETIME)))
-        rows = await self.grants.get_all(PersistedGrantFilter(subject_id=subject_id, client_id=client_id,
-                                                              type=PersistedGrantTypes.REFRESH_TOKEN))
-        for row in rows:
-            try:
-                other = await self.store.deserialize(row.data)
-            except ValueError:
-                continue
-            if other.family_id == family_id:
-                await self.grants.remove(row.key)
-                await self.revoke_access_token(other)
-        if session_id:
-            await self.grants.remove_all(PersistedGrantFilter(subject_id=subject_id, client_id=client_id,
-                                                              session_id=session_id,
-                                                              type=PersistedGrantTypes.REFERENCE_TOKEN))
+        await self.revocation.revoke_family(subject_id, client_id, family_id, session_id)
 
     async def revoke_access_token(self, token: RefreshToken) -> None:
-        """Put the JWT access tokens issued with this refresh token (and earlier in its family) on the
-        revocation list."""
-        if self.jti_revoker is None:
-            return
-        access = token.access_tokens.get("")
-        pending = list(token.earlier_access_tokens)
-        jti = _jti_of(access) if access is not None else None
-        if access is not None and jti:
-            pending.append((jti, access.creation_time + access.lifetime))
-        for jti, expiration in pending:
-            await self.jti_revoker(jti, expiration)
+        """Refuse the JWT access tokens issued with this refresh token (and earlier in its family)."""
+        await self.revocation.revoke_access_tokens(token)
 
     async def remove_refresh_token(self, handle: str) -> None:
         await self.store.remove_item(handle)

@@ -14,7 +14,7 @@ from identityserver.models.client import Client
 from identityserver.models.grants import PersistedGrantFilter
 from identityserver.models.sessions import SessionFilter
 from identityserver.options import IdentityServerOptions
-from identityserver.services.backchannel_logout import DefaultBackChannelLogoutService
+from identityserver.services.protocols import BackChannelLogoutService
 from identityserver.stores.protocols import PersistedGrantStore, ServerSideSessionStore
 
 COORDINATED_GRANT_TYPES = [
@@ -31,7 +31,7 @@ class DefaultSessionCoordinationService:
         options: IdentityServerOptions,
         grants: PersistedGrantStore,
         sessions: ServerSideSessionStore | None,
-        backchannel: DefaultBackChannelLogoutService,
+        backchannel: BackChannelLogoutService,
         clock: Clock,
     ) -> None:
         self.options = options

@@ -10,8 +10,7 @@ from identityserver.constants import PersistedGrantTypes
 from identityserver.crypto.protection import DataProtectionError, DataProtector
 from identityserver.models.grants import PersistedGrantFilter
 from identityserver.models.sessions import QueryResult, ServerSideSession, SessionFilter, SessionQuery
-from identityserver.services.logout import DefaultLogoutService
-from identityserver.services.session_coordination import DefaultSessionCoordinationService
+from identityserver.services.protocols import LogoutService, SessionCoordinationService
 from identityserver.stores.protocols import PersistedGrantStore, ServerSideSessionStore
 
 
@@ -46,8 +45,8 @@ class DefaultSessionManagementService:
         sessions: ServerSideSessionStore,
         grants: PersistedGrantStore,
         protector: DataProtector,
-        logout: DefaultLogoutService,
-        coordination: DefaultSessionCoordinationService,
+        logout: LogoutService,
+        coordination: SessionCoordinationService,
         clock: Clock,
     ) -> None:
         self.sessions = sessions

@@ -12,7 +12,7 @@ from identityserver.crypto.jwt import encode_jws_with_header, encode_segment
 from identityserver.models.claims import claims_to_json
 from identityserver.models.grants import Token
 from identityserver.options import IdentityServerOptions
-from identityserver.services.key_management.key_material import DefaultKeyMaterialService
+from identityserver.services.protocols import KeyMaterialService
 
 ACCESS_TOKEN = "access_token"
 IDENTITY_TOKEN = "id_token"
@@ -24,7 +24,7 @@ def new_jti() -> str:
 
 
 class DefaultTokenCreationService:
-    def __init__(self, keys: DefaultKeyMaterialService, options: IdentityServerOptions) -> None:
+    def __init__(self, keys: KeyMaterialService, options: IdentityServerOptions) -> None:
         self.keys = keys
         self.options = options
         self._headers: dict[tuple[str, str, str], str] = {}

@@ -12,8 +12,9 @@ from identityserver.models.grants import Token
 from identityserver.models.resources import ResourceValidationResult
 from identityserver.options import IdentityServerOptions
 from identityserver.services.claims import DefaultClaimsService
-from identityserver.services.token_creation import ACCESS_TOKEN, IDENTITY_TOKEN, DefaultTokenCreationService, new_jti
-from identityserver.stores.grant_stores import DefaultGrantStore
+from identityserver.services.protocols import TokenCreationService
+from identityserver.services.token_creation import ACCESS_TOKEN, IDENTITY_TOKEN, new_jti
+from identityserver.stores.protocols import ReferenceTokenStore
 
 
 @dataclass(slots=True)
@@ -39,8 +40,8 @@ class DefaultTokenService:
     def __init__(
         self,
         claims: DefaultClaimsService,
-        creation: DefaultTokenCreationService,
-        reference_tokens: DefaultGrantStore[Token],
+        creation: TokenCreationService,
+        reference_tokens: ReferenceTokenStore,
         options: IdentityServerOptions,
         clock: Clock,
     ) -> None:
@@ -80,7 +81,8 @@ class DefaultTokenService:
         )
 
     async def create_identity_token(self, request: TokenCreationRequest) -> Token:
-        assert request.subject is not None
+        if request.subject is None:
+            raise ValueError("an identity token needs a subject (OIDC Core §2: sub is required)")
         client = request.client
         algorithm = await self.creation.signing_algorithm(client.allowed_identity_token_signing_algorithms)
         claims: list[Claim] = []

@@ -159,9 +159,9 @@ class DefaultUserSession:
     async def sign_in(self, ticket: SessionTicket, secure: bool) -> list[str]:
         """Persist the session and return the ``Set-Cookie`` values. A fresh ``sid`` on every sign-in."""
         if self.store is not None:
-            ticket.key = secrets.token_hex(32).upper()
-            await self.store.create_session(await self._server_side(ticket))
-            value = await self.protector.protect(ticket.key.encode("ascii"))
+            key = ticket.key = secrets.token_hex(32).upper()
+            await self.store.create_session(await self._server_side(ticket, key))
+            value = await self.protector.protect(key.encode("ascii"))
         else:
             value = await self.protector.protect(ticket.to_json().encode("utf-8"))
         max_age = ticket.expires - int(self.clock.timestamp())
@@ -180,7 +180,7 @@ class DefaultUserSession:
     async def update(self, ticket: SessionTicket, secure: bool) -> list[str]:
         """Save a changed ticket (e.g. a new client id). Server-side: update the row; else re-issue the cookie."""
         if self.store is not None and ticket.key:
-            await self.store.update_session(await self._server_side(ticket))
+            await self.store.update_session(await self._server_side(ticket, ticket.key))
             return []
         value = await self.protector.protect(ticket.to_json().encode("utf-8"))
         max_age = ticket.expires - int(self.clock.timestamp())
@@ -200,10 +200,9 @@ class DefaultUserSession:
             _cookie(self.options.check_session_cookie_name, "", path="/", secure=secure, http_only=False, max_age=0),
         ]
 
-    async def _server_side(self, ticket: SessionTicket) -> ServerSideSession:
-        assert ticket.key is not None
+    async def _server_side(self, ticket: SessionTicket, key: str) -> ServerSideSession:
         return ServerSideSession(
-            key=ticket.key,
+            key=key,
             scheme=SCHEME,
             subject_id=ticket.subject_id,
             session_id=ticket.session_id,

@@ -74,6 +74,7 @@ class CachingClientStore:
 
     def __init__(self, inner: ClientStore, clock: Clock, expiration_seconds: int = 900) -> None:
         self.inner = inner
+        self.cache_seconds: float = expiration_seconds
         self._cache: TtlCache[Client | None] = TtlCache(clock, expiration_seconds)
 
     async def find_client_by_id(self, client_id: str) -> Client | None:
@@ -94,6 +95,7 @@ class CachingResourceStore:
 
     def __init__(self, inner: ResourceStore, clock: Clock, expiration_seconds: int = 900) -> None:
         self.inner = inner
+        self.cache_seconds: float = expiration_seconds
         self._identity: TtlCache[list[IdentityResource]] = TtlCache(clock, expiration_seconds)
         self._scopes: TtlCache[list[ApiScope]] = TtlCache(clock, expiration_seconds)
         self._apis_by_scope: TtlCache[list[ApiResource]] = TtlCache(clock, expiration_seconds)

@@ -1,5 +1,6 @@
 """File-system stores for the state folder: signing keys (Duende ``FileSystemKeyStore``) and an inter-process
-lock so that several worker processes starting together create one key, not one each."""
+lock so that several worker processes starting together create one key, not one each. Every file operation runs
+in a worker thread, off the event loop: the state folder may sit on a slow or network disk."""
 
 from __future__ import annotations
 
@@ -33,19 +34,40 @@ def write_private_file(path: Path, content: str) -> None:
     os.replace(tmp, path)
 
 
-@contextlib.asynccontextmanager
-async def file_lock(path: Path) -> AsyncIterator[None]:
-    """An exclusive advisory lock on ``path`` shared by every process on this machine."""
+def _open_and_lock(path: Path) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        await asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except BaseException:
         os.close(fd)
+        raise
+    return fd
+
+
+def _release_abandoned(acquiring: asyncio.Future[int]) -> None:
+    if not acquiring.cancelled() and acquiring.exception() is None:
+        os.close(acquiring.result())  # closing the last descriptor releases the lock
+
+
+@contextlib.asynccontextmanager
+async def file_lock(path: Path) -> AsyncIterator[None]:
+    """An exclusive advisory lock on ``path`` shared by every process on this machine."""
+    # flock blocks while another process holds the lock
+    acquiring = asyncio.ensure_future(asyncio.to_thread(_open_and_lock, path))
+    try:
+        fd = await asyncio.shield(acquiring)
+    except asyncio.CancelledError:
+        # the thread cannot be interrupted: let it take the lock, then give the lock straight back
+        acquiring.add_done_callback(_release_abandoned)
+        raise
+    try:
+        yield
+    finally:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
 
 
 class FileSystemSigningKeyStore:
@@ -55,6 +77,9 @@ class FileSystemSigningKeyStore:
         self.directory = Path(directory)
 
     async def load_keys(self) -> list[SerializedKey]:
+        return await asyncio.to_thread(self._read_keys)
+
+    def _read_keys(self) -> list[SerializedKey]:
         if not self.directory.is_dir():
             return []
         keys: list[SerializedKey] = []
@@ -90,13 +115,13 @@ class FileSystemSigningKeyStore:
             "Data": key.data,
             "DataProtected": key.data_protected,
         }
-        write_private_file(self.directory / f"is-signing-key-{key.id}.json", json.dumps(document))
+        path = self.directory / f"is-signing-key-{key.id}.json"
+        await asyncio.to_thread(write_private_file, path, json.dumps(document))
 
     async def delete_key(self, key_id: str) -> None:
         if not re.fullmatch(r"[0-9A-Fa-f]{1,64}", key_id):
             return
-        with contextlib.suppress(FileNotFoundError):
-            (self.directory / f"is-signing-key-{key_id}.json").unlink()
+        await asyncio.to_thread((self.directory / f"is-signing-key-{key_id}.json").unlink, missing_ok=True)
 
     def lock(self) -> contextlib.AbstractAsyncContextManager[None]:
         return file_lock(self.directory / ".lock")
@@ -109,6 +134,9 @@ class FileSystemDataProtectionKeyStore:
         self.directory = Path(directory)
 
     async def load_keys(self) -> list[DataProtectionKey]:
+        return await asyncio.to_thread(self._read_keys)
+
+    def _read_keys(self) -> list[DataProtectionKey]:
         if not self.directory.is_dir():
             return []
         keys: list[DataProtectionKey] = []
@@ -137,7 +165,7 @@ class FileSystemDataProtectionKeyStore:
             "expiration": key.expiration.isoformat(),
             "material": base64.b64encode(key.material).decode("ascii"),
         }
-        write_private_file(self.directory / f"key-{key.id}.json", json.dumps(document))
+        await asyncio.to_thread(write_private_file, self.directory / f"key-{key.id}.json", json.dumps(document))
 
     def lock(self) -> contextlib.AbstractAsyncContextManager[None]:
         return file_lock(self.directory / ".lock")

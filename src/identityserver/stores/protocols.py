@@ -6,11 +6,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar, runtime_checkable
 
 from identityserver.models.claims import Claim
 from identityserver.models.client import Client
-from identityserver.models.grants import DeviceCode, PersistedGrant, PersistedGrantFilter
+from identityserver.models.grants import (
+    AuthorizationCode,
+    DeviceCode,
+    PersistedGrant,
+    PersistedGrantFilter,
+    RefreshToken,
+    Token,
+)
 from identityserver.models.keys import DataProtectionKey, SerializedKey
 from identityserver.models.resources import ApiResource, ApiScope, IdentityResource, Resources
 from identityserver.models.sessions import QueryResult, ServerSideSession, SessionFilter, SessionQuery
@@ -58,7 +65,14 @@ class PersistedGrantStore(Protocol):
         ...
 
 
-class SigningKeyStore(Protocol):
+class LockingStore(Protocol):
+    def lock(self) -> AbstractAsyncContextManager[None]:
+        """An exclusive lock across every process that shares the store, held while deciding whether to create
+        a key (so that two processes starting at once create one key, not two)."""
+        ...
+
+
+class SigningKeyStore(LockingStore, Protocol):
     async def load_keys(self) -> list[SerializedKey]: ...
 
     async def store_key(self, key: SerializedKey) -> None: ...
@@ -66,16 +80,12 @@ class SigningKeyStore(Protocol):
     async def delete_key(self, key_id: str) -> None: ...
 
 
-class DataProtectionKeyStore(Protocol):
+class DataProtectionKeyStore(LockingStore, Protocol):
     """Persists the data-protection key ring (ASP.NET ``IXmlRepository``)."""
 
     async def load_keys(self) -> list[DataProtectionKey]: ...
 
     async def store_key(self, key: DataProtectionKey) -> None: ...
-
-    def lock(self) -> AbstractAsyncContextManager[None]:
-        """An exclusive lock across processes, held while deciding whether to create a key."""
-        ...
 
 
 class DeviceFlowStore(Protocol):
@@ -138,6 +148,7 @@ class UserStore(Protocol):
         ...
 
 
+@runtime_checkable
 class ClientConfigurationStore(Protocol):
     """Adds clients created by dynamic registration (Duende ``IClientConfigurationStore``)."""
 
@@ -154,3 +165,70 @@ class ReplayCache(Protocol):
 
 class HandleGenerationService(Protocol):
     def generate_handle(self) -> str: ...
+
+
+@runtime_checkable
+class ListableClientStore(Protocol):
+    """A client store that can list its clients: what the portal page and the default CORS policy read. The
+    in-memory and SQL stores are listable; register one with ``builder.add(ListableClientStore, ...)`` beside a
+    custom client store that is not."""
+
+    async def get_all_clients(self) -> list[Client]: ...
+
+
+@runtime_checkable
+class CachedStore(Protocol):
+    """A store whose answers may be up to ``cache_seconds`` old (a caching decorator; ``math.inf`` for static
+    configuration). What is derived from its answers may be memoized as long (the resource validator does)."""
+
+    cache_seconds: float
+
+
+T = TypeVar("T")
+
+
+class GrantStore(Protocol, Generic[T]):
+    """Protected, hashed-handle storage of one kind of grant over the ``PersistedGrantStore`` (Duende
+    ``DefaultGrantStore<T>``)."""
+
+    def get_hashed_key(self, handle: str) -> str: ...
+
+    async def store_item(
+        self,
+        item: T,
+        client_id: str,
+        subject_id: str | None,
+        session_id: str | None,
+        description: str | None,
+        created: int,
+        lifetime: int | None,
+        handle: str | None = None,
+    ) -> str: ...
+
+    async def get_item(self, handle: str) -> tuple[T, PersistedGrant] | None: ...
+
+    async def take_item(self, handle: str) -> tuple[T, PersistedGrant] | None: ...
+
+    async def consume_item(self, handle: str) -> tuple[T, PersistedGrant] | None: ...
+
+    async def remove_item(self, handle: str) -> None: ...
+
+    async def remove_all(
+        self, subject_id: str | None, client_id: str | None, session_id: str | None = None
+    ) -> None: ...
+
+    async def serialize(self, item: T) -> str: ...
+
+    async def deserialize(self, data: str) -> T: ...
+
+
+class AuthorizationCodeStore(GrantStore[AuthorizationCode], Protocol):
+    """Duende ``IAuthorizationCodeStore``."""
+
+
+class RefreshTokenStore(GrantStore[RefreshToken], Protocol):
+    """Duende ``IRefreshTokenStore``."""
+
+
+class ReferenceTokenStore(GrantStore[Token], Protocol):
+    """Duende ``IReferenceTokenStore``."""

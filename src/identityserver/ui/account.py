@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from identityserver._utils.urls import is_local_url
+from identityserver.events import UserLoginFailureEvent, UserLoginSuccessEvent
 from identityserver.models.claims import Claim
 from identityserver.models.messages import AuthorizationError, AuthorizationRequest, LogoutMessage
 from identityserver.models.users import TestUser
@@ -70,7 +71,13 @@ class AccountPages:
         events = self.ui.services.events
         if user is None:
             await self.throttle.failed(username, address)
-            await events.raise_named("User Login Failure", address, "invalid credentials", Username=username)
+            failure = UserLoginFailureEvent(
+                message="invalid credentials",
+                username=username,
+                client_id=context.client.client_id if context else None,
+                endpoint="UI",
+            )
+            await events.raise_event(failure, address)
             return await self._login_page(request, return_url, context, username, "Invalid username or password", 400)
         await self.throttle.succeeded(username, address)
         if context is not None and UNSATISFIABLE_ACR_VALUES.intersection(context.acr_values):
@@ -84,13 +91,14 @@ class AccountPages:
                 )
             )
         cookies = await self._sign_in(request, user)
-        await events.raise_named(
-            "User Login Success",
-            address,
-            Username=user.username,
-            SubjectId=user.subject_id,
+        success = UserLoginSuccessEvent(
+            username=user.username,
+            subject_id=user.subject_id,
             client_id=context.client.client_id if context else None,
+            display_name=user.display_name(),
+            endpoint="UI",
         )
+        await events.raise_event(success, address)
         return self.ui.redirect(self._after_login_url(request, return_url), cookies)
 
     async def _sign_in(self, request: Request, user: TestUser) -> list[str]:

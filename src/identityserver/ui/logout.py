@@ -11,6 +11,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
+from identityserver.events import UserLogoutSuccessEvent
 from identityserver.models.messages import LogoutMessage
 from identityserver.ui.context import UiContext
 from identityserver.ui.forms import field
@@ -45,11 +46,11 @@ class LogoutPages:
             message.subject_id = ticket.subject_id
             message.session_id = ticket.session_id
             message.client_ids = sorted(set(message.client_ids) | set(ticket.client_ids))
-            await self.ui.services.events.raise_named(
-                "User Logout Success",
+            await self.ui.services.events.raise_event(
+                UserLogoutSuccessEvent(
+                    subject_id=ticket.subject_id, session_id=ticket.session_id, display_name=ticket.display_name
+                ),
                 request.client.host if request.client else None,
-                SubjectId=ticket.subject_id,
-                SessionId=ticket.session_id,
             )
             message = await self.ui.services.logout.signed_out(message, self.ui.base_url(request))
         logged_out = self.ui.path(request, "/account/logged-out")

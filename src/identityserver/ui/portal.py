@@ -27,7 +27,9 @@ class PortalPage:
 
     async def handle(self, request: Request) -> Response:
         issuer = self.ui.base_url(request)
-        clients = [c for c in await self.ui.services.portal_clients() if c.enabled and c.initiate_login_uri
+        listed = self.ui.services.client_list
+        found = await listed.get_all_clients() if listed is not None else []
+        clients = [c for c in found if c.enabled and c.initiate_login_uri
                    and c.initiate_login_uri.lower().startswith(("https://", "http://"))]
         entries = [{"name": c.client_name or c.client_id, "url": initiate_login_link(c.initiate_login_uri or "",
                                                                                         issuer)}

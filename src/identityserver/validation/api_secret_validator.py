@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from identityserver.clock import Clock
 from identityserver.constants import TokenEndpointAuthMethods
+from identityserver.events import ApiAuthenticationFailureEvent, ApiAuthenticationSuccessEvent
 from identityserver.http.request import EndpointRequest
 from identityserver.models.resources import ApiResource
 from identityserver.options import InputLengthRestrictions
-from identityserver.services.events import DefaultEventService
+from identityserver.services.protocols import EventService
 from identityserver.stores.protocols import ResourceStore
 from identityserver.validation.client_secrets.parsers import parse_client_credentials, resolve_id
 from identityserver.validation.client_secrets.validators import HashedSharedSecretValidator
@@ -18,7 +19,7 @@ class ApiSecretValidator:
         self,
         resources: ResourceStore,
         shared: HashedSharedSecretValidator,
-        events: DefaultEventService,
+        events: EventService,
         limits: InputLengthRestrictions,
         clock: Clock,
     ) -> None:
@@ -45,7 +46,9 @@ class ApiSecretValidator:
         api = found[0] if found and found[0].enabled else None
         result = await self.shared.validate(api.api_secrets if api else [], secret, self.clock.utc_now())
         if api is None or not result.success:
-            await self.events.raise_named("API Authentication Failure", request.remote_ip, ApiName=secret.id)
+            await self.events.raise_event(ApiAuthenticationFailureEvent(api_name=secret.id), request.remote_ip)
             return None
-        await self.events.raise_named("API Authentication Success", request.remote_ip, ApiName=api.name)
+        await self.events.raise_event(
+            ApiAuthenticationSuccessEvent(api_name=api.name, authentication_method=secret.type), request.remote_ip
+        )
         return api

@@ -1,5 +1,6 @@
 """The validated authorize request and its result (Duende ``ValidatedAuthorizeRequest``,
-``AuthorizeRequestValidationResult``)."""
+``AuthorizeRequestValidationResult``): the validator returns an :class:`AuthorizeRequestValidationResult` (a
+success) or an :class:`AuthorizeRequestValidationError`."""
 
 from __future__ import annotations
 
@@ -9,16 +10,19 @@ from typing import Any
 from identityserver.models.claims import Principal
 from identityserver.models.client import Client
 from identityserver.models.resources import ResourceValidationResult
+from identityserver.validation.results import IncompleteRequestError
 
 
 @dataclass(slots=True)
 class ValidatedAuthorizeRequest:
+    """Built once the client is known; the validator's steps fill in the rest."""
+
     raw: dict[str, str]
     """The (merged) parameters of the request, as the client sent them."""
     issuer: str
-    client: Client | None = None
-    client_id: str | None = None
+    client: Client
     redirect_uri: str | None = None
+    """``None`` until ``validate_redirect_uri`` accepted it; only then may errors be redirected to the client."""
     response_type: str | None = None
     response_mode: str | None = None
     grant_type: str | None = None
@@ -42,6 +46,24 @@ class ValidatedAuthorizeRequest:
     session_id: str | None = None
     request_object_used: bool = False
     was_consent_shown: bool = False
+    repeated_parameters: list[str] = field(default_factory=list)
+    """Parameters sent more than once (RFC 6749 §3.1 forbids it), apart from the repeatable ``resource``."""
+
+    @property
+    def client_id(self) -> str:
+        return self.client.client_id
+
+    def authenticated_subject(self) -> Principal:
+        """The signed-in user, for the stages after the login decision (which sends anonymous users to login)."""
+        if self.subject is None:
+            raise IncompleteRequestError("the authorize request has no signed-in user at this stage")
+        return self.subject
+
+    def validated_redirect_uri(self) -> str:
+        """The redirect URI, for the stages after a successful validation."""
+        if self.redirect_uri is None:
+            raise IncompleteRequestError("the authorize request has no validated redirect_uri at this stage")
+        return self.redirect_uri
 
     @property
     def is_openid_request(self) -> bool:
@@ -54,12 +76,36 @@ class ValidatedAuthorizeRequest:
 
 @dataclass(slots=True)
 class AuthorizeRequestValidationResult:
+    """An authorize request that passed validation (Duende ``AuthorizeRequestValidationResult``).
+
+    ``is_error``, ``error`` and ``error_description`` are only for a ``CustomAuthorizeRequestValidator``, which
+    rejects the request by setting them; the validator then returns an :class:`AuthorizeRequestValidationError`
+    instead, so a result it returns is always a success. ``custom_response`` entries are added to the authorization
+    response without replacing its standard parameters.
+    """
+
     validated_request: ValidatedAuthorizeRequest
+    custom_response: dict[str, str] = field(default_factory=dict)
+    is_error: bool = False
     error: str | None = None
     error_description: str | None = None
-    redirectable: bool = False
-    """True once client_id and redirect_uri are validated: errors then go back to the client."""
 
     @property
-    def is_error(self) -> bool:
-        return self.error is not None
+    def is_rejected(self) -> bool:
+        """Whether a custom validator rejected the request (setting only ``error`` counts too)."""
+        return self.is_error or self.error is not None
+
+
+@dataclass(slots=True)
+class AuthorizeRequestValidationError:
+    """A rejected authorize request (RFC 6749 §4.1.2.1; OIDC Core §3.1.2.6)."""
+
+    error: str
+    error_description: str | None
+    raw: dict[str, str]
+    """The parameters as received (the error page reads ``ui_locales``)."""
+    validated_request: ValidatedAuthorizeRequest | None = None
+    """``None`` when the client is unknown."""
+    redirectable: bool = False
+    """True once the client and redirect URI are validated: the error then goes back to the client; before, it
+    is shown on the error page, never sent to an unverified URI."""

@@ -149,8 +149,11 @@ class DefaultDPoPProofValidator:
     async def validate_signature(
         self, context: DPoPProofValidationContext, jws: DecodedJws, result: DPoPProofValidationResult
     ) -> None:
-        assert result.json_web_key is not None
-        key = result.public_key if result.public_key is not None else load_public_jwk(result.json_web_key)
+        key = result.public_key
+        if key is None:
+            if result.json_web_key is None:
+                raise ValueError("validate_signature runs after validate_header, which sets the proof's jwk")
+            key = load_public_jwk(result.json_web_key)
         if not verify_signature(jws.alg, key, jws.signing_input, jws.signature):
             self.fail(result, "the DPoP proof signature is invalid")
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from identityserver.crypto.jwt import JwtError, audience_values, decode_jws
-from identityserver.services.key_management.key_material import DefaultKeyMaterialService
+from identityserver.services.protocols import KeyMaterialService
 
 _NOT_ID_TOKEN_TYPES = {"at+jwt", "logout+jwt", "dpop+jwt", "application/at+jwt", "oauth-authz-req+jwt"}
 
 
 class IdentityTokenValidator:
-    def __init__(self, keys: DefaultKeyMaterialService, max_length: int = 4000) -> None:
+    def __init__(self, keys: KeyMaterialService, max_length: int = 4000) -> None:
         self.keys = keys
         self.max_length = max_length
 

@@ -1,5 +1,5 @@
-"""Validation extension points (Duende ``ICustomTokenRequestValidator``, ``IExtensionGrantValidator``,
-``IResourceOwnerPasswordValidator``)."""
+"""Validation extension points (Duende ``ICustomAuthorizeRequestValidator``, ``ICustomTokenRequestValidator``,
+``IExtensionGrantValidator``, ``IResourceOwnerPasswordValidator``)."""
 
 from __future__ import annotations
 
@@ -7,19 +7,50 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from identityserver.models.claims import Principal
+from identityserver.models.client import Client
 
 if TYPE_CHECKING:
+    from identityserver.validation.authorize_results import AuthorizeRequestValidationResult
     from identityserver.validation.results import TokenRequestValidationResult, ValidatedTokenRequest
 
 
 @dataclass(slots=True)
+class CustomAuthorizeRequestValidationContext:
+    """What a :class:`CustomAuthorizeRequestValidator` gets: the result of a request that passed every built-in
+    check, with ``result.validated_request`` (its ``client`` and ``redirect_uri`` validated)."""
+
+    result: AuthorizeRequestValidationResult
+
+
+class CustomAuthorizeRequestValidator(Protocol):
+    """Extra checks on authorize requests (Duende ``ICustomAuthorizeRequestValidator``).
+
+    Runs after every built-in check succeeded, in registration order. To reject, set ``context.result.is_error =
+    True`` with ``error`` and ``error_description``: the error goes back to the client's redirect URI (RFC 6749
+    §4.1.2.1) and later validators do not run. Entries added to ``context.result.custom_response`` are added to the
+    authorization response; they never replace its standard parameters.
+    """
+
+    async def validate(self, context: CustomAuthorizeRequestValidationContext) -> None: ...
+
+
+@dataclass(slots=True)
 class CustomTokenRequestValidationContext:
-    """Passed to custom validators after the built-in checks; set ``result.error`` to reject."""
+    """What a :class:`CustomTokenRequestValidator` gets: the result of a request that passed every built-in check
+    and its grant, with ``result.validated_request``."""
 
     result: TokenRequestValidationResult
 
 
 class CustomTokenRequestValidator(Protocol):
+    """Extra checks on token requests (Duende ``ICustomTokenRequestValidator``).
+
+    Runs after the grant validated, in registration order. To reject, set ``context.result.is_error = True`` with
+    ``error`` and ``error_description``: the endpoint answers 400 with that error (RFC 6749 §5.2) and later
+    validators do not run. Entries added to ``context.result.custom_response`` are added to the token response
+    JSON; they never replace its standard members.
+    """
+
     async def validate(self, context: CustomTokenRequestValidationContext) -> None: ...
 
 
@@ -59,3 +90,10 @@ class ResourceOwnerPasswordValidationContext:
 
 class ResourceOwnerPasswordValidator(Protocol):
     async def validate(self, context: ResourceOwnerPasswordValidationContext) -> None: ...
+
+
+class RedirectUriValidator(Protocol):
+    """Decides whether a redirect URI is one the client registered (Duende ``IRedirectUriValidator``); the
+    default compares exactly (RFC 9700 §4.1.3)."""
+
+    async def is_redirect_uri_valid(self, requested_uri: str, client: Client) -> bool: ...

@@ -74,28 +74,61 @@ class ValidatedTokenRequest:
     custom_response: dict[str, Any] = field(default_factory=dict)
 
 
+class IncompleteRequestError(RuntimeError):
+    """A stage got a validated request without what an earlier stage guarantees (a subject after login, a redirect
+    URI after validation, a refresh token for the ``refresh_token`` grant): a bug in the pipeline or in an
+    override, never a client error."""
+
+
 @dataclass(slots=True)
 class TokenRequestValidationResult:
-    validated_request: ValidatedTokenRequest | None = None
+    """A token request that passed validation (Duende ``TokenRequestValidationResult``).
+
+    ``is_error``, ``error`` and ``error_description`` are only for a :class:`CustomTokenRequestValidator`, which
+    rejects the request by setting them (Duende ``context.Result.IsError``); :class:`TokenRequestValidator` then
+    returns a :class:`TokenRequestValidationError` instead, so a result it returns is always a success.
+    ``custom_response`` is merged into the token response without replacing its standard members.
+    """
+
+    validated_request: ValidatedTokenRequest
+    custom_response: dict[str, Any] = field(default_factory=dict)
+    is_error: bool = False
     error: str | None = None
+    error_description: str | None = None
+
+    @property
+    def is_rejected(self) -> bool:
+        """Whether a custom validator rejected the request (setting only ``error`` counts too)."""
+        return self.is_error or self.error is not None
+
+
+@dataclass(slots=True)
+class TokenRequestValidationError:
+    """A rejected token request: the RFC 6749 §5.2 error response the endpoint returns."""
+
+    error: str
     error_description: str | None = None
     custom_response: dict[str, Any] = field(default_factory=dict)
     dpop_nonce: str | None = None
-
-    @property
-    def is_error(self) -> bool:
-        return self.error is not None
+    """A fresh DPoP nonce to send with the error (RFC 9449 §8)."""
 
 
-def error(code: str, description: str | None = None, **kwargs: Any) -> TokenRequestValidationResult:
-    return TokenRequestValidationResult(error=code, error_description=description, **kwargs)
+def error(
+    code: str,
+    description: str | None = None,
+    custom_response: dict[str, Any] | None = None,
+    dpop_nonce: str | None = None,
+) -> TokenRequestValidationError:
+    return TokenRequestValidationError(code, description, dict(custom_response or {}), dpop_nonce)
 
 
 __all__ = [
     "ClientSecretValidationResult",
+    "IncompleteRequestError",
     "ParsedSecret",
     "Secret",
     "SecretValidationResult",
+    "TokenRequestValidationError",
     "TokenRequestValidationResult",
     "ValidatedTokenRequest",
     "error",

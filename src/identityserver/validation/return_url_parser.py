@@ -7,6 +7,7 @@ from identityserver._utils.urls import split_authorize_callback_url
 from identityserver.models.messages import AuthorizationRequest
 from identityserver.services.interaction import request_id
 from identityserver.validation.authorize_request import AuthorizeRequestValidator
+from identityserver.validation.authorize_results import AuthorizeRequestValidationError
 
 
 class OidcReturnUrlParser:
@@ -20,12 +21,12 @@ class OidcReturnUrlParser:
             return None
         params, resources = split
         result = await self.validator.validate(params, issuer, resource_values=resources)
-        request = result.validated_request
-        if result.is_error or request.client is None or request.redirect_uri is None:
+        if isinstance(result, AuthorizeRequestValidationError):
             return None
+        request = result.validated_request
         return AuthorizationRequest(
             client=request.client,
-            redirect_uri=request.redirect_uri,
+            redirect_uri=request.validated_redirect_uri(),
             validated_resources=request.validated_resources,
             parameters=dict(request.raw),
             request_id=request_id(params, resources, None),

@@ -17,10 +17,9 @@ from identityserver.models.claims import Claim, ClaimValueTypes
 from identityserver.models.client import Client
 from identityserver.models.grants import Token
 from identityserver.options import IdentityServerOptions
-from identityserver.services.key_management.key_material import DefaultKeyMaterialService
+from identityserver.services.protocols import KeyMaterialService
 from identityserver.services.token_creation import ACCESS_TOKEN
-from identityserver.stores.grant_stores import DefaultGrantStore
-from identityserver.stores.protocols import ClientStore
+from identityserver.stores.protocols import ClientStore, ReferenceTokenStore
 
 
 @dataclass(slots=True)
@@ -82,15 +81,16 @@ class TokenValidator:
     def __init__(
         self,
         options: IdentityServerOptions,
-        keys: DefaultKeyMaterialService,
+        keys: KeyMaterialService,
         clients: ClientStore,
-        reference_tokens: DefaultGrantStore[Token],
+        reference_tokens: ReferenceTokenStore,
         clock: Clock,
         is_revoked: Callable[[str], Awaitable[bool]] | None = None,
+        session_validator: Callable[[str, str | None, Client], Awaitable[bool]] | None = None,
     ) -> None:
         self.options = options
         self.is_revoked = is_revoked
-        self.session_validator: Callable[[str, str | None, Client], Awaitable[bool]] | None = None
+        self.session_validator = session_validator
         self.keys = keys
         self.clients = clients
         self.reference_tokens = reference_tokens

@@ -1,28 +1,19 @@
-"""Store factories: the same store contract built on each backend."""
+"""Our backends through the shipped contract suite (``identityserver.testing``): ``store_factory`` is the
+factory of the backend the ``backend`` fixture opened (in memory, SQLite, PostgreSQL when configured)."""
 
 from __future__ import annotations
 
-from identityserver.storage.sqlalchemy.configuration_import import import_configuration
-from identityserver.stores.in_memory import InMemoryClientStore, InMemoryResourceStore
+import pytest
+
+from identityserver.testing.backends import InMemoryStoreFactory, SqlStoreFactory
+from identityserver.testing.factory import StoreFactory
 from tests.storage.conftest import Backend
-from tests.support.clock import FakeClock
 
 
-async def client_store(backend: Backend, clients):
-    from identityserver.storage.sqlalchemy.stores import SqlClientStore
-
-    if backend.kind == "in_memory":
-        return InMemoryClientStore(clients)
-    await import_configuration(backend.db, FakeClock(), clients=clients)
-    return SqlClientStore(backend.db)
+def factory_for(backend: Backend) -> StoreFactory:
+    return InMemoryStoreFactory() if backend.kind == "in_memory" else SqlStoreFactory(backend.db)
 
 
-async def resource_store(backend: Backend, identity=(), scopes=(), apis=()):
-    from identityserver.storage.sqlalchemy.stores import SqlResourceStore
-
-    if backend.kind == "in_memory":
-        return InMemoryResourceStore(identity, scopes, apis)
-    await import_configuration(
-        backend.db, FakeClock(), identity_resources=identity, api_scopes=scopes, api_resources=apis
-    )
-    return SqlResourceStore(backend.db)
+@pytest.fixture
+def store_factory(backend: Backend) -> StoreFactory:
+    return factory_for(backend)

@@ -1,93 +1,10 @@
-"""ResourceStore behaviour (Duende ResourceStoreTests) on every backend."""
+"""ResourceStore behaviour (``identityserver.testing.contracts.resources``, Duende ResourceStoreTests) on every
+backend."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from identityserver.models.client import Secret
-from identityserver.models.resources import ApiResource, ApiScope, IdentityResource
-from tests.storage.contract.conftest import resource_store
-
-IDENTITY = [
-    IdentityResource("openid", ["sub"], required=True),
-    IdentityResource("profile", ["name", "family_name"], display_name="Profile", emphasize=True, properties={"a": "b"}),
-]
-SCOPES = [
-    ApiScope("api1", ["role"], description="API 1", required=True, properties={"x": "y"}),
-    ApiScope("api2"),
-    ApiScope("hidden", show_in_discovery_document=False, enabled=False),
-]
-APIS = [
-    ApiResource(
-        "urn:api1",
-        ["api1"],
-        [Secret("hash", description="s", expiration=datetime(2031, 1, 1, tzinfo=UTC))],
-        ["email"],
-        display_name="API one",
-        require_resource_indicator=True,
-        allowed_access_token_signing_algorithms=["PS256"],
-        properties={"p": "q"},
-    ),
-    ApiResource("urn:api2", ["api2", "api1"]),
-    ApiResource("urn:hidden", ["hidden"], enabled=False, show_in_discovery_document=False),
-]
+from identityserver.testing.contracts import ResourceStoreContract
 
 
-async def store_for(backend):
-    return await resource_store(backend, IDENTITY, SCOPES, APIS)
-
-
-async def test_find_api_resources_by_name_when_resource_exists_expect_resource_and_collections_returned(backend):
-    store = await store_for(backend)
-    assert await store.find_api_resources_by_name(["urn:api1"]) == [APIS[0]]
-
-
-async def test_find_api_resources_by_name_when_resources_exist_expect_only_resources_requested_returned(backend):
-    store = await store_for(backend)
-    found = await store.find_api_resources_by_name(["urn:api2", "urn:missing", "urn:hidden"])
-    assert [a.name for a in found] == ["urn:api2", "urn:hidden"]
-
-
-async def test_find_api_resources_by_scope_name_when_resources_exist_expect_resources_returned(backend):
-    store = await store_for(backend)
-    found = await store.find_api_resources_by_scope_name(["api1"])
-    assert sorted(a.name for a in found) == ["urn:api1", "urn:api2"]
-
-
-async def test_find_api_resources_by_scope_name_when_resources_exist_expect_only_resources_requested_returned(
-    backend,
-):
-    store = await store_for(backend)
-    assert [a.name for a in await store.find_api_resources_by_scope_name(["hidden"])] == ["urn:hidden"]
-    assert await store.find_api_resources_by_scope_name([]) == []
-
-
-async def test_find_identity_resources_by_scope_name_when_resource_exists_expect_resource_and_collections_returned(
-    backend,
-):
-    store = await store_for(backend)
-    assert await store.find_identity_resources_by_scope_name(["profile"]) == [IDENTITY[1]]
-
-
-async def test_find_identity_resources_by_scope_name_when_resources_exist_expect_only_requested_returned(backend):
-    store = await store_for(backend)
-    found = await store.find_identity_resources_by_scope_name(["profile", "openid", "api1"])
-    assert [r.name for r in found] == ["profile", "openid"]
-
-
-async def test_find_api_scopes_by_name_when_resource_exists_expect_resource_and_collections_returned(backend):
-    store = await store_for(backend)
-    assert await store.find_api_scopes_by_name(["api1"]) == [SCOPES[0]]
-
-
-async def test_find_api_scopes_by_name_when_resources_exist_expect_only_requested_returned(backend):
-    store = await store_for(backend)
-    assert [s.name for s in await store.find_api_scopes_by_name(["api2", "nope", "hidden"])] == ["api2", "hidden"]
-
-
-async def test_get_all_resources_when_all_resources_requested_expect_all_resources_including_hidden(backend):
-    store = await store_for(backend)
-    everything = await store.get_all_resources()
-    assert everything.identity_resources == IDENTITY
-    assert everything.api_scopes == SCOPES
-    assert everything.api_resources == APIS
+class TestResourceStore(ResourceStoreContract):
+    pass

@@ -1,50 +1,22 @@
-"""SigningKeyStore behaviour on every backend, and the SQL store's treatment of IdentityServer (.NET) keys."""
+"""SigningKeyStore behaviour (``identityserver.testing.contracts.signing_keys``) on every backend, the SQL store's
+cross-process lock, and its treatment of IdentityServer (.NET) keys."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import secrets
-from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import insert
 
-from identityserver.models.keys import SerializedKey
 from identityserver.storage.sqlalchemy.entities import keys as keys_table
 from identityserver.storage.sqlalchemy.stores import SqlSigningKeyStore
-from identityserver.stores.in_memory import InMemorySigningKeyStore
-
-CREATED = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-def key(kid: str, data: str = "AQID") -> SerializedKey:
-    return SerializedKey(kid, 1, CREATED, "RS256", False, data, True)
+from identityserver.testing.contracts import SigningKeyStoreContract
+from identityserver.testing.contracts.signing_keys import CREATED, key
 
 
-@pytest.fixture
-def store(backend):
-    return InMemorySigningKeyStore() if backend.kind == "in_memory" else SqlSigningKeyStore(backend.db)
-
-
-async def test_stored_keys_are_loaded(store):
-    await store.store_key(key("A"))
-    await store.store_key(key("B"))
-    assert sorted(k.id for k in await store.load_keys()) == ["A", "B"]
-    assert next(k for k in await store.load_keys() if k.id == "A") == key("A")
-
-
-async def test_storing_a_key_again_replaces_it(store):
-    await store.store_key(key("A", "old"))
-    await store.store_key(key("A", "new"))
-    assert [k.data for k in await store.load_keys()] == ["new"]
-
-
-async def test_deleted_keys_are_gone_and_deleting_twice_is_harmless(store):
-    await store.store_key(key("A"))
-    await store.delete_key("A")
-    await store.delete_key("A")
-    assert await store.load_keys() == []
+class TestSigningKeyStore(SigningKeyStoreContract):
+    pass
 
 
 async def test_sql_lock_serialises_processes_and_lets_the_holder_use_the_store(sql_backend):

@@ -8,10 +8,12 @@ from identityserver.endpoints.results.common import (
     RedirectResult,
     StatusCodeResult,
 )
+from identityserver.endpoints.results.session import CheckSessionResult
 from identityserver.endpoints.results.token import TokenErrorResult, TokenResult
 
 __all__ = [
     "AuthorizeResult",
+    "CheckSessionResult",
     "HtmlResult",
     "JsonResult",
     "ProtectedResourceErrorResult",

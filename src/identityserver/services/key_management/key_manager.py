@@ -1,4 +1,4 @@
-"""Creates, rotates, caches and retires signing keys (Duende ``KeyManager``).
+"""Creates, rotates, caches and retires signing keys (Duende ``DefaultKeyManager``).
 
 Lifecycle of a key: announced (in JWKS, not signing) for ``propagation_time``; signs until it is
 ``rotation_interval`` old; stays in JWKS for ``retention_duration`` more; then it is retired and deleted.
@@ -57,7 +57,7 @@ def validate_options(options: KeyManagementOptions) -> None:
         raise ValueError(f"key_management.{problem[0]} {problem[1]}")
 
 
-class KeyManager:
+class DefaultKeyManager:
     def __init__(
         self,
         options: KeyManagementOptions,

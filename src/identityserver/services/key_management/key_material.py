@@ -7,7 +7,7 @@ from typing import Any
 from identityserver.crypto.jwk import public_jwk
 from identityserver.crypto.jwt import DecodedJws, verify_signature
 from identityserver.models.keys import KeyContainer
-from identityserver.services.key_management.key_manager import KeyManager
+from identityserver.services.protocols import KeyManager
 
 
 class NoSigningKeyError(RuntimeError):

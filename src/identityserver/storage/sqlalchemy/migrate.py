@@ -61,7 +61,8 @@ def alembic_config() -> Config:
 
 def head_revision() -> str:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert head is not None
+    if head is None:
+        raise RuntimeError(f"the migration scripts in {MIGRATIONS_PATH} have no head revision (a packaging error)")
     return head
 
 

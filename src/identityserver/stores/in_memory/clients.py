@@ -24,5 +24,9 @@ class InMemoryClientStore:
             raise ValueError(f"duplicate client_id {client.client_id!r}")
         self._clients[client.client_id] = client
 
+    async def get_all_clients(self) -> list[Client]:
+        """``ListableClientStore``: every client, in registration order."""
+        return list(self._clients.values())
+
     def all(self) -> list[Client]:
         return list(self._clients.values())

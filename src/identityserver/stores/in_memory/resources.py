@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 
 from identityserver.models.resources import ApiResource, ApiScope, IdentityResource, Resources
@@ -16,6 +17,9 @@ def _unique(items: Iterable[str], what: str) -> None:
 
 
 class InMemoryResourceStore:
+    cache_seconds: float = math.inf
+    """``CachedStore``: the configuration never changes, so derived answers may be memoized."""
+
     def __init__(
         self,
         identity_resources: Iterable[IdentityResource] = (),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 
 from identityserver.models.keys import SerializedKey
@@ -19,3 +20,7 @@ class InMemorySigningKeyStore:
 
     async def delete_key(self, key_id: str) -> None:
         self._keys.pop(key_id, None)
+
+    def lock(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """One process only: the key manager's own lock suffices."""
+        return contextlib.nullcontext()

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from identityserver.clock import Clock
 from identityserver.constants import ProtocolRoutePaths, SecretTypes, TokenEndpointAuthMethods, TokenErrors
+from identityserver.events import ClientAuthenticationFailureEvent, ClientAuthenticationSuccessEvent
 from identityserver.http.request import EndpointRequest
 from identityserver.models.client import Client
 from identityserver.options import InputLengthRestrictions
-from identityserver.services.events import DefaultEventService
+from identityserver.services.protocols import EventService
 from identityserver.stores.protocols import ClientStore
 from identityserver.validation.client_secrets.parsers import parse_client_credentials, resolve_id
 from identityserver.validation.client_secrets.validators import (
@@ -47,7 +48,7 @@ class ClientSecretValidator:
         clients: ClientStore,
         shared: HashedSharedSecretValidator,
         private_key_jwt: PrivateKeyJwtSecretValidator,
-        events: DefaultEventService,
+        events: EventService,
         limits: InputLengthRestrictions,
         clock: Clock,
     ) -> None:
@@ -98,11 +99,9 @@ class ClientSecretValidator:
                 INVALID_CREDENTIALS,
                 secret.from_authorization_header,
             )
-        await self.events.raise_named(
-            "Client Authentication Success",
+        await self.events.raise_event(
+            ClientAuthenticationSuccessEvent(client_id=client.client_id, authentication_method=secret.type),
             request.remote_ip,
-            client_id=client.client_id,
-            AuthenticationMethod=secret.type,
         )
         return ClientSecretValidationResult(client, secret, from_authorization_header=secret.from_authorization_header)
 
@@ -142,11 +141,9 @@ class ClientSecretValidator:
         public_description: str | None = None,
     ) -> ClientSecretValidationResult:
         """Raise the failure event with the real reason; answer with ``public_description`` when given."""
-        await self.events.raise_named(
-            "Client Authentication Failure",
+        await self.events.raise_event(
+            ClientAuthenticationFailureEvent(message=description, client_id=secret.id if secret else None),
             request.remote_ip,
-            description,
-            client_id=secret.id if secret else None,
         )
         return ClientSecretValidationResult(
             error=error,

@@ -7,10 +7,9 @@ from __future__ import annotations
 from identityserver.constants import TokenErrors
 from identityserver.crypto.hashing import constant_time_equals
 from identityserver.models.contexts import IsActiveContext, ProfileCallers
-from identityserver.services.authorization_codes import AuthorizationCodeService
-from identityserver.services.protocols import ProfileService
+from identityserver.services.protocols import AuthorizationCodeService, ProfileService
 from identityserver.validation.pkce import is_valid_pkce_value, verifier_matches
-from identityserver.validation.results import TokenRequestValidationResult, error
+from identityserver.validation.results import TokenRequestValidationError, TokenRequestValidationResult, error
 from identityserver.validation.token_request.common import requested_resource_indicator, validate_resources
 from identityserver.validation.token_request.validator import GrantValidationContext
 
@@ -22,7 +21,9 @@ class AuthorizationCodeGrantValidator:
         self.codes = codes
         self.profile = profile
 
-    async def validate(self, context: GrantValidationContext) -> TokenRequestValidationResult:
+    async def validate(
+        self, context: GrantValidationContext
+    ) -> TokenRequestValidationResult | TokenRequestValidationError:
         request = context.request
         limits = context.options.input_length_restrictions
         handle = request.raw.get("code")
@@ -53,7 +54,7 @@ class AuthorizationCodeGrantValidator:
             # RFC 9449 §10: a code bound with dpop_jkt needs a proof with that key
             return error(TokenErrors.INVALID_DPOP_PROOF, "the DPoP key does not match dpop_jkt of the request")
         indicator = requested_resource_indicator(request, limits.resource_indicator_max_length)
-        if isinstance(indicator, TokenRequestValidationResult):
+        if isinstance(indicator, TokenRequestValidationError):
             return indicator
         if indicator is not None and indicator not in code.requested_resource_indicators:
             return error(TokenErrors.INVALID_TARGET, "resource was not part of the authorization request")
@@ -71,7 +72,7 @@ class AuthorizationCodeGrantValidator:
     @staticmethod
     def validate_pkce(
         context: GrantValidationContext, challenge: str | None, method: str | None
-    ) -> TokenRequestValidationResult | None:
+    ) -> TokenRequestValidationError | None:
         """RFC 7636 §4.6; a verifier without a challenge is a downgrade attempt (RFC 9700 §4.8)."""
         limits = context.options.input_length_restrictions
         verifier = context.request.raw.get("code_verifier")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from identityserver.constants import StandardScopes, TokenErrors
-from identityserver.validation.results import TokenRequestValidationResult, error
+from identityserver.validation.results import TokenRequestValidationError, TokenRequestValidationResult, error
 from identityserver.validation.token_request.common import (
     requested_scopes_and_resource,
     validate_resources,
@@ -14,13 +14,15 @@ from identityserver.validation.token_request.validator import GrantValidationCon
 class ClientCredentialsGrantValidator:
     grant_type = "client_credentials"
 
-    async def validate(self, context: GrantValidationContext) -> TokenRequestValidationResult:
+    async def validate(
+        self, context: GrantValidationContext
+    ) -> TokenRequestValidationResult | TokenRequestValidationError:
         request = context.request
         client = request.client
         if not client.require_client_secret:
             return error(TokenErrors.UNAUTHORIZED_CLIENT, "public clients cannot use client_credentials")
         requested = requested_scopes_and_resource(context)
-        if isinstance(requested, TokenRequestValidationResult):
+        if isinstance(requested, TokenRequestValidationError):
             return requested
         scopes, indicator = requested
         if not scopes:

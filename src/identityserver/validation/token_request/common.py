@@ -11,7 +11,11 @@ from identityserver.validation.resources import (
     ResourceValidationError,
     resource_indicator_is_valid,
 )
-from identityserver.validation.results import TokenRequestValidationResult, ValidatedTokenRequest, error
+from identityserver.validation.results import (
+    TokenRequestValidationError,
+    ValidatedTokenRequest,
+    error,
+)
 from identityserver.validation.scopes import DefaultScopeParser
 
 if TYPE_CHECKING:
@@ -20,7 +24,7 @@ if TYPE_CHECKING:
 
 def requested_resource_indicator(
     request: ValidatedTokenRequest, max_length: int
-) -> str | TokenRequestValidationResult | None:
+) -> str | TokenRequestValidationError | None:
     """The one ``resource`` of a token request (RFC 8707 §2; more than one is ``invalid_target``)."""
     values = [v for v in request.raw.get_all("resource") if v]
     if len(values) > 1:
@@ -34,7 +38,7 @@ def requested_resource_indicator(
 
 def parse_requested_scopes(
     scope: str | None, max_length: int, parser: DefaultScopeParser
-) -> list[str] | TokenRequestValidationResult | None:
+) -> list[str] | TokenRequestValidationError | None:
     if scope is None:
         return None
     if len(scope) > max_length:
@@ -47,15 +51,15 @@ def parse_requested_scopes(
 
 def requested_scopes_and_resource(
     context: GrantValidationContext,
-) -> tuple[list[str] | None, str | None] | TokenRequestValidationResult:
+) -> tuple[list[str] | None, str | None] | TokenRequestValidationError:
     """The request's ``scope`` (``None`` when absent) and its one ``resource``, or the error result."""
     request = context.request
     limits = context.options.input_length_restrictions
     scopes = parse_requested_scopes(request.raw.get("scope"), limits.scope, context.scope_parser)
-    if isinstance(scopes, TokenRequestValidationResult):
+    if isinstance(scopes, TokenRequestValidationError):
         return scopes
     indicator = requested_resource_indicator(request, limits.resource_indicator_max_length)
-    if isinstance(indicator, TokenRequestValidationResult):
+    if isinstance(indicator, TokenRequestValidationError):
         return indicator
     return scopes, indicator
 
@@ -65,7 +69,7 @@ async def validate_resources(
     request: ValidatedTokenRequest,
     scopes: list[str],
     indicator: str | None,
-) -> TokenRequestValidationResult | None:
+) -> TokenRequestValidationError | None:
     """Validate and store the resources on the request; return an error result or ``None``."""
     result = await validator.validate_requested_resources(request.client, scopes, [indicator] if indicator else [])
     if isinstance(result, ResourceValidationError):

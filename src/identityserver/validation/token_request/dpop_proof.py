@@ -8,7 +8,11 @@ from identityserver.constants import ProtocolRoutePaths
 from identityserver.http.request import EndpointRequest
 from identityserver.models.grants import ProofType
 from identityserver.validation.dpop import INVALID_DPOP_PROOF, DefaultDPoPProofValidator, DPoPProofValidationContext
-from identityserver.validation.results import TokenRequestValidationResult, ValidatedTokenRequest, error
+from identityserver.validation.results import (
+    TokenRequestValidationError,
+    ValidatedTokenRequest,
+    error,
+)
 
 
 class TokenRequestProofValidator:
@@ -16,7 +20,7 @@ class TokenRequestProofValidator:
         self.dpop = dpop
 
     async def validate_token_request_proof(self, http: EndpointRequest,
-                                           request: ValidatedTokenRequest) -> TokenRequestValidationResult | None:
+                                           request: ValidatedTokenRequest) -> TokenRequestValidationError | None:
         proofs = http.header_values("dpop")
         if len(proofs) > 1 or (proofs and "," in proofs[0]):
             return error(INVALID_DPOP_PROOF, "too many DPoP proofs")  # RFC 9449 §4.3 (1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from identityserver.constants import TokenErrors
 from identityserver.validation.protocols import ExtensionGrantValidationContext, ExtensionGrantValidator
-from identityserver.validation.results import TokenRequestValidationResult, error
+from identityserver.validation.results import TokenRequestValidationError, TokenRequestValidationResult, error
 from identityserver.validation.token_request.common import (
     requested_scopes_and_resource,
     validate_resources,
@@ -18,10 +18,12 @@ class ExtensionGrantRequestValidator:
         self.validator = validator
         self.grant_type = validator.grant_type
 
-    async def validate(self, context: GrantValidationContext) -> TokenRequestValidationResult:
+    async def validate(
+        self, context: GrantValidationContext
+    ) -> TokenRequestValidationResult | TokenRequestValidationError:
         request = context.request
         requested = requested_scopes_and_resource(context)
-        if isinstance(requested, TokenRequestValidationResult):
+        if isinstance(requested, TokenRequestValidationError):
             return requested
         scopes, indicator = requested
         if not scopes:

@@ -4,9 +4,9 @@ when a ``ResourceOwnerPasswordValidator`` is registered and the client allows it
 from __future__ import annotations
 
 from identityserver.constants import StandardScopes, TokenErrors
-from identityserver.services.login_throttle import LoginThrottle
+from identityserver.services.protocols import LoginThrottle
 from identityserver.validation.protocols import ResourceOwnerPasswordValidationContext, ResourceOwnerPasswordValidator
-from identityserver.validation.results import TokenRequestValidationResult, error
+from identityserver.validation.results import TokenRequestValidationError, TokenRequestValidationResult, error
 from identityserver.validation.token_request.common import (
     requested_scopes_and_resource,
     validate_resources,
@@ -21,7 +21,9 @@ class PasswordGrantValidator:
         self.validator = validator
         self.throttle = throttle
 
-    async def validate(self, context: GrantValidationContext) -> TokenRequestValidationResult:
+    async def validate(
+        self, context: GrantValidationContext
+    ) -> TokenRequestValidationResult | TokenRequestValidationError:
         request = context.request
         limits = context.options.input_length_restrictions
         username = request.raw.get("username")
@@ -31,7 +33,7 @@ class PasswordGrantValidator:
         if len(username) > limits.user_name or len(password) > limits.password:
             return error(TokenErrors.INVALID_GRANT, "username or password is too long")
         requested = requested_scopes_and_resource(context)
-        if isinstance(requested, TokenRequestValidationResult):
+        if isinstance(requested, TokenRequestValidationError):
             return requested
         scopes, indicator = requested
         if not scopes:

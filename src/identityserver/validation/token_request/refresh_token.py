@@ -6,8 +6,13 @@ import json
 
 from identityserver.constants import StandardScopes, TokenErrors
 from identityserver.models.grants import ProofType, RefreshToken
-from identityserver.services.refresh_tokens import DefaultRefreshTokenService
-from identityserver.validation.results import TokenRequestValidationResult, ValidatedTokenRequest, error
+from identityserver.services.protocols import RefreshTokenService
+from identityserver.validation.results import (
+    TokenRequestValidationError,
+    TokenRequestValidationResult,
+    ValidatedTokenRequest,
+    error,
+)
 from identityserver.validation.token_request.common import (
     parse_requested_scopes,
     requested_resource_indicator,
@@ -19,10 +24,12 @@ from identityserver.validation.token_request.validator import GrantValidationCon
 class RefreshTokenGrantValidator:
     grant_type = "refresh_token"
 
-    def __init__(self, refresh_tokens: DefaultRefreshTokenService) -> None:
+    def __init__(self, refresh_tokens: RefreshTokenService) -> None:
         self.refresh_tokens = refresh_tokens
 
-    async def validate(self, context: GrantValidationContext) -> TokenRequestValidationResult:
+    async def validate(
+        self, context: GrantValidationContext
+    ) -> TokenRequestValidationResult | TokenRequestValidationError:
         request = context.request
         limits = context.options.input_length_restrictions
         handle = request.raw.get("refresh_token")
@@ -36,13 +43,13 @@ class RefreshTokenGrantValidator:
             return error(validation.error or TokenErrors.INVALID_GRANT, validation.error_description)
         request.refresh_token = token
         request.refresh_token_handle = handle
-        failure = self.validate_proof_binding(request)
+        failure = self.validate_proof_binding(request, token)
         if failure is not None:
             return failure
         request.subject = token.subject
         request.session_id = token.session_id
         scopes = parse_requested_scopes(request.raw.get("scope"), limits.scope, context.scope_parser)
-        if isinstance(scopes, TokenRequestValidationResult):
+        if isinstance(scopes, TokenRequestValidationError):
             return scopes
         authorized = list(token.authorized_scopes)
         if scopes:
@@ -51,7 +58,7 @@ class RefreshTokenGrantValidator:
         else:
             scopes = authorized
         indicator = requested_resource_indicator(request, limits.resource_indicator_max_length)
-        if isinstance(indicator, TokenRequestValidationResult):
+        if isinstance(indicator, TokenRequestValidationError):
             return indicator
         if indicator is not None and indicator not in (token.authorized_resource_indicators or []):
             return error(TokenErrors.INVALID_TARGET, "resource was not part of the original grant")
@@ -63,11 +70,11 @@ class RefreshTokenGrantValidator:
         return TokenRequestValidationResult(request)
 
     @staticmethod
-    def validate_proof_binding(request: ValidatedTokenRequest) -> TokenRequestValidationResult | None:
+    def validate_proof_binding(
+        request: ValidatedTokenRequest, token: RefreshToken
+    ) -> TokenRequestValidationError | None:
         """RFC 9449 §5: a DPoP-bound refresh token needs a proof; a proof cannot start on an unbound one; a
         public client must keep its key, a confidential client may present a new one."""
-        token = request.refresh_token
-        assert token is not None
         bound_jkt = bound_thumbprint(token)
         if bound_jkt is None:
             if request.dpop_jkt is not None:

@@ -1,8 +1,10 @@
 """The token request validator (Duende ``TokenRequestValidator``): shared checks, then a dispatch table
-``{grant_type: validator}``, then custom validators."""
+``{grant_type: validator}``, then the custom validators (Duende ``ICustomTokenRequestValidator``) in registration
+order. It returns a :class:`TokenRequestValidationResult` (a success) or a :class:`TokenRequestValidationError`."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -19,6 +21,7 @@ from identityserver.validation.protocols import (
 from identityserver.validation.resources import DefaultResourceValidator
 from identityserver.validation.results import (
     ClientSecretValidationResult,
+    TokenRequestValidationError,
     TokenRequestValidationResult,
     ValidatedTokenRequest,
     error,
@@ -41,7 +44,9 @@ class GrantValidationContext:
 class GrantValidator(Protocol):
     grant_type: str
 
-    async def validate(self, context: GrantValidationContext) -> TokenRequestValidationResult: ...
+    async def validate(
+        self, context: GrantValidationContext
+    ) -> TokenRequestValidationResult | TokenRequestValidationError: ...
 
 
 class ProofValidator(Protocol):
@@ -49,7 +54,7 @@ class ProofValidator(Protocol):
 
     async def validate_token_request_proof(
         self, http: EndpointRequest, request: ValidatedTokenRequest
-    ) -> TokenRequestValidationResult | None: ...
+    ) -> TokenRequestValidationError | None: ...
 
 
 def client_allows_grant(client: Client, grant_type: str) -> bool:
@@ -69,21 +74,23 @@ class TokenRequestValidator:
         options: IdentityServerOptions,
         resources: DefaultResourceValidator,
         clock: Clock,
-        custom_validators: list[CustomTokenRequestValidator] | None = None,
+        custom_validators: Sequence[CustomTokenRequestValidator] = (),
         proof_validator: ProofValidator | None = None,
     ) -> None:
         self.grants = grants
         self.options = options
         self.resources = resources
         self.clock = clock
-        self.custom_validators = list(custom_validators or [])
+        self.custom_validators = list(custom_validators or ())
         self.proof_validator = proof_validator
 
     async def validate_request(
         self, http: EndpointRequest, parameters: Parameters, client_result: ClientSecretValidationResult
-    ) -> TokenRequestValidationResult:
-        assert client_result.client is not None
+    ) -> TokenRequestValidationResult | TokenRequestValidationError:
+        """Validate a request of an authenticated client (the endpoint answers a failed ``client_result``)."""
         client = client_result.client
+        if client is None:
+            raise ValueError("validate_request needs an authenticated client; check client_result.is_error first")
         grant_type = parameters.get("grant_type")
         if not grant_type:
             return error(TokenErrors.INVALID_REQUEST, "grant_type is missing")
@@ -111,16 +118,25 @@ class TokenRequestValidator:
             http, request, self.options, self.resources, self.resources.scope_parser, self.clock
         )
         result = await validator.validate(context)
-        if result.is_error:
+        if isinstance(result, TokenRequestValidationError):
             result.dpop_nonce = result.dpop_nonce or request.dpop_nonce
             return result
         return await self.run_custom_validators(result)
 
-    async def run_custom_validators(self, result: TokenRequestValidationResult) -> TokenRequestValidationResult:
+    async def run_custom_validators(
+        self, result: TokenRequestValidationResult
+    ) -> TokenRequestValidationResult | TokenRequestValidationError:
+        """Run the custom validators in registration order, after every built-in check passed; the first one
+        that rejects the request (``is_error`` or ``error`` set on ``context.result``) ends validation."""
         for custom in self.custom_validators:
             context = CustomTokenRequestValidationContext(result)
             await custom.validate(context)
-            if context.result.is_error:
-                return context.result
             result = context.result
+            if result.is_rejected:
+                return error(
+                    result.error or TokenErrors.INVALID_REQUEST,
+                    result.error_description,
+                    custom_response=result.custom_response,
+                    dpop_nonce=result.validated_request.dpop_nonce,
+                )
         return result

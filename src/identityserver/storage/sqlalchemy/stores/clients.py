@@ -28,3 +28,15 @@ class SqlClientStore:
         except ValueError as exc:  # e.g. an enum column holding a value IdentityServer does not define
             report_unreadable("client", client_id, str(exc))
             return None
+
+    async def get_all_clients(self) -> list[Client]:
+        """``ListableClientStore``: every readable client (the portal page and the default CORS policy)."""
+        async with self.database.read() as conn:
+            found = await load(conn, CLIENT)
+        listed = []
+        for rows in found:
+            try:
+                listed.append(client_from_rows(rows))
+            except ValueError as exc:
+                report_unreadable("client", str(rows.row.get("ClientId", "?")), str(exc))
+        return listed

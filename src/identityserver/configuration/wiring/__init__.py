@@ -1,0 +1,186 @@
+"""Builds ``Services`` from an ``IdentityServerBuilder``. Each area module declares the default factory of its
+slots (``stores``, ``keys``, ``tokens``, ``interactive``, ``endpoints``); ``build_services`` resolves what the host
+needs through one ``Composition`` and refuses registrations that nothing used."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from identityserver.clock import Clock
+from identityserver.configuration.builder import IdentityServerBuilder
+from identityserver.configuration.registry import UnusedRegistrationError
+from identityserver.configuration.wiring import endpoints, interactive, keys, stores, tokens
+from identityserver.configuration.wiring.composition import Composition
+from identityserver.hosting.background import token_cleanup_job
+from identityserver.hosting.router import EndpointRouter
+from identityserver.hosting.services import Services
+from identityserver.models.client import Client
+from identityserver.models.resources import ApiResource
+from identityserver.options import IdentityServerOptions
+from identityserver.services.protocols import (
+    AuthorizationCodeService,
+    BackChannelLogoutService,
+    ConsentService,
+    CorsPolicyService,
+    DataProtectionKeyRing,
+    EventService,
+    IdentityServerInteractionService,
+    KeyManager,
+    KeyMaterialService,
+    LoginThrottle,
+    LogoutService,
+    MessageStore,
+    ProfileService,
+    RefreshTokenService,
+    SessionCoordinationService,
+    SessionManagementService,
+    TokenCreationService,
+    TokenService,
+    UserSessionService,
+)
+from identityserver.stores.protocols import (
+    ClientConfigurationStore,
+    ClientStore,
+    ListableClientStore,
+    PersistedGrantStore,
+    ReferenceTokenStore,
+    ReplayCache,
+    ResourceStore,
+    ServerSideSessionStore,
+    SigningKeyStore,
+    TokenCleanupService,
+    UserStore,
+)
+
+__all__ = ["AREAS", "ConfigurationError", "build_services", "check_signing_algorithms"]
+
+#: The modules that declare default factories (imported for that effect).
+AREAS = (stores, keys, tokens, interactive, endpoints)
+
+logger = logging.getLogger("identityserver")
+
+
+class ConfigurationError(ValueError):
+    """Configuration that cannot serve requests (found at start-up, so that no request gets a 500)."""
+
+
+def build_services(builder: IdentityServerBuilder) -> Services:
+    c = Composition(builder)
+    services = _services(c)
+    unused = c.registrations.unused()
+    if unused:
+        raise UnusedRegistrationError(
+            "registrations that nothing used (a misspelt or unsupported slot, or one this configuration does "
+            "not build): " + "; ".join(unused)
+        )
+    for warning in c.warnings:
+        logger.warning("%s", warning)
+    check_signing_algorithms(builder.options, builder.clients, builder.api_resources)
+    return services
+
+
+def _services(c: Composition) -> Services:
+    options = c.options
+    key_manager = c.get(KeyManager)
+    data_protection = c.get(DataProtectionKeyRing)
+    sessions = c.optional(SessionManagementService)
+    cleanup = c.optional(TokenCleanupService)
+    clients = c.optional(ListableClientStore)
+    resources = c.get(ResourceStore)
+    backchannel = c.get(BackChannelLogoutService)
+
+    async def warm_keys() -> None:
+        await key_manager.get_all_keys()
+
+    async def check_stored_configuration() -> None:
+        listed = await clients.get_all_clients() if clients is not None else []
+        check_signing_algorithms(options, listed, (await resources.get_all_resources()).api_resources)
+
+    background = [*c.builder.background_jobs, *_session_jobs(options, sessions)]
+    if cleanup is not None and options.operational.enable_token_cleanup:
+        background.append(token_cleanup_job(lambda: cleanup, options.operational))
+    return Services(
+        options=options,
+        clock=c.get(Clock),
+        clients=c.get(ClientStore),
+        client_list=clients,
+        client_configuration=c.optional(ClientConfigurationStore),
+        resources=resources,
+        persisted_grants=c.get(PersistedGrantStore),
+        reference_tokens=c.get(ReferenceTokenStore),
+        signing_keys=c.get(SigningKeyStore),
+        server_side_sessions=c.optional(ServerSideSessionStore),
+        users=c.optional(UserStore),
+        replay_cache=c.get(ReplayCache),
+        data_protection=data_protection,
+        events=c.get(EventService),
+        profile=c.get(ProfileService),
+        key_manager=key_manager,
+        key_material=c.get(KeyMaterialService),
+        token_creation=c.get(TokenCreationService),
+        token_service=c.get(TokenService),
+        refresh_tokens=c.get(RefreshTokenService),
+        authorization_codes=c.get(AuthorizationCodeService),
+        consent=c.get(ConsentService),
+        messages=c.get(MessageStore),
+        user_session=c.get(UserSessionService),
+        interaction=c.get(IdentityServerInteractionService),
+        logout=c.get(LogoutService),
+        login_throttle=c.get(LoginThrottle),
+        backchannel_logout=backchannel,
+        session_coordination=c.get(SessionCoordinationService),
+        session_management=sessions,
+        token_cleanup=cleanup,
+        cors=c.get(CorsPolicyService),
+        router=c.get(EndpointRouter),
+        startup=[data_protection.initialize, warm_keys, check_stored_configuration, *c.builder.startup_steps],
+        shutdown=[*c.builder.shutdown_steps, backchannel.drain],
+        background=background,
+    )
+
+
+def check_signing_algorithms(
+    options: IdentityServerOptions, clients: list[Client], api_resources: list[ApiResource]
+) -> None:
+    """Every algorithm list a client or API names must include one the server signs with; otherwise its
+    tokens could never be issued (Duende checks the same when it signs, which would be a 500 on a request)."""
+    available = set(options.key_management.signing_algorithms)
+    problems = [
+        f"client {client.client_id!r}: allowed_identity_token_signing_algorithms "
+        f"{client.allowed_identity_token_signing_algorithms} has none of {sorted(available)}"
+        for client in clients
+        if client.allowed_identity_token_signing_algorithms
+        and not available.intersection(client.allowed_identity_token_signing_algorithms)
+    ]
+    problems.extend(
+        f"API resource {api.name!r}: allowed_access_token_signing_algorithms "
+        f"{api.allowed_access_token_signing_algorithms} has none of {sorted(available)}"
+        for api in api_resources
+        if api.allowed_access_token_signing_algorithms
+        and not available.intersection(api.allowed_access_token_signing_algorithms)
+    )
+    if problems:
+        raise ConfigurationError("signing algorithms the server has no key for: " + "; ".join(problems))
+
+
+def _session_jobs(
+    options: IdentityServerOptions, management: SessionManagementService | None
+) -> list[Callable[[], Awaitable[None]]]:
+    """The expired-session cleanup (Duende ``ServerSideSessionCleanupHost``) when sessions are server-side."""
+    settings = options.server_side_sessions
+    if management is None or not settings.remove_expired_sessions:
+        return []
+
+    async def remove_expired_sessions() -> None:
+        while True:
+            await asyncio.sleep(settings.remove_expired_sessions_frequency)
+            try:
+                await management.remove_expired_sessions(
+                    settings.remove_expired_sessions_batch_size, options.issuer_uri
+                )
+            except Exception:
+                logger.exception("removing expired sessions failed")
+
+    return [remove_expired_sessions]

@@ -1,0 +1,26 @@
+"""The contract classes, one per store protocol. Subclass one as ``Test...`` in a test module that has a
+``store_factory`` fixture (see ``identityserver.testing``); each test runs on a fresh factory."""
+
+from identityserver.testing.contracts.clients import ClientStoreContract
+from identityserver.testing.contracts.data_protection_keys import DataProtectionKeyStoreContract
+from identityserver.testing.contracts.device_flow import DeviceFlowStoreContract
+from identityserver.testing.contracts.persisted_grants import PersistedGrantStoreContract
+from identityserver.testing.contracts.replay_cache import ReplayCacheContract
+from identityserver.testing.contracts.resources import ResourceStoreContract
+from identityserver.testing.contracts.server_side_sessions import ServerSideSessionStoreContract
+from identityserver.testing.contracts.signing_keys import SigningKeyStoreContract
+from identityserver.testing.contracts.token_cleanup import TokenCleanupContract
+from identityserver.testing.contracts.users import UserStoreContract
+
+__all__ = [
+    "ClientStoreContract",
+    "DataProtectionKeyStoreContract",
+    "DeviceFlowStoreContract",
+    "PersistedGrantStoreContract",
+    "ReplayCacheContract",
+    "ResourceStoreContract",
+    "ServerSideSessionStoreContract",
+    "SigningKeyStoreContract",
+    "TokenCleanupContract",
+    "UserStoreContract",
+]

@@ -1,0 +1,285 @@
+"""Reuse detection for one-time refresh tokens that are deleted on use (RFC 9700 §4.14.2): the rotated-away token
+leaves a tombstone (hash of its handle -> family) until it would have expired; presenting it again revokes the
+family unless within ``refresh_token_reuse_grace_period``. Run over every persisted-grant store."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from identityserver.constants import PersistedGrantTypes
+from identityserver.crypto.hashing import hashed_grant_key
+from identityserver.models.claims import Claim, Principal
+from identityserver.models.client import Client, TokenExpiration
+from identityserver.models.contexts import IsActiveContext, ProfileDataRequestContext
+from identityserver.models.grants import PersistedGrantFilter, ProofType, Token
+from identityserver.options import OperationalStoreOptions, PersistentGrantOptions
+from identityserver.services.grant_revocation import DefaultGrantRevocationService
+from identityserver.services.handles import DefaultHandleGenerationService
+from identityserver.services.refresh_tokens import (
+    UNBOUNDED_TOMBSTONE_LIFETIME,
+    DefaultRefreshTokenService,
+    RefreshTokenValidationResult,
+)
+from identityserver.storage.sqlalchemy.stores import SqlPersistedGrantStore
+from identityserver.storage.sqlalchemy.token_cleanup import SqlTokenCleanupService
+from identityserver.stores.grant_stores import refresh_token_store
+from identityserver.stores.in_memory import InMemoryPersistedGrantStore
+from identityserver.stores.in_memory.token_cleanup import InMemoryTokenCleanupService
+from identityserver.stores.protocols import PersistedGrantStore
+from tests.storage.conftest import Backend, all_backends, open_backend, pg_session_url  # noqa: F401 (fixture)
+from tests.support.clock import FakeClock
+from tests.support.concurrency import InterleavingGrantStore
+
+WEB = Client("web", allow_offline_access=True, absolute_refresh_token_lifetime=3600)
+OTHER = Client("other", allow_offline_access=True)
+SLIDING = Client("web", allow_offline_access=True, refresh_token_expiration=TokenExpiration.SLIDING,
+                 sliding_refresh_token_lifetime=1000, absolute_refresh_token_lifetime=2500)
+UNBOUNDED = Client("web", allow_offline_access=True, absolute_refresh_token_lifetime=0)
+
+
+@pytest.fixture(params=all_backends())
+async def backend(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[Backend]:
+    async with open_backend(request.param, request, tmp_path) as opened:
+        yield opened
+
+
+class ActiveProfile:
+    async def get_profile_data(self, context: ProfileDataRequestContext) -> None:
+        return None
+
+    async def is_active(self, context: IsActiveContext) -> None:
+        context.is_active = True
+
+
+class RecordingRevocation(DefaultGrantRevocationService):
+    """The default revocation, also recording the refused access-token jtis."""
+
+    def __init__(self, grants: PersistedGrantStore, refresh_tokens: Any, clock: FakeClock, refused: set[str]) -> None:
+        super().__init__(grants, refresh_tokens, clock)
+        self.refused = refused
+
+    async def revoke_jti(self, jti: str, expiration: int) -> None:
+        self.refused.add(jti)
+        await super().revoke_jti(jti, expiration)
+
+
+class Fixture:
+    """A refresh-token service over one backend's persisted-grant store, recording refused access-token jtis."""
+
+    def __init__(self, backend: Backend, grace: int = 0, interleave: bool = False) -> None:
+        self.clock = FakeClock()
+        self.backend = backend
+        self.grants: PersistedGrantStore = (
+            InMemoryPersistedGrantStore() if backend.kind == "in_memory" else SqlPersistedGrantStore(backend.db))
+        store = InterleavingGrantStore(self.grants) if interleave else self.grants
+        options = PersistentGrantOptions(data_protect_data=False, refresh_token_reuse_grace_period=grace)
+        refresh_store = refresh_token_store(store, DefaultHandleGenerationService(), None, self.clock)
+        self.refused: set[str] = set()
+        self.service = DefaultRefreshTokenService(
+            refresh_store, store, ActiveProfile(), options, self.clock,
+            revocation=RecordingRevocation(store, refresh_store, self.clock, self.refused))
+        self.issued = 0
+
+    def access_token(self) -> Token:
+        self.issued += 1
+        return Token("access_token", "web", "https://idp.example", int(self.clock.timestamp()), 300,
+                     claims=[Claim("sub", "1"), Claim("jti", f"at-{self.issued}")])
+
+    async def issue(self, client: Client = WEB, subject: str = "1") -> str:
+        principal = Principal([Claim("sub", subject)])
+        return await self.service.create_refresh_token(principal, self.access_token(), client, ["openid", "api1"],
+                                                       None, "session-1", ProofType.NONE)
+
+    async def refresh(self, handle: str, client: Client = WEB) -> str | RefreshTokenValidationResult:
+        """What the token endpoint does: validate, then rotate; the successor or the failed validation."""
+        validation = await self.service.validate_refresh_token(handle, client)
+        if validation.refresh_token is None:
+            return validation
+        successor = await self.service.rotate(handle, validation.refresh_token, client, self.access_token())
+        return successor if successor is not None else RefreshTokenValidationResult(error="invalid_grant")
+
+    async def rotated(self, handle: str, client: Client = WEB) -> str:
+        successor = await self.refresh(handle, client)
+        assert isinstance(successor, str), successor
+        return successor
+
+    async def is_usable(self, handle: str, client: Client = WEB) -> bool:
+        """Introspection's view (no reuse detection)."""
+        return not (await self.service.validate_refresh_token(handle, client, detect_reuse=False)).is_error
+
+    async def tombstones(self) -> list[Any]:
+        return await self.grants.get_all(PersistedGrantFilter(subject_id="1",
+                                                              type=PersistedGrantTypes.USED_REFRESH_TOKEN))
+
+    async def cleanup(self) -> None:
+        options = OperationalStoreOptions()
+        if isinstance(self.grants, InMemoryPersistedGrantStore):
+            await InMemoryTokenCleanupService(self.grants, None, options, self.clock).cleanup_grants()
+        else:
+            await SqlTokenCleanupService(self.backend.db, options, self.clock).cleanup_grants()
+
+
+def assert_reuse(result: str | RefreshTokenValidationResult) -> None:
+    assert isinstance(result, RefreshTokenValidationResult)
+    assert result.error == "invalid_grant" and result.error_description == "refresh token was already used"
+
+
+async def test_replay_of_a_deleted_token_revokes_the_family_and_its_access_tokens(backend):
+    f = Fixture(backend)
+    first = await f.issue()
+    second = await f.rotated(first)
+    third = await f.rotated(second)
+    assert f.refused == set()
+    assert_reuse(await f.refresh(first))
+    assert not await f.is_usable(third)
+    assert f.refused == {"at-1", "at-2", "at-3"}  # every access token of the family, earlier rotations included
+    assert await f.grants.get_all(PersistedGrantFilter(subject_id="1", type=PersistedGrantTypes.REFRESH_TOKEN)) == []
+
+
+async def test_replay_of_the_middle_token_revokes_the_family_too(backend):
+    f = Fixture(backend)
+    second = await f.rotated(await f.issue())
+    third = await f.rotated(second)
+    assert_reuse(await f.refresh(second))
+    assert not await f.is_usable(third)
+
+
+async def test_replay_does_not_touch_another_family_or_another_user(backend):
+    f = Fixture(backend)
+    first = await f.issue()
+    await f.rotated(first)
+    sibling = await f.issue()
+    stranger = await f.issue(subject="2")
+    assert_reuse(await f.refresh(first))
+    assert await f.is_usable(sibling) and await f.is_usable(stranger)
+
+
+async def test_tombstone_holds_only_a_hash_and_lives_until_the_used_token_would_have_expired(backend):
+    f = Fixture(backend)
+    first = await f.issue()
+    f.clock.advance(100)
+    await f.rotated(first)
+    [tombstone] = await f.tombstones()
+    assert tombstone.key == hashed_grant_key(first, PersistedGrantTypes.USED_REFRESH_TOKEN)
+    assert first not in tombstone.key and first not in tombstone.data
+    assert tombstone.client_id == "web" and tombstone.session_id == "session-1"
+    assert tombstone.creation_time == f.clock.utc_now()  # the moment of use: the start of the grace period
+    assert tombstone.expiration == f.clock.utc_now() - timedelta(seconds=100) + timedelta(seconds=3600)
+    assert tombstone.consumed_time is None  # never removed early by remove_consumed_tokens
+
+
+async def test_tombstone_of_a_sliding_token_expires_with_the_used_token_not_its_successor(backend):
+    f = Fixture(backend)
+    first = await f.issue(SLIDING)
+    f.clock.advance(900)
+    await f.rotated(first, SLIDING)
+    [tombstone] = await f.tombstones()
+    assert tombstone.expiration == f.clock.utc_now() + timedelta(seconds=100)  # 1000 s after the first issuance
+
+
+async def test_tombstone_of_a_token_that_never_expires_is_still_bounded(backend):
+    f = Fixture(backend)
+    first = await f.issue(UNBOUNDED)
+    await f.rotated(first, UNBOUNDED)
+    [tombstone] = await f.tombstones()
+    assert tombstone.expiration == f.clock.utc_now() + timedelta(seconds=UNBOUNDED_TOMBSTONE_LIFETIME)
+
+
+async def test_cleanup_removes_expired_tombstones_only(backend):
+    f = Fixture(backend)
+    first = await f.issue()
+    second = await f.rotated(first)
+    f.clock.advance(3599)
+    await f.cleanup()
+    assert len(await f.tombstones()) == 1
+    f.clock.advance(2)
+    await f.cleanup()
+    assert await f.tombstones() == []
+    assert not await f.is_usable(second)  # expired together with its family's absolute lifetime
+
+
+async def test_an_expired_tombstone_not_yet_cleaned_up_revokes_nothing(backend):
+    f = Fixture(backend)
+    client = Client("web", allow_offline_access=True, refresh_token_expiration=TokenExpiration.SLIDING,
+                    sliding_refresh_token_lifetime=100, absolute_refresh_token_lifetime=0)
+    first = await f.issue(client)
+    f.clock.advance(90)
+    second = await f.rotated(first, client)  # first expires at t = 100, second at t = 190
+    f.clock.advance(20)
+    result = await f.refresh(first, client)
+    assert isinstance(result, RefreshTokenValidationResult)
+    assert result.error_description == "refresh token is unknown or revoked"
+    assert await f.is_usable(second, client)
+
+
+async def test_replay_by_another_client_is_an_unknown_token_and_revokes_nothing(backend):
+    f = Fixture(backend)
+    first = await f.issue()
+    second = await f.rotated(first)
+    result = await f.refresh(first, OTHER)
+    assert isinstance(result, RefreshTokenValidationResult)
+    assert result.error_description == "refresh token is unknown or revoked"
+    assert await f.is_usable(second)
+
+
+async def test_introspecting_a_used_token_revokes_nothing(backend):
+    f = Fixture(backend)
+    first = await f.issue()
+    second = await f.rotated(first)
+    assert not await f.is_usable(first)
+    assert await f.is_usable(second) and f.refused == set()
+
+
+async def test_within_the_grace_period_a_replay_is_refused_without_revoking(backend):
+    f = Fixture(backend, grace=30)
+    first = await f.issue()
+    second = await f.rotated(first)
+    f.clock.advance(29)
+    assert_reuse(await f.refresh(first))
+    assert await f.is_usable(second) and f.refused == set()
+    f.clock.advance(1)  # 30 s after the use: the grace period is over
+    assert_reuse(await f.refresh(first))
+    assert not await f.is_usable(second)
+    assert f.refused == {"at-1", "at-2"}
+
+
+@pytest.mark.parametrize("delete", [True, False], ids=["delete", "consume"])
+async def test_the_grace_period_applies_whether_used_tokens_are_deleted_or_consumed(backend, delete):
+    f = Fixture(backend, grace=10)
+    f.service.options = PersistentGrantOptions(data_protect_data=False, refresh_token_reuse_grace_period=10,
+                                               delete_one_time_only_refresh_tokens_on_use=delete)
+    first = await f.issue()
+    second = await f.rotated(first)
+    f.clock.advance(5)
+    assert_reuse(await f.refresh(first))
+    assert await f.is_usable(second)
+    f.clock.advance(6)
+    assert_reuse(await f.refresh(first))
+    assert not await f.is_usable(second)
+
+
+@pytest.mark.parametrize("grace", [0, 30])
+async def test_parallel_refreshes_one_wins_the_others_are_reuse(backend, grace):
+    f = Fixture(backend, grace=grace, interleave=True)
+    first = await f.issue()
+    results = await asyncio.gather(*(f.refresh(first) for _ in range(5)))
+    winners = [r for r in results if isinstance(r, str)]
+    assert len(winners) == 1
+    assert all(isinstance(r, RefreshTokenValidationResult) and r.error == "invalid_grant"
+               for r in results if not isinstance(r, str))
+    # grace 0: a concurrent use is a reuse and revokes the family, the winner's successor included
+    assert await f.is_usable(winners[0]) == (grace > 0)
+
+
+async def test_a_replay_after_the_family_was_revoked_is_still_refused(backend):
+    f = Fixture(backend)
+    first = await f.issue()
+    await f.rotated(first)
+    assert_reuse(await f.refresh(first))
+    assert_reuse(await f.refresh(first))
+
