@@ -104,20 +104,28 @@ def pg_session_url() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SQLite database migrated once per session; each test works on a copy of the file."""
-    path = tmp_path_factory.mktemp("sqlite-template") / "identityserver.db"
+_SQLITE_TEMPLATE = pytest.StashKey[Path]()
 
-    async def upgrade() -> None:
-        database = Database(f"sqlite:///{path}")
-        try:
-            await migrate.upgrade(database)
-        finally:
-            await database.dispose()  # closing the last connection checkpoints the WAL into the file
 
-    run_sync(upgrade)
-    return path
+def sqlite_template(request: pytest.FixtureRequest) -> Path:
+    """A SQLite database migrated once per session; each test works on a copy of the file. Kept in the session's
+    stash rather than a fixture, so that modules outside tests/storage that call ``open_backend`` need nothing
+    more."""
+    stash = request.config.stash
+    if _SQLITE_TEMPLATE not in stash:
+        factory: pytest.TempPathFactory = request.getfixturevalue("tmp_path_factory")
+        path = factory.mktemp("sqlite-template") / "identityserver.db"
+
+        async def upgrade() -> None:
+            database = Database(f"sqlite:///{path}")
+            try:
+                await migrate.upgrade(database)
+            finally:
+                await database.dispose()  # closing the last connection checkpoints the WAL into the file
+
+        run_sync(upgrade)
+        stash[_SQLITE_TEMPLATE] = path
+    return stash[_SQLITE_TEMPLATE]
 
 
 async def empty_tables(database: Database) -> None:
@@ -145,7 +153,7 @@ async def open_backend(kind: str, request: pytest.FixtureRequest, tmp_path: Any)
         return
     if kind == "sqlite":
         path = tmp_path / "identityserver.db"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        shutil.copy(sqlite_template(request), path)
         url = f"sqlite:///{path}"
         database = Database(url)
     else:

@@ -178,7 +178,7 @@ class Resolver:
 def _check_conforms(value: object, key: object, source: str) -> None:
     missing = missing_members(value, key)
     if missing:
-        raise TypeError(f"{source} for {slot_name(key)} returned {type(value).__qualname__}, which lacks {missing}")
+        raise TypeError(f"{source} for {slot_name(key)} is a {type(value).__qualname__}, which lacks {missing}")
 
 
 def check_instance(key: object, value: object) -> None:

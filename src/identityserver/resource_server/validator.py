@@ -1,4 +1,5 @@
-"""Access-token validation for APIs: JWT access tokens (RFC 9068 §4) and DPoP-bound tokens (RFC 9449 §7)."""
+"""Access-token validation for APIs: JWT access tokens (RFC 9068 §4), reference tokens by introspection (RFC 7662,
+``resource_server.introspection``) and DPoP-bound tokens (RFC 9449 §7)."""
 
 from __future__ import annotations
 
@@ -105,6 +106,9 @@ class _NonceProtector:
 
 
 class AccessTokenValidator:
+    """Validates the token (and DPoP proof) of an API request; subclass and override ``validate_token`` or
+    ``validate_jwt`` to change how a token is checked."""
+
     def __init__(
         self,
         options: ResourceServerOptions,
