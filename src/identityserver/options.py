@@ -262,7 +262,8 @@ class ServerSideSessionsOptions:
     """Keep user sessions server-side (in the database when there is one), so that they can be listed, ended
     and coordinated with token lifetimes. The cookie then only carries the protected session key."""
     user_display_name_claim_type: str | None = None
-    """Claim shown as the session's display name (the user's name when unset)."""
+    """The user's claim recorded as the session's display name, which session queries and ``identityserver
+    sessions`` show (e.g. ``email``; a user without it gets none); unset: the ``name`` claim, else the username."""
     remove_expired_sessions: bool = True
     """Remove expired sessions in the background."""
     expired_sessions_trigger_backchannel_logout: bool = False

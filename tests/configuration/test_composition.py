@@ -225,3 +225,19 @@ def test_typed_keys_and_defaults_cover_every_services_field() -> None:
     fields = {f.name for f in dataclasses.fields(Services)}
     assert {"clients", "client_list", "client_configuration", "cors", "token_cleanup"} <= fields
     assert ClientStore in DEFAULTS and CorsPolicyService in DEFAULTS
+
+
+async def test_the_writer_of_a_result_type_can_be_replaced() -> None:
+    from identityserver.endpoints.results import TokenResult
+    from identityserver.hosting.writers import ResultWriters, write_token
+
+    def stamped(result: TokenResult) -> Any:
+        status, headers, body = write_token(result)
+        return status, [*headers, ("x-written-by", "test")], body
+
+    builder = make_builder()
+    builder.decorate(ResultWriters, lambda writers: writers.with_writer(TokenResult, stamped))
+    async with running(builder) as server:
+        response = await server.token({"grant_type": "client_credentials"}, auth=("m2m", "secret"))
+        assert response.status_code == 200
+        assert response.headers["x-written-by"] == "test"

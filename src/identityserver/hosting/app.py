@@ -45,4 +45,6 @@ def create_app(services: Services, ui: ASGIApp | None = None) -> ASGIApp:
     inner = ui or Starlette(routes=[Route("/{path:path}", _not_found)])
     app = Starlette(lifespan=lifespan, routes=[])
     app.mount("/", inner)
-    return IdentityServerMiddleware(app, services.router, services.options, services.cors, services.events)
+    return IdentityServerMiddleware(
+        app, services.router, services.options, services.cors, services.events, services.writers
+    )

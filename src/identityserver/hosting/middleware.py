@@ -12,7 +12,7 @@ from typing import Any
 from identityserver.constants import ProtocolRoutePaths
 from identityserver.events import UnhandledExceptionEvent
 from identityserver.hosting.router import EndpointRouter
-from identityserver.hosting.writers import NO_STORE, HttpResponse, write
+from identityserver.hosting.writers import NO_STORE, HttpResponse, ResultWriters, write
 from identityserver.http.request import EndpointRequest
 from identityserver.options import IdentityServerOptions
 from identityserver.services.protocols import CorsPolicyService, EventService
@@ -115,8 +115,10 @@ class IdentityServerMiddleware:
         options: IdentityServerOptions,
         cors: CorsPolicyService | None = None,
         events: EventService | None = None,
+        writers: ResultWriters | None = None,
     ) -> None:
         self.app = app
+        self.writers = writers
         self.router = router
         self.options = options
         self.cors = cors
@@ -174,7 +176,7 @@ class IdentityServerMiddleware:
         )
         try:
             result = await endpoint.handler.process(request)
-            response = write(result)
+            response = write(result, self.writers)
         except Exception as error:
             logger.exception("unhandled exception in endpoint %s", endpoint.name)
             if self.events is not None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from identityserver.clock import Clock
 from identityserver.hosting.router import EndpointRouter
+from identityserver.hosting.writers import ResultWriters
 from identityserver.options import IdentityServerOptions
 from identityserver.services.protocols import (
     AuthorizationCodeService,
@@ -83,6 +84,7 @@ class Services:
     """``None`` when a custom persisted-grant store was registered without a cleanup service."""
     cors: CorsPolicyService
     router: EndpointRouter
+    writers: ResultWriters
     startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)

@@ -232,6 +232,18 @@ WRITERS: dict[type, Callable[[Any], HttpResponse]] = {
 }
 
 
+ResultWriter = Callable[[Any], HttpResponse]
+
+
+class ResultWriters(dict[type, ResultWriter]):
+    """The writer of each endpoint result type (a slot of the builder: replace one with
+    ``builder.decorate(ResultWriters, lambda w: w.with_writer(TokenResult, my_writer))``)."""
+
+    def with_writer(self, kind: type, writer: ResultWriter) -> ResultWriters:
+        """A copy in which results of ``kind`` (and its subclasses without their own writer) use ``writer``."""
+        return ResultWriters({**self, kind: writer})
+
+
 def write(result: object, writers: dict[type, Callable[[Any], HttpResponse]] | None = None) -> HttpResponse:
     table = writers or WRITERS
     writer = table.get(type(result))

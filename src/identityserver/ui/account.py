@@ -101,11 +101,22 @@ class AccountPages:
         await events.raise_event(success, address)
         return self.ui.redirect(self._after_login_url(request, return_url), cookies)
 
+    def _session_display_name(self, user: TestUser) -> str | None:
+        """The value of the user's claim that ``user_display_name_claim_type`` names (Duende
+        ``ServerSideSessionOptions.UserDisplayNameClaimType``; ``None`` when the user has none), else the user's
+        name: what session queries and ``identityserver sessions`` show."""
+        claim_type = self.ui.services.options.server_side_sessions.user_display_name_claim_type
+        if not claim_type:
+            return user.display_name()
+        if claim_type == "sub":
+            return user.subject_id
+        return next((claim.value for claim in user.claims if claim.type == claim_type), None)
+
     async def _sign_in(self, request: Request, user: TestUser) -> list[str]:
         session = self.ui.services.user_session
         previous = await self.ui.user(request)
         ticket = session.new_ticket(
-            user.subject_id, ["pwd"], "local", user.display_name(), issuer=self.ui.base_url(request)
+            user.subject_id, ["pwd"], "local", self._session_display_name(user), issuer=self.ui.base_url(request)
         )
         if previous is not None and previous.subject_id == user.subject_id:
             # re-authentication (prompt=login, max_age, step-up) keeps the session: same sid, same clients

@@ -15,6 +15,7 @@ from identityserver.configuration.wiring import endpoints, interactive, keys, st
 from identityserver.configuration.wiring.composition import Composition
 from identityserver.hosting.background import token_cleanup_job
 from identityserver.hosting.router import EndpointRouter
+from identityserver.hosting.writers import ResultWriters
 from identityserver.hosting.services import Services
 from identityserver.models.client import Client
 from identityserver.models.resources import ApiResource
@@ -135,6 +136,7 @@ def _services(c: Composition) -> Services:
         token_cleanup=cleanup,
         cors=c.get(CorsPolicyService),
         router=c.get(EndpointRouter),
+        writers=c.get(ResultWriters),
         startup=[data_protection.initialize, warm_keys, check_stored_configuration, *c.builder.startup_steps],
         shutdown=[*c.builder.shutdown_steps, backchannel.drain],
         background=background,

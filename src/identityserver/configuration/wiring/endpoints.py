@@ -26,6 +26,7 @@ from identityserver.endpoints.revocation import TokenRevocationEndpoint
 from identityserver.endpoints.token import TokenEndpoint
 from identityserver.endpoints.userinfo import UserInfoEndpoint
 from identityserver.hosting.router import Endpoint, EndpointRouter
+from identityserver.hosting.writers import WRITERS, ResultWriters
 from identityserver.registration.endpoint import DynamicClientRegistrationEndpoint
 from identityserver.registration.validator import DynamicClientRegistrationValidator
 from identityserver.response_handling.authorize import AuthorizeResponseGenerator
@@ -97,6 +98,12 @@ def endpoint_rows(c: Composition) -> list[EndpointRow]:
 @default(EndpointRouter)
 def router(c: Composition) -> EndpointRouter:
     return EndpointRouter([Endpoint(row.name, row.path, row.build(c)) for row in endpoint_rows(c)])
+
+
+@default(ResultWriters)
+def writers(c: Composition) -> ResultWriters:
+    """How each result type becomes an HTTP response."""
+    return ResultWriters(WRITERS)
 
 
 @default(ServerCapabilities)
