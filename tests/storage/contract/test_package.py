@@ -23,6 +23,7 @@ import identityserver.testing.contracts
 print("pytest" in sys.modules and "pytest_asyncio" in sys.modules)
 """
 
+
 def test_only_identityserver_testing_imports_pytest():
     result = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, check=True)
     lines = result.stdout.split("\n")

@@ -33,7 +33,7 @@ class TokenCleanupResult:
 
 class SqlTokenCleanupService:
     """The default ``TokenCleanupService``. Subclass it, override a step (each is a public method), and register
-    the subclass with ``builder.override(SqlTokenCleanupService, MyCleanup)`` (see docs/persistence.md)."""
+    the subclass with ``builder.override(TokenCleanupService, MyCleanup)`` (see docs/persistence.md)."""
 
     def __init__(self, database: Database, options: OperationalStoreOptions, clock: Clock) -> None:
         if options.token_cleanup_batch_size < 1:
