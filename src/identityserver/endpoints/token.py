@@ -83,20 +83,21 @@ class TokenEndpoint:
         if isinstance(response, TokenErrorResponse):
             return TokenErrorResult(response.error, response.error_description, custom=response.custom)
         validated = result.validated_request
-        success = TokenIssuedSuccessEvent(
-            client_id=client_id,
-            client_name=client_name,
-            endpoint="Token",
-            subject_id=validated.subject.subject_id if validated.subject else None,
-            scopes=response.scope,
-            grant_type=validated.grant_type,
-            tokens=issued_tokens(
-                id_token=response.identity_token,
-                refresh_token=response.refresh_token,
-                access_token=response.access_token,
-            ),
-        )
-        await self.events.raise_event(success, request.remote_ip)
+        if self.events.can_raise(TokenIssuedSuccessEvent.event_type):  # built only when someone listens
+            success = TokenIssuedSuccessEvent(
+                client_id=client_id,
+                client_name=client_name,
+                endpoint="Token",
+                subject_id=validated.subject.subject_id if validated.subject else None,
+                scopes=response.scope,
+                grant_type=validated.grant_type,
+                tokens=issued_tokens(
+                    id_token=response.identity_token,
+                    refresh_token=response.refresh_token,
+                    access_token=response.access_token,
+                ),
+            )
+            await self.events.raise_event(success, request.remote_ip)
         return TokenResult(
             access_token=response.access_token,
             token_type=response.access_token_type,

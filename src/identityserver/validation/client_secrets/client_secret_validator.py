@@ -99,10 +99,11 @@ class ClientSecretValidator:
                 INVALID_CREDENTIALS,
                 secret.from_authorization_header,
             )
-        await self.events.raise_event(
-            ClientAuthenticationSuccessEvent(client_id=client.client_id, authentication_method=secret.type),
-            request.remote_ip,
-        )
+        if self.events.can_raise(ClientAuthenticationSuccessEvent.event_type):  # built only when someone listens
+            await self.events.raise_event(
+                ClientAuthenticationSuccessEvent(client_id=client.client_id, authentication_method=secret.type),
+                request.remote_ip,
+            )
         return ClientSecretValidationResult(client, secret, from_authorization_header=secret.from_authorization_header)
 
     async def _client_exists(self, client_id: str) -> bool:
