@@ -26,6 +26,9 @@ def base_path(base_url: str) -> str:
 
 
 class AuthorizeEndpointBase:
+    """The authorize pipeline shared by the authorize and callback endpoints (Duende ``AuthorizeEndpointBase``):
+    validate, decide the interaction, respond; errors go back to the client once its redirect URI is validated (RFC 6749
+    §4.1.2.1), else to the error page."""
     def __init__(
         self,
         validator: AuthorizeRequestValidator,
@@ -47,6 +50,8 @@ class AuthorizeEndpointBase:
     async def process_authorize_request(
         self, http: EndpointRequest, parameters: Parameters, is_callback: bool
     ) -> AuthorizeResult | RedirectResult:
+        """Validate the request with the signed-in user, then send the user to login, consent or account creation, or
+        answer with the authorization response."""
         ticket = await self.user_session.authenticate(http.cookies)
         subject = ticket.principal() if ticket else None
         values = dict(parameters.values)
@@ -98,6 +103,7 @@ class AuthorizeEndpointBase:
         return self.authorize_result(response, cookies)
 
     def authorize_result(self, response: AuthorizeResponse, cookies: list[str]) -> AuthorizeResult:
+        """The result that delivers ``response`` to the client by its response mode (with ``iss``, RFC 9207)."""
         request = response.request
         return AuthorizeResult(
             request.validated_redirect_uri(),
@@ -140,6 +146,8 @@ class AuthorizeEndpointBase:
     async def create_error_result(
         self, http: EndpointRequest, result: AuthorizeRequestValidationError, validation_error: bool = False
     ) -> AuthorizeResult | RedirectResult:
+        """An error redirected to the client when that is safe (validated redirect URI, not a self-registered client's
+        request error, RFC 9700 §4.18), else the error page."""
         request = result.validated_request
         error = result.error
         if (

@@ -11,10 +11,12 @@ from identityserver.http.request import EndpointRequest
 
 
 class CheckSessionEndpoint:
+    """``/connect/checksession``: the OIDC Session Management 1.0 §3.3 iframe, which reads the ``sid`` cookie."""
     def __init__(self, cookie_name: str) -> None:
         self.cookie_name = cookie_name
 
     async def process(self, request: EndpointRequest) -> CheckSessionResult | StatusCodeResult:
+        """The iframe page (GET only)."""
         if request.method != "GET":
             return StatusCodeResult(405, {"Allow": "GET"})
         return CheckSessionResult(self.cookie_name)

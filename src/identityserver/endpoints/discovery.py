@@ -9,10 +9,13 @@ from identityserver.services.protocols import KeyMaterialService
 
 
 class DiscoveryEndpoint:
+    """``/.well-known/openid-configuration`` (OIDC Discovery §4, RFC 8414 §3); the document comes from
+    ``DiscoveryResponseGenerator``."""
     def __init__(self, generator: DiscoveryResponseGenerator) -> None:
         self.generator = generator
 
     async def process(self, request: EndpointRequest) -> JsonResult | StatusCodeResult:
+        """The discovery document (GET only), cacheable for ``discovery.response_cache_interval``."""
         if request.method != "GET":
             return StatusCodeResult(405, {"Allow": "GET"})
         document = await self.generator.create_discovery_document(request.base_url, request.issuer)
@@ -21,11 +24,13 @@ class DiscoveryEndpoint:
 
 
 class DiscoveryKeyEndpoint:
+    """The JWKS URI (RFC 7517 §5): the public keys tokens are verified with."""
     def __init__(self, keys: KeyMaterialService, max_age: int | None) -> None:
         self.keys = keys
         self.max_age = max_age
 
     async def process(self, request: EndpointRequest) -> JsonResult | StatusCodeResult:
+        """Every published signing key as ``application/jwk-set+json`` (GET only)."""
         if request.method != "GET":
             return StatusCodeResult(405, {"Allow": "GET"})
         jwks = {"keys": await self.keys.get_json_web_keys()}

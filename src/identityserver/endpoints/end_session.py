@@ -18,6 +18,8 @@ from identityserver.validation.end_session import EndSessionRequestValidator
 
 
 class EndSessionEndpoint:
+    """``/connect/endsession`` (OIDC RP-Initiated Logout 1.0 §2): validates the request and sends the user to the logout
+    page; never redirects an invalid request."""
     def __init__(
         self,
         validator: EndSessionRequestValidator,
@@ -31,6 +33,8 @@ class EndSessionEndpoint:
         self.options = options
 
     async def process(self, request: EndpointRequest) -> RedirectResult | StatusCodeResult:
+        """Validate the parameters (GET or POST) and redirect to the logout page with a protected logout message, or to
+        the error page."""
         parameters = read_parameters(request, allow_get=True)
         if not isinstance(parameters, Parameters):
             return parameters

@@ -29,6 +29,8 @@ _UNAUTHORIZED = JsonResult(
 
 
 class IntrospectionEndpoint:
+    """``/connect/introspect`` (RFC 7662): API resources introspect access tokens carrying their scopes, clients their
+    own refresh tokens; override to change who may ask about what."""
     def __init__(
         self,
         apis: ApiSecretValidator,
@@ -48,6 +50,8 @@ class IntrospectionEndpoint:
         self.events = events
 
     async def process(self, request: EndpointRequest) -> JsonResult | StatusCodeResult:
+        """Authenticate the caller (401 otherwise) and answer for its token; anything invalid is ``{"active": false}``
+        (RFC 7662 §2.2)."""
         form = read_unique_form(request)
         if not isinstance(form, Parameters):
             return form

@@ -18,6 +18,7 @@ HINTS = (None, "access_token", "refresh_token")
 
 
 class TokenRevocationEndpoint:
+    """``/connect/revocation`` (RFC 7009): a client revokes its own refresh or reference access tokens."""
     def __init__(
         self,
         clients: ClientSecretValidator,
@@ -29,6 +30,8 @@ class TokenRevocationEndpoint:
         self.events = events
 
     async def process(self, request: EndpointRequest) -> JsonResult | StatusCodeResult:
+        """Authenticate the client, then revoke the token; an unknown token or another client's is still 200 (RFC 7009
+        §2.2)."""
         form = read_unique_form(request)
         if not isinstance(form, Parameters):
             return form

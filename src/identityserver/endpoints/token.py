@@ -23,6 +23,8 @@ REPEATABLE = ("resource",)
 
 
 class TokenEndpoint:
+    """``/connect/token`` (RFC 6749 §3.2): authenticates the client, validates the request, generates the response and
+    raises the token events."""
     def __init__(
         self,
         clients: ClientSecretValidator,
@@ -36,6 +38,8 @@ class TokenEndpoint:
         self.events = events
 
     async def process(self, request: EndpointRequest) -> TokenResult | TokenErrorResult | StatusCodeResult:
+        """A form POST with unrepeated parameters; the response or the RFC 6749 §5.2 error (401 for client
+        authentication)."""
         if request.method != "POST":
             return StatusCodeResult(405, {"Allow": "POST"})
         if not request.is_form():

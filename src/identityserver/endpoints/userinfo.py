@@ -16,6 +16,8 @@ from identityserver.validation.token_validator import TokenValidator
 
 
 class UserInfoEndpoint:
+    """``/connect/userinfo`` (OIDC Core §5.3): Bearer or DPoP-bound (RFC 9449 §7) access tokens with the ``openid``
+    scope."""
     def __init__(
         self,
         tokens: TokenValidator,
@@ -31,9 +33,12 @@ class UserInfoEndpoint:
         self.dpop_algorithms = dpop_algorithms
 
     def error(self, error: str, description: str, status: int = 401) -> ProtectedResourceErrorResult:
+        """A Bearer challenge (RFC 6750 §3) that also advertises the DPoP algorithms."""
         return ProtectedResourceErrorResult(error, description, status, dpop_algs=self.dpop_algorithms)
 
     async def process(self, request: EndpointRequest) -> JsonResult | ProtectedResourceErrorResult | StatusCodeResult:
+        """Validate the token (and its proof when DPoP-bound) and return the user's claims, or the RFC 6750 §3.1
+        error."""
         if request.method not in ("GET", "POST"):
             return StatusCodeResult(405, {"Allow": "GET, POST"})
         usage = find_access_token(request)
@@ -109,6 +114,7 @@ class UserInfoEndpoint:
     def dpop_error(
         self, error: str, description: str, status: int = 401, nonce: str | None = None
     ) -> ProtectedResourceErrorResult:
+        """A DPoP challenge (RFC 9449 §7.1), with a fresh ``DPoP-Nonce`` when one is required."""
         return ProtectedResourceErrorResult(
             error, description, status, scheme="DPoP", dpop_algs=self.dpop_algorithms, dpop_nonce=nonce
         )

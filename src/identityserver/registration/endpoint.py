@@ -41,6 +41,8 @@ def _parse(body: bytes) -> dict[str, Any]:
 
 
 class DynamicClientRegistrationEndpoint:
+    """``/connect/register`` (RFC 7591 §3): validates client metadata and adds the client; override to change who may
+    register."""
     def __init__(
         self,
         validator: DynamicClientRegistrationValidator,
@@ -54,6 +56,8 @@ class DynamicClientRegistrationEndpoint:
         self.clock = clock
 
     def authorized(self, request: EndpointRequest) -> bool:
+        """Whether the request carries the configured initial access token (always, when none is configured; RFC 7591
+        §3)."""
         expected = self.options.initial_access_token
         if not expected:
             return True
@@ -62,6 +66,7 @@ class DynamicClientRegistrationEndpoint:
         return scheme.lower() == "bearer" and constant_time_equals(token.strip(), expected)
 
     async def process(self, request: EndpointRequest) -> JsonResult | StatusCodeResult:
+        """A JSON POST: the registered client's metadata (201), or the RFC 7591 §3.2.2 error."""
         if request.method != "POST":
             return StatusCodeResult(405, {"Allow": "POST"})
         if not self.authorized(request):

@@ -98,6 +98,8 @@ def _https_uri(body: dict[str, Any], name: str, server_called: bool = False) -> 
 
 
 class DynamicClientRegistrationValidator:
+    """Turns registration metadata (RFC 7591 §2) into a ``Client``, refusing what this server does not support; override
+    a step to accept more or less."""
     def __init__(self, resources: ResourceStore) -> None:
         self.resources = resources
 
@@ -136,6 +138,8 @@ class DynamicClientRegistrationValidator:
     def validate_redirect_uris(
         self, body: dict[str, Any], client: Client, metadata: dict[str, Any], code: bool
     ) -> None:
+        """``redirect_uris`` (required for, and only with, ``authorization_code``) and ``post_logout_redirect_uris``,
+        each acceptable (RFC 7591 §2, RFC 9700 §4.1)."""
         redirect_uris = _string_list(body, "redirect_uris") or []
         if code and not redirect_uris:
             raise RegistrationError(INVALID_REDIRECT_URI, "redirect_uris are required for authorization_code")
@@ -154,6 +158,8 @@ class DynamicClientRegistrationValidator:
     def validate_authentication(
         self, body: dict[str, Any], client: Client, metadata: dict[str, Any], grants: list[str]
     ) -> bool:
+        """The token endpoint authentication method (a shared secret, ``private_key_jwt`` with ``jwks``, or ``none``
+        for public clients); whether the endpoint must generate a secret."""
         if body.get("jwks_uri") is not None:
             raise RegistrationError(INVALID_CLIENT_METADATA, "jwks_uri is not supported; send the keys in jwks")
         jwks = body.get("jwks")
@@ -194,6 +200,7 @@ class DynamicClientRegistrationValidator:
         return True
 
     async def validate_scope(self, body: dict[str, Any], client: Client, metadata: dict[str, Any], code: bool) -> None:
+        """Requested scopes must exist; identity scopes need the code flow; ``openid`` by default for the code flow."""
         scope = _string(body, "scope", 1000)
         requested = [s for s in (scope or "").split(" ") if s]
         if not requested:
@@ -214,6 +221,7 @@ class DynamicClientRegistrationValidator:
         )
 
     def validate_descriptive(self, body: dict[str, Any], client: Client, metadata: dict[str, Any]) -> None:
+        """``client_name`` and the https URIs (client, logo, initiate login, front- and back-channel logout)."""
         name = _string(body, "client_name", 200)
         if name is not None:
             client.client_name = metadata["client_name"] = name

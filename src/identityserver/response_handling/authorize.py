@@ -77,6 +77,9 @@ def session_state(client_id: str, redirect_uri: str, session_id: str) -> str:
 
 
 class AuthorizeResponseGenerator:
+    """Builds the authorization response (Duende ``AuthorizeResponseGenerator``; RFC 6749 §4.1.2, OIDC Core §3.2.2.5,
+    §3.3.2.5): the code, or the implicit/hybrid tokens, plus ``session_state``; override a step to change what is
+    issued."""
     def __init__(
         self, tokens: TokenService, codes: AuthorizationCodeService, options: IdentityServerOptions, clock: Clock
     ) -> None:
@@ -86,6 +89,7 @@ class AuthorizeResponseGenerator:
         self.clock = clock
 
     async def create_response(self, request: ValidatedAuthorizeRequest) -> AuthorizeResponse:
+        """The response of a validated request whose user is signed in and has consented, by its grant type."""
         if request.grant_type == GrantType.AUTHORIZATION_CODE:
             response = await self.create_code_flow_response(request)
         else:
@@ -110,6 +114,7 @@ class AuthorizeResponseGenerator:
         return left_half_hash(request.state, algorithm)
 
     async def create_code(self, request: ValidatedAuthorizeRequest) -> str:
+        """Store a one-time authorization code for the request and return its handle."""
         state_hash = await self.state_hash(request)
         code = AuthorizationCode(
             creation_time=int(self.clock.timestamp()),
@@ -131,9 +136,12 @@ class AuthorizeResponseGenerator:
         return await self.codes.create(code)
 
     async def create_code_flow_response(self, request: ValidatedAuthorizeRequest) -> AuthorizeResponse:
+        """``response_type=code``: just the code."""
         return AuthorizeResponse(request, code=await self.create_code(request))
 
     async def create_implicit_or_hybrid_response(self, request: ValidatedAuthorizeRequest) -> AuthorizeResponse:
+        """Implicit and hybrid flows: the code, access token and ID token the ``response_type`` asks for (the ID token
+        with ``c_hash``/``at_hash``, OIDC Core §3.3.2.11)."""
         subject = request.authenticated_subject()
         types = request.response_types
         response = AuthorizeResponse(request)

@@ -32,6 +32,9 @@ class InteractionResponse:
 
 
 class AuthorizeInteractionResponseGenerator:
+    """Decides what an authorize request needs from the user (Duende ``AuthorizeInteractionResponseGenerator``): create
+    an account, log in, consent, or an error such as ``login_required`` (OIDC Core §3.1.2.6); override a step to change
+    the policy."""
     def __init__(self, consent: ConsentService, profile: ProfileService, clock: Clock) -> None:
         self.consent = consent
         self.profile = profile
@@ -40,6 +43,8 @@ class AuthorizeInteractionResponseGenerator:
     async def process_interaction(
         self, request: ValidatedAuthorizeRequest, consent: ConsentResponse | None = None
     ) -> InteractionResponse:
+        """Account creation, then login, then consent: the first that applies ends the decision; a denied consent is the
+        error it carries."""
         if consent is not None and consent.error is not None:
             return InteractionResponse(error=consent.error.value, error_description=consent.error_description)
         response = await self.process_create_account(request)
@@ -57,12 +62,17 @@ class AuthorizeInteractionResponseGenerator:
         return InteractionResponse()
 
     async def process_login(self, request: ValidatedAuthorizeRequest) -> InteractionResponse:
+        """Send the user to login when ``login_required``; with ``prompt=none`` that is the ``login_required`` error
+        instead."""
         needs_login = await self.login_required(request)
         if needs_login and "none" in request.prompt_modes:
             return InteractionResponse(error=AuthorizeErrors.LOGIN_REQUIRED, error_description="the user must sign in")
         return InteractionResponse(is_login=needs_login)
 
     async def login_required(self, request: ValidatedAuthorizeRequest) -> bool:
+        """Whether the user must (re-)authenticate: ``prompt=login``/``select_account``, no or an inactive user,
+        ``max_age`` or the client's ``user_sso_lifetime`` exceeded, an identity provider the client or ``acr_values``
+        (``idp:``) does not accept, or an ``id_token_hint`` of another user."""
         if "login" in request.prompt_modes or "select_account" in request.prompt_modes:
             return True
         subject = request.subject

@@ -48,6 +48,8 @@ _ENDPOINT_NAMES = [
 
 
 class DiscoveryResponseGenerator:
+    """Builds the discovery document (Duende ``DiscoveryResponseGenerator``; OIDC Discovery §3, RFC 8414 §2) from the
+    server's capabilities and resources; override to add or hide entries."""
     def __init__(
         self,
         options: IdentityServerOptions,
@@ -61,6 +63,7 @@ class DiscoveryResponseGenerator:
         self.capabilities = capabilities
 
     async def create_discovery_document(self, base_url: str, issuer: str) -> dict[str, Any]:
+        """The metadata for this issuer, with endpoint URLs under ``base_url``."""
         caps = self.capabilities
         doc: dict[str, Any] = {"issuer": issuer, "jwks_uri": base_url + ProtocolRoutePaths.DISCOVERY_WEB_KEYS}
         for name, path in _ENDPOINT_NAMES:

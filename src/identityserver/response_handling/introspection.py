@@ -11,6 +11,8 @@ INACTIVE: dict[str, Any] = {"active": False}
 
 
 class IntrospectionResponseGenerator:
+    """Builds introspection responses (Duende ``IntrospectionResponseGenerator``; RFC 7662 §2.2); override to change
+    what an API or client is told about a token."""
     def process_for_api(self, result: TokenValidationResult, api: ApiResource) -> dict[str, Any]:
         """Active only when the token carries one of the API's scopes; ``scope`` narrowed to those."""
         if result.is_error:
@@ -21,6 +23,7 @@ class IntrospectionResponseGenerator:
         return self._response(result.claims, allowed)
 
     def process_for_client(self, claims: dict[str, Any], scopes: list[str]) -> dict[str, Any]:
+        """The response for a client introspecting its own refresh token."""
         return self._response(claims, scopes)
 
     def _response(self, claims: dict[str, Any], scopes: list[str]) -> dict[str, Any]:

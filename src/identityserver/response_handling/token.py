@@ -29,6 +29,8 @@ from identityserver.validation.results import (
 
 
 class TokenResponseGenerator:
+    """Builds token responses (Duende ``TokenResponseGenerator``; RFC 6749 §5.1): one method per grant, all but refresh
+    ending in ``process_token_request``; override a method to change what a flow returns."""
     def __init__(
         self,
         tokens: TokenService,
@@ -52,18 +54,23 @@ class TokenResponseGenerator:
         }
 
     async def process(self, result: TokenRequestValidationResult) -> TokenResponse | TokenErrorResponse:
+        """Dispatch to the grant's method (``process_extension_grant_request`` for grants not in
+        ``grant_processors``)."""
         processor = self.grant_processors.get(
             result.validated_request.grant_type, self.process_extension_grant_request
         )
         return await processor(result)
 
     async def process_client_credentials_request(self, result: TokenRequestValidationResult) -> TokenResponse:
+        """The ``client_credentials`` response: ``process_token_request``."""
         return await self.process_token_request(result)
 
     async def process_password_request(self, result: TokenRequestValidationResult) -> TokenResponse:
+        """The ``password`` response: ``process_token_request``."""
         return await self.process_token_request(result)
 
     async def process_extension_grant_request(self, result: TokenRequestValidationResult) -> TokenResponse:
+        """An extension grant's response: ``process_token_request``."""
         return await self.process_token_request(result)
 
     async def process_authorization_code_request(self, result: TokenRequestValidationResult) -> TokenResponse:
@@ -150,6 +157,7 @@ class TokenResponseGenerator:
         return await self.tokens.create_security_token(token), await self.create_refresh_token(request, token)
 
     def token_creation_request(self, request: ValidatedTokenRequest) -> TokenCreationRequest:
+        """What the token service needs to create this request's access token."""
         return TokenCreationRequest(
             client=request.client,
             issuer=request.issuer,
@@ -185,6 +193,7 @@ class TokenResponseGenerator:
         state_hash: str | None = None,
         access_token: str | None = None,
     ) -> str:
+        """A signed ID token for the request (OIDC Core §3.1.3.3), with ``at_hash`` when given the access token."""
         creation = TokenCreationRequest(
             client=request.client,
             issuer=request.issuer,
@@ -198,6 +207,8 @@ class TokenResponseGenerator:
         return await self.tokens.create_security_token(await self.tokens.create_identity_token(creation))
 
     def issued_tokens(self, request: ValidatedTokenRequest, response: TokenResponse) -> IssuedTokens:
+        """The handles and ``jti`` of what this response issued, so that a replayed code can revoke them (RFC 6749
+        §4.1.2)."""
         issued = IssuedTokens()
         if response.refresh_token:
             issued.refresh_token_key = self.refresh_tokens.store.get_hashed_key(response.refresh_token)

@@ -14,11 +14,14 @@ from identityserver.stores.protocols import ResourceStore
 
 
 class UserInfoResponseGenerator:
+    """Builds the userinfo response (Duende ``UserInfoResponseGenerator``; OIDC Core §5.3.2) from the profile service;
+    override to change the claims returned."""
     def __init__(self, resources: ResourceStore, profile: ProfileService) -> None:
         self.resources = resources
         self.profile = profile
 
     async def process(self, subject: Principal, client: Client, scopes: list[str]) -> dict[str, Any]:
+        """``sub`` and the claims of the identity scopes the token carries, as the profile service issues them."""
         identity = [r for r in await self.resources.find_identity_resources_by_scope_name(scopes) if r.enabled]
         wanted = list(dict.fromkeys(c for r in identity for c in r.user_claims))
         context = ProfileDataRequestContext(subject, client, ProfileCallers.USER_INFO_ENDPOINT, wanted)

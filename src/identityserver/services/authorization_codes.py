@@ -39,6 +39,8 @@ class CodeRedemption:
 
 
 class DefaultAuthorizationCodeService:
+    """The default ``AuthorizationCodeService``: one-time codes in the grant store; a replayed code revokes what its
+    first redemption issued (RFC 6749 §4.1.2, §10.5)."""
     def __init__(
         self,
         codes: AuthorizationCodeStore,
@@ -53,6 +55,7 @@ class DefaultAuthorizationCodeService:
         """Revokes the refresh-token family and access tokens a replayed code issued."""
 
     async def create(self, code: AuthorizationCode) -> str:
+        """Store the code and return its handle."""
         return await self.codes.store_item(
             code,
             code.client_id,
@@ -105,6 +108,7 @@ class DefaultAuthorizationCodeService:
             await self.revoke(issued)
 
     async def revoke(self, issued: IssuedTokens) -> None:
+        """Revoke what a code issued: delete its refresh and reference tokens, refuse its JWT's ``jti``."""
         if issued.refresh_token_key:
             await self.grants.remove(issued.refresh_token_key)
         if issued.reference_token_key:
@@ -113,9 +117,11 @@ class DefaultAuthorizationCodeService:
             await self.revoke_jti(issued.access_token_jti, issued.access_token_expiration)
 
     async def revoke_jti(self, jti: str, expiration: int) -> None:
+        """Refuse the JWT access token with this ``jti`` until it would have expired."""
         await self.revocation.revoke_jti(jti, expiration)
 
     async def is_jti_revoked(self, jti: str) -> bool:
+        """Whether the JWT access token with this ``jti`` was revoked."""
         return await self.revocation.is_jti_revoked(jti)
 
     async def _read_issued(self, handle: str) -> IssuedTokens | None:

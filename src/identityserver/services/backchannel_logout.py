@@ -41,6 +41,8 @@ def _http_error() -> type[Exception]:
 
 
 class DefaultBackChannelLogoutService:
+    """Sends OpenID Connect Back-Channel Logout 1.0 logout tokens (Duende ``DefaultBackChannelLogoutService``) in the
+    background with a timeout; override ``create_logout_token`` to change the token."""
     def __init__(
         self,
         creation: TokenCreationService,
@@ -61,6 +63,8 @@ class DefaultBackChannelLogoutService:
         return httpx.AsyncClient(timeout=self.options.logout.back_channel_logout_timeout, follow_redirects=False)
 
     async def create_logout_token(self, client: Client, subject_id: str, session_id: str | None, issuer: str) -> str:
+        """A signed logout token for the client (Back-Channel Logout §2.4): ``sub``, ``sid`` when known, the logout
+        event, never a ``nonce``."""
         claims = [
             Claim("sub", subject_id),
             Claim("events", json.dumps({BACKCHANNEL_LOGOUT_EVENT: {}}), ClaimValueTypes.JSON),

@@ -49,12 +49,16 @@ def client_claims(client: Client) -> list[Claim]:
 
 
 class DefaultClaimsService:
+    """Assembles the claims of access and identity tokens (Duende ``DefaultClaimsService``): protocol claims of the
+    subject, client claims, scopes, and what the profile service issues; override to add or filter claims."""
     def __init__(self, profile: ProfileService) -> None:
         self.profile = profile
 
     async def get_access_token_claims(
         self, subject: Principal | None, resources: ResourceValidationResult, client: Client
     ) -> list[Claim]:
+        """``client_id``, ``scope``, the client's claims (without a user, or with ``always_send_client_claims``), and
+        for a user its protocol claims plus the user claims the API resources and scopes ask for."""
         claims = [Claim("client_id", client.client_id)]
         if subject is None or client.always_send_client_claims:
             claims.extend(client_claims(client))
@@ -76,6 +80,8 @@ class DefaultClaimsService:
         client: Client,
         include_all_identity_claims: bool,
     ) -> list[Claim]:
+        """The user's protocol claims, plus the identity resources' user claims when ``include_all_identity_claims`` or
+        the client's ``always_include_user_claims_in_id_token`` (OIDC Core §5.4)."""
         claims = subject_claims(subject)
         if include_all_identity_claims or client.always_include_user_claims_in_id_token:
             wanted = [t for r in resources.resources.identity_resources for t in r.user_claims]

@@ -18,11 +18,15 @@ def _consent_key(subject_id: str, client_id: str) -> str:
 
 
 class DefaultConsentService:
+    """The default ``ConsentService``: consent is remembered as a persisted grant per user and client; override to
+    change when consent is asked."""
     def __init__(self, store: PersistedGrantStore, clock: Clock) -> None:
         self.store = store
         self.clock = clock
 
     async def require_consent(self, subject_id: str, client: Client, scopes: list[str]) -> bool:
+        """Whether the user must be asked: the client requires consent and the scopes are not all remembered (always,
+        when the client does not allow remembering)."""
         if not client.require_consent or not scopes:
             return False
         if not client.allow_remember_consent:
@@ -31,6 +35,7 @@ class DefaultConsentService:
         return consent is None or not set(scopes).issubset(consent.scopes)
 
     async def get_consent(self, subject_id: str, client_id: str) -> Consent | None:
+        """The remembered consent of the user for the client, if any."""
         grant = await self.store.get(_consent_key(subject_id, client_id))
         if grant is None or grant.type != PersistedGrantTypes.USER_CONSENT:
             return None
@@ -81,6 +86,7 @@ class DefaultConsentService:
         )
 
     async def get_all_consents(self, subject_id: str) -> list[Consent]:
+        """Every remembered consent of the user (the grants page)."""
         grants = await self.store.get_all(
             PersistedGrantFilter(subject_id=subject_id, type=PersistedGrantTypes.USER_CONSENT)
         )

@@ -21,6 +21,7 @@ class InMemoryCorsPolicyService:
         self._origins = allowed_origins(clients)
 
     async def is_origin_allowed(self, origin: str) -> bool:
+        """Whether one of the clients lists the origin."""
         return origin.lower() in self._origins
 
 
@@ -34,6 +35,7 @@ class ClientListCorsPolicyService:
         self._cache: TtlCache[frozenset[str]] = TtlCache(clock, expiration_seconds, max_entries=1)
 
     async def is_origin_allowed(self, origin: str) -> bool:
+        """Whether an enabled client lists the origin (never without a client list)."""
         listed = self.clients
         if listed is None:
             return False

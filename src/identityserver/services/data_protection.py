@@ -53,9 +53,11 @@ class KeyRingDataProtectionProvider:
         self._next_reload = 0.0
 
     def create_protector(self, purpose: str) -> KeyRingDataProtector:
+        """A protector bound to ``purpose``: what it seals only a protector of the same purpose opens."""
         return KeyRingDataProtector(self, purpose)
 
     async def initialize(self) -> None:
+        """Load the key ring, creating the first key (or a successor of an expiring one) when needed."""
         await self._ensure_default_key()
 
     def _pick_default(self, now: datetime) -> DataProtectionKey | None:
@@ -98,6 +100,7 @@ class KeyRingDataProtectionProvider:
         return cached
 
     async def protect(self, purpose: str, plaintext: bytes) -> str:
+        """Seal ``plaintext`` under the default key for ``purpose`` (AES-256-GCM)."""
         key = await self._ensure_default_key()
         key_id = uuid.UUID(key.id).bytes
         nonce = secrets.token_bytes(12)
@@ -105,6 +108,7 @@ class KeyRingDataProtectionProvider:
         return b64url_encode(_VERSION + key_id + nonce + sealed)
 
     async def unprotect(self, purpose: str, protected: str) -> bytes:
+        """Open a payload sealed by any key of the ring for ``purpose``; raises ``DataProtectionError`` otherwise."""
         try:
             raw = b64url_decode(protected)
         except ValueError as exc:
@@ -134,7 +138,9 @@ class KeyRingDataProtector:
         self.purpose = purpose
 
     async def protect(self, plaintext: bytes) -> str:
+        """Seal ``plaintext`` for this protector's purpose."""
         return await self.provider.protect(self.purpose, plaintext)
 
     async def unprotect(self, protected: str) -> bytes:
+        """Open a payload sealed for this protector's purpose; raises ``DataProtectionError`` otherwise."""
         return await self.provider.unprotect(self.purpose, protected)

@@ -18,6 +18,7 @@ class LoggingEventSink:
     """Writes each event as one structured (JSON) log line on the ``identityserver.events`` logger."""
 
     async def persist(self, event: Event) -> None:
+        """Log the event as one JSON line (``Event.to_dict``)."""
         logger.info(json.dumps(event.to_dict(), default=str, separators=(",", ":")))
 
 
@@ -31,6 +32,7 @@ class DefaultEventService:
         self._pid = os.getpid()
 
     def can_raise(self, event_type: EventTypes) -> bool:
+        """Whether events of this type are switched on in ``EventsOptions``."""
         if event_type == EventTypes.SUCCESS:
             return self.options.raise_success_events
         if event_type == EventTypes.FAILURE:

@@ -51,6 +51,7 @@ class DefaultGrantRevocationService:
         )
 
     async def is_jti_revoked(self, jti: str) -> bool:
+        """Whether the JWT access token with this ``jti`` was revoked."""
         return await self.grants.get(hashed_grant_key(jti, REVOKED_ACCESS_TOKEN)) is not None
 
     async def revoke_access_tokens(self, token: RefreshToken) -> None:
@@ -100,4 +101,5 @@ class DefaultGrantRevocationService:
             )
 
     async def is_family_revoked(self, family_id: str) -> bool:
+        """Whether the refresh-token family was revoked (its later tokens are refused)."""
         return await self.grants.get(hashed_grant_key(family_id, REVOKED_FAMILY)) is not None

@@ -34,6 +34,8 @@ def request_id(parameters: dict[str, str], resources: list[str], subject_id: str
 
 
 class DefaultIdentityServerInteractionService:
+    """The default ``IdentityServerInteractionService``: what the login, consent, logout and error pages call into
+    (Duende ``DefaultIdentityServerInteractionService``)."""
     def __init__(
         self,
         return_url_parser: ReturnUrlParser,
@@ -132,9 +134,11 @@ class DefaultIdentityServerInteractionService:
             return None
 
     async def create_error_id(self, message: ErrorMessage) -> str:
+        """Seal an error message for the error page; the id travels in its URL."""
         return await self.messages.write("error", dataclasses.asdict(message))
 
     async def get_error_context(self, error_id: str | None) -> ErrorMessage | None:
+        """The error message behind an error id, or ``None`` when it is unreadable or expired."""
         data = await self.messages.read("error", error_id)
         if data is None:
             return None
@@ -144,9 +148,11 @@ class DefaultIdentityServerInteractionService:
             return None
 
     async def create_logout_id(self, message: LogoutMessage) -> str:
+        """Seal a logout message for the logout pages; the id travels in their URLs."""
         return await self.messages.write("logout", dataclasses.asdict(message))
 
     async def get_logout_context(self, logout_id: str | None) -> LogoutMessage | None:
+        """The logout message behind a logout id, or ``None`` when it is unreadable or expired."""
         data = await self.messages.read("logout", logout_id)
         if data is None:
             return None
@@ -156,11 +162,13 @@ class DefaultIdentityServerInteractionService:
             return None
 
     async def get_all_user_grants(self, subject_id: str) -> list[tuple[Consent, Client | None]]:
+        """Every remembered consent of the user with its client (``None`` when the client no longer exists)."""
         result = []
         for consent in await self.consents.get_all_consents(subject_id):
             result.append((consent, await self.clients.find_client_by_id(consent.client_id)))
         return result
 
     async def revoke_user_consent(self, subject_id: str, client_id: str) -> None:
+        """Revoke the user's consent for the client (and what it allowed) and raise ``GrantsRevokedEvent``."""
         await self.consents.revoke_consent(subject_id, client_id)
         await self.events.raise_event(GrantsRevokedEvent(subject_id=subject_id, client_id=client_id))

@@ -23,6 +23,8 @@ def _digest(prefix: str, value: str) -> str:
 
 
 class DefaultLoginThrottle:
+    """The default ``LoginThrottle``: failures per username and address (``per_pair``) and per username
+    (``per_account``) within ``window`` seconds, kept as persisted grants so every process sees them."""
     def __init__(self, grants: PersistedGrantStore, clock: Clock, window: int = 300, per_pair: int = 5,
                  per_account: int = 20) -> None:
         self.grants = grants
@@ -36,6 +38,7 @@ class DefaultLoginThrottle:
         return _digest("login:", username.lower()), _digest("addr:", address)
 
     async def blocked(self, username: str, address: str) -> bool:
+        """Whether this username may not try again from this address yet."""
         account, origin = self._keys(username, address)
         now = self.clock.utc_now()
         rows = await self.grants.get_all(PersistedGrantFilter(subject_id=account, type=LOGIN_FAILURE))
@@ -44,6 +47,7 @@ class DefaultLoginThrottle:
         return pair >= self.per_pair or len(live) >= self.per_account
 
     async def failed(self, username: str, address: str) -> None:
+        """Record a failed attempt (hashes of the username and address only)."""
         account, origin = self._keys(username, address)
         now = self.clock.utc_now()
         await self.grants.store(PersistedGrant(
@@ -51,5 +55,6 @@ class DefaultLoginThrottle:
             creation_time=now, expiration=now + timedelta(seconds=self.window), data="{}"))
 
     async def succeeded(self, username: str, address: str) -> None:
+        """Forget this address's failures for the username."""
         account, origin = self._keys(username, address)
         await self.grants.remove_all(PersistedGrantFilter(subject_id=account, client_id=origin, type=LOGIN_FAILURE))

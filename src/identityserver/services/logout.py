@@ -15,6 +15,8 @@ SessionEnded = Callable[[str, str | None, list[Client], str, str], Awaitable[Non
 
 
 class DefaultLogoutService:
+    """The default ``LogoutService``: the clients of the ending session, their front-channel logout URLs, and the
+    session-ended hooks."""
     def __init__(self, clients: ClientStore, on_session_ended: Sequence[SessionEnded] = ()) -> None:
         self.clients = clients
         self.on_session_ended: tuple[SessionEnded, ...] = tuple(on_session_ended)
@@ -22,6 +24,7 @@ class DefaultLogoutService:
         coordination service's ``process_logout``)."""
 
     async def session_clients(self, client_ids: list[str]) -> list[Client]:
+        """The enabled clients among ``client_ids``."""
         result = []
         for client_id in client_ids:
             client = await self.clients.find_client_by_id(client_id)
@@ -30,6 +33,8 @@ class DefaultLogoutService:
         return result
 
     def front_channel_logout_url(self, client: Client, issuer: str, session_id: str | None) -> str | None:
+        """The client's front-channel logout URI, with ``iss`` and ``sid`` when it requires the session (Front-Channel
+        Logout 1.0 §2)."""
         uri = client.front_channel_logout_uri
         if not uri:
             return None

@@ -12,12 +12,15 @@ from identityserver.crypto.protection import DataProtectionError, DataProtector
 
 
 class ProtectedMessageStore:
+    """The default ``MessageStore``: messages sealed into the id itself (no server state), readable for ``lifetime``
+    seconds by any server process."""
     def __init__(self, protector: DataProtector, clock: Clock, lifetime: int = 600) -> None:
         self.protector = protector
         self.clock = clock
         self.lifetime = lifetime
 
     async def write(self, kind: str, data: dict[str, Any]) -> str:
+        """Seal ``data`` with its kind and expiry; the result is the message id."""
         envelope = {"k": kind, "exp": int(self.clock.timestamp()) + self.lifetime, "d": data}
         return await self.protector.protect(json.dumps(envelope, separators=(",", ":")).encode("utf-8"))
 

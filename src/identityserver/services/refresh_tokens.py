@@ -62,6 +62,8 @@ class UsedRefreshToken:
 
 
 class DefaultRefreshTokenService:
+    """The default ``RefreshTokenService``: lifetimes, rotation, reuse detection and family revocation as the module
+    describes; override a method to change the policy."""
     def __init__(
         self,
         store: RefreshTokenStore,
@@ -83,6 +85,7 @@ class DefaultRefreshTokenService:
         """Revokes families and their access tokens (shared with the authorization code service)."""
 
     def initial_lifetime(self, client: Client) -> int:
+        """The lifetime of a new token: absolute, or sliding capped by the absolute lifetime (0 = unbounded)."""
         if client.refresh_token_expiration == TokenExpiration.ABSOLUTE:
             return client.absolute_refresh_token_lifetime
         sliding = client.sliding_refresh_token_lifetime
@@ -101,6 +104,7 @@ class DefaultRefreshTokenService:
         description: str | None = None,
         family_id: str | None = None,
     ) -> str:
+        """Store a refresh token for the grant (a new family unless ``family_id``) and return its handle."""
         token = RefreshToken(
             creation_time=int(self.clock.timestamp()),
             lifetime=self.initial_lifetime(client),
@@ -132,6 +136,9 @@ class DefaultRefreshTokenService:
     async def validate_refresh_token(
         self, handle: str, client: Client, detect_reuse: bool = True
     ) -> RefreshTokenValidationResult:
+        """The stored token when it is valid for ``client``: unexpired, of this client (still allowed offline access),
+        unused, the user active and (coordinated clients) the session alive; presenting a used token revokes its family
+        when ``detect_reuse``."""
         row = await self.grants.get(self.store.get_hashed_key(handle))
         if row is None or row.type != PersistedGrantTypes.REFRESH_TOKEN:
             if detect_reuse and await self._replay_of_deleted_token(handle, client):
@@ -286,6 +293,7 @@ class DefaultRefreshTokenService:
 
     async def revoke_family_by_id(self, subject_id: str, client_id: str, family_id: str,
                                   session_id: str | None) -> None:
+        """Revoke every token of the family (RFC 9700 §4.14.2)."""
         await self.revocation.revoke_family(subject_id, client_id, family_id, session_id)
 
     async def revoke_access_token(self, token: RefreshToken) -> None:
@@ -293,4 +301,5 @@ class DefaultRefreshTokenService:
         await self.revocation.revoke_access_tokens(token)
 
     async def remove_refresh_token(self, handle: str) -> None:
+        """Delete the token (revocation, RFC 7009 §2.1)."""
         await self.store.remove_item(handle)

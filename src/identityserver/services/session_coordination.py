@@ -26,6 +26,8 @@ COORDINATED_GRANT_TYPES = [
 
 
 class DefaultSessionCoordinationService:
+    """The default ``SessionCoordinationService``: on logout or session expiry, back-channel logout and revocation of
+    the coordinated clients' grants; validates and slides the session for their tokens."""
     def __init__(
         self,
         options: IdentityServerOptions,
@@ -41,6 +43,7 @@ class DefaultSessionCoordinationService:
         self.clock = clock
 
     def is_coordinated(self, client: Client) -> bool:
+        """Whether the client's tokens follow the user's session (server-side sessions only)."""
         if self.sessions is None:
             return False
         if client.coordinate_lifetime_with_user_session is not None:
@@ -48,6 +51,7 @@ class DefaultSessionCoordinationService:
         return self.options.authentication.coordinate_client_lifetimes_with_user_session
 
     async def revoke_session_grants(self, subject_id: str, session_id: str | None, clients: list[Client]) -> None:
+        """Remove the session's refresh and reference tokens of the coordinated clients."""
         ids = [c.client_id for c in clients if self.is_coordinated(c)]
         if ids and session_id:
             await self.grants.remove_all(

@@ -40,6 +40,8 @@ class UserSession:
 
 
 class DefaultSessionManagementService:
+    """The default ``SessionManagementService`` (Duende ``SessionManagementService``) over the server-side session
+    store."""
     def __init__(
         self,
         sessions: ServerSideSessionStore,
@@ -57,6 +59,7 @@ class DefaultSessionManagementService:
         self.clock = clock
 
     async def ticket(self, session: ServerSideSession) -> dict[str, object]:
+        """The session's ticket as a dict (empty when it cannot be read)."""
         try:
             ticket = json.loads(await self.protector.unprotect(session.ticket))
         except (DataProtectionError, ValueError):
@@ -64,9 +67,11 @@ class DefaultSessionManagementService:
         return ticket if isinstance(ticket, dict) else {}
 
     async def client_ids(self, session: ServerSideSession) -> list[str]:
+        """The clients that received tokens in the session."""
         return _ticket_client_ids(await self.ticket(session))
 
     async def describe(self, session: ServerSideSession) -> UserSession:
+        """The session as listed to administrators."""
         return UserSession(
             session.key,
             session.subject_id,
@@ -79,6 +84,7 @@ class DefaultSessionManagementService:
         )
 
     async def query_sessions(self, query: SessionQuery) -> tuple[QueryResult, list[UserSession]]:
+        """A page of sessions matching the query, described."""
         result = await self.sessions.query_sessions(query)
         return result, [await self.describe(s) for s in result.results]
 

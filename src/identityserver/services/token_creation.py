@@ -24,12 +24,16 @@ def new_jti() -> str:
 
 
 class DefaultTokenCreationService:
+    """The default ``TokenCreationService`` (Duende ``DefaultTokenCreationService``): serializes a token as a JWT signed
+    with the current key of an allowed algorithm; override ``token_type_header`` or the payload to change the JWT."""
     def __init__(self, keys: KeyMaterialService, options: IdentityServerOptions) -> None:
         self.keys = keys
         self.options = options
         self._headers: dict[tuple[str, str, str], str] = {}
 
     def token_type_header(self, token: Token) -> str | None:
+        """The ``typ`` header: ``access_token_jwt_type`` for access tokens (RFC 9068 §2.1), ``logout_token_jwt_type``
+        for logout tokens, none otherwise."""
         if token.type == ACCESS_TOKEN:
             return self.options.access_token_jwt_type or None
         if token.type == LOGOUT_TOKEN:
@@ -58,6 +62,7 @@ class DefaultTokenCreationService:
         return payload
 
     async def create_token(self, token: Token) -> str:
+        """The signed JWT of ``token``."""
         key = await self.keys.get_signing_credentials(token.allowed_signing_algorithms or None)
         typ = self.token_type_header(token) or ""
         cache_key = (key.id, key.algorithm, typ)
@@ -69,4 +74,5 @@ class DefaultTokenCreationService:
         return encode_jws_with_header(header, key.algorithm, self.create_payload(token), key.private_key)
 
     async def signing_algorithm(self, allowed: list[str] | None) -> str:
+        """The algorithm a token limited to ``allowed`` would be signed with."""
         return (await self.keys.get_signing_credentials(allowed or None)).algorithm

@@ -37,6 +37,8 @@ class TokenCreationRequest:
 
 
 class DefaultTokenService:
+    """The default ``TokenService`` (Duende ``DefaultTokenService``): builds access and identity tokens from the claims
+    service and serializes them as JWTs or stored reference tokens; override a method to change a token."""
     def __init__(
         self,
         claims: DefaultClaimsService,
@@ -52,6 +54,8 @@ class DefaultTokenService:
         self.clock = clock
 
     async def create_access_token(self, request: TokenCreationRequest) -> Token:
+        """The access token of a request: claims, audiences (the API resources, else ``{issuer}/resources``), lifetime,
+        ``cnf`` and the allowed signing algorithms (RFC 9068 §2)."""
         client = request.client
         claims = await self.claims.get_access_token_claims(request.subject, request.validated_resources, client)
         if request.subject is None:
@@ -81,6 +85,8 @@ class DefaultTokenService:
         )
 
     async def create_identity_token(self, request: TokenCreationRequest) -> Token:
+        """The ID token of a request (OIDC Core §2): the user's claims, ``nonce``, ``at_hash``/``c_hash``/``s_hash``,
+        the client as audience."""
         if request.subject is None:
             raise ValueError("an identity token needs a subject (OIDC Core §2: sub is required)")
         client = request.client
@@ -112,6 +118,7 @@ class DefaultTokenService:
         )
 
     async def create_security_token(self, token: Token) -> str:
+        """The token as the client receives it: the handle of a stored reference access token, else a signed JWT."""
         if token.type == ACCESS_TOKEN and token.access_token_type == AccessTokenType.REFERENCE:
             return await self.reference_tokens.store_item(
                 token,

@@ -91,6 +91,8 @@ def _cookie(
 
 
 class DefaultUserSession:
+    """The default ``UserSessionService`` (Duende ``DefaultUserSession`` with the cookie handler): the ``idsrv`` cookie
+    carries the protected ticket, or its key in the server-side session store."""
     def __init__(
         self,
         protector: DataProtector,
@@ -142,6 +144,7 @@ class DefaultUserSession:
         acr: str | None = None,
         issuer: str | None = None,
     ) -> SessionTicket:
+        """A ticket for a fresh sign-in: a new ``sid``, ``auth_time`` now, expiring after ``cookie_lifetime``."""
         now = int(self.clock.timestamp())
         return SessionTicket(
             subject_id,
@@ -187,12 +190,15 @@ class DefaultUserSession:
         return [_cookie(SESSION_COOKIE, value, path="/", secure=secure, max_age=max_age)]
 
     async def add_client(self, ticket: SessionTicket, client_id: str, secure: bool) -> list[str]:
+        """Record that the client received tokens in this session (for logout); ``Set-Cookie`` values when the cookie
+        changes."""
         if client_id in ticket.client_ids:
             return []
         ticket.client_ids.append(client_id)
         return await self.update(ticket, secure)
 
     async def sign_out(self, ticket: SessionTicket | None, secure: bool) -> list[str]:
+        """Delete the server-side session and return the ``Set-Cookie`` values that clear both cookies."""
         if ticket is not None and self.store is not None and ticket.key:
             await self.store.delete_session(ticket.key)
         return [

@@ -15,6 +15,8 @@ from identityserver.validation.client_secrets.validators import HashedSharedSecr
 
 
 class ApiSecretValidator:
+    """Authenticates an API resource at the introspection endpoint with one of its API secrets (RFC 7662 §2.1); override
+    to accept other API credentials."""
     def __init__(
         self,
         resources: ResourceStore,
@@ -30,6 +32,7 @@ class ApiSecretValidator:
         self.clock = clock
 
     async def api_exists(self, name: str) -> bool:
+        """Whether an API resource of that name exists (so the caller is an API, not a client)."""
         return bool(await self.resources.find_api_resources_by_name([name]))
 
     async def validate(self, request: EndpointRequest) -> ApiResource | None:

@@ -81,6 +81,8 @@ def normalize_url(url: str) -> str | None:
 
 
 class DefaultDPoPProofValidator:
+    """Validates DPoP proofs (Duende ``DefaultDPoPProofValidator``; RFC 9449 §4.3): ``validate`` runs header, signature,
+    payload, freshness and replay checks, each a public method a subclass may override."""
     def __init__(
         self,
         options: DPoPOptions,
@@ -96,6 +98,8 @@ class DefaultDPoPProofValidator:
         self.max_length = max_length
 
     async def validate(self, context: DPoPProofValidationContext) -> DPoPProofValidationResult:
+        """Run every check on the proof in order, stopping at the first failure; the result carries the key's thumbprint
+        (``jkt``) or the error, with a fresh nonce when one is required."""
         result = DPoPProofValidationResult()
         if not context.proof_token or len(context.proof_token) > self.max_length:
             return self.fail(result, "the DPoP proof is missing or too long")
@@ -121,6 +125,7 @@ class DefaultDPoPProofValidator:
     def fail(
         result: DPoPProofValidationResult, description: str, error: str = INVALID_DPOP_PROOF
     ) -> DPoPProofValidationResult:
+        """Mark ``result`` as failed with ``error`` (``invalid_dpop_proof`` by default) and return it."""
         result.is_error, result.error, result.error_description = True, error, description
         return result
 
@@ -149,6 +154,7 @@ class DefaultDPoPProofValidator:
     async def validate_signature(
         self, context: DPoPProofValidationContext, jws: DecodedJws, result: DPoPProofValidationResult
     ) -> None:
+        """The proof must verify with the public key in its own ``jwk`` header (RFC 9449 §4.3 (7))."""
         key = result.public_key
         if key is None:
             if result.json_web_key is None:
@@ -189,9 +195,11 @@ class DefaultDPoPProofValidator:
             self.fail(result, "nonce must be a string")
 
     def uses_nonce(self, context: DPoPProofValidationContext) -> bool:
+        """Whether the client's ``dpop_validation_mode`` asks for server-issued nonces."""
         return bool(context.validation_mode & DPoPTokenExpirationValidationMode.NONCE)
 
     def uses_iat(self, context: DPoPProofValidationContext) -> bool:
+        """Whether ``iat`` is checked: with the ``iat`` flag, and also when no flag is set (RFC 9449 §4.3 (11))."""
         mode = context.validation_mode
         # A mode without flags (Duende's "Custom", what migrated 6.2 rows hold) still gets the iat check:
         # RFC 9449 §4.3 (11) requires a freshness check.
@@ -202,6 +210,8 @@ class DefaultDPoPProofValidator:
     async def validate_freshness(
         self, context: DPoPProofValidationContext, jws: DecodedJws, result: DPoPProofValidationResult
     ) -> None:
+        """The proof must be recent by ``iat`` and/or carry a fresh nonce of ours, as the validation mode says (RFC 9449
+        §4.3 (10)-(11), §8)."""
         if self.uses_iat(context):
             await self.validate_iat(context, result)
             if result.is_error:
@@ -210,6 +220,7 @@ class DefaultDPoPProofValidator:
             await self.validate_nonce(context, result)
 
     async def validate_iat(self, context: DPoPProofValidationContext, result: DPoPProofValidationResult) -> None:
+        """``iat`` must lie within the validity window and the clock skew."""
         iat = result.payload["iat"]
         if not self.is_fresh(iat, context.clock_skew):
             self.fail(result, "iat is outside the acceptable window")
@@ -227,12 +238,15 @@ class DefaultDPoPProofValidator:
             result.server_issued_nonce = await self.create_nonce()
 
     def is_fresh(self, issued_at: int, skew: int) -> bool:
+        """Whether ``issued_at`` lies in ``[now - proof_token_validity_duration - skew, now + skew]``."""
         now = self.clock.timestamp()
         return now - self.options.proof_token_validity_duration - skew <= issued_at <= now + skew
 
     async def validate_replay(
         self, context: DPoPProofValidationContext, jws: DecodedJws, result: DPoPProofValidationResult
     ) -> None:
+        """The proof's ``jti`` must not have been seen within its validity window (RFC 9449 §11.1); recorded atomically
+        in the replay cache."""
         skew = max(
             context.clock_skew if self.uses_iat(context) else 0,
             self.options.server_clock_skew if self.uses_nonce(context) else 0,
@@ -242,9 +256,11 @@ class DefaultDPoPProofValidator:
             self.fail(result, "the DPoP proof was replayed")
 
     async def create_nonce(self) -> str:
+        """A new nonce: the current time, sealed so that any server process can read it and nobody can forge it."""
         return await self.nonces.protect(str(int(self.clock.timestamp())).encode("ascii"))
 
     async def read_nonce(self, nonce: str) -> int | None:
+        """The issue time sealed in a nonce of ours, or ``None`` when it is not one."""
         if len(nonce) > 512:
             return None
         try:

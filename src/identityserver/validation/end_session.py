@@ -50,6 +50,8 @@ def is_navigable_redirect(uri: str) -> bool:
 
 
 class EndSessionRequestValidator:
+    """Validates end-session requests (Duende ``EndSessionRequestValidator``; OIDC RP-Initiated Logout 1.0 §2-3);
+    override to change which redirects are honoured."""
     def __init__(
         self, clients: ClientStore, id_tokens: IdentityTokenValidator, limits: InputLengthRestrictions
     ) -> None:
@@ -60,6 +62,8 @@ class EndSessionRequestValidator:
     async def validate(
         self, parameters: dict[str, str], issuer: str, ticket: SessionTicket | None
     ) -> EndSessionValidationResult:
+        """The validated request (the client, subject and accepted ``post_logout_redirect_uri`` and ``state``), or an
+        error for the error page; never an error redirect."""
         request = ValidatedEndSessionRequest()
         result = EndSessionValidationResult(request)
         if ticket is not None:

@@ -24,12 +24,15 @@ class JwtRequestValidationResult:
 
 
 class JwtRequestValidator:
+    """Validates request objects (Duende ``JwtRequestValidator``; RFC 9101 §6): signed by one of the client's keys with
+    an asymmetric algorithm, ``iss`` the client, ``aud`` this issuer, unexpired."""
     def __init__(self, clock: Clock, strict: bool = False, max_length: int = 51200) -> None:
         self.clock = clock
         self.strict = strict
         self.max_length = max_length
 
     async def validate(self, client: Client, token: str, issuer: str) -> JwtRequestValidationResult:
+        """The request object's payload, or the reason it is refused."""
         try:
             jws = decode_jws(token, max_length=self.max_length)
         except JwtError as exc:

@@ -9,11 +9,16 @@ from identityserver.validation.protocols import GrantValidationResult, ResourceO
 
 
 class TestUserResourceOwnerPasswordValidator:
+    """Checks the password grant's credentials against the ``UserStore`` (Duende
+    ``TestUserResourceOwnerPasswordValidator``); register your own ``ResourceOwnerPasswordValidator`` for another user
+    source."""
     def __init__(self, users: UserStore, clock: Clock) -> None:
         self.users = users
         self.clock = clock
 
     async def validate(self, context: ResourceOwnerPasswordValidationContext) -> None:
+        """Set ``context.result`` to the user's subject (``sub``, ``auth_time``, ``idp``, ``amr``), or to
+        ``invalid_grant`` (RFC 6749 §5.2)."""
         user = await self.users.validate_credentials(context.username, context.password)
         if user is None:
             context.result = GrantValidationResult(

@@ -45,6 +45,8 @@ def _copy(outcome: Outcome) -> Outcome:
 
 
 class DefaultResourceValidator:
+    """Validates requested scopes and resource indicators against the client and the resource store (Duende
+    ``DefaultResourceValidator``; RFC 8707 §2); override to change which resources a request may reach."""
     def __init__(self, store: ResourceStore, scope_parser: DefaultScopeParser | None = None,
                  clock: Clock | None = None, memoize: bool = False) -> None:
         self.store = store

@@ -26,4 +26,5 @@ class DefaultScopeParser:
         return values
 
     def parse_scope_value(self, raw: str) -> ParsedScopeValue:
+        """The scope value as its own name (no parameterized scopes)."""
         return ParsedScopeValue(raw, raw)

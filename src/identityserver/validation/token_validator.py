@@ -78,6 +78,8 @@ def reference_token_claims(token: Token) -> dict[str, Any]:
 
 
 class TokenValidator:
+    """Validates access tokens presented to this server (userinfo, introspection; Duende ``TokenValidator``): JWTs
+    against our keys, reference tokens against the store; override to add checks."""
     def __init__(
         self,
         options: IdentityServerOptions,
@@ -99,6 +101,8 @@ class TokenValidator:
     async def validate_access_token(
         self, token: str, issuer: str, expected_scope: str | None = None
     ) -> TokenValidationResult:
+        """The token's claims, or the error: a valid JWT or reference token, of an enabled client, within the user's
+        session (coordinated clients), with ``expected_scope``."""
         if not token:
             return _invalid("token is missing")
         if token.count(".") == 2:
@@ -130,6 +134,8 @@ class TokenValidator:
         return result
 
     async def validate_jwt(self, token: str, issuer: str) -> TokenValidationResult:
+        """A JWT access token signed by one of our keys, typed ``access_token_jwt_type``, of this issuer, unexpired
+        and not revoked by ``jti`` (RFC 9068 §4)."""
         try:
             jws = decode_jws(token, max_length=self.options.input_length_restrictions.jwt)
         except JwtError:
@@ -155,6 +161,7 @@ class TokenValidator:
         return TokenValidationResult(claims=claims)
 
     async def validate_reference_token(self, handle: str) -> TokenValidationResult:
+        """A stored, unexpired reference access token."""
         found = await self.reference_tokens.get_item(handle)
         if found is None:
             return _invalid("token is unknown, revoked or expired")

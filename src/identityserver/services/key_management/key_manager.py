@@ -58,6 +58,8 @@ def validate_options(options: KeyManagementOptions) -> None:
 
 
 class DefaultKeyManager:
+    """The default ``KeyManager`` (Duende ``KeyManager``): one signing key per configured algorithm, created, rotated
+    and retired automatically, encrypted at rest; override a step to change the policy."""
     def __init__(
         self,
         options: KeyManagementOptions,
@@ -151,6 +153,8 @@ class DefaultKeyManager:
     # -- steps (overridable) ----------------------------------------------------------------------------
 
     async def get_keys_from_store(self, now: datetime) -> list[KeyContainer]:
+        """The readable, unretired keys in the store (deleting retired ones when ``delete_retired_keys``); an unreadable
+        key is logged and skipped."""
         keys: list[KeyContainer] = []
         parsed: dict[tuple[str, str], KeyContainer] = {}
         for stored in await self.store.load_keys():
@@ -173,6 +177,7 @@ class DefaultKeyManager:
         return keys
 
     async def create_and_store_new_key(self, algorithm: str, now: datetime) -> KeyContainer:
+        """Generate a key for ``algorithm`` (off the event loop), store it encrypted and return it."""
         key = await asyncio.to_thread(generate_key, algorithm, now, self.options.rsa_key_size)
         stored = await serialize_key(key, self.protector)
         await self.store.store_key(stored)
@@ -181,12 +186,16 @@ class DefaultKeyManager:
         return key
 
     def is_retired(self, key: KeyContainer, now: datetime) -> bool:
+        """Whether the key is past rotation and retention: no longer published."""
         return self._age(key, now) >= self.rotation + self.retention
 
     def is_expired(self, key: KeyContainer, now: datetime) -> bool:
+        """Whether the key is past its rotation interval: no longer used to sign."""
         return self._age(key, now) >= self.rotation
 
     def can_be_used_for_signing(self, key: KeyContainer, now: datetime, ignore_activation_delay: bool = False) -> bool:
+        """Whether the key may sign: announced for the propagation time (unless ``ignore_activation_delay``) and not
+        expired."""
         age = self._age(key, now)
         if age >= self.rotation:
             return False
@@ -204,6 +213,7 @@ class DefaultKeyManager:
         return None
 
     def is_key_rotation_required(self, keys: list[KeyContainer], now: datetime) -> bool:
+        """Whether some algorithm needs a new key (none, or the youngest expires within the propagation time)."""
         return bool(self._algorithms_needing_a_key(keys, now))
 
     # -- internals -------------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ class NoSigningKeyError(RuntimeError):
 
 
 class DefaultKeyMaterialService:
+    """The default ``KeyMaterialService`` (Duende ``DefaultKeyMaterialService``): signing and validation keys from the
+    key manager."""
     def __init__(self, key_manager: KeyManager) -> None:
         self.key_manager = key_manager
 
@@ -31,9 +33,11 @@ class DefaultKeyMaterialService:
         raise NoSigningKeyError(f"no signing key for any of {allowed_algorithms}")
 
     async def get_all_signing_credentials(self) -> list[KeyContainer]:
+        """The current signing key of each configured algorithm."""
         return await self.key_manager.get_current_keys()
 
     async def get_validation_keys(self) -> list[KeyContainer]:
+        """Every unretired key (what JWKS publishes)."""
         return await self.key_manager.get_all_keys()
 
     async def verify_issued_jws(self, jws: DecodedJws) -> bool:

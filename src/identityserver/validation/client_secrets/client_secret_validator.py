@@ -43,6 +43,9 @@ def allowed_auth_methods(client: Client) -> set[str]:
 
 
 class ClientSecretValidator:
+    """Authenticates the client of a token, revocation or introspection request (Duende ``ClientSecretValidator``;
+    RFC 6749 §2.3): shared secrets, ``private_key_jwt`` (RFC 7523 §3) or none for public clients; override to add a
+    method."""
     def __init__(
         self,
         clients: ClientStore,
@@ -60,6 +63,8 @@ class ClientSecretValidator:
         self.clock = clock
 
     async def validate(self, request: EndpointRequest) -> ClientSecretValidationResult:
+        """The authenticated client, or an ``invalid_client`` result (RFC 6749 §5.2); raises the authentication
+        events."""
         parsed = parse_client_credentials(request, request.form(), self.limits)
         if parsed.error is not None:
             return await self._fail(

@@ -22,6 +22,8 @@ class HashedSharedSecretValidator:
     """Compares a plain secret with the stored SHA-256/512 hashes, in constant time, ignoring expired ones."""
 
     async def validate(self, secrets: Sequence[Secret], parsed: ParsedSecret, now: datetime) -> SecretValidationResult:
+        """Whether the presented secret matches one of the unexpired shared secrets (the same work when there are
+        none)."""
         presented = parsed.credential or ""
         matched = False
         candidates = [s for s in secrets if s.type == SecretTypes.SHARED_SECRET and not s.is_expired(now)]
@@ -63,6 +65,8 @@ class PrivateKeyJwtSecretValidator:
         valid_audiences: Sequence[str],
         max_length: int,
     ) -> SecretValidationResult:
+        """Whether the client assertion is signed by one of the client's keys and has the required ``iss``, ``sub``,
+        ``aud``, ``exp`` and an unused ``jti`` (RFC 7523 §3)."""
         fail = SecretValidationResult(False)
         try:
             jws = decode_jws(parsed.credential or "", max_length=max_length)

@@ -12,11 +12,14 @@ from identityserver.validation.token_request.validator import GrantValidationCon
 
 
 class ClientCredentialsGrantValidator:
+    """The ``client_credentials`` grant (RFC 6749 §4.4): confidential clients only; without ``scope``, every API scope
+    the client is allowed."""
     grant_type = "client_credentials"
 
     async def validate(
         self, context: GrantValidationContext
     ) -> TokenRequestValidationResult | TokenRequestValidationError:
+        """The validated request with its resources, or the RFC 6749 §5.2 error."""
         request = context.request
         client = request.client
         if not client.require_client_secret:

@@ -16,11 +16,15 @@ from identityserver.validation.results import (
 
 
 class TokenRequestProofValidator:
+    """Checks the DPoP proof of a token request (RFC 9449 §5): at most one, required for ``require_dpop`` clients,
+    validated against the token endpoint URL."""
     def __init__(self, dpop: DefaultDPoPProofValidator) -> None:
         self.dpop = dpop
 
     async def validate_token_request_proof(self, http: EndpointRequest,
                                            request: ValidatedTokenRequest) -> TokenRequestValidationError | None:
+        """Record the proof's key on ``request`` (``confirmation``, ``dpop_jkt``), or return the error; ``None`` without
+        a proof when none is required."""
         proofs = http.header_values("dpop")
         if len(proofs) > 1 or (proofs and "," in proofs[0]):
             return error(INVALID_DPOP_PROOF, "too many DPoP proofs")  # RFC 9449 §4.3 (1)

@@ -14,6 +14,8 @@ from identityserver.validation.token_request.validator import GrantValidationCon
 
 
 class ExtensionGrantRequestValidator:
+    """Runs a registered ``ExtensionGrantValidator`` (RFC 6749 §4.5), then validates the requested scopes as for any
+    grant."""
     def __init__(self, validator: ExtensionGrantValidator) -> None:
         self.validator = validator
         self.grant_type = validator.grant_type
@@ -21,6 +23,8 @@ class ExtensionGrantRequestValidator:
     async def validate(
         self, context: GrantValidationContext
     ) -> TokenRequestValidationResult | TokenRequestValidationError:
+        """The validated request with the subject the extension validator set, or its error (``invalid_grant`` when it
+        gave none)."""
         request = context.request
         requested = requested_scopes_and_resource(context)
         if isinstance(requested, TokenRequestValidationError):

@@ -15,6 +15,8 @@ from identityserver.validation.token_request.validator import GrantValidationCon
 
 
 class PasswordGrantValidator:
+    """The ``password`` grant (RFC 6749 §4.3): length limits, the login throttle (§10.10), then the
+    ``ResourceOwnerPasswordValidator``."""
     grant_type = "password"
 
     def __init__(self, validator: ResourceOwnerPasswordValidator, throttle: LoginThrottle | None = None) -> None:
@@ -24,6 +26,7 @@ class PasswordGrantValidator:
     async def validate(
         self, context: GrantValidationContext
     ) -> TokenRequestValidationResult | TokenRequestValidationError:
+        """The validated request with the user the password validator returned, or ``invalid_grant``."""
         request = context.request
         limits = context.options.input_length_restrictions
         username = request.raw.get("username")

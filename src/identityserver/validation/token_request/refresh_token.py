@@ -22,6 +22,8 @@ from identityserver.validation.token_request.validator import GrantValidationCon
 
 
 class RefreshTokenGrantValidator:
+    """The ``refresh_token`` grant (RFC 6749 §6): the token must be valid for this client, its proof key kept, and the
+    scopes no wider than granted."""
     grant_type = "refresh_token"
 
     def __init__(self, refresh_tokens: RefreshTokenService) -> None:
@@ -30,6 +32,7 @@ class RefreshTokenGrantValidator:
     async def validate(
         self, context: GrantValidationContext
     ) -> TokenRequestValidationResult | TokenRequestValidationError:
+        """The validated request with the stored refresh token, or the RFC 6749 §5.2 error."""
         request = context.request
         limits = context.options.input_length_restrictions
         handle = request.raw.get("refresh_token")
