@@ -241,3 +241,51 @@ async def test_the_writer_of_a_result_type_can_be_replaced() -> None:
         response = await server.token({"grant_type": "client_credentials"}, auth=("m2m", "secret"))
         assert response.status_code == 200
         assert response.headers["x-written-by"] == "test"
+
+
+def test_decorating_the_client_store_keeps_listing_and_registration() -> None:
+    builder = everything_on()
+    builder.decorate(ClientStore, lambda inner: Passthrough(inner))
+    services = builder.build()
+    assert isinstance(services.clients, Passthrough)
+    assert services.client_list is not None and services.client_configuration is not None
+
+
+class Passthrough:
+    """A decorator that only finds clients (as an auditing wrapper would)."""
+
+    def __init__(self, inner: ClientStore) -> None:
+        self.inner = inner
+
+    async def find_client_by_id(self, client_id: str) -> Client | None:
+        return await self.inner.find_client_by_id(client_id)
+
+
+async def test_an_item_factory_gets_the_other_collaborators() -> None:
+    from identityserver.models.claims import Principal
+    from identityserver.validation.protocols import (
+        ExtensionGrantValidationContext,
+        ExtensionGrantValidator,
+        GrantValidationResult,
+    )
+
+    class Delegation:
+        grant_type = "urn:example:grant-type:delegation"
+
+        def __init__(self, users: UserStore) -> None:
+            self.users = users
+
+        async def validate(self, context: ExtensionGrantValidationContext) -> None:
+            user = await self.users.find_by_username(context.request.raw.get("username", ""))
+            context.result = (
+                GrantValidationResult(subject=Principal([Claim("sub", user.subject_id)]))
+                if user is not None
+                else GrantValidationResult(error="invalid_grant")
+            )
+
+    builder = make_builder()
+    builder.add_item_factory(ExtensionGrantValidator, lambda r: Delegation(r.get(UserStore)))
+    with pytest.raises(UnusedRegistrationError, match="nothing used"):
+        make_builder().add_item_factory(ProfileService, lambda r: r.get(ProfileService)).build()
+    services = builder.build()
+    assert services.users is not None

@@ -111,6 +111,12 @@ class IdentityServerBuilder:
         self.registrations.items.setdefault(key, []).append(Registration("item", key, item))
         return self
 
+    def add_item_factory(self, key: TypeForm[T], factory: Callable[[Resolver], T]) -> Self:
+        """Append ``factory(resolver)`` to a list slot at ``build()`` (an extension grant that needs other
+        collaborators)."""
+        self.registrations.items.setdefault(key, []).append(Registration("item factory", key, factory))
+        return self
+
     # -- configuration data --------------------------------------------------------------------------------
 
     def add_in_memory_clients(self, clients: Iterable[Client]) -> Self:
@@ -200,7 +206,7 @@ class IdentityServerBuilder:
 
     def add_extension_grant_validator(self, validator: ExtensionGrantValidator) -> Self:
         """Enable an extension grant type (Duende ``AddExtensionGrantValidator``)."""
-        taken = {v.value.grant_type for v in self.registrations.items.get(ExtensionGrantValidator, [])}
+        taken = {r.value.grant_type for r in self.registrations.items.get(ExtensionGrantValidator, []) if r.kind == "item"}
         if validator.grant_type in taken:
             raise ValueError(f"an extension grant validator for {validator.grant_type!r} is already registered")
         return self.add_item(ExtensionGrantValidator, validator)

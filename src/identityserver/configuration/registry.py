@@ -63,15 +63,19 @@ def missing_members(value: object, key: object) -> list[str]:
 @dataclass(slots=True)
 class Registration:
     kind: str
-    """``instance``, ``factory``, ``override``, ``decorator`` or ``item`` (one of a list, e.g. a custom
-    validator)."""
+    """``instance``, ``factory``, ``override``, ``decorator``, ``item`` or ``item factory`` (one of a list, e.g. a
+    custom validator)."""
     key: object
     value: Any
     used: bool = False
 
     def describe(self) -> str:
         what = getattr(self.value, "__qualname__", None) or type(self.value).__qualname__
-        return f"{self.kind} {what} for {slot_name(self.key)}"
+        text = f"{self.kind} {what} for {slot_name(self.key)}"
+        if self.kind == "override":
+            # Slots built from registered data (stores, the router, the writers) have no default class.
+            text += " (if this slot is built, it has no default class to subclass: register an instance with add())"
+        return text
 
 
 @dataclass(slots=True)
@@ -104,6 +108,7 @@ class Resolver:
         self.registrations = registrations
         self.defaults = defaults
         self._built: dict[object, Any] = {}
+        self._undecorated: dict[object, Any] = {}
         self._building: list[object] = []
 
     def get(self, key: TypeForm[T]) -> T:
@@ -125,6 +130,7 @@ class Resolver:
             value = self._create(key)
         finally:
             self._building.pop()
+        self._undecorated[key] = value
         if value is not None:
             for decorator in self.registrations.decorators.get(key, []):
                 decorator.used = True
@@ -163,12 +169,25 @@ class Resolver:
             )
         return cast("type[C]", override.value)
 
+    def undecorated(self, key: TypeForm[T]) -> T | None:
+        """What was built for ``key`` before its decorators wrapped it: for defaults that ask what the store
+        itself can do (list, add), which a wrapper need not repeat."""
+        self.optional(key)
+        return cast("T | None", self._undecorated.get(key))
+
     def items(self, key: TypeForm[T]) -> list[T]:
-        """Every item registered for a list slot (custom validators, extension grants), in registration order."""
-        found = self.registrations.items.get(key, [])
-        for item in found:
+        """Every item registered for a list slot (custom validators, extension grants), in registration order;
+        item factories are called with this resolver."""
+        found: list[T] = []
+        for item in self.registrations.items.get(key, []):
             item.used = True
-        return [cast(T, item.value) for item in found]
+            if item.kind == "item factory":
+                value = item.value(self)
+                _check_conforms(value, key, "the item factory registered")
+                found.append(cast(T, value))
+            else:
+                found.append(cast(T, item.value))
+        return found
 
     def has_registration(self, key: object) -> bool:
         """True when an instance or factory was registered for ``key`` (the default would not be used)."""

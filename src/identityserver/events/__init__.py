@@ -33,7 +33,7 @@ from identityserver.events.tokens import (
 )
 from identityserver.events.users import UserLoginFailureEvent, UserLoginSuccessEvent, UserLogoutSuccessEvent
 
-#: Every event type the engine raises.
+#: Every event type (the device-flow and CIBA ones are defined for sinks and raised once those flows exist).
 EVENT_TYPES: tuple[type[Event], ...] = (
     UserLoginSuccessEvent,
     UserLoginFailureEvent,

@@ -15,8 +15,8 @@ from identityserver.configuration.wiring import endpoints, interactive, keys, st
 from identityserver.configuration.wiring.composition import Composition
 from identityserver.hosting.background import token_cleanup_job
 from identityserver.hosting.router import EndpointRouter
-from identityserver.hosting.writers import ResultWriters
 from identityserver.hosting.services import Services
+from identityserver.hosting.writers import ResultWriters
 from identityserver.models.client import Client
 from identityserver.models.resources import ApiResource
 from identityserver.options import IdentityServerOptions

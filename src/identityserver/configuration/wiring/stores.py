@@ -60,14 +60,14 @@ def in_memory_clients(c: Composition) -> InMemoryClientStore:
 
 @optional_default(ListableClientStore)
 def listable_clients(c: Composition) -> ListableClientStore | None:
-    clients = c.get(ClientStore)
+    clients = c.undecorated(ClientStore)  # a decorator (auditing, caching) need not list
     return clients if isinstance(clients, ListableClientStore) else None
 
 
 @optional_default(ClientConfigurationStore)
 def client_configuration(c: Composition) -> ClientConfigurationStore | None:
     """The client store itself when it can add clients (the in-memory one), else none."""
-    clients = c.get(ClientStore)
+    clients = c.undecorated(ClientStore)
     return clients if isinstance(clients, ClientConfigurationStore) else None
 
 
