@@ -245,7 +245,7 @@ async def test_the_writer_of_a_result_type_can_be_replaced() -> None:
 
 def test_decorating_the_client_store_keeps_listing_and_registration() -> None:
     builder = everything_on()
-    builder.decorate(ClientStore, lambda inner: Passthrough(inner))
+    builder.decorate(ClientStore, Passthrough)
     services = builder.build()
     assert isinstance(services.clients, Passthrough)
     assert services.client_list is not None and services.client_configuration is not None

@@ -206,7 +206,8 @@ class IdentityServerBuilder:
 
     def add_extension_grant_validator(self, validator: ExtensionGrantValidator) -> Self:
         """Enable an extension grant type (Duende ``AddExtensionGrantValidator``)."""
-        taken = {r.value.grant_type for r in self.registrations.items.get(ExtensionGrantValidator, []) if r.kind == "item"}
+        registered = self.registrations.items.get(ExtensionGrantValidator, [])
+        taken = {r.value.grant_type for r in registered if r.kind == "item"}
         if validator.grant_type in taken:
             raise ValueError(f"an extension grant validator for {validator.grant_type!r} is already registered")
         return self.add_item(ExtensionGrantValidator, validator)
