@@ -147,7 +147,7 @@ def test_httpx_is_not_imported_by_models_validation_or_endpoints(module):
 #: ``resource_server`` and ``client`` (what API and client projects install this for) sit beside validation and
 #: may use only the DPoP proof checks from it (see ``test_resource_server_import_stays_small``).
 LAYERS: list[tuple[str, ...]] = [
-    ("clock", "constants", "options", "_utils"),
+    ("clock", "constants", "options", "_utils", "telemetry"),
     ("crypto",),
     ("models", "events"),
     ("http",),

@@ -151,6 +151,15 @@ class UserInteractionOptions:
 
 
 @dataclass(frozen=True, slots=True)
+class UiOptions:
+    """The built-in login, consent and logout pages (``docs/theming.md``)."""
+
+    theme_path: str | None = None
+    """A theme folder (relative to the configuration file): templates in ``templates/`` and static files in
+    ``static/`` replace the shipped ones of the same name, a file at a time."""
+
+
+@dataclass(frozen=True, slots=True)
 class CachingOptions:
     """How long configuration read from the database is cached (per process)."""
 
@@ -200,6 +209,13 @@ class DataProtectionOptions:
     database."""
     key_lifetime: int = 90 * 86400
     """Lifetime of each key of the ring (at least 7 days); old keys stay readable."""
+    key_encryption_key_env: str | None = None
+    """Name of an environment variable holding a key-encryption key (256 random bits, base64url): the ring's
+    master keys are then stored wrapped under it (AES-256-GCM). Keys stored in clear before stay readable;
+    ``identityserver keyring rewrap`` wraps them. Without it, a wrapped ring stops start-up."""
+    key_encryption_key_file: str | None = None
+    """A file holding the key-encryption key instead (e.g. ``/run/secrets/kek``; relative to the configuration
+    file). Set this or ``key_encryption_key_env``, not both."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,7 +251,18 @@ class LogoutOptions:
     """``typ`` of logout tokens (the 6.3 breaking change; 6.2 sent ``JWT``). Empty: no ``typ``. Duende's
     top-level ``LogoutTokenJwtType``."""
     back_channel_logout_timeout: float = 10.0
-    """Timeout of each logout-token delivery (seconds)."""
+    """Timeout of each logout-token delivery attempt (seconds)."""
+    back_channel_logout_max_attempts: int = 10
+    """Attempts per delivery before it is given up with a warning (1 = no retry)."""
+    back_channel_logout_retry_initial_delay: float = 1.0
+    """Delay before the first retry (seconds); each further retry waits twice as long as the one before."""
+    back_channel_logout_retry_max_delay: float = 300.0
+    """Upper bound of the delay between two attempts (seconds)."""
+    back_channel_logout_max_age: int = 3600
+    """A delivery not sent this long after the logout is given up (seconds). Keep it short: a logout token
+    without ``sid`` ends every session of the user at the client, including ones begun after this logout."""
+    back_channel_logout_poll_interval: float = 1.0
+    """How often each server process looks for due deliveries in the queue (seconds)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,6 +314,38 @@ class DynamicClientRegistrationOptions:
 
 
 @dataclass(frozen=True, slots=True)
+class ForwardedHeadersOptions:
+    """Running behind a reverse proxy (ASP.NET Core ``ForwardedHeadersOptions``; docs/operations.md)."""
+
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses (``"127.0.0.1"``) and networks (``"10.0.0.0/8"``) of the proxies in front of the server. Only
+    from these are ``Forwarded`` (RFC 7239) or ``X-Forwarded-For``/``-Proto``/``-Host`` honoured: the client
+    address (login throttle, events) becomes the right-most untrusted address of the chain, and scheme and host
+    make up the issuer when ``issuer_uri`` is unset. Empty: none is trusted and the headers are ignored."""
+
+
+@dataclass(frozen=True, slots=True)
+class TelemetryOptions:
+    """Metrics, traces and logs (docs/observability.md). Not in Duende (its hosts configure OpenTelemetry in code)."""
+
+    enabled: bool = False
+    """Emit OpenTelemetry spans and metrics (``identityserver.*`` instruments). ``serve`` then configures the
+    OpenTelemetry SDK, which needs the ``identityserver[otel]`` extra; embedders install their own SDK. The
+    standard ``OTEL_*`` variables (``OTEL_EXPORTER_OTLP_ENDPOINT``, ``OTEL_RESOURCE_ATTRIBUTES``, sampling) apply."""
+    service_name: str = ""
+    """``service.name`` of the exported data; empty: ``OTEL_SERVICE_NAME``, else ``identityserver``."""
+    otlp_endpoint: str = ""
+    """Base URL of an OTLP/HTTP collector (e.g. ``http://collector:4318``); empty: ``OTEL_EXPORTER_OTLP_ENDPOINT``
+    or the per-signal variables, and when none is set nothing is exported over OTLP."""
+    prometheus: bool = False
+    """Serve the metrics for Prometheus to scrape at ``prometheus_path`` on the server's own port."""
+    prometheus_path: str = "/metrics"
+    """Path of the Prometheus scrape endpoint (not routed unless ``prometheus`` is set)."""
+    log_format: str = "text"
+    """``text`` or ``json`` (one JSON object a line with the trace id); ``serve --log-format`` overrides it."""
+
+
+@dataclass(frozen=True, slots=True)
 class IdentityServerOptions:
     """Root of all options."""
 
@@ -314,6 +373,7 @@ class IdentityServerOptions:
     events: EventsOptions = field(default_factory=EventsOptions)
     input_length_restrictions: InputLengthRestrictions = field(default_factory=InputLengthRestrictions)
     user_interaction: UserInteractionOptions = field(default_factory=UserInteractionOptions)
+    ui: UiOptions = field(default_factory=UiOptions)
     caching: CachingOptions = field(default_factory=CachingOptions)
     key_management: KeyManagementOptions = field(default_factory=KeyManagementOptions)
     data_protection: DataProtectionOptions = field(default_factory=DataProtectionOptions)
@@ -325,3 +385,5 @@ class IdentityServerOptions:
     dynamic_client_registration: DynamicClientRegistrationOptions = field(
         default_factory=DynamicClientRegistrationOptions
     )
+    telemetry: TelemetryOptions = field(default_factory=TelemetryOptions)
+    forwarded_headers: ForwardedHeadersOptions = field(default_factory=ForwardedHeadersOptions)

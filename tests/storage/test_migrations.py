@@ -187,7 +187,7 @@ async def test_a_6_3_database_made_by_ef_is_recorded_as_revision_2(kind, tmp_pat
     async with empty_database(kind, tmp_path) as database:
         await execute_all(database, ef_schema.ddl(dialect, "6.2") + ef_schema.upgrade_6_3_ddl(dialect))
         before, after = await migrate.upgrade(database)
-        assert (before.kind, before.revision, after.revision) == ("identityserver-6.3", "0002", "0003")
+        assert (before.kind, before.revision, after.revision) == ("identityserver-6.3", "0002", migrate.head_revision())
 
 
 @pytest.mark.parametrize(

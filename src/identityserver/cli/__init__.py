@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -19,6 +20,12 @@ def _serve(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"identityserver: configuration error: {exc}", file=sys.stderr)
         return 2
+    from identityserver.configuration.host import check_extras
+    from identityserver.crypto.key_encryption import load_key_encryption_key
+
+    check_extras(config)  # a missing extra or key-encryption key stops here, before anything is printed or started
+    protection = config.options.data_protection
+    load_key_encryption_key(protection.key_encryption_key_env, protection.key_encryption_key_file)
     issuer = config.options.issuer_uri or args.issuer or server.default_issuer(args.host, args.port)
     shown = issuer or f"http://<request host>:{args.port}"
     print(f"identityserver: issuer {shown}")
@@ -37,19 +44,46 @@ def _serve(args: argparse.Namespace) -> int:
         for kind, text in DEMO_CREDENTIALS:
             print(f"    {kind:<6} {text}")
     try:
-        database_url = _prepare_database_in_a_child(args.config, args.state_path)
+        database_url, notes = _prepare_database_in_a_child(args.config, args.state_path)
     except Exception as exc:  # DatabaseStateError, DatabaseUrlError, or the database being unreachable
-        print(f"identityserver: database error: {exc}", file=sys.stderr)
+        problem = str(exc)
+        kind = "" if problem.startswith("configuration error:") else "database error: "
+        print(f"identityserver: {kind}{problem}", file=sys.stderr)
         return 2
     print(f"  database    {_shown_url(database_url)}")
+    for level, note in notes:
+        print(f"identityserver: {'warning: ' if level >= logging.WARNING else ''}{note}")
     sys.stdout.flush()
-    server.run(args.config, args.host, args.port, args.workers, args.state_path, issuer, args.log_level)
+    server.run(
+        args.config,
+        args.host,
+        args.port,
+        args.workers,
+        args.state_path,
+        issuer,
+        args.log_level,
+        start_up_notes=notes,
+        log_format=args.log_format or config.options.telemetry.log_format,
+        shutdown_timeout=args.shutdown_timeout,
+    )
     return 0
 
 
-def _prepare_database_in_a_child(config_path: str | None, state_path: str | None) -> str:
-    """Migrate and load the database in a short-lived child process (``identityserver db prepare``), so that
-    the serving process never imports Alembic (about 10 MiB a worker would keep for its whole life)."""
+def _non_negative_seconds(value: str) -> int:
+    try:
+        seconds = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of seconds, got {value!r}") from None
+    if seconds < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {value!r}")
+    return seconds
+
+
+def _prepare_database_in_a_child(config_path: str | None, state_path: str | None) -> tuple[str, list[tuple[int, str]]]:
+    """Migrate the database and apply the configuration in a short-lived child process (``identityserver db
+    prepare``), so that the serving process never imports Alembic (about 10 MiB a worker would keep for its whole
+    life), and so that the configuration is applied once, whatever the number of workers. Returns the database
+    URL (the child's last line) and what the child reported, with its log level."""
     import subprocess
 
     command = [sys.executable, "-m", "identityserver", "db", "prepare"]
@@ -61,7 +95,13 @@ def _prepare_database_in_a_child(config_path: str | None, state_path: str | None
     if completed.returncode != 0:
         message = completed.stderr.strip().removeprefix("identityserver: ")
         raise RuntimeError(message or f"database preparation failed ({completed.returncode})")
-    return completed.stdout.strip().splitlines()[-1]
+    *reported, url = completed.stdout.strip().splitlines()
+    notes = []
+    for line in reported:
+        note = line.removeprefix("identityserver: ")
+        warning = note.startswith("warning: ")
+        notes.append((logging.WARNING if warning else logging.INFO, note.removeprefix("warning: ")))
+    return url, notes
 
 
 def _shown_url(database_url: str) -> str:
@@ -83,19 +123,48 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--issuer", help="issuer URL (default: from the configuration or the bind address)")
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    serve.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        help="text, or one JSON object a line (default: [options.telemetry] log_format, else text)",
+    )
+    serve.add_argument(
+        "--shutdown-timeout",
+        type=_non_negative_seconds,
+        default=30,
+        help="seconds requests in flight may take to finish after SIGTERM (default 30)",
+    )
     serve.set_defaults(handler=_serve)
     from identityserver.cli.database import add_database_commands
+    from identityserver.cli.keyring import add_keyring_commands
     from identityserver.cli.sessions import add_session_commands
 
     add_database_commands(commands)
     add_session_commands(commands)
+    add_keyring_commands(commands)
+    from identityserver.cli.clients import add_client_commands
+    from identityserver.cli.grants import add_grant_commands
+    from identityserver.cli.keys import add_key_commands
+    from identityserver.cli.users import add_user_commands
+
+    add_client_commands(commands)
+    add_key_commands(commands)
+    add_grant_commands(commands)
+    add_user_commands(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    result: int = args.handler(args)
+    from identityserver._utils.extras import MissingExtraError
+    from identityserver.crypto.key_encryption import KeyEncryptionError
+
+    try:
+        result: int = args.handler(args)
+    except (MissingExtraError, KeyEncryptionError) as exc:  # wherever a command first needs the extra or the KEK
+        print(f"identityserver: {exc}", file=sys.stderr)
+        return 2
     return result
 
 

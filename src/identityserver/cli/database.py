@@ -78,14 +78,22 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(level: int, message: str) -> None:
+    """One start-up line (``serve`` shows these lines and logs them: warnings as warnings)."""
+    import logging
+
+    print(f"identityserver: {'warning: ' if level >= logging.WARNING else ''}{message}")
+
+
 def _db_prepare(args: argparse.Namespace) -> int:
-    """What ``serve`` runs before it starts serving: create or check the database, load the configuration into a
-    new (or the embedded) database, and print the database URL."""
+    """What ``serve`` runs before it starts serving: create or check the database, apply the configuration to
+    it (unless ``apply_configuration = false``), print what was done and, last, the database URL."""
     from identityserver.configuration.host import prepare_database
+    from identityserver.storage.sqlalchemy.configuration_import import ConfigurationImportError
 
     try:
-        print(prepare_database(_config(args.config), args.state_path))
-    except ConfigError as exc:
+        print(prepare_database(_config(args.config), args.state_path, _report))
+    except (ConfigError, ConfigurationImportError) as exc:
         return _fail(f"configuration error: {exc}")
     except Exception as exc:  # DatabaseStateError, a bad URL, or the database being unreachable
         return _fail(str(exc))
@@ -121,9 +129,9 @@ def _db_downgrade(args: argparse.Namespace) -> int:
 
 
 def _cleanup(args: argparse.Namespace) -> int:
+    from identityserver.cli.output import reporting_token_cleanup
     from identityserver.clock import SystemClock
     from identityserver.storage.sqlalchemy import migrate
-    from identityserver.storage.sqlalchemy.token_cleanup import SqlTokenCleanupService
 
     try:
         config = _config(args.config)
@@ -134,7 +142,7 @@ def _cleanup(args: argparse.Namespace) -> int:
         state = await migrate.inspect_state(database)
         if state.kind != "alembic" or state.revision != migrate.head_revision():
             raise migrate.DatabaseStateError(f"the database is {state.describe()}; run `identityserver db upgrade`")
-        service = SqlTokenCleanupService(database, config.options.operational, SystemClock())
+        service = reporting_token_cleanup(database, config.options.operational, SystemClock())
         await service.cleanup_grants()
         return service.last_result
 
@@ -171,6 +179,7 @@ def _config_import(args: argparse.Namespace) -> int:
             config.api_scopes,
             config.api_resources,
             config.users,
+            source=config.source,
         )
         return result.describe()
 

@@ -5,19 +5,30 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import logging.config
 import os
+import signal
+from collections.abc import Sequence
+from types import FrameType
 
 import uvicorn
 
+from identityserver.cli.telemetry import instrument, log_config
 from identityserver.configuration.demo import demo_configuration
 from identityserver.configuration.host import create_builder
 from identityserver.configuration.loader import Configuration, load_configuration
 from identityserver.hosting.app import create_app
 from identityserver.hosting.middleware import ASGIApp
 
+DEFAULT_SHUTDOWN_TIMEOUT = 30
+"""Seconds requests in flight get to finish after SIGTERM (Kubernetes' default grace period is 30 s)."""
 ENV_CONFIG = "IDENTITYSERVER_CONFIG"
 ENV_ISSUER = "IDENTITYSERVER_ISSUER"
 ENV_STATE = "IDENTITYSERVER_STATE"
+
+
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 def default_issuer(host: str, port: int) -> str | None:
@@ -46,7 +57,8 @@ def build_app(config: Configuration, state_path: str | None, issuer: str | None)
 def app_factory() -> ASGIApp:
     """Entry point for each uvicorn worker."""
     config = load(os.environ.get(ENV_CONFIG) or None)
-    return build_app(config, os.environ.get(ENV_STATE) or None, os.environ.get(ENV_ISSUER) or None)
+    app = build_app(config, os.environ.get(ENV_STATE) or None, os.environ.get(ENV_ISSUER) or None)
+    return instrument(app, config.options.telemetry)
 
 
 def run(
@@ -57,13 +69,25 @@ def run(
     state_path: str | None,
     issuer: str | None,
     log_level: str = "info",
+    start_up_notes: Sequence[tuple[int, str]] = (),
+    log_format: str = "text",
+    shutdown_timeout: int = DEFAULT_SHUTDOWN_TIMEOUT,
 ) -> None:
-    logging.basicConfig(
-        level=getattr(logging, log_level.upper(), logging.INFO), format="%(levelname)s %(name)s %(message)s"
-    )
+    logging_config = log_config(log_level, log_format) if log_format == "json" else None
+    if logging_config is not None:
+        logging.config.dictConfig(logging_config)
+    else:
+        logging.basicConfig(
+            level=getattr(logging, log_level.upper(), logging.INFO), format="%(levelname)s %(name)s %(message)s"
+        )
+    for level, note in start_up_notes:  # what `db prepare` did (already printed), now in the log too
+        logging.getLogger("identityserver").log(level, note)
     os.environ[ENV_CONFIG] = os.path.abspath(config_path) if config_path else ""
     os.environ[ENV_STATE] = os.path.abspath(state_path) if state_path else ""
     os.environ[ENV_ISSUER] = issuer or ""
+    # uvicorn re-raises SIGTERM once its graceful shutdown is done, so the process would die of the signal
+    # (status 143); a stop that went as asked is a success, so the re-raised signal ends it with status 0
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     uvicorn.run(
         "identityserver.cli.serve:app_factory",
         factory=True,
@@ -72,8 +96,13 @@ def run(
         workers=workers if workers > 1 else None,
         access_log=False,
         log_level=log_level,
+        log_config=logging_config if logging_config is not None else uvicorn.config.LOGGING_CONFIG,
         server_header=False,
+        # forwarded headers are read by the app, from [options.forwarded_headers] trusted_proxies only
+        # (hosting/forwarded.py); uvicorn's own handling would trust 127.0.0.1 and read X-Forwarded-For alone
         proxy_headers=False,
+        # SIGTERM: stop accepting, let requests in flight finish for this long, then run the lifespan shutdown
+        timeout_graceful_shutdown=shutdown_timeout,
         # uvloop starves some keep-alive connections when a worker is saturated (p99 in the hundreds of ms at
         # 64 connections, docs/performance.md); the stdlib loop keeps p99 within 2 x p50 at the same rate
         loop="asyncio",

@@ -1,8 +1,10 @@
 """From a ``Configuration`` (file or demo) to a builder: the wiring the command-line host uses.
 
 ``serve`` keeps everything in a database: the configuration's ``database_url``, else the embedded SQLite file
-``<state>/identityserver.db``. A new (empty) database is migrated and loaded with the configuration at start-up;
-any other database must already be at the current revision (``identityserver db upgrade``)."""
+``<state>/identityserver.db``. A new (empty) database is migrated at start-up; any other database must already be
+at the current revision (``identityserver db upgrade``). The configuration's clients, resources and users are
+applied to the database at every start (upsert by id, once per start, before the workers run) unless
+``apply_configuration = false``."""
 
 from __future__ import annotations
 
@@ -15,11 +17,16 @@ from typing import TYPE_CHECKING
 
 from identityserver.clock import Clock, SystemClock
 from identityserver.configuration.builder import IdentityServerBuilder
-from identityserver.configuration.loader import Configuration
+from identityserver.configuration.loader import ConfigError, Configuration
+from identityserver.constants import GrantType
 from identityserver.stores.protocols import DataProtectionKeyStore, SigningKeyStore
 
 if TYPE_CHECKING:
+    from identityserver.storage.sqlalchemy.configuration_import import ImportResult
     from identityserver.storage.sqlalchemy.engine import Database
+
+Report = Callable[[int, str], None]
+"""Receives what preparing the database did, as a ``logging`` level and a message for the start-up output."""
 
 DEFAULT_STATE_PATH = ".identityserver"
 
@@ -37,14 +44,46 @@ def database_url_for(config: Configuration, state_path: str | Path | None = None
     return config.database_url or default_database_url(state_folder(config, state_path))
 
 
+def check_extras(config: Configuration) -> None:
+    """Raise ``MissingExtraError`` (naming the extra to install) when the configuration needs a driver that is
+    not installed: asyncpg for a PostgreSQL ``database_url``, redis for a ``redis_url``."""
+    from identityserver._utils.extras import require_extra
+
+    if config.database_url is not None and config.database_url.split(":", 1)[0].partition("+")[0] in (
+        "postgresql",
+        "postgres",
+    ):
+        require_extra("asyncpg")
+    if config.redis_url:
+        require_extra("redis")
+    if config.options.telemetry.enabled:
+        require_extra("opentelemetry.sdk")
+        if config.options.telemetry.prometheus:
+            require_extra("prometheus_client")
+
+
 def has_entries(config: Configuration) -> bool:
     return bool(config.clients or config.api_scopes or config.api_resources or config.users)
 
 
-async def _import(database: Database, config: Configuration, clock: Clock) -> str:
+def file_entries(config: Configuration) -> ImportResult:
+    """How many entries of each kind the configuration declares (the built-in identity resources aside)."""
+    from identityserver.storage.sqlalchemy.configuration_import import ImportResult
+
+    return ImportResult(
+        clients=len(config.clients),
+        api_scopes=len(config.api_scopes),
+        api_resources=len(config.api_resources),
+        users=len(config.users),
+    )
+
+
+async def apply_configuration(database: Database, config: Configuration, clock: Clock) -> ImportResult:
+    """Upsert the configuration's entries by id in one transaction under a cross-process lock (concurrent
+    starts serialize; a failing entry raises ``ConfigurationImportError`` and nothing is written)."""
     from identityserver.storage.sqlalchemy.configuration_import import import_configuration
 
-    result = await import_configuration(
+    return await import_configuration(
         database,
         clock,
         config.clients,
@@ -52,8 +91,29 @@ async def _import(database: Database, config: Configuration, clock: Clock) -> st
         config.api_scopes,
         config.api_resources,
         config.users,
+        source=config.source,
     )
-    return result.describe()
+
+
+def _log(level: int, message: str) -> None:
+    logger.log(level, message)
+
+
+TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+SERVED_GRANT_TYPES = frozenset([*(value for name, value in vars(GrantType).items() if name.isupper()), TOKEN_EXCHANGE])
+"""The grant types a client of the command-line host may list: it registers no extension grants (they are
+code), so any other name is a mistake that would only show as ``unsupported_grant_type`` at run time."""
+
+
+def check_grant_types(config: Configuration) -> None:
+    """Raise ``ConfigError`` naming the file, the client and the field for a grant type ``serve`` does not know."""
+    for i, client in enumerate(config.clients):
+        for grant in client.allowed_grant_types:
+            if grant not in SERVED_GRANT_TYPES:
+                raise ConfigError(
+                    f'{config.source}: clients[{i}] (client_id "{client.client_id}"): field "allowed_grant_types": '
+                    f"unknown grant type {grant!r} (extension grants need code: see docs/extending.md)"
+                )
 
 
 async def _copy_state_folder_keys(database: Database, state: Path) -> None:
@@ -70,10 +130,11 @@ async def _copy_state_folder_keys(database: Database, state: Path) -> None:
 
 
 def database_preparer(
-    config: Configuration, state: Path, clock: Clock, reimport: bool = False
+    config: Configuration, state: Path, clock: Clock, reimport: bool = False, report: Report = _log
 ) -> Callable[[Database], Awaitable[None]]:
-    """The start-up step for a database: migrate it and load the configuration when it is new (or, with
-    ``reimport``, always); refuse (``DatabaseStateError``) a database at another revision."""
+    """The start-up step for a database: migrate it and apply the configuration when it is new (or, with
+    ``reimport``, always) unless ``apply_configuration`` is off, which is reported instead; refuse
+    (``DatabaseStateError``) a database at another revision."""
 
     async def prepare(database: Database) -> None:
         from identityserver.storage.sqlalchemy.schema_check import is_at_head
@@ -85,20 +146,30 @@ def database_preparer(
             created = await ensure_schema(database)
         if created:
             await _copy_state_folder_keys(database, state)
-        if (created or reimport) and has_entries(config):
-            logger.info("loaded the configuration into the database: %s", await _import(database, config, clock))
+        if not (created or reimport) or not has_entries(config):
+            return
+        if config.apply_configuration:
+            applied = await apply_configuration(database, config, clock)
+            report(logging.INFO, f"applied {applied.describe()} from {config.source}")
+        else:
+            report(
+                logging.WARNING,
+                f"{config.source} has {file_entries(config).describe()} that were not applied: "
+                "apply_configuration = false",
+            )
 
     return prepare
 
 
-def prepare_database(config: Configuration, state_path: str | Path | None = None) -> str:
-    """Run once by ``serve`` before the workers start: create or check the database, and load the configuration
-    into a new database, or on every start into the embedded one (whose only source is the file)."""
+def prepare_database(config: Configuration, state_path: str | Path | None = None, report: Report = _log) -> str:
+    """Run once by ``serve`` before the workers start: create or check the database and apply the
+    configuration to it (every start, whatever the database), reporting what it did."""
     from identityserver.storage.sqlalchemy.engine import Database
 
+    check_grant_types(config)
     state = state_folder(config, state_path)
     url = database_url_for(config, state)
-    prepare = database_preparer(config, state, SystemClock(), reimport=config.database_url is None)
+    prepare = database_preparer(config, state, SystemClock(), reimport=True, report=report)
 
     async def run() -> None:
         database = Database(url, prepare=prepare)
@@ -113,10 +184,13 @@ def prepare_database(config: Configuration, state_path: str | Path | None = None
 
 def add_redis_replay_cache(builder: IdentityServerBuilder, url: str) -> None:
     """Share DPoP and client-assertion replay protection through Redis (``SET NX EX``)."""
+    from identityserver.hosting.health import HealthCheck
+    from identityserver.storage.redis.health import RedisHealthCheck
     from identityserver.storage.redis.replay_cache import RedisReplayCache
 
     cache = RedisReplayCache.from_url(url)
     builder.add_replay_cache(cache)
+    builder.add_item(HealthCheck, RedisHealthCheck(cache.client))
     builder.on_shutdown(cache.close)
 
 

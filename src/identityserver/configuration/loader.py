@@ -16,10 +16,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from identityserver.configuration.option_paths import resolve_option_paths
 from identityserver.constants import SecretTypes
 from identityserver.crypto.hashing import sha256_base64
 from identityserver.crypto.jwk import JwkError, load_public_jwk
 from identityserver.crypto.passwords import hash_password
+from identityserver.hosting.forwarded import invalid_trusted_proxy
 from identityserver.models.claims import Claim
 from identityserver.models.client import (
     AccessTokenType,
@@ -60,6 +62,8 @@ class Configuration:
     api_resources: list[ApiResource] = field(default_factory=list)
     users: list[TestUser] = field(default_factory=list)
     source: str = "<built-in>"
+    apply_configuration: bool = True
+    """``serve`` upserts the entries into the database at every start; false: only warns about them."""
 
 
 class _Where:
@@ -189,10 +193,19 @@ def _check_options(options: IdentityServerOptions, source: str) -> None:
         raise protection.error("application_name", "must not be empty (it isolates the protected data)")
     if options.data_protection.key_lifetime < MIN_DATA_PROTECTION_KEY_LIFETIME:
         raise protection.error("key_lifetime", f"must be at least {MIN_DATA_PROTECTION_KEY_LIFETIME} seconds (7 days)")
+    if options.data_protection.key_encryption_key_env and options.data_protection.key_encryption_key_file:
+        raise protection.error("key_encryption_key_file", "set key_encryption_key_env or this, not both")
     if options.persisted_grants.refresh_token_reuse_grace_period < 0:
         raise _Where(source, "[options.persisted_grants]").error(
             "refresh_token_reuse_grace_period", "must not be negative"
         )
+    telemetry = _Where(source, "[options.telemetry]")
+    if options.telemetry.log_format not in ("text", "json"):
+        raise telemetry.error("log_format", 'must be "text" or "json"')
+    if not options.telemetry.prometheus_path.startswith("/"):
+        raise telemetry.error("prometheus_path", 'must start with "/"')
+    if (bad := invalid_trusted_proxy(options.forwarded_headers.trusted_proxies)) is not None:
+        raise _Where(source, "[options.forwarded_headers]").error("trusted_proxies", f"{bad!r} is not an IP address")
 
 
 def _check_signing_algorithms(values: list[str], options: IdentityServerOptions, where: _Where, name: str) -> None:
@@ -369,6 +382,7 @@ def parse_configuration(data: dict[str, Any], source: str = "<config>") -> Confi
         "database_url",
         "state_path",
         "redis_url",
+        "apply_configuration",
         "options",
         "clients",
         "identity_resources",
@@ -391,6 +405,7 @@ def parse_configuration(data: dict[str, Any], source: str = "<config>") -> Confi
     config = Configuration(
         options, data.get("database_url"), data.get("redis_url"), data.get("state_path"), source=source
     )
+    config.apply_configuration = _check(data.get("apply_configuration", True), bool, top, "apply_configuration")
     seen: set[str] = set()
     for i, entry in enumerate(_entries(data, "clients", top)):
         where = _Where(
@@ -469,4 +484,5 @@ def load_configuration(path: str | Path) -> Configuration:
     config = parse_configuration(data, str(file))
     if config.state_path is not None and not Path(config.state_path).is_absolute():
         config.state_path = str((file.parent / config.state_path).resolve())
+    config.options = resolve_option_paths(config.options, file.parent)
     return config

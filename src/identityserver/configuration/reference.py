@@ -24,11 +24,17 @@ durations are seconds. An unknown key, a wrong type, a forbidden grant combinati
 stops start-up with a message naming the file, the entry and the field. Plain secrets and passwords are hashed
 when the file is loaded (secrets: base64 SHA-256 as IdentityServer stores them; passwords: argon2id).
 
+The file you pass is what is served: at every start `serve` writes the file's clients, identity resources, API
+scopes, API resources and users into the database (upsert by id; entries not in the file, such as dynamically
+registered clients, stay) and prints what it applied. `apply_configuration = false` leaves the database to
+whoever manages it; start-up then warns about the entries it did not apply. See docs/persistence.md.
+
 ```toml
 issuer_uri = "https://login.example.com"   # optional: default from the bind address, else from each request
 database_url = "postgresql://identity@db:5432/identity"   # optional: default SQLite under the state folder
 redis_url = "redis://cache:6379/0"          # optional: share the DPoP / client-assertion replay cache via Redis
 state_path = ".identityserver"              # optional: keys, key ring and the SQLite file
+apply_configuration = true                  # optional: write the entries below into the database at every start
 
 [options.key_management]
 signing_algorithms = ["RS256", "ES256"]

@@ -6,9 +6,11 @@ from collections.abc import Awaitable, Callable
 
 from identityserver.clock import Clock
 from identityserver.configuration.builder import IdentityServerBuilder
+from identityserver.hosting.health import HealthCheck
 from identityserver.services.protocols import CorsPolicyService
 from identityserver.storage.sqlalchemy import (
     Database,
+    SqlBackChannelLogoutQueue,
     SqlClientConfigurationStore,
     SqlClientStore,
     SqlCorsPolicyService,
@@ -21,8 +23,10 @@ from identityserver.storage.sqlalchemy import (
     SqlTokenCleanupService,
     SqlUserStore,
 )
+from identityserver.storage.sqlalchemy.health import DatabaseHealthCheck
 from identityserver.stores.caching import CachingClientStore, CachingResourceStore
 from identityserver.stores.protocols import (
+    BackChannelLogoutQueue,
     ClientConfigurationStore,
     ClientStore,
     DataProtectionKeyStore,
@@ -45,6 +49,7 @@ def add_sql_stores(
     replay_cache: bool = True,
     users: bool = True,
     server_side_sessions: bool = False,
+    backchannel_logout_queue: bool = True,
 ) -> Database:
     """Register the SQL stores on ``builder`` (Duende ``AddConfigurationStore().AddOperationalStore()``).
 
@@ -57,6 +62,9 @@ def add_sql_stores(
       ``AddServerSideSessions``; off by default, as there);
     - ``SqlTokenCleanupService``, run as a background job when ``options.operational.enable_token_cleanup``
       (``builder.override(TokenCleanupService, MySubclass)`` changes it).
+    - the ``database`` check of ``/health/ready`` (reachable and at the head revision);
+    - the durable queue of back-channel logout deliveries in ``IdentityServerBackChannelLogouts`` (unless
+      ``backchannel_logout_queue`` is false, e.g. beside a ``BackChannelLogoutService`` of your own).
 
     The engine is created in each process on first use and disposed on shutdown. ``prepare`` runs once per
     process before the first statement: the host passes the start-up schema check there."""
@@ -94,6 +102,9 @@ def add_sql_stores(
         TokenCleanupService,
         lambda r: r.cls(TokenCleanupService, SqlTokenCleanupService)(database, operational, r.get(Clock)),
     )
+    if backchannel_logout_queue:
+        builder.add(BackChannelLogoutQueue, SqlBackChannelLogoutQueue(database))
+    builder.add_item(HealthCheck, DatabaseHealthCheck(database))
     builder.on_startup(database.prepare)
     builder.on_shutdown(database.dispose)
     return database

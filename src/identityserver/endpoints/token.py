@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from opentelemetry import trace
+
 from identityserver.constants import TokenErrors
 from identityserver.endpoints.results import StatusCodeResult, TokenErrorResult, TokenResult
 from identityserver.events import TokenIssuedFailureEvent, TokenIssuedSuccessEvent, issued_tokens
@@ -12,6 +14,7 @@ from identityserver.http.request import EndpointRequest
 from identityserver.response_handling.models import TokenErrorResponse
 from identityserver.response_handling.token import TokenResponseGenerator
 from identityserver.services.protocols import EventService
+from identityserver.telemetry import TOKEN_ERRORS, TOKENS_ISSUED
 from identityserver.validation.client_secrets.client_secret_validator import ClientSecretValidator
 from identityserver.validation.results import TokenRequestValidationError
 from identityserver.validation.token_request.validator import TokenRequestValidator
@@ -20,6 +23,8 @@ logger = logging.getLogger("identityserver.token")
 
 #: Parameters that may legitimately repeat (RFC 8707 §2); the validator then limits ``resource`` to one.
 REPEATABLE = ("resource",)
+#: The span attribute naming the authenticated client (never the secret or assertion it used).
+CLIENT_ID_ATTRIBUTE = "identityserver.client_id"
 
 
 class TokenEndpoint:
@@ -31,15 +36,26 @@ class TokenEndpoint:
         validator: TokenRequestValidator,
         generator: TokenResponseGenerator,
         events: EventService,
+        telemetry: bool = False,
     ) -> None:
         self.clients = clients
         self.validator = validator
         self.generator = generator
         self.events = events
+        self.telemetry = telemetry
+        """Count tokens and errors and name the client on the request span (``[options.telemetry] enabled``)."""
 
     async def process(self, request: EndpointRequest) -> TokenResult | TokenErrorResult | StatusCodeResult:
         """A form POST with unrepeated parameters; the response or the RFC 6749 §5.2 error (401 for client
         authentication)."""
+        result = await self.process_token_request(request)
+        if self.telemetry and isinstance(result, TokenErrorResult):
+            TOKEN_ERRORS.add(1, {"error": result.error})
+        return result
+
+    async def process_token_request(
+        self, request: EndpointRequest
+    ) -> TokenResult | TokenErrorResult | StatusCodeResult:
         if request.method != "POST":
             return StatusCodeResult(405, {"Allow": "POST"})
         if not request.is_form():
@@ -64,8 +80,10 @@ class TokenEndpoint:
                     www_authenticate='Basic realm="identityserver"',
                 )
             return TokenErrorResult(client_result.error or TokenErrors.INVALID_CLIENT, client_result.error_description)
+        client_id = client_result.client.client_id
+        if self.telemetry:
+            trace.get_current_span().set_attribute(CLIENT_ID_ATTRIBUTE, client_id)
         result = await self.validator.validate_request(request, form, client_result)
-        client_id = client_result.client.client_id if client_result.client else None
         client_name = client_result.client.client_name if client_result.client else None
         if isinstance(result, TokenRequestValidationError):
             failure = TokenIssuedFailureEvent(
@@ -87,6 +105,8 @@ class TokenEndpoint:
         if isinstance(response, TokenErrorResponse):
             return TokenErrorResult(response.error, response.error_description, custom=response.custom)
         validated = result.validated_request
+        if self.telemetry:
+            TOKENS_ISSUED.add(1, {"grant_type": validated.grant_type, "client_id": client_id})
         if self.events.can_raise(TokenIssuedSuccessEvent.event_type):  # built only when someone listens
             success = TokenIssuedSuccessEvent(
                 client_id=client_id,

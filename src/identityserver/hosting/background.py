@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 
 from identityserver.options import OperationalStoreOptions
 from identityserver.stores.protocols import TokenCleanupService
+from identityserver.telemetry import CLEANUP_RUNS
 
 logger = logging.getLogger("identityserver.token_cleanup")
 
@@ -30,6 +31,9 @@ def token_cleanup_job(
             except asyncio.CancelledError:
                 raise
             except Exception:
+                CLEANUP_RUNS.add(1, {"outcome": "failure"})
                 logger.exception("token cleanup failed; next run in %s s", options.token_cleanup_interval)
+            else:
+                CLEANUP_RUNS.add(1, {"outcome": "success"})
 
     return run

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from identityserver.clock import Clock
+from identityserver.hosting.health import HealthCheck
 from identityserver.hosting.router import EndpointRouter
 from identityserver.hosting.writers import ResultWriters
 from identityserver.options import IdentityServerOptions
@@ -88,3 +89,5 @@ class Services:
     startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    health_checks: list[HealthCheck] = field(default_factory=list)
+    """What ``/health/ready`` checks (``builder.add_item(HealthCheck, ...)`` and the signing keys)."""

@@ -2,14 +2,18 @@
 
 Each payload is sealed with AES-256-GCM under a subkey derived by HKDF-SHA256 from a master key of the ring,
 the explicit application name and the purpose. A payload protected under another application name or
-purpose fails to open. The key ring is shared by every process through its store (files or SQL).
+purpose fails to open. The key ring is shared by every process through its store (files or SQL). With a
+key-encryption key (``crypto.key_encryption``) the master keys are stored wrapped under it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import logging
 import secrets
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from cryptography.exceptions import InvalidTag
@@ -19,12 +23,15 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from identityserver._utils.b64 import b64url_decode, b64url_encode
 from identityserver.clock import Clock, monotonic
+from identityserver.crypto.key_encryption import KeyEncryptionError, KeyEncryptionKey, is_wrapped, wrapped_by
 from identityserver.crypto.protection import DataProtectionError
 from identityserver.models.keys import DataProtectionKey
 from identityserver.stores.protocols import DataProtectionKeyStore
 
 _VERSION = b"\x01"
 _ROTATE_BEFORE = timedelta(days=2)
+
+logger = logging.getLogger("identityserver.keys")
 
 
 class KeyRingDataProtectionProvider:
@@ -36,7 +43,10 @@ class KeyRingDataProtectionProvider:
         clock: Clock,
         application_name: str,
         key_lifetime: int = 90 * 86400,
+        key_encryption_key: KeyEncryptionKey | None = None,
     ) -> None:
+        """With ``key_encryption_key``, new master keys are stored wrapped under it and wrapped keys are opened
+        with it; a wrapped key that cannot be opened stops ``initialize`` (``KeyEncryptionError``)."""
         if not application_name:
             raise ValueError("data protection needs an explicit application name")
         if timedelta(seconds=key_lifetime) <= _ROTATE_BEFORE:
@@ -46,6 +56,7 @@ class KeyRingDataProtectionProvider:
         self.clock = clock
         self.application_name = application_name
         self.key_lifetime = timedelta(seconds=key_lifetime)
+        self.key_encryption_key = key_encryption_key
         self._keys: dict[str, DataProtectionKey] = {}
         self._default: DataProtectionKey | None = None
         self._subkeys: dict[tuple[str, str], AESGCM] = {}
@@ -59,6 +70,14 @@ class KeyRingDataProtectionProvider:
     async def initialize(self) -> None:
         """Load the key ring, creating the first key (or a successor of an expiring one) when needed."""
         await self._ensure_default_key()
+        if self.key_encryption_key is not None:
+            clear = sum(1 for key in await self.store.load_keys() if not is_wrapped(key.material))
+            if clear:
+                logger.warning(
+                    "%d data-protection key(s) are stored in clear: run `identityserver keyring rewrap` to wrap "
+                    "them under the key-encryption key",
+                    clear,
+                )
 
     def _pick_default(self, now: datetime) -> DataProtectionKey | None:
         usable = [k for k in self._keys.values() if k.activation <= now < k.expiration]
@@ -66,7 +85,26 @@ class KeyRingDataProtectionProvider:
 
     async def _reload(self) -> None:
         for key in await self.store.load_keys():
-            self._keys[key.id] = key
+            self._keys[key.id] = self._open(key)
+
+    def _open(self, key: DataProtectionKey) -> DataProtectionKey:
+        """The key with its master key in clear. A wrapped key is never skipped: a ring that silently lost
+        its keys would create a new one, and every payload sealed before would stop opening."""
+        if not is_wrapped(key.material):
+            return key
+        if self.key_encryption_key is None:
+            raise KeyEncryptionError(
+                f"data-protection key {key.id} is wrapped under key-encryption key {wrapped_by(key.material)}, "
+                "but no key-encryption key is configured ([options.data_protection] key_encryption_key_env or "
+                "key_encryption_key_file)"
+            )
+        return dataclasses.replace(key, material=self.key_encryption_key.unwrap(key.material, key.id))
+
+    def _sealed(self, key: DataProtectionKey) -> DataProtectionKey:
+        """The key as stored: wrapped under the key-encryption key when there is one."""
+        if self.key_encryption_key is None:
+            return key
+        return dataclasses.replace(key, material=self.key_encryption_key.wrap(key.material, key.id))
 
     async def _ensure_default_key(self) -> DataProtectionKey:
         now = self.clock.utc_now()
@@ -84,7 +122,7 @@ class KeyRingDataProtectionProvider:
                         fresh = DataProtectionKey(
                             uuid.uuid4().hex, now, now, now + self.key_lifetime, secrets.token_bytes(32)
                         )
-                        await self.store.store_key(fresh)
+                        await self.store.store_key(self._sealed(fresh))
                         self._keys[fresh.id] = fresh
                         default = fresh if default is None else default
             self._default = default
@@ -144,3 +182,45 @@ class KeyRingDataProtector:
     async def unprotect(self, protected: str) -> bytes:
         """Open a payload sealed for this protector's purpose; raises ``DataProtectionError`` otherwise."""
         return await self.provider.unprotect(self.purpose, protected)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RewrapResult:
+    wrapped: int
+    """Keys that were stored in clear and are now wrapped."""
+    rotated: int
+    """Keys moved from an old key-encryption key to the current one."""
+    unchanged: int
+    """Keys already wrapped under the current key-encryption key."""
+
+
+async def rewrap_key_ring(
+    store: DataProtectionKeyStore, key_encryption_key: KeyEncryptionKey, old_keys: Sequence[KeyEncryptionKey] = ()
+) -> RewrapResult:
+    """Store every master key of the ring wrapped under ``key_encryption_key``: clear keys, and keys wrapped under
+    one of ``old_keys`` (KEK rotation). Every key is opened before any is written, so a key that no given KEK
+    opens changes nothing (``KeyEncryptionError``)."""
+    known = {k.id: k for k in (*old_keys, key_encryption_key)}
+    async with store.lock():
+        pending: list[tuple[DataProtectionKey, bytes]] = []
+        wrapped = rotated = unchanged = 0
+        for key in await store.load_keys():
+            if not is_wrapped(key.material):
+                pending.append((key, key.material))
+                wrapped += 1
+                continue
+            kek = known.get(wrapped_by(key.material))
+            if kek is None:
+                raise KeyEncryptionError(
+                    f"data-protection key {key.id} is wrapped under key-encryption key {wrapped_by(key.material)}, "
+                    f"which is neither the current one ({key_encryption_key.id}) nor an old one given"
+                )
+            material = kek.unwrap(key.material, key.id)
+            if kek.id == key_encryption_key.id:
+                unchanged += 1
+            else:
+                pending.append((key, material))
+                rotated += 1
+        for key, material in pending:
+            await store.store_key(dataclasses.replace(key, material=key_encryption_key.wrap(material, key.id)))
+    return RewrapResult(wrapped, rotated, unchanged)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from identityserver.models.claims import Principal
 from identityserver.models.client import Client
@@ -335,6 +335,16 @@ class BackChannelLogoutService(Protocol):
 
     async def drain(self) -> None:
         """Wait for deliveries in flight (tests and shutdown)."""
+        ...
+
+
+@runtime_checkable
+class QueuedBackChannelLogoutService(Protocol):
+    """A back-channel logout service that retries queued deliveries: the host runs ``run_delivery`` as a
+    background job in every process (the default service does)."""
+
+    async def run_delivery(self) -> None:
+        """Deliver due deliveries now and then periodically, until cancelled."""
         ...
 
 

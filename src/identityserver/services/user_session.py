@@ -19,6 +19,7 @@ from identityserver.models.claims import Claim, Principal
 from identityserver.models.sessions import ServerSideSession
 from identityserver.options import AuthenticationOptions, ServerSideSessionsOptions
 from identityserver.stores.protocols import ServerSideSessionStore
+from identityserver.telemetry import ACTIVE_SESSIONS
 
 SESSION_COOKIE = "idsrv"
 SCHEME = "idsrv"
@@ -168,6 +169,7 @@ class DefaultUserSession:
         else:
             value = await self.protector.protect(ticket.to_json().encode("utf-8"))
         max_age = ticket.expires - int(self.clock.timestamp())
+        ACTIVE_SESSIONS.add(1)
         return [
             _cookie(SESSION_COOKIE, value, path="/", secure=secure, max_age=max_age),
             _cookie(
@@ -201,6 +203,8 @@ class DefaultUserSession:
         """Delete the server-side session and return the ``Set-Cookie`` values that clear both cookies."""
         if ticket is not None and self.store is not None and ticket.key:
             await self.store.delete_session(ticket.key)
+        if ticket is not None:
+            ACTIVE_SESSIONS.add(-1)
         return [
             _cookie(SESSION_COOKIE, "", path="/", secure=secure, max_age=0),
             _cookie(self.options.check_session_cookie_name, "", path="/", secure=secure, http_only=False, max_age=0),

@@ -19,6 +19,7 @@ from identityserver.models.grants import (
     Token,
 )
 from identityserver.models.keys import DataProtectionKey, SerializedKey
+from identityserver.models.logout import BackChannelLogoutDelivery
 from identityserver.models.resources import ApiResource, ApiScope, IdentityResource, Resources
 from identityserver.models.sessions import QueryResult, ServerSideSession, SessionFilter, SessionQuery
 from identityserver.models.users import TestUser
@@ -160,6 +161,30 @@ class ReplayCache(Protocol):
 
     async def add(self, purpose: str, handle: str, lifetime_seconds: float) -> bool:
         """Atomically record the value; return ``False`` if it was already present (a replay)."""
+        ...
+
+
+class BackChannelLogoutQueue(Protocol):
+    """Pending back-channel logout deliveries (OIDC Back-Channel Logout 1.0 §2.5), shared by every process, so
+    that a restart or a crash loses none. A delivery is due when ``next_attempt_at <= now``; claiming it moves
+    ``next_attempt_at`` to the end of the claimer's lease, so that if the claimer dies it becomes due again."""
+
+    async def enqueue(self, deliveries: Sequence[BackChannelLogoutDelivery]) -> None:
+        """Store the deliveries (new ids) in one transaction; each is due at its ``next_attempt_at``."""
+        ...
+
+    async def claim(self, now: datetime, lease_until: datetime, limit: int) -> list[BackChannelLogoutDelivery]:
+        """Atomically lease up to ``limit`` deliveries due at ``now`` (earliest first) until ``lease_until`` and
+        return them (with ``next_attempt_at == lease_until``): of concurrent callers, in any process, each
+        delivery goes to one only."""
+        ...
+
+    async def complete(self, delivery_id: str) -> None:
+        """Remove the delivery (sent, or given up); a missing id is ignored."""
+        ...
+
+    async def retry(self, delivery_id: str, next_attempt_at: datetime, attempts: int, last_error: str) -> None:
+        """Record a failed attempt and make the delivery due again at ``next_attempt_at``."""
         ...
 
 

@@ -16,6 +16,7 @@ from identityserver.options import OperationalStoreOptions
 from identityserver.storage.sqlalchemy.configuration_import import import_configuration
 from identityserver.storage.sqlalchemy.engine import Database
 from identityserver.storage.sqlalchemy.stores import (
+    SqlBackChannelLogoutQueue,
     SqlClientStore,
     SqlDataProtectionKeyStore,
     SqlDeviceFlowStore,
@@ -27,6 +28,7 @@ from identityserver.storage.sqlalchemy.stores import (
     SqlUserStore,
 )
 from identityserver.storage.sqlalchemy.token_cleanup import SqlTokenCleanupService
+from identityserver.stores.in_memory.backchannel_logout_queue import InMemoryBackChannelLogoutQueue
 from identityserver.stores.in_memory.clients import InMemoryClientStore
 from identityserver.stores.in_memory.data_protection_keys import InMemoryDataProtectionKeyStore
 from identityserver.stores.in_memory.device_flow import InMemoryDeviceFlowStore
@@ -38,6 +40,7 @@ from identityserver.stores.in_memory.signing_keys import InMemorySigningKeyStore
 from identityserver.stores.in_memory.token_cleanup import InMemoryTokenCleanupService
 from identityserver.stores.in_memory.users import TestUserStore
 from identityserver.stores.protocols import (
+    BackChannelLogoutQueue,
     ClientStore,
     DataProtectionKeyStore,
     DeviceFlowStore,
@@ -52,7 +55,11 @@ from identityserver.testing.factory import StoreFactory, TokenCleanup
 
 
 class InMemoryStoreFactory(StoreFactory):
-    """The in-memory stores; every call makes a new, empty store."""
+    """The in-memory stores; every call makes a new, empty store, except the back-channel logout queue: queues
+    of one factory share their deliveries, as SQL queues on one database do."""
+
+    def __init__(self) -> None:
+        self._queue: InMemoryBackChannelLogoutQueue | None = None
 
     async def client_store(self, clients: Sequence[Client]) -> ClientStore:
         return InMemoryClientStore(clients)
@@ -89,6 +96,11 @@ class InMemoryStoreFactory(StoreFactory):
     async def token_cleanup(self, options: OperationalStoreOptions, clock: Clock) -> TokenCleanup:
         grants, devices = InMemoryPersistedGrantStore(), InMemoryDeviceFlowStore()
         return TokenCleanup(grants, devices, InMemoryTokenCleanupService(grants, devices, options, clock))
+
+    async def backchannel_logout_queue(self) -> BackChannelLogoutQueue:
+        if self._queue is None:
+            self._queue = InMemoryBackChannelLogoutQueue()
+        return self._queue
 
 
 class SqlStoreFactory(StoreFactory):
@@ -146,3 +158,6 @@ class SqlStoreFactory(StoreFactory):
             SqlDeviceFlowStore(self.database),
             SqlTokenCleanupService(self.database, options, clock),
         )
+
+    async def backchannel_logout_queue(self) -> BackChannelLogoutQueue:
+        return SqlBackChannelLogoutQueue(self.database)

@@ -17,6 +17,7 @@ from identityserver.models.resources import ApiResource, ApiScope, IdentityResou
 from identityserver.models.users import TestUser
 from identityserver.options import OperationalStoreOptions
 from identityserver.stores.protocols import (
+    BackChannelLogoutQueue,
     ClientStore,
     DataProtectionKeyStore,
     DeviceFlowStore,
@@ -84,3 +85,7 @@ class StoreFactory:
     async def token_cleanup(self, options: OperationalStoreOptions, clock: Clock) -> TokenCleanup:
         """A cleanup service with ``options`` and ``clock``, and the grant and device stores it cleans."""
         raise self._missing("a token cleanup service")
+
+    async def backchannel_logout_queue(self) -> BackChannelLogoutQueue:
+        """A back-channel logout queue; queues made by one factory share their deliveries."""
+        raise self._missing("a back-channel logout queue")

@@ -1,5 +1,5 @@
-"""Routes of the built-in UI (Duende ``UserInteractionOptions`` paths). Themable: pass ``template_dirs`` whose
-templates override the package's by name."""
+"""Routes of the built-in UI (Duende ``UserInteractionOptions`` paths). Themable: ``[options.ui] theme_path``
+(``ui/theme.py``), or ``template_dirs`` whose templates override the theme's and the package's by name."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from identityserver.constants import UiPaths
 from identityserver.hosting.services import Services
@@ -19,12 +18,12 @@ from identityserver.ui.logout import LogoutPages
 from identityserver.ui.pages import Pages
 from identityserver.ui.portal import PortalPage
 from identityserver.ui.security import SecurityHeadersMiddleware
-
-STATIC = Path(__file__).parent / "static"
+from identityserver.ui.theme import ThemedStaticFiles, load_theme
 
 
 def create_ui(services: Services, template_dirs: Sequence[str | Path] = ()) -> SecurityHeadersMiddleware:
-    ui = UiContext(services, template_dirs)
+    theme = load_theme(services.options.ui.theme_path)
+    ui = UiContext(services, [*template_dirs, *theme.template_dirs])
     account, consent, logout, pages = AccountPages(ui), ConsentPage(ui), LogoutPages(ui), Pages(ui)
     options = services.options.user_interaction
     routes = [
@@ -37,6 +36,6 @@ def create_ui(services: Services, template_dirs: Sequence[str | Path] = ()) -> S
         Route(options.error_url, pages.error),
         Route(UiPaths.GRANTS, pages.grants, methods=["GET", "POST"]),
         Route(UiPaths.PORTAL, PortalPage(ui).handle),
-        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        Mount("/static", ThemedStaticFiles(theme.static_dirs), name="static"),
     ]
     return SecurityHeadersMiddleware(Starlette(routes=routes), services.options.input_length_restrictions.request_body)

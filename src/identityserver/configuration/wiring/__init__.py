@@ -14,6 +14,7 @@ from identityserver.configuration.registry import UnusedRegistrationError
 from identityserver.configuration.wiring import endpoints, interactive, keys, stores, tokens
 from identityserver.configuration.wiring.composition import Composition
 from identityserver.hosting.background import token_cleanup_job
+from identityserver.hosting.health import HealthCheck, SigningKeyHealthCheck
 from identityserver.hosting.router import EndpointRouter
 from identityserver.hosting.services import Services
 from identityserver.hosting.writers import ResultWriters
@@ -34,6 +35,7 @@ from identityserver.services.protocols import (
     LogoutService,
     MessageStore,
     ProfileService,
+    QueuedBackChannelLogoutService,
     RefreshTokenService,
     SessionCoordinationService,
     SessionManagementService,
@@ -91,6 +93,7 @@ def _services(c: Composition) -> Services:
     clients = c.optional(ListableClientStore)
     resources = c.get(ResourceStore)
     backchannel = c.get(BackChannelLogoutService)
+    key_material = c.get(KeyMaterialService)
 
     async def warm_keys() -> None:
         await key_manager.get_all_keys()
@@ -102,6 +105,8 @@ def _services(c: Composition) -> Services:
     background = [*c.builder.background_jobs, *_session_jobs(options, sessions)]
     if cleanup is not None and options.operational.enable_token_cleanup:
         background.append(token_cleanup_job(lambda: cleanup, options.operational))
+    if isinstance(backchannel, QueuedBackChannelLogoutService):
+        background.append(backchannel.run_delivery)
     return Services(
         options=options,
         clock=c.get(Clock),
@@ -119,7 +124,7 @@ def _services(c: Composition) -> Services:
         events=c.get(EventService),
         profile=c.get(ProfileService),
         key_manager=key_manager,
-        key_material=c.get(KeyMaterialService),
+        key_material=key_material,
         token_creation=c.get(TokenCreationService),
         token_service=c.get(TokenService),
         refresh_tokens=c.get(RefreshTokenService),
@@ -138,8 +143,10 @@ def _services(c: Composition) -> Services:
         router=c.get(EndpointRouter),
         writers=c.get(ResultWriters),
         startup=[data_protection.initialize, warm_keys, check_stored_configuration, *c.builder.startup_steps],
-        shutdown=[*c.builder.shutdown_steps, backchannel.drain],
+        # deliveries in flight go out before the stores they may need are closed
+        shutdown=[backchannel.drain, *c.builder.shutdown_steps],
         background=background,
+        health_checks=[SigningKeyHealthCheck(key_material), *c.items(HealthCheck)],
     )
 
 

@@ -11,6 +11,7 @@ from typing_extensions import TypeForm
 
 from identityserver.configuration.builder import IdentityServerBuilder
 from identityserver.configuration.registry import Resolver
+from identityserver.configuration.wiring.telemetry import with_tracing
 from identityserver.options import IdentityServerOptions
 
 T = TypeVar("T")
@@ -49,7 +50,7 @@ def _register(key: object, factory: Callable[[Composition], Any]) -> None:
 
 class Composition(Resolver):
     def __init__(self, builder: IdentityServerBuilder) -> None:
-        super().__init__(builder.registrations, DEFAULTS)
+        super().__init__(with_tracing(builder.registrations, builder.options), DEFAULTS)
         self.builder = builder
         self.warnings: list[str] = []
         """Configuration that works but probably not as intended (logged at build)."""

@@ -182,6 +182,7 @@ def _token(c: Composition) -> EndpointHandler:
         c.get(TokenRequestValidator),
         c.get(TokenResponseGenerator),
         c.get(EventService),
+        telemetry=c.options.telemetry.enabled,
     )
 
 

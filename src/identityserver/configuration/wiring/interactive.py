@@ -33,7 +33,14 @@ from identityserver.services.protocols import (
 from identityserver.services.session_coordination import DefaultSessionCoordinationService
 from identityserver.services.session_management import DefaultSessionManagementService
 from identityserver.services.user_session import DefaultUserSession
-from identityserver.stores.protocols import ClientStore, PersistedGrantStore, ReplayCache, ServerSideSessionStore
+from identityserver.stores.in_memory.backchannel_logout_queue import InMemoryBackChannelLogoutQueue
+from identityserver.stores.protocols import (
+    BackChannelLogoutQueue,
+    ClientStore,
+    PersistedGrantStore,
+    ReplayCache,
+    ServerSideSessionStore,
+)
 from identityserver.validation.authorize_request import AuthorizeRequestValidator
 from identityserver.validation.end_session import EndSessionRequestValidator
 from identityserver.validation.identity_token import IdentityTokenValidator
@@ -115,6 +122,12 @@ def http_clients(c: Composition) -> HttpClientFactory | None:
     return None
 
 
+@default(BackChannelLogoutQueue)
+def backchannel_logout_queue(c: Composition) -> BackChannelLogoutQueue:
+    """In memory (lost with the process); ``add_sql_stores`` registers the durable SQL queue."""
+    return InMemoryBackChannelLogoutQueue()
+
+
 @default(BackChannelLogoutService)
 def backchannel_logout(c: Composition) -> BackChannelLogoutService:
     return c.cls(BackChannelLogoutService, DefaultBackChannelLogoutService)(
@@ -122,6 +135,8 @@ def backchannel_logout(c: Composition) -> BackChannelLogoutService:
         c.options,
         c.get(Clock),
         c.optional(HttpClientFactory),
+        c.get(BackChannelLogoutQueue),
+        c.get(ClientStore),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from identityserver.clock import Clock
 from identityserver.configuration.wiring.composition import Composition, default
+from identityserver.crypto.key_encryption import load_key_encryption_key
 from identityserver.services.data_protection import KeyRingDataProtectionProvider
 from identityserver.services.key_management.key_manager import DefaultKeyManager
 from identityserver.services.key_management.key_material import DefaultKeyMaterialService
@@ -27,6 +28,7 @@ def data_protection(c: Composition) -> DataProtectionKeyRing:
         c.get(Clock),
         settings.application_name,
         settings.key_lifetime,
+        key_encryption_key=load_key_encryption_key(settings.key_encryption_key_env, settings.key_encryption_key_file),
     )
 
 

@@ -21,6 +21,7 @@ from identityserver.models.keys import KeyContainer
 from identityserver.options import KeyManagementOptions
 from identityserver.services.key_management.serializer import deserialize_key, generate_key, serialize_key
 from identityserver.stores.protocols import SigningKeyStore
+from identityserver.telemetry import KEY_ROTATIONS
 
 logger = logging.getLogger("identityserver.keys")
 
@@ -183,6 +184,7 @@ class DefaultKeyManager:
         await self.store.store_key(stored)
         self._parsed[(stored.id, stored.data)] = key
         logger.info("created signing key %s (%s)", key.id, algorithm)
+        KEY_ROTATIONS.add(1, {"algorithm": algorithm})
         return key
 
     def is_retired(self, key: KeyContainer, now: datetime) -> bool:

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import math
+from typing import TYPE_CHECKING
 
-from redis.asyncio import Redis
+from identityserver._utils.extras import require_extra
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 
 class RedisReplayCache:
@@ -18,6 +22,10 @@ class RedisReplayCache:
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "identityserver:replay:") -> RedisReplayCache:
+        """Raises ``MissingExtraError`` when the ``redis`` package (``identityserver[redis]``) is not installed."""
+        require_extra("redis")
+        from redis.asyncio import Redis
+
         return cls(Redis.from_url(url), prefix)
 
     async def add(self, purpose: str, handle: str, lifetime_seconds: float) -> bool:

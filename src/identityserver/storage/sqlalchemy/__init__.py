@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from identityserver.storage.sqlalchemy.engine import Database, default_database_url, to_async_url
 from identityserver.storage.sqlalchemy.stores import (
+    SqlBackChannelLogoutQueue,
     SqlClientStore,
     SqlCorsPolicyService,
     SqlDataProtectionKeyStore,
@@ -22,6 +23,7 @@ from identityserver.storage.sqlalchemy.token_cleanup import SqlTokenCleanupServi
 
 __all__ = [
     "Database",
+    "SqlBackChannelLogoutQueue",
     "SqlClientConfigurationStore",
     "SqlClientStore",
     "SqlCorsPolicyService",

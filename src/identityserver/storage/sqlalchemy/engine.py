@@ -16,6 +16,8 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from identityserver._utils.extras import require_extra
+
 DEFAULT_DATABASE_FILE = "identityserver.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -46,6 +48,12 @@ def to_async_url(database_url: str) -> URL:
     return url.set(drivername=_ASYNC_DRIVERS[backend])
 
 
+def require_driver(url: URL) -> None:
+    """Raise ``MissingExtraError`` when the driver of ``url`` is an extra that is not installed."""
+    if url.get_backend_name() == "postgresql":
+        require_extra("asyncpg")
+
+
 def describe(url: URL) -> str:
     """The URL without its password, for messages."""
     return url.render_as_string(hide_password=True)
@@ -60,6 +68,7 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine. SQLite gets WAL, a busy timeout, foreign keys, and explicit ``BEGIN`` statements so
     that transactions (``BEGIN IMMEDIATE`` for writers) behave as documented."""
     url = to_async_url(database_url)
+    require_driver(url)
     if url.get_backend_name() != "sqlite":
         kwargs.setdefault("pool_pre_ping", True)
         return create_async_engine(url, **kwargs)
@@ -105,6 +114,7 @@ class Database:
     ) -> None:
         """``prepare`` runs once per process before the first statement (e.g. the start-up schema check)."""
         self.url = to_async_url(database_url)
+        require_driver(self.url)
         self.database_url = database_url
         self._engine_kwargs = engine_kwargs
         self._engine: AsyncEngine | None = None

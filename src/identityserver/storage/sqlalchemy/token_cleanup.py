@@ -18,6 +18,7 @@ from identityserver.clock import Clock
 from identityserver.options import OperationalStoreOptions
 from identityserver.storage.sqlalchemy.engine import Database
 from identityserver.storage.sqlalchemy.entities.operational import device_codes, persisted_grants
+from identityserver.telemetry import CLEANUP_REMOVED
 
 logger = logging.getLogger("identityserver.token_cleanup")
 
@@ -51,6 +52,9 @@ class SqlTokenCleanupService:
             result.consumed_grants = await self.remove_consumed_persisted_grants()
         result.device_codes = await self.remove_device_codes()
         self.last_result = result
+        for kind, count in dataclasses.asdict(result).items():
+            if count:
+                CLEANUP_REMOVED.add(count, {"kind": kind})
         if result.expired_grants or result.consumed_grants or result.device_codes:
             logger.info(
                 "token cleanup removed %d expired grants, %d consumed grants, %d device codes",

@@ -1,6 +1,7 @@
 """The contract classes, one per store protocol. Subclass one as ``Test...`` in a test module that has a
 ``store_factory`` fixture (see ``identityserver.testing``); each test runs on a fresh factory."""
 
+from identityserver.testing.contracts.backchannel_logout_queue import BackChannelLogoutQueueContract
 from identityserver.testing.contracts.clients import ClientStoreContract
 from identityserver.testing.contracts.data_protection_keys import DataProtectionKeyStoreContract
 from identityserver.testing.contracts.device_flow import DeviceFlowStoreContract
@@ -13,6 +14,7 @@ from identityserver.testing.contracts.token_cleanup import TokenCleanupContract
 from identityserver.testing.contracts.users import UserStoreContract
 
 __all__ = [
+    "BackChannelLogoutQueueContract",
     "ClientStoreContract",
     "DataProtectionKeyStoreContract",
     "DeviceFlowStoreContract",

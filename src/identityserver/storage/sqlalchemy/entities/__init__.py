@@ -34,6 +34,7 @@ from identityserver.storage.sqlalchemy.entities.configuration import (
     identity_resources,
 )
 from identityserver.storage.sqlalchemy.entities.operational import (
+    backchannel_logouts,
     data_protection_keys,
     device_codes,
     keys,
@@ -70,8 +71,13 @@ CONFIGURATION_TABLES = (
 OPERATIONAL_TABLES = ("PersistedGrants", "DeviceCodes", "Keys", "ServerSideSessions")
 IDENTITYSERVER_TABLES = CONFIGURATION_TABLES + OPERATIONAL_TABLES
 """The tables IdentityServer's own EF migrations create (6.2 and 6.3 have the same set)."""
-OWN_TABLES = ("IdentityServerReplayCache", "IdentityServerDataProtectionKeys", "IdentityServerUsers")
-"""Tables of this server that IdentityServer does not have (migration revision 3)."""
+OWN_TABLES = (
+    "IdentityServerReplayCache",
+    "IdentityServerDataProtectionKeys",
+    "IdentityServerUsers",
+    "IdentityServerBackChannelLogouts",
+)
+"""Tables of this server that IdentityServer does not have (migration revisions 3 and 4)."""
 
 __all__ = [
     "API_RESOURCE",
@@ -91,6 +97,7 @@ __all__ = [
     "api_scope_claims",
     "api_scope_properties",
     "api_scopes",
+    "backchannel_logouts",
     "client_claims",
     "client_cors_origins",
     "client_grant_types",

@@ -115,3 +115,20 @@ users = Table(
     Column("ProviderSubjectId", nvarchar(200), nullable=True),
     ix("IdentityServerUsers", "NormalizedUsername", unique=True),
 )
+
+# -- revision 4 ------------------------------------------------------------------------------------------------
+
+backchannel_logouts = Table(
+    "IdentityServerBackChannelLogouts",
+    metadata,
+    Column("Id", nvarchar(100), primary_key=True),
+    Column("ClientId", nvarchar(200), nullable=False),
+    Column("SubjectId", nvarchar(200), nullable=False),
+    Column("SessionId", nvarchar(100), nullable=True),
+    Column("Issuer", nvarchar(2000), nullable=False),
+    Column("Created", UtcDateTime, nullable=False),
+    Column("NextAttempt", UtcDateTime, nullable=False),
+    Column("Attempts", Integer, nullable=False),
+    Column("LastError", nvarchar(200), nullable=True),
+    ix("IdentityServerBackChannelLogouts", "NextAttempt"),
+)

@@ -1,5 +1,6 @@
 """The SQL store implementations, one module per store contract (Duende ``EntityFramework.Storage/Stores``)."""
 
+from identityserver.storage.sqlalchemy.stores.backchannel_logout_queue import SqlBackChannelLogoutQueue
 from identityserver.storage.sqlalchemy.stores.clients import SqlClientStore
 from identityserver.storage.sqlalchemy.stores.cors import SqlCorsPolicyService
 from identityserver.storage.sqlalchemy.stores.data_protection_keys import SqlDataProtectionKeyStore
@@ -12,6 +13,7 @@ from identityserver.storage.sqlalchemy.stores.signing_keys import SqlSigningKeyS
 from identityserver.storage.sqlalchemy.stores.users import SqlUserStore
 
 __all__ = [
+    "SqlBackChannelLogoutQueue",
     "SqlClientStore",
     "SqlCorsPolicyService",
     "SqlDataProtectionKeyStore",

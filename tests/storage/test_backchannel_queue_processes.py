@@ -1,0 +1,87 @@
+"""Two processes claiming from one back-channel logout queue at once (SQLite and PostgreSQL): every delivery is
+claimed, and none by both (the lease taken in the claiming statement)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from identityserver.models.logout import BackChannelLogoutDelivery
+from identityserver.storage.sqlalchemy import migrate
+from identityserver.storage.sqlalchemy.engine import Database
+from identityserver.storage.sqlalchemy.stores import SqlBackChannelLogoutQueue
+from tests.storage.conftest import sql_backends
+
+ROOT = Path(__file__).resolve().parents[2]
+DELIVERIES = 120
+
+WORKER = """
+import asyncio, sys, time
+from datetime import UTC, datetime, timedelta
+from identityserver.storage.sqlalchemy.engine import Database
+from identityserver.storage.sqlalchemy.stores import SqlBackChannelLogoutQueue
+
+async def claimer(queue, claimed):
+    while True:
+        now = datetime.now(UTC)
+        batch = await queue.claim(now, now + timedelta(minutes=5), 3)
+        if not batch:
+            return
+        claimed.extend(d.id for d in batch)
+
+async def main(url, start):
+    database = Database(url)
+    queue = SqlBackChannelLogoutQueue(database)
+    await queue.claim(datetime(2000, 1, 1, tzinfo=UTC), datetime(2000, 1, 1, tzinfo=UTC), 1)  # warm-up
+    await asyncio.sleep(max(0.0, start - time.time()))
+    claimed = []
+    await asyncio.gather(*(claimer(queue, claimed) for _ in range(6)))
+    await database.dispose()
+    print(" ".join(claimed))
+
+asyncio.run(main(sys.argv[1], float(sys.argv[2])))
+"""
+
+
+@pytest.mark.parametrize("kind", sql_backends())
+async def test_two_processes_never_claim_one_delivery(kind, tmp_path, request):
+    url = f"sqlite:///{tmp_path}/shared.db" if kind == "sqlite" else request.getfixturevalue("pg_session_url")
+    database = Database(url)
+    try:
+        await migrate.upgrade(database)
+        if kind != "sqlite":
+            from tests.storage.conftest import empty_tables
+
+            await empty_tables(database)
+        now = datetime.now(UTC) - timedelta(seconds=1)
+        await SqlBackChannelLogoutQueue(database).enqueue(
+            [
+                BackChannelLogoutDelivery(f"d{i:03}", "rp", "alice", "sid", "https://i", now, now)
+                for i in range(DELIVERIES)
+            ]
+        )
+    finally:
+        await database.dispose()
+
+    start = time.time() + 3
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    processes = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-c", WORKER, url, str(start),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
+        )
+        for _ in range(2)
+    ]  # fmt: skip
+    outputs = [await asyncio.wait_for(p.communicate(), 120) for p in processes]
+    for process, (_, err) in zip(processes, outputs, strict=True):
+        assert process.returncode == 0, err.decode()
+    claimed = [out.decode().split() for out, _ in outputs]
+    everything = claimed[0] + claimed[1]
+    assert sorted(everything) == [f"d{i:03}" for i in range(DELIVERIES)], "a delivery was claimed twice or never"
+    assert all(claimed), f"one process claimed nothing ({[len(c) for c in claimed]}): the test raced nothing"
