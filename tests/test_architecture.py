@@ -29,8 +29,7 @@ PACKAGE = SRC / "identityserver"
 MAX_LINES = 500
 
 #: (rule, module) -> the bug and the fix proposed for it.
-KNOWN_VIOLATIONS: dict[tuple[str, str], str] = {
-}
+KNOWN_VIOLATIONS: dict[tuple[str, str], str] = {}
 
 
 @dataclass
@@ -241,13 +240,8 @@ def test_resource_server_and_client_use_only_the_dpop_checks_from_validation():
 
 def test_resource_server_import_stays_small():
     """What API projects install this for loads nothing of the server side, SQLAlchemy or argon2."""
-    script = (
-        "import sys, identityserver.resource_server, identityserver.client\n"
-        "print('\\n'.join(sorted(sys.modules)))"
-    )
-    loaded = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True
-    ).stdout.split()
+    script = "import sys, identityserver.resource_server, identityserver.client\nprint('\\n'.join(sorted(sys.modules)))"
+    loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
     forbidden = ("configuration", "storage", "services", "ui", "hosting", "endpoints", "response_handling")
     ours = [m for m in loaded if m.startswith("identityserver")]
     assert [m for m in ours if _package_of(m) in forbidden] == []

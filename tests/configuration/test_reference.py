@@ -19,8 +19,11 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 def test_every_option_field_has_a_docstring():
     docs = attribute_docs(options_module)
     hints = typing.get_type_hints(IdentityServerOptions)
-    missing = [f.name for f in dataclasses.fields(IdentityServerOptions)
-               if not dataclasses.is_dataclass(hints[f.name]) and ("IdentityServerOptions", f.name) not in docs]
+    missing = [
+        f.name
+        for f in dataclasses.fields(IdentityServerOptions)
+        if not dataclasses.is_dataclass(hints[f.name]) and ("IdentityServerOptions", f.name) not in docs
+    ]
     for f in dataclasses.fields(IdentityServerOptions):
         group = hints[f.name]
         if dataclasses.is_dataclass(group):
@@ -36,4 +39,5 @@ def test_every_client_field_has_a_docstring():
 
 def test_configuration_reference_is_up_to_date():
     assert DOC.read_text() == render_configuration_reference(), (
-        "regenerate with: python -m identityserver.configuration.reference > docs/configuration.md")
+        "regenerate with: python -m identityserver.configuration.reference > docs/configuration.md"
+    )

@@ -28,8 +28,12 @@ def b64(data: bytes) -> str:
 def proof(key: DPoPKey, server, **overrides) -> str:
     header = {"typ": "dpop+jwt", "alg": key.alg, "jwk": key.jwk}
     header.update(overrides.pop("header", {}))
-    payload = {"jti": overrides.pop("jti", b64(__import__("os").urandom(12))), "htm": "POST", "htu": TOKEN_URL,
-               "iat": int(server.clock.timestamp())}
+    payload = {
+        "jti": overrides.pop("jti", b64(__import__("os").urandom(12))),
+        "htm": "POST",
+        "htu": TOKEN_URL,
+        "iat": int(server.clock.timestamp()),
+    }
     payload.update(overrides)
     return encode_jws(header, {k: v for k, v in payload.items() if v is not None}, key.private_key)
 
@@ -38,8 +42,9 @@ async def cc(server, client_id: str, dpop: str | None = None, headers: dict | No
     extra = dict(headers or {})
     if dpop is not None:
         extra["DPoP"] = dpop
-    return await server.token({"grant_type": "client_credentials", "scope": "api1"},
-                              headers={**basic(client_id, "secret"), **extra})
+    return await server.token(
+        {"grant_type": "client_credentials", "scope": "api1"}, headers={**basic(client_id, "secret"), **extra}
+    )
 
 
 def claims_of(token: str) -> dict:
@@ -86,16 +91,18 @@ async def test_wrong_typ_is_rejected(dpop_server):
 async def test_alg_none_is_rejected(dpop_server):
     key = DPoPKey.generate()
     header = b64(json.dumps({"typ": "dpop+jwt", "alg": "none", "jwk": key.jwk}).encode())
-    payload = b64(json.dumps({"jti": "x1", "htm": "POST", "htu": TOKEN_URL,
-                              "iat": int(dpop_server.clock.timestamp())}).encode())
+    payload = b64(
+        json.dumps({"jti": "x1", "htm": "POST", "htu": TOKEN_URL, "iat": int(dpop_server.clock.timestamp())}).encode()
+    )
     assert_invalid(await cc(dpop_server, "dpop.m2m", f"{header}.{payload}."))
 
 
 async def test_hs256_signed_with_the_public_key_is_rejected(dpop_server):
     key = DPoPKey.generate("RS256")
     header = b64(json.dumps({"typ": "dpop+jwt", "alg": "HS256", "jwk": key.jwk}).encode())
-    payload = b64(json.dumps({"jti": "x2", "htm": "POST", "htu": TOKEN_URL,
-                              "iat": int(dpop_server.clock.timestamp())}).encode())
+    payload = b64(
+        json.dumps({"jti": "x2", "htm": "POST", "htu": TOKEN_URL, "iat": int(dpop_server.clock.timestamp())}).encode()
+    )
     mac = hmac.new(json.dumps(key.jwk).encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
     assert_invalid(await cc(dpop_server, "dpop.m2m", f"{header}.{payload}.{b64(mac)}"))
 
@@ -115,9 +122,11 @@ async def test_weak_rsa_key_is_rejected(dpop_server):
 
 async def test_signature_by_another_key_is_rejected(dpop_server):
     key, other = DPoPKey.generate(), DPoPKey.generate()
-    token = encode_jws({"typ": "dpop+jwt", "alg": "ES256", "jwk": key.jwk},
-                       {"jti": "x3", "htm": "POST", "htu": TOKEN_URL, "iat": int(dpop_server.clock.timestamp())},
-                       other.private_key)
+    token = encode_jws(
+        {"typ": "dpop+jwt", "alg": "ES256", "jwk": key.jwk},
+        {"jti": "x3", "htm": "POST", "htu": TOKEN_URL, "iat": int(dpop_server.clock.timestamp())},
+        other.private_key,
+    )
     assert_invalid(await cc(dpop_server, "dpop.m2m", token))
 
 
@@ -126,15 +135,28 @@ async def test_wrong_htm_is_rejected(dpop_server, htm):
     assert_invalid(await cc(dpop_server, "dpop.m2m", proof(DPoPKey.generate(), dpop_server, htm=htm)))
 
 
-@pytest.mark.parametrize("htu", ["https://evil.example/connect/token", "https://idp.example/connect/userinfo",
-                                 "http://idp.example/connect/token", "https://idp.example:8443/connect/token",
-                                 "not a url"])
+@pytest.mark.parametrize(
+    "htu",
+    [
+        "https://evil.example/connect/token",
+        "https://idp.example/connect/userinfo",
+        "http://idp.example/connect/token",
+        "https://idp.example:8443/connect/token",
+        "not a url",
+    ],
+)
 async def test_htu_of_another_host_scheme_or_path_is_rejected(dpop_server, htu):
     assert_invalid(await cc(dpop_server, "dpop.m2m", proof(DPoPKey.generate(), dpop_server, htu=htu)))
 
 
-@pytest.mark.parametrize("htu", ["https://idp.example/connect/token?x=1#frag", "HTTPS://IDP.EXAMPLE/connect/token",
-                                 "https://idp.example:443/connect/token"])
+@pytest.mark.parametrize(
+    "htu",
+    [
+        "https://idp.example/connect/token?x=1#frag",
+        "HTTPS://IDP.EXAMPLE/connect/token",
+        "https://idp.example:443/connect/token",
+    ],
+)
 async def test_htu_is_compared_after_normalisation_ignoring_query_and_fragment(dpop_server, htu):
     response = await cc(dpop_server, "dpop.m2m", proof(DPoPKey.generate(), dpop_server, htu=htu))
     assert response.status_code == 200, response.text
@@ -200,9 +222,15 @@ async def test_replay_after_the_window_with_no_flags_is_still_rejected(dpop_serv
 async def test_two_dpop_headers_are_rejected(dpop_server):
     key = DPoPKey.generate()
     response = await dpop_server.client.post(
-        "/connect/token", content=urlencode({"grant_type": "client_credentials"}),
-        headers=[("Content-Type", "application/x-www-form-urlencoded"), *basic("dpop.m2m", "secret").items(),
-                 ("DPoP", proof(key, dpop_server)), ("DPoP", proof(key, dpop_server))])
+        "/connect/token",
+        content=urlencode({"grant_type": "client_credentials"}),
+        headers=[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            *basic("dpop.m2m", "secret").items(),
+            ("DPoP", proof(key, dpop_server)),
+            ("DPoP", proof(key, dpop_server)),
+        ],
+    )
     assert_invalid(response)
 
 
@@ -243,7 +271,8 @@ async def test_nonce_from_another_server_process_is_accepted(dpop_server):
 
     key = DPoPKey.generate()
     nonce = await dpop_server.services.data_protection.create_protector("DPoPProofValidation-nonce").protect(
-        str(int(dpop_server.clock.timestamp())).encode())
+        str(int(dpop_server.clock.timestamp())).encode()
+    )
     assert DefaultDPoPProofValidator  # the validator reads it with the same purpose
     response = await cc(dpop_server, "dpop.nonce", proof(key, dpop_server, nonce=nonce))
     assert response.status_code == 200, response.text
@@ -253,8 +282,9 @@ async def test_reference_token_introspection_returns_cnf(dpop_server):
     key = DPoPKey.generate()
     token = (await cc(dpop_server, "dpop.reference", proof(key, dpop_server))).json()
     assert token["token_type"] == "DPoP"
-    info = await dpop_server.client.post("/connect/introspect", data={"token": token["access_token"]},
-                                         auth=("urn:api1", "api1-secret"))
+    info = await dpop_server.client.post(
+        "/connect/introspect", data={"token": token["access_token"]}, auth=("urn:api1", "api1-secret")
+    )
     assert info.json()["active"] is True
     assert info.json()["cnf"] == {"jkt": key.thumbprint}
 
@@ -262,16 +292,23 @@ async def test_reference_token_introspection_returns_cnf(dpop_server):
 async def test_jwt_introspection_returns_cnf(dpop_server):
     key = DPoPKey.generate()
     token = (await cc(dpop_server, "dpop.m2m", proof(key, dpop_server))).json()
-    info = await dpop_server.client.post("/connect/introspect", data={"token": token["access_token"]},
-                                         auth=("urn:api1", "api1-secret"))
+    info = await dpop_server.client.post(
+        "/connect/introspect", data={"token": token["access_token"]}, auth=("urn:api1", "api1-secret")
+    )
     assert info.json()["cnf"] == {"jkt": key.thumbprint}
 
 
 async def authorize(server, client_id: str, redirect_uri: str, dpop_jkt: str | None = None) -> tuple[str, str]:
     browser = Browser(server.client)
     verifier, challenge = pkce_pair()
-    params = {"client_id": client_id, "response_type": "code", "redirect_uri": redirect_uri,
-              "scope": "openid api1 offline_access", "code_challenge": challenge, "code_challenge_method": "S256"}
+    params = {
+        "client_id": client_id,
+        "response_type": "code",
+        "redirect_uri": redirect_uri,
+        "scope": "openid api1 offline_access",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
     if dpop_jkt:
         params["dpop_jkt"] = dpop_jkt
     page = await browser.get(f"/connect/authorize?{urlencode(params)}")
@@ -303,14 +340,22 @@ async def refresh(server, client_id, refresh_token, dpop=None, confidential=True
 async def test_code_flow_issues_dpop_bound_access_and_refresh_tokens(dpop_server):
     key = DPoPKey.generate()
     code, verifier = await authorize(dpop_server, "dpop.public", "https://spa.example/cb")
-    response = await redeem(dpop_server, "dpop.public", "https://spa.example/cb", code, verifier,
-                            proof(key, dpop_server), confidential=False)
+    response = await redeem(
+        dpop_server,
+        "dpop.public",
+        "https://spa.example/cb",
+        code,
+        verifier,
+        proof(key, dpop_server),
+        confidential=False,
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["token_type"] == "DPoP"
     assert claims_of(body["access_token"])["cnf"]["jkt"] == key.thumbprint
-    renewed = await refresh(dpop_server, "dpop.public", body["refresh_token"], proof(key, dpop_server),
-                            confidential=False)
+    renewed = await refresh(
+        dpop_server, "dpop.public", body["refresh_token"], proof(key, dpop_server), confidential=False
+    )
     assert renewed.status_code == 200, renewed.text
     assert claims_of(renewed.json()["access_token"])["cnf"]["jkt"] == key.thumbprint
 
@@ -318,20 +363,32 @@ async def test_code_flow_issues_dpop_bound_access_and_refresh_tokens(dpop_server
 async def test_public_client_cannot_switch_keys_on_refresh(dpop_server):
     key, other = DPoPKey.generate(), DPoPKey.generate()
     code, verifier = await authorize(dpop_server, "dpop.public", "https://spa.example/cb")
-    body = (await redeem(dpop_server, "dpop.public", "https://spa.example/cb", code, verifier,
-                         proof(key, dpop_server), confidential=False)).json()
-    assert_invalid(await refresh(dpop_server, "dpop.public", body["refresh_token"], proof(other, dpop_server),
-                                 confidential=False))
-    still = await refresh(dpop_server, "dpop.public", body["refresh_token"], proof(key, dpop_server),
-                          confidential=False)
+    body = (
+        await redeem(
+            dpop_server,
+            "dpop.public",
+            "https://spa.example/cb",
+            code,
+            verifier,
+            proof(key, dpop_server),
+            confidential=False,
+        )
+    ).json()
+    assert_invalid(
+        await refresh(dpop_server, "dpop.public", body["refresh_token"], proof(other, dpop_server), confidential=False)
+    )
+    still = await refresh(
+        dpop_server, "dpop.public", body["refresh_token"], proof(key, dpop_server), confidential=False
+    )
     assert still.status_code == 200, "a refused key switch must not burn the refresh token"
 
 
 async def test_confidential_client_may_present_a_new_key_on_refresh(dpop_server):
     key, other = DPoPKey.generate(), DPoPKey.generate()
     code, verifier = await authorize(dpop_server, "dpop.web", "https://web.example/cb")
-    body = (await redeem(dpop_server, "dpop.web", "https://web.example/cb", code, verifier,
-                         proof(key, dpop_server))).json()
+    body = (
+        await redeem(dpop_server, "dpop.web", "https://web.example/cb", code, verifier, proof(key, dpop_server))
+    ).json()
     renewed = await refresh(dpop_server, "dpop.web", body["refresh_token"], proof(other, dpop_server))
     assert renewed.status_code == 200, renewed.text
     assert claims_of(renewed.json()["access_token"])["cnf"]["jkt"] == other.thumbprint
@@ -340,21 +397,24 @@ async def test_confidential_client_may_present_a_new_key_on_refresh(dpop_server)
 async def test_proof_cannot_be_dropped_or_added_on_refresh(dpop_server):
     key = DPoPKey.generate()
     code, verifier = await authorize(dpop_server, "dpop.web", "https://web.example/cb")
-    bound = (await redeem(dpop_server, "dpop.web", "https://web.example/cb", code, verifier,
-                          proof(key, dpop_server))).json()
+    bound = (
+        await redeem(dpop_server, "dpop.web", "https://web.example/cb", code, verifier, proof(key, dpop_server))
+    ).json()
     assert_invalid(await refresh(dpop_server, "dpop.web", bound["refresh_token"]))
     code, verifier = await authorize(dpop_server, "dpop.web", "https://web.example/cb")
     plain = (await redeem(dpop_server, "dpop.web", "https://web.example/cb", code, verifier)).json()
     assert plain["token_type"] == "Bearer"
-    assert_invalid(await refresh(dpop_server, "dpop.web", plain["refresh_token"], proof(key, dpop_server)),
-                   "invalid_request")
+    assert_invalid(
+        await refresh(dpop_server, "dpop.web", plain["refresh_token"], proof(key, dpop_server)), "invalid_request"
+    )
 
 
 async def test_dpop_jkt_binds_the_code_to_the_key(dpop_server):
     key, other = DPoPKey.generate(), DPoPKey.generate()
     code, verifier = await authorize(dpop_server, "dpop.web", "https://web.example/cb", key.thumbprint)
-    assert_invalid(await redeem(dpop_server, "dpop.web", "https://web.example/cb", code, verifier,
-                                proof(other, dpop_server)))
+    assert_invalid(
+        await redeem(dpop_server, "dpop.web", "https://web.example/cb", code, verifier, proof(other, dpop_server))
+    )
     code, verifier = await authorize(dpop_server, "dpop.web", "https://web.example/cb", key.thumbprint)
     assert_invalid(await redeem(dpop_server, "dpop.web", "https://web.example/cb", code, verifier))
     code, verifier = await authorize(dpop_server, "dpop.web", "https://web.example/cb", key.thumbprint)
@@ -365,8 +425,15 @@ async def test_dpop_jkt_binds_the_code_to_the_key(dpop_server):
 async def test_oversized_dpop_jkt_is_rejected_at_the_authorize_endpoint(dpop_server):
     browser = Browser(dpop_server.client)
     _, challenge = pkce_pair()
-    params = {"client_id": "dpop.web", "response_type": "code", "redirect_uri": "https://web.example/cb",
-              "scope": "openid", "code_challenge": challenge, "code_challenge_method": "S256", "dpop_jkt": "x" * 101}
+    params = {
+        "client_id": "dpop.web",
+        "response_type": "code",
+        "redirect_uri": "https://web.example/cb",
+        "scope": "openid",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        "dpop_jkt": "x" * 101,
+    }
     response = await browser.get(f"/connect/authorize?{urlencode(params)}")
     assert redirect_parameters(response)["error"] == "invalid_request"
 

@@ -926,10 +926,16 @@ async def test_implicit_id_token_token_is_returned_in_the_fragment_with_at_hash(
 
 async def test_implicit_token_only_response_carries_an_access_token_and_needs_no_nonce(server):
     browser = await signed_in(server)
-    params = {"client_id": "implicit", "response_type": "token", "scope": "api1",
-              "redirect_uri": "https://implicit.example/cb", "state": "s"}
-    returned = assert_client_redirect(server, await browser.get(authorize_path(params)),
-                                      "https://implicit.example/cb", mode="fragment")
+    params = {
+        "client_id": "implicit",
+        "response_type": "token",
+        "scope": "api1",
+        "redirect_uri": "https://implicit.example/cb",
+        "state": "s",
+    }
+    returned = assert_client_redirect(
+        server, await browser.get(authorize_path(params)), "https://implicit.example/cb", mode="fragment"
+    )
     assert "id_token" not in returned and "code" not in returned
     assert jwt_parts(returned["access_token"])[1]["sub"] == "1"
     info = await server.client.get("/connect/userinfo", headers={"Authorization": f"Bearer {returned['access_token']}"})
@@ -937,10 +943,16 @@ async def test_implicit_token_only_response_carries_an_access_token_and_needs_no
 
 
 async def test_implicit_token_only_response_with_an_identity_scope_is_invalid_scope(server):
-    params = {"client_id": "implicit", "response_type": "token", "scope": "openid api1",
-              "redirect_uri": "https://implicit.example/cb", "state": "s"}
-    returned = assert_client_redirect(server, await authorize(server, params), "https://implicit.example/cb",
-                                      mode="fragment")
+    params = {
+        "client_id": "implicit",
+        "response_type": "token",
+        "scope": "openid api1",
+        "redirect_uri": "https://implicit.example/cb",
+        "state": "s",
+    }
+    returned = assert_client_redirect(
+        server, await authorize(server, params), "https://implicit.example/cb", mode="fragment"
+    )
     assert returned["error"] == "invalid_scope" and returned["state"] == "s"
 
 
@@ -1194,7 +1206,8 @@ async def test_expired_session_needs_a_new_login(lifetimes):
     browser = await signed_in(lifetimes)
     lifetimes.clock.advance(3601)
     returned = assert_client_redirect(
-        lifetimes, await browser.get(authorize_path(public_request(prompt="none"))), PUBLIC_CB)
+        lifetimes, await browser.get(authorize_path(public_request(prompt="none"))), PUBLIC_CB
+    )
     assert returned["error"] == "login_required"
 
 
@@ -1205,7 +1218,8 @@ async def test_client_user_sso_lifetime_forces_a_login_for_that_client_only(life
     returned = assert_client_redirect(lifetimes, await browser.get(authorize_path(params)), PUBLIC_CB)
     assert returned["error"] == "login_required"
     returned = assert_client_redirect(
-        lifetimes, await browser.get(authorize_path(public_request(prompt="none"))), PUBLIC_CB)
+        lifetimes, await browser.get(authorize_path(public_request(prompt="none"))), PUBLIC_CB
+    )
     assert "code" in returned
 
 
@@ -1236,23 +1250,39 @@ async def test_prompt_select_account_shows_the_login_page(server):
 
 async def test_id_token_hint_of_another_user_with_prompt_none_is_login_required(server):
     browser = Browser(server.client)
-    params = {"client_id": "implicit", "response_type": "id_token", "scope": "openid", "nonce": "n",
-              "redirect_uri": "https://implicit.example/cb", "state": "s"}
+    params = {
+        "client_id": "implicit",
+        "response_type": "id_token",
+        "scope": "openid",
+        "nonce": "n",
+        "redirect_uri": "https://implicit.example/cb",
+        "state": "s",
+    }
     first = await complete_authorize(browser, params)
     id_token = assert_client_redirect(server, first, "https://implicit.example/cb", mode="fragment")["id_token"]
     users = server.services.users
     await users.auto_provision_user("bob", "bob-password-1", [])
     await sign_in(browser, "bob", "bob-password-1")
     returned = assert_client_redirect(
-        server, await browser.get(authorize_path({**params, "prompt": "none", "id_token_hint": id_token})),
-        "https://implicit.example/cb", mode="fragment")
+        server,
+        await browser.get(authorize_path({**params, "prompt": "none", "id_token_hint": id_token})),
+        "https://implicit.example/cb",
+        mode="fragment",
+    )
     assert returned["error"] == "login_required"
 
 
 async def test_request_object_with_another_response_type_than_the_query_is_refused(server):
     request = client_assertion(RSA_CLIENT_KEY, "RS256", jar_claims(server), {"kid": "rsa1"})
-    response = await authorize(server, {"client_id": "web.jar", "request": request, "response_type": "id_token",
-                                        "redirect_uri": "https://jar.example/cb"})
+    response = await authorize(
+        server,
+        {
+            "client_id": "web.jar",
+            "request": request,
+            "response_type": "id_token",
+            "redirect_uri": "https://jar.example/cb",
+        },
+    )
     await assert_error_page(server, response)
 
 
@@ -1261,13 +1291,15 @@ async def test_strict_jar_validation_requires_the_request_object_type():
     async with running(make_builder(options=options)) as server:
         browser = await signed_in(server)
         untyped = client_assertion(RSA_CLIENT_KEY, "RS256", jar_claims(server), {"kid": "rsa1"})
-        await assert_error_page(server, await browser.get(authorize_path({"client_id": "web.jar",
-                                                                          "request": untyped})))
-        typed = client_assertion(RSA_CLIENT_KEY, "RS256", jar_claims(server),
-                                 {"kid": "rsa1", "typ": "oauth-authz-req+jwt"})
-        returned = assert_client_redirect(server, await browser.get(authorize_path({"client_id": "web.jar",
-                                                                                    "request": typed})),
-                                          "https://jar.example/cb")
+        await assert_error_page(server, await browser.get(authorize_path({"client_id": "web.jar", "request": untyped})))
+        typed = client_assertion(
+            RSA_CLIENT_KEY, "RS256", jar_claims(server), {"kid": "rsa1", "typ": "oauth-authz-req+jwt"}
+        )
+        returned = assert_client_redirect(
+            server,
+            await browser.get(authorize_path({"client_id": "web.jar", "request": typed})),
+            "https://jar.example/cb",
+        )
         assert "code" in returned
 
 
@@ -1280,8 +1312,9 @@ async def test_request_object_that_is_not_yet_valid_is_refused(server):
 async def test_request_object_can_carry_the_redirect_uri_which_is_then_validated(server):
     claims = jar_claims(server, redirect_uri="https://evil.example/cb")
     request = client_assertion(RSA_CLIENT_KEY, "RS256", claims, {"kid": "rsa1"})
-    response = await authorize(server, {"client_id": "web.jar", "request": request,
-                                        "redirect_uri": "https://jar.example/cb"})
+    response = await authorize(
+        server, {"client_id": "web.jar", "request": request, "redirect_uri": "https://jar.example/cb"}
+    )
     await assert_error_page(server, response)
 
 

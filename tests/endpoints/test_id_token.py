@@ -28,8 +28,9 @@ async def jwks(server: Server) -> dict:
     return (await server.client.get("/.well-known/openid-configuration/jwks")).json()
 
 
-async def code_flow(server: Server, client_id: str = "web", scope: str = "openid profile api1 offline_access",
-                    **extra: str) -> tuple[dict, dict, dict]:
+async def code_flow(
+    server: Server, client_id: str = "web", scope: str = "openid profile api1 offline_access", **extra: str
+) -> tuple[dict, dict, dict]:
     """(ID token claims verified against the JWKS, token response, authorize request)."""
     grant = await obtain_code(server.client, client_id, scope=scope, **extra)
     response = await redeem(server.client, grant)
@@ -127,9 +128,15 @@ async def test_client_can_ask_for_user_claims_in_the_id_token_and_its_own_lifeti
         await sign_in(browser)
         params, verifier = code_request("claims.in.id_token", scope="openid profile email api1")
         returned = redirect_parameters(await browser.get(authorize_path(params)))
-        response = await server.token({"grant_type": "authorization_code", "code": returned["code"],
-                                       "redirect_uri": params["redirect_uri"], "code_verifier": verifier,
-                                       "client_id": "claims.in.id_token"})
+        response = await server.token(
+            {
+                "grant_type": "authorization_code",
+                "code": returned["code"],
+                "redirect_uri": params["redirect_uri"],
+                "code_verifier": verifier,
+                "client_id": "claims.in.id_token",
+            }
+        )
         assert response.status_code == 200, response.text
         claims = verify_jwt(response.json()["id_token"], await jwks(server), ALGORITHMS)
         assert claims["name"] == "Alice Smith" and claims["email"] == "alice@example.com"
@@ -143,9 +150,15 @@ async def test_id_token_is_signed_with_the_algorithm_the_client_allows():
         await sign_in(browser)
         params, verifier = code_request("es256", scope="openid api1")
         returned = redirect_parameters(await browser.get(authorize_path(params)))
-        response = await server.token({"grant_type": "authorization_code", "code": returned["code"],
-                                       "redirect_uri": params["redirect_uri"], "code_verifier": verifier,
-                                       "client_id": "es256"})
+        response = await server.token(
+            {
+                "grant_type": "authorization_code",
+                "code": returned["code"],
+                "redirect_uri": params["redirect_uri"],
+                "code_verifier": verifier,
+                "client_id": "es256",
+            }
+        )
         id_token = response.json()["id_token"]
         assert jwt_parts(id_token)[0]["alg"] == "ES256"
         claims = verify_jwt(id_token, await jwks(server), ["ES256"])
@@ -168,16 +181,29 @@ async def test_hybrid_front_channel_id_token_has_c_hash_and_the_back_channel_one
     browser = Browser(server.client)
     await sign_in(browser)
     verifier, challenge = pkce_pair()
-    params = {"client_id": "hybrid", "response_type": "code id_token", "scope": "openid api1",
-              "redirect_uri": "https://hybrid.example/cb", "nonce": "n-1", "state": "s", "code_challenge": challenge,
-              "code_challenge_method": "S256"}
+    params = {
+        "client_id": "hybrid",
+        "response_type": "code id_token",
+        "scope": "openid api1",
+        "redirect_uri": "https://hybrid.example/cb",
+        "nonce": "n-1",
+        "state": "s",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
     returned = redirect_parameters(await browser.get(authorize_path(params)))
     front = verify_jwt(returned["id_token"], await jwks(server), ALGORITHMS)
     assert front["c_hash"] == left_half_hash(returned["code"], jwt_parts(returned["id_token"])[0]["alg"])
     assert front["nonce"] == "n-1"
-    response = await server.token({"grant_type": "authorization_code", "code": returned["code"],
-                                   "redirect_uri": params["redirect_uri"], "code_verifier": verifier},
-                                  headers=basic("hybrid", "secret"))
+    response = await server.token(
+        {
+            "grant_type": "authorization_code",
+            "code": returned["code"],
+            "redirect_uri": params["redirect_uri"],
+            "code_verifier": verifier,
+        },
+        headers=basic("hybrid", "secret"),
+    )
     back = verify_jwt(response.json()["id_token"], await jwks(server), ALGORITHMS)
     for name in ("iss", "sub", "aud", "auth_time", "sid", "nonce"):
         assert back[name] == front[name], name

@@ -67,8 +67,15 @@ async def test_code_with_plain_verifier_is_exchanged_for_a_client_allowing_plain
     browser = Browser(server.client)
     await sign_in(browser)
     verifier = "v" * 43
-    params = {"client_id": "native.plain", "response_type": "code", "redirect_uri": "https://native.example/cb",
-              "scope": "openid api1", "state": "s", "code_challenge": verifier, "code_challenge_method": "plain"}
+    params = {
+        "client_id": "native.plain",
+        "response_type": "code",
+        "redirect_uri": "https://native.example/cb",
+        "scope": "openid api1",
+        "state": "s",
+        "code_challenge": verifier,
+        "code_challenge_method": "plain",
+    }
     returned = redirect_parameters(await browser.get(authorize_path(params)))
     grant = CodeGrant(returned["code"], verifier, params, returned)
     assert (await redeem(server.client, grant, code_verifier="w" * 43)).status_code == 400
@@ -79,8 +86,13 @@ async def test_code_with_plain_verifier_is_exchanged_for_a_client_allowing_plain
 async def test_code_without_pkce_is_exchanged_for_a_client_not_requiring_pkce(server):
     browser = Browser(server.client)
     await sign_in(browser)
-    params = {"client_id": "native.nopkce", "response_type": "code", "redirect_uri": "https://native.example/cb",
-              "scope": "openid api1", "state": "s"}
+    params = {
+        "client_id": "native.nopkce",
+        "response_type": "code",
+        "redirect_uri": "https://native.example/cb",
+        "scope": "openid api1",
+        "state": "s",
+    }
     returned = redirect_parameters(await browser.get(authorize_path(params)))
     response = await redeem(server.client, CodeGrant(returned["code"], "", params, returned), code_verifier=None)
     assert response.status_code == 200, response.text
@@ -89,15 +101,18 @@ async def test_code_without_pkce_is_exchanged_for_a_client_not_requiring_pkce(se
 # -- PKCE at the token endpoint -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("verifier", [
-    None,
-    "x" * 43,
-    "a" * 42,
-    "a" * 129,
-    "a" * 42 + "+",
-    "a" * 42 + "%",
-    "",
-])
+@pytest.mark.parametrize(
+    "verifier",
+    [
+        None,
+        "x" * 43,
+        "a" * 42,
+        "a" * 129,
+        "a" * 42 + "+",
+        "a" * 42 + "%",
+        "",
+    ],
+)
 async def test_missing_wrong_or_malformed_verifier_is_invalid_grant(server, verifier):
     grant = await obtain_code(server.client)
     assert_invalid_grant(await redeem(server.client, grant, code_verifier=verifier))
@@ -111,8 +126,13 @@ async def test_s256_challenge_presented_as_a_plain_verifier_is_invalid_grant(ser
 async def test_verifier_sent_when_no_challenge_was_used_is_invalid_grant(server):
     browser = Browser(server.client)
     await sign_in(browser)
-    params = {"client_id": "native.nopkce", "response_type": "code", "redirect_uri": "https://native.example/cb",
-              "scope": "openid", "state": "s"}
+    params = {
+        "client_id": "native.nopkce",
+        "response_type": "code",
+        "redirect_uri": "https://native.example/cb",
+        "scope": "openid",
+        "state": "s",
+    }
     returned = redirect_parameters(await browser.get(authorize_path(params)))
     grant = CodeGrant(returned["code"], "a" * 43, params, returned)
     assert_invalid_grant(await redeem(server.client, grant))
@@ -133,39 +153,65 @@ async def test_failed_redirect_uri_check_burns_the_code(server):
 # -- redirect_uri, client binding, expiry, malformed codes ------------------------------------------------------
 
 
-@pytest.mark.parametrize("redirect_uri", [None, "https://web.example/CB", "https://web.example/cb/",
-                                          "https://web.example/cb?x=1", "https://evil.example/cb", ""])
+@pytest.mark.parametrize(
+    "redirect_uri",
+    [
+        None,
+        "https://web.example/CB",
+        "https://web.example/cb/",
+        "https://web.example/cb?x=1",
+        "https://evil.example/cb",
+        "",
+    ],
+)
 async def test_redirect_uri_missing_or_different_from_the_authorize_request_is_refused(server, redirect_uri):
     grant = await obtain_code(server.client)
     response = await redeem(server.client, grant, redirect_uri=redirect_uri)
     assert response.status_code == 400
     # security.md item 28: invalid_grant (Duende answers a missing one with unauthorized_client)
-    assert response.json()["error"] in (("invalid_grant", "unauthorized_client") if not redirect_uri
-                                        else ("invalid_grant",))
+    assert response.json()["error"] in (
+        ("invalid_grant", "unauthorized_client") if not redirect_uri else ("invalid_grant",)
+    )
 
 
 async def test_code_of_another_client_is_invalid_grant(server):
     grant = await obtain_code(server.client)
-    response = await server.client.post("/connect/token", headers=basic("web.reference", "secret"), data={
-        "grant_type": "authorization_code", "code": grant.code, "redirect_uri": grant.request["redirect_uri"],
-        "code_verifier": grant.verifier})
+    response = await server.client.post(
+        "/connect/token",
+        headers=basic("web.reference", "secret"),
+        data={
+            "grant_type": "authorization_code",
+            "code": grant.code,
+            "redirect_uri": grant.request["redirect_uri"],
+            "code_verifier": grant.verifier,
+        },
+    )
     assert_invalid_grant(response)
     assert_invalid_grant(await redeem(server.client, grant))  # and the attempt burned it
 
 
 async def test_code_of_a_confidential_client_needs_its_credentials(server):
     grant = await obtain_code(server.client)
-    response = await server.client.post("/connect/token", data={
-        "grant_type": "authorization_code", "code": grant.code, "redirect_uri": grant.request["redirect_uri"],
-        "code_verifier": grant.verifier, "client_id": "web"})
+    response = await server.client.post(
+        "/connect/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": grant.code,
+            "redirect_uri": grant.request["redirect_uri"],
+            "code_verifier": grant.verifier,
+            "client_id": "web",
+        },
+    )
     assert response.status_code in (400, 401)
     assert response.json()["error"] == "invalid_client"
     assert (await redeem(server.client, grant)).status_code == 200  # an unauthenticated attempt does not burn it
 
 
 async def test_code_is_refused_to_a_client_not_allowed_the_grant(server):
-    response = await server.token({"grant_type": "authorization_code", "code": "x", "redirect_uri": "https://a/cb",
-                                   "code_verifier": "a" * 43}, headers=basic("m2m", "secret"))
+    response = await server.token(
+        {"grant_type": "authorization_code", "code": "x", "redirect_uri": "https://a/cb", "code_verifier": "a" * 43},
+        headers=basic("m2m", "secret"),
+    )
     assert response.status_code == 400
     assert response.json()["error"] == "unauthorized_client"
 
@@ -197,9 +243,14 @@ async def test_missing_code_is_invalid_request(server):
 
 async def test_code_sent_twice_in_one_request_is_invalid_request(server):
     grant = await obtain_code(server.client)
-    response = await server.client.post("/connect/token", headers=basic("web", "secret"), content=(
-        f"grant_type=authorization_code&code={grant.code}&code=other&redirect_uri=https%3A%2F%2Fweb.example%2Fcb"
-        f"&code_verifier={grant.verifier}"), )
+    response = await server.client.post(
+        "/connect/token",
+        headers=basic("web", "secret"),
+        content=(
+            f"grant_type=authorization_code&code={grant.code}&code=other&redirect_uri=https%3A%2F%2Fweb.example%2Fcb"
+            f"&code_verifier={grant.verifier}"
+        ),
+    )
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
 
@@ -235,9 +286,16 @@ async def test_replayed_code_revokes_the_reference_access_token(server):
 async def test_replay_by_another_client_also_revokes_the_first_redemption(server):
     grant = await obtain_code(server.client)
     first = (await redeem(server.client, grant)).json()
-    response = await server.client.post("/connect/token", headers=basic("web.reference", "secret"), data={
-        "grant_type": "authorization_code", "code": grant.code, "redirect_uri": grant.request["redirect_uri"],
-        "code_verifier": grant.verifier})
+    response = await server.client.post(
+        "/connect/token",
+        headers=basic("web.reference", "secret"),
+        data={
+            "grant_type": "authorization_code",
+            "code": grant.code,
+            "redirect_uri": grant.request["redirect_uri"],
+            "code_verifier": grant.verifier,
+        },
+    )
     assert_invalid_grant(response)
     assert await userinfo(server, first["access_token"]) == 401
 

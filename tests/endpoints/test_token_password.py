@@ -57,18 +57,24 @@ async def test_unknown_user_and_wrong_password_get_the_same_answer(server):
     wrong = await password_grant(server, username="alice", password="nope", scope="api1")
     unknown = await password_grant(server, username="mallory", password="nope", scope="api1")
     assert wrong.status_code == unknown.status_code == 400
-    assert wrong.json() == unknown.json() == {"error": "invalid_grant",
-                                              "error_description": "invalid_username_or_password"}
+    assert (
+        wrong.json()
+        == unknown.json()
+        == {"error": "invalid_grant", "error_description": "invalid_username_or_password"}
+    )
 
 
-@pytest.mark.parametrize("fields", [
-    {"password": "alice"},
-    {"username": "", "password": "alice"},
-    {"username": "alice"},
-    {"username": "alice", "password": ""},
-    {"username": "a" * 101, "password": "alice"},
-    {"username": "alice", "password": "a" * 101},
-])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"password": "alice"},
+        {"username": "", "password": "alice"},
+        {"username": "alice"},
+        {"username": "alice", "password": ""},
+        {"username": "a" * 101, "password": "alice"},
+        {"username": "alice", "password": "a" * 101},
+    ],
+)
 async def test_missing_empty_or_oversized_credentials_are_invalid_grant(server, fields):
     response = await password_grant(server, scope="api1", **fields)
     assert response.status_code == 400
@@ -94,8 +100,9 @@ async def test_client_not_allowed_the_password_grant_is_unauthorized_client(serv
 
 
 async def test_client_must_authenticate(server):
-    response = await server.token({"grant_type": "password", "username": "alice", "password": "alice",
-                                   "client_id": "ropc"})
+    response = await server.token(
+        {"grant_type": "password", "username": "alice", "password": "alice", "client_id": "ropc"}
+    )
     assert response.status_code in (400, 401) and response.json()["error"] == "invalid_client"
 
 
@@ -115,11 +122,20 @@ class FixedValidator:
     async def validate(self, context: ResourceOwnerPasswordValidationContext) -> None:
         if context.username == "bob" and context.password == "builder":
             context.result = GrantValidationResult(
-                Principal([Claim("sub", "42"), Claim("auth_time", "1767268800", "integer"), Claim("amr", "otp"),
-                           Claim("idp", "local")]), custom_response={"welcome": "bob"})
+                Principal(
+                    [
+                        Claim("sub", "42"),
+                        Claim("auth_time", "1767268800", "integer"),
+                        Claim("amr", "otp"),
+                        Claim("idp", "local"),
+                    ]
+                ),
+                custom_response={"welcome": "bob"},
+            )
         else:
-            context.result = GrantValidationResult(error="invalid_grant", error_description="no",
-                                                   custom_response={"hint": "ask bob"})
+            context.result = GrantValidationResult(
+                error="invalid_grant", error_description="no", custom_response={"hint": "ask bob"}
+            )
 
 
 async def test_registered_password_validator_is_used_with_its_custom_response():

@@ -25,8 +25,9 @@ from tests.support.data import test_configuration as configuration_with
 from tests.support.server import Server, basic, make_builder, running
 
 API1 = form_basic("urn:api1", "api1-secret")
-CONSUME = replace(IdentityServerOptions(), persisted_grants=PersistentGrantOptions(
-    delete_one_time_only_refresh_tokens_on_use=False))
+CONSUME = replace(
+    IdentityServerOptions(), persisted_grants=PersistentGrantOptions(delete_one_time_only_refresh_tokens_on_use=False)
+)
 
 
 def assert_invalid_grant(response) -> None:
@@ -40,8 +41,9 @@ async def userinfo_status(server: Server, access_token: str) -> int:
 
 
 async def refresh_token_rows(server: Server, client_id: str = "web") -> list:
-    return await server.services.persisted_grants.get_all(PersistedGrantFilter(
-        subject_id="1", client_id=client_id, type=PersistedGrantTypes.REFRESH_TOKEN))
+    return await server.services.persisted_grants.get_all(
+        PersistedGrantFilter(subject_id="1", client_id=client_id, type=PersistedGrantTypes.REFRESH_TOKEN)
+    )
 
 
 # -- rotation and reuse -------------------------------------------------------------------------------------------
@@ -165,12 +167,14 @@ async def test_refresh_token_of_another_client_is_invalid_grant(server):
 
 async def test_confidential_client_must_authenticate_to_refresh(server):
     first = await tokens_for(server.client)
-    response = await server.token({"grant_type": "refresh_token", "refresh_token": first["refresh_token"],
-                                   "client_id": "web"})
+    response = await server.token(
+        {"grant_type": "refresh_token", "refresh_token": first["refresh_token"], "client_id": "web"}
+    )
     assert response.status_code in (400, 401)
     assert response.json()["error"] == "invalid_client"
-    response = await server.token({"grant_type": "refresh_token", "refresh_token": first["refresh_token"]},
-                                  headers=basic("web", "wrong"))
+    response = await server.token(
+        {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}, headers=basic("web", "wrong")
+    )
     assert response.json()["error"] == "invalid_client"
 
 
@@ -255,18 +259,22 @@ async def test_introspection_reports_a_consumed_refresh_token_inactive():
     async with running(make_builder(options=CONSUME)) as server:
         first = await tokens_for(server.client)
         await refresh(server.client, "web", first["refresh_token"])
-        response = await server.client.post("/connect/introspect", data={"token": first["refresh_token"]},
-                                            headers=basic("web", "secret"))
+        response = await server.client.post(
+            "/connect/introspect", data={"token": first["refresh_token"]}, headers=basic("web", "secret")
+        )
         assert response.json() == {"active": False}
 
 
 # -- concurrency (security.md 3.1 R2, R4) ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("options", [
-    pytest.param(None, id="delete"),
-    pytest.param(CONSUME, id="consume"),
-])
+@pytest.mark.parametrize(
+    "options",
+    [
+        pytest.param(None, id="delete"),
+        pytest.param(CONSUME, id="consume"),
+    ],
+)
 async def test_twenty_parallel_refreshes_of_a_one_time_token_give_exactly_one_success(options):
     async with running(interleaving(make_builder(options=options))) as server:
         token = (await tokens_for(server.client))["refresh_token"]
@@ -322,8 +330,9 @@ scopes = ["api3"]
 """
 
 
-@pytest.mark.parametrize("client_id, expected", [("claims.static", "alice@example.com"),
-                                                 ("claims.updated", "alice@new.example")])
+@pytest.mark.parametrize(
+    "client_id, expected", [("claims.static", "alice@example.com"), ("claims.updated", "alice@new.example")]
+)
 async def test_access_token_claims_are_kept_on_refresh_unless_the_client_updates_them(client_id, expected):
     async with running(make_builder(configuration_with(CLAIMS_TOML))) as server:
         first = await tokens_for(server.client, client_id, scope="openid api3 offline_access")
@@ -365,8 +374,9 @@ async def test_reference_access_token_is_issued_again_on_refresh(server):
 
 async def test_client_introspects_its_own_refresh_token(server):
     first = await tokens_for(server.client)
-    response = await server.client.post("/connect/introspect", data={"token": first["refresh_token"]},
-                                        headers=basic("web", "secret"))
+    response = await server.client.post(
+        "/connect/introspect", data={"token": first["refresh_token"]}, headers=basic("web", "secret")
+    )
     body = response.json()
     assert body["active"] is True
     assert body["client_id"] == "web" and body["sub"] == "1"
@@ -376,24 +386,28 @@ async def test_client_introspects_its_own_refresh_token(server):
 
 async def test_another_client_sees_a_refresh_token_inactive(server):
     first = await tokens_for(server.client)
-    response = await server.client.post("/connect/introspect", data={"token": first["refresh_token"]},
-                                        headers=basic("web.reuse", "secret"))
+    response = await server.client.post(
+        "/connect/introspect", data={"token": first["refresh_token"]}, headers=basic("web.reuse", "secret")
+    )
     assert response.json() == {"active": False}
     assert (await refresh(server.client, "web", first["refresh_token"])).status_code == 200
 
 
 async def test_revoked_refresh_token_cannot_be_used(server):
     first = await tokens_for(server.client)
-    response = await server.client.post("/connect/revocation", data={"token": first["refresh_token"],
-                                                                    "token_type_hint": "refresh_token"},
-                                        headers=basic("web", "secret"))
+    response = await server.client.post(
+        "/connect/revocation",
+        data={"token": first["refresh_token"], "token_type_hint": "refresh_token"},
+        headers=basic("web", "secret"),
+    )
     assert response.status_code == 200
     assert_invalid_grant(await refresh(server.client, "web", first["refresh_token"]))
 
 
 async def test_revocation_by_another_client_leaves_the_refresh_token_alone(server):
     first = await tokens_for(server.client)
-    response = await server.client.post("/connect/revocation", data={"token": first["refresh_token"]},
-                                        headers=basic("web.reuse", "secret"))
+    response = await server.client.post(
+        "/connect/revocation", data={"token": first["refresh_token"]}, headers=basic("web.reuse", "secret")
+    )
     assert response.status_code == 200
     assert (await refresh(server.client, "web", first["refresh_token"])).status_code == 200

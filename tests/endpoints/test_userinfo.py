@@ -58,8 +58,9 @@ async def test_post_with_a_bearer_header_is_accepted(server):
 @pytest.mark.parametrize("scheme", ["bearer", "BEARER", "Bearer"])
 async def test_bearer_scheme_is_case_insensitive(server, scheme):
     body = await tokens_for(server.client, scope="openid")
-    response = await server.client.get("/connect/userinfo",
-                                       headers={"Authorization": f"{scheme} {body['access_token']}"})
+    response = await server.client.get(
+        "/connect/userinfo", headers={"Authorization": f"{scheme} {body['access_token']}"}
+    )
     assert response.status_code == 200
 
 
@@ -162,8 +163,9 @@ async def test_two_authorization_headers_are_invalid_request(server):
 
 async def test_token_in_both_header_and_body_is_invalid_request(server):
     body = await tokens_for(server.client, scope="openid")
-    response = await server.client.post("/connect/userinfo", headers=bearer(body["access_token"]),
-                                        data={"access_token": body["access_token"]})
+    response = await server.client.post(
+        "/connect/userinfo", headers=bearer(body["access_token"]), data={"access_token": body["access_token"]}
+    )
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
 

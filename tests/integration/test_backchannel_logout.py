@@ -39,16 +39,30 @@ password = "alice"
 async def sign_in(server, client_id: str = "rp1", redirect_uri: str = "https://rp1.example/cb") -> dict:
     browser = Browser(server.client)
     verifier, challenge = pkce_pair()
-    query = urlencode({"client_id": client_id, "response_type": "code", "redirect_uri": redirect_uri,
-                       "scope": "openid profile offline_access", "code_challenge": challenge,
-                       "code_challenge_method": "S256", "nonce": "n"})
+    query = urlencode(
+        {
+            "client_id": client_id,
+            "response_type": "code",
+            "redirect_uri": redirect_uri,
+            "scope": "openid profile offline_access",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+            "nonce": "n",
+        }
+    )
     page = await browser.get(f"/connect/authorize?{query}")
     if page.status_code == 200:
         page = await browser.login(page, "alice", "alice")
     params = redirect_parameters(page)
-    token = await server.token({"grant_type": "authorization_code", "code": params["code"],
-                                "redirect_uri": redirect_uri, "code_verifier": verifier},
-                               headers=basic(client_id, "secret"))
+    token = await server.token(
+        {
+            "grant_type": "authorization_code",
+            "code": params["code"],
+            "redirect_uri": redirect_uri,
+            "code_verifier": verifier,
+        },
+        headers=basic(client_id, "secret"),
+    )
     assert token.status_code == 200, token.text
     return token.json()
 
@@ -65,8 +79,9 @@ async def verify_logout_token(server, token: str, typ: str) -> dict:
     header = json.loads(__import__("base64").urlsafe_b64decode(token.split(".", maxsplit=1)[0] + "==="))
     assert header["typ"] == typ
     decoded = jwt.decode(token, KeySet.import_key_set(jwks), algorithms=["RS256"])
-    jwt.JWTClaimsRegistry(now=int(server.clock.timestamp()), iss={"essential": True, "value": server.issuer},
-                          exp={"essential": True}).validate(decoded.claims)
+    jwt.JWTClaimsRegistry(
+        now=int(server.clock.timestamp()), iss={"essential": True, "value": server.issuer}, exp={"essential": True}
+    ).validate(decoded.claims)
     return dict(decoded.claims)
 
 

@@ -40,8 +40,9 @@ class RequireAudience:
 async def test_a_custom_token_validator_rejects_with_a_400_and_its_description():
     builder = (await quick_builder()).add_custom_token_request_validator(RequireAudience())
     async with running(builder) as server:
-        response = await server.token({"grant_type": "client_credentials", "scope": "api1"},
-                                      headers=basic("m2m", "secret"))
+        response = await server.token(
+            {"grant_type": "client_credentials", "scope": "api1"}, headers=basic("m2m", "secret")
+        )
     assert response.status_code == 400
     assert response.json() == {"error": "invalid_request", "error_description": "audience is required"}
     assert response.headers["cache-control"] == "no-store"
@@ -50,8 +51,9 @@ async def test_a_custom_token_validator_rejects_with_a_400_and_its_description()
 async def test_a_custom_token_validator_adds_a_member_to_the_token_response():
     builder = (await quick_builder()).add_custom_token_request_validator(RequireAudience())
     async with running(builder) as server:
-        response = await server.token({"grant_type": "client_credentials", "scope": "api1", "audience": "billing"},
-                                      headers=basic("m2m", "secret"))
+        response = await server.token(
+            {"grant_type": "client_credentials", "scope": "api1", "audience": "billing"}, headers=basic("m2m", "secret")
+        )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["audience"] == "billing"

@@ -19,7 +19,9 @@ async def whoami(request: Request) -> JSONResponse:
     return JSONResponse({"sub": token.subject, "scheme": token.scheme, "jkt": token.jkt})
 
 
-options = ResourceServerOptions(os.environ["IDENTITYSERVER_AUTHORITY"], audience="urn:api1",
-                                dpop_validation_mode=DPoPTokenExpirationValidationMode.IAT
-                                | DPoPTokenExpirationValidationMode.NONCE)
+options = ResourceServerOptions(
+    os.environ["IDENTITYSERVER_AUTHORITY"],
+    audience="urn:api1",
+    dpop_validation_mode=DPoPTokenExpirationValidationMode.IAT | DPoPTokenExpirationValidationMode.NONCE,
+)
 app = AccessTokenMiddleware(Starlette(routes=[Route("/whoami", whoami)]), AccessTokenValidator(options))

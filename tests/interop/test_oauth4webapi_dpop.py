@@ -43,11 +43,17 @@ def test_oauth4webapi_obtains_and_uses_a_dpop_bound_token(tmp_path):
     ensure_node_modules()
     config = tmp_path / "config.toml"
     config.write_text(CONFIG)
-    with serve(config, tmp_path / "state") as issuer, uvicorn_app(
-            "tests.interop.api_app:app", {"IDENTITYSERVER_AUTHORITY": issuer}) as api:
+    with (
+        serve(config, tmp_path / "state") as issuer,
+        uvicorn_app("tests.interop.api_app:app", {"IDENTITYSERVER_AUTHORITY": issuer}) as api,
+    ):
         completed = subprocess.run(  # noqa: PLW1510 - the return code is asserted
             ["node", str(HERE / "dpop_client.mjs"), issuer, "node", "node-secret", "api1", f"{api}/whoami"],
-            capture_output=True, text=True, timeout=60, cwd=HERE)
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=HERE,
+        )
     assert completed.returncode == 0, completed.stderr
     result = json.loads(completed.stdout.strip().splitlines()[-1])
     assert result["token_type"].lower() == "dpop"  # token_type is case-insensitive (RFC 6749 §7.1)

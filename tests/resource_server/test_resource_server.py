@@ -104,8 +104,10 @@ async def test_replayed_proof_at_the_api_is_rejected(setup):
     key = DPoPKey.generate()
     tokens = DPoPTokenClient(f"{server.issuer}/connect/token", "dpop.m2m", "secret", key, http=server.client)
     await tokens.client_credentials("api1")
-    headers = {"Authorization": f"DPoP {tokens.access_token}",
-               "DPoP": key.create_proof("GET", f"{API}/orders", tokens.access_token)}
+    headers = {
+        "Authorization": f"DPoP {tokens.access_token}",
+        "DPoP": key.create_proof("GET", f"{API}/orders", tokens.access_token),
+    }
     assert (await api.get("/orders", headers=headers)).status_code == 200
     again = await api.get("/orders", headers=headers)
     assert again.status_code == 401 and "invalid_dpop_proof" in again.headers["www-authenticate"]
@@ -118,9 +120,13 @@ async def test_nonce_challenge_is_answered_by_the_client_helper(setup):
         key = DPoPKey.generate()
         tokens = DPoPTokenClient(f"{server.issuer}/connect/token", "dpop.m2m", "secret", key, http=server.client)
         await tokens.client_credentials("api1")
-        bare = await api.get("/orders", headers={"Authorization": f"DPoP {tokens.access_token}",
-                                                 "DPoP": key.create_proof("GET", f"{API}/orders",
-                                                                          tokens.access_token)})
+        bare = await api.get(
+            "/orders",
+            headers={
+                "Authorization": f"DPoP {tokens.access_token}",
+                "DPoP": key.create_proof("GET", f"{API}/orders", tokens.access_token),
+            },
+        )
         assert bare.status_code == 401 and "use_dpop_nonce" in bare.headers["www-authenticate"]
         assert bare.headers["dpop-nonce"]
         response = await api.get("/orders", auth=DPoPAuth(key, tokens.access_token))
@@ -137,8 +143,9 @@ async def test_client_helper_answers_the_token_endpoint_nonce_challenge(setup):
 
 async def test_plain_bearer_token_is_accepted_and_wrong_audience_refused(setup):
     server, api, validator = setup
-    token = (await server.token({"grant_type": "client_credentials", "scope": "api1"},
-                                headers=basic("dpop.m2m", "secret"))).json()["access_token"]
+    token = (
+        await server.token({"grant_type": "client_credentials", "scope": "api1"}, headers=basic("dpop.m2m", "secret"))
+    ).json()["access_token"]
     assert (await api.get("/orders", headers={"Authorization": f"Bearer {token}"})).status_code == 200
     validator.options.audience = "urn:other"
     assert (await api.get("/orders", headers={"Authorization": f"Bearer {token}"})).status_code == 401
@@ -146,8 +153,9 @@ async def test_plain_bearer_token_is_accepted_and_wrong_audience_refused(setup):
 
 async def test_expired_token_is_refused(setup):
     server, api, _ = setup
-    token = (await server.token({"grant_type": "client_credentials", "scope": "api1"},
-                                headers=basic("dpop.m2m", "secret"))).json()["access_token"]
+    token = (
+        await server.token({"grant_type": "client_credentials", "scope": "api1"}, headers=basic("dpop.m2m", "secret"))
+    ).json()["access_token"]
     server.clock.advance(3600 + 120)
     response = await api.get("/orders", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401 and "expired" in response.json()["error_description"]
@@ -162,8 +170,9 @@ async def test_missing_token_gets_a_challenge_without_error_code(setup):
 
 async def test_unknown_kid_triggers_a_jwks_refresh(setup):
     server, api, validator = setup
-    token = (await server.token({"grant_type": "client_credentials", "scope": "api1"},
-                                headers=basic("dpop.m2m", "secret"))).json()["access_token"]
+    token = (
+        await server.token({"grant_type": "client_credentials", "scope": "api1"}, headers=basic("dpop.m2m", "secret"))
+    ).json()["access_token"]
     assert (await api.get("/orders", headers={"Authorization": f"Bearer {token}"})).status_code == 200
     validator.jwks._keys.clear()  # as if the issuer had rotated to a key this process has not seen
     validator.jwks._last_fetch = -1e9
@@ -180,16 +189,20 @@ async def test_userinfo_accepts_dpop_with_a_valid_proof(setup):
     body = (await redeem(server, "dpop.web", "https://web.example/cb", code, verifier, proof)).json()
     token = body["access_token"]
     url = f"{server.issuer}/connect/userinfo"
-    ok = await server.client.get("/connect/userinfo", headers={"Authorization": f"DPoP {token}",
-                                                               "DPoP": key.create_proof("GET", url, token)})
+    ok = await server.client.get(
+        "/connect/userinfo", headers={"Authorization": f"DPoP {token}", "DPoP": key.create_proof("GET", url, token)}
+    )
     assert ok.status_code == 200, ok.text
     assert ok.json()["sub"] == "1"
     bearer = await server.client.get("/connect/userinfo", headers={"Authorization": f"Bearer {token}"})
     assert bearer.status_code == 401 and "invalid_token" in bearer.headers["www-authenticate"]
-    bad_ath = await server.client.get("/connect/userinfo", headers={
-        "Authorization": f"DPoP {token}", "DPoP": key.create_proof("GET", url, "other")})
+    bad_ath = await server.client.get(
+        "/connect/userinfo", headers={"Authorization": f"DPoP {token}", "DPoP": key.create_proof("GET", url, "other")}
+    )
     assert bad_ath.status_code == 401
     assert bad_ath.headers["www-authenticate"].startswith('DPoP error="invalid_dpop_proof"')
-    wrong_key = await server.client.get("/connect/userinfo", headers={
-        "Authorization": f"DPoP {token}", "DPoP": DPoPKey.generate().create_proof("GET", url, token)})
+    wrong_key = await server.client.get(
+        "/connect/userinfo",
+        headers={"Authorization": f"DPoP {token}", "DPoP": DPoPKey.generate().create_proof("GET", url, token)},
+    )
     assert wrong_key.status_code == 401 and 'error="invalid_token"' in wrong_key.headers["www-authenticate"]

@@ -46,8 +46,10 @@ async def test_process_token_request_runs_for_the_authorization_code_grant(serve
 
 
 async def test_process_token_request_runs_for_the_password_grant(server):
-    response = await server.token({"grant_type": "password", "username": "alice", "password": "alice",
-                                   "scope": "api1"}, headers=basic("ropc", "secret"))
+    response = await server.token(
+        {"grant_type": "password", "username": "alice", "password": "alice", "scope": "api1"},
+        headers=basic("ropc", "secret"),
+    )
     assert response.status_code == 200, response.text
     assert RecordingGenerator.calls == ["password"]
     assert response.json()["processed_by"] == "password"
@@ -71,8 +73,10 @@ async def test_process_token_request_does_not_run_for_the_refresh_token_grant(se
 
 
 async def test_failed_requests_never_reach_process_token_request(server):
-    response = await server.token({"grant_type": "password", "username": "alice", "password": "wrong",
-                                   "scope": "api1"}, headers=basic("ropc", "secret"))
+    response = await server.token(
+        {"grant_type": "password", "username": "alice", "password": "wrong", "scope": "api1"},
+        headers=basic("ropc", "secret"),
+    )
     assert response.status_code == 400
     assert RecordingGenerator.calls == []
 

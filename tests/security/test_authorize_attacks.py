@@ -81,15 +81,23 @@ async def test_redirect_uri_with_several_at_signs_look_alike_hosts_or_equivalent
 
 def loopback_request(redirect_uri: str) -> dict[str, str]:
     _, challenge = pkce_pair()
-    return {"client_id": "native.loopback", "response_type": "code", "redirect_uri": redirect_uri,
-            "scope": "openid api1", "state": "s", "code_challenge": challenge, "code_challenge_method": "S256"}
+    return {
+        "client_id": "native.loopback",
+        "response_type": "code",
+        "redirect_uri": redirect_uri,
+        "scope": "openid api1",
+        "state": "s",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
 
 
 @pytest.mark.parametrize("redirect_uri", ["http://127.0.0.1/cb", "http://[::1]/cb"])
 async def test_registered_loopback_redirect_uri_receives_the_code(server, redirect_uri):
     browser = await signed_in(server)
-    returned = assert_client_redirect(server, await browser.get(authorize_path(loopback_request(redirect_uri))),
-                                      redirect_uri)
+    returned = assert_client_redirect(
+        server, await browser.get(authorize_path(loopback_request(redirect_uri))), redirect_uri
+    )
     assert "code" in returned
 
 
@@ -170,16 +178,32 @@ async def test_state_one_character_over_the_limit_is_refused_without_echo(server
 def jar_claims(server: Server, **overrides) -> dict:
     _, challenge = pkce_pair()
     now = int(server.clock.timestamp())
-    claims = {"iss": "web.jar", "aud": server.issuer, "exp": now + 300, "iat": now, "client_id": "web.jar",
-              "response_type": "code", "redirect_uri": "https://jar.example/cb", "scope": "openid api1",
-              "state": "from-jwt", "code_challenge": challenge, "code_challenge_method": "S256"}
+    claims = {
+        "iss": "web.jar",
+        "aud": server.issuer,
+        "exp": now + 300,
+        "iat": now,
+        "client_id": "web.jar",
+        "response_type": "code",
+        "redirect_uri": "https://jar.example/cb",
+        "scope": "openid api1",
+        "state": "from-jwt",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
     claims.update(overrides)
     return claims
 
 
 def jar_query(request: str, **extra: str) -> dict[str, str]:
-    return {"client_id": "web.jar", "request": request, "redirect_uri": "https://jar.example/cb",
-            "response_type": "code", "state": "s", **extra}
+    return {
+        "client_id": "web.jar",
+        "request": request,
+        "redirect_uri": "https://jar.example/cb",
+        "response_type": "code",
+        "state": "s",
+        **extra,
+    }
 
 
 async def test_request_object_and_request_uri_together_are_refused(server):
@@ -218,8 +242,13 @@ async def test_request_object_with_a_duplicated_exp_is_refused(server):
 async def test_encrypted_request_object_is_refused(server, header):
     """RFC 9101 §6.1 and security.md item 20, 83: a JWE (five segments, raw JSON or compressed plaintext) is not
     a signed request object."""
-    parts = [b64url_encode(json.dumps(header).encode()), b64url_encode(b"k" * 32), b64url_encode(b"i" * 12),
-             b64url_encode(json.dumps(jar_claims(server)).encode()), b64url_encode(b"t" * 16)]
+    parts = [
+        b64url_encode(json.dumps(header).encode()),
+        b64url_encode(b"k" * 32),
+        b64url_encode(b"i" * 12),
+        b64url_encode(json.dumps(jar_claims(server)).encode()),
+        b64url_encode(b"t" * 16),
+    ]
     await assert_error_page(server, await server.client.get(authorize_path(jar_query(".".join(parts)))))
 
 
@@ -231,8 +260,9 @@ async def test_request_object_cannot_carry_another_clients_id_in_iss_and_client_
 
 async def test_request_object_cannot_move_the_redirect_uri_to_an_unregistered_one(server):
     await signed_in(server)
-    request = client_assertion(RSA_CLIENT_KEY, "RS256", jar_claims(server, redirect_uri="https://evil.example/cb"),
-                               {"kid": "rsa1"})
+    request = client_assertion(
+        RSA_CLIENT_KEY, "RS256", jar_claims(server, redirect_uri="https://evil.example/cb"), {"kid": "rsa1"}
+    )
     await assert_error_page(server, await server.client.get(authorize_path(jar_query(request))))
 
 
@@ -246,8 +276,12 @@ async def test_discovery_advertises_the_iss_authorization_response_parameter(ser
 
 # -- item 24: Host and X-Forwarded-* spoofing ----------------------------------------------------------------------
 
-SPOOFED = {"Host": "evil.example", "X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "http",
-           "Forwarded": "host=evil.example;proto=http"}
+SPOOFED = {
+    "Host": "evil.example",
+    "X-Forwarded-Host": "evil.example",
+    "X-Forwarded-Proto": "http",
+    "Forwarded": "host=evil.example;proto=http",
+}
 
 
 async def test_spoofed_host_headers_change_neither_iss_nor_the_login_redirect(server):
@@ -263,8 +297,11 @@ async def test_spoofed_host_headers_change_neither_iss_nor_the_login_redirect(se
 
 
 async def test_spoofed_host_headers_do_not_change_the_issuer_of_tokens_or_discovery(server):
-    token = await server.client.post("/connect/token", data={"grant_type": "client_credentials", "scope": "api1"},
-                                     headers={**basic("m2m", "secret"), **SPOOFED})
+    token = await server.client.post(
+        "/connect/token",
+        data={"grant_type": "client_credentials", "scope": "api1"},
+        headers={**basic("m2m", "secret"), **SPOOFED},
+    )
     assert token.status_code == 200, token.text
     assert jwt_parts(token.json()["access_token"])[1]["iss"] == "https://idp.example"
     doc = (await server.client.get("/.well-known/openid-configuration", headers=SPOOFED)).json()
@@ -273,8 +310,12 @@ async def test_spoofed_host_headers_do_not_change_the_issuer_of_tokens_or_discov
 
 async def test_forwarded_headers_are_ignored_when_the_issuer_comes_from_the_request():
     async with server_with(issuer_uri=None) as server:
-        headers = {"Host": "idp.internal", "X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "http",
-                   "Forwarded": "host=evil.example"}
+        headers = {
+            "Host": "idp.internal",
+            "X-Forwarded-Host": "evil.example",
+            "X-Forwarded-Proto": "http",
+            "Forwarded": "host=evil.example",
+        }
         doc = (await server.client.get("/.well-known/openid-configuration", headers=headers)).json()
     assert doc["issuer"] == "https://idp.internal"
     assert "evil" not in json.dumps(doc)
@@ -305,8 +346,14 @@ async def test_query_with_a_form_feed_or_nul_in_the_client_id_shows_the_error_pa
 
 @pytest.mark.parametrize(
     "request_uri",
-    ["http://169.254.169.254/latest/meta-data/", "http://127.0.0.1:6379/", "file:///etc/passwd",
-     "https://attacker.example/huge", "urn:ietf:params:oauth:request_uri:abc", ""],
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://127.0.0.1:6379/",
+        "file:///etc/passwd",
+        "https://attacker.example/huge",
+        "urn:ietf:params:oauth:request_uri:abc",
+        "",
+    ],
 )
 async def test_every_request_uri_is_refused_without_being_fetched(server, request_uri):
     params, _ = code_request("web.jar", "https://jar.example/cb", "openid api1", request_uri=request_uri)
@@ -317,14 +364,28 @@ async def test_every_request_uri_is_refused_without_being_fetched(server, reques
 # -- item 13: errors for untrusted (dynamically registered) clients ---------------------------------------------
 
 
-@pytest.mark.parametrize("extra", [{"scope": "openid bogus"}, {"response_type": "token"},
-                                   {"code_challenge_method": "plain"}, {"max_age": "-1"}, {"nonce": "n" * 301}])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"scope": "openid bogus"},
+        {"response_type": "token"},
+        {"code_challenge_method": "plain"},
+        {"max_age": "-1"},
+        {"nonce": "n" * 301},
+    ],
+)
 async def test_errors_for_a_dynamically_registered_client_are_not_redirected_without_interaction(extra):
     """RFC 9700 §4.11.2/§4.18: request errors of an untrusted (self-registered) client go to the error page, never
     automatically to its redirect URI (open redirector)."""
     async with server_with(dynamic_client_registration=DynamicClientRegistrationOptions(enabled=True)) as server:
-        registered = await server.client.post("/connect/register", json={
-            "redirect_uris": ["https://evil.example/cb"], "scope": "openid", "token_endpoint_auth_method": "none"})
+        registered = await server.client.post(
+            "/connect/register",
+            json={
+                "redirect_uris": ["https://evil.example/cb"],
+                "scope": "openid",
+                "token_endpoint_auth_method": "none",
+            },
+        )
         client_id = registered.json()["client_id"]
         params, _ = code_request(client_id, "https://evil.example/cb", **{"scope": "openid", **extra})
         response = await server.client.get(authorize_path(params))

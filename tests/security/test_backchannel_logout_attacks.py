@@ -80,12 +80,20 @@ async def test_delivery_follows_no_redirect_and_sends_no_cookies():
     assert internal.received == []
 
 
-@pytest.mark.parametrize("uri", ["https://rp.example/bcl#fragment", "javascript:alert(1)", "ftp://rp.example/bcl",
-                                 "https://user:pass@rp.example/bcl"])
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "https://rp.example/bcl#fragment",
+        "javascript:alert(1)",
+        "ftp://rp.example/bcl",
+        "https://user:pass@rp.example/bcl",
+    ],
+)
 async def test_registration_refuses_an_unusable_back_channel_logout_uri(uri):
     async with server_with(dynamic_client_registration=DynamicClientRegistrationOptions(enabled=True)) as server:
-        response = await server.client.post("/connect/register", json={
-            "redirect_uris": ["https://app.example/cb"], "backchannel_logout_uri": uri})
+        response = await server.client.post(
+            "/connect/register", json={"redirect_uris": ["https://app.example/cb"], "backchannel_logout_uri": uri}
+        )
     assert response.status_code == 400 and response.json()["error"] == "invalid_client_metadata"
 
 
@@ -93,8 +101,14 @@ async def test_dynamically_registered_client_cannot_make_the_server_post_to_a_lo
     """security.md item 110: no back-channel logout POST to an internal address chosen by an anonymous registrant."""
     with LogoutReceiver() as internal:
         async with server_with(dynamic_client_registration=DynamicClientRegistrationOptions(enabled=True)) as server:
-            registered = await server.client.post("/connect/register", json={
-                "redirect_uris": ["https://app.example/cb"], "scope": "openid", "backchannel_logout_uri": internal.url})
+            registered = await server.client.post(
+                "/connect/register",
+                json={
+                    "redirect_uris": ["https://app.example/cb"],
+                    "scope": "openid",
+                    "backchannel_logout_uri": internal.url,
+                },
+            )
             if registered.status_code == 201:
                 client_id = registered.json()["client_id"]
                 await obtain_code(server.client, client_id, "https://app.example/cb", scope="openid")
@@ -102,12 +116,20 @@ async def test_dynamically_registered_client_cannot_make_the_server_post_to_a_lo
     assert internal.received == [], "the server posted a logout token to an internal address"
 
 
-@pytest.mark.parametrize("uri", ["http://127.0.0.1:6379/", "http://localhost:8080/admin",
-                                 "https://169.254.169.254/latest/meta-data/", "https://10.0.0.1/bcl",
-                                 "https://[::1]/bcl"])
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "http://127.0.0.1:6379/",
+        "http://localhost:8080/admin",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://10.0.0.1/bcl",
+        "https://[::1]/bcl",
+    ],
+)
 async def test_registration_refuses_internal_back_channel_logout_uris(uri):
     """security.md items 110, 125: loopback, link-local and private back-channel URIs are refused at registration."""
     async with server_with(dynamic_client_registration=DynamicClientRegistrationOptions(enabled=True)) as server:
-        response = await server.client.post("/connect/register", json={
-            "redirect_uris": ["https://app.example/cb"], "backchannel_logout_uri": uri})
+        response = await server.client.post(
+            "/connect/register", json={"redirect_uris": ["https://app.example/cb"], "backchannel_logout_uri": uri}
+        )
     assert response.status_code == 400 and response.json()["error"] == "invalid_client_metadata"

@@ -28,13 +28,15 @@ async def test_code_replayed_thirty_seconds_later_revokes_what_the_first_redempt
     assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
     assert (await server.client.get("/connect/userinfo", headers=bearer(tokens["access_token"]))).status_code == 401
     assert (await refresh(server.client, "web", tokens["refresh_token"])).status_code == 400
-    introspection = await server.client.post("/connect/introspect", data={"token": tokens["access_token"]},
-                                             headers=basic("urn:api1", "api1-secret"))
+    introspection = await server.client.post(
+        "/connect/introspect", data={"token": tokens["access_token"]}, headers=basic("urn:api1", "api1-secret")
+    )
     assert introspection.json() == {"active": False}
 
 
 async def test_code_replay_revokes_the_access_token_of_a_client_without_jwt_ids():
     """RFC 6749 §4.1.2: code replay revokes the access token even for a client with include_jwt_id = false."""
+
     def no_jti(builder):
         for client in builder.clients:
             if client.client_id == "web":

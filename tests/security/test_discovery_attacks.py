@@ -57,9 +57,18 @@ async def test_every_advertised_request_object_algorithm_verifies_and_none_is_sy
     now = int(server.clock.timestamp())
     for alg in algorithms:
         _, challenge = pkce_pair()
-        claims = {"iss": "jar.all", "aud": server.issuer, "exp": now + 60, "client_id": "jar.all",
-                  "response_type": "code", "redirect_uri": "https://jar.example/cb", "scope": "openid api1",
-                  "state": alg, "code_challenge": challenge, "code_challenge_method": "S256"}
+        claims = {
+            "iss": "jar.all",
+            "aud": server.issuer,
+            "exp": now + 60,
+            "client_id": "jar.all",
+            "response_type": "code",
+            "redirect_uri": "https://jar.example/cb",
+            "scope": "openid api1",
+            "state": alg,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
         request = client_assertion(key_for(alg), alg, claims)
         response = await browser.get(authorize_path({"client_id": "jar.all", "request": request}))
         returned = assert_client_redirect(server, response, "https://jar.example/cb")

@@ -43,15 +43,27 @@ async def server():
 
 
 def proof(server, key: DPoPKey, header: dict[str, Any] | None = None, url: str = TOKEN_URL, **claims: Any) -> str:
-    payload = {"jti": b64url_encode(__import__("os").urandom(12)), "htm": "POST", "htu": url,
-               "iat": int(server.clock.timestamp()), **claims}
-    return encode_jws({"typ": "dpop+jwt", "alg": key.alg, "jwk": key.jwk, **(header or {})},
-                      {k: v for k, v in payload.items() if v is not None}, key.private_key)
+    payload = {
+        "jti": b64url_encode(__import__("os").urandom(12)),
+        "htm": "POST",
+        "htu": url,
+        "iat": int(server.clock.timestamp()),
+        **claims,
+    }
+    return encode_jws(
+        {"typ": "dpop+jwt", "alg": key.alg, "jwk": key.jwk, **(header or {})},
+        {k: v for k, v in payload.items() if v is not None},
+        key.private_key,
+    )
 
 
 def raw_proof(server, key: DPoPKey, header: dict[str, Any], payload_json: str) -> str:
-    return raw_jws(json.dumps({"typ": "dpop+jwt", "alg": key.alg, "jwk": key.jwk, **header}), payload_json,
-                   key.private_key, key.alg)
+    return raw_jws(
+        json.dumps({"typ": "dpop+jwt", "alg": key.alg, "jwk": key.jwk, **header}),
+        payload_json,
+        key.private_key,
+        key.alg,
+    )
 
 
 async def client_credentials(server, dpop: str | None, client_id: str = "m2m") -> httpx.Response:
@@ -136,8 +148,15 @@ async def test_proof_whose_jwk_is_another_curve_than_its_alg_is_refused(server):
 async def test_extra_members_nbf_and_exp_are_accepted(server):
     key = DPoPKey.generate()
     now = int(server.clock.timestamp())
-    token = proof(server, key, header={"kid": "k1", "x-extra": {"a": [1, 2]}}, nbf=now, exp=now + 300,
-                  extra_claim="x", nested={"deep": True})
+    token = proof(
+        server,
+        key,
+        header={"kid": "k1", "x-extra": {"a": [1, 2]}},
+        nbf=now,
+        exp=now + 300,
+        extra_claim="x",
+        nested={"deep": True},
+    )
     response = await client_credentials(server, token)
     assert response.status_code == 200, response.text
     assert response.json()["token_type"] == "DPoP"
@@ -216,8 +235,12 @@ async def dpop_bound_user_token(server, key: DPoPKey) -> str:
     grant = await obtain_code(server.client, scope="openid profile")
     response = await server.client.post(
         "/connect/token",
-        data={"grant_type": "authorization_code", "code": grant.code, "redirect_uri": grant.request["redirect_uri"],
-              "code_verifier": grant.verifier},
+        data={
+            "grant_type": "authorization_code",
+            "code": grant.code,
+            "redirect_uri": grant.request["redirect_uri"],
+            "code_verifier": grant.verifier,
+        },
         headers={**basic("web", "secret"), "DPoP": proof(server, key)},
     )
     assert response.status_code == 200 and response.json()["token_type"] == "DPoP", response.text
@@ -228,8 +251,10 @@ async def dpop_bound_user_token(server, key: DPoPKey) -> str:
 async def test_userinfo_accepts_the_dpop_scheme_in_any_case(server, scheme):
     key = DPoPKey.generate(clock=server.clock)
     token = await dpop_bound_user_token(server, key)
-    response = await server.client.get("/connect/userinfo", headers={
-        "Authorization": f"{scheme} {token}", "DPoP": key.create_proof("GET", USERINFO_URL, token)})
+    response = await server.client.get(
+        "/connect/userinfo",
+        headers={"Authorization": f"{scheme} {token}", "DPoP": key.create_proof("GET", USERINFO_URL, token)},
+    )
     assert response.status_code == 200, response.text
     assert response.json()["sub"] == "1"
 
@@ -237,8 +262,10 @@ async def test_userinfo_accepts_the_dpop_scheme_in_any_case(server, scheme):
 async def test_userinfo_refuses_a_proof_made_for_the_token_endpoint(server):
     key = DPoPKey.generate(clock=server.clock)
     token = await dpop_bound_user_token(server, key)
-    response = await server.client.get("/connect/userinfo", headers={
-        "Authorization": f"DPoP {token}", "DPoP": key.create_proof("POST", TOKEN_URL, token)})
+    response = await server.client.get(
+        "/connect/userinfo",
+        headers={"Authorization": f"DPoP {token}", "DPoP": key.create_proof("POST", TOKEN_URL, token)},
+    )
     assert response.status_code == 401
     assert "invalid_dpop_proof" in response.headers["www-authenticate"]
 
@@ -254,8 +281,11 @@ async def test_api_answers_a_proof_with_a_strange_key_type_with_a_well_formed_40
     key = DPoPKey.generate(clock=server.clock)
     response = await client_credentials(server, proof(server, key))
     token = response.json()["access_token"]
-    validator = AccessTokenValidator(ResourceServerOptions(server.issuer, audience="urn:api1"),
-                                     JwksCache(server.issuer, http=server.client), clock=server.clock)
+    validator = AccessTokenValidator(
+        ResourceServerOptions(server.issuer, audience="urn:api1"),
+        JwksCache(server.issuer, http=server.client),
+        clock=server.clock,
+    )
 
     async def orders(scope, receive, send):
         await send({"type": "http.response.start", "status": 200, "headers": []})

@@ -47,8 +47,12 @@ async def signed_in_home(client) -> bool:
 
 async def test_registered_post_logout_uri_with_an_added_query_or_fragment_shows_the_error_page(server):
     tokens = await tokens_for(server.client)
-    for uri in ("https://web.example/signed-out?foo=bar", "https://web.example/signed-out#x",
-                "https://web.example/signed-out/", "https://web.example/Signed-out"):
+    for uri in (
+        "https://web.example/signed-out?foo=bar",
+        "https://web.example/signed-out#x",
+        "https://web.example/signed-out/",
+        "https://web.example/Signed-out",
+    ):
         page = await end_session(server, id_token_hint=tokens["id_token"], post_logout_redirect_uri=uri)
         assert is_error_page(page), uri
     assert await signed_in_home(server.client)
@@ -58,8 +62,9 @@ async def test_expired_but_genuine_id_token_hint_is_accepted(server):
     tokens = await tokens_for(server.client)
     server.clock.advance(hours=3)
     assert jwt_parts(tokens["id_token"])[1]["exp"] < server.clock.timestamp()
-    page = await end_session(server, id_token_hint=tokens["id_token"],
-                             post_logout_redirect_uri="https://web.example/signed-out", state="st")
+    page = await end_session(
+        server, id_token_hint=tokens["id_token"], post_logout_redirect_uri="https://web.example/signed-out", state="st"
+    )
     assert "You are now signed out" in page.text
     assert 'href="https://web.example/signed-out?state=st"' in page.text
 
@@ -106,8 +111,9 @@ async def test_logout_id_minted_without_a_session_cannot_sign_out_another_user_s
 async def test_state_and_client_name_are_html_escaped_on_the_logged_out_page(server):
     await tokens_for(server.client)
     state = "\"><script>alert('state')</script>"
-    page = await end_session(server, client_id="named", post_logout_redirect_uri="https://named.example/bye",
-                             state=state)
+    page = await end_session(
+        server, client_id="named", post_logout_redirect_uri="https://named.example/bye", state=state
+    )
     done = await Browser(server.client).submit(page, {"button": "yes"})
     assert "You are now signed out" in done.text
     assert "<script>alert(" not in done.text
@@ -116,6 +122,7 @@ async def test_state_and_client_name_are_html_escaped_on_the_logged_out_page(ser
 
 async def test_javascript_post_logout_redirect_uri_is_never_rendered_as_a_link():
     """security.md item 106: a javascript: post-logout URI that reached the client store is never rendered."""
+
     def dangerous(builder):
         for client in builder.clients:
             if client.client_id == "web":
@@ -123,6 +130,7 @@ async def test_javascript_post_logout_redirect_uri_is_never_rendered_as_a_link()
 
     async with server_with(configure=dangerous) as server:
         tokens = await tokens_for(server.client)
-        page = await end_session(server, id_token_hint=tokens["id_token"],
-                                 post_logout_redirect_uri="JaVaScRiPt:alert(document.domain)")
+        page = await end_session(
+            server, id_token_hint=tokens["id_token"], post_logout_redirect_uri="JaVaScRiPt:alert(document.domain)"
+        )
     assert "javascript:" not in page.text.lower()

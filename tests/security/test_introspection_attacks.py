@@ -39,7 +39,8 @@ async def test_reference_token_of_one_api_is_inactive_for_another(server):
 
 
 async def test_api_secret_of_one_api_does_not_authenticate_another(server):
-    response = await server.client.post("/connect/introspect", data={"token": "x"},
-                                        headers=basic("urn:api2", "api1-secret"))
+    response = await server.client.post(
+        "/connect/introspect", data={"token": "x"}, headers=basic("urn:api2", "api1-secret")
+    )
     assert response.status_code == 401
     assert response.json() == {"error": "invalid_client"}

@@ -96,8 +96,15 @@ async def test_dpop_proof_is_not_an_id_token_hint(server):
 
 @pytest.mark.parametrize(
     "iss",
-    ["https://idp.example/", "https://idp.example.evil.example", "https://idp.exampl", "HTTPS://IDP.EXAMPLE",
-     "https://idp.example/x", ["https://idp.example"], None],
+    [
+        "https://idp.example/",
+        "https://idp.example.evil.example",
+        "https://idp.exampl",
+        "HTTPS://IDP.EXAMPLE",
+        "https://idp.example/x",
+        ["https://idp.example"],
+        None,
+    ],
 )
 async def test_id_token_hint_with_an_issuer_that_is_only_similar_is_refused(server, iss):
     assert await hint_is_refused(server, await id_token_like(server, iss=iss if iss is not None else ...))
@@ -105,10 +112,18 @@ async def test_id_token_hint_with_an_issuer_that_is_only_similar_is_refused(serv
 
 @pytest.mark.parametrize("iss", ["https://idp.example/", "https://idp.example.evil.example", "https://idp.exampl"])
 async def test_access_token_with_an_issuer_that_is_only_similar_is_refused_at_userinfo(server, iss):
-    token = await signed_like_this_server(server, {"typ": "at+jwt"}, iss=iss, sub="1", client_id="web",
-                                          scope="openid", aud="https://idp.example/resources")
-    control = await signed_like_this_server(server, {"typ": "at+jwt"}, sub="1", client_id="web", scope="openid",
-                                            aud="https://idp.example/resources")
+    token = await signed_like_this_server(
+        server,
+        {"typ": "at+jwt"},
+        iss=iss,
+        sub="1",
+        client_id="web",
+        scope="openid",
+        aud="https://idp.example/resources",
+    )
+    control = await signed_like_this_server(
+        server, {"typ": "at+jwt"}, sub="1", client_id="web", scope="openid", aud="https://idp.example/resources"
+    )
     assert (await server.client.get("/connect/userinfo", headers=bearer(control))).status_code == 200
     assert (await server.client.get("/connect/userinfo", headers=bearer(token))).status_code == 401
 
@@ -125,8 +140,11 @@ async def test_id_token_hint_signed_with_hs256_over_the_published_public_key_is_
     key = await server.services.key_material.get_signing_credentials()
     now = int(server.clock.timestamp())
     claims = {"iss": server.issuer, "sub": "1", "aud": "web", "auth_time": now, "exp": now + 60}
-    signing_input = (b64url_encode(json.dumps({"alg": "HS256", "kid": key.id}).encode()) + "."
-                     + b64url_encode(json.dumps(claims).encode()))
+    signing_input = (
+        b64url_encode(json.dumps({"alg": "HS256", "kid": key.id}).encode())
+        + "."
+        + b64url_encode(json.dumps(claims).encode())
+    )
     for secret in (json.dumps(public_jwk(key.private_key)).encode(), key.id.encode()):
         mac = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
         assert await hint_is_refused(server, f"{signing_input}.{b64url_encode(mac)}")
@@ -152,19 +170,23 @@ async def test_crit_header_is_refused_in_a_request_object(server):
     params, _ = code_request("web.jar", "https://jar.example/cb", "openid api1")
     claims = {**params, "iss": "web.jar", "aud": server.issuer, "exp": now + 60}
     request = client_assertion(RSA_CLIENT_KEY, "RS256", claims, {"kid": "rsa1", "crit": ["exp"]})
-    response = await server.client.get(authorize_path({"client_id": "web.jar", "request": request,
-                                                        "redirect_uri": "https://jar.example/cb"}))
+    response = await server.client.get(
+        authorize_path({"client_id": "web.jar", "request": request, "redirect_uri": "https://jar.example/cb"})
+    )
     await assert_error_page(server, response)
 
 
 async def test_crit_header_is_refused_in_a_dpop_proof(server):
     key = DPoPKey.generate()
     now = int(server.clock.timestamp())
-    proof = encode_jws({"typ": "dpop+jwt", "alg": "ES256", "jwk": key.jwk, "crit": ["b64"], "b64": False},
-                       {"jti": "c1", "htm": "POST", "htu": f"{server.issuer}/connect/token", "iat": now},
-                       key.private_key)
-    response = await server.token({"grant_type": "client_credentials", "scope": "api1"},
-                                  headers={**basic("m2m", "secret"), "DPoP": proof})
+    proof = encode_jws(
+        {"typ": "dpop+jwt", "alg": "ES256", "jwk": key.jwk, "crit": ["b64"], "b64": False},
+        {"jti": "c1", "htm": "POST", "htu": f"{server.issuer}/connect/token", "iat": now},
+        key.private_key,
+    )
+    response = await server.token(
+        {"grant_type": "client_credentials", "scope": "api1"}, headers={**basic("m2m", "secret"), "DPoP": proof}
+    )
     assert response.status_code == 400 and response.json()["error"] == "invalid_dpop_proof"
 
 
@@ -184,8 +206,9 @@ async def test_deeply_nested_id_token_hint_is_refused_not_a_server_error(server)
 async def test_deeply_nested_request_object_shows_the_error_page(server):
     payload = '{"iss": "web.jar", "x": ' + "[" * 15_000 + "]" * 15_000 + "}"
     request = raw_jws(json.dumps({"alg": "RS256", "kid": "rsa1"}), payload, RSA_CLIENT_KEY, "RS256")
-    response = await server.client.get(authorize_path({"client_id": "web.jar", "request": request,
-                                                        "redirect_uri": "https://jar.example/cb"}))
+    response = await server.client.get(
+        authorize_path({"client_id": "web.jar", "request": request, "redirect_uri": "https://jar.example/cb"})
+    )
     await assert_error_page(server, response)
 
 
@@ -198,8 +221,10 @@ async def test_request_object_over_the_jwt_length_limit_shows_the_error_page(ser
     claims = {**params, "iss": "web.jar", "aud": server.issuer, "exp": now + 60, "padding": "p" * 39_000}
     request = client_assertion(RSA_CLIENT_KEY, "RS256", claims, {"kid": "rsa1"})
     assert 51_200 < len(request) < 60_000
-    response = await server.client.post("/connect/authorize", data={
-        "client_id": "web.jar", "request": request, "redirect_uri": "https://jar.example/cb"})
+    response = await server.client.post(
+        "/connect/authorize",
+        data={"client_id": "web.jar", "request": request, "redirect_uri": "https://jar.example/cb"},
+    )
     await assert_error_page(server, response)
 
 

@@ -91,8 +91,9 @@ async def test_refresh_token_of_user_a_is_refused_after_user_b_signs_in_on_the_s
     def record(builder) -> None:
         builder.add_http_client_factory(recorder.factory)
 
-    async with server_with(COORDINATED_TOML, record,
-                           server_side_sessions=ServerSideSessionsOptions(enabled=True)) as server:
+    async with server_with(
+        COORDINATED_TOML, record, server_side_sessions=ServerSideSessionsOptions(enabled=True)
+    ) as server:
         await server.services.users.auto_provision_user("bob", "bob-password", [])
         tokens = await tokens_for(server.client, "web.coordinated", scope="openid api1 offline_access")
         rotated = await refresh(server.client, "web.coordinated", tokens["refresh_token"])
@@ -110,8 +111,9 @@ async def test_reauthentication_of_the_same_user_keeps_the_session_and_notifies_
     def record(builder) -> None:
         builder.add_http_client_factory(recorder.factory)
 
-    async with server_with(COORDINATED_TOML, record,
-                           server_side_sessions=ServerSideSessionsOptions(enabled=True)) as server:
+    async with server_with(
+        COORDINATED_TOML, record, server_side_sessions=ServerSideSessionsOptions(enabled=True)
+    ) as server:
         tokens = await tokens_for(server.client, "web.coordinated", scope="openid api1 offline_access")
         browser = Browser(server.client)
         params, _ = code_request("public", "https://app.example/cb", "openid api1", prompt="login")

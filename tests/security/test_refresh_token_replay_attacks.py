@@ -53,8 +53,9 @@ def assert_invalid_grant(response: httpx.Response) -> None:
 
 
 async def introspect(server: Served, client_id: str, token: str) -> bool:
-    response = await server.client.post("/connect/introspect", data={"token": token},
-                                        headers=basic(client_id, "secret"))
+    response = await server.client.post(
+        "/connect/introspect", data={"token": token}, headers=basic(client_id, "secret")
+    )
     assert response.status_code == 200, response.text
     active: bool = response.json()["active"]
     return active
@@ -66,7 +67,8 @@ async def userinfo(server: Served, access_token: str) -> int:
 
 async def tombstones(server: Served) -> list[Any]:
     return await server.services.persisted_grants.get_all(
-        PersistedGrantFilter(subject_id="1", type=PersistedGrantTypes.USED_REFRESH_TOKEN))
+        PersistedGrantFilter(subject_id="1", type=PersistedGrantTypes.USED_REFRESH_TOKEN)
+    )
 
 
 async def cleanup(server: Served, backend: Backend) -> None:

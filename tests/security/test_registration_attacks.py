@@ -15,8 +15,12 @@ from identityserver.options import DynamicClientRegistrationOptions
 from tests.security.support import server_with
 from tests.support.browser import Browser, authorize_path, pkce_pair, sign_in
 
-CODE_CLIENT = {"client_name": "App", "redirect_uris": ["https://app.example/cb"],
-               "grant_types": ["authorization_code"], "scope": "openid api1"}
+CODE_CLIENT = {
+    "client_name": "App",
+    "redirect_uris": ["https://app.example/cb"],
+    "grant_types": ["authorization_code"],
+    "scope": "openid api1",
+}
 
 
 @pytest.fixture
@@ -27,8 +31,7 @@ async def server():
 
 async def register(server, body: dict | str):
     content = body if isinstance(body, str) else json.dumps(body)
-    return await server.client.post("/connect/register", content=content,
-                                    headers={"Content-Type": "application/json"})
+    return await server.client.post("/connect/register", content=content, headers={"Content-Type": "application/json"})
 
 
 async def registered_clients(server) -> int:
@@ -37,9 +40,19 @@ async def registered_clients(server) -> int:
 
 @pytest.mark.parametrize(
     "uri",
-    ["JaVaScRiPt:alert(1)", " javascript:alert(1)", "java\tscript:alert(1)", "data:text/html,<script>x</script>",
-     "vbscript:msgbox(1)", "file:///etc/passwd", "https://app.example/cb#", "https://app.example\\@evil.example/cb",
-     "http://192.168.0.1/cb", "https:///cb", "https://app.example/cb\n"],
+    [
+        "JaVaScRiPt:alert(1)",
+        " javascript:alert(1)",
+        "java\tscript:alert(1)",
+        "data:text/html,<script>x</script>",
+        "vbscript:msgbox(1)",
+        "file:///etc/passwd",
+        "https://app.example/cb#",
+        "https://app.example\\@evil.example/cb",
+        "http://192.168.0.1/cb",
+        "https:///cb",
+        "https://app.example/cb\n",
+    ],
 )
 @pytest.mark.parametrize("field", ["redirect_uris", "post_logout_redirect_uris"])
 async def test_dangerous_or_malformed_redirect_uris_are_refused(server, field, uri):
@@ -61,23 +74,27 @@ async def test_dangerous_or_malformed_redirect_uris_are_refused(server, field, u
     ],
 )
 async def test_weak_symmetric_or_private_keys_are_refused(server, jwk):
-    response = await register(server, {"grant_types": ["client_credentials"], "scope": "api1",
-                                       "jwks": {"keys": [jwk]}})
+    response = await register(server, {"grant_types": ["client_credentials"], "scope": "api1", "jwks": {"keys": [jwk]}})
     assert response.status_code == 400 and response.json()["error"] == "invalid_client_metadata"
 
 
 async def test_jwks_and_jwks_uri_together_are_refused(server):
-    response = await register(server, {"grant_types": ["client_credentials"], "scope": "api1",
-                                       "jwks": {"keys": [DPoPKey.generate().jwk]},
-                                       "jwks_uri": "https://app.example/jwks"})
+    response = await register(
+        server,
+        {
+            "grant_types": ["client_credentials"],
+            "scope": "api1",
+            "jwks": {"keys": [DPoPKey.generate().jwk]},
+            "jwks_uri": "https://app.example/jwks",
+        },
+    )
     assert response.status_code == 400 and response.json()["error"] == "invalid_client_metadata"
 
 
 async def test_jwks_with_a_duplicate_kid_is_refused(server):
     """RFC 7517 §4.5, security.md item 124: kid values of a registered jwks are distinct."""
     keys = [{**DPoPKey.generate().jwk, "kid": "k"}, {**DPoPKey.generate().jwk, "kid": "k"}]
-    response = await register(server, {"grant_types": ["client_credentials"], "scope": "api1",
-                                       "jwks": {"keys": keys}})
+    response = await register(server, {"grant_types": ["client_credentials"], "scope": "api1", "jwks": {"keys": keys}})
     assert response.status_code == 400 and response.json()["error"] == "invalid_client_metadata"
 
 
@@ -95,12 +112,23 @@ async def test_non_https_metadata_uris_are_refused(server, field, uri):
 
 
 async def test_more_privilege_fields_are_ignored(server):
-    body = {**CODE_CLIENT, "allow_offline_access": True, "allowed_scopes": ["openid", "api1", "api2"],
-            "allowed_grant_types": ["password", "client_credentials"], "require_client_secret": False,
-            "allow_access_tokens_via_browser": True, "claims": {"role": "admin"}, "client_claims_prefix": "",
-            "always_send_client_claims": True,
-            "allowed_cors_origins": ["https://evil.example"], "enabled": True, "protocol_type": "saml2",
-            "identity_provider_restrictions": [], "enable_local_login": True, "allow_plain_text_pkce": True}
+    body = {
+        **CODE_CLIENT,
+        "allow_offline_access": True,
+        "allowed_scopes": ["openid", "api1", "api2"],
+        "allowed_grant_types": ["password", "client_credentials"],
+        "require_client_secret": False,
+        "allow_access_tokens_via_browser": True,
+        "claims": {"role": "admin"},
+        "client_claims_prefix": "",
+        "always_send_client_claims": True,
+        "allowed_cors_origins": ["https://evil.example"],
+        "enabled": True,
+        "protocol_type": "saml2",
+        "identity_provider_restrictions": [],
+        "enable_local_login": True,
+        "allow_plain_text_pkce": True,
+    }
     response = await register(server, body)
     assert response.status_code == 201, response.text  # unknown metadata is ignored (RFC 7591 §2)
     client = await server.services.clients.find_client_by_id(response.json()["client_id"])
@@ -116,23 +144,39 @@ async def test_more_privilege_fields_are_ignored(server):
 
 async def test_client_supplied_name_is_html_escaped_on_the_consent_page(server):
     name = "<script>alert('x')</script><img src=x onerror=alert(1)>"
-    body = (await register(server, {**CODE_CLIENT, "client_name": name,
-                                    "client_uri": "https://app.example/about"})).json()
+    body = (
+        await register(server, {**CODE_CLIENT, "client_name": name, "client_uri": "https://app.example/about"})
+    ).json()
     assert body["client_name"] == name  # stored verbatim (RFC 7591 §3.2.1)
     browser = Browser(server.client)
     await sign_in(browser)
     _, challenge = pkce_pair()
-    page = await browser.get(authorize_path({
-        "client_id": body["client_id"], "response_type": "code", "redirect_uri": "https://app.example/cb",
-        "scope": "openid api1", "code_challenge": challenge, "code_challenge_method": "S256"}))
+    page = await browser.get(
+        authorize_path(
+            {
+                "client_id": body["client_id"],
+                "response_type": "code",
+                "redirect_uri": "https://app.example/cb",
+                "scope": "openid api1",
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+            }
+        )
+    )
     assert page.status_code == 200 and "/consent" in str(page.url)
     assert "<script>alert(" not in page.text and "<img src=x" not in page.text
     assert "&lt;script&gt;" in page.text
     assert 'href="https://app.example/about" rel="noreferrer"' in page.text
 
 
-@pytest.mark.parametrize("field, value", [("client_name", "\ud800"), ("redirect_uris", ["https://app.example/\ud800"]),
-                                          ("post_logout_redirect_uris", ["https://app.example/\udfff"])])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("client_name", "\ud800"),
+        ("redirect_uris", ["https://app.example/\ud800"]),
+        ("post_logout_redirect_uris", ["https://app.example/\udfff"]),
+    ],
+)
 async def test_metadata_with_a_lone_surrogate_is_refused_and_nothing_is_registered(server, field, value):
     """security.md items 149, F9: strings that are not Unicode scalar values are refused before anything is stored."""
     before = await registered_clients(server)

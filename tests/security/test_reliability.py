@@ -73,8 +73,11 @@ async def test_revocation_racing_a_refresh_leaves_no_usable_token_of_the_family(
         revoked = []
 
         async def revoke() -> None:
-            revoked.append(await server.client.post("/connect/revocation", data={"token": tokens["refresh_token"]},
-                                                    headers=basic("web", "secret")))
+            revoked.append(
+                await server.client.post(
+                    "/connect/revocation", data={"token": tokens["refresh_token"]}, headers=basic("web", "secret")
+                )
+            )
 
         stores[0].after_take = revoke
         raced = await refresh(server.client, "web", tokens["refresh_token"])
@@ -100,14 +103,16 @@ coordinate_lifetime_with_user_session = true
 
 
 async def test_logout_racing_a_refresh_leaves_no_usable_token_of_the_session():
-    context, stores = await hooked_server(COORDINATED_TOML,
-                                          server_side_sessions=ServerSideSessionsOptions(enabled=True))
+    context, stores = await hooked_server(
+        COORDINATED_TOML, server_side_sessions=ServerSideSessionsOptions(enabled=True)
+    )
     async with context as server:
         tokens = await tokens_for(server.client, "web.coordinated", scope="openid api1 offline_access")
 
         async def sign_out() -> None:
             page = await Browser(server.client).get(
-                "/connect/endsession?" + urlencode({"id_token_hint": tokens["id_token"]}))
+                "/connect/endsession?" + urlencode({"id_token_hint": tokens["id_token"]})
+            )
             assert "You are now signed out" in page.text
 
         stores[0].after_take = sign_out
@@ -143,8 +148,10 @@ async def test_double_submitted_login_and_consent_forms_are_never_a_server_error
 
 
 async def test_parallel_requests_with_an_expired_server_side_session_are_sent_to_login():
-    options = {"server_side_sessions": ServerSideSessionsOptions(enabled=True),
-               "authentication": AuthenticationOptions(cookie_lifetime=600)}
+    options = {
+        "server_side_sessions": ServerSideSessionsOptions(enabled=True),
+        "authentication": AuthenticationOptions(cookie_lifetime=600),
+    }
     async with server_with(**options) as server:
         await sign_in(Browser(server.client))
         server.clock.advance(601)
@@ -214,8 +221,9 @@ async def test_client_store_outage_never_redirects_and_answers_server_error():
         stores[0].down = True
         params, _ = code_request()
         authorize = await server.client.get("/connect/authorize?" + urlencode(params))
-        token = await server.token({"grant_type": "client_credentials", "scope": "api1"},
-                                   headers=basic("m2m", "secret"))
+        token = await server.token(
+            {"grant_type": "client_credentials", "scope": "api1"}, headers=basic("m2m", "secret")
+        )
     assert authorize.status_code >= 500 and "location" not in authorize.headers
     assert "Traceback" not in authorize.text
     assert token.status_code == 500 and token.json() == {"error": "server_error"}
@@ -232,9 +240,10 @@ class FailingReplayCache:
 async def test_replay_cache_outage_fails_dpop_and_client_assertions_closed():
     async with server_with(configure=lambda b: b.add_replay_cache(FailingReplayCache())) as server:
         key = DPoPKey.generate(clock=server.clock)
-        dpop = await server.token({"grant_type": "client_credentials", "scope": "api1"},
-                                  headers={**basic("m2m", "secret"),
-                                           "DPoP": key.create_proof("POST", f"{server.issuer}/connect/token")})
+        dpop = await server.token(
+            {"grant_type": "client_credentials", "scope": "api1"},
+            headers={**basic("m2m", "secret"), "DPoP": key.create_proof("POST", f"{server.issuer}/connect/token")},
+        )
         assertion = client_assertion(RSA_CLIENT_KEY, "RS256", assertion_claims(server), {"kid": "rsa1"})
         jwt_auth = await server.token(assertion_form(assertion))
     for response in (dpop, jwt_auth):

@@ -23,8 +23,9 @@ async def revoke(server, client_id: str, token: str, hint: str | None = None):
 
 
 async def introspect(server, token: str) -> dict:
-    response = await server.client.post("/connect/introspect", data={"token": token},
-                                        headers=basic("urn:api1", "api1-secret"))
+    response = await server.client.post(
+        "/connect/introspect", data={"token": token}, headers=basic("urn:api1", "api1-secret")
+    )
     return response.json()
 
 

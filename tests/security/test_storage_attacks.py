@@ -50,8 +50,13 @@ async def test_no_persisted_row_contains_a_code_or_token_handle(server):
     tokens = (await redeem(server.client, grant)).json()
     rotated = (await refresh(server.client, "web.reference", tokens["refresh_token"])).json()
     dump = json.dumps([dataclasses.asdict(r) for r in rows(server)], default=str)
-    for handle in (grant.code, tokens["refresh_token"], tokens["access_token"], rotated["refresh_token"],
-                   rotated["access_token"]):
+    for handle in (
+        grant.code,
+        tokens["refresh_token"],
+        tokens["access_token"],
+        rotated["refresh_token"],
+        rotated["access_token"],
+    ):
         assert handle not in dump and handle.split("-")[0] not in dump
     assert '"DataProtected": true' in dump.replace('\\"', '"')
 
@@ -70,14 +75,25 @@ def flip_payload_byte(data: str) -> str:
     container = json.loads(data)
     payload = container["Payload"]
     middle = len(payload) // 2
-    container["Payload"] = payload[:middle] + ("A" if payload[middle] != "A" else "B") + payload[middle + 1:]
+    container["Payload"] = payload[:middle] + ("A" if payload[middle] != "A" else "B") + payload[middle + 1 :]
     return json.dumps(container)
 
 
-@pytest.mark.parametrize("change", [flip_payload_byte, lambda data: data[:-10], lambda data: "not json",
-                                    lambda data: json.dumps({"PersistentGrantDataContainerVersion": 1,
-                                                             "DataProtected": False,
-                                                             "Payload": json.dumps({"SubjectId": "2"})})])
+@pytest.mark.parametrize(
+    "change",
+    [
+        flip_payload_byte,
+        lambda data: data[:-10],
+        lambda data: "not json",
+        lambda data: json.dumps(
+            {
+                "PersistentGrantDataContainerVersion": 1,
+                "DataProtected": False,
+                "Payload": json.dumps({"SubjectId": "2"}),
+            }
+        ),
+    ],
+)
 async def test_tampered_refresh_token_payload_is_invalid_grant(server, change):
     tokens = await tokens_for(server.client)
     await tamper(server, "refresh_token", change)
@@ -95,8 +111,9 @@ async def test_tampered_code_payload_is_invalid_grant(server):
 async def test_tampered_reference_token_payload_is_inactive(server):
     tokens = await tokens_for(server.client, "web.reference", scope="openid api1")
     await tamper(server, "reference_token", flip_payload_byte)
-    introspection = await server.client.post("/connect/introspect", data={"token": tokens["access_token"]},
-                                             headers=basic("urn:api1", "api1-secret"))
+    introspection = await server.client.post(
+        "/connect/introspect", data={"token": tokens["access_token"]}, headers=basic("urn:api1", "api1-secret")
+    )
     assert introspection.json() == {"active": False}
     assert (await server.client.get("/connect/userinfo", headers=bearer(tokens["access_token"]))).status_code == 401
 
@@ -112,8 +129,16 @@ async def test_unreadable_consent_asks_for_consent_again(server, change):
 
 # -- item 149: hostile characters against the SQL stores -------------------------------------------------------
 
-HOSTILE = ["web' OR '1'='1", "web\"; DROP TABLE Clients; --", "web\x00", "web%", "web_", "\U0001f600", "\ufffd",
-           "a" * 100]
+HOSTILE = [
+    "web' OR '1'='1",
+    'web"; DROP TABLE Clients; --',
+    "web\x00",
+    "web%",
+    "web_",
+    "\U0001f600",
+    "\ufffd",
+    "a" * 100,
+]
 
 
 async def test_hostile_characters_against_the_sql_stores_are_answered_without_a_server_error(tmp_path):
@@ -124,18 +149,23 @@ async def test_hostile_characters_against_the_sql_stores_are_answered_without_a_
             params, _ = code_request(value, state=value, login_hint=value[:100], nonce=value)
             response = await server.client.get("/connect/authorize?" + urlencode(params))
             assert response.status_code == 302 and response.headers["location"].startswith("/home/error"), value
-            token = await server.token({"grant_type": "client_credentials", "scope": "api1"},
-                                       headers=basic(value, value))
+            token = await server.token(
+                {"grant_type": "client_credentials", "scope": "api1"}, headers=basic(value, value)
+            )
             assert token.status_code == 401 and token.json()["error"] == "invalid_client", value
-            for form in ({"grant_type": "refresh_token", "refresh_token": value},
-                         {"grant_type": "authorization_code", "code": value, "redirect_uri": "https://web.example/cb"}):
+            for form in (
+                {"grant_type": "refresh_token", "refresh_token": value},
+                {"grant_type": "authorization_code", "code": value, "redirect_uri": "https://web.example/cb"},
+            ):
                 answer = await server.token(form, headers=basic("web", "secret"))
                 assert answer.status_code == 400 and answer.json()["error"] in ("invalid_grant", "invalid_request")
-            introspection = await server.client.post("/connect/introspect", data={"token": value},
-                                                     headers=basic("urn:api1", "api1-secret"))
+            introspection = await server.client.post(
+                "/connect/introspect", data={"token": value}, headers=basic("urn:api1", "api1-secret")
+            )
             assert introspection.json() == {"active": False}
-            revocation = await server.client.post("/connect/revocation", data={"token": value},
-                                                  headers=basic("web", "secret"))
+            revocation = await server.client.post(
+                "/connect/revocation", data={"token": value}, headers=basic("web", "secret")
+            )
             assert revocation.status_code == 200
             if value.isascii() and "\x00" not in value:  # what an HTTP client can send in a header
                 userinfo = await server.client.get("/connect/userinfo", headers=bearer(value))
@@ -178,28 +208,63 @@ async def test_no_token_secret_or_password_is_logged_or_echoed(caplog):
         page = await browser.login(page, "carol", "Carol-Password-77e2")
         code = redirect_parameters(page)["code"]
         secret = basic("logged", "Client-Secret-Value-4b1d")
-        wrong = await server.token({"grant_type": "authorization_code", "code": code,
-                                    "redirect_uri": "https://logged.example/cb", "code_verifier": verifier},
-                                   headers=basic("logged", "Wrong-Secret-Value-c0de"))
+        wrong = await server.token(
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": "https://logged.example/cb",
+                "code_verifier": verifier,
+            },
+            headers=basic("logged", "Wrong-Secret-Value-c0de"),
+        )
         assert "Wrong-Secret-Value-c0de" not in wrong.text
-        tokens = (await server.token({"grant_type": "authorization_code", "code": code,
-                                      "redirect_uri": "https://logged.example/cb", "code_verifier": verifier},
-                                     headers=secret)).json()
-        rotated = (await server.token({"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
-                                      headers=secret)).json()
+        tokens = (
+            await server.token(
+                {
+                    "grant_type": "authorization_code",
+                    "code": code,
+                    "redirect_uri": "https://logged.example/cb",
+                    "code_verifier": verifier,
+                },
+                headers=secret,
+            )
+        ).json()
+        rotated = (
+            await server.token(
+                {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}, headers=secret
+            )
+        ).json()
         await server.client.get("/connect/userinfo", headers=bearer(rotated["access_token"]))
-        await server.client.post("/connect/introspect", data={"token": rotated["access_token"]},
-                                 headers=basic("urn:api1", "api1-secret"))
+        await server.client.post(
+            "/connect/introspect", data={"token": rotated["access_token"]}, headers=basic("urn:api1", "api1-secret")
+        )
         await server.client.post("/connect/revocation", data={"token": rotated["refresh_token"]}, headers=secret)
         await server.client.get("/connect/endsession?" + urlencode({"id_token_hint": rotated["id_token"]}))
-        replay = await server.token({"grant_type": "authorization_code", "code": code,
-                                     "redirect_uri": "https://logged.example/cb", "code_verifier": verifier},
-                                    headers=secret)
+        replay = await server.token(
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": "https://logged.example/cb",
+                "code_verifier": verifier,
+            },
+            headers=secret,
+        )
         assert code not in replay.text
     logged = "\n".join(record.getMessage() + str(record.exc_info or "") for record in caplog.records)
     assert "Token Issued Success" in logged  # the events were on and logged
-    for value in [code, verifier, tokens["access_token"], tokens["refresh_token"], tokens["id_token"],
-                  rotated["access_token"], rotated["refresh_token"], "Client-Secret-Value-4b1d",
-                  "Wrong-Secret-Value-c0de", "Carol-Password-77e2", "Wrong-Password-91aa", "api1-secret",
-                  secret["Authorization"].split()[1]]:
+    for value in [
+        code,
+        verifier,
+        tokens["access_token"],
+        tokens["refresh_token"],
+        tokens["id_token"],
+        rotated["access_token"],
+        rotated["refresh_token"],
+        "Client-Secret-Value-4b1d",
+        "Wrong-Secret-Value-c0de",
+        "Carol-Password-77e2",
+        "Wrong-Password-91aa",
+        "api1-secret",
+        secret["Authorization"].split()[1],
+    ]:
         assert value not in logged, value

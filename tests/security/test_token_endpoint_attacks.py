@@ -30,8 +30,10 @@ async def server():
 
 
 async def password_grant(server, password: str):
-    return await server.token({"grant_type": "password", "username": "alice", "password": password, "scope": "api1"},
-                              headers=basic("ropc", "secret"))
+    return await server.token(
+        {"grant_type": "password", "username": "alice", "password": password, "scope": "api1"},
+        headers=basic("ropc", "secret"),
+    )
 
 
 async def test_password_guessing_at_the_token_endpoint_is_throttled(server):
@@ -44,18 +46,21 @@ async def test_password_guessing_at_the_token_endpoint_is_throttled(server):
 
 
 async def test_client_credentials_never_yield_a_refresh_token_even_with_offline_access_allowed(server):
-    response = await server.token({"grant_type": "client_credentials", "scope": "api1"},
-                                  headers=basic("m2m.offline", "secret"))
+    response = await server.token(
+        {"grant_type": "client_credentials", "scope": "api1"}, headers=basic("m2m.offline", "secret")
+    )
     assert response.status_code == 200, response.text
     assert "refresh_token" not in response.json()
-    offline = await server.token({"grant_type": "client_credentials", "scope": "api1 offline_access"},
-                                 headers=basic("m2m.offline", "secret"))
+    offline = await server.token(
+        {"grant_type": "client_credentials", "scope": "api1 offline_access"}, headers=basic("m2m.offline", "secret")
+    )
     assert offline.status_code == 400 and offline.json()["error"] == "invalid_scope"
 
 
 async def test_refresh_token_grant_is_unauthorized_for_a_client_credentials_client(server):
-    response = await server.token({"grant_type": "refresh_token", "refresh_token": "x" * 20},
-                                  headers=basic("m2m", "secret"))
+    response = await server.token(
+        {"grant_type": "refresh_token", "refresh_token": "x" * 20}, headers=basic("m2m", "secret")
+    )
     assert response.status_code == 400 and response.json()["error"] == "unauthorized_client"
 
 

@@ -40,8 +40,9 @@ async def test_guessing_one_accounts_password_from_many_addresses_is_throttled(s
 async def test_oversized_form_post_to_a_page_is_refused_with_413(server, path):
     """security.md items 19, 82, L5: UI form bodies have the protocol endpoints' size limit."""
     body = b"username=" + b"a" * 1_000_000
-    response = await server.client.post(path, content=body,
-                                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = await server.client.post(
+        path, content=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
     assert response.status_code == 413
 
 
@@ -60,8 +61,11 @@ async def test_oversized_form_post_to_a_page_is_refused_with_413(server, path):
 async def test_malformed_form_bodies_with_a_valid_antiforgery_token_are_never_a_server_error(server, path, body):
     page = await server.client.get("/account/login")
     token = dict(forms(page.text)[0].fields)["__RequestVerificationToken"].encode()
-    response = await server.client.post(path, content=b"__RequestVerificationToken=" + token + b"&" + body,
-                                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = await server.client.post(
+        path,
+        content=b"__RequestVerificationToken=" + token + b"&" + body,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert response.status_code < 500, (response.status_code, response.text[:200])
 
 
@@ -84,8 +88,17 @@ async def test_malformed_query_strings_on_pages_are_never_a_server_error(server,
     assert response.status_code < 500, response.status_code
 
 
-@pytest.mark.parametrize("cookie", ["idsrv=%ff%fe", 'idsrv="\\', "idsrv=" + "A" * 5000, "idsrv.af=" + "x" * 64,
-                                    "idsrv=a; idsrv=b", "idsrv.session=<script>"])
+@pytest.mark.parametrize(
+    "cookie",
+    [
+        "idsrv=%ff%fe",
+        'idsrv="\\',
+        "idsrv=" + "A" * 5000,
+        "idsrv.af=" + "x" * 64,
+        "idsrv=a; idsrv=b",
+        "idsrv.session=<script>",
+    ],
+)
 async def test_forged_or_malformed_cookies_are_ignored(server, cookie):
     response = await server.client.get("/", headers={"Cookie": cookie})
     assert response.status_code == 200

@@ -19,8 +19,13 @@ allowed_scopes = ["openid", "api1"]
 allowed_cors_origins = ["https://spa.example"]
 """
 
-CORS_PATHS = ["/connect/userinfo", "/connect/token", "/.well-known/openid-configuration",
-              "/.well-known/openid-configuration/jwks", "/connect/revocation"]
+CORS_PATHS = [
+    "/connect/userinfo",
+    "/connect/token",
+    "/.well-known/openid-configuration",
+    "/.well-known/openid-configuration/jwks",
+    "/connect/revocation",
+]
 
 
 @pytest.fixture
@@ -37,8 +42,17 @@ async def test_registered_origin_gets_cors_headers_without_credentials(server, p
     assert "access-control-allow-credentials" not in response.headers
 
 
-@pytest.mark.parametrize("origin", ["https://evil.example", "null", "https://spa.example.evil.example",
-                                    "http://spa.example", "https://spa.example:8443", "https://spa.example/"])
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://evil.example",
+        "null",
+        "https://spa.example.evil.example",
+        "http://spa.example",
+        "https://spa.example:8443",
+        "https://spa.example/",
+    ],
+)
 @pytest.mark.parametrize("path", CORS_PATHS)
 async def test_other_origins_get_no_cors_headers(server, path, origin):
     response = await server.client.get(path, headers={"Origin": origin})
@@ -47,12 +61,14 @@ async def test_other_origins_get_no_cors_headers(server, path, origin):
 
 @pytest.mark.parametrize("path", ["/connect/userinfo", "/connect/token"])
 async def test_preflight_from_an_unregistered_origin_is_refused(server, path):
-    allowed = await server.client.options(path, headers={"Origin": "https://spa.example",
-                                                         "Access-Control-Request-Method": "POST"})
+    allowed = await server.client.options(
+        path, headers={"Origin": "https://spa.example", "Access-Control-Request-Method": "POST"}
+    )
     assert allowed.status_code == 204
     assert allowed.headers["access-control-allow-origin"] == "https://spa.example"
-    refused = await server.client.options(path, headers={"Origin": "https://evil.example",
-                                                         "Access-Control-Request-Method": "POST"})
+    refused = await server.client.options(
+        path, headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
+    )
     assert refused.status_code == 403
     assert "access-control-allow-origin" not in refused.headers
 

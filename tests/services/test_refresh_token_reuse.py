@@ -37,8 +37,13 @@ from tests.support.concurrency import InterleavingGrantStore
 
 WEB = Client("web", allow_offline_access=True, absolute_refresh_token_lifetime=3600)
 OTHER = Client("other", allow_offline_access=True)
-SLIDING = Client("web", allow_offline_access=True, refresh_token_expiration=TokenExpiration.SLIDING,
-                 sliding_refresh_token_lifetime=1000, absolute_refresh_token_lifetime=2500)
+SLIDING = Client(
+    "web",
+    allow_offline_access=True,
+    refresh_token_expiration=TokenExpiration.SLIDING,
+    sliding_refresh_token_lifetime=1000,
+    absolute_refresh_token_lifetime=2500,
+)
 UNBOUNDED = Client("web", allow_offline_access=True, absolute_refresh_token_lifetime=0)
 
 
@@ -75,25 +80,38 @@ class Fixture:
         self.clock = FakeClock()
         self.backend = backend
         self.grants: PersistedGrantStore = (
-            InMemoryPersistedGrantStore() if backend.kind == "in_memory" else SqlPersistedGrantStore(backend.db))
+            InMemoryPersistedGrantStore() if backend.kind == "in_memory" else SqlPersistedGrantStore(backend.db)
+        )
         store = InterleavingGrantStore(self.grants) if interleave else self.grants
         options = PersistentGrantOptions(data_protect_data=False, refresh_token_reuse_grace_period=grace)
         refresh_store = refresh_token_store(store, DefaultHandleGenerationService(), None, self.clock)
         self.refused: set[str] = set()
         self.service = DefaultRefreshTokenService(
-            refresh_store, store, ActiveProfile(), options, self.clock,
-            revocation=RecordingRevocation(store, refresh_store, self.clock, self.refused))
+            refresh_store,
+            store,
+            ActiveProfile(),
+            options,
+            self.clock,
+            revocation=RecordingRevocation(store, refresh_store, self.clock, self.refused),
+        )
         self.issued = 0
 
     def access_token(self) -> Token:
         self.issued += 1
-        return Token("access_token", "web", "https://idp.example", int(self.clock.timestamp()), 300,
-                     claims=[Claim("sub", "1"), Claim("jti", f"at-{self.issued}")])
+        return Token(
+            "access_token",
+            "web",
+            "https://idp.example",
+            int(self.clock.timestamp()),
+            300,
+            claims=[Claim("sub", "1"), Claim("jti", f"at-{self.issued}")],
+        )
 
     async def issue(self, client: Client = WEB, subject: str = "1") -> str:
         principal = Principal([Claim("sub", subject)])
-        return await self.service.create_refresh_token(principal, self.access_token(), client, ["openid", "api1"],
-                                                       None, "session-1", ProofType.NONE)
+        return await self.service.create_refresh_token(
+            principal, self.access_token(), client, ["openid", "api1"], None, "session-1", ProofType.NONE
+        )
 
     async def refresh(self, handle: str, client: Client = WEB) -> str | RefreshTokenValidationResult:
         """What the token endpoint does: validate, then rotate; the successor or the failed validation."""
@@ -113,8 +131,9 @@ class Fixture:
         return not (await self.service.validate_refresh_token(handle, client, detect_reuse=False)).is_error
 
     async def tombstones(self) -> list[Any]:
-        return await self.grants.get_all(PersistedGrantFilter(subject_id="1",
-                                                              type=PersistedGrantTypes.USED_REFRESH_TOKEN))
+        return await self.grants.get_all(
+            PersistedGrantFilter(subject_id="1", type=PersistedGrantTypes.USED_REFRESH_TOKEN)
+        )
 
     async def cleanup(self) -> None:
         options = OperationalStoreOptions()
@@ -205,8 +224,13 @@ async def test_cleanup_removes_expired_tombstones_only(backend):
 
 async def test_an_expired_tombstone_not_yet_cleaned_up_revokes_nothing(backend):
     f = Fixture(backend)
-    client = Client("web", allow_offline_access=True, refresh_token_expiration=TokenExpiration.SLIDING,
-                    sliding_refresh_token_lifetime=100, absolute_refresh_token_lifetime=0)
+    client = Client(
+        "web",
+        allow_offline_access=True,
+        refresh_token_expiration=TokenExpiration.SLIDING,
+        sliding_refresh_token_lifetime=100,
+        absolute_refresh_token_lifetime=0,
+    )
     first = await f.issue(client)
     f.clock.advance(90)
     second = await f.rotated(first, client)  # first expires at t = 100, second at t = 190
@@ -251,8 +275,9 @@ async def test_within_the_grace_period_a_replay_is_refused_without_revoking(back
 @pytest.mark.parametrize("delete", [True, False], ids=["delete", "consume"])
 async def test_the_grace_period_applies_whether_used_tokens_are_deleted_or_consumed(backend, delete):
     f = Fixture(backend, grace=10)
-    f.service.options = PersistentGrantOptions(data_protect_data=False, refresh_token_reuse_grace_period=10,
-                                               delete_one_time_only_refresh_tokens_on_use=delete)
+    f.service.options = PersistentGrantOptions(
+        data_protect_data=False, refresh_token_reuse_grace_period=10, delete_one_time_only_refresh_tokens_on_use=delete
+    )
     first = await f.issue()
     second = await f.rotated(first)
     f.clock.advance(5)
@@ -270,8 +295,11 @@ async def test_parallel_refreshes_one_wins_the_others_are_reuse(backend, grace):
     results = await asyncio.gather(*(f.refresh(first) for _ in range(5)))
     winners = [r for r in results if isinstance(r, str)]
     assert len(winners) == 1
-    assert all(isinstance(r, RefreshTokenValidationResult) and r.error == "invalid_grant"
-               for r in results if not isinstance(r, str))
+    assert all(
+        isinstance(r, RefreshTokenValidationResult) and r.error == "invalid_grant"
+        for r in results
+        if not isinstance(r, str)
+    )
     # grace 0: a concurrent use is a reuse and revokes the family, the winner's successor included
     assert await f.is_usable(winners[0]) == (grace > 0)
 
@@ -282,4 +310,3 @@ async def test_a_replay_after_the_family_was_revoked_is_still_refused(backend):
     await f.rotated(first)
     assert_reuse(await f.refresh(first))
     assert_reuse(await f.refresh(first))
-

@@ -62,8 +62,9 @@ async def end_session(server, **params):
 
 async def test_valid_hint_and_registered_uri_sign_out_and_offer_the_redirect_with_state(server):
     tokens = await sign_in(server)
-    page = await end_session(server, id_token_hint=tokens["id_token"],
-                             post_logout_redirect_uri="https://rp1.example/bye", state="s1")
+    page = await end_session(
+        server, id_token_hint=tokens["id_token"], post_logout_redirect_uri="https://rp1.example/bye", state="s1"
+    )
     assert page.status_code == 200 and "You are now signed out" in page.text
     assert 'href="https://rp1.example/bye?state=s1"' in page.text
     after = await Browser(server.client).get("/")
@@ -104,8 +105,12 @@ async def test_hint_of_another_user_shows_the_error_page(server):
 
 async def test_foreign_post_logout_redirect_uri_shows_the_error_page(server):
     tokens = await sign_in(server)
-    for uri in ("https://evil.example/bye", "https://rp2.example/bye", "https://rp1.example/bye/x",
-                "https://RP1.example/bye"):
+    for uri in (
+        "https://evil.example/bye",
+        "https://rp2.example/bye",
+        "https://rp1.example/bye/x",
+        "https://RP1.example/bye",
+    ):
         assert error_page(await end_session(server, id_token_hint=tokens["id_token"], post_logout_redirect_uri=uri))
 
 
@@ -158,9 +163,18 @@ async def test_prompt_none_after_sign_out_answers_login_required(server):
     from tests.support.browser import pkce_pair, redirect_parameters
 
     _, challenge = pkce_pair()
-    query = urlencode({"client_id": "rp1", "response_type": "code", "redirect_uri": "https://rp1.example/cb",
-                       "scope": "openid", "prompt": "none", "code_challenge": challenge,
-                       "code_challenge_method": "S256", "state": "q"})
+    query = urlencode(
+        {
+            "client_id": "rp1",
+            "response_type": "code",
+            "redirect_uri": "https://rp1.example/cb",
+            "scope": "openid",
+            "prompt": "none",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+            "state": "q",
+        }
+    )
     response = await Browser(server.client).get(f"/connect/authorize?{query}")
     params = redirect_parameters(response)
     assert params["error"] == "login_required" and params["state"] == "q"
@@ -183,8 +197,16 @@ async def test_authorize_response_carries_session_state(server):
 
     await sign_in(server)
     _, challenge = pkce_pair()
-    query = urlencode({"client_id": "rp1", "response_type": "code", "redirect_uri": "https://rp1.example/cb",
-                       "scope": "openid", "code_challenge": challenge, "code_challenge_method": "S256"})
+    query = urlencode(
+        {
+            "client_id": "rp1",
+            "response_type": "code",
+            "redirect_uri": "https://rp1.example/cb",
+            "scope": "openid",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
+    )
     params = redirect_parameters(await Browser(server.client).get(f"/connect/authorize?{query}"))
     digest, _, salt = params["session_state"].partition(".")
     assert len(salt) == 32 and len(digest) == 43

@@ -66,7 +66,8 @@ def builder(recorder: Recorder, trigger_backchannel_on_expiry: bool = False):
     b.options = dataclasses.replace(
         b.options,
         server_side_sessions=ServerSideSessionsOptions(
-            enabled=True, expired_sessions_trigger_backchannel_logout=trigger_backchannel_on_expiry),
+            enabled=True, expired_sessions_trigger_backchannel_logout=trigger_backchannel_on_expiry
+        ),
         authentication=AuthenticationOptions(cookie_lifetime=3600),
     )
     b.add_http_client_factory(recorder.factory)
@@ -79,15 +80,17 @@ def recorder():
 
 
 async def refresh(server, client_id, token):
-    return await server.token({"grant_type": "refresh_token", "refresh_token": token},
-                              headers=basic(client_id, "secret"))
+    return await server.token(
+        {"grant_type": "refresh_token", "refresh_token": token}, headers=basic(client_id, "secret")
+    )
 
 
 async def test_sign_in_creates_a_server_side_session_that_can_be_queried(recorder):
     async with running(builder(recorder)) as server:
         await sign_in(server)
         result, sessions = await server.services.session_management.query_sessions(
-            SessionQuery(subject_id="1", count_requested=True))
+            SessionQuery(subject_id="1", count_requested=True)
+        )
     assert result.total_count == 1
     assert sessions[0].subject_id == "1" and sessions[0].display_name == "Alice"
     assert sessions[0].client_ids == ["rp1"]
@@ -138,7 +141,8 @@ async def test_ending_a_users_sessions_revokes_tokens_and_consents(recorder):
     async with running(builder(recorder)) as server:
         tokens = await sign_in(server)
         removed = await server.services.session_management.remove_sessions(
-            RemoveSessionsContext(subject_id="1"), server.issuer)
+            RemoveSessionsContext(subject_id="1"), server.issuer
+        )
         await server.services.backchannel_logout.drain()
         assert removed == 1
         assert (await refresh(server, "rp1", tokens["refresh_token"])).status_code == 400

@@ -106,19 +106,35 @@ def authorize_path(params: dict[str, str]) -> str:
     return "/connect/authorize?" + urlencode(params)
 
 
-def code_request(client_id: str = "web", redirect_uri: str = "https://web.example/cb",
-                 scope: str = "openid profile api1 offline_access", **extra: str) -> tuple[dict[str, str], str]:
+def code_request(
+    client_id: str = "web",
+    redirect_uri: str = "https://web.example/cb",
+    scope: str = "openid profile api1 offline_access",
+    **extra: str,
+) -> tuple[dict[str, str], str]:
     """Parameters of a code-flow request with an S256 PKCE challenge, and the verifier."""
     verifier, challenge = pkce_pair()
-    params = {"client_id": client_id, "response_type": "code", "redirect_uri": redirect_uri, "scope": scope,
-              "state": secrets.token_urlsafe(8), "nonce": secrets.token_urlsafe(8), "code_challenge": challenge,
-              "code_challenge_method": "S256", **extra}
+    params = {
+        "client_id": client_id,
+        "response_type": "code",
+        "redirect_uri": redirect_uri,
+        "scope": scope,
+        "state": secrets.token_urlsafe(8),
+        "nonce": secrets.token_urlsafe(8),
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        **extra,
+    }
     return params, verifier
 
 
-async def complete_authorize(browser: Browser, params: dict[str, str], username: str = "alice",
-                             password: str = "alice", consent: dict[str, str | list[str]] | None = None
-                             ) -> httpx.Response:
+async def complete_authorize(
+    browser: Browser,
+    params: dict[str, str],
+    username: str = "alice",
+    password: str = "alice",
+    consent: dict[str, str | list[str]] | None = None,
+) -> httpx.Response:
     """Run an authorize request through the login and consent pages as needed; return the last response
     (normally the redirect to the client)."""
     page = await browser.get(authorize_path(params))
@@ -162,9 +178,15 @@ def client_credentials(client_id: str) -> tuple[dict[str, str], dict[str, str]]:
     return {"Authorization": f"Basic {raw}"}, {}
 
 
-async def obtain_code(client: httpx.AsyncClient, client_id: str = "web", redirect_uri: str = "https://web.example/cb",
-                      scope: str = "openid profile api1 offline_access", username: str = "alice",
-                      password: str = "alice", **extra: str) -> CodeGrant:
+async def obtain_code(
+    client: httpx.AsyncClient,
+    client_id: str = "web",
+    redirect_uri: str = "https://web.example/cb",
+    scope: str = "openid profile api1 offline_access",
+    username: str = "alice",
+    password: str = "alice",
+    **extra: str,
+) -> CodeGrant:
     """Sign in (and consent) through the UI with ``client``'s cookies and return the code."""
     params, verifier = code_request(client_id, redirect_uri, scope, **extra)
     final = await complete_authorize(Browser(client), params, username, password)
@@ -178,21 +200,33 @@ async def obtain_code(client: httpx.AsyncClient, client_id: str = "web", redirec
 async def redeem(client: httpx.AsyncClient, grant: CodeGrant, **overrides: str | None) -> httpx.Response:
     """The token request for ``grant``; an override of ``None`` leaves that field out."""
     headers, fields = client_credentials(grant.client_id)
-    data: dict[str, str | None] = {"grant_type": "authorization_code", "code": grant.code,
-                                   "redirect_uri": grant.request["redirect_uri"], "code_verifier": grant.verifier,
-                                   **fields, **overrides}
-    return await client.post("/connect/token", data={k: v for k, v in data.items() if v is not None},
-                             headers=headers)
+    data: dict[str, str | None] = {
+        "grant_type": "authorization_code",
+        "code": grant.code,
+        "redirect_uri": grant.request["redirect_uri"],
+        "code_verifier": grant.verifier,
+        **fields,
+        **overrides,
+    }
+    return await client.post("/connect/token", data={k: v for k, v in data.items() if v is not None}, headers=headers)
 
 
 async def refresh(client: httpx.AsyncClient, client_id: str, refresh_token: str, **extra: str) -> httpx.Response:
     headers, fields = client_credentials(client_id)
-    return await client.post("/connect/token", headers=headers,
-                             data={"grant_type": "refresh_token", "refresh_token": refresh_token, **fields, **extra})
+    return await client.post(
+        "/connect/token",
+        headers=headers,
+        data={"grant_type": "refresh_token", "refresh_token": refresh_token, **fields, **extra},
+    )
 
 
-async def tokens_for(client: httpx.AsyncClient, client_id: str = "web", redirect_uri: str = "https://web.example/cb",
-                     scope: str = "openid profile api1 offline_access", **extra: str) -> dict[str, str]:
+async def tokens_for(
+    client: httpx.AsyncClient,
+    client_id: str = "web",
+    redirect_uri: str = "https://web.example/cb",
+    scope: str = "openid profile api1 offline_access",
+    **extra: str,
+) -> dict[str, str]:
     """The token response of a complete code flow."""
     grant = await obtain_code(client, client_id, redirect_uri, scope, **extra)
     response = await redeem(client, grant)

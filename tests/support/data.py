@@ -220,7 +220,10 @@ def test_configuration(extra: str = "") -> Configuration:
     """The canonical configuration, optionally with more TOML (extra clients, options) put first. Parsed once
     per ``extra``; every call returns a private deep copy that a test may change."""
     if extra not in _parsed:
-        text = TEST_TOML % {"rsa_jwk": _jwk(RSA_CLIENT_KEY, "rsa1"), "ec_jwk": _jwk(EC_CLIENT_KEY, "ec1"),
-                            "alice_hash": ALICE_PASSWORD_HASH}
+        text = TEST_TOML % {
+            "rsa_jwk": _jwk(RSA_CLIENT_KEY, "rsa1"),
+            "ec_jwk": _jwk(EC_CLIENT_KEY, "ec1"),
+            "alice_hash": ALICE_PASSWORD_HASH,
+        }
         _parsed[extra] = parse_configuration(tomllib.loads(extra + text), "<tests>")
     return copy.deepcopy(_parsed[extra])

@@ -43,14 +43,29 @@ def _output(process: subprocess.Popen[bytes]) -> str:
 
 
 @contextlib.contextmanager
-def serve(config: Path, state: Path, extra_args: list[str] | None = None,
-          env: dict[str, str] | None = None) -> Iterator[str]:
+def serve(
+    config: Path, state: Path, extra_args: list[str] | None = None, env: dict[str, str] | None = None
+) -> Iterator[str]:
     """Start ``identityserver serve --config`` and yield its base URL; always stopped afterwards."""
     port = free_port()
-    args = [sys.executable, "-m", "identityserver", "serve", "--config", str(config), "--port", str(port),
-            "--state-path", str(state), "--log-level", "warning", *(extra_args or [])]
-    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               env={**os.environ, **(env or {})})
+    args = [
+        sys.executable,
+        "-m",
+        "identityserver",
+        "serve",
+        "--config",
+        str(config),
+        "--port",
+        str(port),
+        "--state-path",
+        str(state),
+        "--log-level",
+        "warning",
+        *(extra_args or []),
+    ]
+    process = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(f"{base}/.well-known/openid-configuration", process)
@@ -69,9 +84,13 @@ def serve(config: Path, state: Path, extra_args: list[str] | None = None,
 @contextlib.contextmanager
 def uvicorn_app(app: str, env: dict[str, str]) -> Iterator[str]:
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "uvicorn", app, "--port", str(port), "--log-level", "warning"],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, **env},
-                               cwd=Path(__file__).resolve().parents[2])
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--log-level", "warning"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, **env},
+        cwd=Path(__file__).resolve().parents[2],
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(base + "/", process)

@@ -25,8 +25,15 @@ from tests.support.browser import pkce_pair
 pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 REDIRECT_URI = "https://client.example/signin-oidc"
 STARTUP_TIMEOUT = 60.0
 
@@ -81,9 +88,21 @@ def identityserver(tmp_path: Path) -> Iterator[str]:
     port = free_port()
     log = (tmp_path / "server.log").open("wb")
     process = subprocess.Popen(
-        [*serve_command(), "--config", str(config), "--port", str(port), "--state-path", str(tmp_path / "state"),
-         "--log-level", "warning"],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        [
+            *serve_command(),
+            "--config",
+            str(config),
+            "--port",
+            str(port),
+            "--state-path",
+            str(tmp_path / "state"),
+            "--log-level",
+            "warning",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT
@@ -124,9 +143,17 @@ async def test_sign_in_consent_tokens_refresh_and_sign_out_in_chromium(server_ur
 
     discovery = httpx.get(f"{server_url}/.well-known/openid-configuration").json()
     verifier, challenge = pkce_pair()
-    authorize = {"client_id": "browser.web", "response_type": "code", "redirect_uri": REDIRECT_URI,
-                 "scope": "openid profile email api1 offline_access", "state": "st-1", "nonce": "n-1",
-                 "code_challenge": challenge, "code_challenge_method": "S256"}
+    authorize = {
+        "client_id": "browser.web",
+        "response_type": "code",
+        "redirect_uri": REDIRECT_URI,
+        "scope": "openid profile email api1 offline_access",
+        "state": "st-1",
+        "nonce": "n-1",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+
     async def client_app(route: Route) -> None:
         """The client application, answered inside the browser: ``/start?to=URL`` is a page with a sign-in link
         to URL; anything else (the redirect URI) is a plain page."""
@@ -165,18 +192,29 @@ async def test_sign_in_consent_tokens_refresh_and_sign_out_in_chromium(server_ur
 
             # the client exchanges the code, calls userinfo and refreshes
             with httpx.Client() as backend:
-                token = backend.post(discovery["token_endpoint"], auth=("browser.web", "secret"), data={
-                    "grant_type": "authorization_code", "code": returned["code"], "redirect_uri": REDIRECT_URI,
-                    "code_verifier": verifier})
+                token = backend.post(
+                    discovery["token_endpoint"],
+                    auth=("browser.web", "secret"),
+                    data={
+                        "grant_type": "authorization_code",
+                        "code": returned["code"],
+                        "redirect_uri": REDIRECT_URI,
+                        "code_verifier": verifier,
+                    },
+                )
                 assert token.status_code == 200, token.text
                 tokens = token.json()
                 assert {"access_token", "id_token", "refresh_token"} <= set(tokens)
-                info = backend.get(discovery["userinfo_endpoint"],
-                                   headers={"Authorization": f"Bearer {tokens['access_token']}"})
+                info = backend.get(
+                    discovery["userinfo_endpoint"], headers={"Authorization": f"Bearer {tokens['access_token']}"}
+                )
                 assert info.status_code == 200, info.text
                 assert info.json()["sub"] == "1" and info.json()["name"] == "Alice Smith"
-                refreshed = backend.post(discovery["token_endpoint"], auth=("browser.web", "secret"),
-                                         data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]})
+                refreshed = backend.post(
+                    discovery["token_endpoint"],
+                    auth=("browser.web", "secret"),
+                    data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+                )
                 assert refreshed.status_code == 200, refreshed.text
                 assert refreshed.json()["refresh_token"] != tokens["refresh_token"]
 

@@ -16,8 +16,16 @@ import pytest
 from tests.support.browser import pkce_pair
 from tests.support.process import serve
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 class RelyingParty:
@@ -85,8 +93,17 @@ password = "alice"
 
 async def authorize(page, issuer: str, client_id: str, rp: RelyingParty, **extra: str) -> dict[str, list[str]]:
     verifier, challenge = pkce_pair()
-    params = {"client_id": client_id, "response_type": "code", "redirect_uri": f"{rp.base}/cb", "scope": "openid",
-              "state": "st", "nonce": "n", "code_challenge": challenge, "code_challenge_method": "S256", **extra}
+    params = {
+        "client_id": client_id,
+        "response_type": "code",
+        "redirect_uri": f"{rp.base}/cb",
+        "scope": "openid",
+        "state": "st",
+        "nonce": "n",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        **extra,
+    }
     await page.goto(f"{issuer}/connect/authorize?{urlencode(params)}")
     if "/account/login" in page.url:
         await page.fill("input[name=username]", "alice")
@@ -99,9 +116,16 @@ async def authorize(page, issuer: str, client_id: str, rp: RelyingParty, **extra
 
 
 def exchange(issuer: str, client_id: str, rp: RelyingParty, query: dict[str, list[str]]) -> dict:
-    response = httpx.post(f"{issuer}/connect/token", auth=(client_id, "secret"), data={
-        "grant_type": "authorization_code", "code": query["code"][0], "redirect_uri": f"{rp.base}/cb",
-        "code_verifier": query["verifier"][0]})
+    response = httpx.post(
+        f"{issuer}/connect/token",
+        auth=(client_id, "secret"),
+        data={
+            "grant_type": "authorization_code",
+            "code": query["code"][0],
+            "redirect_uri": f"{rp.base}/cb",
+            "code_verifier": query["verifier"][0],
+        },
+    )
     assert response.status_code == 200, response.text
     return response.json()
 

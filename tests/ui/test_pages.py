@@ -55,13 +55,15 @@ async def login_page_for(browser: Browser, **extra: str) -> tuple[httpx.Response
     return page, params
 
 
-async def post_form(client: httpx.AsyncClient, page: httpx.Response, values: dict[str, str],
-                    drop: tuple[str, ...] = ()) -> httpx.Response:
+async def post_form(
+    client: httpx.AsyncClient, page: httpx.Response, values: dict[str, str], drop: tuple[str, ...] = ()
+) -> httpx.Response:
     """Submit the page's first form without following redirects (optionally dropping fields)."""
     form = forms(page.text)[0]
     data = [(n, v) for n, v in form.fields if n not in drop and n not in values] + list(values.items())
-    return await client.post(form.action, content=urlencode(data),
-                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+    return await client.post(
+        form.action, content=urlencode(data), headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
 
 
 # -- security headers on every page --------------------------------------------------------------------------
@@ -81,9 +83,15 @@ def assert_security_headers(response: httpx.Response) -> None:
 async def test_every_page_sends_anti_framing_csp_and_referrer_headers(server):
     client = server.client
     browser = Browser(client)
-    pages = [await client.get("/"), await client.get("/account/login"), await client.get("/home/error"),
-             await client.get("/account/create"), await client.get("/account/logged-out"),
-             await client.get("/consent"), await client.get("/static/site.css")]
+    pages = [
+        await client.get("/"),
+        await client.get("/account/login"),
+        await client.get("/home/error"),
+        await client.get("/account/create"),
+        await client.get("/account/logged-out"),
+        await client.get("/consent"),
+        await client.get("/static/site.css"),
+    ]
     login, _ = await login_page_for(browser)
     pages.append(login)
     pages.append(await browser.login(login, "alice", "wrong"))
@@ -123,8 +131,7 @@ async def test_cookies_over_plain_http_are_not_marked_secure():
     async with running(make_builder(options=options, issuer=None), base_url="http://127.0.0.1:5000") as server:
         login = await server.client.get("/account/login")
         assert "Secure" not in set_cookies(login)["idsrv.af"]
-        response = await post_form(server.client, login, {"username": "alice", "password": "alice",
-                                                          "button": "login"})
+        response = await post_form(server.client, login, {"username": "alice", "password": "alice", "button": "login"})
         session = set_cookies(response)["idsrv"]
         assert "HttpOnly" in session and "Secure" not in session and "SameSite=Lax" in session
 
@@ -187,9 +194,11 @@ async def test_post_without_the_antiforgery_cookie_is_refused(server):
 async def test_forged_antiforgery_token_is_refused_not_a_500(server):
     login = await server.client.get("/account/login")
     for token in ("x", "A" * 999, "A" * 5000, "not base64 !"):
-        response = await post_form(server.client, login, {"__RequestVerificationToken": token,
-                                                          "username": "alice", "password": "alice",
-                                                          "button": "login"})
+        response = await post_form(
+            server.client,
+            login,
+            {"__RequestVerificationToken": token, "username": "alice", "password": "alice", "button": "login"},
+        )
         assert response.status_code == 400
 
 
@@ -242,8 +251,11 @@ async def test_cancel_with_a_foreign_return_url_stays_local(server, vector):
 @pytest.mark.parametrize("vector", OPEN_REDIRECT_VECTORS)
 async def test_create_account_with_a_foreign_return_url_stays_local(server, vector):
     page = await server.client.get("/account/create", params={"returnUrl": vector})
-    response = await post_form(server.client, page, {"username": "dave" + str(abs(hash(vector)) % 1000),
-                                                     "password": "long enough", "button": "create"})
+    response = await post_form(
+        server.client,
+        page,
+        {"username": "dave" + str(abs(hash(vector)) % 1000), "password": "long enough", "button": "create"},
+    )
     assert response.status_code == 302
     assert_local(response.headers["location"])
 
@@ -279,7 +291,7 @@ async def test_login_failure_message_is_the_same_for_unknown_user_and_wrong_pass
     def message(response: httpx.Response) -> str:
         text = response.text
         start = text.index('role="alert">') + len('role="alert">')
-        return text[start:text.index("<", start)]
+        return text[start : text.index("<", start)]
 
     assert message(wrong) == message(unknown) == "Invalid username or password"
     assert "idsrv" not in set_cookies(wrong) and "idsrv" not in set_cookies(unknown)
@@ -308,12 +320,14 @@ async def test_successful_login_resets_the_failure_count(server):
     page = await server.client.get("/account/login")
     for _ in range(4):
         await post_form(server.client, page, {"username": "alice", "password": "nope", "button": "login"})
-    assert (await post_form(server.client, page, {"username": "alice", "password": "alice",
-                                                  "button": "login"})).status_code == 302
+    assert (
+        await post_form(server.client, page, {"username": "alice", "password": "alice", "button": "login"})
+    ).status_code == 302
     for _ in range(4):
         await post_form(server.client, page, {"username": "alice", "password": "nope", "button": "login"})
-    assert (await post_form(server.client, page, {"username": "alice", "password": "alice",
-                                                  "button": "login"})).status_code == 302
+    assert (
+        await post_form(server.client, page, {"username": "alice", "password": "alice", "button": "login"})
+    ).status_code == 302
 
 
 async def test_login_page_prefills_the_login_hint_escaped(server):
@@ -405,8 +419,11 @@ async def test_consent_without_remember_is_asked_again(server):
     login, _ = await login_page_for(browser)
     consent = await browser.login(login, "alice", "alice")
     form = [(n, v) for n, v in forms(consent.text)[0].fields if n != "remember_consent"]
-    response = await server.client.post("/consent", content=urlencode([*form, ("button", "yes")]),
-                                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = await server.client.post(
+        "/consent",
+        content=urlencode([*form, ("button", "yes")]),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     final = await browser.follow(response)
     assert "code" in redirect_parameters(final)
     params, _ = code_request()
@@ -442,8 +459,7 @@ async def test_consent_with_scopes_that_were_not_requested_cannot_widen_the_gran
     browser = Browser(server.client)
     params, verifier = code_request(scope="openid api1")
     consent = await browser.login(await browser.get(authorize_path(params)), "alice", "alice")
-    final = await browser.submit(consent, {"scopes_consented": ["openid", "api1", "api2", "profile"],
-                                           "button": "yes"})
+    final = await browser.submit(consent, {"scopes_consented": ["openid", "api1", "api2", "profile"], "button": "yes"})
     code = redirect_parameters(final)["code"]
     body = (await redeem(server.client, CodeGrant(code, verifier, params, {}))).json()
     assert set(body["scope"].split()) == {"openid", "api1"}
@@ -465,8 +481,11 @@ async def test_consent_with_nothing_selected_grants_only_the_required_scopes(ser
     params, verifier = code_request(scope="openid profile api1")
     consent = await browser.login(await browser.get(authorize_path(params)), "alice", "alice")
     form = [(n, v) for n, v in forms(consent.text)[0].fields if n != "scopes_consented"]
-    response = await server.client.post("/consent", content=urlencode([*form, ("button", "yes")]),
-                                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = await server.client.post(
+        "/consent",
+        content=urlencode([*form, ("button", "yes")]),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     code = redirect_parameters(await browser.follow(response))["code"]
     body = (await redeem(server.client, CodeGrant(code, verifier, params, {}))).json()
     assert body["scope"] == "openid"  # openid is required and cannot be unchecked
@@ -529,11 +548,14 @@ async def test_create_account_page_is_404_when_not_configured():
         assert (await server.client.get("/account/create")).status_code == 404
 
 
-@pytest.mark.parametrize("values, problem", [
-    ({"username": "ab", "password": "long enough"}, "username"),
-    ({"username": "alice", "password": "long enough"}, "taken"),
-    ({"username": "carol", "password": "short"}, "password"),
-])
+@pytest.mark.parametrize(
+    "values, problem",
+    [
+        ({"username": "ab", "password": "long enough"}, "username"),
+        ({"username": "alice", "password": "long enough"}, "taken"),
+        ({"username": "carol", "password": "short"}, "password"),
+    ],
+)
 async def test_create_account_rejects_bad_input(server, values, problem):
     page = await server.client.get("/account/create")
     response = await post_form(server.client, page, {**values, "button": "create"})
@@ -560,6 +582,7 @@ async def test_logout_prompt_signs_out_and_prompt_none_then_needs_a_login(server
 
 async def test_error_page_escapes_the_error_text(server):
     error_id = await server.services.interaction.create_error_id(
-        ErrorMessage(error="<b>x</b>", error_description="<script>alert(1)</script>"))
+        ErrorMessage(error="<b>x</b>", error_description="<script>alert(1)</script>")
+    )
     page = await server.client.get("/home/error", params={"errorId": error_id})
     assert "<script>alert(1)" not in page.text and "&lt;script&gt;" in page.text

@@ -65,8 +65,9 @@ class Recording:
 def make_validator(*custom: CustomTokenRequestValidator, refuse: bool = False) -> TokenRequestValidator:
     config = canonical_configuration()
     resources = DefaultResourceValidator(InMemoryResourceStore(config.identity_resources, config.api_scopes))
-    return TokenRequestValidator({"urn:test": StubGrant(refuse)}, config.options, resources, FakeClock(),
-                                 custom_validators=custom)
+    return TokenRequestValidator(
+        {"urn:test": StubGrant(refuse)}, config.options, resources, FakeClock(), custom_validators=custom
+    )
 
 
 async def validate(validator: TokenRequestValidator) -> TokenRequestValidationResult | TokenRequestValidationError:
@@ -122,8 +123,10 @@ async def test_custom_validators_run_in_registration_order_and_stop_at_the_first
 
 async def test_custom_validators_add_response_members():
     calls: list[str] = []
-    validator = make_validator(Recording(calls, "first", custom_response={"tenant": "acme"}),
-                               Recording(calls, "second", custom_response={"region": "eu"}))
+    validator = make_validator(
+        Recording(calls, "first", custom_response={"tenant": "acme"}),
+        Recording(calls, "second", custom_response={"region": "eu"}),
+    )
     result = await validate(validator)
     assert isinstance(result, TokenRequestValidationResult)
     assert result.custom_response == {"from_grant": "yes", "tenant": "acme", "region": "eu"}

@@ -24,8 +24,12 @@ _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 
 def is_absolute_uri_reference(value: str) -> bool:
     """RFC 3986 §4.3 ``absolute-URI``: a scheme and a hier-part, authority optional (``urn:api1`` qualifies)."""
-    return bool(value) and bool(_SCHEME.match(value)) and len(value) > value.index(":") + 1 and not any(
-        ch.isspace() or ord(ch) < 0x20 for ch in value)
+    return (
+        bool(value)
+        and bool(_SCHEME.match(value))
+        and len(value) > value.index(":") + 1
+        and not any(ch.isspace() or ord(ch) < 0x20 for ch in value)
+    )
 
 
 def has_fragment(value: str) -> bool:

@@ -49,13 +49,21 @@ def _list(args: argparse.Namespace) -> int:
         token: str | None = None
         shown = 0
         while True:
-            query = SessionQuery(results_token=token, request_page_size=args.page_size, count_requested=True,
-                                 subject_id=args.subject, session_id=args.session, display_name=args.display_name)
+            query = SessionQuery(
+                results_token=token,
+                request_page_size=args.page_size,
+                count_requested=True,
+                subject_id=args.subject,
+                session_id=args.session,
+                display_name=args.display_name,
+            )
             result, sessions = await services.session_management.query_sessions(query)
             for session in sessions:
-                print(f"{session.subject_id}\t{session.session_id or '-'}\t{session.display_name or '-'}\t"
-                      f"created {session.created}\texpires {session.expires or 'never'}\t"
-                      f"clients {','.join(session.client_ids) or '-'}")
+                print(
+                    f"{session.subject_id}\t{session.session_id or '-'}\t{session.display_name or '-'}\t"
+                    f"created {session.created}\texpires {session.expires or 'never'}\t"
+                    f"clients {','.join(session.client_ids) or '-'}"
+                )
                 shown += 1
             token = result.results_token
             if not result.has_next_results or not token:
@@ -76,8 +84,10 @@ def _end(args: argparse.Namespace) -> int:
         if args.notify and not issuer:
             raise ValueError("back-channel logout needs the issuer: set issuer_uri in the configuration or --issuer")
         context = RemoveSessionsContext(
-            subject_id=args.subject, session_id=args.session,
-            send_backchannel_logout_notification=args.notify, revoke_tokens=not args.keep_tokens,
+            subject_id=args.subject,
+            session_id=args.session,
+            send_backchannel_logout_notification=args.notify,
+            revoke_tokens=not args.keep_tokens,
             revoke_consents=not args.keep_consents,
         )
         removed: int = await services.session_management.remove_sessions(context, issuer or "")
@@ -110,5 +120,9 @@ def add_session_commands(commands: Any) -> None:
             parser.add_argument("--session", help="only this session id")
             parser.add_argument("--keep-tokens", action="store_true", help="do not revoke refresh/reference tokens")
             parser.add_argument("--keep-consents", action="store_true", help="do not revoke consents")
-            parser.add_argument("--no-notify", dest="notify", action="store_false",
-                                help="do not send back-channel logout to the session's clients")
+            parser.add_argument(
+                "--no-notify",
+                dest="notify",
+                action="store_false",
+                help="do not send back-channel logout to the session's clients",
+            )

@@ -13,6 +13,7 @@ from identityserver.http.request import EndpointRequest
 class AuthorizeEndpoint(AuthorizeEndpointBase):
     """``/connect/authorize`` (RFC 6749 §3.1, OIDC Core §3.1.2), GET or POST; override ``process`` or the base's
     steps."""
+
     async def process(self, request: EndpointRequest) -> AuthorizeResult | RedirectResult | StatusCodeResult:
         """Read the query (or form) parameters and run the authorize pipeline."""
         parameters = read_parameters(request, allow_get=True)
@@ -23,6 +24,7 @@ class AuthorizeEndpoint(AuthorizeEndpointBase):
 
 class AuthorizeCallbackEndpoint(AuthorizeEndpointBase):
     """``/connect/authorize/callback``: where the login and consent pages return the user to finish the request."""
+
     async def process(self, request: EndpointRequest) -> AuthorizeResult | RedirectResult | StatusCodeResult:
         """Run the authorize pipeline again on the returned request (GET only), with the consent decision it carries."""
         if request.method != "GET":

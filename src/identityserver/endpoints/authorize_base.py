@@ -29,6 +29,7 @@ class AuthorizeEndpointBase:
     """The authorize pipeline shared by the authorize and callback endpoints (Duende ``AuthorizeEndpointBase``):
     validate, decide the interaction, respond; errors go back to the client once its redirect URI is validated (RFC 6749
     §4.1.2.1), else to the error page."""
+
     def __init__(
         self,
         validator: AuthorizeRequestValidator,

@@ -27,8 +27,9 @@ def read_unique_form(request: EndpointRequest) -> Parameters | StatusCodeResult 
     """A POSTed form in which no parameter repeats (RFC 6749 §3.1; RFC 7009 §2.1; RFC 7662 §2.1)."""
     form = read_parameters(request, allow_get=False)
     if isinstance(form, Parameters) and form.duplicated() is not None:
-        return JsonResult({"error": "invalid_request", "error_description": "a parameter was sent more than once"},
-                          status=400)
+        return JsonResult(
+            {"error": "invalid_request", "error_description": "a parameter was sent more than once"}, status=400
+        )
     return form
 
 

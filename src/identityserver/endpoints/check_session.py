@@ -12,6 +12,7 @@ from identityserver.http.request import EndpointRequest
 
 class CheckSessionEndpoint:
     """``/connect/checksession``: the OIDC Session Management 1.0 §3.3 iframe, which reads the ``sid`` cookie."""
+
     def __init__(self, cookie_name: str) -> None:
         self.cookie_name = cookie_name
 

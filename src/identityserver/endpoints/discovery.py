@@ -11,6 +11,7 @@ from identityserver.services.protocols import KeyMaterialService
 class DiscoveryEndpoint:
     """``/.well-known/openid-configuration`` (OIDC Discovery §4, RFC 8414 §3); the document comes from
     ``DiscoveryResponseGenerator``."""
+
     def __init__(self, generator: DiscoveryResponseGenerator) -> None:
         self.generator = generator
 
@@ -25,6 +26,7 @@ class DiscoveryEndpoint:
 
 class DiscoveryKeyEndpoint:
     """The JWKS URI (RFC 7517 §5): the public keys tokens are verified with."""
+
     def __init__(self, keys: KeyMaterialService, max_age: int | None) -> None:
         self.keys = keys
         self.max_age = max_age

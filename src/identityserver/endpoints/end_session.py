@@ -20,6 +20,7 @@ from identityserver.validation.end_session import EndSessionRequestValidator
 class EndSessionEndpoint:
     """``/connect/endsession`` (OIDC RP-Initiated Logout 1.0 §2): validates the request and sends the user to the logout
     page; never redirects an invalid request."""
+
     def __init__(
         self,
         validator: EndSessionRequestValidator,

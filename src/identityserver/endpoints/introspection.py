@@ -31,6 +31,7 @@ _UNAUTHORIZED = JsonResult(
 class IntrospectionEndpoint:
     """``/connect/introspect`` (RFC 7662): API resources introspect access tokens carrying their scopes, clients their
     own refresh tokens; override to change who may ask about what."""
+
     def __init__(
         self,
         apis: ApiSecretValidator,

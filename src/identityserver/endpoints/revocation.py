@@ -19,6 +19,7 @@ HINTS = (None, "access_token", "refresh_token")
 
 class TokenRevocationEndpoint:
     """``/connect/revocation`` (RFC 7009): a client revokes its own refresh or reference access tokens."""
+
     def __init__(
         self,
         clients: ClientSecretValidator,

@@ -30,6 +30,7 @@ CLIENT_ID_ATTRIBUTE = "identityserver.client_id"
 class TokenEndpoint:
     """``/connect/token`` (RFC 6749 §3.2): authenticates the client, validates the request, generates the response and
     raises the token events."""
+
     def __init__(
         self,
         clients: ClientSecretValidator,

@@ -18,6 +18,7 @@ from identityserver.validation.token_validator import TokenValidator
 class UserInfoEndpoint:
     """``/connect/userinfo`` (OIDC Core §5.3): Bearer or DPoP-bound (RFC 9449 §7) access tokens with the ``openid``
     scope."""
+
     def __init__(
         self,
         tokens: TokenValidator,

@@ -52,8 +52,10 @@ def _form_post_script() -> tuple[Markup, str]:
 def form_post_page(action: str, parameters: Mapping[str, str]) -> Page:
     """OAuth 2.0 Form Post Response Mode §2: an auto-submitting form to the client's redirect URI."""
     script, digest = _form_post_script()
-    html = environment().get_template("form_post.html").render(
-        action=action, parameters=list(parameters.items()), script=script
+    html = (
+        environment()
+        .get_template("form_post.html")
+        .render(action=action, parameters=list(parameters.items()), script=script)
     )
     return Page(html, (digest,))
 

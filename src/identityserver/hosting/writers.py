@@ -46,13 +46,22 @@ def _plain(value: str) -> bool:
 
 
 def write_token(result: TokenResult) -> HttpResponse:
-    if (not result.refresh_token and not result.id_token and not result.custom and not result.dpop_nonce
-            and type(result.expires_in) is int and _plain(result.access_token) and _plain(result.token_type)
-            and (not result.scope or _plain(result.scope))):
+    if (
+        not result.refresh_token
+        and not result.id_token
+        and not result.custom
+        and not result.dpop_nonce
+        and type(result.expires_in) is int
+        and _plain(result.access_token)
+        and _plain(result.token_type)
+        and (not result.scope or _plain(result.scope))
+    ):
         # the common response (RFC 6749 §5.1) built directly: byte-identical to the JSON encoder's output
         scope = f',"scope":"{result.scope}"' if result.scope else ""
-        text = (f'{{"access_token":"{result.access_token}","token_type":"{result.token_type}",'
-                f'"expires_in":{result.expires_in}{scope}}}')
+        text = (
+            f'{{"access_token":"{result.access_token}","token_type":"{result.token_type}",'
+            f'"expires_in":{result.expires_in}{scope}}}'
+        )
         return 200, [_JSON, *NO_STORE], text.encode("ascii")
     body: dict[str, Any] = {
         "access_token": result.access_token,

@@ -43,6 +43,7 @@ def _parse(body: bytes) -> dict[str, Any]:
 class DynamicClientRegistrationEndpoint:
     """``/connect/register`` (RFC 7591 §3): validates client metadata and adds the client; override to change who may
     register."""
+
     def __init__(
         self,
         validator: DynamicClientRegistrationValidator,

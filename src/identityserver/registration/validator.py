@@ -100,6 +100,7 @@ def _https_uri(body: dict[str, Any], name: str, server_called: bool = False) -> 
 class DynamicClientRegistrationValidator:
     """Turns registration metadata (RFC 7591 §2) into a ``Client``, refusing what this server does not support; override
     a step to accept more or less."""
+
     def __init__(self, resources: ResourceStore) -> None:
         self.resources = resources
 

@@ -19,10 +19,22 @@ from identityserver.services.token_service import TokenCreationRequest
 from identityserver.validation.authorize_results import ValidatedAuthorizeRequest
 
 #: The parameters this server defines in authorization responses; custom parameters never take these names.
-RESPONSE_PARAMETERS = frozenset({
-    "error", "error_description", "error_uri", "code", "id_token", "access_token", "token_type", "expires_in",
-    "scope", "state", "session_state", "iss",
-})
+RESPONSE_PARAMETERS = frozenset(
+    {
+        "error",
+        "error_description",
+        "error_uri",
+        "code",
+        "id_token",
+        "access_token",
+        "token_type",
+        "expires_in",
+        "scope",
+        "state",
+        "session_state",
+        "iss",
+    }
+)
 
 
 @dataclass(slots=True)
@@ -80,6 +92,7 @@ class AuthorizeResponseGenerator:
     """Builds the authorization response (Duende ``AuthorizeResponseGenerator``; RFC 6749 §4.1.2, OIDC Core §3.2.2.5,
     §3.3.2.5): the code, or the implicit/hybrid tokens, plus ``session_state``; override a step to change what is
     issued."""
+
     def __init__(
         self, tokens: TokenService, codes: AuthorizationCodeService, options: IdentityServerOptions, clock: Clock
     ) -> None:

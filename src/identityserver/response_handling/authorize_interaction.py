@@ -35,6 +35,7 @@ class AuthorizeInteractionResponseGenerator:
     """Decides what an authorize request needs from the user (Duende ``AuthorizeInteractionResponseGenerator``): create
     an account, log in, consent, or an error such as ``login_required`` (OIDC Core §3.1.2.6); override a step to change
     the policy."""
+
     def __init__(self, consent: ConsentService, profile: ProfileService, clock: Clock) -> None:
         self.consent = consent
         self.profile = profile

@@ -50,6 +50,7 @@ _ENDPOINT_NAMES = [
 class DiscoveryResponseGenerator:
     """Builds the discovery document (Duende ``DiscoveryResponseGenerator``; OIDC Discovery §3, RFC 8414 §2) from the
     server's capabilities and resources; override to add or hide entries."""
+
     def __init__(
         self,
         options: IdentityServerOptions,

@@ -13,6 +13,7 @@ INACTIVE: dict[str, Any] = {"active": False}
 class IntrospectionResponseGenerator:
     """Builds introspection responses (Duende ``IntrospectionResponseGenerator``; RFC 7662 §2.2); override to change
     what an API or client is told about a token."""
+
     def process_for_api(self, result: TokenValidationResult, api: ApiResource) -> dict[str, Any]:
         """Active only when the token carries one of the API's scopes; ``scope`` narrowed to those."""
         if result.is_error:

@@ -31,6 +31,7 @@ from identityserver.validation.results import (
 class TokenResponseGenerator:
     """Builds token responses (Duende ``TokenResponseGenerator``; RFC 6749 §5.1): one method per grant, all but refresh
     ending in ``process_token_request``; override a method to change what a flow returns."""
+
     def __init__(
         self,
         tokens: TokenService,
@@ -56,9 +57,7 @@ class TokenResponseGenerator:
     async def process(self, result: TokenRequestValidationResult) -> TokenResponse | TokenErrorResponse:
         """Dispatch to the grant's method (``process_extension_grant_request`` for grants not in
         ``grant_processors``)."""
-        processor = self.grant_processors.get(
-            result.validated_request.grant_type, self.process_extension_grant_request
-        )
+        processor = self.grant_processors.get(result.validated_request.grant_type, self.process_extension_grant_request)
         return await processor(result)
 
     async def process_client_credentials_request(self, result: TokenRequestValidationResult) -> TokenResponse:
@@ -182,8 +181,9 @@ class TokenResponseGenerator:
             indicators,
             request.session_id,
             ProofType(request.proof_type),
-            family_id=(self.codes.family_id(request.authorization_code_handle)
-                       if request.authorization_code_handle else None),
+            family_id=(
+                self.codes.family_id(request.authorization_code_handle) if request.authorization_code_handle else None
+            ),
         )
 
     async def create_identity_token(

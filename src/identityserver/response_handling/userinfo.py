@@ -16,6 +16,7 @@ from identityserver.stores.protocols import ResourceStore
 class UserInfoResponseGenerator:
     """Builds the userinfo response (Duende ``UserInfoResponseGenerator``; OIDC Core §5.3.2) from the profile service;
     override to change the claims returned."""
+
     def __init__(self, resources: ResourceStore, profile: ProfileService) -> None:
         self.resources = resources
         self.profile = profile

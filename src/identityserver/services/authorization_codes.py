@@ -41,6 +41,7 @@ class CodeRedemption:
 class DefaultAuthorizationCodeService:
     """The default ``AuthorizationCodeService``: one-time codes in the grant store; a replayed code revokes what its
     first redemption issued (RFC 6749 §4.1.2, §10.5)."""
+
     def __init__(
         self,
         codes: AuthorizationCodeStore,

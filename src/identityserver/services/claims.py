@@ -51,6 +51,7 @@ def client_claims(client: Client) -> list[Claim]:
 class DefaultClaimsService:
     """Assembles the claims of access and identity tokens (Duende ``DefaultClaimsService``): protocol claims of the
     subject, client claims, scopes, and what the profile service issues; override to add or filter claims."""
+
     def __init__(self, profile: ProfileService) -> None:
         self.profile = profile
 

@@ -20,6 +20,7 @@ def _consent_key(subject_id: str, client_id: str) -> str:
 class DefaultConsentService:
     """The default ``ConsentService``: consent is remembered as a persisted grant per user and client; override to
     change when consent is asked."""
+
     def __init__(self, store: PersistedGrantStore, clock: Clock) -> None:
         self.store = store
         self.clock = clock
@@ -101,7 +102,14 @@ class DefaultConsentService:
         """Forget the consent and end the grants it allowed (codes, refresh and reference tokens), as
         IdentityServer's ``RevokeUserConsentAsync`` does."""
         await self.store.remove(_consent_key(subject_id, client_id))
-        await self.store.remove_all(PersistedGrantFilter(
-            subject_id=subject_id, client_id=client_id,
-            types=[PersistedGrantTypes.AUTHORIZATION_CODE, PersistedGrantTypes.REFRESH_TOKEN,
-                   PersistedGrantTypes.REFERENCE_TOKEN]))
+        await self.store.remove_all(
+            PersistedGrantFilter(
+                subject_id=subject_id,
+                client_id=client_id,
+                types=[
+                    PersistedGrantTypes.AUTHORIZATION_CODE,
+                    PersistedGrantTypes.REFRESH_TOKEN,
+                    PersistedGrantTypes.REFERENCE_TOKEN,
+                ],
+            )
+        )

@@ -36,6 +36,7 @@ def request_id(parameters: dict[str, str], resources: list[str], subject_id: str
 class DefaultIdentityServerInteractionService:
     """The default ``IdentityServerInteractionService``: what the login, consent, logout and error pages call into
     (Duende ``DefaultIdentityServerInteractionService``)."""
+
     def __init__(
         self,
         return_url_parser: ReturnUrlParser,
@@ -116,9 +117,13 @@ class DefaultIdentityServerInteractionService:
         data = await self.messages.read("consent", token)
         if data is None or data.get("request_id") != request_id(parameters, resources, subject_id):
             return None
-        if self.replay_cache is not None and token is not None and not await self.replay_cache.add(
-                "consent_response", hashlib.sha256(token.encode("ascii", "replace")).hexdigest(),
-                self.messages.lifetime):
+        if (
+            self.replay_cache is not None
+            and token is not None
+            and not await self.replay_cache.add(
+                "consent_response", hashlib.sha256(token.encode("ascii", "replace")).hexdigest(), self.messages.lifetime
+            )
+        ):
             return None  # each answer resumes its request once (IdentityServer deletes the consent message)
         raw = data.get("response") or {}
         try:

@@ -25,8 +25,10 @@ def _digest(prefix: str, value: str) -> str:
 class DefaultLoginThrottle:
     """The default ``LoginThrottle``: failures per username and address (``per_pair``) and per username
     (``per_account``) within ``window`` seconds, kept as persisted grants so every process sees them."""
-    def __init__(self, grants: PersistedGrantStore, clock: Clock, window: int = 300, per_pair: int = 5,
-                 per_account: int = 20) -> None:
+
+    def __init__(
+        self, grants: PersistedGrantStore, clock: Clock, window: int = 300, per_pair: int = 5, per_account: int = 20
+    ) -> None:
         self.grants = grants
         self.clock = clock
         self.window = window
@@ -50,9 +52,17 @@ class DefaultLoginThrottle:
         """Record a failed attempt (hashes of the username and address only)."""
         account, origin = self._keys(username, address)
         now = self.clock.utc_now()
-        await self.grants.store(PersistedGrant(
-            key=secrets.token_hex(32).upper(), type=LOGIN_FAILURE, client_id=origin, subject_id=account,
-            creation_time=now, expiration=now + timedelta(seconds=self.window), data="{}"))
+        await self.grants.store(
+            PersistedGrant(
+                key=secrets.token_hex(32).upper(),
+                type=LOGIN_FAILURE,
+                client_id=origin,
+                subject_id=account,
+                creation_time=now,
+                expiration=now + timedelta(seconds=self.window),
+                data="{}",
+            )
+        )
 
     async def succeeded(self, username: str, address: str) -> None:
         """Forget this address's failures for the username."""

@@ -17,6 +17,7 @@ SessionEnded = Callable[[str, str | None, list[Client], str, str], Awaitable[Non
 class DefaultLogoutService:
     """The default ``LogoutService``: the clients of the ending session, their front-channel logout URLs, and the
     session-ended hooks."""
+
     def __init__(self, clients: ClientStore, on_session_ended: Sequence[SessionEnded] = ()) -> None:
         self.clients = clients
         self.on_session_ended: tuple[SessionEnded, ...] = tuple(on_session_ended)

@@ -14,6 +14,7 @@ from identityserver.crypto.protection import DataProtectionError, DataProtector
 class ProtectedMessageStore:
     """The default ``MessageStore``: messages sealed into the id itself (no server state), readable for ``lifetime``
     seconds by any server process."""
+
     def __init__(self, protector: DataProtector, clock: Clock, lifetime: int = 600) -> None:
         self.protector = protector
         self.clock = clock

@@ -64,6 +64,7 @@ class UsedRefreshToken:
 class DefaultRefreshTokenService:
     """The default ``RefreshTokenService``: lifetimes, rotation, reuse detection and family revocation as the module
     describes; override a method to change the policy."""
+
     def __init__(
         self,
         store: RefreshTokenStore,
@@ -172,8 +173,7 @@ class DefaultRefreshTokenService:
             return _invalid("the user's session has ended")
         return RefreshTokenValidationResult(token)
 
-    async def claim(self, handle: str, token: RefreshToken, client: Client,
-                    expiration: datetime | None = None) -> bool:
+    async def claim(self, handle: str, token: RefreshToken, client: Client, expiration: datetime | None = None) -> bool:
         """Atomically take a one-time token for this redemption; ``False`` when another request got it (a reuse).
         ``expiration``: when the presented token expires (before a sliding rotation extended ``token``)."""
         if client.refresh_token_usage != TokenUsage.ONE_TIME_ONLY:
@@ -203,10 +203,18 @@ class DefaultRefreshTokenService:
         if token.family_id is None:
             return
         now = self.clock.utc_now()
-        await self.grants.store(PersistedGrant(
-            hashed_grant_key(handle, USED_REFRESH_TOKEN), USED_REFRESH_TOKEN, token.client_id, now,
-            json.dumps({"FamilyId": token.family_id}), subject_id=token.subject.subject_id,
-            session_id=token.session_id, expiration=expiration or self.expiration_of(token)))
+        await self.grants.store(
+            PersistedGrant(
+                hashed_grant_key(handle, USED_REFRESH_TOKEN),
+                USED_REFRESH_TOKEN,
+                token.client_id,
+                now,
+                json.dumps({"FamilyId": token.family_id}),
+                subject_id=token.subject.subject_id,
+                session_id=token.session_id,
+                expiration=expiration or self.expiration_of(token),
+            )
+        )
 
     async def used_token(self, handle: str, client_id: str) -> UsedRefreshToken | None:
         """The tombstone of a rotated-away (deleted) one-time token of this client, if it has not expired."""
@@ -288,11 +296,11 @@ class DefaultRefreshTokenService:
         """Revoke every token descended from the same original grant (RFC 9700 §4.14.2)."""
         await self.revoke_access_token(token)
         if token.family_id is not None:
-            await self.revoke_family_by_id(token.subject.subject_id, token.client_id, token.family_id,
-                                           token.session_id)
+            await self.revoke_family_by_id(token.subject.subject_id, token.client_id, token.family_id, token.session_id)
 
-    async def revoke_family_by_id(self, subject_id: str, client_id: str, family_id: str,
-                                  session_id: str | None) -> None:
+    async def revoke_family_by_id(
+        self, subject_id: str, client_id: str, family_id: str, session_id: str | None
+    ) -> None:
         """Revoke every token of the family (RFC 9700 §4.14.2)."""
         await self.revocation.revoke_family(subject_id, client_id, family_id, session_id)
 

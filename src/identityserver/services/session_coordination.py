@@ -28,6 +28,7 @@ COORDINATED_GRANT_TYPES = [
 class DefaultSessionCoordinationService:
     """The default ``SessionCoordinationService``: on logout or session expiry, back-channel logout and revocation of
     the coordinated clients' grants; validates and slides the session for their tokens."""
+
     def __init__(
         self,
         options: IdentityServerOptions,

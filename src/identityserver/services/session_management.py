@@ -42,6 +42,7 @@ class UserSession:
 class DefaultSessionManagementService:
     """The default ``SessionManagementService`` (Duende ``SessionManagementService``) over the server-side session
     store."""
+
     def __init__(
         self,
         sessions: ServerSideSessionStore,

@@ -26,6 +26,7 @@ def new_jti() -> str:
 class DefaultTokenCreationService:
     """The default ``TokenCreationService`` (Duende ``DefaultTokenCreationService``): serializes a token as a JWT signed
     with the current key of an allowed algorithm; override ``token_type_header`` or the payload to change the JWT."""
+
     def __init__(self, keys: KeyMaterialService, options: IdentityServerOptions) -> None:
         self.keys = keys
         self.options = options

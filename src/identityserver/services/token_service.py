@@ -39,6 +39,7 @@ class TokenCreationRequest:
 class DefaultTokenService:
     """The default ``TokenService`` (Duende ``DefaultTokenService``): builds access and identity tokens from the claims
     service and serializes them as JWTs or stored reference tokens; override a method to change a token."""
+
     def __init__(
         self,
         claims: DefaultClaimsService,

@@ -94,6 +94,7 @@ def _cookie(
 class DefaultUserSession:
     """The default ``UserSessionService`` (Duende ``DefaultUserSession`` with the cookie handler): the ``idsrv`` cookie
     carries the protected ticket, or its key in the server-side session store."""
+
     def __init__(
         self,
         protector: DataProtector,

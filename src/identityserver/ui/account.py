@@ -127,8 +127,11 @@ class AccountPages:
             # would keep working, security.md item 44)
             await session.sign_out(previous, self.ui.secure(request))
             await self.ui.services.logout.signed_out(
-                LogoutMessage(subject_id=previous.subject_id, session_id=previous.session_id,
-                              client_ids=list(previous.client_ids)), self.ui.base_url(request))
+                LogoutMessage(
+                    subject_id=previous.subject_id, session_id=previous.session_id, client_ids=list(previous.client_ids)
+                ),
+                self.ui.base_url(request),
+            )
         return await session.sign_in(ticket, self.ui.secure(request))
 
     async def _login_page(

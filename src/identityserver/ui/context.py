@@ -64,8 +64,13 @@ class UiContext:
         form = await request.form()
         if await self.antiforgery.validate(request, form):
             return form
-        return await self.render(request, "error.html", 400, error="invalid_request",
-                                 error_description="The form has expired. Go back and try again.")
+        return await self.render(
+            request,
+            "error.html",
+            400,
+            error="invalid_request",
+            error_description="The form has expired. Go back and try again.",
+        )
 
     @staticmethod
     def redirect(url: str, cookies: Sequence[str] = ()) -> Response:

@@ -29,9 +29,13 @@ class PortalPage:
         issuer = self.ui.base_url(request)
         listed = self.ui.services.client_list
         found = await listed.get_all_clients() if listed is not None else []
-        clients = [c for c in found if c.enabled and c.initiate_login_uri
-                   and c.initiate_login_uri.lower().startswith(("https://", "http://"))]
-        entries = [{"name": c.client_name or c.client_id, "url": initiate_login_link(c.initiate_login_uri or "",
-                                                                                        issuer)}
-                   for c in sorted(clients, key=lambda c: (c.client_name or c.client_id).lower())]
+        clients = [
+            c
+            for c in found
+            if c.enabled and c.initiate_login_uri and c.initiate_login_uri.lower().startswith(("https://", "http://"))
+        ]
+        entries = [
+            {"name": c.client_name or c.client_id, "url": initiate_login_link(c.initiate_login_uri or "", issuer)}
+            for c in sorted(clients, key=lambda c: (c.client_name or c.client_id).lower())
+        ]
         return await self.ui.render(request, "portal.html", entries=entries)

@@ -17,6 +17,7 @@ from identityserver.validation.client_secrets.validators import HashedSharedSecr
 class ApiSecretValidator:
     """Authenticates an API resource at the introspection endpoint with one of its API secrets (RFC 7662 §2.1); override
     to accept other API credentials."""
+
     def __init__(
         self,
         resources: ResourceStore,

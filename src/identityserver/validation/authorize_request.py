@@ -199,9 +199,7 @@ class AuthorizeRequestValidator:
             return fail(AuthorizeErrors.UNAUTHORIZED_CLIENT, "client is not an OpenID Connect client")
         return client
 
-    async def load_request_object(
-        self, request: ValidatedAuthorizeRequest
-    ) -> AuthorizeRequestValidationError | None:
+    async def load_request_object(self, request: ValidatedAuthorizeRequest) -> AuthorizeRequestValidationError | None:
         """RFC 9101: claims of a signed ``request`` object override the query parameters; refused ``request_uri``;
         required for ``require_request_object`` clients."""
         if "request_uri" in request.raw:
@@ -247,9 +245,7 @@ class AuthorizeRequestValidator:
         request.request_object_used = True
         return None
 
-    async def validate_redirect_uri(
-        self, request: ValidatedAuthorizeRequest
-    ) -> AuthorizeRequestValidationError | None:
+    async def validate_redirect_uri(self, request: ValidatedAuthorizeRequest) -> AuthorizeRequestValidationError | None:
         """Sets ``redirect_uri`` once it is an absolute URI registered for the client (RFC 6749 §3.1.2; OIDC
         Core §3.1.2.1: exact match); from then on errors go back to it."""
         redirect_uri = request.raw.get("redirect_uri")
@@ -305,9 +301,7 @@ class AuthorizeRequestValidator:
             )
         return None
 
-    async def validate_state(
-        self, request: ValidatedAuthorizeRequest
-    ) -> AuthorizeRequestValidationError | None:
+    async def validate_state(self, request: ValidatedAuthorizeRequest) -> AuthorizeRequestValidationError | None:
         """Sets ``state`` right after the redirect URI, since every error response carries it (RFC 6749
         §4.1.2.1); a repeated ``state`` is not used."""
         if "state" in request.repeated_parameters:
@@ -367,9 +361,7 @@ class AuthorizeRequestValidator:
             return self.fail(request, AuthorizeErrors.INVALID_SCOPE, "token responses cannot carry identity scopes")
         return None
 
-    async def validate_nonce(
-        self, request: ValidatedAuthorizeRequest
-    ) -> AuthorizeRequestValidationError | None:
+    async def validate_nonce(self, request: ValidatedAuthorizeRequest) -> AuthorizeRequestValidationError | None:
         """Sets ``nonce``, required when an ID token is returned from the authorization endpoint (OIDC Core
         §3.2.2.1)."""
         nonce = request.raw.get("nonce")
@@ -380,9 +372,7 @@ class AuthorizeRequestValidator:
         request.nonce = nonce or None
         return None
 
-    async def validate_pkce(
-        self, request: ValidatedAuthorizeRequest
-    ) -> AuthorizeRequestValidationError | None:
+    async def validate_pkce(self, request: ValidatedAuthorizeRequest) -> AuthorizeRequestValidationError | None:
         """Sets ``code_challenge`` and its method for code flows (RFC 7636 §4.3); a missing method means ``plain``,
         refused unless the client allows it."""
         if "code" not in request.response_types:

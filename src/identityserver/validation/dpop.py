@@ -83,6 +83,7 @@ def normalize_url(url: str) -> str | None:
 class DefaultDPoPProofValidator:
     """Validates DPoP proofs (Duende ``DefaultDPoPProofValidator``; RFC 9449 §4.3): ``validate`` runs header, signature,
     payload, freshness and replay checks, each a public method a subclass may override."""
+
     def __init__(
         self,
         options: DPoPOptions,

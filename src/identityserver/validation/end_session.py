@@ -52,6 +52,7 @@ def is_navigable_redirect(uri: str) -> bool:
 class EndSessionRequestValidator:
     """Validates end-session requests (Duende ``EndSessionRequestValidator``; OIDC RP-Initiated Logout 1.0 §2-3);
     override to change which redirects are honoured."""
+
     def __init__(
         self, clients: ClientStore, id_tokens: IdentityTokenValidator, limits: InputLengthRestrictions
     ) -> None:

@@ -14,6 +14,7 @@ _NOT_ID_TOKEN_TYPES = {"at+jwt", "logout+jwt", "dpop+jwt", "application/at+jwt",
 class IdentityTokenValidator:
     """Validates ID tokens this server issued when they come back as ``id_token_hint`` (OIDC Core §3.1.2.1); override to
     relax or tighten what counts as one of ours."""
+
     def __init__(self, keys: KeyMaterialService, max_length: int = 4000) -> None:
         self.keys = keys
         self.max_length = max_length

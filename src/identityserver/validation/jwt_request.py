@@ -26,6 +26,7 @@ class JwtRequestValidationResult:
 class JwtRequestValidator:
     """Validates request objects (Duende ``JwtRequestValidator``; RFC 9101 §6): signed by one of the client's keys with
     an asymmetric algorithm, ``iss`` the client, ``aud`` this issuer, unexpired."""
+
     def __init__(self, clock: Clock, strict: bool = False, max_length: int = 51200) -> None:
         self.clock = clock
         self.strict = strict

@@ -12,6 +12,7 @@ class TestUserResourceOwnerPasswordValidator:
     """Checks the password grant's credentials against the ``UserStore`` (Duende
     ``TestUserResourceOwnerPasswordValidator``); register your own ``ResourceOwnerPasswordValidator`` for another user
     source."""
+
     def __init__(self, users: UserStore, clock: Clock) -> None:
         self.users = users
         self.clock = clock

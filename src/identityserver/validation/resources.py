@@ -41,14 +41,22 @@ def _copy(outcome: Outcome) -> Outcome:
     r = outcome.resources
     return ResourceValidationResult(
         Resources(list(r.identity_resources), list(r.api_resources), list(r.api_scopes), r.offline_access),
-        list(outcome.parsed_scopes), outcome.resource_indicator)
+        list(outcome.parsed_scopes),
+        outcome.resource_indicator,
+    )
 
 
 class DefaultResourceValidator:
     """Validates requested scopes and resource indicators against the client and the resource store (Duende
     ``DefaultResourceValidator``; RFC 8707 §2); override to change which resources a request may reach."""
-    def __init__(self, store: ResourceStore, scope_parser: DefaultScopeParser | None = None,
-                 clock: Clock | None = None, memoize: bool = False) -> None:
+
+    def __init__(
+        self,
+        store: ResourceStore,
+        scope_parser: DefaultScopeParser | None = None,
+        clock: Clock | None = None,
+        memoize: bool = False,
+    ) -> None:
         self.store = store
         self.scope_parser = scope_parser or DefaultScopeParser()
         self.clock = clock
@@ -66,8 +74,13 @@ class DefaultResourceValidator:
         indicator must name an API resource reachable with the requested scopes."""
         if self._memo is None:
             return await self._validate(client, scopes, resource_indicators)
-        key = (client.client_id, tuple(client.allowed_scopes), client.allow_offline_access, tuple(scopes),
-               tuple(resource_indicators))
+        key = (
+            client.client_id,
+            tuple(client.allowed_scopes),
+            client.allow_offline_access,
+            tuple(scopes),
+            tuple(resource_indicators),
+        )
         outcome = await self._memo.get_or_add(key, lambda: self._validate(client, scopes, resource_indicators))
         return _copy(outcome)
 
@@ -98,8 +111,11 @@ class DefaultResourceValidator:
         else:
             wanted = set(resource_indicators)
             api_resources = [a for a in api_resources if not a.require_resource_indicator or a.name in wanted]
-        algorithms = [set(a.allowed_access_token_signing_algorithms) for a in api_resources
-                      if a.allowed_access_token_signing_algorithms]
+        algorithms = [
+            set(a.allowed_access_token_signing_algorithms)
+            for a in api_resources
+            if a.allowed_access_token_signing_algorithms
+        ]
         if algorithms and not set.intersection(*algorithms):
             return ResourceValidationError("invalid_scope", "the requested APIs share no token signing algorithm")
         return ResourceValidationResult(Resources(identity, api_resources, api_scopes, offline), parsed)

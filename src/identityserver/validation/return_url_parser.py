@@ -13,6 +13,7 @@ from identityserver.validation.authorize_results import AuthorizeRequestValidati
 class OidcReturnUrlParser:
     """The default ``ReturnUrlParser``: a local authorize-callback URL whose parameters still pass the authorize request
     validator."""
+
     def __init__(self, validator: AuthorizeRequestValidator) -> None:
         self.validator = validator
 

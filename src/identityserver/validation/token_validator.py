@@ -80,6 +80,7 @@ def reference_token_claims(token: Token) -> dict[str, Any]:
 class TokenValidator:
     """Validates access tokens presented to this server (userinfo, introspection; Duende ``TokenValidator``): JWTs
     against our keys, reference tokens against the store; override to add checks."""
+
     def __init__(
         self,
         options: IdentityServerOptions,

@@ -61,6 +61,7 @@ def validate_options(options: KeyManagementOptions) -> None:
 class DefaultKeyManager:
     """The default ``KeyManager`` (Duende ``KeyManager``): one signing key per configured algorithm, created, rotated
     and retired automatically, encrypted at rest; override a step to change the policy."""
+
     def __init__(
         self,
         options: KeyManagementOptions,
@@ -115,7 +116,8 @@ class DefaultKeyManager:
         if self._cache is not None:
             now = self.clock.utc_now()
             if not self.is_key_rotation_required(self._cache, now) and not any(
-                    self.is_retired(k, now) for k in self._cache):
+                self.is_retired(k, now) for k in self._cache
+            ):
                 self._schedule_refresh()
                 return self._cache
         return await self.refresh_keys()

@@ -17,6 +17,7 @@ class NoSigningKeyError(RuntimeError):
 class DefaultKeyMaterialService:
     """The default ``KeyMaterialService`` (Duende ``DefaultKeyMaterialService``): signing and validation keys from the
     key manager."""
+
     def __init__(self, key_manager: KeyManager) -> None:
         self.key_manager = key_manager
 

@@ -46,6 +46,7 @@ class ClientSecretValidator:
     """Authenticates the client of a token, revocation or introspection request (Duende ``ClientSecretValidator``;
     RFC 6749 §2.3): shared secrets, ``private_key_jwt`` (RFC 7523 §3) or none for public clients; override to add a
     method."""
+
     def __init__(
         self,
         clients: ClientStore,

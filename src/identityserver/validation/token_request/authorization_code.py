@@ -17,6 +17,7 @@ from identityserver.validation.token_request.validator import GrantValidationCon
 class AuthorizationCodeGrantValidator:
     """The ``authorization_code`` grant (RFC 6749 §4.1.3): redeems the code once, then checks client, redirect URI, PKCE
     (RFC 7636 §4.6), DPoP key binding and the user; override ``validate`` to add a check."""
+
     grant_type = "authorization_code"
 
     def __init__(self, codes: AuthorizationCodeService, profile: ProfileService) -> None:

@@ -14,6 +14,7 @@ from identityserver.validation.token_request.validator import GrantValidationCon
 class ClientCredentialsGrantValidator:
     """The ``client_credentials`` grant (RFC 6749 §4.4): confidential clients only; without ``scope``, every API scope
     the client is allowed."""
+
     grant_type = "client_credentials"
 
     async def validate(

@@ -18,11 +18,13 @@ from identityserver.validation.results import (
 class TokenRequestProofValidator:
     """Checks the DPoP proof of a token request (RFC 9449 §5): at most one, required for ``require_dpop`` clients,
     validated against the token endpoint URL."""
+
     def __init__(self, dpop: DefaultDPoPProofValidator) -> None:
         self.dpop = dpop
 
-    async def validate_token_request_proof(self, http: EndpointRequest,
-                                           request: ValidatedTokenRequest) -> TokenRequestValidationError | None:
+    async def validate_token_request_proof(
+        self, http: EndpointRequest, request: ValidatedTokenRequest
+    ) -> TokenRequestValidationError | None:
         """Record the proof's key on ``request`` (``confirmation``, ``dpop_jkt``), or return the error; ``None`` without
         a proof when none is required."""
         proofs = http.header_values("dpop")
@@ -32,12 +34,14 @@ class TokenRequestProofValidator:
             if request.client.require_dpop:
                 return error(INVALID_DPOP_PROOF, "the client requires DPoP and no DPoP proof was sent")
             return None
-        context = DPoPProofValidationContext.for_client(request.client, proofs[0].strip(), "POST",
-                                                        http.base_url + ProtocolRoutePaths.TOKEN)
+        context = DPoPProofValidationContext.for_client(
+            request.client, proofs[0].strip(), "POST", http.base_url + ProtocolRoutePaths.TOKEN
+        )
         result = await self.dpop.validate(context)
         if result.is_error:
-            return error(result.error or INVALID_DPOP_PROOF, result.error_description,
-                         dpop_nonce=result.server_issued_nonce)
+            return error(
+                result.error or INVALID_DPOP_PROOF, result.error_description, dpop_nonce=result.server_issued_nonce
+            )
         request.confirmation = result.confirmation
         request.dpop_jkt = result.jkt
         request.proof_type = int(ProofType.DPOP)

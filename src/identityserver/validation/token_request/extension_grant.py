@@ -16,6 +16,7 @@ from identityserver.validation.token_request.validator import GrantValidationCon
 class ExtensionGrantRequestValidator:
     """Runs a registered ``ExtensionGrantValidator`` (RFC 6749 §4.5), then validates the requested scopes as for any
     grant."""
+
     def __init__(self, validator: ExtensionGrantValidator) -> None:
         self.validator = validator
         self.grant_type = validator.grant_type

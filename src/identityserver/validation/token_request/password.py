@@ -17,6 +17,7 @@ from identityserver.validation.token_request.validator import GrantValidationCon
 class PasswordGrantValidator:
     """The ``password`` grant (RFC 6749 §4.3): length limits, the login throttle (§10.10), then the
     ``ResourceOwnerPasswordValidator``."""
+
     grant_type = "password"
 
     def __init__(self, validator: ResourceOwnerPasswordValidator, throttle: LoginThrottle | None = None) -> None:
@@ -56,8 +57,10 @@ class PasswordGrantValidator:
             else:
                 await self.throttle.succeeded(username, address)
         if grant.result.is_error or grant.result.subject is None:
-            return error(grant.result.error or TokenErrors.INVALID_GRANT,
-                         grant.result.error_description or "invalid_username_or_password",
-                         custom_response=grant.result.custom_response)
+            return error(
+                grant.result.error or TokenErrors.INVALID_GRANT,
+                grant.result.error_description or "invalid_username_or_password",
+                custom_response=grant.result.custom_response,
+            )
         request.subject = grant.result.subject
         return TokenRequestValidationResult(request, custom_response=grant.result.custom_response)

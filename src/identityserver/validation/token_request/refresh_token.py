@@ -24,6 +24,7 @@ from identityserver.validation.token_request.validator import GrantValidationCon
 class RefreshTokenGrantValidator:
     """The ``refresh_token`` grant (RFC 6749 §6): the token must be valid for this client, its proof key kept, and the
     scopes no wider than granted."""
+
     grant_type = "refresh_token"
 
     def __init__(self, refresh_tokens: RefreshTokenService) -> None:

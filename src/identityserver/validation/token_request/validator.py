@@ -70,6 +70,7 @@ def client_allows_grant(client: Client, grant_type: str) -> bool:
 class TokenRequestValidator:
     """Validates token requests (Duende ``TokenRequestValidator``; RFC 6749 §4, §6): ``grant_type``, the DPoP proof, the
     grant's own validator from ``grants``, then the custom validators."""
+
     def __init__(
         self,
         grants: dict[str, GrantValidator],
