@@ -9,6 +9,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from identityserver.cli.output import EntryProgress, RevisionProgress
 from identityserver.configuration.loader import ConfigError, Configuration
 
 T = TypeVar("T")
@@ -53,12 +54,15 @@ def _fail(message: str) -> int:
 def _db_upgrade(args: argparse.Namespace) -> int:
     from identityserver.storage.sqlalchemy import migrate
 
+    progress = RevisionProgress()
+
     async def work(database: Any) -> tuple[Any, Any, dict[str, int]]:
-        before, after = await migrate.upgrade(database, args.revision)
+        before, after = await migrate.upgrade(database, args.revision, progress.applied)
         return before, after, await migrate.foreign_payload_report(database)
 
     try:
         before, after, foreign = _run(args, work)
+        progress.finish()
     except (ConfigError, migrate.DatabaseStateError, ValueError, OSError) as exc:
         return _fail(str(exc))
     if before.kind.startswith("identityserver-"):
@@ -169,6 +173,8 @@ def _config_import(args: argparse.Namespace) -> int:
         return _fail(f"configuration error: {exc}")
     url = _database_url(args, config)
 
+    progress = EntryProgress("imported")
+
     async def work(database: Any) -> str:
         await migrate.ensure_schema(database)  # a new database gets the schema; an old one is refused
         result = await import_configuration(
@@ -180,11 +186,13 @@ def _config_import(args: argparse.Namespace) -> int:
             config.api_resources,
             config.users,
             source=config.source,
+            on_written=progress.written,
         )
         return result.describe()
 
     try:
         summary = _run(url, work)
+        progress.finish()
     except (migrate.DatabaseStateError, ValueError, OSError) as exc:
         return _fail(str(exc))
     print(f"identityserver: imported {summary}")

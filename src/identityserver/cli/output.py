@@ -108,3 +108,42 @@ def reporting_token_cleanup(database: Any, options: Any, clock: Any) -> Any:
                 progress.advance(count, _CLEANUP_UNITS.get(table_name, f"{table_name} rows"))
 
     return ReportingTokenCleanup(database, options, clock)
+
+
+class EntryProgress:
+    """Progress through a known number of entries: a bar on a terminal, otherwise a line per 100 entries and one
+    at the end (``imported 300/1250 entries...``)."""
+
+    EVERY = 100
+
+    def __init__(self, verb: str, stream: TextIO | None = None) -> None:
+        self.verb = verb
+        self.stream = stream or sys.stderr
+        self._bar: Progress | None = None
+
+    def written(self, done: int, total: int) -> None:
+        if self.stream.isatty():
+            if self._bar is None:
+                self._bar = Progress(self.verb, total, self.stream)
+            self._bar.advance(done - self._bar.done, "entries")
+        elif done % self.EVERY == 0 or done == total:
+            self.stream.write(f"{self.verb} {done}/{total} entries...\n")
+            self.stream.flush()
+
+    def finish(self) -> None:
+        if self._bar is not None:
+            self._bar.finish()
+
+
+class RevisionProgress:
+    """One line per migration revision applied (``applied revision 0004``): there are few, each may be long."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+
+    def applied(self, revision: str) -> None:
+        self.stream.write(f"applied revision {revision}\n")
+        self.stream.flush()
+
+    def finish(self) -> None:
+        self.stream.flush()

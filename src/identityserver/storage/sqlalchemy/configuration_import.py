@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -166,9 +166,11 @@ async def import_configuration(
     api_resources: Iterable[ApiResource] = (),
     users: Iterable[TestUser] = (),
     source: str = "<configuration>",
+    on_written: Callable[[int, int], None] | None = None,
 ) -> ImportResult:
     """Check every entry, then write them all in one transaction under :data:`LOCK_NAME`: either all entries
-    are imported or none (``ConfigurationImportError`` names the entry that failed)."""
+    are imported or none (``ConfigurationImportError`` names the entry that failed). ``on_written(done, total)``
+    is called after each entry is written (progress)."""
     now = clock.utc_now()
     entries = _entries(source, clients, identity_resources, api_scopes, api_resources, now)
     user_list = list(users)
@@ -181,15 +183,20 @@ async def import_configuration(
             _label(source, "users", i, "subject_id", user.subject_id), users_table, [user_to_row(user)], False
         )
     result = ImportResult()
+    total = len(entries) + len(user_list)
     async with database.exclusive_lock(LOCK_NAME) as conn:
-        for entry in entries:
+        for done, entry in enumerate(entries, 1):
             try:
                 await replace(conn, entry.aggregate, entry.rows, now)
             except DBAPIError as exc:
                 raise ConfigurationImportError(f"{entry.label}: {_database_problem(exc)}") from exc
             setattr(result, entry.kind, getattr(result, entry.kind) + 1)
+            if on_written is not None:
+                on_written(done, total)
         try:
             result.users = await save_users(conn, user_list)
         except DBAPIError as exc:
             raise ConfigurationImportError(f"{source}: users: {_database_problem(exc)}") from exc
+        if on_written is not None and user_list:
+            on_written(total, total)
     return result

@@ -139,21 +139,35 @@ async def inspect_state(database: Database) -> DatabaseState:
         return await conn.run_sync(_inspect_state)
 
 
-def _alembic(conn: Connection, action: Callable[[Config], Any]) -> None:
+def _alembic(
+    conn: Connection, action: Callable[[Config], Any], on_revision: Callable[[str], None] | None = None
+) -> None:
     config = alembic_config()
     config.attributes["connection"] = conn
+    if on_revision is not None:
+        report = on_revision
+
+        def applied(*, step: Any, **_: Any) -> None:
+            report(str(step.up_revision_id if step.is_upgrade else step.down_revision_ids))
+
+        config.attributes["on_version_apply"] = applied
     action(config)
 
 
-async def upgrade(database: Database, revision: str = "head") -> tuple[DatabaseState, DatabaseState]:
+async def upgrade(
+    database: Database, revision: str = "head", on_revision: Callable[[str], None] | None = None
+) -> tuple[DatabaseState, DatabaseState]:
     """Upgrade to ``revision``; a database created by IdentityServer's EF migrations is first recorded as
-    revision 0001 (6.2) or 0002 (6.3). Returns the states before and after. Raises ``DatabaseStateError``
-    (having changed nothing) for a database in any other unknown state."""
+    revision 0001 (6.2) or 0002 (6.3). Returns the states before and after; ``on_revision`` is called with each
+    revision as it is applied. Raises ``DatabaseStateError`` (having changed nothing) for a database in any other
+    unknown state."""
     async with _migration_lock(database):
-        return await _upgrade_unlocked(database, revision)
+        return await _upgrade_unlocked(database, revision, on_revision)
 
 
-async def _upgrade_unlocked(database: Database, revision: str) -> tuple[DatabaseState, DatabaseState]:
+async def _upgrade_unlocked(
+    database: Database, revision: str, on_revision: Callable[[str], None] | None = None
+) -> tuple[DatabaseState, DatabaseState]:
     def work(conn: Connection) -> tuple[DatabaseState, DatabaseState]:
         before = _inspect_state(conn)
         if before.kind == "unknown":
@@ -163,7 +177,7 @@ async def _upgrade_unlocked(database: Database, revision: str) -> tuple[Database
             )
         if before.revision is not None and before.kind != "alembic":
             _alembic(conn, lambda c: command.stamp(c, before.revision or ""))
-        _alembic(conn, lambda c: command.upgrade(c, revision))
+        _alembic(conn, lambda c: command.upgrade(c, revision), on_revision)
         return before, _inspect_state(conn)
 
     return await _in_transaction(database, work)

@@ -11,6 +11,13 @@ connection = context.config.attributes.get("connection")
 if connection is None:
     raise RuntimeError("run migrations with `identityserver db upgrade` (identityserver.storage.sqlalchemy.migrate)")
 
-context.configure(connection=connection, target_metadata=metadata, compare_type=True, transactional_ddl=True)
+# ``on_version_apply`` (optional) reports each revision as it is applied: the command line's progress.
+context.configure(
+    connection=connection,
+    target_metadata=metadata,
+    compare_type=True,
+    transactional_ddl=True,
+    on_version_apply=context.config.attributes.get("on_version_apply"),
+)
 with context.begin_transaction():
     context.run_migrations()
