@@ -44,9 +44,14 @@ def _output(process: subprocess.Popen[bytes]) -> str:
 
 @contextlib.contextmanager
 def serve(
-    config: Path, state: Path, extra_args: list[str] | None = None, env: dict[str, str] | None = None
+    config: Path,
+    state: Path,
+    extra_args: list[str] | None = None,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
 ) -> Iterator[str]:
-    """Start ``identityserver serve --config`` and yield its base URL; always stopped afterwards."""
+    """Start ``identityserver serve --config`` (in ``cwd`` when given) and yield its base URL; always stopped
+    afterwards."""
     port = free_port()
     args = [
         sys.executable,
@@ -64,7 +69,7 @@ def serve(
         *(extra_args or []),
     ]
     process = subprocess.Popen(
-        args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+        args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}, cwd=cwd
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -7,9 +7,6 @@ terminated."""
 from __future__ import annotations
 
 import contextlib
-import os
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
@@ -18,15 +15,13 @@ import httpx
 import pytest
 
 from tests.support.browser import pkce_pair
+from tests.support.process import serve
 from tests.ui.test_browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     CONFIG,
     REDIRECT_URI,
-    STARTUP_TIMEOUT,
-    free_port,
     parameters,
-    serve_command,
 )
 
 pytestmark = pytest.mark.browser
@@ -63,34 +58,9 @@ def themed_server(tmp_path: Path) -> Iterator[str]:
     write_theme(tmp_path / "theme")
     config = tmp_path / "server.toml"
     config.write_text(CONFIG + '\n[options.ui]\ntheme_path = "theme"\n')  # relative to the file
-    port = free_port()
-    log_path = tmp_path / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [*serve_command(), "--config", str(config), "--port", str(port), "--state-path", str(tmp_path / "state"),
-             "--log-level", "warning"],
-            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}, cwd="/",
-        )  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + STARTUP_TIMEOUT
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"identityserver exited: {log_path.read_text()[-3000:]}")
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(f"{base}/.well-known/openid-configuration", timeout=2).status_code == 200:
-                        break
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"identityserver did not start: {log_path.read_text()[-3000:]}")
-                time.sleep(0.2)  # waiting for a real process to listen, not for the code under test
-            yield base
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    # started in "/" so that the theme is found relative to the file, not the working directory
+    with serve(config, tmp_path / "state", cwd=Path("/")) as base:
+        yield base
 
 
 @pytest.fixture

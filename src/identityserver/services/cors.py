@@ -14,17 +14,6 @@ def allowed_origins(clients: Iterable[Client]) -> frozenset[str]:
     return frozenset(o.lower() for c in clients if c.enabled for o in c.allowed_cors_origins)
 
 
-class InMemoryCorsPolicyService:
-    """Allows the origins listed in any of the given clients' ``allowed_cors_origins`` (case-insensitive)."""
-
-    def __init__(self, clients: Iterable[Client]) -> None:
-        self._origins = allowed_origins(clients)
-
-    async def is_origin_allowed(self, origin: str) -> bool:
-        """Whether one of the clients lists the origin."""
-        return origin.lower() in self._origins
-
-
 class ClientListCorsPolicyService:
     """Allows the origins listed in any enabled client's ``allowed_cors_origins`` (case-insensitive), over any
     listable client store; the list is read at most once per ``expiration_seconds``. Without a client list

@@ -102,6 +102,9 @@ def _services(c: Composition) -> Services:
         listed = await clients.get_all_clients() if clients is not None else []
         check_signing_algorithms(options, listed, (await resources.get_all_resources()).api_resources)
 
+    # The builder's own lists were checked in build(); registered stores are read once at start-up.
+    registered = c.has_registration(ClientStore) or c.has_registration(ResourceStore)
+    stored_checks = [check_stored_configuration] if registered else []
     background = [*c.builder.background_jobs, *_session_jobs(options, sessions)]
     if cleanup is not None and options.operational.enable_token_cleanup:
         background.append(token_cleanup_job(lambda: cleanup, options.operational))
@@ -142,7 +145,7 @@ def _services(c: Composition) -> Services:
         cors=c.get(CorsPolicyService),
         router=c.get(EndpointRouter),
         writers=c.get(ResultWriters),
-        startup=[data_protection.initialize, warm_keys, check_stored_configuration, *c.builder.startup_steps],
+        startup=[data_protection.initialize, warm_keys, *stored_checks, *c.builder.startup_steps],
         # deliveries in flight go out before the stores they may need are closed
         shutdown=[backchannel.drain, *c.builder.shutdown_steps],
         background=background,

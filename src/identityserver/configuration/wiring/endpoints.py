@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from identityserver.clock import Clock
 from identityserver.configuration.registry import CompositionError
@@ -53,6 +54,9 @@ from identityserver.validation.dpop import DPOP_SIGNING_ALGORITHMS, DefaultDPoPP
 from identityserver.validation.end_session import EndSessionRequestValidator
 from identityserver.validation.token_request.validator import TokenRequestValidator
 from identityserver.validation.token_validator import TokenValidator
+
+#: The two endpoints built on ``AuthorizeEndpointBase`` (one constructor).
+AuthorizeKind = TypeVar("AuthorizeKind", AuthorizeEndpoint, AuthorizeCallbackEndpoint)
 
 RESPONSE_TYPES = ["code", "id_token", "id_token token", "code id_token", "code token", "code id_token token"]
 
@@ -153,19 +157,16 @@ def _jwks(c: Composition) -> EndpointHandler:
 
 
 def _authorize(c: Composition) -> EndpointHandler:
-    return c.cls(AuthorizeEndpoint, AuthorizeEndpoint)(
-        c.get(AuthorizeRequestValidator),
-        c.get(AuthorizeInteractionResponseGenerator),
-        c.get(AuthorizeResponseGenerator),
-        c.get(UserSessionService),
-        c.get(IdentityServerInteractionService),
-        c.get(EventService),
-        c.options,
-    )
+    return _authorize_pipeline(c, c.cls(AuthorizeEndpoint, AuthorizeEndpoint))
 
 
 def _authorize_callback(c: Composition) -> EndpointHandler:
-    return c.cls(AuthorizeCallbackEndpoint, AuthorizeCallbackEndpoint)(
+    return _authorize_pipeline(c, c.cls(AuthorizeCallbackEndpoint, AuthorizeCallbackEndpoint))
+
+
+def _authorize_pipeline(c: Composition, endpoint: type[AuthorizeKind]) -> AuthorizeKind:
+    """``/connect/authorize`` and its callback share one constructor (``AuthorizeEndpointBase``)."""
+    return endpoint(
         c.get(AuthorizeRequestValidator),
         c.get(AuthorizeInteractionResponseGenerator),
         c.get(AuthorizeResponseGenerator),
