@@ -187,6 +187,8 @@ async def test_sign_in_consent_tokens_refresh_and_sign_out_in_chromium(server_ur
             assert await page.locator("input[name=scopes_consented][value=api1]").is_checked()
             async with page.expect_request(lambda request: request.url.startswith(REDIRECT_URI)) as arrival:
                 await page.click("button[name=button][value=yes]")
+            # the redirect's page must have loaded before the next navigation, or Chromium aborts one of the two
+            await page.wait_for_url(f"{REDIRECT_URI}?**")
             returned = parameters((await arrival.value).url)
             assert returned["state"] == "st-1" and returned["iss"] == discovery["issuer"]
 

@@ -122,6 +122,8 @@ async def test_an_overridden_login_page_signs_in_in_chromium(server_url: str) ->
             assert await page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(1, 2, 3)"
             async with page.expect_request(lambda request: request.url.startswith(REDIRECT_URI)) as arrival:
                 await page.click("button[name=button][value=yes]")
+            # the redirect's page must have loaded before the next navigation, or Chromium aborts one of the two
+            await page.wait_for_url(f"{REDIRECT_URI}?**")
             returned = parameters((await arrival.value).url)
             assert returned["state"] == "st-theme"
             assert "code" in returned
