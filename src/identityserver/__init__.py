@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from identityserver.clock import Clock, SystemClock
     from identityserver.configuration.builder import IdentityServerBuilder
-    from identityserver.configuration.loader import ConfigError, Configuration, load_configuration
+    from identityserver.configuration.errors import ConfigError
+    from identityserver.configuration.loader import Configuration, load_configuration
     from identityserver.hosting.app import create_app
     from identityserver.hosting.services import Services
     from identityserver.models.claims import Claim, Principal
@@ -38,7 +39,7 @@ _EXPORTS: dict[str, str] = {
     "Claim": "identityserver.models.claims",
     "Client": "identityserver.models.client",
     "Clock": "identityserver.clock",
-    "ConfigError": "identityserver.configuration.loader",
+    "ConfigError": "identityserver.configuration.errors",
     "Configuration": "identityserver.configuration.loader",
     "DPoPTokenExpirationValidationMode": "identityserver.models.client",
     "IdentityResource": "identityserver.models.resources",

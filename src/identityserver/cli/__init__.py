@@ -7,7 +7,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from identityserver.configuration.loader import ConfigError
+from identityserver.configuration.errors import ConfigError
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ import dataclasses
 import sys
 from typing import Any
 
-from identityserver.configuration.loader import ConfigError
+from identityserver.configuration.errors import ConfigError
 
 EXIT_ERROR = 2
 

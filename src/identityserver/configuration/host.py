@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 from identityserver.clock import Clock, SystemClock
 from identityserver.configuration.builder import IdentityServerBuilder
-from identityserver.configuration.loader import ConfigError, Configuration
+from identityserver.configuration.errors import ConfigError
+from identityserver.configuration.loader import Configuration
 from identityserver.constants import GrantType
 from identityserver.stores.protocols import DataProtectionKeyStore, SigningKeyStore
 

@@ -16,12 +16,14 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from identityserver.configuration.errors import ConfigError
+from identityserver.configuration.errors import Where as _Where
+from identityserver.configuration.option_checks import check_options
 from identityserver.configuration.option_paths import resolve_option_paths
 from identityserver.constants import SecretTypes
 from identityserver.crypto.hashing import sha256_base64
 from identityserver.crypto.jwk import JwkError, load_public_jwk
 from identityserver.crypto.passwords import hash_password
-from identityserver.hosting.forwarded import invalid_trusted_proxy
 from identityserver.models.claims import Claim
 from identityserver.models.client import (
     AccessTokenType,
@@ -40,14 +42,11 @@ from identityserver.models.resources import (
 )
 from identityserver.models.users import TestUser
 from identityserver.options import IdentityServerOptions
-from identityserver.services.key_management.key_manager import options_problem
 from identityserver.validation.client_configuration import validate_client
 
+__all__ = ["ConfigError", "Configuration", "load_configuration", "parse_configuration"]
+
 BUILT_IN_IDENTITY_RESOURCES = ("openid", "profile", "email")
-
-
-class ConfigError(ValueError):
-    """The configuration is invalid; the message names file, entry and field."""
 
 
 @dataclass(slots=True)
@@ -64,16 +63,6 @@ class Configuration:
     source: str = "<built-in>"
     apply_configuration: bool = True
     """``serve`` upserts the entries into the database at every start; false: only warns about them."""
-
-
-class _Where:
-    def __init__(self, source: str, entry: str) -> None:
-        self.source = source
-        self.entry = entry
-
-    def error(self, name: str | None, problem: str) -> ConfigError:
-        where = f"{self.source}: {self.entry}"
-        return ConfigError(f'{where}: field "{name}": {problem}' if name else f"{where}: {problem}")
 
 
 def _type_name(value: Any) -> str:
@@ -175,37 +164,8 @@ def _options(data: Any, source: str) -> IdentityServerOptions:
         else:
             raise where.error(key, "unknown option")
     options = IdentityServerOptions(**kwargs)
-    _check_options(options, source)
+    check_options(options, source)
     return options
-
-
-#: Smallest data-protection key lifetime (ASP.NET Data Protection refuses less than a week).
-MIN_DATA_PROTECTION_KEY_LIFETIME = 7 * 86400
-
-
-def _check_options(options: IdentityServerOptions, source: str) -> None:
-    """Checks that would otherwise fail only when the server builds its services or creates its first key."""
-    problem = options_problem(options.key_management)
-    if problem is not None:
-        raise _Where(source, "[options.key_management]").error(*problem)
-    protection = _Where(source, "[options.data_protection]")
-    if not options.data_protection.application_name:
-        raise protection.error("application_name", "must not be empty (it isolates the protected data)")
-    if options.data_protection.key_lifetime < MIN_DATA_PROTECTION_KEY_LIFETIME:
-        raise protection.error("key_lifetime", f"must be at least {MIN_DATA_PROTECTION_KEY_LIFETIME} seconds (7 days)")
-    if options.data_protection.key_encryption_key_env and options.data_protection.key_encryption_key_file:
-        raise protection.error("key_encryption_key_file", "set key_encryption_key_env or this, not both")
-    if options.persisted_grants.refresh_token_reuse_grace_period < 0:
-        raise _Where(source, "[options.persisted_grants]").error(
-            "refresh_token_reuse_grace_period", "must not be negative"
-        )
-    telemetry = _Where(source, "[options.telemetry]")
-    if options.telemetry.log_format not in ("text", "json"):
-        raise telemetry.error("log_format", 'must be "text" or "json"')
-    if not options.telemetry.prometheus_path.startswith("/"):
-        raise telemetry.error("prometheus_path", 'must start with "/"')
-    if (bad := invalid_trusted_proxy(options.forwarded_headers.trusted_proxies)) is not None:
-        raise _Where(source, "[options.forwarded_headers]").error("trusted_proxies", f"{bad!r} is not an IP address")
 
 
 def _check_signing_algorithms(values: list[str], options: IdentityServerOptions, where: _Where, name: str) -> None:
