@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
+from tests.interop.node import ensure_node_modules
 from tests.support.process import serve, uvicorn_app
 
 HERE = Path(__file__).parent
@@ -29,14 +29,6 @@ name = "api1"
 name = "urn:api1"
 scopes = ["api1"]
 """
-
-
-def ensure_node_modules() -> None:
-    if (HERE / "node_modules" / "oauth4webapi").is_dir():
-        return
-    npm = shutil.which("npm")
-    assert npm, "npm is required for the interoperability test"
-    subprocess.run([npm, "install", "--no-audit", "--no-fund", "--silent"], cwd=HERE, check=True, timeout=300)
 
 
 def test_oauth4webapi_obtains_and_uses_a_dpop_bound_token(tmp_path):
