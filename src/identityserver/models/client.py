@@ -5,8 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum, IntFlag
+from typing import Any
 
 from identityserver.constants import SecretTypes
+
+SERVER_SETTING = "identityserver_setting"
+"""Metadata key of the ``Client`` fields that are not IdentityServer columns (see :func:`server_setting`)."""
+
+
+def server_setting(default: Any = None, *, default_factory: Any = None) -> Any:
+    """A client field that IdentityServer's schema has no column for (PAR, CIBA ping, mTLS, JARM, policies...).
+    SQL stores keep each one as a ``ClientProperties`` row ``identityserver:<field name>`` when it differs from its
+    default, so new settings need no migration. Values must be JSON-able (str, int, bool, lists, dicts, IntEnum)."""
+    if default_factory is not None:
+        return field(default_factory=default_factory, metadata={SERVER_SETTING: True})
+    return field(default=default, metadata={SERVER_SETTING: True})
 
 
 class TokenUsage(IntEnum):
@@ -169,6 +182,6 @@ class Client:
     """Third-party initiated login URI (OIDC Core §4; 6.3)."""
     properties: dict[str, str] = field(default_factory=dict)
     """Free key/value pairs."""
-    token_endpoint_auth_method: str | None = None
+    token_endpoint_auth_method: str | None = server_setting(None)
     """Restricts the client to one of ``client_secret_basic``, ``client_secret_post``, ``private_key_jwt``,
     ``none`` (RFC 7591 §2); not an IdentityServer property."""

@@ -2,7 +2,8 @@
 ``ClientMappers``, ``IdentityResourceMappers``, ``ScopeMappers``, ``ApiResourceMappers``).
 
 Enums are stored as Duende's integers, signing algorithms comma-joined, client claims without a value type,
-and a client's ``token_endpoint_auth_method`` (not an IdentityServer column) as a ``ClientProperties`` row."""
+and a client's settings that are not IdentityServer columns (``server_setting`` fields) as ``ClientProperties`` rows
+(``client_settings.py``)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from identityserver.models.client import (
 )
 from identityserver.models.resources import ApiResource, ApiScope, IdentityResource
 from identityserver.storage.sqlalchemy.aggregates import EntityRows, Row
+from identityserver.storage.sqlalchemy.client_settings import settings_from_properties, settings_to_properties
 from identityserver.storage.sqlalchemy.entities.configuration import (
     api_resource_claims,
     api_resource_properties,
@@ -40,9 +42,6 @@ from identityserver.storage.sqlalchemy.entities.configuration import (
     identity_resource_claims,
     identity_resource_properties,
 )
-
-TOKEN_ENDPOINT_AUTH_METHOD_PROPERTY = "identityserver:token_endpoint_auth_method"
-"""The ``ClientProperties`` key that holds ``Client.token_endpoint_auth_method``."""
 
 
 def _join(values: list[str]) -> str | None:
@@ -66,9 +65,7 @@ def _properties(properties: Mapping[str, str]) -> list[Row]:
 
 
 def client_to_rows(client: Client, now: datetime) -> EntityRows:
-    properties = dict(client.properties)
-    if client.token_endpoint_auth_method:
-        properties[TOKEN_ENDPOINT_AUTH_METHOD_PROPERTY] = client.token_endpoint_auth_method
+    properties = {**client.properties, **settings_to_properties(client)}
     row = {
         "Enabled": client.enabled,
         "ClientId": client.client_id,
@@ -138,8 +135,7 @@ def client_to_rows(client: Client, now: datetime) -> EntityRows:
 
 def client_from_rows(entity: EntityRows) -> Client:
     row = entity.row
-    properties = {p["Key"]: p["Value"] for p in entity.of(client_properties)}
-    auth_method = properties.pop(TOKEN_ENDPOINT_AUTH_METHOD_PROPERTY, None)
+    settings, properties = settings_from_properties({p["Key"]: p["Value"] for p in entity.of(client_properties)})
     return Client(
         client_id=row["ClientId"],
         enabled=row["Enabled"],
@@ -196,7 +192,7 @@ def client_from_rows(entity: EntityRows) -> Client:
         allowed_cors_origins=[o["Origin"] for o in entity.of(client_cors_origins)],
         initiate_login_uri=row["InitiateLoginUri"],
         properties=properties,
-        token_endpoint_auth_method=auth_method,
+        **settings,
     )
 
 
