@@ -146,7 +146,7 @@ def test_httpx_is_not_imported_by_models_validation_or_endpoints(module):
 #: ``resource_server`` and ``client`` (what API and client projects install this for) sit beside validation and
 #: may use only the DPoP proof checks from it (see ``test_resource_server_import_stays_small``).
 LAYERS: list[tuple[str, ...]] = [
-    ("clock", "constants", "options", "_utils", "telemetry"),
+    ("clock", "constants", "options", "operational_options", "_utils", "telemetry"),
     ("crypto",),
     ("models", "events"),
     ("http",),
@@ -246,7 +246,7 @@ def test_resource_server_import_stays_small():
     ours = [m for m in loaded if m.startswith("identityserver")]
     assert [m for m in ours if _package_of(m) in forbidden] == []
     assert [m for m in loaded if _top(m) in ("sqlalchemy", "alembic", "argon2", "jinja2")] == []
-    assert len(ours) <= 32, ours
+    assert len(ours) <= 35, ours  # small modules: options in two, the sign-in models the store protocols name
 
 
 def test_module_size_budget():

@@ -22,6 +22,7 @@ class ProtocolRoutePaths:
     DEVICE_AUTHORIZATION: Final = "/connect/deviceauthorization"
     BACKCHANNEL_AUTHENTICATION: Final = "/connect/ciba"
     REGISTRATION: Final = "/connect/register"
+    PUSHED_AUTHORIZATION: Final = "/connect/par"
 
 
 class UiPaths:
@@ -34,6 +35,7 @@ class UiPaths:
     CONSENT: Final = "/consent"
     ERROR: Final = "/home/error"
     DEVICE: Final = "/device"
+    CIBA: Final = "/ciba"
     GRANTS: Final = "/grants"
     PORTAL: Final = "/portal"
 
@@ -49,6 +51,18 @@ class GrantType:
     HYBRID: Final = "hybrid"
     DEVICE_CODE: Final = "urn:ietf:params:oauth:grant-type:device_code"
     CIBA: Final = "urn:openid:params:grant-type:ciba"
+    TOKEN_EXCHANGE: Final = "urn:ietf:params:oauth:grant-type:token-exchange"
+
+
+class TokenTypeIdentifiers:
+    """Token type identifiers of token exchange (RFC 8693 §3; Duende ``OidcConstants.TokenTypeIdentifiers``)."""
+
+    ACCESS_TOKEN: Final = "urn:ietf:params:oauth:token-type:access_token"
+    REFRESH_TOKEN: Final = "urn:ietf:params:oauth:token-type:refresh_token"
+    ID_TOKEN: Final = "urn:ietf:params:oauth:token-type:id_token"
+    JWT: Final = "urn:ietf:params:oauth:token-type:jwt"
+    SAML1: Final = "urn:ietf:params:oauth:token-type:saml1"
+    SAML2: Final = "urn:ietf:params:oauth:token-type:saml2"
 
 
 class TokenTypes:
@@ -71,6 +85,8 @@ class PersistedGrantTypes:
     """Tombstone of a rotated-away one-time refresh token: its family, until the token would have expired."""
     REVOKED_REFRESH_TOKEN_FAMILY: Final = "refresh_family_revoked"
     """A revoked token family, for refreshes in flight."""
+    PUSHED_AUTHORIZATION_REQUEST: Final = "pushed_authorization_request"
+    """The parameters of a pushed authorization request (RFC 9126), keyed by its ``request_uri``."""
 
 
 class SecretTypes:
@@ -90,6 +106,10 @@ class TokenEndpointAuthMethods:
     CLIENT_SECRET_POST: Final = "client_secret_post"
     PRIVATE_KEY_JWT: Final = "private_key_jwt"
     NONE: Final = "none"
+    TLS_CLIENT_AUTH: Final = "tls_client_auth"
+    """RFC 8705 §2.1: a CA-issued certificate with the registered subject DN or SAN."""
+    SELF_SIGNED_TLS_CLIENT_AUTH: Final = "self_signed_tls_client_auth"
+    """RFC 8705 §2.2: a registered (typically self-signed) certificate."""
 
 
 CLIENT_ASSERTION_TYPE_JWT_BEARER: Final = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -113,6 +133,23 @@ class TokenErrors:
     ACCESS_DENIED: Final = "access_denied"
     UNSUPPORTED_TOKEN_TYPE: Final = "unsupported_token_type"
     SERVER_ERROR: Final = "server_error"
+
+
+class BackchannelAuthenticationErrors:
+    """Backchannel authentication endpoint error codes (OpenID Connect CIBA Core 1.0 §13)."""
+
+    INVALID_REQUEST: Final = "invalid_request"
+    INVALID_SCOPE: Final = "invalid_scope"
+    EXPIRED_LOGIN_HINT_TOKEN: Final = "expired_login_hint_token"
+    UNKNOWN_USER_ID: Final = "unknown_user_id"
+    UNAUTHORIZED_CLIENT: Final = "unauthorized_client"
+    MISSING_USER_CODE: Final = "missing_user_code"
+    INVALID_USER_CODE: Final = "invalid_user_code"
+    INVALID_BINDING_MESSAGE: Final = "invalid_binding_message"
+    INVALID_CLIENT: Final = "invalid_client"
+    ACCESS_DENIED: Final = "access_denied"
+    INVALID_TARGET: Final = "invalid_target"
+    INVALID_REQUEST_OBJECT: Final = "invalid_request_object"
 
 
 class AuthorizeErrors:

@@ -9,6 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from identityserver.operational_options import (
+    CachingOptions,
+    DataProtectionOptions,
+    KeyManagementOptions,
+    TelemetryOptions,
+)
+
+__all__ = ["CachingOptions", "DataProtectionOptions", "KeyManagementOptions", "TelemetryOptions"]
+
 
 @dataclass(frozen=True, slots=True)
 class EndpointsOptions:
@@ -30,6 +39,16 @@ class EndpointsOptions:
     """``/connect/revocation``."""
     enable_introspection_endpoint: bool = True
     """``/connect/introspect``."""
+    enable_device_authorization_endpoint: bool = True
+    """``/connect/deviceauthorization`` (RFC 8628 §3.1; docs/device_flow.md)."""
+    enable_backchannel_authentication_endpoint: bool = True
+    """``/connect/ciba`` (OpenID Connect CIBA Core 1.0)."""
+    enable_jwt_request_uri: bool = False
+    """``request_uri`` by reference (RFC 9101 §5.2) from the client's ``request_uris``; PAR works regardless."""
+    jwt_request_uri_allow_private_network: bool = False
+    """Fetch ``request_uri`` over http and from private addresses too (development only). Not in IdentityServer."""
+    enable_pushed_authorization_endpoint: bool = True
+    """``/connect/par`` (RFC 9126)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +139,16 @@ class InputLengthRestrictions:
     """``dpop_jkt`` on the authorize request."""
     dpop_proof_token: int = 4000
     """A ``DPoP`` proof header."""
+    device_code: int = 100
+    """``device_code`` of the device grant (RFC 8628 §3.4)."""
+    user_code: int = 100
+    """``user_code`` (CIBA request, device verification page)."""
+    binding_message: int = 100
+    """``binding_message`` of a CIBA request."""
+    login_hint_token: int = 4000
+    """``login_hint_token`` of a CIBA request."""
+    authentication_request_id: int = 100
+    """``auth_req_id`` of the CIBA grant."""
     request_body: int = 65536
     """Largest request body a protocol endpoint reads (bytes); larger bodies get 413. Not in IdentityServer."""
 
@@ -148,6 +177,13 @@ class UserInteractionOptions:
     """The error page."""
     error_id_parameter: str = "errorId"
     """Query parameter carrying the protected error message."""
+    device_verification_url: str = "/device"
+    """The device verification page (RFC 8628 §3.3 ``verification_uri``), made absolute in responses."""
+    device_verification_user_code_parameter: str = "userCode"
+    """Query parameter of ``verification_uri_complete`` that pre-fills the user code (RFC 8628 §3.3.1)."""
+    mfa_acr_value: str = "mfa"
+    """The ``acr_values`` value that asks for a second factor (TOTP or a passkey; docs/sign-in.md); a session with
+    one carries it as ``acr`` (OIDC Core §2)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,65 +193,6 @@ class UiOptions:
     theme_path: str | None = None
     """A theme folder (relative to the configuration file): templates in ``templates/`` and static files in
     ``static/`` replace the shipped ones of the same name, a file at a time."""
-
-
-@dataclass(frozen=True, slots=True)
-class CachingOptions:
-    """How long configuration read from the database is cached (per process)."""
-
-    client_store_expiration: int = 900
-    """Clients and their CORS origins (15 minutes)."""
-    resource_store_expiration: int = 900
-    """Identity resources, API scopes and API resources (15 minutes)."""
-
-
-@dataclass(frozen=True, slots=True)
-class KeyManagementOptions:
-    """Automatic signing-key management (Duende ``KeyManagementOptions``)."""
-
-    rsa_key_size: int = 2048
-    """Size of new RSA keys (bits)."""
-    signing_algorithms: tuple[str, ...] = ("RS256",)
-    """Algorithms with a managed key each (RS/PS/ES 256-512); the first is the default for tokens."""
-    initialization_duration: int = 300
-    """While the newest key is younger than this, keys are cached only ``initialization_key_cache_duration``."""
-    initialization_key_cache_duration: int = 60
-    """Key cache duration during initialization, so that processes started together converge quickly."""
-    key_cache_duration: int = 86400
-    """How long keys are cached in memory (capped at half the propagation time)."""
-    propagation_time: int = 14 * 86400
-    """How long a new key is announced in JWKS before it signs anything."""
-    rotation_interval: int = 90 * 86400
-    """Age at which a key stops signing."""
-    retention_duration: int = 14 * 86400
-    """How long a rotated key stays in JWKS for validation."""
-    delete_retired_keys: bool = True
-    """Delete keys older than rotation plus retention from the store."""
-    data_protect_keys: bool = True
-    """Encrypt key material at rest with the data-protection key ring."""
-    key_path: str | None = None
-    """Folder of the file-system key store (used when there is no database); default ``<state>/keys``."""
-
-
-@dataclass(frozen=True, slots=True)
-class DataProtectionOptions:
-    """The key ring that encrypts keys, grants, sessions and UI messages (ASP.NET Data Protection's role)."""
-
-    application_name: str = "identityserver"
-    """Isolates protected payloads: data protected under one name cannot be read under another. It is explicit
-    so that moving the install folder never invalidates keys (6.3 upgrade guide, Step 3)."""
-    key_ring_path: str | None = None
-    """A folder for the key ring instead of the database; default ``<state>/data-protection`` when there is no
-    database."""
-    key_lifetime: int = 90 * 86400
-    """Lifetime of each key of the ring (at least 7 days); old keys stay readable."""
-    key_encryption_key_env: str | None = None
-    """Name of an environment variable holding a key-encryption key (256 random bits, base64url): the ring's
-    master keys are then stored wrapped under it (AES-256-GCM). Keys stored in clear before stay readable;
-    ``identityserver keyring rewrap`` wraps them. Without it, a wrapped ring stops start-up."""
-    key_encryption_key_file: str | None = None
-    """A file holding the key-encryption key instead (e.g. ``/run/secrets/kek``; relative to the configuration
-    file). Set this or ``key_encryption_key_env``, not both."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +218,67 @@ class DPoPOptions:
     """How long a proof is valid after its ``iat`` (or after the nonce it carries was issued)."""
     server_clock_skew: int = 0
     """Tolerance around server-issued nonces."""
+
+
+@dataclass(frozen=True, slots=True)
+class MutualTlsOptions:
+    """Mutual TLS: ``tls_client_auth``, certificate-bound tokens, ``/connect/mtls/*`` (RFC 8705; docs/mtls.md)."""
+
+    enabled: bool = False
+    """Accept the two certificate methods, bind tokens to certificates and serve the mTLS aliases."""
+    client_certificate_authentication_scheme: str = "Certificate"
+    """IdentityServer's ASP.NET handler name; accepted for compatibility (the certificate sources: docs/mtls.md)."""
+    domain_name: str | None = None
+    """Unset: aliases under ``/connect/mtls/``; ``mtls.example.com``: that host; ``mtls``: an issuer sub-domain."""
+    always_emit_confirmation_claim: bool = False
+    """Bind the tokens of every client that presents a certificate, not only those that authenticated with it."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses and networks whose ``Client-Cert`` header (RFC 9440) is honoured. Not in IdentityServer."""
+    client_certificate_header: str = "Client-Cert"
+    """The header those proxies put the certificate in (RFC 9440 form or nginx's escaped PEM)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PushedAuthorizationOptions:
+    """Pushed authorization requests (RFC 9126; IdentityServer 7)."""
+
+    required: bool = False
+    """PAR for every client (discovery ``require_pushed_authorization_requests``)."""
+    lifetime: int = 60
+    """Seconds a pushed ``request_uri`` is valid before its first use (``expires_in``)."""
+    interaction_lifetime: int = 600
+    """Seconds the request stays usable while the user signs in and consents. Not in IdentityServer."""
+
+
+@dataclass(frozen=True, slots=True)
+class CibaOptions:
+    """Client-initiated backchannel authentication (OpenID Connect CIBA Core 1.0; docs/ciba.md)."""
+
+    default_lifetime: int = 300
+    """Lifetime of a backchannel authentication request when the client has no ``ciba_lifetime``."""
+    default_polling_interval: int = 5
+    """Minimum seconds between two token requests for one ``auth_req_id`` when the client has no
+    ``polling_interval``."""
+    notification_timeout: float = 10.0
+    """Timeout of each ping notification attempt (seconds; CIBA Core §10.2). Not in IdentityServer."""
+    notification_max_attempts: int = 5
+    """Attempts per ping notification, retried with exponential backoff from 1 s (1 = no retry)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceFlowOptions:
+    """The device authorization grant (RFC 8628; docs/device_flow.md)."""
+
+    default_user_code_type: str = "numeric"
+    """User codes of clients without ``user_code_type``: ``numeric`` (9 digits) or ``base20`` (``WDJB-MJHT``)."""
+    interval: int = 5
+    """Seconds between polls; an earlier poll gets ``slow_down`` and 5 s more (RFC 8628 §3.5)."""
+    user_code_failures_per_address: int = 20
+    """Wrong codes on the verification page per client address and window (RFC 8628 §5.1). Not in IdentityServer."""
+    user_code_failures_per_session: int = 5
+    """Wrong codes per signed-in session and window."""
+    user_code_failure_window: int = 300
+    """Seconds over which wrong codes are counted."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,6 +320,26 @@ class OperationalStoreOptions:
 
 
 @dataclass(frozen=True, slots=True)
+class LoginThrottleOptions:
+    """Password-guessing limits of the login page and the ``password`` grant (RFC 6749 §4.3.2, §10.10; not in
+    Duende, which leaves this to the host; docs/security.md)."""
+
+    window: int = 300
+    """Seconds a failed attempt counts for."""
+    per_address: int = 5
+    """Failures for one username from one address that refuse further attempts from that address (429)."""
+    per_account: int = 10
+    """Failures for one username from all addresses after which every attempt for it is slowed down, never
+    refused: anyone can make them, so a hard lock would let anyone lock any account out."""
+    delay: float = 0.25
+    """Wait before answering the first slowed-down attempt; it doubles with each further failure."""
+    max_delay: float = 5.0
+    """Longest wait of a slowed-down attempt."""
+    cleanup_interval: int = 300
+    """Time between two removals of expired throttle rows (runs even when token cleanup is off)."""
+
+
+@dataclass(frozen=True, slots=True)
 class ServerSideSessionsOptions:
     """Server-side user sessions (Duende ``AddServerSideSessions`` and ``ServerSideSessionOptions``)."""
 
@@ -308,9 +366,23 @@ class DynamicClientRegistrationOptions:
     enabled: bool = False
     """Serve ``/connect/register`` and advertise it as ``registration_endpoint``."""
     initial_access_token: str | None = None
-    """When set, registration requires ``Authorization: Bearer <token>``; when unset it is open."""
+    """When set, registration requires ``Authorization: Bearer <token>`` (default policy); unset: open."""
     secret_lifetime: int | None = None
     """Lifetime of generated client secrets; unset: they do not expire."""
+    initial_access_tokens: dict[str, dict[str, str | tuple[str, ...]]] = field(default_factory=dict)
+    """Named tokens with a policy: ``token_hash``, ``grant_types``, ``scopes`` (docs/registration.md)."""
+    allowed_scopes: tuple[str, ...] | None = None
+    """Scopes every registered client may ask for; unset: the identity scopes."""
+    open_registration_limit: int = 10
+    """Registrations per address and window without an initial access token (0: no limit)."""
+    open_registration_window: int = 3600
+    """Seconds of the open registration rate limit's window."""
+    software_statement_issuers: dict[str, str] = field(default_factory=dict)
+    """Trusted software statement issuers (RFC 7591 §2.3): ``iss`` to a JWKS JSON document."""
+    require_software_statement: bool = False
+    """Refuse registrations and updates without a verified software statement."""
+    rotate_registration_access_token: bool = False
+    """A new registration access token on every update (RFC 7592 §2.2)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,33 +397,16 @@ class ForwardedHeadersOptions:
 
 
 @dataclass(frozen=True, slots=True)
-class TelemetryOptions:
-    """Metrics, traces and logs (docs/observability.md). Not in Duende (its hosts configure OpenTelemetry in code)."""
-
-    enabled: bool = False
-    """Emit OpenTelemetry spans and metrics (``identityserver.*`` instruments). ``serve`` then configures the
-    OpenTelemetry SDK, which needs the ``identityserver[otel]`` extra; embedders install their own SDK. The
-    standard ``OTEL_*`` variables (``OTEL_EXPORTER_OTLP_ENDPOINT``, ``OTEL_RESOURCE_ATTRIBUTES``, sampling) apply."""
-    service_name: str = ""
-    """``service.name`` of the exported data; empty: ``OTEL_SERVICE_NAME``, else ``identityserver``."""
-    otlp_endpoint: str = ""
-    """Base URL of an OTLP/HTTP collector (e.g. ``http://collector:4318``); empty: ``OTEL_EXPORTER_OTLP_ENDPOINT``
-    or the per-signal variables, and when none is set nothing is exported over OTLP."""
-    prometheus: bool = False
-    """Serve the metrics for Prometheus to scrape at ``prometheus_path`` on the server's own port."""
-    prometheus_path: str = "/metrics"
-    """Path of the Prometheus scrape endpoint (not routed unless ``prometheus`` is set)."""
-    log_format: str = "text"
-    """``text`` or ``json`` (one JSON object a line with the trace id); ``serve --log-format`` overrides it."""
-
-
-@dataclass(frozen=True, slots=True)
 class IdentityServerOptions:
     """Root of all options."""
 
     issuer_uri: str | None = None
     """Fixed issuer; when unset, ``serve`` uses the bind address and library use derives it from each request.
     Set at top level of the file (``issuer_uri = ...``)."""
+    allowed_hosts: tuple[str, ...] = ()
+    """Without ``issuer_uri`` the issuer comes from the request's ``Host``; only these hosts are accepted (a name,
+    ``name:port`` or an IP literal; ``"*"``: any), others get 400. Empty: ``localhost``, ``127.0.0.1`` and
+    ``[::1]``. Ignored when ``issuer_uri`` is set (docs/security.md)."""
     lower_case_issuer_uri: bool = True
     """Lower-case an issuer derived from the request."""
     access_token_jwt_type: str = "at+jwt"
@@ -367,6 +422,9 @@ class IdentityServerOptions:
     """``s_hash`` in ID tokens of the authorize endpoint."""
     strict_jar_validation: bool = False
     """Require ``typ: oauth-authz-req+jwt`` on request objects (RFC 9101 §4)."""
+    security_profile: str | None = None
+    """Default of ``Client.security_profile`` for every client: ``"fapi2"`` (FAPI 2.0 Security Profile) or
+    ``"fapi2_message_signing"`` (FAPI 2.0 Message Signing); docs/fapi.md. Not in IdentityServer."""
     endpoints: EndpointsOptions = field(default_factory=EndpointsOptions)
     discovery: DiscoveryOptions = field(default_factory=DiscoveryOptions)
     authentication: AuthenticationOptions = field(default_factory=AuthenticationOptions)
@@ -379,9 +437,14 @@ class IdentityServerOptions:
     data_protection: DataProtectionOptions = field(default_factory=DataProtectionOptions)
     persisted_grants: PersistentGrantOptions = field(default_factory=PersistentGrantOptions)
     dpop: DPoPOptions = field(default_factory=DPoPOptions)
+    mutual_tls: MutualTlsOptions = field(default_factory=MutualTlsOptions)
+    device_flow: DeviceFlowOptions = field(default_factory=DeviceFlowOptions)
+    ciba: CibaOptions = field(default_factory=CibaOptions)
     logout: LogoutOptions = field(default_factory=LogoutOptions)
+    pushed_authorization: PushedAuthorizationOptions = field(default_factory=PushedAuthorizationOptions)
     operational: OperationalStoreOptions = field(default_factory=OperationalStoreOptions)
     server_side_sessions: ServerSideSessionsOptions = field(default_factory=ServerSideSessionsOptions)
+    login_throttle: LoginThrottleOptions = field(default_factory=LoginThrottleOptions)
     dynamic_client_registration: DynamicClientRegistrationOptions = field(
         default_factory=DynamicClientRegistrationOptions
     )

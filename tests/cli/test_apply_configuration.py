@@ -141,12 +141,18 @@ def test_a_second_start_applies_the_changed_file_and_keeps_entries_that_are_not_
     )
     assert cli("config", "import", str(earlier), "--database-url", database_url).returncode == 0
     config = tmp_path / "c.toml"
-    registration = "[options.dynamic_client_registration]\nenabled = true\n"
+    registration = (  # a machine-to-machine registration needs an initial access token whose policy allows it
+        "[options.dynamic_client_registration]\nenabled = true\n"
+        "[options.dynamic_client_registration.initial_access_tokens.ops]\n"
+        f'token_hash = "{sha256_base64("ops-token")}"\ngrant_types = ["client_credentials"]\nscopes = ["api1"]\n'
+    )
     config.write_text(configuration(database_url, extra=registration))
     state = str(tmp_path / "state")
     with serve("--config", str(config), "--state-path", state) as server:
         registered = httpx.post(
-            f"{server.base_url}/connect/register", json={"grant_types": ["client_credentials"], "scope": "api1"}
+            f"{server.base_url}/connect/register",
+            json={"grant_types": ["client_credentials"], "scope": "api1"},
+            headers={"Authorization": "Bearer ops-token"},
         )
         assert registered.status_code == 201, registered.text
         dynamic = registered.json()

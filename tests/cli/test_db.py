@@ -36,7 +36,7 @@ def url(tmp_path):
 
 def test_upgrade_creates_the_schema_and_a_second_run_changes_nothing(tmp_path, capsys):
     assert run("db", "upgrade", "--database-url", url(tmp_path)) == 0
-    assert "upgraded from an empty database to 0004" in capsys.readouterr().out
+    assert "upgraded from an empty database to 0005" in capsys.readouterr().out
     schema = sqlite3.connect(tmp_path / "cli.db").execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall()
     assert run("db", "upgrade", "--database-url", url(tmp_path)) == 0
     assert "nothing to do" in capsys.readouterr().out
@@ -49,10 +49,10 @@ def test_current_and_downgrade(tmp_path, capsys):
     run("db", "upgrade", "--database-url", url(tmp_path))
     capsys.readouterr()
     assert run("db", "current", "--database-url", url(tmp_path)) == 0
-    assert capsys.readouterr().out.strip() == "0004 (head)"
+    assert capsys.readouterr().out.strip() == "0005 (head)"
     assert run("db", "downgrade", "0001", "--database-url", url(tmp_path)) == 0
     run("db", "current", "--database-url", url(tmp_path))
-    assert "0001 (head is 0004)" in capsys.readouterr().out
+    assert "0001 (head is 0005)" in capsys.readouterr().out
     assert run("db", "downgrade", "base", "--database-url", url(tmp_path)) == 2
     assert "--drop-all-tables" in capsys.readouterr().err
     assert run("db", "downgrade", "base", "--drop-all-tables", "--database-url", url(tmp_path)) == 0

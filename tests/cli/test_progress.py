@@ -67,6 +67,7 @@ def test_db_upgrade_reports_each_revision_it_applies(tmp_path):
         "applied revision 0002",
         "applied revision 0003",
         "applied revision 0004",
+        "applied revision 0005",
     ]
     again = ok("db", "upgrade", "--database-url", f"sqlite:///{tmp_path}/r.db")
     assert again.stderr == ""

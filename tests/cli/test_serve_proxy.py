@@ -17,7 +17,9 @@ HEADERS = {"X-Forwarded-For": "192.0.2.1", "X-Forwarded-Proto": "https", "X-Forw
 
 def issuer_seen(tmp_path: Path, trusted: list[str]) -> str:
     config = tmp_path / "c.toml"
-    config.write_text(f"[options.forwarded_headers]\ntrusted_proxies = {trusted!r}\n".replace("'", '"'))
+    # allowed_hosts: without issuer_uri only listed hosts are served (issue 16 item 6)
+    hosts = '[options]\nallowed_hosts = ["idp.example.com", "127.0.0.1"]\n'
+    config.write_text(hosts + f"[options.forwarded_headers]\ntrusted_proxies = {trusted!r}\n".replace("'", '"'))
     port = free_port()
     args = [
         sys.executable, "-m", "identityserver", "serve", "--config", str(config), "--port", str(port),

@@ -223,7 +223,7 @@ CASES = {
         "refresh_token_expiration",
     ),
     "token_endpoint_auth_method": (
-        client('token_endpoint_auth_method = "tls_client_auth"'),
+        client('token_endpoint_auth_method = "client_secret_jwt"'),  # tls_client_auth is supported (RFC 8705)
         "clients[0]",
         "token_endpoint_auth_method",
     ),

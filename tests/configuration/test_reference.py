@@ -7,8 +7,7 @@ import dataclasses
 import typing
 from pathlib import Path
 
-import identityserver.options as options_module
-from identityserver.configuration.reference import attribute_docs, render_configuration_reference
+from identityserver.configuration.reference import attribute_docs, option_attribute_docs, render_configuration_reference
 from identityserver.models import client as client_module
 from identityserver.models.client import Client
 from identityserver.options import IdentityServerOptions
@@ -17,7 +16,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 
 
 def test_every_option_field_has_a_docstring():
-    docs = attribute_docs(options_module)
+    docs = option_attribute_docs()
     hints = typing.get_type_hints(IdentityServerOptions)
     missing = [
         f.name

@@ -295,7 +295,7 @@ async def test_token_response_type_is_refused_for_a_client_without_browser_acces
 
 
 async def test_unknown_response_mode_is_unsupported_response_type(server):
-    params, _ = code_request(response_mode="jwt")
+    params, _ = code_request(response_mode="web_message")
     returned = assert_client_redirect(server, await authorize(server, params), WEB_CB)
     assert returned["error"] == "unsupported_response_type"
     assert returned["state"] == params["state"]
@@ -1319,7 +1319,9 @@ async def test_request_object_can_carry_the_redirect_uri_which_is_then_validated
 
 
 async def test_under_a_sub_path_the_whole_flow_stays_under_it():
-    async with running(make_builder(issuer=None), base_url="https://idp.example/identity") as server:
+    builder = make_builder(issuer=None)
+    builder.options = replace(builder.options, allowed_hosts=("idp.example",))
+    async with running(builder, base_url="https://idp.example/identity") as server:
         server.client._transport.root_path = "/identity"
         browser = Browser(server.client)
         response = await server.client.get(authorize_path(public_request()))

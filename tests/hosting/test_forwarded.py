@@ -69,6 +69,7 @@ async def behind(
         builder.options,
         forwarded_headers=ForwardedHeadersOptions(trusted_proxies=trusted),
         events=EventsOptions(raise_failure_events=True),
+        allowed_hosts=("*",),  # these tests are about which hosts are believed, not which are served
     )
     builder.add(LoginThrottle, throttle)
     builder.add_event_sink(sink)

@@ -12,8 +12,10 @@ import pytest
 from identityserver.client.dpop import DPoPKey
 from identityserver.configuration.host import create_builder
 from identityserver.configuration.loader import parse_configuration
+from identityserver.crypto.hashing import sha256_base64
 from identityserver.crypto.jwt import encode_jws
 from identityserver.options import DynamicClientRegistrationOptions
+from tests.registration.support import running_sql
 from tests.support.browser import Browser, pkce_pair, redirect_parameters
 from tests.support.server import basic, make_builder, running
 
@@ -32,11 +34,22 @@ password = "alice"
 """
 
 
-def builder(token: str | None = None):
+#: A partner's initial access token whose policy allows machine-to-machine clients for api1 (docs/registration.md).
+PARTNER_TOKEN = "partner-initial-access-token"
+PARTNER_POLICY = {
+    "partner": {"token_hash": sha256_base64(PARTNER_TOKEN), "grant_types": ("client_credentials",), "scopes": ("api1",)}
+}
+PARTNER = {"Authorization": f"Bearer {PARTNER_TOKEN}"}
+
+
+def builder(token: str | None = None, **options):
     b = make_builder(parse_configuration(tomllib.loads(CONFIG)))
+    policies = {} if token else PARTNER_POLICY
     b.options = dataclasses.replace(
         b.options,
-        dynamic_client_registration=DynamicClientRegistrationOptions(enabled=True, initial_access_token=token),
+        dynamic_client_registration=DynamicClientRegistrationOptions(
+            enabled=True, initial_access_token=token, initial_access_tokens=policies, **options
+        ),
     )
     return b
 
@@ -49,7 +62,9 @@ async def server():
 
 async def register(server, body, headers=None):
     return await server.client.post(
-        "/connect/register", content=json.dumps(body), headers={"Content-Type": "application/json", **(headers or {})}
+        "/connect/register",
+        content=json.dumps(body),
+        headers={"Content-Type": "application/json", **(PARTNER if headers is None else headers)},
     )
 
 
@@ -185,7 +200,7 @@ async def test_privileged_fields_are_ignored(server):
         ({**CODE_CLIENT, "default_max_age": -1}, "invalid_client_metadata"),
         ({**CODE_CLIENT, "logo_uri": "javascript:alert(1)"}, "invalid_client_metadata"),
         ({**CODE_CLIENT, "client_name": 7}, "invalid_client_metadata"),
-        ({**CODE_CLIENT, "software_statement": "eyJ..."}, "unapproved_software_statement"),
+        ({**CODE_CLIENT, "software_statement": "eyJ..."}, "invalid_software_statement"),
     ],
 )
 async def test_invalid_metadata_is_refused_and_nothing_is_registered(server, body, error):
@@ -205,23 +220,26 @@ async def test_private_key_in_jwks_is_refused(server):
 
 @pytest.mark.parametrize("raw", [b"not json", b"[1,2]", b'{"a": NaN}', b"[" * 100000])
 async def test_malformed_documents_are_invalid_client_metadata(server, raw):
-    response = await server.client.post("/connect/register", content=raw, headers={"Content-Type": "application/json"})
+    response = await server.client.post(
+        "/connect/register", content=raw, headers={"Content-Type": "application/json", **PARTNER}
+    )
     assert response.status_code in (400, 413)
     if response.status_code == 400:
         assert response.json()["error"] == "invalid_client_metadata"
 
 
 async def test_non_json_body_is_415_and_get_is_405(server):
-    assert (await server.client.post("/connect/register", data={"a": "b"})).status_code == 415
-    assert (await server.client.get("/connect/register")).status_code == 405
+    assert (await server.client.post("/connect/register", data={"a": "b"}, headers=PARTNER)).status_code == 415
+    assert (await server.client.patch("/connect/register")).status_code == 405
 
 
 async def test_initial_access_token_is_required_when_configured():
     async with running(builder("s3cret")) as server:
-        assert (await register(server, CODE_CLIENT)).status_code == 401
-        wrong = await register(server, CODE_CLIENT, {"Authorization": "Bearer nope"})
+        code_client = {**CODE_CLIENT, "scope": "openid"}
+        assert (await register(server, code_client, {})).status_code == 401
+        wrong = await register(server, code_client, {"Authorization": "Bearer nope"})
         assert wrong.status_code == 401 and wrong.json()["error"] == "invalid_token"
-        assert (await register(server, CODE_CLIENT, {"Authorization": "Bearer s3cret"})).status_code == 201
+        assert (await register(server, code_client, {"Authorization": "Bearer s3cret"})).status_code == 201
 
 
 async def test_discovery_advertises_registration_only_when_enabled(server):
@@ -230,7 +248,7 @@ async def test_discovery_advertises_registration_only_when_enabled(server):
     async with running(make_builder(parse_configuration(tomllib.loads(CONFIG)))) as plain:
         doc = (await plain.client.get("/.well-known/openid-configuration")).json()
         assert "registration_endpoint" not in doc
-        assert (await register(plain, CODE_CLIENT)).status_code == 404
+        assert (await register(plain, CODE_CLIENT, {})).status_code == 404
 
 
 async def test_registration_into_the_database_is_served_at_once(tmp_path):
@@ -238,13 +256,15 @@ async def test_registration_into_the_database_is_served_at_once(tmp_path):
     config.options = dataclasses.replace(
         config.options,
         issuer_uri="https://idp.example",
-        dynamic_client_registration=DynamicClientRegistrationOptions(enabled=True),
+        dynamic_client_registration=DynamicClientRegistrationOptions(
+            enabled=True, initial_access_tokens=PARTNER_POLICY
+        ),
     )
     b = create_builder(config, tmp_path)
     from tests.support.clock import FakeClock
 
     b.set_clock(FakeClock())
-    async with running(b) as server:
+    async with running_sql(b) as server:
         missing = await server.token({"grant_type": "client_credentials"}, headers=basic("unknown", "x"))
         assert missing.status_code == 401
         body = (await register(server, {"grant_types": ["client_credentials"], "scope": "api1"})).json()

@@ -78,7 +78,6 @@ async def test_every_advertised_request_object_algorithm_verifies_and_none_is_sy
 async def test_flags_of_unsupported_features_are_false(server):
     doc = (await server.client.get("/.well-known/openid-configuration")).json()
     assert doc["request_uri_parameter_supported"] is False
-    assert doc["claims_parameter_supported"] is False
-    assert "device_authorization_endpoint" not in doc and "backchannel_authentication_endpoint" not in doc
-    assert "pushed_authorization_request_endpoint" not in doc
+    assert doc["claims_parameter_supported"] is True  # OIDC Core §5.5 (docs/claims-parameter.md)
+    assert doc["require_pushed_authorization_requests"] is False  # PAR is served (docs/pushed-authorization.md)
     assert "tls_client_certificate_bound_access_tokens" not in doc

@@ -10,6 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from identityserver.client.dpop import DPoPKey
+from identityserver.crypto.hashing import sha256_base64
 from identityserver.crypto.jwk import public_jwk
 from identityserver.options import DynamicClientRegistrationOptions
 from tests.security.support import server_with
@@ -23,15 +24,30 @@ CODE_CLIENT = {
 }
 
 
+#: An initial access token whose policy (docs/registration.md) opens client_credentials and api1, so that these
+#: cases reach the checks they are about.
+TOKEN = "trusted-registrant"
+OPTIONS = DynamicClientRegistrationOptions(
+    enabled=True,
+    initial_access_tokens={
+        "trusted": {"token_hash": sha256_base64(TOKEN), "grant_types": ("client_credentials",), "scopes": ("api1",)}
+    },
+)
+
+
 @pytest.fixture
 async def server():
-    async with server_with(dynamic_client_registration=DynamicClientRegistrationOptions(enabled=True)) as srv:
+    async with server_with(dynamic_client_registration=OPTIONS) as srv:
         yield srv
 
 
 async def register(server, body: dict | str):
     content = body if isinstance(body, str) else json.dumps(body)
-    return await server.client.post("/connect/register", content=content, headers={"Content-Type": "application/json"})
+    return await server.client.post(
+        "/connect/register",
+        content=content,
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"},
+    )
 
 
 async def registered_clients(server) -> int:

@@ -30,6 +30,8 @@ from identityserver.events import (
     GrantsRevokedEvent,
     InvalidClientConfigurationEvent,
     IssuedToken,
+    TokenExchangeFailureEvent,
+    TokenExchangeSuccessEvent,
     TokenIntrospectionFailureEvent,
     TokenIntrospectionSuccessEvent,
     TokenIssuedFailureEvent,
@@ -74,6 +76,8 @@ CATALOGUE: list[tuple[type[Event], int, str, EventTypes, str]] = [
     (TokenRevokedSuccessEvent, 2010, TOKEN, SUCCESS, "Token Revoked Success"),
     (TokenIntrospectionSuccessEvent, 2020, TOKEN, SUCCESS, "Token Introspection Success"),
     (TokenIntrospectionFailureEvent, 2021, TOKEN, FAILURE, "Token Introspection Failure"),
+    (TokenExchangeSuccessEvent, 2030, TOKEN, SUCCESS, "Token Exchange Success"),
+    (TokenExchangeFailureEvent, 2031, TOKEN, FAILURE, "Token Exchange Failure"),
     (UnhandledExceptionEvent, 3000, ERROR, EventTypes.ERROR, "Unhandled Exception"),
     (InvalidClientConfigurationEvent, 3001, ERROR, EventTypes.ERROR, "Invalid Client Configuration"),
     (ConsentGrantedEvent, 4000, GRANTS, INFORMATION, "Consent granted"),
@@ -117,7 +121,7 @@ def test_event_class_has_identity_servers_id_category_type_and_name(event_class,
 
 def test_the_table_covers_every_event_type_and_ids_and_names_are_unique():
     assert {row[0] for row in CATALOGUE} == set(EVENT_TYPES)
-    assert len(EVENT_TYPES) == len(CATALOGUE) == 21
+    assert len(EVENT_TYPES) == len(CATALOGUE) == 23
     assert len({cls.id for cls in EVENT_TYPES}) == len(EVENT_TYPES)
     assert len({cls.name for cls in EVENT_TYPES}) == len(EVENT_TYPES)
 

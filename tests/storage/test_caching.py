@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from identityserver.models.client import Client
 from identityserver.models.resources import ApiResource, ApiScope, IdentityResource
-from identityserver.stores.caching import CachingClientStore, CachingResourceStore
+from identityserver.stores.caching import NEGATIVE_SECONDS, CachingClientStore, CachingResourceStore
 from identityserver.stores.in_memory import InMemoryClientStore, InMemoryResourceStore
 from tests.support.clock import FakeClock
 
@@ -37,12 +37,20 @@ async def test_clients_are_read_once_per_expiration():
     assert inner.calls == 2
 
 
-async def test_unknown_clients_are_not_cached():
+async def test_unknown_clients_are_cached_briefly_and_apart_from_known_ones():
+    """Issue 16 item 7: an unknown id costs one query per ``NEGATIVE_SECONDS``, not one per request."""
     inner = CountingClients([])
-    store = CachingClientStore(inner, FakeClock(), 900)
+    clock = FakeClock()
+    store = CachingClientStore(inner, clock, 900)
     assert await store.find_client_by_id("x") is None
+    assert await store.find_client_by_id("x") is None
+    assert inner.calls == 1
+    clock.advance(NEGATIVE_SECONDS + 1)
     assert await store.find_client_by_id("x") is None
     assert inner.calls == 2
+    store.forget("x")
+    assert await store.find_client_by_id("x") is None
+    assert inner.calls == 3
 
 
 async def test_zero_expiration_disables_the_cache():

@@ -27,4 +27,3 @@ def test_defaults_are_not_stored_and_strings_keep_the_plain_format():
 def test_unknown_prefixed_properties_stay_free_properties():
     settings, rest = settings_from_properties({"identityserver:not_a_setting": "1", "x": "y"})
     assert settings == {} and rest == {"identityserver:not_a_setting": "1", "x": "y"}
-

@@ -137,11 +137,11 @@ async def test_identityserver_62_database_is_upgraded_and_served(kind, tmp_path)
 
         upgraded = await asyncio.to_thread(cli, "db", "upgrade", "--database-url", url, cwd=tmp_path)
         assert upgraded.returncode == 0, upgraded.stderr
-        assert "IdentityServer 6.2" in upgraded.stdout and "0004" in upgraded.stdout
+        assert "IdentityServer 6.2" in upgraded.stdout and "0005" in upgraded.stdout
         again = await asyncio.to_thread(cli, "db", "upgrade", "--database-url", url, cwd=tmp_path)
         assert again.returncode == 0 and "nothing to do" in again.stdout
         current = await asyncio.to_thread(cli, "db", "current", "--database-url", url, cwd=tmp_path)
-        assert current.stdout.strip() == "0004 (head)"
+        assert current.stdout.strip() == "0005 (head)"
 
         config = tmp_path / "server.toml"
         config.write_text(f'database_url = "{url}"\n', encoding="utf-8")

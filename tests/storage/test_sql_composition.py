@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from identityserver.configuration.host import create_builder
+from identityserver.crypto.hashing import sha256_base64
 from identityserver.hosting.app import create_app
 from identityserver.options import DynamicClientRegistrationOptions
 from identityserver.ui import create_ui
@@ -36,7 +37,16 @@ async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     config.options = dataclasses.replace(
         config.options,
         issuer_uri=ISSUER,
-        dynamic_client_registration=DynamicClientRegistrationOptions(enabled=True),
+        dynamic_client_registration=DynamicClientRegistrationOptions(
+            enabled=True,  # a policy that lets the partner token register machine-to-machine clients for api1
+            initial_access_tokens={
+                "partner": {
+                    "token_hash": sha256_base64("partner"),
+                    "grant_types": ("client_credentials",),
+                    "scopes": ("api1",),
+                }
+            },
+        ),
     )
     services = create_builder(config, tmp_path).build()
     for step in services.startup:
@@ -58,6 +68,7 @@ async def test_a_client_registered_dynamically_is_stored_and_gets_tokens(client:
             "scope": "api1",
             "token_endpoint_auth_method": "client_secret_post",
         },
+        headers={"Authorization": "Bearer partner"},
     )
     assert registered.status_code == 201, registered.text
     body = registered.json()

@@ -118,7 +118,8 @@ async def test_login_and_consent_pages_load_nothing_from_other_origins(server):
 
 async def test_session_and_antiforgery_cookies_are_http_only_secure_and_same_site(server):
     login = await server.client.get("/account/login")
-    antiforgery = set_cookies(login)["idsrv.af"]
+    antiforgery = set_cookies(login)["__Host-idsrv.af"]  # https: the __Host- prefix (issue 16 item 7)
+    assert "Path=/" in antiforgery and "Domain" not in antiforgery
     assert "HttpOnly" in antiforgery and "Secure" in antiforgery and "SameSite=Strict" in antiforgery
     response = await post_form(server.client, login, {"username": "alice", "password": "alice", "button": "login"})
     assert response.status_code == 302

@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from identityserver.configuration.errors import ConfigError
 
@@ -27,6 +28,14 @@ def _serve(args: argparse.Namespace) -> int:
     protection = config.options.data_protection
     load_key_encryption_key(protection.key_encryption_key_env, protection.key_encryption_key_file)
     issuer = config.options.issuer_uri or args.issuer or server.default_issuer(args.host, args.port)
+    tls = _tls_settings(args)
+    if isinstance(tls, str):
+        print(f"identityserver: {tls}", file=sys.stderr)
+        return 2
+    if tls and issuer and not (config.options.issuer_uri or args.issuer):
+        issuer = "https://" + issuer.removeprefix("http://")
+    if args.tls_client_ca and not config.options.mutual_tls.enabled:
+        print("identityserver: warning: --tls-client-ca without [options.mutual_tls] enabled: certificates are unused")
     shown = issuer or f"http://<request host>:{args.port}"
     print(f"identityserver: issuer {shown}")
     print(f"  discovery   {shown}{ProtocolRoutePaths.DISCOVERY}")
@@ -65,8 +74,20 @@ def _serve(args: argparse.Namespace) -> int:
         start_up_notes=notes,
         log_format=args.log_format or config.options.telemetry.log_format,
         shutdown_timeout=args.shutdown_timeout,
+        tls=tls,
     )
     return 0
+
+
+def _tls_settings(args: argparse.Namespace) -> dict[str, Any] | str | None:
+    """``--tls-cert``/``--tls-key``/``--tls-client-ca`` as uvicorn arguments, or what is wrong with them."""
+    if not (args.tls_cert or args.tls_key or args.tls_client_ca):
+        return None
+    if not (args.tls_cert and args.tls_key):
+        return "--tls-cert and --tls-key go together (--tls-client-ca needs both)"
+    from identityserver.cli.tls import ssl_settings
+
+    return ssl_settings(args.tls_cert, args.tls_key, args.tls_client_ca)
 
 
 def _non_negative_seconds(value: str) -> int:
@@ -134,6 +155,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=30,
         help="seconds requests in flight may take to finish after SIGTERM (default 30)",
     )
+    serve.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate (chain) instead of plain HTTP")
+    serve.add_argument("--tls-key", help="the PEM private key of --tls-cert")
+    serve.add_argument(
+        "--tls-client-ca",
+        help="PEM CA certificates that client certificates must chain to; asks clients for one (mutual TLS, "
+        "[options.mutual_tls] enabled)",
+    )
     serve.set_defaults(handler=_serve)
     from identityserver.cli.database import add_database_commands
     from identityserver.cli.keyring import add_keyring_commands
@@ -151,6 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_key_commands(commands)
     add_grant_commands(commands)
     add_user_commands(commands)
+    from identityserver.cli.openapi import add_openapi_command
+
+    add_openapi_command(commands)
     return parser
 
 

@@ -10,14 +10,18 @@ import os
 import signal
 from collections.abc import Sequence
 from types import FrameType
+from typing import Any
 
 import uvicorn
 
+from identityserver.cli.http_limits import LimitedHttpToolsProtocol
 from identityserver.cli.telemetry import instrument, log_config
+from identityserver.cli.tls import TlsHttpToolsProtocol
 from identityserver.configuration.demo import demo_configuration
 from identityserver.configuration.host import create_builder
 from identityserver.configuration.loader import Configuration, load_configuration
 from identityserver.hosting.app import create_app
+from identityserver.hosting.hosts import DEFAULT_ALLOWED_HOSTS
 from identityserver.hosting.middleware import ASGIApp
 
 DEFAULT_SHUTDOWN_TIMEOUT = 30
@@ -49,6 +53,13 @@ def load(config_path: str | None) -> Configuration:
 def build_app(config: Configuration, state_path: str | None, issuer: str | None) -> ASGIApp:
     builder = create_builder(config, state_path, issuer)
     services = builder.build()
+    if not services.options.issuer_uri:
+        hosts = services.options.allowed_hosts or DEFAULT_ALLOWED_HOSTS
+        logging.getLogger("identityserver").warning(
+            "issuer_uri is not set and the server binds a wildcard address: the issuer follows each request's Host "
+            "header, which is accepted only for %s (others get 400); set issuer_uri, or [options] allowed_hosts",
+            ", ".join(hosts),
+        )
     from identityserver.ui import create_ui
 
     return create_app(services, create_ui(services))
@@ -72,7 +83,9 @@ def run(
     start_up_notes: Sequence[tuple[int, str]] = (),
     log_format: str = "text",
     shutdown_timeout: int = DEFAULT_SHUTDOWN_TIMEOUT,
+    tls: dict[str, Any] | None = None,
 ) -> None:
+    """Serve until stopped; ``tls`` (``cli/tls.ssl_settings``) terminates TLS here, with client certificates."""
     logging_config = log_config(log_level, log_format) if log_format == "json" else None
     if logging_config is not None:
         logging.config.dictConfig(logging_config)
@@ -106,4 +119,8 @@ def run(
         # uvloop starves some keep-alive connections when a worker is saturated (p99 in the hundreds of ms at
         # 64 connections, docs/performance.md); the stdlib loop keeps p99 within 2 x p50 at the same rate
         loop="asyncio",
+        # request line <= 8 KiB (else 414), headers <= 16 KiB (else 431), refused before the rest is read; with
+        # TLS, the same protocol also hands the client certificate to the app (RFC 8705, docs/mtls.md)
+        http=TlsHttpToolsProtocol if tls else LimitedHttpToolsProtocol,
+        **(tls or {}),
     )

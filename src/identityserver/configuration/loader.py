@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from identityserver.configuration.certificate_secrets import certificate_secret_value
 from identityserver.configuration.errors import ConfigError
 from identityserver.configuration.errors import Where as _Where
 from identityserver.configuration.option_checks import check_options
@@ -219,7 +220,7 @@ def _secret(value: Any, where: _Where, name: str) -> Secret:
             raise where.error(name, "a shared secret needs a non-empty string value")
         stored = sha256_base64(raw)
     else:
-        raise where.error(name, f"unsupported secret type {secret_type!r} (use SharedSecret or JWK)")
+        stored = certificate_secret_value(secret_type, raw, where, name)  # RFC 8705 (or the unsupported-type error)
     expiration = _datetime(value["expiration"], where, name) if "expiration" in value else None
     description = value.get("description")
     if description is not None and not isinstance(description, str):

@@ -10,6 +10,7 @@ import typing
 from enum import Enum
 from typing import Any
 
+import identityserver.operational_options as operational_options_module
 import identityserver.options as options_module
 from identityserver.models import client as client_module
 from identityserver.models.client import Client
@@ -96,6 +97,11 @@ def attribute_docs(module: Any) -> dict[tuple[str, str], str]:
     return docs
 
 
+def option_attribute_docs() -> dict[tuple[str, str], str]:
+    """The docstrings of every option group (``options.py`` and the groups it re-exports)."""
+    return {**attribute_docs(operational_options_module), **attribute_docs(options_module)}
+
+
 def _default(f: dataclasses.Field[Any]) -> str:
     if f.default is not dataclasses.MISSING:
         value: Any = f.default
@@ -135,7 +141,7 @@ def render_configuration_reference() -> str:
         "",
     ]
     lines += _table(Client, attribute_docs(client_module), "field")
-    docs = attribute_docs(options_module)
+    docs = option_attribute_docs()
     hints = typing.get_type_hints(IdentityServerOptions)
     lines += ["", "## Options", "", "Top level of `[options]`:", ""]
     top = [f for f in dataclasses.fields(IdentityServerOptions) if not dataclasses.is_dataclass(hints[f.name])]

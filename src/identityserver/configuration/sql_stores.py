@@ -15,6 +15,7 @@ from identityserver.storage.sqlalchemy import (
     SqlClientStore,
     SqlCorsPolicyService,
     SqlDataProtectionKeyStore,
+    SqlDeviceFlowStore,
     SqlPersistedGrantStore,
     SqlReplayCache,
     SqlResourceStore,
@@ -30,6 +31,7 @@ from identityserver.stores.protocols import (
     ClientConfigurationStore,
     ClientStore,
     DataProtectionKeyStore,
+    DeviceFlowStore,
     ListableClientStore,
     PersistedGrantStore,
     ReplayCache,
@@ -87,6 +89,7 @@ def add_sql_stores(
     builder.add(ListableClientStore, sql_clients)
     builder.add_factory(ClientConfigurationStore, lambda r: SqlClientConfigurationStore(database, r.get(Clock)))
     builder.add(PersistedGrantStore, SqlPersistedGrantStore(database))
+    builder.add(DeviceFlowStore, SqlDeviceFlowStore(database))
     builder.add(SigningKeyStore, SqlSigningKeyStore(database))
     builder.add(DataProtectionKeyStore, SqlDataProtectionKeyStore(database))
     if server_side_sessions:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode, urlsplit
 
+from identityserver.constants import AuthorizeErrors
 from identityserver.endpoints.results import AuthorizeResult, RedirectResult
 from identityserver.events import TokenIssuedSuccessEvent, issued_tokens
 from identityserver.http.parameters import Parameters
@@ -12,11 +13,14 @@ from identityserver.models.messages import ConsentResponse, ErrorMessage
 from identityserver.options import IdentityServerOptions
 from identityserver.response_handling.authorize import AuthorizeResponse, AuthorizeResponseGenerator
 from identityserver.response_handling.authorize_interaction import AuthorizeInteractionResponseGenerator
+from identityserver.response_handling.jarm import JarmResponseGenerator
 from identityserver.services.backchannel_logout import DYNAMIC_REGISTRATION_PROPERTY
 from identityserver.services.interaction import CONSENT_PARAMETER
 from identityserver.services.protocols import EventService, IdentityServerInteractionService, UserSessionService
+from identityserver.services.pushed_authorization import PushedAuthorizationRequest, PushedAuthorizationService
 from identityserver.validation.authorize_request import REPEATABLE, AuthorizeRequestValidator
 from identityserver.validation.authorize_results import AuthorizeRequestValidationError, ValidatedAuthorizeRequest
+from identityserver.validation.jarm import delivery_mode, is_jarm_mode
 
 CALLBACK_PATH = "/connect/authorize/callback"
 
@@ -39,7 +43,13 @@ class AuthorizeEndpointBase:
         interaction_service: IdentityServerInteractionService,
         events: EventService,
         options: IdentityServerOptions,
+        pushed_requests: PushedAuthorizationService | None = None,
+        jarm: JarmResponseGenerator | None = None,
     ) -> None:
+        self.jarm = jarm
+        """Signs responses in the JARM ``*.jwt`` response modes."""
+        self.pushed_requests = pushed_requests
+        """Where pushed requests (RFC 9126) are taken from when used and kept while the user signs in."""
         self.validator = validator
         self.interaction = interaction
         self.generator = generator
@@ -67,6 +77,10 @@ class AuthorizeEndpointBase:
             return await self.create_error_result(http, result, validation_error=True)
         request = result.validated_request
         request.session_id = ticket.session_id if ticket else None
+        if request.pushed_request_uri is not None:
+            used_up = await self.take_pushed_request(request)
+            if used_up is not None:
+                return await self.create_error_result(http, used_up)
         consent: ConsentResponse | None = None
         if consent_token is not None:
             consent = await self.interaction_service.read_consent_response(
@@ -79,6 +93,9 @@ class AuthorizeEndpointBase:
             )
             return await self.create_error_result(http, failure)
         if outcome.is_interaction:
+            if self.pushed_requests is not None and (request.pushed_request_uri or request.request_object_used):
+                # the pushed reference was taken and a request object's jti recorded: resume by a fresh reference
+                values, resources = await self.continue_pushed_request(request), []
             return self.create_interaction_result(
                 http, request, values, resources, outcome.is_login, outcome.is_create_account
             )
@@ -101,17 +118,45 @@ class AuthorizeEndpointBase:
                 ),
             )
             await self.events.raise_event(event, http.remote_ip)
-        return self.authorize_result(response, cookies)
+        return await self.authorize_result(response, cookies)
 
-    def authorize_result(self, response: AuthorizeResponse, cookies: list[str]) -> AuthorizeResult:
-        """The result that delivers ``response`` to the client by its response mode (with ``iss``, RFC 9207)."""
-        request = response.request
-        return AuthorizeResult(
-            request.validated_redirect_uri(),
-            request.response_mode or "query",
-            response.to_parameters(self.options.emit_issuer_identification_response_parameter),
-            cookies,
+    async def take_pushed_request(self, request: ValidatedAuthorizeRequest) -> AuthorizeRequestValidationError | None:
+        """RFC 9126 §4: a pushed request's ``request_uri`` is used once (atomically, so of two parallel uses one
+        fails); the error when it was used already."""
+        reference = request.pushed_request_uri
+        if self.pushed_requests is None or reference is None or await self.pushed_requests.take(reference):
+            return None
+        return AuthorizeRequestValidationError(
+            AuthorizeErrors.INVALID_REQUEST_URI, "request_uri was already used", request.raw, request
         )
+
+    async def continue_pushed_request(self, request: ValidatedAuthorizeRequest) -> dict[str, str]:
+        """The parameters that resume a pushed request (or one with a request object) after login or consent: a
+        fresh one-time reference to the same validated request, valid for ``interaction_lifetime``."""
+        if self.pushed_requests is None:
+            return {}
+        parameters = {k: v for k, v in request.raw.items() if k != "suppressed_prompt"}
+        continuation = PushedAuthorizationRequest(
+            client_id=request.client_id,
+            parameters=parameters,
+            resources=list(request.requested_resource_indicators),
+            request_object_used=request.request_object_used,
+            pushed=request.pushed_authorization,
+        )
+        lifetime = self.options.pushed_authorization.interaction_lifetime
+        request_uri = await self.pushed_requests.store(continuation, lifetime)
+        return {"client_id": request.client_id, "request_uri": request_uri}
+
+    async def authorize_result(self, response: AuthorizeResponse, cookies: list[str]) -> AuthorizeResult:
+        """The result that delivers ``response`` to the client by its response mode (with ``iss``, RFC 9207; always
+        for a FAPI 2.0 client, FAPI 2.0 SP §5.3.2.2), as one signed JWT in the ``*.jwt`` modes (JARM §2.3)."""
+        request = response.request
+        emit_iss = self.options.emit_issuer_identification_response_parameter or request.client.security_profile
+        parameters = response.to_parameters(bool(emit_iss))
+        mode = request.response_mode or "query"
+        if is_jarm_mode(mode) and self.jarm is not None:
+            parameters = await self.jarm.create_response(request, parameters)
+        return AuthorizeResult(request.validated_redirect_uri(), delivery_mode(mode), parameters, cookies)
 
     def create_interaction_result(
         self,
@@ -161,7 +206,7 @@ class AuthorizeEndpointBase:
             result.redirectable = False
         if result.redirectable and request is not None and request.redirect_uri:
             response = AuthorizeResponse(request, error=error, error_description=result.error_description)
-            return self.authorize_result(response, [])
+            return await self.authorize_result(response, [])
         # RFC 6749 §4.1.2.1: never redirect to an unverified redirect URI; show the error page instead
         message = ErrorMessage(
             error=error,

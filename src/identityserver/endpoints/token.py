@@ -21,8 +21,9 @@ from identityserver.validation.token_request.validator import TokenRequestValida
 
 logger = logging.getLogger("identityserver.token")
 
-#: Parameters that may legitimately repeat (RFC 8707 §2); the validator then limits ``resource`` to one.
-REPEATABLE = ("resource",)
+#: Parameters that may legitimately repeat (RFC 8707 §2, RFC 8693 §2.1); the grants that do not take several
+#: ``resource`` values limit them to one, and only token exchange reads ``audience``.
+REPEATABLE = ("resource", "audience")
 #: The span attribute naming the authenticated client (never the secret or assertion it used).
 CLIENT_ID_ATTRIBUTE = "identityserver.client_id"
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from identityserver.constants import ProtectedResourceErrors, ProtocolRoutePaths
+from identityserver.crypto.certificates import certificate_matches_confirmation
 from identityserver.endpoints.results import JsonResult, ProtectedResourceErrorResult, StatusCodeResult
 from identityserver.http.request import EndpointRequest
 from identityserver.models.claims import Claim, Principal
+from identityserver.models.claims_request import USERINFO_CLAIMS_CLAIM, requested_names
 from identityserver.models.client import Client
 from identityserver.models.contexts import IsActiveContext, ProfileCallers
 from identityserver.response_handling.userinfo import UserInfoResponseGenerator
@@ -54,6 +56,9 @@ class UserInfoEndpoint:
             return self.error(
                 result.error or ProtectedResourceErrors.INVALID_TOKEN, result.error_description or "", status
             )
+        if not certificate_matches_confirmation(result.confirmation, request.client_certificate):
+            # RFC 8705 §3: a certificate-bound token is used only over a connection with that certificate
+            return self.error(ProtectedResourceErrors.INVALID_TOKEN, "the token is bound to another client certificate")
         proof_error = await self.validate_proof(
             request, usage.scheme or "Bearer", result.confirmation, usage.token, result.client
         )
@@ -70,7 +75,8 @@ class UserInfoEndpoint:
         await self.profile.is_active(active)
         if not active.is_active:
             return self.error(ProtectedResourceErrors.INVALID_TOKEN, "the user is not active")
-        return JsonResult(await self.generator.process(subject, result.client, result.scopes))
+        requested = requested_names(result.claims.get(USERINFO_CLAIMS_CLAIM))  # OIDC Core §5.5
+        return JsonResult(await self.generator.process(subject, result.client, result.scopes, requested))
 
     async def validate_proof(
         self,

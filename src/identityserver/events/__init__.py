@@ -22,6 +22,7 @@ from identityserver.events.flows import (
     DeviceAuthorizationFailureEvent,
     DeviceAuthorizationSuccessEvent,
 )
+from identityserver.events.token_exchange import TokenExchangeFailureEvent, TokenExchangeSuccessEvent
 from identityserver.events.tokens import (
     IssuedToken,
     TokenIntrospectionFailureEvent,
@@ -33,7 +34,7 @@ from identityserver.events.tokens import (
 )
 from identityserver.events.users import UserLoginFailureEvent, UserLoginSuccessEvent, UserLogoutSuccessEvent
 
-#: Every event type (the device-flow and CIBA ones are defined for sinks and raised once those flows exist).
+#: Every event type.
 EVENT_TYPES: tuple[type[Event], ...] = (
     UserLoginSuccessEvent,
     UserLoginFailureEvent,
@@ -47,6 +48,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     TokenRevokedSuccessEvent,
     TokenIntrospectionSuccessEvent,
     TokenIntrospectionFailureEvent,
+    TokenExchangeSuccessEvent,
+    TokenExchangeFailureEvent,
     UnhandledExceptionEvent,
     InvalidClientConfigurationEvent,
     ConsentGrantedEvent,
@@ -76,6 +79,8 @@ __all__ = [
     "GrantsRevokedEvent",
     "InvalidClientConfigurationEvent",
     "IssuedToken",
+    "TokenExchangeFailureEvent",
+    "TokenExchangeSuccessEvent",
     "TokenIntrospectionFailureEvent",
     "TokenIntrospectionSuccessEvent",
     "TokenIssuedFailureEvent",

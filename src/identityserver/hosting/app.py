@@ -12,8 +12,10 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from identityserver.hosting.client_certificates import ClientCertificateMiddleware
 from identityserver.hosting.forwarded import ForwardedHeadersMiddleware
 from identityserver.hosting.health import HealthEndpoints, describe_error
+from identityserver.hosting.host_filter import AllowedHostsMiddleware
 from identityserver.hosting.middleware import ASGIApp, IdentityServerMiddleware
 from identityserver.hosting.services import Services
 from identityserver.hosting.telemetry import RequestTelemetry
@@ -70,7 +72,10 @@ def create_app(
     )
     if services.options.telemetry.enabled:
         protocol = RequestTelemetry(protocol, services.router)
+    if not services.options.issuer_uri:
+        protocol = AllowedHostsMiddleware(protocol, services.options)
+    served: ASGIApp = HealthEndpoints(protocol, services.health_checks)
+    if services.options.mutual_tls.enabled:  # inside the forwarded headers: it needs the real peer and host
+        served = ClientCertificateMiddleware(served, services.options.mutual_tls)
     # outermost, so that telemetry, the protocol endpoints and the UI all see the forwarded client
-    return ForwardedHeadersMiddleware(
-        HealthEndpoints(protocol, services.health_checks), services.options.forwarded_headers
-    )
+    return ForwardedHeadersMiddleware(served, services.options.forwarded_headers)

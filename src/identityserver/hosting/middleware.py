@@ -11,6 +11,8 @@ from typing import Any
 
 from identityserver.constants import ProtocolRoutePaths
 from identityserver.events import UnhandledExceptionEvent
+from identityserver.hosting.client_certificates import CLIENT_CERTIFICATE
+from identityserver.hosting.hosts import host_allowed
 from identityserver.hosting.router import EndpointRouter
 from identityserver.hosting.writers import NO_STORE, HttpResponse, ResultWriters, write
 from identityserver.http.request import EndpointRequest
@@ -33,6 +35,7 @@ CORS_PATHS = frozenset(
         ProtocolRoutePaths.TOKEN,
         ProtocolRoutePaths.USER_INFO,
         ProtocolRoutePaths.REVOCATION,
+        ProtocolRoutePaths.PUSHED_AUTHORIZATION,
     }
 )
 
@@ -51,7 +54,7 @@ def relative_path(scope: Scope) -> str:
 
 def base_url_from_scope(scope: Scope, options: IdentityServerOptions) -> str | None:
     """``issuer_uri`` when configured; else scheme://host/root_path from the request (``None`` if the Host
-    header is malformed)."""
+    header is malformed or not in ``allowed_hosts``)."""
     if options.issuer_uri:
         return options.issuer_uri.rstrip("/")
     host = ""
@@ -62,8 +65,8 @@ def base_url_from_scope(scope: Scope, options: IdentityServerOptions) -> str | N
     if not host:
         server = scope.get("server")
         host = f"{server[0]}:{server[1]}" if server else "localhost"
-    if not _VALID_HOST.match(host):
-        return None
+    if not _VALID_HOST.match(host) or not host_allowed(host, options.allowed_hosts):
+        return None  # the issuer would follow the Host header (issue 16 item 6): 400
     base = f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}".rstrip("/")
     return base.lower() if options.lower_case_issuer_uri else base
 
@@ -173,6 +176,7 @@ class IdentityServerMiddleware:
             body=body,
             remote_ip=client[0] if client else None,
             cookies=_cookies(raw_headers),
+            client_certificate=scope.get(CLIENT_CERTIFICATE),
         )
         try:
             result = await endpoint.handler.process(request)

@@ -12,6 +12,8 @@ from identityserver.hosting.health import HealthCheck
 from identityserver.hosting.router import EndpointRouter
 from identityserver.hosting.writers import ResultWriters
 from identityserver.options import IdentityServerOptions
+from identityserver.services.backchannel_authentication import BackchannelAuthenticationInteractionService
+from identityserver.services.device_flow_protocols import DeviceFlowInteractionService, UserCodeThrottle
 from identityserver.services.protocols import (
     AuthorizationCodeService,
     BackChannelLogoutService,
@@ -91,3 +93,9 @@ class Services:
     background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     health_checks: list[HealthCheck] = field(default_factory=list)
     """What ``/health/ready`` checks (``builder.add_item(HealthCheck, ...)`` and the signing keys)."""
+    device_flow: DeviceFlowInteractionService | None = None
+    """What the device verification page calls into (RFC 8628 §3.3)."""
+    user_code_throttle: UserCodeThrottle | None = None
+    """Limits wrong user codes on the verification page (RFC 8628 §5.1)."""
+    backchannel_authentication: BackchannelAuthenticationInteractionService | None = None
+    """What the ``/ciba`` page calls into to list and decide CIBA requests (docs/ciba.md)."""

@@ -47,10 +47,16 @@ class Parameters:
 
 
 def parse_form(body: bytes | str, *, max_fields: int = 100) -> Parameters:
-    """Parse a form body or query string. Empty values are kept as empty strings."""
-    text = body.decode("utf-8") if isinstance(body, bytes) else body
+    """Parse a form body or query string. Empty values are kept as empty strings. Bytes, raw or percent-encoded,
+    that are not UTF-8 are a ``FormError`` rather than replacement characters (two different inputs must never
+    parse to the same value)."""
     try:
-        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=False, max_num_fields=max_fields)
+        text = body.decode("utf-8") if isinstance(body, bytes) else body
+        pairs = parse_qsl(
+            text, keep_blank_values=True, strict_parsing=False, max_num_fields=max_fields, errors="strict"
+        )
+    except UnicodeDecodeError:
+        raise FormError("the parameters are not UTF-8") from None
     except ValueError as exc:
         raise FormError(str(exc)) from exc
     params = Parameters()

@@ -21,6 +21,9 @@ class EndpointRequest:
     body: bytes = b""
     remote_ip: str | None = None
     cookies: dict[str, str] = field(default_factory=dict)
+    client_certificate: bytes | None = None
+    """The DER client certificate of the TLS connection or of a trusted proxy's ``Client-Cert`` header (RFC 8705,
+    RFC 9440; ``hosting/client_certificates.py``); ``None`` without one or while mutual TLS is off."""
     _form: Parameters | None = None
     _query: Parameters | None = None
 

@@ -166,13 +166,15 @@ class Client:
     user_sso_lifetime: int | None = None
     """Maximum age of the user's authentication for this client."""
     user_code_type: str | None = None
-    """Stored for compatibility (device flow)."""
+    """User codes of the device flow: ``numeric`` or ``base20``; unset: ``[options.device_flow]
+    default_user_code_type``."""
     device_code_lifetime: int = 300
-    """Stored for compatibility (device flow)."""
+    """Seconds a device code stays valid (RFC 8628 §3.2 ``expires_in``)."""
     ciba_lifetime: int | None = None
-    """Stored for compatibility (CIBA)."""
+    """Longest lifetime of this client's CIBA requests; unset = ``[options.ciba] default_lifetime``."""
     polling_interval: int | None = None
-    """Stored for compatibility (CIBA)."""
+    """Minimum seconds between this client's CIBA token polls; unset = ``[options.ciba]
+    default_polling_interval``."""
     coordinate_lifetime_with_user_session: bool | None = None
     """Tie refresh tokens and token validation to the server-side session; unset = the global option."""
     allowed_cors_origins: list[str] = field(default_factory=list)
@@ -182,6 +184,36 @@ class Client:
     """Third-party initiated login URI (OIDC Core §4; 6.3)."""
     properties: dict[str, str] = field(default_factory=dict)
     """Free key/value pairs."""
+    request_uris: list[str] = server_setting(default_factory=list)
+    """The ``request_uri`` values the server may fetch request objects from (OIDC Registration §2
+    ``request_uris``; RFC 9101 §5.2), exact match; used only with ``[options.endpoints] enable_jwt_request_uri``."""
+    require_pushed_authorization: bool = server_setting(False)
+    """Accept authorize requests only through a pushed authorization request (RFC 9126 §6:
+    ``require_pushed_authorization_requests``); IdentityServer 7's ``RequirePushedAuthorization``."""
+    backchannel_token_delivery_mode: str = server_setting("poll")
+    """CIBA token delivery (CIBA Core §5): ``poll``, or ``ping`` to be notified at
+    ``backchannel_client_notification_endpoint`` when the user has decided."""
+    backchannel_client_notification_endpoint: str | None = server_setting(None)
+    """Where ping notifications go (CIBA Core §10.2): https, or http to a loopback address for clients of the
+    configuration file."""
+    backchannel_user_code_parameter: bool = server_setting(False)
+    """Require a ``user_code`` in CIBA requests (CIBA Core §4 ``backchannel_user_code_parameter``)."""
+    token_exchange: dict[str, bool | int | str | list[str]] = server_setting(default_factory=dict)
+    """Token exchange policy (RFC 8693; ``[clients.token_exchange]``): ``audiences``, ``scopes``, ``delegation``,
+    ``impersonation``, ``max_delegation_depth``, ``subject_token_issuers``; see docs/token-exchange.md."""
+    tls_client_certificate_bound_access_tokens: bool = server_setting(False)
+    """Bind this client's access tokens to its client certificate and refuse token requests without one (RFC 8705
+    §3.4); clients that authenticate with ``tls_client_auth`` or ``self_signed_tls_client_auth`` always get
+    certificate-bound tokens."""
     token_endpoint_auth_method: str | None = server_setting(None)
     """Restricts the client to one of ``client_secret_basic``, ``client_secret_post``, ``private_key_jwt``,
     ``none`` (RFC 7591 §2); not an IdentityServer property."""
+    authorization_signed_response_alg: str | None = server_setting(None)
+    """Algorithm of JWT-secured authorization responses (JARM §3, ``response_mode=jwt``); unset: the server's
+    default signing algorithm (a FAPI 2.0 client's: PS256, ES256 or EdDSA). See docs/fapi.md."""
+    security_profile: str | None = server_setting(None)
+    """``"fapi2"`` (FAPI 2.0 Security Profile) or ``"fapi2_message_signing"`` (plus signed requests and
+    responses); unset: ``[options] security_profile``. See docs/fapi.md."""
+    require_mfa: bool = server_setting(False)
+    """Users signing in to this client need a second factor (TOTP or a passkey), as if every request carried
+    ``acr_values`` with ``[options.user_interaction] mfa_acr_value``; see docs/sign-in.md."""

@@ -40,6 +40,8 @@ class AuthorizationRequest:
     prompt_modes: list[str] = field(default_factory=list)
     acr_values: list[str] = field(default_factory=list)
     requested_scopes: list[str] = field(default_factory=list)
+    requested_claims: list[str] = field(default_factory=list)
+    """User claims asked for individually by the ``claims`` parameter (OIDC Core §5.5) beyond the scopes."""
 
 
 @dataclass(slots=True)

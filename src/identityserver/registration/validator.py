@@ -1,9 +1,10 @@
 """Registration request validation (Duende ``DynamicClientRegistrationValidator``; RFC 7591 §2, §3.2.2).
 
-A registered client is untrusted: it gets PKCE and consent whatever it asks, only the code and client
-credentials grants, redirect URIs that are https, loopback http (RFC 8252 §7.3) or private-use schemes
-(RFC 8252 §7.1), and only scopes that exist. Fields that would grant privileges (``client_id``,
-``client_secret``, ``require_pkce`` ...) are ignored, as RFC 7591 §2 asks for unknown metadata."""
+A registered client is untrusted: it gets PKCE and consent whatever it asks, only the grants and scopes its
+registration policy allows (registration/policy.py), redirect URIs that are https, loopback http (RFC 8252 §7.3)
+or private-use schemes (RFC 8252 §7.1), and descriptive URIs that name public hosts. Fields that would grant
+privileges (``client_id``, ``client_secret``, ``require_pkce`` ...) are ignored, as RFC 7591 §2 asks for unknown
+metadata. A software statement (RFC 7591 §2.3) is verified and its claims take precedence."""
 
 from __future__ import annotations
 
@@ -13,15 +14,27 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from identityserver._utils.egress import is_public_https_url
+from identityserver.clock import Clock, SystemClock
 from identityserver.constants import GrantType, SecretTypes, StandardScopes, TokenEndpointAuthMethods
 from identityserver.crypto.jwk import JwkError, has_private_members, load_public_jwk
 from identityserver.models.client import Client, Secret
+from identityserver.options import DynamicClientRegistrationOptions
+from identityserver.registration.policy import REGISTRABLE_GRANTS, RegistrationPolicy
+from identityserver.registration.software_statement import (
+    UNAPPROVED_SOFTWARE_STATEMENT,
+    SoftwareStatementError,
+    SoftwareStatementValidator,
+)
 from identityserver.services.backchannel_logout import DYNAMIC_REGISTRATION_PROPERTY
 from identityserver.stores.protocols import ResourceStore
 
 INVALID_CLIENT_METADATA = "invalid_client_metadata"
 INVALID_REDIRECT_URI = "invalid_redirect_uri"
-SUPPORTED_GRANTS = (GrantType.AUTHORIZATION_CODE, GrantType.CLIENT_CREDENTIALS, GrantType.REFRESH_TOKEN)
+#: Client properties a registration writes: the policy it was made under and its software statement.
+POLICY_PROPERTY = "identityserver:registration_policy"
+SOFTWARE_STATEMENT_PROPERTY = "identityserver:software_statement"
+#: Grants usable without the code flow (client authentication only, or the user's password).
+NON_CODE_GRANTS = frozenset(REGISTRABLE_GRANTS - {GrantType.AUTHORIZATION_CODE, GrantType.REFRESH_TOKEN})
 AUTH_METHODS = (
     TokenEndpointAuthMethods.CLIENT_SECRET_BASIC,
     TokenEndpointAuthMethods.CLIENT_SECRET_POST,
@@ -84,15 +97,16 @@ def is_acceptable_redirect_uri(uri: str) -> bool:
     return "." in scheme and scheme not in ("javascript", "data", "file", "vbscript")
 
 
-def _https_uri(body: dict[str, Any], name: str, server_called: bool = False) -> str | None:
-    """OIDC Registration §2: these URIs use https. A URI the server itself calls (back-channel logout) must
-    also name a public host (no SSRF towards loopback, link-local or private networks)."""
+def _https_uri(body: dict[str, Any], name: str) -> str | None:
+    """OIDC Registration §2: these URIs use https. They must also name a public host: the server calls some
+    (back-channel logout) and browsers of other users load or follow the others (logo, client, initiate login,
+    policy, terms), so none may point at loopback, link-local or private networks (issue 16 item 7)."""
     value = _string(body, name)
     if value is None:
         return None
     if not (is_acceptable_redirect_uri(value) and value.lower().startswith("https:")):
         raise RegistrationError(INVALID_CLIENT_METADATA, f"{name} must be an https URL")
-    if server_called and not is_public_https_url(value):
+    if not is_public_https_url(value):
         raise RegistrationError(INVALID_CLIENT_METADATA, f"{name} must name a public host")
     return value
 
@@ -101,17 +115,38 @@ class DynamicClientRegistrationValidator:
     """Turns registration metadata (RFC 7591 §2) into a ``Client``, refusing what this server does not support; override
     a step to accept more or less."""
 
-    def __init__(self, resources: ResourceStore) -> None:
+    def __init__(
+        self,
+        resources: ResourceStore,
+        options: DynamicClientRegistrationOptions | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self.resources = resources
+        self.options = options or DynamicClientRegistrationOptions()
+        self.statements = SoftwareStatementValidator(self.options, clock or SystemClock())
 
-    async def validate(self, body: dict[str, Any]) -> ValidatedRegistration:
-        """Raise ``RegistrationError`` with the RFC 7591 §3.2.2 error, or return the client to create."""
-        if body.get("software_statement") is not None:
-            raise RegistrationError("unapproved_software_statement", "software statements are not accepted")
+    async def validate(self, body: dict[str, Any], policy: RegistrationPolicy | None = None) -> ValidatedRegistration:
+        """Raise ``RegistrationError`` with the RFC 7591 §3.2.2 error, or return the client to create under
+        ``policy`` (the default policy when ``None``)."""
+        policy = policy or RegistrationPolicy()
+        statement = body.get("software_statement")
+        if statement is not None:
+            try:
+                # RFC 7591 §2.3: the statement's values take precedence over those sent in the clear
+                body = {**body, **self.statements.verify(statement)}
+            except SoftwareStatementError as exc:
+                raise RegistrationError(exc.error, exc.description) from exc
+        elif self.options.require_software_statement:
+            raise RegistrationError(UNAPPROVED_SOFTWARE_STATEMENT, "a software statement is required")
         grants = _string_list(body, "grant_types") or [GrantType.AUTHORIZATION_CODE]  # RFC 7591 §2 default
-        unsupported = [g for g in grants if g not in SUPPORTED_GRANTS]
+        unsupported = [g for g in grants if g not in REGISTRABLE_GRANTS]
         if unsupported:
             raise RegistrationError(INVALID_CLIENT_METADATA, f"grant type {unsupported[0]!r} is not supported")
+        refused = [g for g in grants if g not in policy.grant_types]
+        if refused:
+            raise RegistrationError(
+                INVALID_CLIENT_METADATA, f"grant type {refused[0]!r} is not open to registered clients"
+            )
         code = GrantType.AUTHORIZATION_CODE in grants
         if GrantType.REFRESH_TOKEN in grants and not code:
             raise RegistrationError(INVALID_CLIENT_METADATA, "refresh_token needs authorization_code")
@@ -120,7 +155,7 @@ class DynamicClientRegistrationValidator:
             raise RegistrationError(INVALID_CLIENT_METADATA, 'only response_types ["code"] is supported')
         client = Client(
             client_id="",
-            properties={DYNAMIC_REGISTRATION_PROPERTY: "true"},
+            properties={DYNAMIC_REGISTRATION_PROPERTY: "true", POLICY_PROPERTY: policy.name},
             require_pkce=True,
             require_consent=True,
             allow_plain_text_pkce=False,
@@ -132,8 +167,10 @@ class DynamicClientRegistrationValidator:
             metadata["response_types"] = ["code"]
         self.validate_redirect_uris(body, client, metadata, code)
         needs_secret = self.validate_authentication(body, client, metadata, grants)
-        await self.validate_scope(body, client, metadata, code)
+        await self.validate_scope(body, client, metadata, code, policy)
         self.validate_descriptive(body, client, metadata)
+        if isinstance(statement, str):
+            client.properties[SOFTWARE_STATEMENT_PROPERTY] = metadata["software_statement"] = statement
         return ValidatedRegistration(client, metadata, needs_secret)
 
     def validate_redirect_uris(
@@ -174,8 +211,9 @@ class DynamicClientRegistrationValidator:
         client.token_endpoint_auth_method = method
         metadata["token_endpoint_auth_method"] = method
         if method == TokenEndpointAuthMethods.NONE:
-            if GrantType.CLIENT_CREDENTIALS in grants:
-                raise RegistrationError(INVALID_CLIENT_METADATA, "client_credentials needs client authentication")
+            needing = [g for g in grants if g in NON_CODE_GRANTS]
+            if needing:
+                raise RegistrationError(INVALID_CLIENT_METADATA, f"{needing[0]} needs client authentication")
             client.require_client_secret = False
             return False
         if method == TokenEndpointAuthMethods.PRIVATE_KEY_JWT:
@@ -200,13 +238,22 @@ class DynamicClientRegistrationValidator:
             raise RegistrationError(INVALID_CLIENT_METADATA, "jwks needs token_endpoint_auth_method private_key_jwt")
         return True
 
-    async def validate_scope(self, body: dict[str, Any], client: Client, metadata: dict[str, Any], code: bool) -> None:
-        """Requested scopes must exist; identity scopes need the code flow; ``openid`` by default for the code flow."""
+    async def validate_scope(
+        self,
+        body: dict[str, Any],
+        client: Client,
+        metadata: dict[str, Any],
+        code: bool,
+        policy: RegistrationPolicy | None = None,
+    ) -> None:
+        """Requested scopes must exist and be open to registered clients (``allowed_scopes``, by default the
+        identity scopes, plus the policy's); identity scopes need the code flow; ``openid`` by default."""
+        policy = policy or RegistrationPolicy()
         scope = _string(body, "scope", 1000)
         requested = [s for s in (scope or "").split(" ") if s]
         if not requested:
             if not code:
-                raise RegistrationError(INVALID_CLIENT_METADATA, "scope is required for client_credentials")
+                raise RegistrationError(INVALID_CLIENT_METADATA, "scope is required without authorization_code")
             requested = [StandardScopes.OPENID]
         requested = [s for s in dict.fromkeys(requested) if s != StandardScopes.OFFLINE_ACCESS]
         identity = {r.name for r in await self.resources.find_identity_resources_by_scope_name(requested) if r.enabled}
@@ -214,6 +261,10 @@ class DynamicClientRegistrationValidator:
         unknown = [s for s in requested if s not in identity | api]
         if unknown:
             raise RegistrationError(INVALID_CLIENT_METADATA, f"scope {unknown[0]!r} is not available")
+        allowed = identity if self.options.allowed_scopes is None else set(self.options.allowed_scopes)
+        closed = [s for s in requested if s not in allowed and s not in policy.scopes]
+        if closed:
+            raise RegistrationError(INVALID_CLIENT_METADATA, f"scope {closed[0]!r} is not open to registered clients")
         if identity and not code:
             raise RegistrationError(INVALID_CLIENT_METADATA, "identity scopes need the authorization_code grant")
         client.allowed_scopes = requested
@@ -232,9 +283,11 @@ class DynamicClientRegistrationValidator:
             ("initiate_login_uri", "initiate_login_uri"),
             ("frontchannel_logout_uri", "front_channel_logout_uri"),
             ("backchannel_logout_uri", "back_channel_logout_uri"),
+            ("policy_uri", None),
+            ("tos_uri", None),
         ):
-            value = _https_uri(body, field_name, server_called=field_name == "backchannel_logout_uri")
-            if value is not None:
+            value = _https_uri(body, field_name)
+            if value is not None and attribute is not None:  # policy and terms URIs are checked, not kept
                 setattr(client, attribute, value)
                 metadata[field_name] = value
         for field_name, attribute in (

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -14,6 +15,25 @@ Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 SCOPE_KEY = "identityserver.access_token"
+CLIENT_CERTIFICATE_KEY = "identityserver.client_certificate"
+"""Where ``hosting.client_certificates.ClientCertificateMiddleware`` puts a trusted proxy's ``Client-Cert``."""
+
+
+def request_certificate(scope: Scope) -> bytes | None:
+    """The DER client certificate of the request: what the client-certificate middleware found, else the leaf of
+    the ASGI TLS extension's ``client_cert_chain`` (RFC 8705 §3)."""
+    found = scope.get(CLIENT_CERTIFICATE_KEY)
+    if isinstance(found, bytes):
+        return found
+    extensions = scope.get("extensions") or {}
+    tls = extensions.get("tls") if isinstance(extensions, dict) else None
+    chain = tls.get("client_cert_chain") if isinstance(tls, dict) else None
+    if not isinstance(chain, list | tuple) or not chain:
+        return None
+    try:
+        return ssl.PEM_cert_to_DER_cert(str(chain[0]))
+    except ValueError:
+        return None
 
 
 def request_url(scope: Scope, public_base_url: str | None = None) -> str:
@@ -52,7 +72,7 @@ class AccessTokenMiddleware:
             return
         proofs = [v.decode("latin-1") for k, v in headers if k == b"dpop"]
         result = await self.validator.validate(
-            authorization, proofs, scope["method"], request_url(scope, self.public_base_url)
+            authorization, proofs, scope["method"], request_url(scope, self.public_base_url), request_certificate(scope)
         )
         if isinstance(result, AuthenticationFailure):
             body = json.dumps(

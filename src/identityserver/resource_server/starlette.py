@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from identityserver.resource_server.middleware import request_url
+from identityserver.resource_server.middleware import request_certificate, request_url
 from identityserver.resource_server.validator import AccessTokenValidator, AuthenticationFailure, ValidatedAccessToken
 
 
@@ -23,6 +23,7 @@ class RequireAccessToken:
             request.headers.getlist("dpop"),
             request.method,
             request_url(request.scope, self.public_base_url),
+            request_certificate(request.scope),
         )
         if isinstance(result, AuthenticationFailure):
             raise HTTPException(result.status, result.description, headers=result.headers)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -105,6 +106,15 @@ class _NonceProtector:
             raise DataProtectionError("bad nonce") from exc
 
 
+def _certificate_matches(cnf: object, certificate: bytes | None) -> bool:
+    """RFC 8705 §3.1: ``cnf.x5t#S256`` is the base64url SHA-256 of the DER certificate (``True`` when unbound).
+    Kept here rather than importing ``crypto.certificates``, so that this package stays small to import."""
+    expected = cnf.get("x5t#S256") if isinstance(cnf, dict) else None
+    if expected is None:
+        return True
+    return certificate is not None and b64url_encode(hashlib.sha256(certificate).digest()) == expected
+
+
 class AccessTokenValidator:
     """Validates the token (and DPoP proof) of an API request; subclass and override ``validate_token`` or
     ``validate_jwt`` to change how a token is checked."""
@@ -158,9 +168,15 @@ class AccessTokenValidator:
         return AuthenticationFailure(status, error, description, headers)
 
     async def validate(
-        self, authorization: list[str], dpop_proofs: list[str], method: str, url: str
+        self,
+        authorization: list[str],
+        dpop_proofs: list[str],
+        method: str,
+        url: str,
+        client_certificate: bytes | None = None,
     ) -> ValidatedAccessToken | AuthenticationFailure:
-        """Validate the request's token (and proof). ``url`` is the public URL of the request."""
+        """Validate the request's token (and proof). ``url`` is the public URL of the request;
+        ``client_certificate`` the DER certificate of its mutual-TLS connection, for certificate-bound tokens."""
         if len(authorization) != 1:
             return self._challenge(
                 401 if not authorization else 400,
@@ -177,6 +193,9 @@ class AccessTokenValidator:
         if isinstance(claims, str):
             return self._challenge(401, "invalid_token", claims, is_dpop)
         cnf = claims.get("cnf")
+        if not _certificate_matches(cnf, client_certificate):
+            # RFC 8705 §3: the request must come over mutual TLS with the certificate the token is bound to
+            return self._challenge(401, "invalid_token", "the token is bound to another client certificate", is_dpop)
         jkt = cnf.get("jkt") if isinstance(cnf, dict) else None
         if not is_dpop:
             if jkt is not None or not self.options.accept_bearer:

@@ -12,6 +12,7 @@ from identityserver._utils.b64 import b64url_encode
 from identityserver.clock import Clock
 from identityserver.constants import GrantType
 from identityserver.crypto.hashing import left_half_hash
+from identityserver.models.claims_request import CLAIMS_REQUEST_PROPERTY
 from identityserver.models.grants import AuthorizationCode
 from identityserver.options import IdentityServerOptions
 from identityserver.services.protocols import AuthorizationCodeService, TokenService
@@ -146,6 +147,9 @@ class AuthorizeResponseGenerator:
             code_challenge_method=request.code_challenge_method,
             dpop_key_thumbprint=request.dpop_key_thumbprint,
         )
+        if request.requested_claims:
+            # OIDC Core §5.5: the claims asked for travel with the code to the token endpoint
+            code.properties[CLAIMS_REQUEST_PROPERTY] = request.requested_claims.to_json()
         return await self.codes.create(code)
 
     async def create_code_flow_response(self, request: ValidatedAuthorizeRequest) -> AuthorizeResponse:
@@ -167,6 +171,7 @@ class AuthorizeResponseGenerator:
                 validated_resources=request.validated_resources,
                 subject=subject,
                 session_id=request.session_id,
+                requested_claims=request.requested_claims,
             )
             token = await self.tokens.create_access_token(creation)
             response.access_token = await self.tokens.create_security_token(token)
@@ -185,6 +190,7 @@ class AuthorizeResponseGenerator:
                 authorization_code_to_hash=response.code,
                 access_token_to_hash=response.access_token,
                 include_all_identity_claims=response.access_token is None,
+                requested_claims=request.requested_claims,
             )
             identity = await self.tokens.create_identity_token(creation)
             response.identity_token = await self.tokens.create_security_token(identity)

@@ -12,6 +12,11 @@ from identityserver.models.messages import ConsentResponse
 from identityserver.models.resources import Resources, ResourceValidationResult
 from identityserver.services.protocols import ConsentService, ProfileService
 from identityserver.validation.authorize_results import ValidatedAuthorizeRequest
+from identityserver.validation.claims_request import (
+    individually_requested_claims,
+    requested_subject_mismatch,
+    unmet_essential_acr,
+)
 
 
 @dataclass(slots=True)
@@ -68,12 +73,18 @@ class AuthorizeInteractionResponseGenerator:
         needs_login = await self.login_required(request)
         if needs_login and "none" in request.prompt_modes:
             return InteractionResponse(error=AuthorizeErrors.LOGIN_REQUIRED, error_description="the user must sign in")
+        if not needs_login and unmet_essential_acr(request, request.authenticated_subject().find_first("acr")):
+            # OIDC Core §5.5.1.1: an essential acr that cannot be met is a failed authentication
+            return InteractionResponse(
+                error=AuthorizeErrors.UNMET_AUTHENTICATION_REQUIREMENTS,
+                error_description="the essential acr requested cannot be satisfied",
+            )
         return InteractionResponse(is_login=needs_login)
 
     async def login_required(self, request: ValidatedAuthorizeRequest) -> bool:
         """Whether the user must (re-)authenticate: ``prompt=login``/``select_account``, no or an inactive user,
         ``max_age`` or the client's ``user_sso_lifetime`` exceeded, an identity provider the client or ``acr_values``
-        (``idp:``) does not accept, or an ``id_token_hint`` of another user."""
+        (``idp:``) does not accept, or an ``id_token_hint`` or a ``claims`` request for the ``sub`` of another user."""
         if "login" in request.prompt_modes or "select_account" in request.prompt_modes:
             return True
         subject = request.subject
@@ -99,7 +110,9 @@ class AuthorizeInteractionResponseGenerator:
         if wanted_idp and wanted_idp != idp:
             return True
         hint = request.id_token_hint_claims
-        return bool(hint and hint.get("sub") != subject.subject_id)
+        if hint and hint.get("sub") != subject.subject_id:
+            return True
+        return requested_subject_mismatch(request, subject.subject_id)  # OIDC Core §5.5.1
 
     async def process_consent(
         self, request: ValidatedAuthorizeRequest, consent: ConsentResponse | None
@@ -108,8 +121,14 @@ class AuthorizeInteractionResponseGenerator:
         subject = request.authenticated_subject()
         if consent is not None:
             return await self.apply_consent(request, consent)
-        required = "consent" in request.prompt_modes or await self.consent.require_consent(
-            subject.subject_id, request.client, request.validated_resources.raw_scope_values
+        # OIDC Core §5.5: claims asked for individually are not covered by a consent remembered for the scopes
+        individual = request.client.require_consent and bool(individually_requested_claims(request))
+        required = (
+            "consent" in request.prompt_modes
+            or individual
+            or await self.consent.require_consent(
+                subject.subject_id, request.client, request.validated_resources.raw_scope_values
+            )
         )
         if required and "none" in request.prompt_modes:
             return InteractionResponse(

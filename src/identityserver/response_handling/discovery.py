@@ -9,6 +9,7 @@ from typing import Any
 
 from identityserver.constants import ProtocolRoutePaths, StandardScopes
 from identityserver.options import IdentityServerOptions
+from identityserver.response_handling.mutual_tls_metadata import mutual_tls_metadata
 from identityserver.services.protocols import KeyMaterialService
 from identityserver.stores.protocols import ResourceStore
 
@@ -44,6 +45,7 @@ _ENDPOINT_NAMES = [
     ("device_authorization_endpoint", ProtocolRoutePaths.DEVICE_AUTHORIZATION),
     ("backchannel_authentication_endpoint", ProtocolRoutePaths.BACKCHANNEL_AUTHENTICATION),
     ("registration_endpoint", ProtocolRoutePaths.REGISTRATION),
+    ("pushed_authorization_request_endpoint", ProtocolRoutePaths.PUSHED_AUTHORIZATION),
 ]
 
 
@@ -110,19 +112,30 @@ class DiscoveryResponseGenerator:
         if caps.request_object_signing_algs and ProtocolRoutePaths.AUTHORIZE in caps.endpoints:
             doc["request_parameter_supported"] = True
             doc["request_object_signing_alg_values_supported"] = caps.request_object_signing_algs
-            doc["request_uri_parameter_supported"] = False  # request_uri is refused: no server-side fetching (SSRF)
+            # RFC 9101 §10.5 / OIDC Discovery §3: by reference only when switched on (fetching is an SSRF risk)
+            doc["request_uri_parameter_supported"] = self.options.endpoints.enable_jwt_request_uri
         if caps.prompt_values:
             doc["prompt_values_supported"] = caps.prompt_values
         if ProtocolRoutePaths.AUTHORIZE in caps.endpoints:
-            doc["authorization_response_iss_parameter_supported"] = (
-                self.options.emit_issuer_identification_response_parameter
+            doc["authorization_response_iss_parameter_supported"] = bool(
+                self.options.emit_issuer_identification_response_parameter or self.options.security_profile
             )
-            doc["claims_parameter_supported"] = False
+            if "jwt" in caps.response_modes:  # JARM §5
+                doc["authorization_signing_alg_values_supported"] = doc["id_token_signing_alg_values_supported"]
+            doc["claims_parameter_supported"] = True  # OIDC Core §5.5 (docs/claims-parameter.md)
+        if ProtocolRoutePaths.PUSHED_AUTHORIZATION in caps.endpoints:
+            doc["require_pushed_authorization_requests"] = self.options.pushed_authorization.required  # RFC 9126 §5
         if ProtocolRoutePaths.BACKCHANNEL_AUTHENTICATION in caps.endpoints:
-            doc["backchannel_token_delivery_modes_supported"] = ["poll"]
+            # CIBA Core §4: poll and ping are built (push is not: IdentityServer has neither push nor ping)
+            doc["backchannel_token_delivery_modes_supported"] = ["poll", "ping"]
             doc["backchannel_user_code_parameter_supported"] = True
+            if caps.request_object_signing_algs:
+                doc["backchannel_authentication_request_signing_alg_values_supported"] = (
+                    caps.request_object_signing_algs
+                )
         if caps.dpop_signing_algs:
             doc["dpop_signing_alg_values_supported"] = caps.dpop_signing_algs
+        doc.update(mutual_tls_metadata(self.options.mutual_tls, base_url, caps.endpoints))
         for name, value in self.options.discovery.custom_entries.items():
             doc.setdefault(name, value.replace("~/", base_url + "/", 1) if value.startswith("~/") else value)
         return doc

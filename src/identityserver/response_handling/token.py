@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from identityserver.clock import Clock
 from identityserver.constants import GrantType, TokenErrors, TokenTypes
 from identityserver.crypto.jwt import JwtError, decode_jws
+from identityserver.models.claims_request import grant_claims_request
 from identityserver.models.client import AccessTokenType
 from identityserver.models.grants import ProofType, Token
 from identityserver.options import IdentityServerOptions
@@ -52,6 +53,8 @@ class TokenResponseGenerator:
             GrantType.PASSWORD: self.process_password_request,
             GrantType.AUTHORIZATION_CODE: self.process_authorization_code_request,
             GrantType.REFRESH_TOKEN: self.process_refresh_token_request,
+            GrantType.DEVICE_CODE: self.process_device_code_request,
+            GrantType.CIBA: self.process_ciba_request,
         }
 
     async def process(self, result: TokenRequestValidationResult) -> TokenResponse | TokenErrorResponse:
@@ -89,13 +92,29 @@ class TokenResponseGenerator:
             )
         return response
 
+    async def process_device_code_request(self, result: TokenRequestValidationResult) -> TokenResponse:
+        """Tokens for a redeemed device code, plus an ID token when ``openid`` was granted (RFC 8628 §3.5)."""
+        request = result.validated_request
+        response = await self.process_token_request(result)
+        if request.validated_resources.is_openid and request.subject is not None:
+            response.identity_token = await self.create_identity_token(request, access_token=response.access_token)
+        return response
+
+    async def process_ciba_request(self, result: TokenRequestValidationResult) -> TokenResponse:
+        """CIBA (CIBA Core §10.1.1): ``process_token_request`` and always an ID token."""
+        response = await self.process_token_request(result)
+        response.identity_token = await self.create_identity_token(
+            result.validated_request, access_token=response.access_token
+        )
+        return response
+
     async def process_token_request(self, result: TokenRequestValidationResult) -> TokenResponse:
         """Create the access token (and refresh token when granted) and build the response."""
         request = result.validated_request
         access_token, refresh_token = await self.create_access_token(request)
         return TokenResponse(
             access_token=access_token,
-            access_token_type=TokenTypes.DPOP if request.confirmation else TokenTypes.BEARER,
+            access_token_type=TokenTypes.DPOP if request.dpop_jkt else TokenTypes.BEARER,
             access_token_lifetime=request.access_token_lifetime,
             scope=" ".join(request.validated_resources.raw_scope_values) or None,
             refresh_token=refresh_token,
@@ -140,7 +159,7 @@ class TokenResponseGenerator:
             return TokenErrorResponse(TokenErrors.INVALID_GRANT, "refresh token was already used")
         response = TokenResponse(
             access_token=access_token,
-            access_token_type=TokenTypes.DPOP if request.confirmation else TokenTypes.BEARER,
+            access_token_type=TokenTypes.DPOP if request.dpop_jkt else TokenTypes.BEARER,
             access_token_lifetime=token.lifetime,
             scope=" ".join(request.validated_resources.raw_scope_values) or None,
             refresh_token=refresh_token,
@@ -165,6 +184,7 @@ class TokenResponseGenerator:
             session_id=request.session_id,
             confirmation=request.confirmation,
             access_token_lifetime=request.access_token_lifetime,
+            requested_claims=grant_claims_request(request.authorization_code, request.refresh_token),
         )
 
     async def create_refresh_token(self, request: ValidatedTokenRequest, access_token: Token) -> str | None:
@@ -203,6 +223,7 @@ class TokenResponseGenerator:
             nonce=nonce,
             state_hash=state_hash,
             access_token_to_hash=access_token,
+            requested_claims=grant_claims_request(request.authorization_code, None),
         )
         return await self.tokens.create_security_token(await self.tokens.create_identity_token(creation))
 

@@ -23,7 +23,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from identityserver._utils.egress import resolves_to_public_addresses
+from identityserver._utils.egress import pin_public_address
 from identityserver.clock import Clock
 from identityserver.models.claims import Claim, ClaimValueTypes
 from identityserver.models.client import Client
@@ -226,9 +226,10 @@ class DefaultBackChannelLogoutService:
             if durable and self.clock.utc_now() + timedelta(seconds=timeout) > delivery.next_attempt_at:
                 # too little of the lease is left to finish: once it ends, another claimer sends it
                 return
-            if client.properties.get(
-                DYNAMIC_REGISTRATION_PROPERTY
-            ) == "true" and not await resolves_to_public_addresses(uri):
+            dynamic = client.properties.get(DYNAMIC_REGISTRATION_PROPERTY) == "true"
+            # resolved once, and the request goes to the checked address (no second DNS answer)
+            pinned = await pin_public_address(uri) if dynamic else None
+            if dynamic and pinned is None:
                 logger.warning(
                     "not sending back-channel logout for client %s: its URI does not resolve to public addresses",
                     client.client_id,
@@ -244,7 +245,13 @@ class DefaultBackChannelLogoutService:
                 await self._failed(delivery, uri, f"token creation failed: {type(exc).__name__}", False, durable)
                 return
             try:
-                response = await asyncio.wait_for(http.post(uri, data={"logout_token": token}), timeout)
+                form = {"logout_token": token}
+                request = (
+                    http.post(pinned.url, data=form, headers=pinned.headers, extensions=pinned.extensions)
+                    if pinned is not None
+                    else http.post(uri, data=form)
+                )
+                response = await asyncio.wait_for(request, timeout)
             except (_http_error(), TimeoutError, OSError) as exc:
                 await self._failed(delivery, uri, type(exc).__name__, False, durable)
                 return

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from identityserver.models.claims import Claim, Principal
 from identityserver.models.client import Client
 from identityserver.models.contexts import ProfileCallers, ProfileDataRequestContext
 from identityserver.models.resources import ResourceValidationResult
 from identityserver.services.protocols import ProfileService
 
-#: Claims that describe the authentication itself; they are copied from the principal, never from the profile.
-PROTOCOL_CLAIMS = frozenset({"sub", "auth_time", "idp", "amr", "sid", "acr"})
+#: Claims that describe the authentication itself; they are copied from the principal, never from the profile
+#: (``act``: the delegation chain of a token exchange or an extension grant, RFC 8693 §4.1).
+PROTOCOL_CLAIMS = frozenset({"sub", "auth_time", "idp", "amr", "sid", "acr", "act"})
 #: Claims the engine sets itself; the profile service cannot override them.
 FILTERED_CLAIMS = frozenset(
     {
@@ -34,12 +37,14 @@ FILTERED_CLAIMS = frozenset(
         "amr",
         "sid",
         "acr",
+        "act",
+        "userinfo_claims",
     }
 )
 
 
 def subject_claims(subject: Principal) -> list[Claim]:
-    """``sub``, ``auth_time``, ``idp``, ``amr``, ``sid``, ``acr`` from the authenticated principal."""
+    """``sub``, ``auth_time``, ``idp``, ``amr``, ``sid``, ``acr`` and ``act`` from the authenticated principal."""
     return [c for c in subject.claims if c.type in PROTOCOL_CLAIMS]
 
 
@@ -80,12 +85,16 @@ class DefaultClaimsService:
         resources: ResourceValidationResult,
         client: Client,
         include_all_identity_claims: bool,
+        requested_claim_types: Sequence[str] = (),
     ) -> list[Claim]:
         """The user's protocol claims, plus the identity resources' user claims when ``include_all_identity_claims`` or
-        the client's ``always_include_user_claims_in_id_token`` (OIDC Core §5.4)."""
+        the client's ``always_include_user_claims_in_id_token`` (OIDC Core §5.4), plus ``requested_claim_types``:
+        the claims the ``claims`` request parameter asks for in the ID token (OIDC Core §5.5)."""
         claims = subject_claims(subject)
+        wanted = [t for t in requested_claim_types if t not in FILTERED_CLAIMS]
         if include_all_identity_claims or client.always_include_user_claims_in_id_token:
-            wanted = [t for r in resources.resources.identity_resources for t in r.user_claims]
+            wanted += [t for r in resources.resources.identity_resources for t in r.user_claims]
+        if wanted:
             claims.extend(
                 await self._profile_claims(
                     subject, client, ProfileCallers.CLAIMS_PROVIDER_IDENTITY_TOKEN, wanted, resources

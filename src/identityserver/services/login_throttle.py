@@ -2,17 +2,22 @@
 and §10.10 ask for rate limits). Failures are rows in the persisted-grant store, so every worker and node
 sharing the database sees the same counts; only hashes of the username and address are stored.
 
-Limits, per window: ``per_pair`` failures for one username from one address, and ``per_account`` failures for
-one username from all addresses together (a botnet or an IPv6 /64 gets no more guesses than one machine)."""
+Two limits, per ``window``: ``per_address`` failures for one username from one address refuse that address
+(it is the guesser's own), while failures for one username from all addresses together only slow every attempt
+for it down (a growing delay up to ``max_delay``): anyone can produce those, so refusing on them would let
+anyone lock any account out (issue 16 item 2), and a correct password from another address still signs in."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from identityserver.clock import Clock
 from identityserver.models.grants import PersistedGrant, PersistedGrantFilter
+from identityserver.options import LoginThrottleOptions
 from identityserver.stores.protocols import PersistedGrantStore
 
 LOGIN_FAILURE = "login_failure"
@@ -23,35 +28,57 @@ def _digest(prefix: str, value: str) -> str:
 
 
 class DefaultLoginThrottle:
-    """The default ``LoginThrottle``: failures per username and address (``per_pair``) and per username
-    (``per_account``) within ``window`` seconds, kept as persisted grants so every process sees them."""
+    """The default ``LoginThrottle``: kept as persisted grants of type ``login_failure`` so every process sees
+    them; expired rows are removed by :meth:`remove_expired` (a background job) and on each failure."""
 
     def __init__(
-        self, grants: PersistedGrantStore, clock: Clock, window: int = 300, per_pair: int = 5, per_account: int = 20
+        self,
+        grants: PersistedGrantStore,
+        clock: Clock,
+        options: LoginThrottleOptions | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.grants = grants
         self.clock = clock
-        self.window = window
-        self.per_pair = per_pair
-        self.per_account = per_account
+        self.options = options or LoginThrottleOptions()
+        self.sleep = sleep
 
     @staticmethod
     def _keys(username: str, address: str) -> tuple[str, str]:
         return _digest("login:", username.lower()), _digest("addr:", address)
 
+    async def _live(self, account: str) -> list[PersistedGrant]:
+        now = self.clock.utc_now()
+        rows = await self.grants.get_all(PersistedGrantFilter(subject_id=account, type=LOGIN_FAILURE))
+        return [r for r in rows if r.expiration is None or r.expiration > now]
+
+    def delay_for(self, account_failures: int) -> float:
+        """Seconds an attempt waits after ``account_failures`` failures for its username from all addresses."""
+        over = account_failures - self.options.per_account
+        if over < 0:
+            return 0.0
+        return min(self.options.max_delay, self.options.delay * float(2 ** min(over, 32)))
+
     async def blocked(self, username: str, address: str) -> bool:
-        """Whether this username may not try again from this address yet."""
+        """Whether this username may not try again from this address yet. Waits first when the username has
+        many failures from all addresses together (a slow-down that never refuses)."""
+        account, origin = self._keys(username, address)
+        live = await self._live(account)
+        if sum(1 for r in live if r.client_id == origin) >= self.options.per_address:
+            return True
+        delay = self.delay_for(len(live))
+        if delay > 0:
+            await self.sleep(delay)
+        return False
+
+    async def failed(self, username: str, address: str) -> None:
+        """Record a failed attempt (hashes of the username and address only); the username's expired rows go."""
         account, origin = self._keys(username, address)
         now = self.clock.utc_now()
         rows = await self.grants.get_all(PersistedGrantFilter(subject_id=account, type=LOGIN_FAILURE))
-        live = [r for r in rows if r.expiration is None or r.expiration > now]
-        pair = sum(1 for r in live if r.client_id == origin)
-        return pair >= self.per_pair or len(live) >= self.per_account
-
-    async def failed(self, username: str, address: str) -> None:
-        """Record a failed attempt (hashes of the username and address only)."""
-        account, origin = self._keys(username, address)
-        now = self.clock.utc_now()
+        for row in rows:
+            if row.expiration is not None and row.expiration <= now:
+                await self.grants.remove(row.key)
         await self.grants.store(
             PersistedGrant(
                 key=secrets.token_hex(32).upper(),
@@ -59,7 +86,7 @@ class DefaultLoginThrottle:
                 client_id=origin,
                 subject_id=account,
                 creation_time=now,
-                expiration=now + timedelta(seconds=self.window),
+                expiration=now + timedelta(seconds=self.options.window),
                 data="{}",
             )
         )
@@ -68,3 +95,13 @@ class DefaultLoginThrottle:
         """Forget this address's failures for the username."""
         account, origin = self._keys(username, address)
         await self.grants.remove_all(PersistedGrantFilter(subject_id=account, client_id=origin, type=LOGIN_FAILURE))
+
+    async def remove_expired(self) -> int:
+        """Remove every expired throttle row; the number removed. Runs whether or not token cleanup is on."""
+        now = self.clock.utc_now()
+        removed = 0
+        for row in await self.grants.get_all(PersistedGrantFilter(type=LOGIN_FAILURE)):
+            if row.expiration is not None and row.expiration <= now:
+                await self.grants.remove(row.key)
+                removed += 1
+        return removed

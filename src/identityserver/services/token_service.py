@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from identityserver.clock import Clock
 from identityserver.crypto.hashing import left_half_hash
 from identityserver.models.claims import Claim, Principal
+from identityserver.models.claims_request import USERINFO_CLAIMS_CLAIM, ClaimsRequest
 from identityserver.models.client import AccessTokenType, Client
 from identityserver.models.grants import Token
 from identityserver.models.resources import ResourceValidationResult
@@ -34,6 +35,8 @@ class TokenCreationRequest:
     authorization_code_to_hash: str | None = None
     access_token_to_hash: str | None = None
     include_all_identity_claims: bool = False
+    requested_claims: ClaimsRequest | None = None
+    """The validated ``claims`` request parameter of the grant (OIDC Core §5.5)."""
 
 
 class DefaultTokenService:
@@ -62,6 +65,9 @@ class DefaultTokenService:
         if request.subject is None:
             # RFC 9068 §2.2: without a resource owner, sub identifies the client
             claims.append(Claim("sub", client.client_id))
+        elif request.requested_claims is not None and request.requested_claims.userinfo:
+            # OIDC Core §5.5: the userinfo claims asked for individually, for the userinfo endpoint to honour
+            claims.append(Claim.of(USERINFO_CLAIMS_CLAIM, sorted(request.requested_claims.userinfo)))
         api_resources = request.validated_resources.resources.api_resources
         audiences = list(dict.fromkeys(r.name for r in api_resources))
         if self.options.emit_static_audience_claim or not audiences:
@@ -103,7 +109,11 @@ class DefaultTokenService:
             claims.append(Claim("s_hash", request.state_hash))
         claims.extend(
             await self.claims.get_identity_token_claims(
-                request.subject, request.validated_resources, client, request.include_all_identity_claims
+                request.subject,
+                request.validated_resources,
+                client,
+                request.include_all_identity_claims,
+                requested_claim_types=list(request.requested_claims.id_token) if request.requested_claims else [],
             )
         )
         return Token(

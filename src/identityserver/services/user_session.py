@@ -18,6 +18,7 @@ from identityserver.crypto.protection import DataProtectionError, DataProtector
 from identityserver.models.claims import Claim, Principal
 from identityserver.models.sessions import ServerSideSession
 from identityserver.options import AuthenticationOptions, ServerSideSessionsOptions
+from identityserver.services.ended_sessions import EndedSessions
 from identityserver.stores.protocols import ServerSideSessionStore
 from identityserver.telemetry import ACTIVE_SESSIONS
 
@@ -43,6 +44,9 @@ class SessionTicket:
     """The issuer the session was established under (back-channel logout of expired sessions needs it)."""
     key: str | None = None
     """The server-side session key, when sessions are stored server-side."""
+    ticket_id: str = ""
+    """Names this sign-in's ticket (kept when the cookie is re-issued, new on re-authentication): logout puts it
+    on the list of ended cookie sessions. Tickets from before it existed are listed by ``session_id``."""
 
     def principal(self) -> Principal:
         claims = [
@@ -102,7 +106,9 @@ class DefaultUserSession:
         clock: Clock,
         store: ServerSideSessionStore | None = None,
         store_options: ServerSideSessionsOptions | None = None,
+        ended: EndedSessions | None = None,
     ) -> None:
+        self.ended = ended
         self.protector = protector
         self.options = options
         self.clock = clock
@@ -135,6 +141,12 @@ class DefaultUserSession:
                 return None
         if ticket.expires < now:
             return None
+        if (
+            self.store is None
+            and self.ended is not None
+            and await self.ended.is_ended(ticket.ticket_id or ticket.session_id)
+        ):
+            return None  # a cookie captured before logout (issue 16 item 5)
         return ticket
 
     def new_ticket(
@@ -159,6 +171,7 @@ class DefaultUserSession:
             display_name,
             acr,
             issuer=issuer,
+            ticket_id=secrets.token_hex(16).upper(),
         )
 
     async def sign_in(self, ticket: SessionTicket, secure: bool) -> list[str]:
@@ -204,6 +217,9 @@ class DefaultUserSession:
         """Delete the server-side session and return the ``Set-Cookie`` values that clear both cookies."""
         if ticket is not None and self.store is not None and ticket.key:
             await self.store.delete_session(ticket.key)
+        elif ticket is not None and self.ended is not None:
+            # the browser is told to drop the cookie, but a copy would stay valid until it expires
+            await self.ended.end(ticket.ticket_id or ticket.session_id, ticket.expires)
         if ticket is not None:
             ACTIVE_SESSIONS.add(-1)
         return [

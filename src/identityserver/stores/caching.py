@@ -1,6 +1,10 @@
 """``CachingClientStore`` and ``CachingResourceStore`` (Duende ``Stores/Caching/*``): decorators that keep store
 answers for ``options.caching`` (15 minutes by default) so that token requests do not read the client and
-resource tables each time. Unknown clients are not cached; caches are bounded."""
+resource tables each time. Caches are bounded.
+
+Unknown client ids and API names are cached too, for at most ``NEGATIVE_SECONDS`` and apart from the known ones
+(issue 16 item 7): otherwise each unknown name costs a database query and answers measurably slower than a known
+one (telling which exist), and a flood of made-up names would evict the known entries."""
 
 from __future__ import annotations
 
@@ -16,6 +20,9 @@ from identityserver.stores.protocols import ClientStore, ResourceStore
 
 V = TypeVar("V")
 DEFAULT_MAX_ENTRIES = 10_000
+NEGATIVE_SECONDS = 30.0
+"""Longest time an unknown client id or API name is remembered as unknown (a client added in another process
+with an id someone just tried is found after at most this long; this process's own changes call ``forget``)."""
 
 
 class TtlCache(Generic[V]):
@@ -68,6 +75,9 @@ class TtlCache(Generic[V]):
     def clear(self) -> None:
         self._entries.clear()
 
+    def remove(self, key: Hashable) -> None:
+        self._entries.pop(key, None)
+
 
 class CachingClientStore:
     """Caches found clients for ``client_store_expiration`` seconds."""
@@ -76,14 +86,24 @@ class CachingClientStore:
         self.inner = inner
         self.cache_seconds: float = expiration_seconds
         self._cache: TtlCache[Client | None] = TtlCache(clock, expiration_seconds)
+        self._unknown: TtlCache[Client | None] = TtlCache(clock, min(NEGATIVE_SECONDS, expiration_seconds))
+
+    async def _load(self, client_id: str) -> Client | None:
+        return await self._unknown.get_or_add(
+            client_id, lambda: self.inner.find_client_by_id(client_id), cache_if=lambda c: c is None
+        )
 
     async def find_client_by_id(self, client_id: str) -> Client | None:
-        return await self._cache.get_or_add(
-            client_id, lambda: self.inner.find_client_by_id(client_id), cache_if=lambda c: c is not None
-        )
+        return await self._cache.get_or_add(client_id, lambda: self._load(client_id), cache_if=lambda c: c is not None)
+
+    def forget(self, client_id: str) -> None:
+        """Drop one client at once (changed or removed through RFC 7592 client management)."""
+        self._cache.remove(client_id)
+        self._unknown.remove(client_id)
 
     def clear(self) -> None:
         self._cache.clear()
+        self._unknown.clear()
 
 
 def _names(names: Sequence[str]) -> tuple[str, ...]:
@@ -100,6 +120,7 @@ class CachingResourceStore:
         self._scopes: TtlCache[list[ApiScope]] = TtlCache(clock, expiration_seconds)
         self._apis_by_scope: TtlCache[list[ApiResource]] = TtlCache(clock, expiration_seconds)
         self._apis: TtlCache[list[ApiResource]] = TtlCache(clock, expiration_seconds)
+        self._unknown_apis: TtlCache[list[ApiResource]] = TtlCache(clock, min(NEGATIVE_SECONDS, expiration_seconds))
         self._all: TtlCache[Resources] = TtlCache(clock, expiration_seconds, max_entries=1)
 
     async def find_identity_resources_by_scope_name(self, scope_names: Sequence[str]) -> list[IdentityResource]:
@@ -118,12 +139,18 @@ class CachingResourceStore:
 
     async def find_api_resources_by_name(self, names: Sequence[str]) -> list[ApiResource]:
         key = _names(names)
-        found = await self._apis.get_or_add(key, lambda: self.inner.find_api_resources_by_name(key))
+
+        async def load() -> list[ApiResource]:
+            return await self._unknown_apis.get_or_add(
+                key, lambda: self.inner.find_api_resources_by_name(key), cache_if=lambda found: not found
+            )
+
+        found = await self._apis.get_or_add(key, load, cache_if=bool)
         return in_requested_order(found, names)
 
     async def get_all_resources(self) -> Resources:
         return await self._all.get_or_add("all", self.inner.get_all_resources)
 
     def clear(self) -> None:
-        for cache in (self._identity, self._scopes, self._apis_by_scope, self._apis, self._all):
+        for cache in (self._identity, self._scopes, self._apis_by_scope, self._apis, self._unknown_apis, self._all):
             cache.clear()

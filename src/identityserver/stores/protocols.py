@@ -22,6 +22,7 @@ from identityserver.models.keys import DataProtectionKey, SerializedKey
 from identityserver.models.logout import BackChannelLogoutDelivery
 from identityserver.models.resources import ApiResource, ApiScope, IdentityResource, Resources
 from identityserver.models.sessions import QueryResult, ServerSideSession, SessionFilter, SessionQuery
+from identityserver.models.sign_in_methods import PasskeyCredential, TotpEnrolment
 from identityserver.models.users import TestUser
 
 
@@ -102,6 +103,11 @@ class DeviceFlowStore(Protocol):
 
     async def remove_by_device_code(self, device_code: str) -> None: ...
 
+    async def take_by_device_code(self, device_code: str) -> DeviceCode | None:
+        """Atomically remove and return the authorization: of N concurrent calls exactly one gets it (the
+        device grant redeems a code once, RFC 8628 §3.5)."""
+        ...
+
 
 class ServerSideSessionStore(Protocol):
     """Server-side user sessions (Duende ``IServerSideSessionStore``)."""
@@ -154,6 +160,25 @@ class ClientConfigurationStore(Protocol):
     """Adds clients created by dynamic registration (Duende ``IClientConfigurationStore``)."""
 
     async def add(self, client: Client) -> None: ...
+
+
+@runtime_checkable
+class ClientRegistrationStore(Protocol):
+    """A ``ClientConfigurationStore`` that can also read, replace and remove a registered client, uncached
+    (RFC 7592 client configuration endpoint). The in-memory and SQL stores are; without one, registration
+    works but issues no registration access token."""
+
+    async def find_client_by_id(self, client_id: str) -> Client | None: ...
+
+    async def add(self, client: Client) -> None: ...
+
+    async def update(self, client: Client) -> None:
+        """Replace the client with the same ``client_id``; raises ``LookupError`` when there is none."""
+        ...
+
+    async def remove(self, client_id: str) -> None:
+        """Remove the client; raises ``LookupError`` when there is none."""
+        ...
 
 
 class ReplayCache(Protocol):
@@ -257,3 +282,47 @@ class RefreshTokenStore(GrantStore[RefreshToken], Protocol):
 
 class ReferenceTokenStore(GrantStore[Token], Protocol):
     """Duende ``IReferenceTokenStore``."""
+
+
+class PasskeyStore(Protocol):
+    """Users' WebAuthn credentials (docs/sign-in.md); ``storage`` keeps them in ``IdentityServerUserPasskeys``."""
+
+    async def add(self, credential: PasskeyCredential) -> bool:
+        """Store a new credential; ``False`` (nothing stored) when its id is already registered."""
+        ...
+
+    async def find(self, credential_id: str) -> PasskeyCredential | None: ...
+
+    async def find_by_subject(self, subject_id: str) -> list[PasskeyCredential]:
+        """The user's credentials, oldest first."""
+        ...
+
+    async def record_use(self, credential_id: str, sign_count: int, backed_up: bool, used: datetime) -> bool:
+        """Atomically store the new counter unless the stored one is not lower (WebAuthn §6.1.1: a counter that does
+        not grow may mean a cloned authenticator); counters that stay 0 (authenticators without one) pass."""
+        ...
+
+    async def rename(self, subject_id: str, credential_id: str, name: str) -> bool: ...
+
+    async def remove(self, subject_id: str, credential_id: str) -> bool: ...
+
+
+class TotpStore(Protocol):
+    """Users' TOTP second factors (docs/sign-in.md); ``storage`` keeps them in ``IdentityServerUserTotp``."""
+
+    async def get(self, subject_id: str) -> TotpEnrolment | None: ...
+
+    async def save(self, enrolment: TotpEnrolment) -> None:
+        """Insert or replace the user's enrolment."""
+        ...
+
+    async def remove(self, subject_id: str) -> None: ...
+
+    async def use_step(self, subject_id: str, step: int) -> bool:
+        """Atomically record ``step`` as used when it is later than the last used one (RFC 6238 §5.2); ``False``
+        for a replayed or older step: of N concurrent calls with one step exactly one succeeds."""
+        ...
+
+    async def use_recovery_code(self, subject_id: str, code_hash: str) -> bool:
+        """Atomically remove one unused recovery code's hash; ``False`` when it is not (or no longer) there."""
+        ...

@@ -27,6 +27,8 @@ from identityserver.storage.sqlalchemy.stores import (
     SqlSigningKeyStore,
     SqlUserStore,
 )
+from identityserver.storage.sqlalchemy.stores.client_configuration import SqlClientConfigurationStore
+from identityserver.storage.sqlalchemy.stores.sign_in_methods import SqlPasskeyStore, SqlTotpStore
 from identityserver.storage.sqlalchemy.token_cleanup import SqlTokenCleanupService
 from identityserver.stores.in_memory.backchannel_logout_queue import InMemoryBackChannelLogoutQueue
 from identityserver.stores.in_memory.clients import InMemoryClientStore
@@ -36,19 +38,23 @@ from identityserver.stores.in_memory.persisted_grants import InMemoryPersistedGr
 from identityserver.stores.in_memory.replay_cache import InMemoryReplayCache
 from identityserver.stores.in_memory.resources import InMemoryResourceStore
 from identityserver.stores.in_memory.server_side_sessions import InMemoryServerSideSessionStore
+from identityserver.stores.in_memory.sign_in_methods import InMemoryPasskeyStore, InMemoryTotpStore
 from identityserver.stores.in_memory.signing_keys import InMemorySigningKeyStore
 from identityserver.stores.in_memory.token_cleanup import InMemoryTokenCleanupService
 from identityserver.stores.in_memory.users import TestUserStore
 from identityserver.stores.protocols import (
     BackChannelLogoutQueue,
+    ClientRegistrationStore,
     ClientStore,
     DataProtectionKeyStore,
     DeviceFlowStore,
+    PasskeyStore,
     PersistedGrantStore,
     ReplayCache,
     ResourceStore,
     ServerSideSessionStore,
     SigningKeyStore,
+    TotpStore,
     UserStore,
 )
 from identityserver.testing.factory import StoreFactory, TokenCleanup
@@ -62,6 +68,9 @@ class InMemoryStoreFactory(StoreFactory):
         self._queue: InMemoryBackChannelLogoutQueue | None = None
 
     async def client_store(self, clients: Sequence[Client]) -> ClientStore:
+        return InMemoryClientStore(clients)
+
+    async def client_registration_store(self, clients: Sequence[Client]) -> ClientRegistrationStore:
         return InMemoryClientStore(clients)
 
     async def resource_store(
@@ -102,6 +111,12 @@ class InMemoryStoreFactory(StoreFactory):
             self._queue = InMemoryBackChannelLogoutQueue()
         return self._queue
 
+    async def passkey_store(self) -> PasskeyStore:
+        return InMemoryPasskeyStore()
+
+    async def totp_store(self) -> TotpStore:
+        return InMemoryTotpStore()
+
 
 class SqlStoreFactory(StoreFactory):
     """The SQL stores on ``database``; ``clock`` dates imported configuration and runs the replay cache."""
@@ -113,6 +128,10 @@ class SqlStoreFactory(StoreFactory):
     async def client_store(self, clients: Sequence[Client]) -> ClientStore:
         await import_configuration(self.database, self.clock, clients=clients)
         return SqlClientStore(self.database)
+
+    async def client_registration_store(self, clients: Sequence[Client]) -> ClientRegistrationStore:
+        await import_configuration(self.database, self.clock, clients=clients)
+        return SqlClientConfigurationStore(self.database, self.clock)
 
     async def resource_store(
         self,
@@ -161,3 +180,9 @@ class SqlStoreFactory(StoreFactory):
 
     async def backchannel_logout_queue(self) -> BackChannelLogoutQueue:
         return SqlBackChannelLogoutQueue(self.database)
+
+    async def passkey_store(self) -> PasskeyStore:
+        return SqlPasskeyStore(self.database)
+
+    async def totp_store(self) -> TotpStore:
+        return SqlTotpStore(self.database)

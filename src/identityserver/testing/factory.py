@@ -18,15 +18,18 @@ from identityserver.models.users import TestUser
 from identityserver.options import OperationalStoreOptions
 from identityserver.stores.protocols import (
     BackChannelLogoutQueue,
+    ClientRegistrationStore,
     ClientStore,
     DataProtectionKeyStore,
     DeviceFlowStore,
+    PasskeyStore,
     PersistedGrantStore,
     ReplayCache,
     ResourceStore,
     ServerSideSessionStore,
     SigningKeyStore,
     TokenCleanupService,
+    TotpStore,
     UserStore,
 )
 
@@ -49,6 +52,10 @@ class StoreFactory:
     async def client_store(self, clients: Sequence[Client]) -> ClientStore:
         """A client store holding ``clients`` (configuration stores are read-only: seed them here)."""
         raise self._missing("a client store")
+
+    async def client_registration_store(self, clients: Sequence[Client]) -> ClientRegistrationStore:
+        """A store of dynamically registered clients (RFC 7592) holding ``clients``."""
+        raise self._missing("a client registration store")
 
     async def resource_store(
         self,
@@ -89,3 +96,9 @@ class StoreFactory:
     async def backchannel_logout_queue(self) -> BackChannelLogoutQueue:
         """A back-channel logout queue; queues made by one factory share their deliveries."""
         raise self._missing("a back-channel logout queue")
+
+    async def passkey_store(self) -> PasskeyStore:
+        raise self._missing("a passkey store")
+
+    async def totp_store(self) -> TotpStore:
+        raise self._missing("a TOTP store")

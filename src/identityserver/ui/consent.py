@@ -10,12 +10,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from identityserver.models.messages import AuthorizationError, AuthorizationRequest, ConsentResponse
+from identityserver.models.resources import Resources
 from identityserver.ui.context import UiContext
 from identityserver.ui.forms import field
 
 
 def scope_views(context: AuthorizationRequest) -> list[dict[str, object]]:
-    resources = context.validated_resources.resources
+    return resource_views(context.validated_resources.resources)
+
+
+def resource_views(resources: Resources) -> list[dict[str, object]]:
+    """What the consent and device pages list for each requested scope."""
     views: list[dict[str, object]] = [
         {
             "name": r.name,

@@ -48,21 +48,21 @@ class UiContext:
         headers: dict[str, str] | None = None,
         **values: Any,
     ) -> Response:
-        secret, is_new = self.antiforgery.cookie_value(request)
+        secret, antiforgery_cookie = await self.antiforgery.cookie_value(request, self.secure(request))
         values.setdefault("antiforgery_token", await self.antiforgery.token_for(secret))
         values.setdefault("root", request.scope.get("root_path", "").rstrip("/"))
         html = self.env.get_template(template).render(**values)
         response = HTMLResponse(html, status_code=status, headers=headers)
         for cookie in cookies:
             response.headers.append("set-cookie", cookie)
-        if is_new:
-            response.headers.append("set-cookie", self.antiforgery.set_cookie_header(secret, self.secure(request)))
+        if antiforgery_cookie is not None:
+            response.headers.append("set-cookie", antiforgery_cookie)
         return response
 
     async def verified_form(self, request: Request) -> FormData | Response:
         """The posted form when its anti-forgery token is valid, else the error page (400)."""
         form = await request.form()
-        if await self.antiforgery.validate(request, form):
+        if await self.antiforgery.validate(request, form, self.secure(request)):
             return form
         return await self.render(
             request,

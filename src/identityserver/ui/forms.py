@@ -12,37 +12,59 @@ from starlette.requests import Request
 from identityserver.crypto.protection import DataProtectionError, DataProtector
 
 ANTIFORGERY_COOKIE = "idsrv.af"
+SECURE_ANTIFORGERY_COOKIE = "__Host-idsrv.af"
+"""Over https: the ``__Host-`` prefix makes browsers refuse the cookie unless it is ``Secure``, host-only and
+``Path=/``, so a sibling subdomain cannot plant one (RFC 6265bis §4.1.3.2)."""
 ANTIFORGERY_FIELD = "__RequestVerificationToken"
+_COOKIE, _TOKEN = b"cookie:", b"token:"
 
 
 class Antiforgery:
+    """The cookie carries a random secret sealed by the server (issue 16 item 7: a value the browser or a
+    sibling site chose is refused, not adopted); the form carries the same secret sealed for another use."""
+
     def __init__(self, protector: DataProtector) -> None:
         self.protector = protector
 
-    def cookie_value(self, request: Request) -> tuple[str, bool]:
-        """The browser's anti-forgery secret and whether it is new (and must be set)."""
-        existing = request.cookies.get(ANTIFORGERY_COOKIE)
-        if existing and len(existing) == 64:
-            return existing, False
-        return secrets.token_hex(32), True
+    @staticmethod
+    def cookie_name(secure: bool) -> str:
+        return SECURE_ANTIFORGERY_COOKIE if secure else ANTIFORGERY_COOKIE
 
-    async def token_for(self, secret: str) -> str:
-        return await self.protector.protect(secret.encode("ascii"))
+    async def _secret(self, request: Request, secure: bool) -> bytes | None:
+        sealed = request.cookies.get(self.cookie_name(secure))
+        if not sealed or len(sealed) > 1000:
+            return None
+        try:
+            value = await self.protector.unprotect(sealed)
+        except DataProtectionError:
+            return None
+        return value[len(_COOKIE) :] if value.startswith(_COOKIE) and len(value) == len(_COOKIE) + 32 else None
 
-    async def validate(self, request: Request, form: FormData) -> bool:
-        secret = request.cookies.get(ANTIFORGERY_COOKIE)
+    async def cookie_value(self, request: Request, secure: bool) -> tuple[bytes, str | None]:
+        """The browser's anti-forgery secret, and the ``Set-Cookie`` value when it is new (none yet, or the
+        cookie was not one this server issued)."""
+        existing = await self._secret(request, secure)
+        if existing is not None:
+            return existing, None
+        secret = secrets.token_bytes(32)
+        sealed = await self.protector.protect(_COOKIE + secret)
+        return secret, f"{self.cookie_name(secure)}={sealed}; Path=/; HttpOnly; SameSite=Strict" + (
+            "; Secure" if secure else ""
+        )
+
+    async def token_for(self, secret: bytes) -> str:
+        return await self.protector.protect(_TOKEN + secret)
+
+    async def validate(self, request: Request, form: FormData, secure: bool) -> bool:
+        secret = await self._secret(request, secure)
         token = form.get(ANTIFORGERY_FIELD)
-        if not secret or not isinstance(token, str) or len(token) > 1000:
+        if secret is None or not isinstance(token, str) or len(token) > 1000:
             return False
         try:
             expected = await self.protector.unprotect(token)
         except DataProtectionError:
             return False
-        return hmac.compare_digest(expected, secret.encode("ascii"))
-
-    @staticmethod
-    def set_cookie_header(secret: str, secure: bool) -> str:
-        return f"{ANTIFORGERY_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Strict" + ("; Secure" if secure else "")
+        return hmac.compare_digest(expected, _TOKEN + secret)
 
 
 def field(form: FormData, name: str, max_length: int = 1000) -> str:

@@ -11,6 +11,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
+from identityserver._utils.origins import web_origin
 from identityserver.events import UserLogoutSuccessEvent
 from identityserver.models.messages import LogoutMessage
 from identityserver.ui.context import UiContext
@@ -62,19 +63,15 @@ class LogoutPages:
         context = await self.ui.services.interaction.get_logout_context(
             request.query_params.get(options.logout_id_parameter)
         )
-        frames = context.front_channel_logout_urls if context else []
+        # the CSP is built from each URI's parsed, IDNA-encoded origin only; a URI without a valid web origin gets
+        # no iframe (issue 16 item 4: a stored host must never reach the header raw)
+        urls = context.front_channel_logout_urls if context else []
+        frames = [url for url in urls if web_origin(url) is not None]
         headers = None
         if frames:
-            origins = " ".join(sorted({self._origin(u) for u in frames}))
+            origins = " ".join(sorted({origin for url in frames if (origin := web_origin(url))}))
             headers = {
                 "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; "
                 f"frame-src {origins}; frame-ancestors 'none'; base-uri 'none'"
             }
         return await self.ui.render(request, "logged_out.html", headers=headers, context=context, frames=frames)
-
-    @staticmethod
-    def _origin(url: str) -> str:
-        from urllib.parse import urlsplit
-
-        parts = urlsplit(url)
-        return f"{parts.scheme}://{parts.netloc}"

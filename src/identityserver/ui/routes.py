@@ -12,8 +12,10 @@ from starlette.routing import Mount, Route
 from identityserver.constants import UiPaths
 from identityserver.hosting.services import Services
 from identityserver.ui.account import AccountPages
+from identityserver.ui.ciba import CibaPage
 from identityserver.ui.consent import ConsentPage
 from identityserver.ui.context import UiContext
+from identityserver.ui.device import DevicePage, device_path
 from identityserver.ui.logout import LogoutPages
 from identityserver.ui.pages import Pages
 from identityserver.ui.portal import PortalPage
@@ -36,6 +38,10 @@ def create_ui(services: Services, template_dirs: Sequence[str | Path] = ()) -> S
         Route(options.error_url, pages.error),
         Route(UiPaths.GRANTS, pages.grants, methods=["GET", "POST"]),
         Route(UiPaths.PORTAL, PortalPage(ui).handle),
+        Route(UiPaths.CIBA, CibaPage(ui).handle, methods=["GET", "POST"]),
         Mount("/static", ThemedStaticFiles(theme.static_dirs), name="static"),
     ]
+    if services.device_flow is not None and services.user_code_throttle is not None:
+        device = DevicePage(ui, services.device_flow, services.user_code_throttle)
+        routes.insert(-1, Route(device_path(ui), device.handle, methods=["GET", "POST"]))
     return SecurityHeadersMiddleware(Starlette(routes=routes), services.options.input_length_restrictions.request_body)

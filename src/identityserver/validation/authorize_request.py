@@ -12,6 +12,7 @@ from identityserver._utils.urls import is_absolute_uri
 from identityserver.constants import AuthorizeErrors, GrantType, StandardScopes
 from identityserver.models.claims import Principal
 from identityserver.models.client import Client
+from identityserver.models.security_profile import apply_security_profile
 from identityserver.options import IdentityServerOptions
 from identityserver.stores.protocols import ClientStore
 from identityserver.validation.authorize_results import (
@@ -19,7 +20,9 @@ from identityserver.validation.authorize_results import (
     AuthorizeRequestValidationResult,
     ValidatedAuthorizeRequest,
 )
+from identityserver.validation.claims_request import ClaimsParameterValidator, parameter_text
 from identityserver.validation.identity_token import IdentityTokenValidator
+from identityserver.validation.jarm import delivery_mode, resolve_response_mode
 from identityserver.validation.jwt_request import JwtRequestValidator
 from identityserver.validation.pkce import PLAIN, S256, is_valid_pkce_value
 from identityserver.validation.protocols import (
@@ -27,11 +30,13 @@ from identityserver.validation.protocols import (
     CustomAuthorizeRequestValidator,
     RedirectUriValidator,
 )
+from identityserver.validation.request_uri import RequestUriResolver
 from identityserver.validation.resources import (
     DefaultResourceValidator,
     ResourceValidationError,
     resource_indicator_is_valid,
 )
+from identityserver.validation.security_profile import enforce_security_profile
 
 #: response_type (order-insensitive) -> the grant type the client must allow (Duende ``ResponseTypeToGrantTypeMapping``)
 RESPONSE_TYPE_GRANTS = {
@@ -55,6 +60,8 @@ DEFAULT_RESPONSE_MODE = {
 }
 BASE_PROMPT_VALUES = ("none", "login", "consent", "select_account")
 DISPLAY_VALUES = ("page", "popup", "touch", "wap")
+#: What a ``require_request_object`` client may send beside its object (the engine adds ``suppressed_prompt``).
+BESIDE_REQUEST_OBJECT = ("client_id", "request", "response_type", "scope", "suppressed_prompt")
 #: Parameters that may repeat (RFC 8707 §2).
 REPEATABLE = ("resource",)
 
@@ -83,13 +90,17 @@ class AuthorizeRequestValidator:
         request_objects: JwtRequestValidator,
         id_token_hints: IdentityTokenValidator,
         custom_validators: Sequence[CustomAuthorizeRequestValidator] = (),
+        request_uris: RequestUriResolver | None = None,
     ) -> None:
         self.options = options
+        self.request_uris = request_uris
+        """Resolves ``request_uri`` (pushed requests and JAR by reference); ``None`` refuses it."""
         self.clients = clients
         self.resources = resources
         self.redirect_uris = redirect_uris
         self.request_objects = request_objects
         self.id_token_hints = id_token_hints
+        self.claims_parameter = ClaimsParameterValidator(resources.store)  # OIDC Core §5.5
         self.custom_validators = list(custom_validators or ())
         self.limits = options.input_length_restrictions
         self.prompt_values_supported = BASE_PROMPT_VALUES + (
@@ -103,9 +114,12 @@ class AuthorizeRequestValidator:
         subject: Principal | None = None,
         repeated: list[str] | None = None,
         resource_values: list[str] | None = None,
+        *,
+        pushed: bool = False,
     ) -> AuthorizeRequestValidationResult | AuthorizeRequestValidationError:
         """Validate the parameters of an authorize request; ``repeated`` names the parameters sent more than once
-        and ``resource_values`` are the RFC 8707 resource indicators."""
+        and ``resource_values`` are the RFC 8707 resource indicators; ``pushed`` when they are being pushed to
+        ``/connect/par`` (RFC 9126 §2.1)."""
         raw = dict(parameters)
         repeated = list(repeated or [])
         if "client_id" in repeated or "redirect_uri" in repeated:
@@ -122,6 +136,7 @@ class AuthorizeRequestValidator:
             subject=subject,
             requested_resource_indicators=list(resource_values or []),
             repeated_parameters=repeated,
+            pushed_authorization=pushed,
         )
         for step in self.steps():
             failure = await step(request)
@@ -156,6 +171,8 @@ class AuthorizeRequestValidator:
             self.validate_pkce,
             self.validate_optional_parameters,
             self.validate_id_token_hint,
+            self.claims_parameter.validate,
+            enforce_security_profile,  # FAPI 2.0 clauses the steps above do not cover
         ]
 
     async def run_custom_validators(
@@ -197,16 +214,21 @@ class AuthorizeRequestValidator:
             return fail(AuthorizeErrors.UNAUTHORIZED_CLIENT, "unknown or disabled client")
         if client.protocol_type != "oidc":
             return fail(AuthorizeErrors.UNAUTHORIZED_CLIENT, "client is not an OpenID Connect client")
-        return client
+        return apply_security_profile(client, self.options.security_profile)  # FAPI 2.0: docs/fapi.md
 
     async def load_request_object(self, request: ValidatedAuthorizeRequest) -> AuthorizeRequestValidationError | None:
-        """RFC 9101: claims of a signed ``request`` object override the query parameters; refused ``request_uri``;
-        required for ``require_request_object`` clients."""
-        if "request_uri" in request.raw:
+        """RFC 9101: claims of a signed ``request`` object override the query parameters; ``request_uri`` is a pushed
+        request or an object by reference (:class:`RequestUriResolver`); required for ``require_request_object``
+        clients, which may send only ``client_id``, ``response_type`` and ``scope`` beside it."""
+        if self.request_uris is not None:
+            unusable = await self.request_uris.resolve(request)
+            if unusable is not None:
+                return self.fail(request, unusable.error, unusable.description)
+        elif "request_uri" in request.raw:
             return self.fail(request, AuthorizeErrors.REQUEST_URI_NOT_SUPPORTED, "request_uri is not supported")
         token = request.raw.get("request")
         if token is None:
-            if request.client.require_request_object:
+            if request.client.require_request_object and not request.request_object_used:
                 return self.fail(request, AuthorizeErrors.INVALID_REQUEST, "the client must use a request object")
             return None
         outcome = await self.request_objects.validate(request.client, token, request.issuer)
@@ -232,6 +254,18 @@ class AuthorizeRequestValidator:
                 AuthorizeErrors.INVALID_REQUEST_OBJECT,
                 "response_type in the request object must match the parameter",
             )
+        if request.client.require_request_object:
+            # RFC 9101 §5: such a client's request is what its object says; OIDC Core §6.1 keeps client_id,
+            # response_type and scope outside for OAuth 2.0 syntax (the object's values win)
+            outside = sorted(n for n in request.raw if n not in BESIDE_REQUEST_OBJECT)
+            if outside:
+                return self.fail(
+                    request,
+                    AuthorizeErrors.INVALID_REQUEST,
+                    f"parameters must be inside the request object: {', '.join(outside)}",
+                )
+            request.raw = {n: v for n, v in request.raw.items() if n in ("client_id", "suppressed_prompt")}
+            request.requested_resource_indicators = []
         for name, value in payload.items():
             if name in ("iss", "aud", "exp", "iat", "nbf", "jti"):
                 continue
@@ -239,8 +273,8 @@ class AuthorizeRequestValidator:
                 values = value if isinstance(value, list) else [value]
                 request.requested_resource_indicators = [str(v) for v in values]
                 continue
-            if isinstance(value, str | int | bool):
-                request.raw[name] = str(value).lower() if isinstance(value, bool) else str(value)
+            if isinstance(value, str | int | bool | dict):  # dict: ``claims`` (OIDC Core §6.1)
+                request.raw[name] = parameter_text(value)
         request.raw.pop("request", None)
         request.request_object_used = True
         return None
@@ -280,13 +314,16 @@ class AuthorizeRequestValidator:
         # (never a query for a response type that returns tokens: OAuth 2.0 Multiple Response Types §5)
         request.response_mode = DEFAULT_RESPONSE_MODE[grant]
         mode = request.raw.get("response_mode")
-        if mode is not None and mode not in ("query", "fragment", "form_post"):
-            return self.fail(request, AuthorizeErrors.UNSUPPORTED_RESPONSE_TYPE, "response_mode is not supported")
-        if mode is not None and mode not in RESPONSE_MODES[grant]:
-            return self.fail(
-                request, AuthorizeErrors.INVALID_REQUEST, "response_mode query is not allowed for this response_type"
-            )
         if mode is not None:
+            mode = resolve_response_mode(mode, request.response_mode)  # JARM §2.3.4: jwt -> query.jwt / fragment.jwt
+            if delivery_mode(mode) not in ("query", "fragment", "form_post"):
+                return self.fail(request, AuthorizeErrors.UNSUPPORTED_RESPONSE_TYPE, "response_mode is not supported")
+            if delivery_mode(mode) not in RESPONSE_MODES[grant]:
+                return self.fail(
+                    request,
+                    AuthorizeErrors.INVALID_REQUEST,
+                    "response_mode query is not allowed for this response_type",
+                )
             request.response_mode = mode
         allowed = request.client.allowed_grant_types
         if grant not in allowed and not (grant == GrantType.AUTHORIZATION_CODE and GrantType.HYBRID in allowed):

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from identityserver.models.claims import Principal
+from identityserver.models.claims_request import ClaimsRequest
 from identityserver.models.client import Client
 from identityserver.models.resources import ResourceValidationResult
 from identityserver.validation.results import IncompleteRequestError
@@ -42,9 +43,15 @@ class ValidatedAuthorizeRequest:
     acr_values: list[str] = field(default_factory=list)
     id_token_hint_claims: dict[str, Any] | None = None
     dpop_key_thumbprint: str | None = None
+    requested_claims: ClaimsRequest | None = None
+    """The ``claims`` parameter (OIDC Core §5.5), narrowed to what the client may receive."""
     subject: Principal | None = None
     session_id: str | None = None
     request_object_used: bool = False
+    pushed_authorization: bool = False
+    """True when the parameters came from a pushed authorization request (RFC 9126 §4: ``request_uri`` of PAR)."""
+    pushed_request_uri: str | None = None
+    """The ``urn:ietf:params:oauth:request_uri:`` reference the parameters were loaded from (taken once used)."""
     was_consent_shown: bool = False
     repeated_parameters: list[str] = field(default_factory=list)
     """Parameters sent more than once (RFC 6749 §3.1 forbids it), apart from the repeatable ``resource``."""

@@ -3,9 +3,18 @@
 
 from __future__ import annotations
 
+from identityserver._utils.origins import web_origin
 from identityserver._utils.urls import is_absolute_uri
-from identityserver.constants import GrantType, SecretTypes, TokenEndpointAuthMethods
+from identityserver.constants import (
+    SUPPORTED_SIGNING_ALGORITHMS,
+    GrantType,
+    SecretTypes,
+    TokenEndpointAuthMethods,
+)
 from identityserver.models.client import Client
+from identityserver.models.security_profile import client_setting_problem
+from identityserver.models.token_exchange import token_exchange_policy_problem
+from identityserver.services.backchannel_ping import ciba_client_problem
 
 FORBIDDEN_GRANT_COMBINATIONS = (
     (GrantType.IMPLICIT, GrantType.AUTHORIZATION_CODE),
@@ -31,7 +40,11 @@ AUTH_METHODS = (
     TokenEndpointAuthMethods.CLIENT_SECRET_POST,
     TokenEndpointAuthMethods.PRIVATE_KEY_JWT,
     TokenEndpointAuthMethods.NONE,
+    TokenEndpointAuthMethods.TLS_CLIENT_AUTH,
+    TokenEndpointAuthMethods.SELF_SIGNED_TLS_CLIENT_AUTH,
 )
+#: Secrets that authenticate a client by its certificate (RFC 8705 §2; IdentityServer's secret types).
+CERTIFICATE_SECRETS = (SecretTypes.X509_NAME, SecretTypes.X509_THUMBPRINT, SecretTypes.X509_CERTIFICATE_BASE64)
 #: Grants that authenticate at the token endpoint; a confidential client using them needs a secret.
 TOKEN_ENDPOINT_GRANTS = (
     GrantType.AUTHORIZATION_CODE,
@@ -40,6 +53,7 @@ TOKEN_ENDPOINT_GRANTS = (
     GrantType.PASSWORD,
     GrantType.DEVICE_CODE,
     GrantType.CIBA,
+    GrantType.TOKEN_EXCHANGE,
 )
 LIFETIMES = (
     "identity_token_lifetime",
@@ -77,6 +91,9 @@ def validate_client(client: Client) -> tuple[str, str] | None:
     problem = validate_grant_types(client.allowed_grant_types)
     if problem:
         return "allowed_grant_types", problem
+    ciba = ciba_client_problem(client)
+    if ciba is not None:
+        return ciba
     if GrantType.REFRESH_TOKEN in client.allowed_grant_types:
         return "allowed_grant_types", "refresh_token is implied by allow_offline_access; do not list it"
     for name in LIFETIMES:
@@ -89,6 +106,9 @@ def validate_client(client: Client) -> tuple[str, str] | None:
         )
     if client.dpop_clock_skew < 0:
         return "dpop_clock_skew", "must not be negative"
+    problem = token_exchange_policy_problem(client.token_exchange)
+    if problem:
+        return "token_exchange", problem
     for field_name in ("redirect_uris", "post_logout_redirect_uris"):
         for uri in getattr(client, field_name):
             problem = _redirect_uri_problem(uri)
@@ -98,12 +118,17 @@ def validate_client(client: Client) -> tuple[str, str] | None:
         value = getattr(client, field_name)
         if value is not None and not is_absolute_uri(value):
             return field_name, "must be an absolute URI"
+        if value is not None and field_name != "initiate_login_uri" and web_origin(value) is None:
+            # the front-channel origin goes into the logged-out page's CSP (issue 16 item 4)
+            return field_name, "must be an http(s) URI with a valid host name (IDNA) or IP address and port"
     for origin in client.allowed_cors_origins:
         if not is_absolute_uri(origin) or origin.rstrip("/").count("/") > 2 or origin.endswith("/"):
             return "allowed_cors_origins", f"{origin!r} must be an origin (scheme://host[:port])"
     method = client.token_endpoint_auth_method
     shared = any(s.type == SecretTypes.SHARED_SECRET for s in client.client_secrets)
     jwk = any(s.type == SecretTypes.JSON_WEB_KEY for s in client.client_secrets)
+    x509_name = any(s.type == SecretTypes.X509_NAME for s in client.client_secrets)
+    certificate = any(s.type in CERTIFICATE_SECRETS[1:] for s in client.client_secrets)
     if method is not None:
         if method not in AUTH_METHODS:
             return "token_endpoint_auth_method", f"expected one of {', '.join(AUTH_METHODS)}"
@@ -113,12 +138,16 @@ def validate_client(client: Client) -> tuple[str, str] | None:
             return "client_secrets", "private_key_jwt needs a secret of type JWK"
         if method.startswith("client_secret") and not shared:
             return "client_secrets", f"{method} needs a shared secret"
+        if method == TokenEndpointAuthMethods.TLS_CLIENT_AUTH and not x509_name:
+            return "client_secrets", "tls_client_auth needs a secret of type X509Name"
+        if method == TokenEndpointAuthMethods.SELF_SIGNED_TLS_CLIENT_AUTH and not (certificate or jwk):
+            return "client_secrets", "self_signed_tls_client_auth needs an X509Thumbprint, X509CertificateBase64 or JWK"
     needs_secret = any(g in TOKEN_ENDPOINT_GRANTS for g in client.allowed_grant_types)
-    if client.require_client_secret and needs_secret and not (shared or jwk):
+    if client.require_client_secret and needs_secret and not (shared or jwk or x509_name or certificate):
         return (
             "client_secrets",
             "a confidential client needs at least one secret (or require_client_secret = false)",
         )
     if not client.require_client_secret and GrantType.CLIENT_CREDENTIALS in client.allowed_grant_types:
         return "allowed_grant_types", "client_credentials needs a confidential client"
-    return None
+    return client_setting_problem(client, SUPPORTED_SIGNING_ALGORITHMS)

@@ -8,7 +8,7 @@ from typing import Any
 from identityserver.http.parameters import Parameters
 from identityserver.models.claims import Principal
 from identityserver.models.client import Client, Secret
-from identityserver.models.grants import AuthorizationCode, RefreshToken
+from identityserver.models.grants import AuthorizationCode, DeviceCode, RefreshToken
 from identityserver.models.resources import ResourceValidationResult
 
 
@@ -66,6 +66,8 @@ class ValidatedTokenRequest:
     authorization_code_handle: str | None = None
     refresh_token: RefreshToken | None = None
     refresh_token_handle: str | None = None
+    device_code: DeviceCode | None = None
+    """The redeemed device authorization (RFC 8628 §3.4)."""
     code_verifier: str | None = None
     confirmation: str | None = None
     dpop_jkt: str | None = None

@@ -8,6 +8,7 @@ from identityserver.models.messages import AuthorizationRequest
 from identityserver.services.interaction import request_id
 from identityserver.validation.authorize_request import AuthorizeRequestValidator
 from identityserver.validation.authorize_results import AuthorizeRequestValidationError
+from identityserver.validation.claims_request import individually_requested_claims
 
 
 class OidcReturnUrlParser:
@@ -39,6 +40,7 @@ class OidcReturnUrlParser:
             prompt_modes=list(request.prompt_modes),
             acr_values=list(request.acr_values),
             requested_scopes=list(request.requested_scopes),
+            requested_claims=individually_requested_claims(request),
             idp=next((v[4:] for v in request.acr_values if v.startswith("idp:")), None),
             tenant=next((v[7:] for v in request.acr_values if v.startswith("tenant:")), None),
         )

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from identityserver.models.client import Client, ClientClaim
 from identityserver.testing.backends import SqlStoreFactory
-from identityserver.testing.contracts import ClientStoreContract
+from identityserver.testing.contracts import ClientRegistrationStoreContract, ClientStoreContract
 
 
 class TestClientStore(ClientStoreContract):
+    pass
+
+
+class TestClientRegistrationStore(ClientRegistrationStoreContract):
     pass
 
 

@@ -11,16 +11,34 @@ from collections.abc import Awaitable, Callable
 from identityserver.clock import Clock
 from identityserver.configuration.builder import IdentityServerBuilder
 from identityserver.configuration.registry import UnusedRegistrationError
-from identityserver.configuration.wiring import endpoints, interactive, keys, stores, tokens
+from identityserver.configuration.wiring import (
+    ciba,
+    device_flow,
+    endpoints,
+    interactive,
+    keys,
+    pushed_authorization,
+    stores,
+    token_exchange,
+    tokens,
+)
 from identityserver.configuration.wiring.composition import Composition
-from identityserver.hosting.background import token_cleanup_job
+from identityserver.hosting.background import periodic_job, token_cleanup_job
 from identityserver.hosting.health import HealthCheck, SigningKeyHealthCheck
 from identityserver.hosting.router import EndpointRouter
 from identityserver.hosting.services import Services
 from identityserver.hosting.writers import ResultWriters
 from identityserver.models.client import Client
 from identityserver.models.resources import ApiResource
+from identityserver.models.security_profile import apply_security_profile
 from identityserver.options import IdentityServerOptions
+from identityserver.services.backchannel_authentication import (
+    BackchannelAuthenticationInteractionService,
+    BackchannelClientNotificationService,
+)
+from identityserver.services.device_flow_protocols import DeviceFlowInteractionService, UserCodeThrottle
+from identityserver.services.ended_sessions import EndedSessions
+from identityserver.services.login_throttle import DefaultLoginThrottle
 from identityserver.services.protocols import (
     AuthorizationCodeService,
     BackChannelLogoutService,
@@ -60,7 +78,7 @@ from identityserver.stores.protocols import (
 __all__ = ["AREAS", "ConfigurationError", "build_services", "check_signing_algorithms"]
 
 #: The modules that declare default factories (imported for that effect).
-AREAS = (stores, keys, tokens, interactive, endpoints)
+AREAS = (stores, keys, tokens, token_exchange, interactive, pushed_authorization, endpoints, device_flow, ciba)
 
 logger = logging.getLogger("identityserver")
 
@@ -82,6 +100,19 @@ def build_services(builder: IdentityServerBuilder) -> Services:
         logger.warning("%s", warning)
     check_signing_algorithms(builder.options, builder.clients, builder.api_resources)
     return services
+
+
+def _expiry_jobs(c: Composition) -> list[Callable[[], Awaitable[None]]]:
+    """Rows that go whether or not token cleanup is on (issue 16 items 2 and 5)."""
+    grants, clock = c.get(PersistedGrantStore), c.get(Clock)
+    throttle = c.get(LoginThrottle)
+    interval = c.options.login_throttle.cleanup_interval
+    jobs = []
+    if isinstance(throttle, DefaultLoginThrottle):
+        jobs.append(periodic_job("login throttle cleanup", throttle.remove_expired, interval))
+    if c.optional(ServerSideSessionStore) is None:
+        jobs.append(periodic_job("ended session cleanup", EndedSessions(grants, clock).remove_expired, interval))
+    return jobs
 
 
 def _services(c: Composition) -> Services:
@@ -110,6 +141,7 @@ def _services(c: Composition) -> Services:
         background.append(token_cleanup_job(lambda: cleanup, options.operational))
     if isinstance(backchannel, QueuedBackChannelLogoutService):
         background.append(backchannel.run_delivery)
+    background += _expiry_jobs(c)
     return Services(
         options=options,
         clock=c.get(Clock),
@@ -147,9 +179,12 @@ def _services(c: Composition) -> Services:
         writers=c.get(ResultWriters),
         startup=[data_protection.initialize, warm_keys, *stored_checks, *c.builder.startup_steps],
         # deliveries in flight go out before the stores they may need are closed
-        shutdown=[backchannel.drain, *c.builder.shutdown_steps],
+        shutdown=[backchannel.drain, c.get(BackchannelClientNotificationService).drain, *c.builder.shutdown_steps],
         background=background,
         health_checks=[SigningKeyHealthCheck(key_material), *c.items(HealthCheck)],
+        device_flow=c.get(DeviceFlowInteractionService),
+        user_code_throttle=c.get(UserCodeThrottle),
+        backchannel_authentication=c.get(BackchannelAuthenticationInteractionService),
     )
 
 
@@ -159,6 +194,8 @@ def check_signing_algorithms(
     """Every algorithm list a client or API names must include one the server signs with; otherwise its
     tokens could never be issued (Duende checks the same when it signs, which would be a 500 on a request)."""
     available = set(options.key_management.signing_algorithms)
+    # a client's security profile narrows its algorithms (FAPI 2.0 SP §5.4.1)
+    clients = [apply_security_profile(client, options.security_profile) for client in clients]
     problems = [
         f"client {client.client_id!r}: allowed_identity_token_signing_algorithms "
         f"{client.allowed_identity_token_signing_algorithms} has none of {sorted(available)}"
@@ -166,6 +203,11 @@ def check_signing_algorithms(
         if client.allowed_identity_token_signing_algorithms
         and not available.intersection(client.allowed_identity_token_signing_algorithms)
     ]
+    problems.extend(
+        f"client {client.client_id!r}: authorization_signed_response_alg {client.authorization_signed_response_alg}"
+        for client in clients
+        if client.authorization_signed_response_alg and client.authorization_signed_response_alg not in available
+    )
     problems.extend(
         f"API resource {api.name!r}: allowed_access_token_signing_algorithms "
         f"{api.allowed_access_token_signing_algorithms} has none of {sorted(available)}"

@@ -8,8 +8,11 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from identityserver.clock import Clock
-from identityserver.configuration.registry import CompositionError
+from identityserver.configuration.wiring.ciba import backchannel_authentication_endpoint as ciba_endpoint
 from identityserver.configuration.wiring.composition import Composition, default
+from identityserver.configuration.wiring.device_flow import device_authorization_endpoint
+from identityserver.configuration.wiring.pushed_authorization import pushed_authorization_endpoint
+from identityserver.configuration.wiring.registration import registration_endpoint
 from identityserver.configuration.wiring.tokens import grant_validators
 from identityserver.constants import (
     SUPPORTED_CLIENT_ASSERTION_ALGORITHMS,
@@ -28,12 +31,11 @@ from identityserver.endpoints.token import TokenEndpoint
 from identityserver.endpoints.userinfo import UserInfoEndpoint
 from identityserver.hosting.router import Endpoint, EndpointRouter
 from identityserver.hosting.writers import WRITERS, ResultWriters
-from identityserver.registration.endpoint import DynamicClientRegistrationEndpoint
-from identityserver.registration.validator import DynamicClientRegistrationValidator
 from identityserver.response_handling.authorize import AuthorizeResponseGenerator
 from identityserver.response_handling.authorize_interaction import AuthorizeInteractionResponseGenerator
 from identityserver.response_handling.discovery import DiscoveryResponseGenerator, ServerCapabilities
 from identityserver.response_handling.introspection import IntrospectionResponseGenerator
+from identityserver.response_handling.jarm import JarmResponseGenerator
 from identityserver.response_handling.revocation import TokenRevocationResponseGenerator
 from identityserver.response_handling.token import TokenResponseGenerator
 from identityserver.response_handling.userinfo import UserInfoResponseGenerator
@@ -45,15 +47,23 @@ from identityserver.services.protocols import (
     RefreshTokenService,
     UserSessionService,
 )
-from identityserver.stores.protocols import ClientConfigurationStore, ReferenceTokenStore, ResourceStore
+from identityserver.services.pushed_authorization import PushedAuthorizationService
+from identityserver.stores.protocols import ReferenceTokenStore, ResourceStore
 from identityserver.validation.api_secret_validator import ApiSecretValidator
 from identityserver.validation.authorize_request import AuthorizeRequestValidator
 from identityserver.validation.client_secrets.client_secret_validator import ClientSecretValidator
 from identityserver.validation.client_secrets.validators import HashedSharedSecretValidator
 from identityserver.validation.dpop import DPOP_SIGNING_ALGORITHMS, DefaultDPoPProofValidator
 from identityserver.validation.end_session import EndSessionRequestValidator
+from identityserver.validation.jarm import JARM_RESPONSE_MODES
 from identityserver.validation.token_request.validator import TokenRequestValidator
 from identityserver.validation.token_validator import TokenValidator
+
+#: RFC 8705 §2 methods, advertised while ``[options.mutual_tls] enabled`` (IdentityServer's order).
+MUTUAL_TLS_AUTH_METHODS = (
+    TokenEndpointAuthMethods.TLS_CLIENT_AUTH,
+    TokenEndpointAuthMethods.SELF_SIGNED_TLS_CLIENT_AUTH,
+)
 
 #: The two endpoints built on ``AuthorizeEndpointBase`` (one constructor).
 AuthorizeKind = TypeVar("AuthorizeKind", AuthorizeEndpoint, AuthorizeCallbackEndpoint)
@@ -80,6 +90,10 @@ def endpoint_rows(c: Composition) -> list[EndpointRow]:
             EndpointRow("AuthorizeCallback", ProtocolRoutePaths.AUTHORIZE_CALLBACK, _authorize_callback),
         ),
         (flags.enable_token_endpoint, EndpointRow("Token", ProtocolRoutePaths.TOKEN, _token)),
+        (
+            flags.enable_pushed_authorization_endpoint and flags.enable_authorize_endpoint,
+            EndpointRow("PushedAuthorization", ProtocolRoutePaths.PUSHED_AUTHORIZATION, pushed_authorization_endpoint),
+        ),
         (flags.enable_userinfo_endpoint, EndpointRow("UserInfo", ProtocolRoutePaths.USER_INFO, _userinfo)),
         (
             flags.enable_introspection_endpoint,
@@ -94,6 +108,14 @@ def endpoint_rows(c: Composition) -> list[EndpointRow]:
         (
             c.options.dynamic_client_registration.enabled,
             EndpointRow("Registration", ProtocolRoutePaths.REGISTRATION, _registration),
+        ),
+        (
+            flags.enable_device_authorization_endpoint,
+            EndpointRow("DeviceAuthorization", ProtocolRoutePaths.DEVICE_AUTHORIZATION, device_authorization_endpoint),
+        ),
+        (
+            flags.enable_backchannel_authentication_endpoint,
+            EndpointRow("BackchannelAuthentication", ProtocolRoutePaths.BACKCHANNEL_AUTHENTICATION, ciba_endpoint),
         ),
     ]
     return [row for enabled, row in rows if enabled]
@@ -115,11 +137,12 @@ def capabilities(c: Composition) -> ServerCapabilities:
     return ServerCapabilities(
         grant_types=[*grant_validators(c), GrantType.IMPLICIT],
         response_types=RESPONSE_TYPES,
-        response_modes=["form_post", "query", "fragment"],
+        response_modes=["form_post", "query", "fragment", *JARM_RESPONSE_MODES],
         token_endpoint_auth_methods=[
             TokenEndpointAuthMethods.CLIENT_SECRET_BASIC,
             TokenEndpointAuthMethods.CLIENT_SECRET_POST,
             TokenEndpointAuthMethods.PRIVATE_KEY_JWT,
+            *(MUTUAL_TLS_AUTH_METHODS if c.options.mutual_tls.enabled else ()),
         ],
         introspection_auth_methods=[
             TokenEndpointAuthMethods.CLIENT_SECRET_BASIC,
@@ -133,6 +156,12 @@ def capabilities(c: Composition) -> ServerCapabilities:
         dpop_signing_algs=list(DPOP_SIGNING_ALGORITHMS),
         endpoints={row.path for row in endpoint_rows(c)},
     )
+
+
+@default(JarmResponseGenerator)
+def jarm_generator(c: Composition) -> JarmResponseGenerator:
+    """Signs authorization responses in the JARM response modes (docs/fapi.md)."""
+    return c.cls(JarmResponseGenerator, JarmResponseGenerator)(c.get(KeyMaterialService), c.get(Clock))
 
 
 @default(DiscoveryResponseGenerator)
@@ -174,6 +203,8 @@ def _authorize_pipeline(c: Composition, endpoint: type[AuthorizeKind]) -> Author
         c.get(IdentityServerInteractionService),
         c.get(EventService),
         c.options,
+        pushed_requests=c.get(PushedAuthorizationService),
+        jarm=c.get(JarmResponseGenerator),
     )
 
 
@@ -249,17 +280,5 @@ def _check_session(c: Composition) -> EndpointHandler:
 
 
 def _registration(c: Composition) -> EndpointHandler:
-    """``/connect/register`` (RFC 7591): needs somewhere to add clients."""
-    store = c.optional(ClientConfigurationStore)
-    if store is None:
-        raise CompositionError(
-            "dynamic client registration is enabled, but the client store cannot add clients: register a "
-            "ClientConfigurationStore (builder.add_client_configuration_store(...))"
-        )
-    validator = c.cls(DynamicClientRegistrationValidator, DynamicClientRegistrationValidator)(c.get(ResourceStore))
-    return c.cls(DynamicClientRegistrationEndpoint, DynamicClientRegistrationEndpoint)(
-        validator,
-        store,
-        c.options.dynamic_client_registration,
-        c.get(Clock),
-    )
+    """``/connect/register`` (RFC 7591, RFC 7592): built in wiring/registration.py."""
+    return registration_endpoint(c)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from identityserver.clock import Clock
 from identityserver.configuration.wiring.composition import Composition, default, optional_default
+from identityserver.configuration.wiring.pushed_authorization import request_uri_resolver
 from identityserver.response_handling.authorize import AuthorizeResponseGenerator
 from identityserver.response_handling.authorize_interaction import AuthorizeInteractionResponseGenerator
 from identityserver.services.backchannel_logout import DefaultBackChannelLogoutService
 from identityserver.services.consent import DefaultConsentService
+from identityserver.services.ended_sessions import EndedSessions
 from identityserver.services.interaction import DefaultIdentityServerInteractionService
 from identityserver.services.logout import DefaultLogoutService
 from identityserver.services.messages import ProtectedMessageStore
@@ -65,6 +67,7 @@ def request_objects(c: Composition) -> JwtRequestValidator:
         c.get(Clock),
         c.options.strict_jar_validation,
         c.options.input_length_restrictions.jwt,
+        replay_cache=c.get(ReplayCache),
     )
 
 
@@ -86,6 +89,7 @@ def authorize_request_validator(c: Composition) -> AuthorizeRequestValidator:
         c.get(JwtRequestValidator),
         c.get(IdentityTokenValidator),
         c.items(CustomAuthorizeRequestValidator),
+        request_uris=request_uri_resolver(c),
     )
 
 
@@ -113,6 +117,7 @@ def user_session(c: Composition) -> UserSessionService:
         c.get(Clock),
         c.optional(ServerSideSessionStore),
         c.options.server_side_sessions,
+        EndedSessions(c.get(PersistedGrantStore), c.get(Clock)),
     )
 
 

@@ -15,6 +15,7 @@ from identityserver.stores.grant_stores import reference_token_store as referenc
 from identityserver.stores.grant_stores import refresh_token_store as refresh_token_grants
 from identityserver.stores.in_memory.clients import InMemoryClientStore
 from identityserver.stores.in_memory.data_protection_keys import InMemoryDataProtectionKeyStore
+from identityserver.stores.in_memory.device_flow import InMemoryDeviceFlowStore
 from identityserver.stores.in_memory.persisted_grants import InMemoryPersistedGrantStore
 from identityserver.stores.in_memory.replay_cache import InMemoryReplayCache
 from identityserver.stores.in_memory.resources import InMemoryResourceStore
@@ -27,6 +28,7 @@ from identityserver.stores.protocols import (
     ClientConfigurationStore,
     ClientStore,
     DataProtectionKeyStore,
+    DeviceFlowStore,
     HandleGenerationService,
     ListableClientStore,
     PersistedGrantStore,
@@ -110,7 +112,7 @@ def token_cleanup(c: Composition) -> TokenCleanupService | None:
         return None
     return c.cls(TokenCleanupService, InMemoryTokenCleanupService)(
         c.get(InMemoryPersistedGrantStore),
-        None,
+        None if c.has_registration(DeviceFlowStore) else c.get(InMemoryDeviceFlowStore),
         c.options.operational,
         c.get(Clock),
     )

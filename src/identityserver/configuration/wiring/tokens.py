@@ -41,6 +41,7 @@ from identityserver.stores.protocols import (
     UserStore,
 )
 from identityserver.validation.client_secrets.client_secret_validator import ClientSecretValidator
+from identityserver.validation.client_secrets.mutual_tls import MutualTlsSecretValidator
 from identityserver.validation.client_secrets.validators import (
     HashedSharedSecretValidator,
     PrivateKeyJwtSecretValidator,
@@ -53,13 +54,18 @@ from identityserver.validation.protocols import (
 )
 from identityserver.validation.resource_owner_password import TestUserResourceOwnerPasswordValidator
 from identityserver.validation.resources import MEMO_SECONDS, DefaultResourceValidator
+from identityserver.validation.security_profile import SecurityProfileProofValidator
 from identityserver.validation.token_request.authorization_code import AuthorizationCodeGrantValidator
+from identityserver.validation.token_request.certificate_binding import CertificateBindingProofValidator
+from identityserver.validation.token_request.ciba import CibaGrantValidator
 from identityserver.validation.token_request.client_credentials import ClientCredentialsGrantValidator
+from identityserver.validation.token_request.device_code import DeviceCodeGrantValidator
 from identityserver.validation.token_request.dpop_proof import TokenRequestProofValidator
 from identityserver.validation.token_request.extension_grant import ExtensionGrantRequestValidator
 from identityserver.validation.token_request.password import PasswordGrantValidator
 from identityserver.validation.token_request.refresh_token import RefreshTokenGrantValidator
-from identityserver.validation.token_request.validator import GrantValidator, TokenRequestValidator
+from identityserver.validation.token_request.token_exchange import TokenExchangeGrantValidator
+from identityserver.validation.token_request.validator import GrantValidator, ProofValidator, TokenRequestValidator
 from identityserver.validation.token_validator import TokenValidator
 
 DPOP_NONCE_PURPOSE = "DPoPProofValidation-nonce"
@@ -139,7 +145,9 @@ def authorization_codes(c: Composition) -> AuthorizationCodeService:
 
 @default(LoginThrottle)
 def login_throttle(c: Composition) -> LoginThrottle:
-    return c.cls(LoginThrottle, DefaultLoginThrottle)(c.get(PersistedGrantStore), c.get(Clock))
+    return c.cls(LoginThrottle, DefaultLoginThrottle)(
+        c.get(PersistedGrantStore), c.get(Clock), c.options.login_throttle
+    )
 
 
 @optional_default(ResourceOwnerPasswordValidator)
@@ -165,6 +173,8 @@ def client_secret_validator(c: Composition) -> ClientSecretValidator:
         c.get(EventService),
         c.options.input_length_restrictions,
         c.get(Clock),
+        mutual_tls=MutualTlsSecretValidator(c.get(Clock)) if c.options.mutual_tls.enabled else None,
+        security_profile=c.options.security_profile,
     )
 
 
@@ -219,7 +229,11 @@ def grant_validators(c: Composition) -> dict[str, GrantValidator]:
         GrantType.AUTHORIZATION_CODE: c.get(AuthorizationCodeGrantValidator),
         GrantType.CLIENT_CREDENTIALS: c.get(ClientCredentialsGrantValidator),
         GrantType.REFRESH_TOKEN: c.get(RefreshTokenGrantValidator),
+        GrantType.DEVICE_CODE: c.get(DeviceCodeGrantValidator),
+        GrantType.TOKEN_EXCHANGE: c.get(TokenExchangeGrantValidator),
     }
+    if c.options.endpoints.enable_backchannel_authentication_endpoint:
+        found[GrantType.CIBA] = c.get(CibaGrantValidator)
     password = c.optional(PasswordGrantValidator)
     if password is not None:
         found[GrantType.PASSWORD] = password
@@ -238,8 +252,16 @@ def token_request_validator(c: Composition) -> TokenRequestValidator:
         c.get(DefaultResourceValidator),
         c.get(Clock),
         c.items(CustomTokenRequestValidator),
-        TokenRequestProofValidator(c.get(DefaultDPoPProofValidator)),
+        SecurityProfileProofValidator(_proof_validator(c)),
     )
+
+
+def _proof_validator(c: Composition) -> ProofValidator:
+    """DPoP, and the certificate binding of RFC 8705 when mutual TLS is on."""
+    dpop = TokenRequestProofValidator(c.get(DefaultDPoPProofValidator))
+    if not c.options.mutual_tls.enabled:
+        return dpop
+    return CertificateBindingProofValidator(dpop, c.options.mutual_tls)
 
 
 @default(TokenResponseGenerator)

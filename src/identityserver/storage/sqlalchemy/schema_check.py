@@ -8,7 +8,7 @@ from sqlalchemy import inspect, text
 from identityserver.storage.sqlalchemy.engine import Database
 
 #: The newest migration in ``migrations/versions`` (a test checks it against Alembic's head).
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 
 
 async def current_revision(database: Database) -> str | None:

@@ -24,6 +24,17 @@ class InMemoryClientStore:
             raise ValueError(f"duplicate client_id {client.client_id!r}")
         self._clients[client.client_id] = client
 
+    async def update(self, client: Client) -> None:
+        """``ClientRegistrationStore``: replace a client (RFC 7592 update)."""
+        if client.client_id not in self._clients:
+            raise LookupError(f"no client {client.client_id!r}")
+        self._clients[client.client_id] = client
+
+    async def remove(self, client_id: str) -> None:
+        """``ClientRegistrationStore``: remove a client (RFC 7592 delete)."""
+        if self._clients.pop(client_id, None) is None:
+            raise LookupError(f"no client {client_id!r}")
+
     async def get_all_clients(self) -> list[Client]:
         """``ListableClientStore``: every client, in registration order."""
         return list(self._clients.values())

@@ -37,6 +37,14 @@ class InMemoryDeviceFlowStore:
             if code == device_code:
                 del self._by_user_code[user_code]
 
+    async def take_by_device_code(self, device_code: str) -> DeviceCode | None:
+        # no await between the lookup and the delete: atomic on the event loop
+        for user_code, (code, data) in list(self._by_user_code.items()):
+            if code == device_code:
+                del self._by_user_code[user_code]
+                return data
+        return None
+
     def all(self) -> list[tuple[str, DeviceCode]]:
         """Every (hashed device code, authorization) pair, as copies."""
         return [(code, copy.deepcopy(data)) for code, data in self._by_user_code.values()]

@@ -1,8 +1,9 @@
 """``DeviceFlowStore`` contract (Duende ``DeviceFlowStoreTests``): device authorizations found by either code,
-unique codes, authorization by user code, removal."""
+unique codes, authorization by user code, removal, and the atomic take of the device grant."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -92,3 +93,11 @@ class DeviceFlowStoreContract:
         self, store: DeviceFlowStore
     ) -> None:
         await store.remove_by_device_code("never")
+
+    async def test_take_by_device_code_lets_exactly_one_of_many_pollers_win(self, store: DeviceFlowStore) -> None:
+        await store.store_device_authorization("dc1", "uc1", code(is_authorized=True, authorized_scopes=["api1"]))
+        results = await asyncio.gather(*(store.take_by_device_code("dc1") for _ in range(20)))
+        assert [r for r in results if r is not None] == [code(is_authorized=True, authorized_scopes=["api1"])]
+        assert await store.find_by_device_code("dc1") is None
+        assert await store.find_by_user_code("uc1") is None
+        assert await store.take_by_device_code("dc1") is None

@@ -8,15 +8,22 @@ from identityserver.constants import ProtocolRoutePaths, SecretTypes, TokenEndpo
 from identityserver.events import ClientAuthenticationFailureEvent, ClientAuthenticationSuccessEvent
 from identityserver.http.request import EndpointRequest
 from identityserver.models.client import Client
+from identityserver.models.security_profile import apply_security_profile
 from identityserver.options import InputLengthRestrictions
 from identityserver.services.protocols import EventService
 from identityserver.stores.protocols import ClientStore
+from identityserver.validation.client_secrets.mutual_tls import (
+    MUTUAL_TLS_METHODS,
+    MutualTlsSecretValidator,
+    certificate_auth_methods,
+)
 from identityserver.validation.client_secrets.parsers import parse_client_credentials, resolve_id
 from identityserver.validation.client_secrets.validators import (
     HashedSharedSecretValidator,
     PrivateKeyJwtSecretValidator,
 )
 from identityserver.validation.results import ClientSecretValidationResult, ParsedSecret
+from identityserver.validation.security_profile import client_assertion_problem
 
 #: One answer for an unknown, disabled or wrongly authenticated client, so that responses do not reveal which
 #: client ids exist (RFC 6819 §5.1.4.1; security.md item 80). The event keeps the real reason.
@@ -39,7 +46,7 @@ def allowed_auth_methods(client: Client) -> set[str]:
         methods |= {TokenEndpointAuthMethods.CLIENT_SECRET_BASIC, TokenEndpointAuthMethods.CLIENT_SECRET_POST}
     if any(s.type == SecretTypes.JSON_WEB_KEY for s in client.client_secrets):
         methods.add(TokenEndpointAuthMethods.PRIVATE_KEY_JWT)
-    return methods
+    return methods | certificate_auth_methods(client)
 
 
 class ClientSecretValidator:
@@ -55,13 +62,19 @@ class ClientSecretValidator:
         events: EventService,
         limits: InputLengthRestrictions,
         clock: Clock,
+        mutual_tls: MutualTlsSecretValidator | None = None,
+        security_profile: str | None = None,
     ) -> None:
+        self.mutual_tls = mutual_tls
+        """RFC 8705 client authentication; ``None`` while ``[options.mutual_tls]`` is off."""
         self.clients = clients
         self.shared = shared
         self.private_key_jwt = private_key_jwt
         self.events = events
         self.limits = limits
         self.clock = clock
+        self.security_profile = security_profile
+        """The server's default security profile (``[options] security_profile``; docs/fapi.md)."""
 
     async def validate(self, request: EndpointRequest) -> ClientSecretValidationResult:
         """The authenticated client, or an ``invalid_client`` result (RFC 6749 §5.2); raises the authentication
@@ -88,6 +101,9 @@ class ClientSecretValidator:
                 secret.from_authorization_header,
                 public_description=INVALID_CREDENTIALS,
             )
+        client = apply_security_profile(client, self.security_profile)  # FAPI 2.0: private_key_jwt or mTLS
+        if self.mutual_tls is not None:
+            self.mutual_tls.select_method(client, secret, request.client_certificate)
         if secret.type not in allowed_auth_methods(client):
             return await self._fail(
                 request,
@@ -105,6 +121,12 @@ class ClientSecretValidator:
                 INVALID_CREDENTIALS,
                 secret.from_authorization_header,
             )
+        if secret.type == TokenEndpointAuthMethods.PRIVATE_KEY_JWT and (
+            problem := client_assertion_problem(client, secret.credential or "", request.issuer)
+        ):
+            return await self._fail(
+                request, secret, TokenErrors.INVALID_CLIENT, problem, secret.from_authorization_header
+            )
         if self.events.can_raise(ClientAuthenticationSuccessEvent.event_type):  # built only when someone listens
             await self.events.raise_event(
                 ClientAuthenticationSuccessEvent(client_id=client.client_id, authentication_method=secret.type),
@@ -119,8 +141,19 @@ class ClientSecretValidator:
         if secret.type == TokenEndpointAuthMethods.NONE:
             return not client.require_client_secret
         now = self.clock.utc_now()
+        if secret.type in MUTUAL_TLS_METHODS:
+            if self.mutual_tls is None:
+                return False
+            checked = await self.mutual_tls.validate(client.client_secrets, request.client_certificate, secret.type)
+            return checked.success
         if secret.type == TokenEndpointAuthMethods.PRIVATE_KEY_JWT:
-            audiences = [request.issuer, request.issuer + ProtocolRoutePaths.TOKEN]
+            # RFC 9126 §2 and CIBA Core §7.1: the PAR and CIBA endpoint URLs identify this server too
+            audiences = [
+                request.issuer,
+                request.issuer + ProtocolRoutePaths.TOKEN,
+                request.issuer + ProtocolRoutePaths.PUSHED_AUTHORIZATION,
+                request.issuer + ProtocolRoutePaths.BACKCHANNEL_AUTHENTICATION,
+            ]
             result = await self.private_key_jwt.validate(
                 client.client_secrets, secret, client.client_id, audiences, self.limits.jwt
             )

@@ -13,6 +13,7 @@ from identityserver.validation.results import (
     ValidatedTokenRequest,
     error,
 )
+from identityserver.validation.token_request.certificate_binding import refresh_certificate_binding_error
 from identityserver.validation.token_request.common import (
     parse_requested_scopes,
     requested_resource_indicator,
@@ -78,7 +79,11 @@ class RefreshTokenGrantValidator:
         request: ValidatedTokenRequest, token: RefreshToken
     ) -> TokenRequestValidationError | None:
         """RFC 9449 §5: a DPoP-bound refresh token needs a proof; a proof cannot start on an unbound one; a
-        public client must keep its key, a confidential client may present a new one."""
+        public client must keep its key, a confidential client may present a new one. RFC 8705 §4 likewise for a
+        certificate-bound one."""
+        certificate_failure = refresh_certificate_binding_error(request, token)
+        if certificate_failure is not None:
+            return certificate_failure
         bound_jkt = bound_thumbprint(token)
         if bound_jkt is None:
             if request.dpop_jkt is not None:

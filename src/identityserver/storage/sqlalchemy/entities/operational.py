@@ -4,7 +4,7 @@ data-protection key ring and the users imported from a configuration file."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Identity, Integer, Table
+from sqlalchemy import BigInteger, Column, Identity, Integer, PrimaryKeyConstraint, Table
 
 from identityserver.storage.sqlalchemy.entities.base import ix, metadata
 from identityserver.storage.sqlalchemy.entities.types import Bool, UtcDateTime, long_id, nvarchar
@@ -131,4 +131,48 @@ backchannel_logouts = Table(
     Column("Attempts", Integer, nullable=False),
     Column("LastError", nvarchar(200), nullable=True),
     ix("IdentityServerBackChannelLogouts", "NextAttempt"),
+)
+
+# -- revision 5: sign-in methods (passkeys, TOTP, upstream account links) ----------------------------------------
+
+user_passkeys = Table(
+    "IdentityServerUserPasskeys",
+    metadata,
+    Column("CredentialId", nvarchar(1400), primary_key=True),
+    Column("SubjectId", nvarchar(200), nullable=False),
+    Column("UserHandle", nvarchar(200), nullable=False),
+    Column("PublicKey", nvarchar(), nullable=False),
+    Column("SignCount", BigInteger, nullable=False),
+    Column("Transports", nvarchar(200), nullable=True),
+    Column("BackupEligible", Bool, nullable=False),
+    Column("BackedUp", Bool, nullable=False),
+    Column("Aaguid", nvarchar(100), nullable=True),
+    Column("Name", nvarchar(200), nullable=False),
+    Column("Created", UtcDateTime, nullable=False),
+    Column("LastUsed", UtcDateTime, nullable=True),
+    ix("IdentityServerUserPasskeys", "SubjectId"),
+)
+
+user_totp = Table(
+    "IdentityServerUserTotp",
+    metadata,
+    Column("SubjectId", nvarchar(200), primary_key=True),
+    Column("Secret", nvarchar(), nullable=False),
+    Column("Enabled", Bool, nullable=False),
+    Column("LastUsedStep", BigInteger, nullable=True),
+    Column("RecoveryCodes", nvarchar(), nullable=False),
+    Column("Created", UtcDateTime, nullable=False),
+)
+
+external_logins = Table(
+    "IdentityServerExternalLogins",
+    metadata,
+    Column("Scheme", nvarchar(200), nullable=False),
+    Column("ProviderSubjectId", nvarchar(400), nullable=False),
+    Column("SubjectId", nvarchar(200), nullable=False),
+    Column("DisplayName", nvarchar(200), nullable=True),
+    Column("Created", UtcDateTime, nullable=False),
+    Column("LastUsed", UtcDateTime, nullable=True),
+    PrimaryKeyConstraint("Scheme", "ProviderSubjectId"),
+    ix("IdentityServerExternalLogins", "SubjectId"),
 )
