@@ -15,6 +15,8 @@ class CachingOptions:
     """Clients and their CORS origins (15 minutes)."""
     resource_store_expiration: int = 900
     """Identity resources, API scopes and API resources (15 minutes)."""
+    identity_provider_cache_duration: int = 3600
+    """Upstream identity providers (60 minutes; docs/federation.md)."""
 
 
 @dataclass(frozen=True, slots=True)

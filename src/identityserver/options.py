@@ -327,7 +327,7 @@ class LoginThrottleOptions:
     window: int = 300
     """Seconds a failed attempt counts for."""
     per_address: int = 5
-    """Failures for one username from one address that refuse further attempts from that address (429)."""
+    """Failures for one username from one address (IPv6: its /64) that refuse further attempts from there (429)."""
     per_account: int = 10
     """Failures for one username from all addresses after which every attempt for it is slowed down, never
     refused: anyone can make them, so a hard lock would let anyone lock any account out."""
@@ -383,6 +383,14 @@ class DynamicClientRegistrationOptions:
     """Refuse registrations and updates without a verified software statement."""
     rotate_registration_access_token: bool = False
     """A new registration access token on every update (RFC 7592 §2.2)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DynamicProvidersOptions:
+    """Upstream OpenID Connect providers (Duende ``DynamicProviderOptions``; docs/federation.md)."""
+
+    path_prefix: str = "/federation"
+    """Paths of the upstream round trip: ``{path_prefix}/{scheme}/signin``, ``/signout``, ``/signout-callback``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -450,3 +458,4 @@ class IdentityServerOptions:
     )
     telemetry: TelemetryOptions = field(default_factory=TelemetryOptions)
     forwarded_headers: ForwardedHeadersOptions = field(default_factory=ForwardedHeadersOptions)
+    dynamic_providers: DynamicProvidersOptions = field(default_factory=DynamicProvidersOptions)

@@ -117,3 +117,12 @@ async def test_the_login_page_form_is_still_offered_after_a_refusal():
             await login(server, ATTACKERS[0], "guess")
         refused = await login(server, ATTACKERS[0], "guess")
         assert refused.status_code == 429 and forms(refused.text)
+
+
+async def test_an_ipv6_attacker_is_counted_by_its_64_prefix():
+    async with server_with(login_throttle=FAST) as server:
+        for host in range(1, 6):
+            assert (await login(server, f"2001:db8:1:2::{host}", "guess")).status_code == 400
+        refused = await login(server, "2001:db8:1:2::99", "alice")
+        assert refused.status_code == 429
+        assert (await login(server, "2001:db8:1:3::1", "alice")).status_code == 302

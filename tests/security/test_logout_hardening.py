@@ -11,11 +11,15 @@ import httpx
 import pytest
 
 from identityserver.configuration.errors import ConfigError
+from identityserver.configuration.host import create_builder
 from identityserver.configuration.loader import parse_configuration
+from identityserver.hosting.app import create_app
 from identityserver.options import ServerSideSessionsOptions
+from identityserver.ui import create_ui
 from tests.integration.test_backchannel_logout import sign_in
 from tests.sessions.test_end_session import CONFIG
 from tests.support.browser import Browser, authorize_path, code_request, obtain_code, redirect_parameters
+from tests.support.data import test_configuration as canonical_configuration
 from tests.support.server import ISSUER, make_builder, running
 
 PI_URI = "https://π.example/fcl"
@@ -121,3 +125,30 @@ async def test_server_side_sessions_end_without_the_list():
         async with httpx.AsyncClient(transport=server.client._transport, base_url=ISSUER) as thief:
             thief.cookies.set("idsrv", captured)
             assert (await prompt_none(thief)).get("error") == "login_required"
+
+
+async def test_the_revocation_list_is_shared_through_the_database(tmp_path):
+    """Two processes on one database (here two ``Services`` on one SQLite file, as ``serve --workers 2`` has):
+    a logout in one refuses the captured cookie in the other at once."""
+    config = canonical_configuration()
+    config.options = dataclasses.replace(config.options, issuer_uri=ISSUER)
+    first, second = create_builder(config, tmp_path).build(), create_builder(config, tmp_path).build()
+    for services in (first, second):
+        for step in services.startup:
+            await step()
+    try:
+        apps = [create_app(s, create_ui(s)) for s in (first, second)]
+        async with (
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=apps[0]), base_url=ISSUER) as one,
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=apps[1]), base_url=ISSUER) as other,
+        ):
+            await obtain_code(one)
+            captured = one.cookies["idsrv"]
+            other.cookies.set("idsrv", captured)
+            assert "code" in await prompt_none(other)
+            await log_out(one)
+            assert (await prompt_none(other)).get("error") == "login_required"
+    finally:
+        for services in (first, second):
+            for step in services.shutdown:
+                await step()

@@ -315,7 +315,8 @@ async def test_an_unhandled_endpoint_error_raises_an_unhandled_exception_event()
     sink = RecordingEventSink()
     events = DefaultEventService(EventsOptions(raise_error_events=True), sink, FakeClock())
     router = EndpointRouter([Endpoint("Broken", "/connect/broken", _Broken())])
-    app = IdentityServerMiddleware(_not_found, router, IdentityServerOptions(), events=events)
+    options = IdentityServerOptions(allowed_hosts=("idp.example",))  # the issuer comes from the request
+    app = IdentityServerMiddleware(_not_found, router, options, events=events)
     transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
     async with httpx.AsyncClient(transport=transport, base_url="https://idp.example") as client:
         response = await client.get("/connect/broken")

@@ -162,6 +162,7 @@ def test_steps_are_the_documented_order():
         "validate_pkce",
         "validate_optional_parameters",
         "validate_id_token_hint",
+        "validate_claims_parameter",
         "enforce_security_profile",
     ]
 

@@ -47,6 +47,9 @@ def check_client(client: Client, admin: Admin) -> None:
         wanted = client.allowed_identity_token_signing_algorithms
         if wanted and not set(wanted) & set(available):
             problem = ("allowed_identity_token_signing_algorithms", f"has none of {', '.join(available)}")
+        elif client.authorization_signed_response_alg and client.authorization_signed_response_alg not in available:
+            # the server has no key to sign its authorization responses with (JARM §2.1)
+            problem = ("authorization_signed_response_alg", f"is not one of {', '.join(available)}")
     if problem is not None:
         raise CommandError(f'client "{client.client_id}": field "{problem[0]}": {problem[1]}', EXIT_USAGE)
 

@@ -187,6 +187,7 @@ def _config_import(args: argparse.Namespace) -> int:
             config.users,
             source=config.source,
             on_written=progress.written,
+            identity_providers=config.identity_providers,
         )
         return result.describe()
 

@@ -64,7 +64,9 @@ def check_extras(config: Configuration) -> None:
 
 
 def has_entries(config: Configuration) -> bool:
-    return bool(config.clients or config.api_scopes or config.api_resources or config.users)
+    return bool(
+        config.clients or config.api_scopes or config.api_resources or config.users or config.identity_providers
+    )
 
 
 def file_entries(config: Configuration) -> ImportResult:
@@ -76,6 +78,7 @@ def file_entries(config: Configuration) -> ImportResult:
         api_scopes=len(config.api_scopes),
         api_resources=len(config.api_resources),
         users=len(config.users),
+        identity_providers=len(config.identity_providers),
     )
 
 
@@ -93,6 +96,7 @@ async def apply_configuration(database: Database, config: Configuration, clock: 
         config.api_resources,
         config.users,
         source=config.source,
+        identity_providers=config.identity_providers,
     )
 
 
@@ -195,6 +199,14 @@ def add_redis_replay_cache(builder: IdentityServerBuilder, url: str) -> None:
     builder.on_shutdown(cache.close)
 
 
+def add_identity_providers(builder: IdentityServerBuilder, config: Configuration) -> None:
+    """The file's ``[[identity_providers]]`` when the server runs without a database."""
+    if config.identity_providers:
+        from identityserver.stores.identity_providers import IdentityProviderStore, InMemoryIdentityProviderStore
+
+        builder.add(IdentityProviderStore, InMemoryIdentityProviderStore(config.identity_providers))
+
+
 def create_builder(
     config: Configuration,
     state_path: str | Path | None = None,
@@ -232,4 +244,5 @@ def create_builder(
     builder.add_in_memory_api_resources(config.api_resources)
     if config.users:
         builder.add_test_users(config.users)
+    add_identity_providers(builder, config)
     return builder

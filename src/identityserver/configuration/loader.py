@@ -19,6 +19,7 @@ from typing import Any
 from identityserver.configuration.certificate_secrets import certificate_secret_value
 from identityserver.configuration.errors import ConfigError
 from identityserver.configuration.errors import Where as _Where
+from identityserver.configuration.identity_providers import IdentityProvider, parse_identity_providers
 from identityserver.configuration.option_checks import check_options
 from identityserver.configuration.option_paths import resolve_option_paths
 from identityserver.constants import SecretTypes
@@ -61,6 +62,7 @@ class Configuration:
     api_scopes: list[ApiScope] = field(default_factory=list)
     api_resources: list[ApiResource] = field(default_factory=list)
     users: list[TestUser] = field(default_factory=list)
+    identity_providers: list[IdentityProvider] = field(default_factory=list)
     source: str = "<built-in>"
     apply_configuration: bool = True
     """``serve`` upserts the entries into the database at every start; false: only warns about them."""
@@ -350,6 +352,7 @@ def parse_configuration(data: dict[str, Any], source: str = "<config>") -> Confi
         "api_scopes",
         "api_resources",
         "users",
+        "identity_providers",
     }
     for key in data:
         if key not in known:
@@ -410,6 +413,7 @@ def parse_configuration(data: dict[str, Any], source: str = "<config>") -> Confi
         config.api_resources.append(api)
     for i, entry in enumerate(_entries(data, "users", top)):
         config.users.append(_user(entry, _Where(source, f"users[{i}]")))
+    config.identity_providers = parse_identity_providers(data, source)
     _check_unique(config, source)
     return config
 

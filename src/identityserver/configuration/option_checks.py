@@ -105,6 +105,14 @@ def _check_pushed_authorization(options: IdentityServerOptions, source: str) -> 
             raise pushed.error(name, "must be positive")
 
 
+def _check_dynamic_providers(options: IdentityServerOptions, source: str) -> None:
+    prefix = options.dynamic_providers.path_prefix
+    if not re.fullmatch(r"(/[A-Za-z0-9._~-]+)+", prefix):
+        raise Where(source, "[options.dynamic_providers]").error("path_prefix", "expected a path such as /federation")
+    if options.caching.identity_provider_cache_duration < 0:
+        raise Where(source, "[options.caching]").error("identity_provider_cache_duration", "must not be negative")
+
+
 def check_options(options: IdentityServerOptions, source: str) -> None:
     """Raise ``ConfigError`` naming the option group and field of the first problem."""
     _check_keys(options, source)
@@ -116,3 +124,4 @@ def check_options(options: IdentityServerOptions, source: str) -> None:
     _check_registration(options, source)
     _check_ciba(options, source)
     _check_pushed_authorization(options, source)
+    _check_dynamic_providers(options, source)

@@ -25,7 +25,13 @@ from identityserver.storage.sqlalchemy import (
     SqlUserStore,
 )
 from identityserver.storage.sqlalchemy.health import DatabaseHealthCheck
+from identityserver.storage.sqlalchemy.stores.identity_providers import (
+    SqlExternalLoginStore,
+    SqlIdentityProviderStore,
+)
+from identityserver.storage.sqlalchemy.stores.sign_in_methods import SqlPasskeyStore, SqlTotpStore
 from identityserver.stores.caching import CachingClientStore, CachingResourceStore
+from identityserver.stores.identity_providers import ExternalLoginStore, IdentityProviderStore
 from identityserver.stores.protocols import (
     BackChannelLogoutQueue,
     ClientConfigurationStore,
@@ -33,11 +39,13 @@ from identityserver.stores.protocols import (
     DataProtectionKeyStore,
     DeviceFlowStore,
     ListableClientStore,
+    PasskeyStore,
     PersistedGrantStore,
     ReplayCache,
     ResourceStore,
     SigningKeyStore,
     TokenCleanupService,
+    TotpStore,
     UserStore,
 )
 
@@ -59,7 +67,8 @@ def add_sql_stores(
       client list (portal page) and dynamic registration over ``Clients``;
     - persisted grants, signing keys and the data-protection key ring (shared by every process);
     - the replay cache (unless ``replay_cache`` is false, e.g. to use Redis), CORS origins from
-      ``ClientCorsOrigins``, and the users imported by ``identityserver config import``;
+      ``ClientCorsOrigins``, and the users imported by ``identityserver config import`` with their passkeys and
+      TOTP second factors (docs/sign-in.md);
     - server-side sessions in ``ServerSideSessions`` when ``server_side_sessions`` (Duende
       ``AddServerSideSessions``; off by default, as there);
     - ``SqlTokenCleanupService``, run as a background job when ``options.operational.enable_token_cleanup``
@@ -101,6 +110,10 @@ def add_sql_stores(
         builder.add_factory(ReplayCache, lambda r: SqlReplayCache(database, r.get(Clock)))
     if users:
         builder.add(UserStore, SqlUserStore(database))
+        builder.add(ExternalLoginStore, SqlExternalLoginStore(database))
+        builder.add(PasskeyStore, SqlPasskeyStore(database))
+        builder.add(TotpStore, SqlTotpStore(database))
+    builder.add(IdentityProviderStore, SqlIdentityProviderStore(database))
     builder.add_factory(
         TokenCleanupService,
         lambda r: r.cls(TokenCleanupService, SqlTokenCleanupService)(database, operational, r.get(Clock)),

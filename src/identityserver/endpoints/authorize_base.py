@@ -14,9 +14,15 @@ from identityserver.options import IdentityServerOptions
 from identityserver.response_handling.authorize import AuthorizeResponse, AuthorizeResponseGenerator
 from identityserver.response_handling.authorize_interaction import AuthorizeInteractionResponseGenerator
 from identityserver.response_handling.jarm import JarmResponseGenerator
+from identityserver.response_handling.signing_check import UNSIGNABLE_ERROR, unsignable_setting
 from identityserver.services.backchannel_logout import DYNAMIC_REGISTRATION_PROPERTY
 from identityserver.services.interaction import CONSENT_PARAMETER
-from identityserver.services.protocols import EventService, IdentityServerInteractionService, UserSessionService
+from identityserver.services.protocols import (
+    EventService,
+    IdentityServerInteractionService,
+    KeyMaterialService,
+    UserSessionService,
+)
 from identityserver.services.pushed_authorization import PushedAuthorizationRequest, PushedAuthorizationService
 from identityserver.validation.authorize_request import REPEATABLE, AuthorizeRequestValidator
 from identityserver.validation.authorize_results import AuthorizeRequestValidationError, ValidatedAuthorizeRequest
@@ -45,7 +51,10 @@ class AuthorizeEndpointBase:
         options: IdentityServerOptions,
         pushed_requests: PushedAuthorizationService | None = None,
         jarm: JarmResponseGenerator | None = None,
+        keys: KeyMaterialService | None = None,
     ) -> None:
+        self.keys = keys
+        """Checks that the client's signing algorithms have a key before anything is issued."""
         self.jarm = jarm
         """Signs responses in the JARM ``*.jwt`` response modes."""
         self.pushed_requests = pushed_requests
@@ -77,6 +86,11 @@ class AuthorizeEndpointBase:
             return await self.create_error_result(http, result, validation_error=True)
         request = result.validated_request
         request.session_id = ticket.session_id if ticket else None
+        unsignable = await self.unsignable_setting(request)
+        if unsignable is not None:
+            # the response could not be signed as the client asks: shown on the error page, nothing is issued
+            failure = AuthorizeRequestValidationError(UNSIGNABLE_ERROR, unsignable, request.raw, request)
+            return await self.create_error_result(http, failure)
         if request.pushed_request_uri is not None:
             used_up = await self.take_pushed_request(request)
             if used_up is not None:
@@ -119,6 +133,12 @@ class AuthorizeEndpointBase:
             )
             await self.events.raise_event(event, http.remote_ip)
         return await self.authorize_result(response, cookies)
+
+    async def unsignable_setting(self, request: ValidatedAuthorizeRequest, id_token: bool = True) -> str | None:
+        if self.keys is None:
+            return None
+        algorithms = self.jarm.signing_algorithms(request) if self.jarm is not None else None
+        return await unsignable_setting(self.keys, request, algorithms, id_token)
 
     async def take_pushed_request(self, request: ValidatedAuthorizeRequest) -> AuthorizeRequestValidationError | None:
         """RFC 9126 §4: a pushed request's ``request_uri`` is used once (atomically, so of two parallel uses one
@@ -204,6 +224,9 @@ class AuthorizeEndpointBase:
             # RFC 9700 §4.18: an untrusted (self-registered) client must not turn the server into an open
             # redirector through error responses; its request errors are shown on the error page
             result.redirectable = False
+        if result.redirectable and request is not None and is_jarm_mode(request.response_mode):
+            # JARM §2.1: an error in a *.jwt mode is signed too; unsignable, it is shown here instead
+            result.redirectable = await self.unsignable_setting(request, id_token=False) is None
         if result.redirectable and request is not None and request.redirect_uri:
             response = AuthorizeResponse(request, error=error, error_description=result.error_description)
             return await self.authorize_result(response, [])

@@ -13,6 +13,7 @@ from identityserver.http.parameters import FormError
 from identityserver.http.request import EndpointRequest
 from identityserver.response_handling.models import TokenErrorResponse
 from identityserver.response_handling.token import TokenResponseGenerator
+from identityserver.services.key_management.key_material import NoSigningKeyError
 from identityserver.services.protocols import EventService
 from identityserver.telemetry import TOKEN_ERRORS, TOKENS_ISSUED
 from identityserver.validation.client_secrets.client_secret_validator import ClientSecretValidator
@@ -103,7 +104,15 @@ class TokenEndpoint:
                 custom=result.custom_response,
                 dpop_nonce=result.dpop_nonce,
             )
-        response = await self.generator.process(result)
+        try:
+            response = await self.generator.process(result)
+        except NoSigningKeyError as exc:
+            # a client or API added while the server runs names an algorithm the server has no key for (start-up
+            # checks the configured ones): a client error naming the setting, not a 500
+            logger.warning("client %r: %s", client_id, exc)
+            return TokenErrorResult(
+                TokenErrors.UNAUTHORIZED_CLIENT, f"the server cannot sign this client's tokens: {exc}"
+            )
         if isinstance(response, TokenErrorResponse):
             return TokenErrorResult(response.error, response.error_description, custom=response.custom)
         validated = result.validated_request

@@ -89,7 +89,7 @@ _OPERATIONS: dict[str, tuple[tuple[str, ...], list[str], bool]] = {
     ProtocolRoutePaths.CHECK_SESSION: (("get",), [], False),
     ProtocolRoutePaths.DEVICE_AUTHORIZATION: (("post",), ["scope", "resource", *_CLIENT_AUTH], True),
     ProtocolRoutePaths.BACKCHANNEL_AUTHENTICATION: (("post",), _CIBA, True),
-    "/connect/par": (("post",), [*_AUTHORIZE, *_CLIENT_AUTH], True),
+    ProtocolRoutePaths.PUSHED_AUTHORIZATION: (("post",), [*_AUTHORIZE, *_CLIENT_AUTH], True),
 }
 
 #: RFC 7591 §2 client metadata sent as JSON to the registration endpoint.

@@ -14,6 +14,7 @@ from identityserver.hosting.writers import ResultWriters
 from identityserver.options import IdentityServerOptions
 from identityserver.services.backchannel_authentication import BackchannelAuthenticationInteractionService
 from identityserver.services.device_flow_protocols import DeviceFlowInteractionService, UserCodeThrottle
+from identityserver.services.identity_providers import FederationService
 from identityserver.services.protocols import (
     AuthorizationCodeService,
     BackChannelLogoutService,
@@ -35,6 +36,7 @@ from identityserver.services.protocols import (
     TokenService,
     UserSessionService,
 )
+from identityserver.services.sign_in_protocols import PasskeyService, TotpService
 from identityserver.stores.protocols import (
     ClientConfigurationStore,
     ClientStore,
@@ -99,3 +101,9 @@ class Services:
     """Limits wrong user codes on the verification page (RFC 8628 §5.1)."""
     backchannel_authentication: BackchannelAuthenticationInteractionService | None = None
     """What the ``/ciba`` page calls into to list and decide CIBA requests (docs/ciba.md)."""
+    passkeys: PasskeyService | None = None
+    """WebAuthn registration and sign-in of the account and login pages (docs/sign-in.md)."""
+    totp: TotpService | None = None
+    """TOTP second factors and recovery codes (docs/sign-in.md)."""
+    federation: FederationService | None = None
+    """What the federation pages call into: upstream OpenID Connect providers (docs/federation.md)."""

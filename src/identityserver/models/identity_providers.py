@@ -77,7 +77,7 @@ def _flag(properties: dict[str, str], name: str, default: bool) -> bool:
 
 
 def _is_loopback(host: str) -> bool:
-    if host == "localhost":
+    if host == "localhost" or host.endswith(".localhost"):  # RFC 6761 §6.3: always the loopback interface
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -116,7 +116,9 @@ def oidc_provider(provider: IdentityProvider) -> OidcProvider:
         raise IdentityProviderError("ClientId: is required")
     response_type = props.get("ResponseType") or "id_token"
     if response_type not in SUPPORTED_RESPONSE_TYPES:
-        raise IdentityProviderError(f"ResponseType: {response_type!r} is not one of {', '.join(SUPPORTED_RESPONSE_TYPES)}")
+        raise IdentityProviderError(
+            f"ResponseType: {response_type!r} is not one of {', '.join(SUPPORTED_RESPONSE_TYPES)}"
+        )
     scope = props.get("Scope") or "openid"
     if "openid" not in scope.split():
         raise IdentityProviderError("Scope: must include openid")

@@ -39,6 +39,13 @@ from identityserver.stores.protocols import ClientRegistrationStore, PersistedGr
 #: Extension member of an update request: replace the client secret (RFC 7592 §2.2 lets the server rotate it).
 ROTATE_SECRET = "rotate_client_secret"
 ALLOW = "GET, PUT, DELETE"
+#: RFC 7592 §2.2: members the server issues, which an update request MUST NOT include.
+SERVER_ISSUED = (
+    "registration_access_token",
+    "registration_client_uri",
+    "client_secret_expires_at",
+    "client_id_issued_at",
+)
 
 
 @runtime_checkable
@@ -116,6 +123,11 @@ class ClientConfigurationEndpoint:
             body = parse_metadata(request.body)
             if body.get("client_id") != current.client_id:
                 raise RegistrationError(INVALID_CLIENT_METADATA, "client_id must be present and unchanged")
+            issued_members = [name for name in SERVER_ISSUED if name in body]
+            if issued_members:
+                raise RegistrationError(
+                    INVALID_CLIENT_METADATA, f"an update must not include {', '.join(issued_members)} (RFC 7592 §2.2)"
+                )
             presented = body.get("client_secret")
             shared = [s for s in current.client_secrets if s.type == SecretTypes.SHARED_SECRET]
             if presented is not None and not (

@@ -11,6 +11,7 @@ from identityserver.models.contexts import IsActiveContext, ProfileCallers
 from identityserver.models.messages import ConsentResponse
 from identityserver.models.resources import Resources, ResourceValidationResult
 from identityserver.services.protocols import ConsentService, ProfileService
+from identityserver.services.sign_in_protocols import MFA_AMR, second_factor_required
 from identityserver.validation.authorize_results import ValidatedAuthorizeRequest
 from identityserver.validation.claims_request import (
     individually_requested_claims,
@@ -41,10 +42,13 @@ class AuthorizeInteractionResponseGenerator:
     an account, log in, consent, or an error such as ``login_required`` (OIDC Core §3.1.2.6); override a step to change
     the policy."""
 
-    def __init__(self, consent: ConsentService, profile: ProfileService, clock: Clock) -> None:
+    def __init__(
+        self, consent: ConsentService, profile: ProfileService, clock: Clock, mfa_acr_value: str = "mfa"
+    ) -> None:
         self.consent = consent
         self.profile = profile
         self.clock = clock
+        self.mfa_acr_value = mfa_acr_value
 
     async def process_interaction(
         self, request: ValidatedAuthorizeRequest, consent: ConsentResponse | None = None
@@ -79,7 +83,22 @@ class AuthorizeInteractionResponseGenerator:
                 error=AuthorizeErrors.UNMET_AUTHENTICATION_REQUIREMENTS,
                 error_description="the essential acr requested cannot be satisfied",
             )
+        if not needs_login and self.second_factor_missing(request):
+            if "none" in request.prompt_modes:
+                # IdentityServer 6.3 / OIDC Core §3.1.2.6: the session cannot meet the requirement without the user
+                return InteractionResponse(
+                    error=AuthorizeErrors.UNMET_AUTHENTICATION_REQUIREMENTS,
+                    error_description="the user must sign in with a second factor",
+                )
+            needs_login = True
         return InteractionResponse(is_login=needs_login)
+
+    def second_factor_missing(self, request: ValidatedAuthorizeRequest) -> bool:
+        """The client (``require_mfa``) or ``acr_values`` ask for a second factor the session lacks (sign-in.md)."""
+        subject = request.subject
+        if subject is None or not second_factor_required(request.client, request.acr_values, self.mfa_acr_value):
+            return False
+        return MFA_AMR not in subject.authentication_methods
 
     async def login_required(self, request: ValidatedAuthorizeRequest) -> bool:
         """Whether the user must (re-)authenticate: ``prompt=login``/``select_account``, no or an inactive user,

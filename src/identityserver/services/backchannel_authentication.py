@@ -7,6 +7,7 @@ back end or an SMS gateway records the user's decision, which pings the client w
 
 from __future__ import annotations
 
+import hmac
 import logging
 from typing import Protocol
 
@@ -104,7 +105,10 @@ class DefaultBackchannelAuthenticationUserValidator:
             return _unknown_user("the hint does not identify a known user")
         if context.user_code is not None:
             expected = next((c.value for c in user.claims if c.type == USER_CODE_CLAIM), None)
-            if expected is None or expected != context.user_code:
+            # the user_code is a secret the user knows (CIBA Core §7.1): compared in constant time
+            if expected is None or not hmac.compare_digest(
+                expected.encode("utf-8", "surrogatepass"), context.user_code.encode("utf-8", "surrogatepass")
+            ):
                 return BackchannelAuthenticationUserValidationResult(
                     error=BackchannelAuthenticationErrors.INVALID_USER_CODE, error_description="user_code is wrong"
                 )

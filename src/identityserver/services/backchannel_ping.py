@@ -16,7 +16,7 @@ from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from identityserver._utils.egress import resolves_to_public_addresses
+from identityserver._utils.egress import PinnedTarget, pin_public_address
 from identityserver.models.client import Client
 from identityserver.options import CibaOptions
 from identityserver.services.backchannel_logout import DYNAMIC_REGISTRATION_PROPERTY
@@ -102,13 +102,15 @@ class DefaultBackchannelClientNotificationService:
                 "not pinging client %s: no usable backchannel_client_notification_endpoint", client.client_id
             )
             return
-        if dynamic and not await resolves_to_public_addresses(uri):
+        # resolved once, and every attempt goes to the checked address (no second DNS answer; issue 16 item 7)
+        pinned = await pin_public_address(uri) if dynamic else None
+        if dynamic and pinned is None:
             logger.warning("not pinging client %s: its endpoint does not resolve to public addresses", client.client_id)
             return
         attempts = max(self.options.notification_max_attempts, 1)
         delay = INITIAL_DELAY
         for attempt in range(1, attempts + 1):
-            outcome = await self._attempt(uri, auth_req_id, token)
+            outcome = await self._attempt(uri, auth_req_id, token, pinned)
             if outcome is None:
                 return
             final = outcome.startswith("HTTP 4") and int(outcome[5:]) not in RETRIABLE_STATUSES
@@ -133,17 +135,23 @@ class DefaultBackchannelClientNotificationService:
             await self.sleep(delay)
             delay = min(delay * 2, MAX_DELAY)
 
-    async def _attempt(self, uri: str, auth_req_id: str, token: str) -> str | None:
+    async def _attempt(self, uri: str, auth_req_id: str, token: str, pinned: PinnedTarget | None) -> str | None:
         """``None`` when delivered, else what went wrong (``HTTP <status>`` or the exception's name)."""
         import httpx
 
+        headers = {"Authorization": f"Bearer {token}"}
+        body = {"auth_req_id": auth_req_id}
         async with self._semaphore:
             try:
                 async with await asyncio.to_thread(self.client_factory) as http:
-                    response = await asyncio.wait_for(
-                        http.post(uri, json={"auth_req_id": auth_req_id}, headers={"Authorization": f"Bearer {token}"}),
-                        self.options.notification_timeout,
+                    request = (
+                        http.post(
+                            pinned.url, json=body, headers={**pinned.headers, **headers}, extensions=pinned.extensions
+                        )
+                        if pinned is not None
+                        else http.post(uri, json=body, headers=headers)
                     )
+                    response = await asyncio.wait_for(request, self.options.notification_timeout)
             except (httpx.HTTPError, TimeoutError, OSError) as exc:
                 return type(exc).__name__
         if response.is_success:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import ipaddress
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -25,6 +26,18 @@ LOGIN_FAILURE = "login_failure"
 
 def _digest(prefix: str, value: str) -> str:
     return prefix + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:40]
+
+
+def _origin(address: str) -> str:
+    """The unit an address limit counts: the address, or its /64 for IPv6 (one subscriber's usual allocation,
+    RFC 6177; counting single IPv6 addresses would give one machine 2^64 times the guesses)."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
+        return str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))
+    return str(ip.ipv4_mapped or ip) if isinstance(ip, ipaddress.IPv6Address) else str(ip)
 
 
 class DefaultLoginThrottle:
@@ -45,7 +58,7 @@ class DefaultLoginThrottle:
 
     @staticmethod
     def _keys(username: str, address: str) -> tuple[str, str]:
-        return _digest("login:", username.lower()), _digest("addr:", address)
+        return _digest("login:", username.lower()), _digest("addr:", _origin(address))
 
     async def _live(self, account: str) -> list[PersistedGrant]:
         now = self.clock.utc_now()

@@ -12,7 +12,7 @@ from identityserver.models.client import AccessTokenType, Client
 from identityserver.models.grants import Token
 from identityserver.models.resources import ResourceValidationResult
 from identityserver.options import IdentityServerOptions
-from identityserver.services.claims import DefaultClaimsService
+from identityserver.services.claims import FILTERED_CLAIMS, DefaultClaimsService
 from identityserver.services.protocols import TokenCreationService
 from identityserver.services.token_creation import ACCESS_TOKEN, IDENTITY_TOKEN, new_jti
 from identityserver.stores.protocols import ReferenceTokenStore
@@ -65,9 +65,11 @@ class DefaultTokenService:
         if request.subject is None:
             # RFC 9068 §2.2: without a resource owner, sub identifies the client
             claims.append(Claim("sub", client.client_id))
-        elif request.requested_claims is not None and request.requested_claims.userinfo:
+        elif request.requested_claims is not None:
             # OIDC Core §5.5: the userinfo claims asked for individually, for the userinfo endpoint to honour
-            claims.append(Claim.of(USERINFO_CLAIMS_CLAIM, sorted(request.requested_claims.userinfo)))
+            names = sorted(n for n in request.requested_claims.userinfo if n not in FILTERED_CLAIMS)
+            if names:
+                claims.append(Claim.of(USERINFO_CLAIMS_CLAIM, names))
         api_resources = request.validated_resources.resources.api_resources
         audiences = list(dict.fromkeys(r.name for r in api_resources))
         if self.options.emit_static_audience_claim or not audiences:

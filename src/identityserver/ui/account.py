@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
@@ -12,17 +14,25 @@ from identityserver.models.claims import Claim
 from identityserver.models.messages import AuthorizationError, AuthorizationRequest, LogoutMessage
 from identityserver.models.users import TestUser
 from identityserver.ui.context import UiContext
+from identityserver.ui.federation import direct_challenge, login_providers
 from identityserver.ui.forms import field
+from identityserver.ui.security import PASSKEY_CSP
 
 #: acr values the built-in password login cannot satisfy (no second factor): the request is answered with
 #: ``unmet_authentication_requirements`` (OIDC Core §3.1.2.6 / RFC 9470 §3).
 UNSATISFIABLE_ACR_VALUES = frozenset({"mfa", "urn:identityserver:acr:mfa", "phr", "phrh"})
 
 
+#: What runs after a correct password and may answer instead of signing in now (the second factor, docs/sign-in.md).
+AfterPassword = Callable[[Request, TestUser, AuthorizationRequest | None, str], Awaitable[Response | None]]
+
+
 class AccountPages:
     def __init__(self, ui: UiContext) -> None:
         self.ui = ui
         self.throttle = ui.services.login_throttle
+        self.after_password: AfterPassword | None = None
+        self.passkeys_enabled = False
 
     async def _context(self, request: Request, return_url: str) -> AuthorizationRequest | None:
         return await self.ui.services.interaction.get_authorization_context(return_url, self.ui.base_url(request))
@@ -41,6 +51,8 @@ class AccountPages:
         return_url = request.query_params.get("returnUrl", "")
         context = await self._context(request, return_url)
         if request.method == "GET":
+            if (upstream := await direct_challenge(self.ui, request, context, return_url)) is not None:
+                return self.ui.redirect(upstream)  # acr_values=idp:scheme, or the client's only provider
             return await self._login_page(request, return_url, context, context.login_hint if context else "")
         form = await self.ui.verified_form(request)
         if not isinstance(form, FormData):
@@ -55,6 +67,8 @@ class AccountPages:
                     )
                 )
             return self.ui.redirect(self.ui.path(request, "/"))
+        if context is not None and not context.client.enable_local_login:
+            return await self._login_page(request, return_url, context, "", "Sign in with one of the providers.", 400)
         username, password = field(form, "username", 100), field(form, "password", 100)
         address = request.client.host if request.client else "-"
         users = self.ui.services.users
@@ -80,6 +94,10 @@ class AccountPages:
             await events.raise_event(failure, address)
             return await self._login_page(request, return_url, context, username, "Invalid username or password", 400)
         await self.throttle.succeeded(username, address)
+        if self.after_password is not None:
+            answer = await self.after_password(request, user, context, return_url)
+            if answer is not None:
+                return answer
         if context is not None and UNSATISFIABLE_ACR_VALUES.intersection(context.acr_values):
             return self.ui.redirect(
                 await self.ui.services.interaction.deny_authorization(
@@ -112,11 +130,18 @@ class AccountPages:
             return user.subject_id
         return next((claim.value for claim in user.claims if claim.type == claim_type), None)
 
-    async def _sign_in(self, request: Request, user: TestUser) -> list[str]:
+    async def _sign_in(
+        self, request: Request, user: TestUser, amr: list[str] | None = None, acr: str | None = None
+    ) -> list[str]:
         session = self.ui.services.user_session
         previous = await self.ui.user(request)
         ticket = session.new_ticket(
-            user.subject_id, ["pwd"], "local", self._session_display_name(user), issuer=self.ui.base_url(request)
+            user.subject_id,
+            amr or ["pwd"],
+            "local",
+            self._session_display_name(user),
+            acr,
+            issuer=self.ui.base_url(request),
         )
         if previous is not None and previous.subject_id == user.subject_id:
             # re-authentication (prompt=login, max_age, step-up) keeps the session: same sid, same clients
@@ -153,6 +178,9 @@ class AccountPages:
             username=username or "",
             error=error,
             can_create=bool(create_url and self.ui.services.users is not None),
+            **await login_providers(self.ui, context),
+            passkeys=self.passkeys_enabled,
+            headers={"content-security-policy": PASSKEY_CSP} if self.passkeys_enabled else None,
         )
 
     async def create(self, request: Request) -> Response:

@@ -15,6 +15,7 @@ from identityserver._utils.origins import web_origin
 from identityserver.events import UserLogoutSuccessEvent
 from identityserver.models.messages import LogoutMessage
 from identityserver.ui.context import UiContext
+from identityserver.ui.federation import federated_session, upstream_sign_out_url
 from identityserver.ui.forms import field
 
 
@@ -40,6 +41,7 @@ class LogoutPages:
             logout_id = field(form, "logoutId", 16384)
             context = await interaction.get_logout_context(logout_id)
         ticket = await self.ui.user(request)
+        upstream_session = await federated_session(self.ui, ticket)  # read before the session's grants go
         message = context or LogoutMessage()
         cookies: list[str] = []
         if ticket is not None:
@@ -56,6 +58,8 @@ class LogoutPages:
             message = await self.ui.services.logout.signed_out(message, self.ui.base_url(request))
         logged_out = self.ui.path(request, "/account/logged-out")
         new_id = await interaction.create_logout_id(message)
+        if (upstream := await upstream_sign_out_url(self.ui, request, upstream_session, new_id)) is not None:
+            return self.ui.redirect(upstream, cookies)  # federated sign-out, back at .../signout-callback
         return self.ui.redirect(f"{logged_out}?{urlencode({options.logout_id_parameter: new_id})}", cookies)
 
     async def logged_out(self, request: Request) -> Response:

@@ -16,10 +16,12 @@ from identityserver.ui.ciba import CibaPage
 from identityserver.ui.consent import ConsentPage
 from identityserver.ui.context import UiContext
 from identityserver.ui.device import DevicePage, device_path
+from identityserver.ui.federation import federation_routes
 from identityserver.ui.logout import LogoutPages
 from identityserver.ui.pages import Pages
 from identityserver.ui.portal import PortalPage
 from identityserver.ui.security import SecurityHeadersMiddleware
+from identityserver.ui.sign_in_routes import sign_in_method_routes
 from identityserver.ui.theme import ThemedStaticFiles, load_theme
 
 
@@ -41,6 +43,8 @@ def create_ui(services: Services, template_dirs: Sequence[str | Path] = ()) -> S
         Route(UiPaths.CIBA, CibaPage(ui).handle, methods=["GET", "POST"]),
         Mount("/static", ThemedStaticFiles(theme.static_dirs), name="static"),
     ]
+    routes[-1:-1] = sign_in_method_routes(account, services)
+    routes[-1:-1] = federation_routes(ui)
     if services.device_flow is not None and services.user_code_throttle is not None:
         device = DevicePage(ui, services.device_flow, services.user_code_throttle)
         routes.insert(-1, Route(device_path(ui), device.handle, methods=["GET", "POST"]))

@@ -9,6 +9,8 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'"
+PASSKEY_CSP = CSP + "; script-src 'self'; connect-src 'self'"
+"""Pages that run the passkey script (``static/passkeys.js``, docs/sign-in.md): same-origin script and fetch only."""
 HEADERS = [
     (b"x-frame-options", b"DENY"),
     (b"x-content-type-options", b"nosniff"),

@@ -23,7 +23,7 @@ from identityserver.validation.authorize_results import (
 from identityserver.validation.claims_request import ClaimsParameterValidator, parameter_text
 from identityserver.validation.identity_token import IdentityTokenValidator
 from identityserver.validation.jarm import delivery_mode, resolve_response_mode
-from identityserver.validation.jwt_request import JwtRequestValidator
+from identityserver.validation.jwt_request import JwtRequestValidator, outside_request_object
 from identityserver.validation.pkce import PLAIN, S256, is_valid_pkce_value
 from identityserver.validation.protocols import (
     CustomAuthorizeRequestValidationContext,
@@ -60,8 +60,6 @@ DEFAULT_RESPONSE_MODE = {
 }
 BASE_PROMPT_VALUES = ("none", "login", "consent", "select_account")
 DISPLAY_VALUES = ("page", "popup", "touch", "wap")
-#: What a ``require_request_object`` client may send beside its object (the engine adds ``suppressed_prompt``).
-BESIDE_REQUEST_OBJECT = ("client_id", "request", "response_type", "scope", "suppressed_prompt")
 #: Parameters that may repeat (RFC 8707 §2).
 REPEATABLE = ("resource",)
 
@@ -171,7 +169,7 @@ class AuthorizeRequestValidator:
             self.validate_pkce,
             self.validate_optional_parameters,
             self.validate_id_token_hint,
-            self.claims_parameter.validate,
+            self.claims_parameter.validate_claims_parameter,
             enforce_security_profile,  # FAPI 2.0 clauses the steps above do not cover
         ]
 
@@ -255,15 +253,8 @@ class AuthorizeRequestValidator:
                 "response_type in the request object must match the parameter",
             )
         if request.client.require_request_object:
-            # RFC 9101 §5: such a client's request is what its object says; OIDC Core §6.1 keeps client_id,
-            # response_type and scope outside for OAuth 2.0 syntax (the object's values win)
-            outside = sorted(n for n in request.raw if n not in BESIDE_REQUEST_OBJECT)
-            if outside:
-                return self.fail(
-                    request,
-                    AuthorizeErrors.INVALID_REQUEST,
-                    f"parameters must be inside the request object: {', '.join(outside)}",
-                )
+            if (outside := outside_request_object(request.raw)) is not None:
+                return self.fail(request, AuthorizeErrors.INVALID_REQUEST, outside)
             request.raw = {n: v for n, v in request.raw.items() if n in ("client_id", "suppressed_prompt")}
             request.requested_resource_indicators = []
         for name, value in payload.items():

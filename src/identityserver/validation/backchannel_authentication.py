@@ -155,6 +155,13 @@ class BackchannelAuthenticationRequestValidator:
             return _error(Errors.INVALID_REQUEST, problem)
         values: dict[str, Any] = {name: _as_text(value) for name, value in payload.items() if name != "resource"}
         resource = payload.get("resource")
+        if resource is not None and not (
+            isinstance(resource, str) or (isinstance(resource, list) and all(isinstance(r, str) for r in resource))
+        ):
+            # RFC 8707 §2: resource is an absolute URI; in a JWT, a string or an array of strings
+            return _error(
+                Errors.INVALID_REQUEST, "resource in the request object must be a string or an array of strings"
+            )
         values["resource"] = [resource] if isinstance(resource, str) else list(resource or [])
         return values, payload
 
@@ -274,7 +281,7 @@ class BackchannelAuthenticationRequestValidator:
         lifetime = client.ciba_lifetime or self.options.ciba.default_lifetime
         if raw is None:
             return lifetime
-        if not raw.isdigit() or len(raw) > 9 or int(raw) <= 0:
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 9 or int(raw) <= 0:
             return _error(Errors.INVALID_REQUEST, "requested_expiry must be a positive integer")
         if int(raw) > lifetime:
             return _error(Errors.INVALID_REQUEST, f"requested_expiry must be at most {lifetime}")

@@ -97,7 +97,9 @@ class ClaimsParameterValidator:
     def __init__(self, resources: ResourceStore) -> None:
         self.resources = resources
 
-    async def validate(self, request: ValidatedAuthorizeRequest) -> AuthorizeRequestValidationError | None:
+    async def validate_claims_parameter(
+        self, request: ValidatedAuthorizeRequest
+    ) -> AuthorizeRequestValidationError | None:
         """Parse ``claims``, refuse what OIDC Core §5.5 does not allow, narrow it (:meth:`releasable`) and pass
         an essential ``acr``'s values on to the login page as ``acr_values`` (§5.5.1.1)."""
         text = request.raw.get("claims")

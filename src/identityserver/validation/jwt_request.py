@@ -5,6 +5,7 @@ the client, ``aud`` the issuer, and it must not nest ``request``/``request_uri``
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,3 +94,15 @@ class JwtRequestValidator:
         if not await self.replay_cache.add(REPLAY_PURPOSE, f"{client.client_id}:{jti}", lifetime):
             return "request object was already used (jti replay)"
         return None
+
+
+#: What a ``require_request_object`` client may send beside its object (the engine adds ``suppressed_prompt``).
+BESIDE_REQUEST_OBJECT = ("client_id", "request", "response_type", "scope", "suppressed_prompt")
+
+
+def outside_request_object(parameters: Mapping[str, str]) -> str | None:
+    """Why a ``require_request_object`` client's request is refused: parameters outside its object (RFC 9101 §5:
+    the request is what the object says; OIDC Core §6.1 keeps ``client_id``, ``response_type`` and ``scope``
+    outside for OAuth 2.0 syntax, and the object's values win). ``None`` when there are none."""
+    outside = sorted(name for name in parameters if name not in BESIDE_REQUEST_OBJECT)
+    return f"parameters must be inside the request object: {', '.join(outside)}" if outside else None

@@ -15,9 +15,11 @@ from identityserver.configuration.wiring import (
     ciba,
     device_flow,
     endpoints,
+    federation,
     interactive,
     keys,
     pushed_authorization,
+    sign_in,
     stores,
     token_exchange,
     tokens,
@@ -38,6 +40,7 @@ from identityserver.services.backchannel_authentication import (
 )
 from identityserver.services.device_flow_protocols import DeviceFlowInteractionService, UserCodeThrottle
 from identityserver.services.ended_sessions import EndedSessions
+from identityserver.services.identity_providers import FederationService
 from identityserver.services.login_throttle import DefaultLoginThrottle
 from identityserver.services.protocols import (
     AuthorizationCodeService,
@@ -61,6 +64,7 @@ from identityserver.services.protocols import (
     TokenService,
     UserSessionService,
 )
+from identityserver.services.sign_in_protocols import PasskeyService, TotpService
 from identityserver.stores.protocols import (
     ClientConfigurationStore,
     ClientStore,
@@ -78,7 +82,19 @@ from identityserver.stores.protocols import (
 __all__ = ["AREAS", "ConfigurationError", "build_services", "check_signing_algorithms"]
 
 #: The modules that declare default factories (imported for that effect).
-AREAS = (stores, keys, tokens, token_exchange, interactive, pushed_authorization, endpoints, device_flow, ciba)
+AREAS = (
+    stores,
+    keys,
+    tokens,
+    token_exchange,
+    interactive,
+    pushed_authorization,
+    endpoints,
+    device_flow,
+    ciba,
+    sign_in,
+    federation,
+)
 
 logger = logging.getLogger("identityserver")
 
@@ -185,6 +201,9 @@ def _services(c: Composition) -> Services:
         device_flow=c.get(DeviceFlowInteractionService),
         user_code_throttle=c.get(UserCodeThrottle),
         backchannel_authentication=c.get(BackchannelAuthenticationInteractionService),
+        passkeys=c.get(PasskeyService),
+        totp=c.get(TotpService),
+        federation=c.get(FederationService),
     )
 
 

@@ -205,6 +205,7 @@ def _authorize_pipeline(c: Composition, endpoint: type[AuthorizeKind]) -> Author
         c.options,
         pushed_requests=c.get(PushedAuthorizationService),
         jarm=c.get(JarmResponseGenerator),
+        keys=c.get(KeyMaterialService),
     )
 
 

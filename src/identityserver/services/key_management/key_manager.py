@@ -242,7 +242,9 @@ class DefaultKeyManager:
     def _cache_keys(self, keys: list[KeyContainer], now: datetime) -> None:
         duration = min(self.options.key_cache_duration, self.options.propagation_time // 2)
         if any(self._age(k, now) < timedelta(seconds=self.options.initialization_duration) for k in keys):
-            duration = self.options.initialization_key_cache_duration
+            # capped too: with nodes sharing the store, a node that cached the keys just before another node
+            # created one must publish it before it can sign (propagation_time), whatever the cache settings
+            duration = min(self.options.initialization_key_cache_duration, self.options.propagation_time // 2)
         self._cache = keys
         # timed by the injected clock (as Duende's key cache uses ``ISystemClock``), so that the lifecycle
         # advances with the clock the rest of the manager reads

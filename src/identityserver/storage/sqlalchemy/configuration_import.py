@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 
 from identityserver.clock import Clock
 from identityserver.models.client import Client
+from identityserver.models.identity_providers import IdentityProvider
 from identityserver.models.resources import ApiResource, ApiScope, IdentityResource
 from identityserver.models.users import TestUser
 from identityserver.storage.sqlalchemy.aggregates import EntityRows, replace
@@ -35,6 +36,8 @@ from identityserver.storage.sqlalchemy.entities.configuration import (
 )
 from identityserver.storage.sqlalchemy.entities.operational import users as users_table
 from identityserver.storage.sqlalchemy.mappers import user_to_row
+from identityserver.storage.sqlalchemy.entities.configuration import identity_providers as providers_table
+from identityserver.storage.sqlalchemy.stores.identity_providers import provider_to_row, save_identity_providers
 from identityserver.storage.sqlalchemy.stores.users import save_users
 
 LOCK_NAME = "identityserver:configuration-import"
@@ -45,6 +48,7 @@ _KINDS = (
     ("api_scopes", "API scope", "API scopes"),
     ("api_resources", "API resource", "API resources"),
     ("users", "user", "users"),
+    ("identity_providers", "identity provider", "identity providers"),
 )
 
 
@@ -59,6 +63,7 @@ class ImportResult:
     api_scopes: int = 0
     api_resources: int = 0
     users: int = 0
+    identity_providers: int = 0
 
     def describe(self) -> str:
         """``"7 clients, 2 API resources, 3 users"``: the kinds with entries ("nothing" when none has)."""
@@ -167,6 +172,7 @@ async def import_configuration(
     users: Iterable[TestUser] = (),
     source: str = "<configuration>",
     on_written: Callable[[int, int], None] | None = None,
+    identity_providers: Iterable[IdentityProvider] = (),
 ) -> ImportResult:
     """Check every entry, then write them all in one transaction under :data:`LOCK_NAME`: either all entries
     are imported or none (``ConfigurationImportError`` names the entry that failed). ``on_written(done, total)``
@@ -182,6 +188,10 @@ async def import_configuration(
         _check_values(
             _label(source, "users", i, "subject_id", user.subject_id), users_table, [user_to_row(user)], False
         )
+    providers = list(identity_providers)
+    for i, provider in enumerate(providers):
+        label = _label(source, "identity_providers", i, "scheme", provider.scheme)
+        _check_values(label, providers_table, [provider_to_row(provider, now)], False)
     result = ImportResult()
     total = len(entries) + len(user_list)
     async with database.exclusive_lock(LOCK_NAME) as conn:
@@ -199,4 +209,8 @@ async def import_configuration(
             raise ConfigurationImportError(f"{source}: users: {_database_problem(exc)}") from exc
         if on_written is not None and user_list:
             on_written(total, total)
+        try:
+            result.identity_providers = await save_identity_providers(conn, providers, now)
+        except DBAPIError as exc:
+            raise ConfigurationImportError(f"{source}: identity_providers: {_database_problem(exc)}") from exc
     return result

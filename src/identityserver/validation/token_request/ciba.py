@@ -65,15 +65,16 @@ class CibaGrantValidator:
         if not stored.authorized_scopes:
             await self.requests.remove_by_internal_id(stored.internal_id)
             return error(TokenErrors.ACCESS_DENIED, "the user denied the request")
+        # a bad resource is refused before the request is taken, so that it changes nothing
+        indicator = requested_resource_indicator(request, limits.resource_indicator_max_length)
+        if isinstance(indicator, TokenRequestValidationError):
+            return indicator
+        if indicator is not None and indicator not in stored.requested_resource_indicators:
+            return error(TokenErrors.INVALID_TARGET, "resource was not part of the backchannel request")
         taken = await self.requests.take_by_internal_id(stored.internal_id)
         if taken is None or not taken.authorized_scopes:
             return error(TokenErrors.INVALID_GRANT, "auth_req_id was already used")
         await self.grants.remove(self.poll_marker_key(taken))
-        indicator = requested_resource_indicator(request, limits.resource_indicator_max_length)
-        if isinstance(indicator, TokenRequestValidationError):
-            return indicator
-        if indicator is not None and indicator not in taken.requested_resource_indicators:
-            return error(TokenErrors.INVALID_TARGET, "resource was not part of the backchannel request")
         failure = await validate_resources(context.resources, request, taken.authorized_scopes, indicator)
         if failure is not None:
             return error(TokenErrors.INVALID_GRANT, "the granted scopes are no longer valid for this client")

@@ -5,11 +5,10 @@ cannot both succeed."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import RowMapping, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from identityserver.models.sign_in_methods import PasskeyCredential, TotpEnrolment
@@ -36,7 +35,7 @@ def _passkey_row(c: PasskeyCredential) -> dict[str, Any]:
     }
 
 
-def _passkey(row: Mapping[str, Any]) -> PasskeyCredential:
+def _passkey(row: RowMapping) -> PasskeyCredential:
     return PasskeyCredential(
         credential_id=row["CredentialId"],
         subject_id=row["SubjectId"],
@@ -97,7 +96,7 @@ class SqlPasskeyStore:
             return (await conn.execute(stmt)).rowcount == 1
 
 
-def _enrolment(row: Mapping[str, Any]) -> TotpEnrolment:
+def _enrolment(row: RowMapping) -> TotpEnrolment:
     return TotpEnrolment(
         subject_id=row["SubjectId"],
         secret=row["Secret"],

@@ -1,0 +1,88 @@
+"""Races across nodes (security.md §3.3 M1, M4): 20 parallel presentations of one authorization code, one
+one-time refresh token, one DPoP proof and one client assertion, split over two ``serve`` processes on one
+PostgreSQL database (with and without Redis): exactly one wins. Also: the login throttle counts failures made
+on either node together."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+
+import httpx
+
+from identityserver.client.dpop import DPoPKey
+from tests.scale_out.cluster import ASSERTION_KEY, ISSUER, WEB_CB, Balancer, cluster, http_client, write_config
+from tests.support.browser import Browser, obtain_code, redeem, refresh
+from tests.support.client_auth import assertion_form, client_assertion
+
+PARALLEL = 20
+TOKEN_URL = f"{ISSUER}/connect/token"
+
+
+async def race(balancer: Balancer, send: object) -> list[httpx.Response]:
+    """``PARALLEL`` requests at once, every other one to each node (each on a connection of its own)."""
+    start = len(balancer.served)
+    responses: list[httpx.Response] = await asyncio.gather(*(send() for _ in range(PARALLEL)))  # type: ignore[operator]
+    assert sorted(set(balancer.served[start:])) == ["A", "B"]
+    return responses
+
+
+def winners(responses: list[httpx.Response], loser_status: int, loser_error: str) -> int:
+    for response in responses:
+        if response.status_code != 200:
+            assert response.status_code == loser_status, response.text
+            assert response.json()["error"] == loser_error, response.text
+    return sum(r.status_code == 200 for r in responses)
+
+
+async def test_one_code_refresh_token_dpop_proof_and_client_assertion_each_win_once(database_url, redis_url, tmp_path):
+    config = write_config(tmp_path / "server.toml", database_url, redis_url)
+    with cluster(config, tmp_path) as nodes:
+        balancer = Balancer(nodes)
+        async with http_client(balancer) as http:
+            grant = await obtain_code(http, "web", WEB_CB, "openid api1 offline_access")
+            responses = await race(balancer, lambda: redeem(http, grant))
+            assert winners(responses, 400, "invalid_grant") == 1
+            # the replays revoked what the code gave (RFC 6749 §4.1.2): a new code for the refresh token race
+            fresh = await redeem(http, await obtain_code(http, "web", WEB_CB, "openid api1 offline_access"))
+            refresh_token = fresh.json()["refresh_token"]
+
+            responses = await race(balancer, lambda: refresh(http, "web", refresh_token))
+            assert winners(responses, 400, "invalid_grant") == 1
+
+            key = DPoPKey.generate()
+            form = {"grant_type": "client_credentials"}
+            challenge = await http.post(TOKEN_URL, auth=("dpop", "secret"), data=form, headers={"DPoP": key.create_proof("POST", TOKEN_URL)})
+            proof = key.create_proof("POST", TOKEN_URL, nonce=challenge.headers["dpop-nonce"])
+            responses = await race(
+                balancer, lambda: http.post(TOKEN_URL, auth=("dpop", "secret"), data=form, headers={"DPoP": proof})
+            )
+            assert winners(responses, 400, "invalid_dpop_proof") == 1
+
+            now = int(time.time())
+            claims = {"iss": "m2m.jwt", "sub": "m2m.jwt", "aud": TOKEN_URL, "iat": now, "exp": now + 60, "jti": uuid.uuid4().hex}
+            assertion = client_assertion(ASSERTION_KEY, "ES256", claims, {"kid": "assertion-1"})
+            responses = await race(balancer, lambda: http.post(TOKEN_URL, data=assertion_form(assertion)))
+            assert winners(responses, 400, "invalid_client") == 1, [r.text for r in responses]
+
+
+async def test_the_login_throttle_counts_failures_on_every_node(database_url, redis_url, tmp_path):
+    config = write_config(tmp_path / "server.toml", database_url, redis_url)  # per_address = 3
+    with cluster(config, tmp_path) as nodes:
+        balancer = Balancer(nodes)
+        async with http_client(balancer) as http:
+            browser = Browser(http)
+            statuses = []
+            for node in (nodes[0], nodes[1], nodes[0], nodes[1]):  # the fourth failure from this address
+                with balancer.pin(node):
+                    page = await browser.get("/account/login")
+                    answer = await browser.submit(page, {"username": "alice", "password": "wrong", "button": "login"})
+                statuses.append(answer.status_code)
+            assert statuses == [400, 400, 400, 429], statuses
+            for node in nodes:  # refused on both nodes, even with the right password
+                with balancer.pin(node):
+                    page = await browser.get("/account/login")
+                    answer = await browser.submit(page, {"username": "alice", "password": "alice", "button": "login"})
+                assert answer.status_code == 429, json.dumps([node.name, answer.status_code])
