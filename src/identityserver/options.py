@@ -71,6 +71,9 @@ class AuthenticationOptions:
     """Name of the cookie the check-session iframe reads (OIDC Session Management §3)."""
     coordinate_client_lifetimes_with_user_session: bool = False
     """Global default of ``Client.coordinate_lifetime_with_user_session`` (needs server-side sessions)."""
+    mfa_acr_value: str = "mfa"
+    """The ``acr_values`` value that asks for a second factor (TOTP or a passkey; docs/sign-in.md), listed in
+    discovery's ``acr_values_supported``; a session with one carries it as ``acr`` (OIDC Core §2)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,9 +184,6 @@ class UserInteractionOptions:
     """The device verification page (RFC 8628 §3.3 ``verification_uri``), made absolute in responses."""
     device_verification_user_code_parameter: str = "userCode"
     """Query parameter of ``verification_uri_complete`` that pre-fills the user code (RFC 8628 §3.3.1)."""
-    mfa_acr_value: str = "mfa"
-    """The ``acr_values`` value that asks for a second factor (TOTP or a passkey; docs/sign-in.md); a session with
-    one carries it as ``acr`` (OIDC Core §2)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,3 +43,19 @@ async def test_request_object_resource_that_is_not_a_string_or_array_of_strings_
             assert response.json()["error"] == "invalid_request"
             assert "resource" in response.json()["error_description"]
         assert await count(server) == 0
+
+
+async def test_a_notification_token_that_is_not_a_bearer_token_is_invalid_request() -> None:
+    """CIBA Core §7.1: client_notification_token is a bearer token (RFC 6750 §2.1 b64token); one that cannot be
+    sent in an Authorization header (a line break would be a header injection) is refused, not accepted and then
+    never delivered."""
+    from tests.ciba.test_ping import ping_client
+
+    async with running(ciba_builder(ping_client("http://127.0.0.1:9/cb"))) as server:
+        for token in ("a\r\nX-Injected: 1", "two words", "caf\u00e9"):
+            data = {"scope": "openid", "login_hint": "alice", "client_notification_token": token}
+            response = await backchannel(server, data, "ciba.pinged")
+            assert response.status_code == 400, (token, response.text)
+            assert response.json()["error"] == "invalid_request"
+        fine = {"scope": "openid", "login_hint": "alice", "client_notification_token": "rp-Token_1.2~3+4/5=="}
+        assert (await backchannel(server, fine, "ciba.pinged")).status_code == 200

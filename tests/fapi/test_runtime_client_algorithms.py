@@ -81,3 +81,16 @@ def test_admin_cli_refuses_a_jarm_algorithm_the_server_has_no_key_for(tmp_path):
         refused = identityserver("clients", "add", "--from-toml", str(entry), "--database-url", url)
         assert refused.returncode == 2, refused.stderr
         assert 'field "authorization_signed_response_alg": is not one of RS256' in refused.stderr
+
+
+async def test_api_resource_changed_to_an_unsignable_algorithm_is_an_error_page_at_authorize(fapi_server):
+    server = fapi_server
+    await add_client(server, "jarm.implicit", allowed_grant_types=["implicit"], allow_access_tokens_via_browser=True)
+    [api] = [a for a in await server.services.resources.find_api_resources_by_scope_name(["api1"])]
+    api.allowed_access_token_signing_algorithms = ["PS384"]  # an administrator's edit while the server runs
+    params, _ = code_request("jarm.implicit", JARM_CB, "api1", response_type="token")
+    params.pop("code_challenge"), params.pop("code_challenge_method")
+    browser = Browser(server.client)
+    await sign_in(browser)
+    page = await browser.get("/connect/authorize?" + urlencode(params))
+    assert page.status_code == 400 and page.url.path == "/home/error", page.text[:300]

@@ -18,9 +18,10 @@ from identityserver.configuration.host import add_identity_providers
 from identityserver.configuration.loader import parse_configuration
 from identityserver.hosting.app import create_app
 from identityserver.hosting.services import Services
-from identityserver.services.protocols import HttpClientFactory
+from identityserver.services.protocols import EventSink, HttpClientFactory
 from identityserver.ui import create_ui
 from tests.support.browser import Browser, forms
+from tests.support.client_auth import RecordingEventSink, all_events
 from tests.support.clock import FakeClock
 from tests.support.keys import pregenerated_signing_keys
 from tests.support.server import make_builder
@@ -162,13 +163,23 @@ async def _started(builder: IdentityServerBuilder) -> tuple[Services, httpx.ASGI
 
 
 @contextlib.asynccontextmanager
-async def federation(extra_downstream: str = "", upstream_config: str = UPSTREAM_CONFIG) -> AsyncIterator[Federation]:
+async def federation(
+    extra_downstream: str = "",
+    upstream_config: str = UPSTREAM_CONFIG,
+    server_side_sessions: bool = False,
+    events: RecordingEventSink | None = None,
+) -> AsyncIterator[Federation]:
     clock = FakeClock()
     up_builder = make_builder(parse_configuration(tomllib.loads(upstream_config)), clock, issuer=UPSTREAM)
     upstream, up_transport = await _started(up_builder)
     down_config = parse_configuration(tomllib.loads(DOWNSTREAM_CONFIG + extra_downstream))
     down_builder = make_builder(down_config, clock, issuer=DOWNSTREAM)
     add_identity_providers(down_builder, down_config)
+    if server_side_sessions:
+        down_builder.add_server_side_sessions()
+    if events is not None:
+        down_builder.options = all_events(down_builder.options)
+        down_builder.add(EventSink, events)
     factory: HttpClientFactory = lambda: httpx.AsyncClient(transport=up_transport)  # noqa: E731
     down_builder.add(HttpClientFactory, factory)
     downstream, down_transport = await _started(down_builder)

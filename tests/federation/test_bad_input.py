@@ -6,8 +6,10 @@ from urllib.parse import urlencode, urljoin
 
 import httpx
 
+from identityserver.events import UserLoginFailureEvent
 from tests.federation.support import DOWNSTREAM, UPSTREAM, Federation, federation, query
 from tests.support.browser import forms, is_login_page
+from tests.support.client_auth import RecordingEventSink
 
 
 async def start(fed: Federation, scheme: str = "corp") -> tuple[httpx.Response, dict[str, str]]:
@@ -77,8 +79,9 @@ async def test_a_replayed_answer_is_refused_and_the_session_is_unchanged() -> No
         assert replay.status_code == 400 and fed.session_cookie(DOWNSTREAM) == session
 
 
-async def test_an_upstream_error_is_an_error_page() -> None:
-    async with federation() as fed:
+async def test_an_upstream_error_is_an_error_page_and_a_failure_event() -> None:
+    sink = RecordingEventSink()
+    async with federation(events=sink) as fed:
         _, sent = await start(fed)
         response = await fed.http.get(
             f"{DOWNSTREAM}/federation/corp/signin",
@@ -87,6 +90,8 @@ async def test_an_upstream_error_is_an_error_page() -> None:
         assert response.status_code == 400 and "did not sign you in (access_denied)" in response.text
         assert fed.session_cookie(DOWNSTREAM) is None
         assert "idsrv.external=;" in response.headers["set-cookie"]  # the round trip is over
+        (failure,) = sink.of_type(UserLoginFailureEvent)
+        assert failure.username == "corp:external" and failure.message == "upstream error access_denied"
 
 
 async def test_a_forged_code_or_id_token_is_refused() -> None:

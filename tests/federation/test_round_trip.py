@@ -9,7 +9,9 @@ import json
 from urllib.parse import urlencode, urlsplit
 
 import httpx
+import pytest
 
+from identityserver.events import UserLoginSuccessEvent
 from identityserver.services.identity_providers import FederationService
 from identityserver.stores.identity_providers import InMemoryExternalLoginStore
 from tests.federation.support import (
@@ -22,6 +24,7 @@ from tests.federation.support import (
     query,
 )
 from tests.support.browser import code_request, forms, is_login_page, redirect_parameters
+from tests.support.client_auth import RecordingEventSink
 
 
 def claims_of(jwt: str) -> dict[str, object]:
@@ -93,7 +96,8 @@ async def test_sign_in_through_the_upstream_provisions_a_user_and_sets_idp_and_a
 
 
 async def test_the_id_token_response_type_by_form_post() -> None:
-    async with federation() as fed:
+    sink = RecordingEventSink()
+    async with federation(events=sink) as fed:
         page, params, verifier = await authorize(fed)
         posted = await upstream_login(fed, await fed.browser.get(idp_links(page)["legacy"]))
         form = forms(posted.text)[0]
@@ -102,6 +106,8 @@ async def test_the_id_token_response_type_by_form_post() -> None:
         returned = redirect_parameters(done)
         claims = claims_of((await redeem(fed, "rp", params, verifier, returned["code"]))["id_token"])
         assert claims["idp"] == "legacy" and claims["amr"] == ["external"]
+        (success,) = sink.of_type(UserLoginSuccessEvent)
+        assert (success.provider, success.provider_user_id, success.subject_id) == ("legacy", "up-1", claims["sub"])
 
 
 async def test_acr_values_idp_goes_straight_to_the_provider() -> None:
@@ -119,7 +125,9 @@ async def test_a_client_with_one_provider_and_no_local_login_goes_straight_there
         page, params, verifier = await authorize(fed, "rp.corp")
         assert str(page.url).startswith(f"{UPSTREAM}/account/login")  # no local page at all
         done = await upstream_login(fed, page)
-        claims = claims_of((await redeem(fed, "rp.corp", params, verifier, redirect_parameters(done)["code"]))["id_token"])
+        claims = claims_of(
+            (await redeem(fed, "rp.corp", params, verifier, redirect_parameters(done)["code"]))["id_token"]
+        )
         assert claims["idp"] == "corp"
 
 
@@ -129,7 +137,9 @@ async def test_restrictions_and_disabled_local_login_are_enforced_on_the_login_p
         first = await fed.http.get(f"{DOWNSTREAM}/connect/authorize?{urlencode(params)}")
         return_url = query(first.headers["location"])["returnUrl"]
         # a provider the client does not accept cannot be started for its request
-        refused = await fed.http.get(f"{DOWNSTREAM}/account/external?{urlencode({'scheme': 'legacy', 'returnUrl': return_url})}")
+        refused = await fed.http.get(
+            f"{DOWNSTREAM}/account/external?{urlencode({'scheme': 'legacy', 'returnUrl': return_url})}"
+        )
         assert refused.status_code == 404 and fed.session_cookie(DOWNSTREAM) is None
         # the password form is refused for a client without local login, even when posted directly
         login = await fed.http.get(f"{DOWNSTREAM}/account/login", params={"returnUrl": return_url})
@@ -138,7 +148,13 @@ async def test_restrictions_and_disabled_local_login_are_enforced_on_the_login_p
         token = dict(forms(plain.text)[0].fields)["__RequestVerificationToken"]
         posted = await fed.http.post(
             f"{DOWNSTREAM}/account/login",
-            data={"__RequestVerificationToken": token, "returnUrl": return_url, "username": "bob", "password": "bob", "button": "login"},
+            data={
+                "__RequestVerificationToken": token,
+                "returnUrl": return_url,
+                "username": "bob",
+                "password": "bob",
+                "button": "login",
+            },
         )
         assert posted.status_code == 400 and fed.session_cookie(DOWNSTREAM) is None
 
@@ -158,8 +174,9 @@ async def test_linking_needs_the_local_users_own_sign_in() -> None:
         assert claims["sub"] == "local-bob" and claims["idp"] == "corp"
 
 
-async def test_signing_out_here_signs_out_upstream_too() -> None:
-    async with federation() as fed:
+@pytest.mark.parametrize("server_side_sessions", [False, True])
+async def test_signing_out_here_signs_out_upstream_too(server_side_sessions: bool) -> None:
+    async with federation(server_side_sessions=server_side_sessions) as fed:
         await sign_in_through_corp(fed)
         page = await fed.browser.get(f"{DOWNSTREAM}/account/logout")
         upstream = await fed.http.post(
@@ -178,8 +195,9 @@ async def test_signing_out_here_signs_out_upstream_too() -> None:
         assert urlsplit(str(final.url)).path == "/account/logged-out" and final.status_code == 200
 
 
-async def test_an_upstream_front_channel_logout_ends_the_session_here() -> None:
-    async with federation() as fed:
+@pytest.mark.parametrize("server_side_sessions", [False, True])
+async def test_an_upstream_front_channel_logout_ends_the_session_here(server_side_sessions: bool) -> None:
+    async with federation(server_side_sessions=server_side_sessions) as fed:
         await sign_in_through_corp(fed)
         session = fed.session_cookie(DOWNSTREAM)
         # the wrong sid or issuer changes nothing

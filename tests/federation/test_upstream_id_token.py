@@ -11,9 +11,9 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from identityserver._utils.b64 import b64url_encode
 from identityserver.crypto.hashing import left_half_hash
 from identityserver.crypto.jwk import public_jwk
-from identityserver._utils.b64 import b64url_encode
 from identityserver.crypto.jwt import encode_jws, encode_segment
 from identityserver.models.identity_providers import IdentityProvider, oidc_provider
 from identityserver.services.upstream_oidc import MIN_JWKS_REFRESH, UpstreamError, UpstreamOidcClient

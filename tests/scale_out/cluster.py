@@ -51,6 +51,7 @@ back_channel_logout_poll_interval = 0.2
 [options.login_throttle]
 per_address = 3
 window = 300
+cleanup_interval = {throttle_cleanup}
 
 {extra}
 
@@ -116,6 +117,7 @@ def write_config(
     logout_uri: str = "http://127.0.0.1:9/bcl",
     cache_seconds: int = 3,
     extra: str = "",
+    throttle_cleanup: int = 300,
 ) -> Path:
     path.write_text(
         CONFIG.format(
@@ -123,6 +125,7 @@ def write_config(
             database_url=database_url,
             redis=f'redis_url = "{redis_url}"' if redis_url else "",
             cache_seconds=cache_seconds,
+            throttle_cleanup=throttle_cleanup,
             extra=extra,
             web_cb=WEB_CB,
             logout_uri=logout_uri,
@@ -150,6 +153,15 @@ class Node:
 
 
 def start_node(name: str, config: Path, state: Path, extra_args: list[str] | None = None) -> Node:
+    try:
+        return _start_node(name, config, state, extra_args)
+    except RuntimeError as exc:
+        if "address already in use" not in str(exc).lower():
+            raise
+        return _start_node(name, config, state, extra_args)  # another test took the free port meanwhile
+
+
+def _start_node(name: str, config: Path, state: Path, extra_args: list[str] | None) -> Node:
     port = free_port()
     log = state.parent / f"{name}.log"
     state.mkdir(parents=True, exist_ok=True)
@@ -178,10 +190,20 @@ def stop_node(node: Node) -> None:
 
 
 @contextlib.contextmanager
-def cluster(config: Path, root: Path, count: int = 2, extra_args: list[str] | None = None) -> Iterator[list[Node]]:
+def cluster(
+    config: Path, root: Path, count: int = 2, extra_args: list[str] | None = None, topology: str = "nodes"
+) -> Iterator[list[Node]]:
     """``count`` nodes on the configuration's database, each with a state folder of its own (nothing in it is
-    shared: keys and the key ring live in the database)."""
+    shared: keys and the key ring live in the database). ``topology="workers"``: one ``serve --workers 2``
+    process instead, seen as two "nodes" on one address (the kernel spreads connections over the workers)."""
     nodes: list[Node] = []
+    if topology == "workers":
+        node = start_node("A", config, root / "state-A", [*(extra_args or []), "--workers", "2"])
+        try:
+            yield [node, Node("B", node.url, node.process, node.log)]
+        finally:
+            stop_node(node)
+        return
     try:
         for i in range(count):
             name = "AB"[i] if count <= 2 else f"n{i}"
@@ -194,7 +216,8 @@ def cluster(config: Path, root: Path, count: int = 2, extra_args: list[str] | No
 
 @dataclass
 class Balancer(httpx.AsyncBaseTransport):
-    """Round-robin over the nodes (no stickiness); ``pin`` sends the following requests to one node."""
+    """Round-robin over the live nodes (no stickiness; a killed node is taken out, as a load balancer's health
+    check does); ``pin`` sends the following requests to one node."""
 
     nodes: list[Node]
     pinned: Node | None = None

@@ -37,3 +37,10 @@ def database_url() -> Iterator[str]:
 def redis_url(request: pytest.FixtureRequest) -> str | None:
     value: str | None = request.param
     return value
+
+
+@pytest.fixture(params=["nodes", "workers"], ids=["two-nodes", "one-node-two-workers"])
+def topology(request: pytest.FixtureRequest) -> str:
+    """Two ``serve`` processes, or one ``serve --workers 2`` on one host (the same sharing inside one host)."""
+    value: str = request.param
+    return value

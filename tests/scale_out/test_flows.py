@@ -49,11 +49,11 @@ async def userinfo_on(http: httpx.AsyncClient, balancer: Balancer, node: Node, a
 
 
 async def test_code_flow_refresh_revocation_consent_dpop_and_logout_alternate_between_nodes(
-    database_url, redis_url, tmp_path
+    database_url, redis_url, topology, tmp_path
 ):
     with LogoutReceiver() as receiver:
         config = write_config(tmp_path / "server.toml", database_url, redis_url, logout_uri=receiver.url)
-        with cluster(config, tmp_path) as nodes:
+        with cluster(config, tmp_path, topology=topology) as nodes:
             a, b = nodes
             balancer = Balancer(nodes)
             async with http_client(balancer) as first, http_client(balancer) as second:
@@ -90,7 +90,9 @@ async def test_code_flow_refresh_revocation_consent_dpop_and_logout_alternate_be
 
                 # server-side session: ended on A (second browser), gone on B
                 with balancer.pin(b):
-                    silent = await second.get(authorize_path({**code_request("web", WEB_CB, "openid")[0], "prompt": "none"}))
+                    silent = await second.get(
+                        authorize_path({**code_request("web", WEB_CB, "openid")[0], "prompt": "none"})
+                    )
                 assert "code" in redirect_parameters(silent), silent.headers.get("location")
                 id_token_2 = await tokens_of(second, balancer, b)
                 cookies = httpx.Cookies(second.cookies)
@@ -165,7 +167,9 @@ async def dpop_nonce_from_a_accepted_by_b(http: httpx.AsyncClient, balancer: Bal
     url = f"{ISSUER}/connect/token"
     form = {"grant_type": "client_credentials"}
     with balancer.pin(a):
-        challenge = await http.post(url, auth=("dpop", "secret"), data=form, headers={"DPoP": key.create_proof("POST", url)})
+        challenge = await http.post(
+            url, auth=("dpop", "secret"), data=form, headers={"DPoP": key.create_proof("POST", url)}
+        )
     assert challenge.status_code == 400 and challenge.json()["error"] == "use_dpop_nonce", challenge.text
     nonce = challenge.headers["dpop-nonce"]
     with balancer.pin(b):

@@ -37,9 +37,11 @@ def winners(responses: list[httpx.Response], loser_status: int, loser_error: str
     return sum(r.status_code == 200 for r in responses)
 
 
-async def test_one_code_refresh_token_dpop_proof_and_client_assertion_each_win_once(database_url, redis_url, tmp_path):
+async def test_one_code_refresh_token_dpop_proof_and_client_assertion_each_win_once(
+    database_url, redis_url, topology, tmp_path
+):
     config = write_config(tmp_path / "server.toml", database_url, redis_url)
-    with cluster(config, tmp_path) as nodes:
+    with cluster(config, tmp_path, topology=topology) as nodes:
         balancer = Balancer(nodes)
         async with http_client(balancer) as http:
             grant = await obtain_code(http, "web", WEB_CB, "openid api1 offline_access")
@@ -54,7 +56,9 @@ async def test_one_code_refresh_token_dpop_proof_and_client_assertion_each_win_o
 
             key = DPoPKey.generate()
             form = {"grant_type": "client_credentials"}
-            challenge = await http.post(TOKEN_URL, auth=("dpop", "secret"), data=form, headers={"DPoP": key.create_proof("POST", TOKEN_URL)})
+            challenge = await http.post(
+                TOKEN_URL, auth=("dpop", "secret"), data=form, headers={"DPoP": key.create_proof("POST", TOKEN_URL)}
+            )
             proof = key.create_proof("POST", TOKEN_URL, nonce=challenge.headers["dpop-nonce"])
             responses = await race(
                 balancer, lambda: http.post(TOKEN_URL, auth=("dpop", "secret"), data=form, headers={"DPoP": proof})
@@ -62,15 +66,22 @@ async def test_one_code_refresh_token_dpop_proof_and_client_assertion_each_win_o
             assert winners(responses, 400, "invalid_dpop_proof") == 1
 
             now = int(time.time())
-            claims = {"iss": "m2m.jwt", "sub": "m2m.jwt", "aud": TOKEN_URL, "iat": now, "exp": now + 60, "jti": uuid.uuid4().hex}
+            claims = {
+                "iss": "m2m.jwt",
+                "sub": "m2m.jwt",
+                "aud": TOKEN_URL,
+                "iat": now,
+                "exp": now + 60,
+                "jti": uuid.uuid4().hex,
+            }
             assertion = client_assertion(ASSERTION_KEY, "ES256", claims, {"kid": "assertion-1"})
             responses = await race(balancer, lambda: http.post(TOKEN_URL, data=assertion_form(assertion)))
             assert winners(responses, 400, "invalid_client") == 1, [r.text for r in responses]
 
 
-async def test_the_login_throttle_counts_failures_on_every_node(database_url, redis_url, tmp_path):
+async def test_the_login_throttle_counts_failures_on_every_node(database_url, redis_url, topology, tmp_path):
     config = write_config(tmp_path / "server.toml", database_url, redis_url)  # per_address = 3
-    with cluster(config, tmp_path) as nodes:
+    with cluster(config, tmp_path, topology=topology) as nodes:
         balancer = Balancer(nodes)
         async with http_client(balancer) as http:
             browser = Browser(http)

@@ -67,7 +67,12 @@ def exchange(base: str, code: str, verifier: str) -> dict[str, object]:
     token = httpx.post(
         f"{base}/connect/token",
         auth=("mfa.web", "secret"),
-        data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI, "code_verifier": verifier},
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT_URI,
+            "code_verifier": verifier,
+        },
     )
     assert token.status_code == 200, token.text
     return jwt_parts(token.json()["id_token"])[1]
@@ -79,8 +84,8 @@ async def test_passkey_and_totp_sign_in_in_chromium(server_url: str) -> None:
     async def client_app(route: Route) -> None:
         await route.fulfill(status=200, content_type="text/html", body="<!doctype html><title>client</title>ok")
 
-    async def authorize(page: Page) -> tuple[str, str]:
-        """Start an authorize request of ``mfa.web``; (PKCE verifier, state)."""
+    def authorize_url() -> tuple[str, str, str]:
+        """An authorize request of ``mfa.web``: (URL, PKCE verifier, state)."""
         verifier, challenge = pkce_pair()
         params = {
             "client_id": "mfa.web",
@@ -92,9 +97,7 @@ async def test_passkey_and_totp_sign_in_in_chromium(server_url: str) -> None:
             "code_challenge": challenge,
             "code_challenge_method": "S256",
         }
-        await page.goto(f"{server_url}/connect/authorize?{urlencode(params)}")
-        await page.wait_for_url("**/account/login?**")
-        return verifier, params["state"]
+        return f"{server_url}/connect/authorize?{urlencode(params)}", verifier, params["state"]
 
     def returned(page: Page) -> dict[str, str]:
         return {k: v[0] for k, v in parse_qs(urlsplit(page.url).query).items()}
@@ -104,7 +107,7 @@ async def test_passkey_and_totp_sign_in_in_chromium(server_url: str) -> None:
         try:
             context = await chromium.new_context()
             page = await context.new_page()
-            await page.route("https://client.example/**", client_app)
+            await context.route("https://client.example/**", client_app)
             cdp = await context.new_cdp_session(page)
             await cdp.send("WebAuthn.enable", {"enableUI": False})
             authenticator = await cdp.send(
@@ -122,35 +125,38 @@ async def test_passkey_and_totp_sign_in_in_chromium(server_url: str) -> None:
             )
 
             # alice signs in with her password and registers a passkey on the security page
-            await page.goto(f"{server_url}/account/login?{urlencode({'returnUrl': '/account/security'})}")
+            await page.goto(f"{server_url}/account/login?{urlencode({'returnUrl': '/account/passkeys'})}")
             await page.fill("input[name=username]", "alice")
             await page.fill("input[name=password]", "alice")
             await page.click("button[name=button][value=login]")
-            await page.wait_for_url("**/account/security")
+            await page.wait_for_url("**/account/passkeys")
             await page.fill("#passkey-register input[name=name]", "Chromium key")
             async with page.expect_navigation():
-                await page.click("#passkey-register button[type=submit]")
+                await page.click("button[name=button][value=register_passkey]")
             assert await page.locator(".passkey-name").all_inner_texts() == ["Chromium key"]
             stored = await cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator["authenticatorId"]})
             assert len(stored["credentials"]) == 1 and stored["credentials"][0]["isResidentCredential"]
 
             # ... and turns TOTP on with a code computed here
-            await page.click("button[name=action][value=totp_begin]")
-            key = (await page.locator("#totp-key").inner_text()).replace(" ", "")
+            await page.goto(f"{server_url}/account/mfa")
+            await page.click("button[name=button][value=totp_begin]")
+            key = await page.get_attribute("[data-totp-secret]", "data-totp-secret")
+            assert key and (await page.locator("#totp-key").inner_text()).replace(" ", "") == key
             assert await page.locator(".qr svg").count() == 1
             code, used_step = totp_now(key, None)
             await page.fill("input[name=code]", code)
-            await page.click("button[name=action][value=totp_confirm]")
+            await page.click("button[name=button][value=verify]")
             assert len(await page.locator("#recovery-codes li").all()) == 10
 
             # signed out, the MFA client's request is answered after a passkey sign-in without a username
             await context.clear_cookies()
-            verifier, state = await authorize(page)
-            assert await page.get_attribute("input[name=username]", "autocomplete") == "username webauthn"
-            # passkey autofill: the page's conditional request (mediation "conditional") is answered by the
+            url, verifier, state = authorize_url()
+            # passkey autofill: the login page's conditional request (mediation "conditional") is answered by the
             # authenticator's discoverable credential, with nothing typed or clicked
-            await page.wait_for_url(f"{REDIRECT_URI}?**")
-            answer = returned(page)
+            async with page.expect_request(lambda request: request.url.startswith(REDIRECT_URI)) as arrival:
+                await page.goto(url, wait_until="commit")
+            answer = {k: v[0] for k, v in parse_qs(urlsplit((await arrival.value).url).query).items()}
+            await page.wait_for_load_state()
             assert answer["state"] == state
             claims = exchange(server_url, answer["code"], verifier)
             assert claims["sub"] == "1" and claims["amr"] == ["hwk", "user", "mfa"] and claims["acr"] == "mfa"
@@ -159,7 +165,11 @@ async def test_passkey_and_totp_sign_in_in_chromium(server_url: str) -> None:
             # TOTP code
             await cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": authenticator["authenticatorId"]})
             await context.clear_cookies()
-            verifier, state = await authorize(page)
+            url, verifier, state = authorize_url()
+            await page.goto(url)
+            await page.wait_for_url("**/account/login?**")
+            assert await page.get_attribute("input[name=username]", "autocomplete") == "username webauthn"
+            assert await page.locator("button[name=button][value=passkey]").count() == 1
             await page.fill("input[name=username]", "alice")
             await page.fill("input[name=password]", "alice")
             await page.click("button[name=button][value=login]")

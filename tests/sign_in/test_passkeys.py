@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 import pytest
@@ -28,6 +28,15 @@ redirect_uris = ["https://web.example/cb"]
 allowed_scopes = ["openid", "profile"]
 require_consent = false
 require_mfa = true
+
+[[clients]]
+client_id = "nolocal"
+client_secrets = ["secret"]
+allowed_grant_types = ["authorization_code"]
+redirect_uris = ["https://web.example/cb"]
+allowed_scopes = ["openid"]
+require_consent = false
+enable_local_login = false
 """
 
 
@@ -52,15 +61,15 @@ async def post(client: httpx.AsyncClient, path: str, fields: dict[str, str]) -> 
 
 async def register(server: Server, authenticator: SoftAuthenticator, **response_overrides: str) -> httpx.Response:
     browser = Browser(server.client)
-    page = await browser.get("/account/security")
+    page = await browser.get("/account/passkeys")
     if "/account/login" in str(page.url):
         page = await browser.submit(page, {"username": "alice", "password": "alice", "button": "login"})
     fields = token_of(page, "passkey-register")
-    ceremony = (await post(server.client, "/account/security/passkeys/options", fields)).json()
+    ceremony = (await post(server.client, "/account/passkeys/register/options", fields)).json()
     response = authenticator.create(ceremony["options"], **response_overrides)
     return await post(
         server.client,
-        "/account/security/passkeys",
+        "/account/passkeys/register",
         {**fields, "state": ceremony["state"], "response": response, "name": "My key"},
     )
 
@@ -89,7 +98,7 @@ async def test_register_then_sign_in_without_a_username_gives_mfa_tokens(server:
     key = SoftAuthenticator(RP_ID, ORIGIN)
     registered = await register(server, key)
     assert registered.status_code == 200, registered.text
-    assert "My key" in (await server.client.get("/account/security")).text
+    assert "My key" in (await server.client.get("/account/passkeys")).text
     stored = await server.services.passkeys.credentials("1")  # type: ignore[union-attr]
     assert [c.name for c in stored] == ["My key"] and stored[0].transports == ["internal"]
     server.client.cookies.clear()
@@ -167,7 +176,11 @@ async def test_malformed_unknown_and_unverified_responses_are_refused(server: Se
         answer = await post(server.client, "/account/passkeys/sign-in", body)
         assert answer.status_code == 400 and not signed_in(answer), answer.text
     fields, ceremony = await sign_in_fields(server.client)
-    answer = await post(server.client, "/account/passkeys/sign-in", {**fields, "state": "forged", "response": key.get(ceremony["options"])})
+    answer = await post(
+        server.client,
+        "/account/passkeys/sign-in",
+        {**fields, "state": "forged", "response": key.get(ceremony["options"])},
+    )
     assert answer.status_code == 400 and "invalid" in answer.text
     no_csrf = await post(server.client, "/account/passkeys/sign-in", {"state": ceremony["state"], "response": "{}"})
     assert no_csrf.status_code == 400 and not signed_in(no_csrf)
@@ -180,7 +193,7 @@ async def test_registration_needs_user_verification_the_right_origin_and_a_sessi
     assert (await register(server, SoftAuthenticator(RP_ID, ORIGIN), rp_id="evil.example")).status_code == 400
     assert await server.services.passkeys.credentials("1") == []  # type: ignore[union-attr]
     server.client.cookies.clear()
-    anonymous = await post(server.client, "/account/security/passkeys/options", {})
+    anonymous = await post(server.client, "/account/passkeys/register/options", {})
     assert anonymous.status_code == 401
 
 
@@ -188,11 +201,28 @@ async def test_passkeys_are_renamed_and_removed_by_their_owner(server: Server) -
     key = SoftAuthenticator(RP_ID, ORIGIN)
     assert (await register(server, key)).status_code == 200
     browser = Browser(server.client)
-    page = await browser.get("/account/security")
-    renamed = await browser.submit(page, {"action": "rename", "name": "Work laptop"})
+    page = await browser.get("/account/passkeys")
+    renamed = await browser.submit(page, {"button": "rename", "name": "Work laptop"})
     assert "Work laptop" in renamed.text
-    removed = await browser.submit(renamed, {"action": "remove"})
+    removed = await browser.submit(renamed, {"button": "remove"})
     assert "You have no passkeys yet." in removed.text
     server.client.cookies.clear()
     answer = await passkey_sign_in(server.client, key)
     assert answer.status_code == 400 and "not registered" in answer.text
+
+
+async def test_a_client_without_local_login_gets_no_passkey_sign_in(server: Server) -> None:
+    key = SoftAuthenticator(RP_ID, ORIGIN)
+    assert (await register(server, key)).status_code == 200
+    server.client.cookies.clear()
+    params, _ = code_request(client_id="nolocal", scope="openid")
+    login = await Browser(server.client).get(authorize_path(params))
+    assert 'id="passkey-login"' not in login.text
+    return_url = dict(parse_qsl(urlsplit(str(login.url)).query))["returnUrl"]
+    fields, ceremony = await sign_in_fields(server.client)
+    answer = await post(
+        server.client,
+        "/account/passkeys/sign-in",
+        {**fields, "returnUrl": return_url, "state": ceremony["state"], "response": key.get(ceremony["options"])},
+    )
+    assert answer.status_code == 400 and "local account" in answer.text and not signed_in(answer)

@@ -15,6 +15,7 @@ import pytest
 from identityserver.services.totp import hotp, secret_from_base32
 from tests.support.browser import (
     Browser,
+    CodeGrant,
     authorize_path,
     code_request,
     forms,
@@ -22,13 +23,12 @@ from tests.support.browser import (
     is_login_page,
     redeem,
     redirect_parameters,
-    CodeGrant,
 )
 from tests.support.client_auth import jwt_parts
 from tests.support.data import test_configuration as configuration
 from tests.support.server import Server, make_builder, running
 
-SECURITY = "/account/security"
+SECURITY = "/account/mfa"
 STRICT_CLIENT = """
 [[clients]]
 client_id = "strict"
@@ -59,15 +59,17 @@ async def password_sign_in(browser: Browser, return_url: str = "") -> httpx.Resp
 async def enrol(server: Server, browser: Browser) -> tuple[str, list[str]]:
     """Turn TOTP on for alice (signed in): the manual key and the recovery codes."""
     page = await browser.get(SECURITY)
-    page = await browser.submit(page, {"action": "totp_begin"}, index=len(forms(page.text)) - 1)
+    page = await browser.submit(page, {"button": "totp_begin"}, index=len(forms(page.text)) - 1)
     assert page.status_code == 200 and "<svg" in page.text
-    key = re.search(r'id="totp-key">([A-Z2-7 ]+)<', page.text)
-    assert key is not None
-    manual = key.group(1).replace(" ", "")
+    key = re.search(r'data-totp-secret="([A-Z2-7]+)">([A-Z2-7 ]+)<', page.text)
+    assert key is not None and key.group(2).replace(" ", "") == key.group(1)
+    manual = key.group(1)
     confirm = len(forms(page.text)) - 1
-    wrong = await browser.submit(page, {"action": "totp_confirm", "code": "000000" if code_at(server, manual) != "000000" else "111111"}, index=confirm)
+    wrong = await browser.submit(
+        page, {"button": "verify", "code": "000000" if code_at(server, manual) != "000000" else "111111"}, index=confirm
+    )
     assert wrong.status_code == 400 and "not right" in wrong.text
-    done = await browser.submit(page, {"action": "totp_confirm", "code": code_at(server, manual)}, index=confirm)
+    done = await browser.submit(page, {"button": "verify", "code": code_at(server, manual)}, index=confirm)
     assert done.status_code == 200
     codes = re.findall(r"<code>([a-z0-9]{5}-[a-z0-9]{5})</code>", done.text)
     return manual, codes
@@ -91,7 +93,7 @@ async def test_enrolment_shows_a_qr_code_and_key_and_needs_one_right_code(server
 
 async def test_the_security_page_needs_a_signed_in_user(server: Server) -> None:
     response = await server.client.get(SECURITY)
-    assert response.status_code == 302 and "/account/login?returnUrl=%2Faccount%2Fsecurity" in response.headers["location"]
+    assert response.status_code == 302 and "/account/login?returnUrl=%2Faccount%2Fmfa" in response.headers["location"]
 
 
 async def test_password_sign_in_then_code_gives_pwd_otp_mfa_and_acr(server: Server) -> None:
@@ -104,7 +106,11 @@ async def test_password_sign_in_then_code_gives_pwd_otp_mfa_and_acr(server: Serv
     page = await browser.get(authorize_path(params))
     step = await browser.submit(page, {"username": "alice", "password": "alice", "button": "login"})
     assert step.status_code == 200 and "/account/login/two-factor" in step.url.path
-    assert not await signed_in_subject(httpx.AsyncClient(transport=server.client._transport, base_url=str(server.client.base_url), cookies=server.client.cookies))
+    assert not await signed_in_subject(
+        httpx.AsyncClient(
+            transport=server.client._transport, base_url=str(server.client.base_url), cookies=server.client.cookies
+        )
+    )
     wrong = await browser.submit(step, {"code": code_at(server, manual, 5), "button": "verify"})
     assert wrong.status_code == 400 and "not right" in wrong.text
     final = await browser.submit(step, {"code": code_at(server, manual), "button": "verify"})
@@ -173,9 +179,9 @@ async def test_turning_off_needs_a_current_code(server: Server) -> None:
     server.clock.advance(seconds=60)
     page = await browser.get(SECURITY)
     index = len(forms(page.text)) - 1
-    refused = await browser.submit(page, {"action": "totp_disable", "code": "12345"}, index=index)
+    refused = await browser.submit(page, {"button": "totp_disable", "code": "12345"}, index=index)
     assert refused.status_code == 400
-    done = await browser.submit(page, {"action": "totp_disable", "code": code_at(server, manual)}, index=index)
+    done = await browser.submit(page, {"button": "totp_disable", "code": code_at(server, manual)}, index=index)
     assert done.status_code == 200 and "Set up an authenticator app" in done.text
     assert await server.services.totp.enrolment("1") is None  # type: ignore[union-attr]
 
@@ -207,3 +213,20 @@ async def test_a_user_without_a_second_factor_gets_unmet_authentication_requirem
     assert redirect_parameters(final)["error"] == "unmet_authentication_requirements"
     assert not await signed_in_subject(server.client)
     assert not is_consent_page(final)
+
+
+async def test_discovery_lists_the_mfa_acr_value(server: Server) -> None:
+    discovery = (await server.client.get("/.well-known/openid-configuration")).json()
+    assert discovery["acr_values_supported"] == ["mfa"]
+
+
+async def test_acr_values_no_code_can_satisfy_are_refused_before_the_code_step(server: Server) -> None:
+    browser = Browser(server.client)
+    await password_sign_in(browser)
+    await enrol(server, browser)
+    server.client.cookies.clear()
+    params, _ = code_request(acr_values="phrh")
+    page = await browser.get(authorize_path(params))
+    final = await browser.submit(page, {"username": "alice", "password": "alice", "button": "login"})
+    assert redirect_parameters(final)["error"] == "unmet_authentication_requirements"
+    assert "idsrv.mfa" not in final.headers.get("set-cookie", "")

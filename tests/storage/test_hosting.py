@@ -96,11 +96,14 @@ def test_the_cleanup_job_is_registered_only_when_enabled(tmp_path):
         return [job for job in services.background if job != retries]
 
     config = test_data.test_configuration()
-    assert jobs(create_builder(config, tmp_path).build()) == []
+    # the login-throttle and ended-session cleanups always run (issue 16 item 2); token cleanup only when enabled
+    always = jobs(create_builder(config, tmp_path).build())
+    assert {job.__qualname__ for job in always} == {"periodic_job.<locals>.run"}
     enabled = dataclasses.replace(
         config,
         options=dataclasses.replace(config.options, operational=OperationalStoreOptions(enable_token_cleanup=True)),
     )
     services = create_builder(enabled, tmp_path).build()
-    assert len(jobs(services)) == 1
+    cleanup = [job for job in jobs(services) if job.__qualname__ == "token_cleanup_job.<locals>.run"]
+    assert len(cleanup) == 1 and len(jobs(services)) == len(always) + 1
     assert type(services.token_cleanup).__name__ == "SqlTokenCleanupService"

@@ -49,10 +49,11 @@ def serve(
     extra_args: list[str] | None = None,
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
+    port: int | None = None,
 ) -> Iterator[str]:
-    """Start ``identityserver serve --config`` (in ``cwd`` when given) and yield its base URL; always stopped
-    afterwards."""
-    port = free_port()
+    """Start ``identityserver serve --config`` (in ``cwd`` when given; on ``port``, else a free one) and yield its
+    base URL; always stopped afterwards."""
+    port = port or free_port()
     args = [
         sys.executable,
         "-m",

@@ -63,7 +63,9 @@ class SoftAuthenticator:
             }
         )
 
-    def get(self, options_json: str, origin: str | None = None, rp_id: str | None = None, counter: int | None = None) -> str:
+    def get(
+        self, options_json: str, origin: str | None = None, rp_id: str | None = None, counter: int | None = None
+    ) -> str:
         options: dict[str, Any] = json.loads(options_json)
         self.counter = self.counter + 1 if counter is None else counter
         rp_hash = hashlib.sha256((rp_id or self.rp_id).encode()).digest()

@@ -20,8 +20,13 @@ def is_public_address(address: str) -> bool:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
         return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.is_site_local:
+            return False  # fec0::/10, deprecated by RFC 3879 but still routed inside some networks
+        # an IPv4 address carried inside (RFC 4291 §2.5.5.2 mapped, RFC 3056 §2 6to4) is where the call goes
+        embedded = ip.ipv4_mapped or ip.sixtofour
+        if embedded is not None:
+            return is_public_address(str(embedded))
     return not (
         ip.is_private
         or ip.is_loopback

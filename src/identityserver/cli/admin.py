@@ -136,6 +136,28 @@ def run(args: argparse.Namespace, work: Callable[[Admin], Awaitable[int]], with_
         return fail(str(exc), EXIT_FAILED)
 
 
+async def announce_client_change(admin: Admin, client_ids: list[str]) -> None:
+    """Tell running servers at once through Redis (``redis_url`` of ``--config``) that these clients changed;
+    without Redis they see the change when ``options.caching.client_store_expiration`` ends."""
+    if not admin.config.redis_url:
+        return
+    import sys
+
+    from identityserver.storage.redis.invalidation import RedisConfigurationInvalidation
+
+    channel = RedisConfigurationInvalidation.from_url(admin.config.redis_url)
+    try:
+        await channel.clients_changed(client_ids)
+    except Exception as exc:  # the change is committed; only the announcement failed
+        print(
+            f"identityserver: warning: could not announce the change through Redis ({exc}); running servers "
+            f"see it within {admin.config.options.caching.client_store_expiration} s",
+            file=sys.stderr,
+        )
+    finally:
+        await channel.close()
+
+
 def confirm(question: str) -> bool:
     """Ask on a terminal; never when stdin is not one (scripts pass ``--yes``)."""
     import sys

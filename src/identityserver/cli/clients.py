@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from identityserver.cli.admin import Admin, add_store_options, parse_args_list, run
+from identityserver.cli.admin import Admin, add_store_options, announce_client_change, parse_args_list, run
 from identityserver.cli.output import EXIT_USAGE, CommandError, table
 from identityserver.constants import SecretTypes
 from identityserver.models.client import Client, Secret
@@ -93,7 +93,7 @@ def parse_expiration(text: str | None, now: datetime) -> datetime | None:
     if text is None:
         return None
     value = text.strip()
-    if value.endswith("d") and value[:-1].isdigit():
+    if value.endswith("d") and value[:-1].isascii() and value[:-1].isdigit():
         return now + timedelta(days=int(value[:-1]))
     try:
         parsed = datetime.fromisoformat(value)
@@ -214,6 +214,7 @@ def _add(args: argparse.Namespace) -> int:
         except administration.AlreadyExistsError as exc:
             raise CommandError(f"{exc} (use --replace to overwrite it)") from exc
         ids = [c.client_id for c in clients]
+        await announce_client_change(admin, ids)
         lines = [f"identityserver: added client {i}" for i in ids]
         document: dict[str, Any] = {"added": ids}
         if secret is not None:
@@ -233,6 +234,7 @@ def _remove(args: argparse.Namespace) -> int:
             await administration.remove_client(admin.database, args.client_id)
         except administration.NotFoundError as exc:
             raise CommandError(str(exc)) from exc
+        await announce_client_change(admin, [args.client_id])
         admin.output.emit({"removed": args.client_id}, [f"identityserver: removed client {args.client_id}"])
         return 0
 
@@ -243,6 +245,7 @@ def _secret_add(args: argparse.Namespace) -> int:
     async def work(admin: Admin) -> int:
         value, secret = new_secret(args.description, parse_expiration(args.expiration, admin.clock.utc_now()))
         count = await change_client(admin, args.client_id, lambda c: _append(c, secret))
+        await announce_client_change(admin, [args.client_id])
         admin.output.emit(
             {"client_id": args.client_id, "index": count, "secret": value, **describe_secret(count, secret)},
             [
@@ -279,6 +282,7 @@ def _secret_remove(args: argparse.Namespace) -> int:
 
     async def work(admin: Admin) -> int:
         removed = await change_client(admin, args.client_id, remove)
+        await announce_client_change(admin, [args.client_id])
         lines = [
             f"identityserver: removed secret [{r['index']}] ({r['type']}, {r['description'] or 'no description'})"
             f" from client {args.client_id}"
@@ -288,6 +292,25 @@ def _secret_remove(args: argparse.Namespace) -> int:
         return 0
 
     return run(args, work)
+
+
+def _set_enabled(enabled: bool) -> Callable[[argparse.Namespace], int]:
+    def command(args: argparse.Namespace) -> int:
+        async def work(admin: Admin) -> int:
+            def change(client: Client) -> None:
+                client.enabled = enabled
+
+            await change_client(admin, args.client_id, change)
+            await announce_client_change(admin, [args.client_id])
+            state = "enabled" if enabled else "disabled"
+            admin.output.emit(
+                {"client_id": args.client_id, "enabled": enabled}, [f"identityserver: {state} client {args.client_id}"]
+            )
+            return 0
+
+        return run(args, work)
+
+    return command
 
 
 def run_usage_error(message: str) -> int:
@@ -320,7 +343,13 @@ def add_client_commands(commands: Any) -> None:
     remove = sub.add_parser("remove", help="delete a client and its secrets, URIs and claims")
     remove.add_argument("client_id")
     remove.set_defaults(handler=_remove)
-    for parser in (listing, show, add, remove):
+    disable = sub.add_parser("disable", help="refuse the client everywhere (enabled = false), keeping its settings")
+    disable.add_argument("client_id")
+    disable.set_defaults(handler=_set_enabled(False))
+    enable = sub.add_parser("enable", help="serve a disabled client again")
+    enable.add_argument("client_id")
+    enable.set_defaults(handler=_set_enabled(True))
+    for parser in (listing, show, add, remove, disable, enable):
         add_store_options(parser)
 
     secrets_parser = sub.add_parser("secrets", help="add or remove a client's shared secrets")

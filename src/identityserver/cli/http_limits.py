@@ -16,8 +16,19 @@ MAX_REQUEST_LINE = 8 * 1024
 """Bytes of the request target (path and query)."""
 MAX_HEADER_BYTES = 16 * 1024
 """Bytes of all header fields together (names, values and separators)."""
+HEAD_TIMEOUT = 20.0
+"""Seconds a request head may take to arrive, counted from the connection or the end of the previous response
+(slowloris: a head trickled a line at a time, or never sent, would otherwise hold its connection forever)."""
+MIN_BODY_RATE = 240
+"""Bytes per second a request body must arrive at, averaged over :data:`BODY_RATE_INTERVAL` (Kestrel's
+``MinRequestBodyDataRate``); time the server itself stopped reading (flow control) does not count."""
+BODY_RATE_INTERVAL = 10.0
 
-_MESSAGES = {414: b"request line too long", 431: b"request header fields too large"}
+_MESSAGES = {
+    408: b"request not received in time",
+    414: b"request line too long",
+    431: b"request header fields too large",
+}
 
 
 def _response(status: int) -> bytes:
@@ -57,18 +68,76 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 
     max_request_line = MAX_REQUEST_LINE
     max_header_bytes = MAX_HEADER_BYTES
+    head_timeout = HEAD_TIMEOUT
+    min_body_rate = MIN_BODY_RATE
+    body_rate_interval = BODY_RATE_INTERVAL
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self._in_head = True
         self._head_bytes = 0
+        self._body_bytes = 0
+        self._head_timer: asyncio.TimerHandle | None = None
+        self._body_timer: asyncio.TimerHandle | None = None
         self.url = b""
         super().connection_made(transport)
+        self._arm_head_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_head_timer()
+        self._disarm_body_timer()
+        super().connection_lost(exc)
+
+    def _arm_body_timer(self) -> None:
+        self._disarm_body_timer()
+        self._body_bytes = 0
+        self._body_timer = self.loop.call_later(self.body_rate_interval, self._body_rate_check)
+
+    def _disarm_body_timer(self) -> None:
+        if self._body_timer is not None:
+            self._body_timer.cancel()
+            self._body_timer = None
+
+    def _body_rate_check(self) -> None:
+        """A body trickled slower than :data:`MIN_BODY_RATE` (slow POST) is refused like a trickled head."""
+        self._body_timer = None
+        if self.transport.is_closing() or self._in_head:
+            return
+        if self.flow.read_paused or self._body_bytes >= self.min_body_rate * self.body_rate_interval:
+            self._arm_body_timer()
+            return
+        if self.cycle is not None and self.cycle.response_started:
+            self.transport.close()  # a response is on its way: no second one
+        else:
+            self._refuse(408)
+
+    def _arm_head_timer(self) -> None:
+        self._disarm_head_timer()
+        self._head_timer = self.loop.call_later(self.head_timeout, self._head_timed_out)
+
+    def _disarm_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if self.transport.is_closing() or not self._in_head:
+            return
+        if self.cycle is not None and not self.cycle.response_complete:
+            self._arm_head_timer()  # a response is still being produced: the next head's time starts after it
+            return
+        if self._head_bytes == 0:
+            self.transport.close()  # nothing sent: close quietly, as the keep-alive timeout does
+        else:
+            self._refuse(408)
 
     def data_received(self, data: bytes) -> None:
         if self.transport.is_closing():
             return
         if self._in_head:
             self._head_bytes += len(data)
+        else:
+            self._body_bytes += len(data)
         super().data_received(data)
         if not self._in_head or self.transport.is_closing():
             return
@@ -88,12 +157,14 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._in_head = True
 
     def on_headers_complete(self) -> None:
+        self._disarm_head_timer()
         self._in_head = False
         self._head_bytes = 0
         header_bytes = sum(len(name) + len(value) + 4 for name, value in self.headers)
         status = 414 if len(self.url) > self.max_request_line else 431 if header_bytes > self.max_header_bytes else None
         if status is None:
             super().on_headers_complete()
+            self._arm_body_timer()  # disarmed at once when there is no body
             return
         # the head fitted in one read: answer through a cycle, so that a pipelined response still comes in order
         app = self.app
@@ -106,3 +177,10 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self._in_head = True
+        self._disarm_body_timer()
+        self._arm_head_timer()  # waits for a response in progress (see _head_timed_out)
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm_head_timer()

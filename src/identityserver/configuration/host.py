@@ -232,7 +232,10 @@ def create_builder(
             replay_cache=config.redis_url is None,
         )
         if config.redis_url:
+            from identityserver.configuration.redis_invalidation import add_redis_invalidation
+
             add_redis_replay_cache(builder, config.redis_url)
+            add_redis_invalidation(builder, config.redis_url)
         if options.data_protection.key_ring_path:
             builder.remove(DataProtectionKeyStore)  # an explicit folder wins over the database
         if options.key_management.key_path:

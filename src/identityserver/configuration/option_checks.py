@@ -8,6 +8,7 @@ import re
 
 from identityserver.configuration.errors import Where
 from identityserver.hosting.forwarded import invalid_trusted_proxy
+from identityserver.hosting.hosts import invalid_allowed_host
 from identityserver.models.security_profile import FAPI_SIGNING_ALGORITHMS, SECURITY_PROFILES
 from identityserver.options import IdentityServerOptions
 from identityserver.registration.policy import policy_problem
@@ -46,6 +47,8 @@ def _check_hosting(options: IdentityServerOptions, source: str) -> None:
         raise telemetry.error("prometheus_path", 'must start with "/"')
     if (bad := invalid_trusted_proxy(options.forwarded_headers.trusted_proxies)) is not None:
         raise Where(source, "[options.forwarded_headers]").error("trusted_proxies", f"{bad!r} is not an IP address")
+    if (bad := invalid_allowed_host(options.allowed_hosts)) is not None:
+        raise Where(source, "[options]").error("allowed_hosts", f"{bad!r} is not a host or host:port")
 
 
 def _check_security_profile(options: IdentityServerOptions, source: str) -> None:
@@ -113,6 +116,15 @@ def _check_dynamic_providers(options: IdentityServerOptions, source: str) -> Non
         raise Where(source, "[options.caching]").error("identity_provider_cache_duration", "must not be negative")
 
 
+def _check_second_factor(options: IdentityServerOptions, source: str) -> None:
+    value = options.authentication.mfa_acr_value
+    # OIDC Core §3.1.2.1: acr_values is space-separated, and idp: values name upstream providers
+    if not value or not value.isprintable() or " " in value or value.startswith("idp:"):
+        raise Where(source, "[options.authentication]").error(
+            "mfa_acr_value", "expected one acr value without spaces (not idp:...)"
+        )
+
+
 def check_options(options: IdentityServerOptions, source: str) -> None:
     """Raise ``ConfigError`` naming the option group and field of the first problem."""
     _check_keys(options, source)
@@ -125,3 +137,4 @@ def check_options(options: IdentityServerOptions, source: str) -> None:
     _check_ciba(options, source)
     _check_pushed_authorization(options, source)
     _check_dynamic_providers(options, source)
+    _check_second_factor(options, source)

@@ -69,6 +69,8 @@ def add_sql_stores(
     - the replay cache (unless ``replay_cache`` is false, e.g. to use Redis), CORS origins from
       ``ClientCorsOrigins``, and the users imported by ``identityserver config import`` with their passkeys and
       TOTP second factors (docs/sign-in.md);
+    - upstream OpenID Connect providers from ``IdentityProviders`` and, with the users, the account links in
+      ``IdentityServerExternalLogins`` (docs/federation.md);
     - server-side sessions in ``ServerSideSessions`` when ``server_side_sessions`` (Duende
       ``AddServerSideSessions``; off by default, as there);
     - ``SqlTokenCleanupService``, run as a background job when ``options.operational.enable_token_cleanup``

@@ -17,6 +17,7 @@ from identityserver.response_handling.jarm import JarmResponseGenerator
 from identityserver.response_handling.signing_check import UNSIGNABLE_ERROR, unsignable_setting
 from identityserver.services.backchannel_logout import DYNAMIC_REGISTRATION_PROPERTY
 from identityserver.services.interaction import CONSENT_PARAMETER
+from identityserver.services.key_management.key_material import NoSigningKeyError
 from identityserver.services.protocols import (
     EventService,
     IdentityServerInteractionService,
@@ -113,7 +114,12 @@ class AuthorizeEndpointBase:
             return self.create_interaction_result(
                 http, request, values, resources, outcome.is_login, outcome.is_create_account
             )
-        response = await self.generator.create_response(request)
+        try:
+            response = await self.generator.create_response(request)
+        except NoSigningKeyError as exc:
+            # an API resource changed while the server runs names an algorithm without a key: the error page
+            failure = AuthorizeRequestValidationError(UNSIGNABLE_ERROR, str(exc), request.raw, request)
+            return await self.create_error_result(http, failure)
         response.custom.update(result.custom_response)
         cookies: list[str] = []
         if ticket is not None and request.client_id:

@@ -1,5 +1,9 @@
 """Background jobs of the host (Duende ``TokenCleanupHost``): the periodic token cleanup, first run one interval
-after start-up, then every ``token_cleanup_interval`` seconds; a failing run is logged and the loop goes on."""
+after start-up, then every ``token_cleanup_interval`` seconds; a failing run is logged and the loop goes on.
+
+Every worker of every node runs these loops, but with a ``DeploymentLease`` only one process runs each pass:
+the pass of a time slot (``interval`` seconds long) belongs to the first process that records it in the shared
+replay cache (the database's ``IdentityServerReplayCache``, or Redis), the others skip it."""
 
 from __future__ import annotations
 
@@ -7,17 +11,42 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from identityserver.clock import Clock
 from identityserver.options import OperationalStoreOptions
-from identityserver.stores.protocols import TokenCleanupService
+from identityserver.stores.protocols import ReplayCache, TokenCleanupService
 from identityserver.telemetry import CLEANUP_RUNS
 
 logger = logging.getLogger("identityserver.token_cleanup")
+LEASE_PURPOSE = "background-lease"
+
+
+class DeploymentLease:
+    """Claims the pass of a periodic job for one process of the deployment: ``claim`` returns ``True`` to exactly
+    one of the processes sharing the replay cache per job and slot of ``interval`` seconds (the slot is the
+    wall-clock time divided by the interval, so nodes need synchronised clocks, as token lifetimes do)."""
+
+    def __init__(self, replay_cache: ReplayCache, clock: Clock) -> None:
+        self.replay_cache = replay_cache
+        self.clock = clock
+
+    async def claim(self, job: str, interval: float) -> bool:
+        slot = int(self.clock.timestamp() // interval) if interval > 0 else 0
+        # kept two slots long: a process whose timer fires late must still find the claim of its slot
+        claimed = await self.replay_cache.add(LEASE_PURPOSE, f"{job}:{slot}", max(2 * interval, 1.0))
+        if claimed:
+            logging.getLogger("identityserver.background").info("%s: this process runs the pass of slot %d", job, slot)
+        return claimed
+
+
+async def _claimed(lease: DeploymentLease | None, job: str, interval: float) -> bool:
+    return lease is None or await lease.claim(job, interval)
 
 
 def token_cleanup_job(
     factory: Callable[[], TokenCleanupService],
     options: OperationalStoreOptions,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    lease: DeploymentLease | None = None,
 ) -> Callable[[], Awaitable[None]]:
     """A coroutine function for ``builder.add_background_job``. ``factory`` is called once when the job starts,
     so that the service is built in the worker process that runs it."""
@@ -27,6 +56,8 @@ def token_cleanup_job(
         while True:
             await sleep(options.token_cleanup_interval)
             try:
+                if not await _claimed(lease, "token cleanup", options.token_cleanup_interval):
+                    continue
                 await service.cleanup_grants()
             except asyncio.CancelledError:
                 raise
@@ -44,6 +75,7 @@ def periodic_job(
     step: Callable[[], Awaitable[object]],
     interval: float,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    lease: DeploymentLease | None = None,
 ) -> Callable[[], Awaitable[None]]:
     """A coroutine function for ``Services.background`` that runs ``step`` every ``interval`` seconds (first
     one interval after start-up); a failing run is logged and the loop goes on. Used for rows that must go
@@ -54,6 +86,8 @@ def periodic_job(
         while True:
             await sleep(interval)
             try:
+                if not await _claimed(lease, name, interval):
+                    continue
                 await step()
             except asyncio.CancelledError:
                 raise

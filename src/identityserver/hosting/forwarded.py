@@ -149,7 +149,7 @@ def parse_node(node: str | None) -> tuple[IPAddress, int] | None:
         address, _, port = node.partition(":")
     else:
         address = node  # IPv4, or a bare IPv6 address (X-Forwarded-For of some proxies)
-    if not port.isdigit() or int(port) > 65535:
+    if not (port.isascii() and port.isdigit()) or int(port) > 65535:
         return None  # obfuscated ports (``_abc``) carry no number
     try:
         return ipaddress.ip_address(address), int(port)

@@ -4,13 +4,26 @@ carry an ``iss`` of the caller's choosing; only listed hosts are served."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+
 DEFAULT_ALLOWED_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 ANY_HOST = "*"
+#: A name or IPv4 literal, or a bracketed IPv6 literal, with an optional port: what a ``Host`` header may carry.
+_ENTRY = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
+
+
+def invalid_allowed_host(entries: Iterable[str]) -> str | None:
+    """The first ``allowed_hosts`` entry that is neither ``*`` nor ``host[:port]`` (``None`` when all are)."""
+    for entry in entries:
+        if entry != ANY_HOST and not _ENTRY.match(entry):
+            return entry
+    return None
 
 
 def split_host(host: str) -> tuple[str, str | None]:
     """``(name, port)`` of a validated ``Host`` value (``[v6]`` kept bracketed); ``port`` is ``None`` if absent."""
-    if host.startswith("["):
+    if host.startswith("[") and "]" in host:
         end = host.index("]") + 1
         return host[:end], (host[end + 1 :] or None) if host[end:].startswith(":") else None
     name, _, port = host.partition(":")

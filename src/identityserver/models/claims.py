@@ -103,7 +103,7 @@ class Principal:
     @property
     def auth_time(self) -> int | None:
         value = self.find_first("auth_time")
-        return int(value) if value and value.isdigit() else None
+        return int(value) if value and value.isascii() and value.isdigit() else None
 
     @property
     def identity_provider(self) -> str | None:

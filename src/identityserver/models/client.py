@@ -216,4 +216,4 @@ class Client:
     responses); unset: ``[options] security_profile``. See docs/fapi.md."""
     require_mfa: bool = server_setting(False)
     """Users signing in to this client need a second factor (TOTP or a passkey), as if every request carried
-    ``acr_values`` with ``[options.user_interaction] mfa_acr_value``; see docs/sign-in.md."""
+    ``acr_values`` with ``[options.authentication] mfa_acr_value``; see docs/sign-in.md."""

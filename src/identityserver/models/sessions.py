@@ -52,7 +52,11 @@ class SessionQuery:
     def page_bounds(self) -> tuple[int, int]:
         """(offset, size) of the requested page: ``results_token`` is the offset, the size 1..1000."""
         size = max(1, min(self.request_page_size, 1000))
-        start = int(self.results_token) if self.results_token and self.results_token.isdigit() else 0
+        start = (
+            int(self.results_token)
+            if self.results_token and self.results_token.isascii() and self.results_token.isdigit()
+            else 0
+        )
         return start, size
 
 

@@ -46,5 +46,13 @@ class RegistrationAccessTokens:
         owner = await self.client_of(token)
         return constant_time_equals(owner or "", client_id) and owner is not None
 
+    async def take(self, token: str, client_id: str) -> bool:
+        """Atomically remove the client's token: of concurrent callers with one token exactly one gets ``True``
+        (a rotated token is used once)."""
+        if not token or len(token) > 200:
+            return False
+        grant = await self.grants.take(hashed_grant_key(token, GRANT_TYPE))
+        return grant is not None and grant.type == GRANT_TYPE and constant_time_equals(grant.client_id, client_id)
+
     async def revoke(self, token: str) -> None:
         await self.grants.remove(hashed_grant_key(token, GRANT_TYPE))

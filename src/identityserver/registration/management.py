@@ -93,7 +93,10 @@ class ClientConfigurationEndpoint:
         if request.method == "GET":
             return JsonResult(self.response(request, client, token))
         if request.method == "DELETE":
-            return await self.delete(client)
+            try:
+                return await self.delete(client)
+            except LookupError:  # removed by a concurrent request: gone, as RFC 7592 §2.1 answers
+                return invalid_token(request, "a valid registration access token for this client is required")
         if request.method == "PUT":
             return await self.update(request, client, token)
         return StatusCodeResult(405, {"Allow": ALLOW})
@@ -141,6 +144,10 @@ class ClientConfigurationEndpoint:
             validated = await self.validator.validate(body, policy)
         except RegistrationError as exc:
             return metadata_error(exc)
+        rotate_token = self.options.rotate_registration_access_token
+        if rotate_token and not await self.tokens.take(token, current.client_id):
+            # used by a concurrent update already: a rotated token must not fork into two live ones
+            return invalid_token(request, "a valid registration access token for this client is required")
         client = validated.client
         client.client_id = current.client_id
         client.enabled = current.enabled  # an administrator's decision, not the registrant's
@@ -152,10 +159,12 @@ class ClientConfigurationEndpoint:
                 issued = issue_client_secret(client, self.options.secret_lifetime, self.clock)
             else:
                 client.client_secrets.extend(shared)
-        await self.store.update(client)
+        try:
+            await self.store.update(client)
+        except LookupError:  # removed by a concurrent request: gone, as RFC 7592 §2.1 answers
+            return invalid_token(request, "a valid registration access token for this client is required")
         self.forget(client.client_id)
-        if self.options.rotate_registration_access_token:
-            await self.tokens.revoke(token)
+        if rotate_token:
             token = await self.tokens.issue(client.client_id)
         return JsonResult({**self.response(request, client, token), **issued})
 

@@ -123,6 +123,8 @@ class DiscoveryResponseGenerator:
             if "jwt" in caps.response_modes:  # JARM §5
                 doc["authorization_signing_alg_values_supported"] = doc["id_token_signing_alg_values_supported"]
             doc["claims_parameter_supported"] = True  # OIDC Core §5.5 (docs/claims-parameter.md)
+            # OIDC Discovery §3: the value that asks for a second factor (docs/sign-in.md)
+            doc["acr_values_supported"] = [self.options.authentication.mfa_acr_value]
         if ProtocolRoutePaths.PUSHED_AUTHORIZATION in caps.endpoints:
             doc["require_pushed_authorization_requests"] = self.options.pushed_authorization.required  # RFC 9126 §5
         if ProtocolRoutePaths.BACKCHANNEL_AUTHENTICATION in caps.endpoints:

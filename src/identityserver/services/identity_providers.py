@@ -100,22 +100,31 @@ class DefaultExternalUserResolver:
             if user is None or not user.is_active:
                 return None
         else:
-            user = await self.users.auto_provision_user(
-                await self._username(scheme, claims), secrets.token_urlsafe(32), map_claims(claims)
-            )
+            user = await self._provision(self.users, scheme, claims)
         link = ExternalLogin(scheme, upstream_sub, user.subject_id, now, display, now)
         if not await self.logins.add(link):  # linked meanwhile by a concurrent sign-in: use that link
             existing = await self.logins.find(scheme, upstream_sub)
             return await self.users.find_by_subject_id(existing.subject_id) if existing else None
         return user
 
-    async def _username(self, scheme: str, claims: Mapping[str, Any]) -> str:
+    async def _provision(self, users: UserStore, scheme: str, claims: Mapping[str, Any]) -> TestUser:
+        attempts = 0
+        while True:
+            username = await self._username(scheme, claims, attempts > 0)
+            try:
+                return await users.auto_provision_user(username, secrets.token_urlsafe(32), map_claims(claims))
+            except ValueError:  # the name was taken meanwhile by a concurrent sign-in: try another
+                attempts += 1
+                if attempts == 3:
+                    raise
+
+    async def _username(self, scheme: str, claims: Mapping[str, Any], suffix: bool = False) -> str:
         """The upstream's ``preferred_username`` prefixed by the scheme (never a local user's name), made
         unique."""
         users = self.users
         wanted = claims.get("preferred_username") or claims["sub"]
         base = re.sub(r"[^\w.@+-]", "_", f"{scheme}.{wanted}")[:90]
-        candidate = base
+        candidate = f"{base}.{secrets.token_hex(3)}" if suffix else base
         while users is not None and await users.find_by_username(candidate) is not None:
             candidate = f"{base}.{secrets.token_hex(3)}"
         return candidate
@@ -161,9 +170,12 @@ class FederationService:
 
     async def allowed(self, scheme: str, client: Client | None) -> OidcProvider | None:
         """The enabled provider ``scheme`` when ``client`` accepts it."""
-        if client is not None and client.identity_provider_restrictions:
-            if scheme not in client.identity_provider_restrictions:
-                return None
+        if (
+            client is not None
+            and client.identity_provider_restrictions
+            and scheme not in client.identity_provider_restrictions
+        ):
+            return None
         return await self.providers.find(scheme)
 
     @staticmethod

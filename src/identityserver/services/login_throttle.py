@@ -22,6 +22,8 @@ from identityserver.options import LoginThrottleOptions
 from identityserver.stores.protocols import PersistedGrantStore
 
 LOGIN_FAILURE = "login_failure"
+#: Attempts in flight remembered per process before the map is reset (a caller that never reports back).
+MAX_PENDING = 10_000
 
 
 def _digest(prefix: str, value: str) -> str:
@@ -55,6 +57,8 @@ class DefaultLoginThrottle:
         self.clock = clock
         self.options = options or LoginThrottleOptions()
         self.sleep = sleep
+        self._pending: dict[tuple[str, str], list[str]] = {}
+        """Rows :meth:`blocked` recorded for attempts still being checked, by ``(account, origin)``."""
 
     @staticmethod
     def _keys(username: str, address: str) -> tuple[str, str]:
@@ -74,27 +78,30 @@ class DefaultLoginThrottle:
 
     async def blocked(self, username: str, address: str) -> bool:
         """Whether this username may not try again from this address yet. Waits first when the username has
-        many failures from all addresses together (a slow-down that never refuses)."""
+        many failures from all addresses together (a slow-down that never refuses).
+
+        The attempt is recorded as a failure before the count, and :meth:`failed` keeps that row: checking first
+        and recording after the password check would let any number of parallel guesses pass the check."""
         account, origin = self._keys(username, address)
+        key = await self._record(account, origin)
         live = await self._live(account)
-        if sum(1 for r in live if r.client_id == origin) >= self.options.per_address:
+        if sum(1 for r in live if r.client_id == origin) > self.options.per_address:
+            await self.grants.remove(key)  # a refused attempt checked no password: it is not a guess
             return True
-        delay = self.delay_for(len(live))
+        if len(self._pending) > MAX_PENDING:
+            self._pending.clear()  # attempts whose caller never reported back: their rows still count
+        self._pending.setdefault((account, origin), []).append(key)
+        delay = self.delay_for(len(live) - 1)
         if delay > 0:
             await self.sleep(delay)
         return False
 
-    async def failed(self, username: str, address: str) -> None:
-        """Record a failed attempt (hashes of the username and address only); the username's expired rows go."""
-        account, origin = self._keys(username, address)
+    async def _record(self, account: str, origin: str) -> str:
         now = self.clock.utc_now()
-        rows = await self.grants.get_all(PersistedGrantFilter(subject_id=account, type=LOGIN_FAILURE))
-        for row in rows:
-            if row.expiration is not None and row.expiration <= now:
-                await self.grants.remove(row.key)
+        key = secrets.token_hex(32).upper()
         await self.grants.store(
             PersistedGrant(
-                key=secrets.token_hex(32).upper(),
+                key=key,
                 type=LOGIN_FAILURE,
                 client_id=origin,
                 subject_id=account,
@@ -103,10 +110,33 @@ class DefaultLoginThrottle:
                 data="{}",
             )
         )
+        return key
+
+    async def failed(self, username: str, address: str) -> None:
+        """Record a failed attempt (hashes of the username and address only; the row :meth:`blocked` recorded
+        for it when there is one); the username's expired rows go."""
+        account, origin = self._keys(username, address)
+        now = self.clock.utc_now()
+        rows = await self.grants.get_all(PersistedGrantFilter(subject_id=account, type=LOGIN_FAILURE))
+        for row in rows:
+            if row.expiration is not None and row.expiration <= now:
+                await self.grants.remove(row.key)
+        pending = self._pending.get((account, origin))
+        if pending:
+            pending.pop()
+            if not pending:
+                del self._pending[(account, origin)]
+            return
+        await self._record(account, origin)
 
     async def succeeded(self, username: str, address: str) -> None:
         """Forget this address's failures for the username."""
         account, origin = self._keys(username, address)
+        pending = self._pending.get((account, origin))
+        if pending:
+            pending.pop()
+            if not pending:
+                del self._pending[(account, origin)]
         await self.grants.remove_all(PersistedGrantFilter(subject_id=account, client_id=origin, type=LOGIN_FAILURE))
 
     async def remove_expired(self) -> int:

@@ -38,7 +38,18 @@ CEREMONY_LIFETIME = 300
 """Seconds a ceremony may take (WebAuthn §5.4 ``timeout`` is advisory; the state expires with it)."""
 MAX_RESPONSE = 64 * 1024
 _REGISTER, _AUTHENTICATE = "register", "authenticate"
-_BAD_INPUT = (WebAuthnException, ValueError, KeyError, TypeError, AttributeError, IndexError)
+# Anything the library raises on attacker-supplied bytes is a refusal, never a 500: its own exceptions, and what
+# CBOR, JSON or key decoding lets through.
+_BAD_INPUT = (
+    WebAuthnException,
+    ValueError,
+    KeyError,
+    TypeError,
+    AttributeError,
+    IndexError,
+    OverflowError,
+    LookupError,
+)
 
 
 class DefaultPasskeyService:

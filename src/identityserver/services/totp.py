@@ -98,7 +98,7 @@ class DefaultTotpService:
         return f"otpauth://totp/{label}?{query}"
 
     def _matching_step(self, secret: bytes, code: str) -> int | None:
-        if len(code) != DIGITS or not code.isdigit():
+        if len(code) != DIGITS or not (code.isascii() and code.isdigit()):
             return None
         now = int(self.clock.timestamp()) // STEP
         for step in range(now - WINDOW, now + WINDOW + 1):

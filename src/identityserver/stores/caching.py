@@ -9,7 +9,8 @@ one (telling which exist), and a flood of made-up names would evict the known en
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+import weakref
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
@@ -87,6 +88,7 @@ class CachingClientStore:
         self.cache_seconds: float = expiration_seconds
         self._cache: TtlCache[Client | None] = TtlCache(clock, expiration_seconds)
         self._unknown: TtlCache[Client | None] = TtlCache(clock, min(NEGATIVE_SECONDS, expiration_seconds))
+        _client_stores.add(self)
 
     async def _load(self, client_id: str) -> Client | None:
         return await self._unknown.get_or_add(
@@ -122,6 +124,7 @@ class CachingResourceStore:
         self._apis: TtlCache[list[ApiResource]] = TtlCache(clock, expiration_seconds)
         self._unknown_apis: TtlCache[list[ApiResource]] = TtlCache(clock, min(NEGATIVE_SECONDS, expiration_seconds))
         self._all: TtlCache[Resources] = TtlCache(clock, expiration_seconds, max_entries=1)
+        _resource_stores.add(self)
 
     async def find_identity_resources_by_scope_name(self, scope_names: Sequence[str]) -> list[IdentityResource]:
         key = _names(scope_names)
@@ -154,3 +157,24 @@ class CachingResourceStore:
     def clear(self) -> None:
         for cache in (self._identity, self._scopes, self._apis_by_scope, self._apis, self._unknown_apis, self._all):
             cache.clear()
+
+
+_client_stores: weakref.WeakSet[CachingClientStore] = weakref.WeakSet()
+_resource_stores: weakref.WeakSet[CachingResourceStore] = weakref.WeakSet()
+
+
+def forget_cached_clients(client_ids: Iterable[str]) -> None:
+    """Drop these clients from every caching client store of this process (another process changed them:
+    ``storage.redis.invalidation``)."""
+    ids = list(client_ids)
+    for store in list(_client_stores):
+        for client_id in ids:
+            store.forget(client_id)
+
+
+def clear_cached_configuration() -> None:
+    """Empty every caching client and resource store of this process."""
+    for client_store in list(_client_stores):
+        client_store.clear()
+    for resource_store in list(_resource_stores):
+        resource_store.clear()

@@ -20,8 +20,12 @@ from identityserver.ui.passkeys import MAX_RESPONSE, refusal, relying_party
 from identityserver.ui.security import PASSKEY_CSP
 
 SECURITY_PATH = "/account/security"
-REGISTER_OPTIONS_PATH = "/account/security/passkeys/options"
-REGISTER_PATH = "/account/security/passkeys"
+MFA_PATH = "/account/mfa"
+PASSKEYS_PATH = "/account/passkeys"
+PAGE_PATHS = (SECURITY_PATH, MFA_PATH, PASSKEYS_PATH)
+"""One page under three names: the overview, and the two names tools rely on (interface-contract.md)."""
+REGISTER_OPTIONS_PATH = "/account/passkeys/register/options"
+REGISTER_PATH = "/account/passkeys/register"
 
 
 class SecurityPage:
@@ -30,12 +34,17 @@ class SecurityPage:
         self.passkeys = passkeys
         self.totp = totp
 
+    @staticmethod
+    def _page_path(request: Request) -> str:
+        path: str = request.scope.get("path", SECURITY_PATH)
+        return path if path in PAGE_PATHS else SECURITY_PATH
+
     async def _signed_in(self, request: Request) -> SessionTicket | Response:
         user = await self.ui.user(request)
         if user is not None:
             return user
         login = self.ui.path(request, self.ui.services.options.user_interaction.login_url)
-        return self.ui.redirect(f"{login}?{urlencode({'returnUrl': self.ui.path(request, SECURITY_PATH)})}")
+        return self.ui.redirect(f"{login}?{urlencode({'returnUrl': self.ui.path(request, self._page_path(request))})}")
 
     async def handle(self, request: Request) -> Response:
         user = await self._signed_in(request)
@@ -46,7 +55,7 @@ class SecurityPage:
         form = await self.ui.verified_form(request)
         if not isinstance(form, FormData):
             return form
-        action = field(form, "action", 40)
+        action = field(form, "button", 40)
         subject = user.subject_id
         address = request.client.host if request.client else "-"
         if action == "rename":
@@ -58,7 +67,7 @@ class SecurityPage:
                 await self.totp.begin_enrolment(subject)
             except ValueError as exc:
                 return await self._page(request, user, str(exc), 400)
-        elif action == "totp_confirm":
+        elif action == "verify":  # confirms the pending TOTP enrolment
             codes = await self.totp.confirm_enrolment(subject, field(form, "code", 40), address)
             if codes is None:
                 return await self._page(request, user, "That code is not right. Try the current one.", 400)
@@ -71,7 +80,7 @@ class SecurityPage:
             await self.totp.disable(subject)
         else:
             return await self._page(request, user, "Unknown action.", 400)
-        return self.ui.redirect(self.ui.path(request, SECURITY_PATH))
+        return self.ui.redirect(self.ui.path(request, self._page_path(request)))
 
     async def _page(
         self,
@@ -100,6 +109,8 @@ class SecurityPage:
             recovery_left=len(enrolment.recovery_codes) if enrolment and enrolment.enabled else 0,
             qr_svg=qr_svg,
             manual_key=manual_key,
+            totp_secret=pending,
+            page_path=self._page_path(request),
             recovery_codes=recovery_codes,
             error=error,
         )

@@ -7,6 +7,9 @@ count against the client address and the session (RFC 8628 §5.1)."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlencode
 
@@ -44,6 +47,8 @@ class DevicePage:
         self.throttle = throttle
         self.max_length = ui.services.options.input_length_restrictions.user_code
         self.parameter = ui.services.options.user_interaction.device_verification_user_code_parameter
+        self.locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}
+        """Lookups in progress per address and per session (see :meth:`_one_at_a_time`)."""
 
     async def handle(self, request: Request) -> Response:
         user = await self.ui.user(request)
@@ -92,13 +97,30 @@ class DevicePage:
     ) -> DeviceFlowAuthorizationRequest | Response:
         """The pending request of the code, or the page with the error (throttled per address and session)."""
         address = request.client.host if request.client else "-"
-        if await self.throttle.blocked(address, user.session_id):
-            return await self._render(request, 429, user_code=user_code, error=TOO_MANY)
-        context = await self.interaction.get_authorization_context(user_code) if user_code.strip() else None
+        async with self._one_at_a_time(f"addr:{address}"), self._one_at_a_time(f"sid:{user.session_id}"):
+            if await self.throttle.blocked(address, user.session_id):
+                return await self._render(request, 429, user_code=user_code, error=TOO_MANY)
+            context = await self.interaction.get_authorization_context(user_code) if user_code.strip() else None
+            if context is None:
+                await self.throttle.failed(address, user.session_id)
         if context is None:
-            await self.throttle.failed(address, user.session_id)
             return await self._render(request, 400, user_code=user_code, error=WRONG_CODE)
         return context
+
+    @asynccontextmanager
+    async def _one_at_a_time(self, key: str) -> AsyncIterator[None]:
+        """Check, look up and count one code at a time per address and per session: parallel guesses would
+        otherwise all pass the check before the first failure is counted (RFC 8628 §5.1). Per process; the
+        address lock is always taken before the session lock."""
+        lock, users = self.locks.setdefault(key, (asyncio.Lock(), [0]))
+        users[0] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            users[0] -= 1
+            if not users[0]:
+                del self.locks[key]
 
     async def _confirm(
         self,

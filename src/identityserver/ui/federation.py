@@ -25,7 +25,7 @@ from identityserver._utils.origins import web_origin
 from identityserver._utils.urls import is_local_url
 from identityserver.crypto.hashing import constant_time_equals, sha256_b64url
 from identityserver.crypto.protection import DataProtectionError
-from identityserver.events import UserLoginSuccessEvent, UserLogoutSuccessEvent
+from identityserver.events import UserLoginFailureEvent, UserLoginSuccessEvent, UserLogoutSuccessEvent
 from identityserver.models.identity_providers import OidcProvider
 from identityserver.models.messages import AuthorizationRequest, LogoutMessage
 from identityserver.models.users import TestUser
@@ -94,6 +94,13 @@ class FederationPages:
         return await self.ui.render(
             request, "error.html", status, cookies, error="external_sign_in_failed", error_description=description
         )
+
+    async def _refuse(self, request: Request, scheme: str, status: int, description: str, reason: str) -> Response:
+        """End the round trip with an error page and a ``UserLoginFailureEvent`` (``username`` names the
+        provider: the upstream account is not known here)."""
+        event = UserLoginFailureEvent(message=reason, username=f"{scheme}:external", endpoint="UI")
+        await self.ui.services.events.raise_event(event, request.client.host if request.client else None)
+        return await self._error(request, status, description, clear=True)
 
     def _local_return_url(self, request: Request, return_url: str) -> str:
         if self.ui.services.interaction.is_valid_return_url(return_url) or is_local_url(return_url):
@@ -185,17 +192,20 @@ class FederationPages:
         if "error" in params:
             error = params["error"][:100]
             logger.info("identity provider %r answered %s", scheme, error)
-            return await self._error(request, 400, f"{provider.display_name} did not sign you in ({error}).", True)
+            description = f"{provider.display_name} did not sign you in ({error})."
+            return await self._refuse(request, scheme, 400, description, f"upstream error {error}")
         try:
             claims, id_token = await self._validated_claims(provider, params, pending, request)
         except (UpstreamError, UpstreamTokenError) as exc:
             logger.warning("identity provider %r: sign-in refused: %s", scheme, exc)
-            return await self._error(request, 400, f"The answer of {provider.display_name} was not valid.", True)
+            description = f"The answer of {provider.display_name} was not valid."
+            return await self._refuse(request, scheme, 400, description, f"invalid upstream answer: {exc}")
         if not await self.ui.services.replay_cache.add(NONCE_PURPOSE, str(pending["nonce"]), STATE_LIFETIME * 2):
-            return await self._error(request, 400, "This sign-in was already used.", clear=True)
+            return await self._refuse(request, scheme, 400, "This sign-in was already used.", "replayed answer")
         user = await self.federation.resolver.resolve(scheme, claims, pending.get("link"))
         if user is None:
-            return await self._error(request, 403, "This account cannot sign in here.", clear=True)
+            reason = "no local user for the upstream account"
+            return await self._refuse(request, scheme, 403, "This account cannot sign in here.", reason)
         cookies = await self._sign_in(request, user, provider, claims, id_token)
         context = await self.ui.services.interaction.get_authorization_context(
             str(pending["return_url"]), self.ui.base_url(request)

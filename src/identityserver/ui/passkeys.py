@@ -58,6 +58,8 @@ class PasskeySignIn:
             return form
         return_url = field(form, "returnUrl", 8000)
         context = await self.account._context(request, return_url)
+        if context is not None and not context.client.enable_local_login:
+            return refusal("This application does not accept sign-in with a local account.")
         rp_id, origin = relying_party(self.ui, request)
         address = request.client.host if request.client else "-"
         events = self.ui.services.events
@@ -75,7 +77,7 @@ class PasskeySignIn:
             await events.raise_event(failure, address)
             return refusal(str(exc))
         cookies = await self.account._sign_in(
-            request, user, passkey_amr(credential), self.ui.services.options.user_interaction.mfa_acr_value
+            request, user, passkey_amr(credential), self.ui.services.options.authentication.mfa_acr_value
         )
         success = UserLoginSuccessEvent(
             username=user.username,

@@ -1,5 +1,5 @@
 """The second step of a password sign-in (docs/sign-in.md): a user with TOTP on, or a request that needs a second
-factor (``acr_values`` with ``[options.user_interaction] mfa_acr_value``, a client's ``require_mfa``), enters a
+factor (``acr_values`` with ``[options.authentication] mfa_acr_value``, a client's ``require_mfa``), enters a
 TOTP code (RFC 6238) or a recovery code before the session is created. Between the two steps the browser holds
 only a short-lived sealed cookie naming the user; the session cookie is not issued until the code is right."""
 
@@ -16,7 +16,7 @@ from identityserver.events import UserLoginFailureEvent, UserLoginSuccessEvent
 from identityserver.models.messages import AuthorizationError, AuthorizationRequest
 from identityserver.models.users import TestUser
 from identityserver.services.sign_in_protocols import MFA_AMR, TotpService, second_factor_required
-from identityserver.ui.account import AccountPages
+from identityserver.ui.account import UNSATISFIABLE_ACR_VALUES, AccountPages
 from identityserver.ui.forms import field
 
 PENDING_COOKIE = "idsrv.mfa"
@@ -34,13 +34,16 @@ class SecondFactorPages:
 
     @property
     def mfa_acr_value(self) -> str:
-        return self.ui.services.options.user_interaction.mfa_acr_value
+        return self.ui.services.options.authentication.mfa_acr_value
 
     async def after_password(
         self, request: Request, user: TestUser, context: AuthorizationRequest | None, return_url: str
     ) -> Response | None:
         """After a correct password: the code page when the user has TOTP on, the ``unmet_authentication_requirements``
         answer when the request needs a second factor the user has not set up, else ``None`` (sign in now)."""
+        unsatisfiable = UNSATISFIABLE_ACR_VALUES - {self.mfa_acr_value}
+        if context is not None and unsatisfiable.intersection(context.acr_values):
+            return None  # the login page answers unmet_authentication_requirements: no code would help
         enrolment = await self.totp.enrolment(user.subject_id)
         if enrolment is not None and enrolment.enabled:
             expires = int(self.ui.services.clock.timestamp()) + PENDING_LIFETIME

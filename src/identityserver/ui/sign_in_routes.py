@@ -6,12 +6,7 @@ from starlette.routing import BaseRoute, Route
 
 from identityserver.hosting.services import Services
 from identityserver.ui.account import AccountPages
-from identityserver.ui.account_security import (
-    REGISTER_OPTIONS_PATH,
-    REGISTER_PATH,
-    SECURITY_PATH,
-    SecurityPage,
-)
+from identityserver.ui.account_security import PAGE_PATHS, REGISTER_OPTIONS_PATH, REGISTER_PATH, SecurityPage
 from identityserver.ui.passkeys import PASSKEY_OPTIONS_PATH, PASSKEY_SIGN_IN_PATH, PasskeySignIn
 from identityserver.ui.second_factor import SECOND_FACTOR_PATH, SecondFactorPages
 
@@ -30,7 +25,7 @@ def sign_in_method_routes(account: AccountPages, services: Services) -> list[Bas
         Route(SECOND_FACTOR_PATH, second_factor.handle, methods=["GET", "POST"]),
         Route(PASSKEY_OPTIONS_PATH, sign_in.options, methods=["POST"]),
         Route(PASSKEY_SIGN_IN_PATH, sign_in.sign_in, methods=["POST"]),
-        Route(SECURITY_PATH, security.handle, methods=["GET", "POST"]),
+        *(Route(path, security.handle, methods=["GET", "POST"]) for path in PAGE_PATHS),
         Route(REGISTER_OPTIONS_PATH, security.registration_options, methods=["POST"]),
         Route(REGISTER_PATH, security.register, methods=["POST"]),
     ]

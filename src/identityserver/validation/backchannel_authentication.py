@@ -8,6 +8,7 @@ ping token, then the user (the ``BackchannelAuthenticationUserValidator``) and w
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +41,8 @@ OUTSIDE_REQUEST_OBJECT = frozenset(
 )
 #: CIBA Core §7.1: "The length of the token MUST NOT exceed 1024 characters".
 MAX_NOTIFICATION_TOKEN = 1024
+#: RFC 6750 §2.1 ``b64token``: what an ``Authorization: Bearer`` header can carry.
+BEARER_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 #: FAPI-CIBA §5.2.2 (and the conformance suite): a signed request lives at most an hour.
 MAX_REQUEST_OBJECT_LIFETIME = 3600
 REQUEST_OBJECT_PURPOSE = "identityserver.ciba.request_object"
@@ -254,6 +257,9 @@ class BackchannelAuthenticationRequestValidator:
                 return _error(Errors.INVALID_REQUEST, "client_notification_token is required in ping mode")
             if len(notification_token) > MAX_NOTIFICATION_TOKEN:
                 return _error(Errors.INVALID_REQUEST, "client_notification_token is too long")
+            if not BEARER_TOKEN.fullmatch(notification_token):
+                # it goes back as "Authorization: Bearer <token>" (CIBA Core §10.2), so it must be a b64token
+                return _error(Errors.INVALID_REQUEST, "client_notification_token must be a bearer token (RFC 6750)")
         else:
             notification_token = None
         subject = await self.validate_user(client, hints, issuer, user_code or None, binding_message)

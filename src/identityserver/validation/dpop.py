@@ -268,4 +268,4 @@ class DefaultDPoPProofValidator:
             value = (await self.nonces.unprotect(nonce)).decode("ascii")
         except (DataProtectionError, UnicodeDecodeError):
             return None
-        return int(value) if value.isdigit() else None
+        return int(value) if value.isascii() and value.isdigit() else None

@@ -51,6 +51,8 @@ class ValidatedSubjectToken:
     scopes: list[str] | None = None
     """The scopes it was granted (access tokens of this server); ``None`` when it carries none."""
     is_local: bool = True
+    is_identity_token: bool = False
+    """An ID token of this server (OIDC Core §2): its ``aud`` is the client it was issued to."""
 
     @property
     def subject_id(self) -> str:
@@ -122,14 +124,14 @@ class SubjectTokenValidators:
     async def validate_identity_token(
         self, token: str, issuer: str, what: str
     ) -> ValidatedSubjectToken | SubjectTokenError:
-        """An unexpired ID token of this server (OIDC Core §2); any client may be its audience."""
+        """An unexpired ID token of this server (OIDC Core §2); the grant checks that its audience presents it."""
         claims = await self.identity_tokens.validate(token, issuer)
         if claims is None or "scope" in claims:
             return SubjectTokenError(f"the {what} is not a valid ID token of this server")
         exp = numeric_date(claims.get("exp"))
         if exp is None or exp <= self.clock.timestamp():
             return SubjectTokenError(f"the {what} is expired")
-        return ValidatedSubjectToken(TokenTypeIdentifiers.ID_TOKEN, issuer, claims)
+        return ValidatedSubjectToken(TokenTypeIdentifiers.ID_TOKEN, issuer, claims, is_identity_token=True)
 
     async def validate_foreign(
         self, token: str, token_type: str, issuer: str, trusted_issuers: Sequence[str], what: str

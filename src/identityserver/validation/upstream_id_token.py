@@ -73,7 +73,8 @@ async def validate_upstream_id_token(
         raise UpstreamTokenError("sub is missing or too long")
     for name, value in (("c_hash", code), ("at_hash", access_token)):
         present = claims.get(name)
-        if present is not None and value is not None:
-            if not isinstance(present, str) or not constant_time_equals(present, left_half_hash(value, alg)):
-                raise UpstreamTokenError(f"{name} does not match")
+        if present is None or value is None:
+            continue
+        if not isinstance(present, str) or not constant_time_equals(present, left_half_hash(value, alg)):
+            raise UpstreamTokenError(f"{name} does not match")
     return claims

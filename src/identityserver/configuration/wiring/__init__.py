@@ -4,7 +4,6 @@ needs through one ``Composition`` and refuses registrations that nothing used.""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -25,7 +24,7 @@ from identityserver.configuration.wiring import (
     tokens,
 )
 from identityserver.configuration.wiring.composition import Composition
-from identityserver.hosting.background import periodic_job, token_cleanup_job
+from identityserver.hosting.background import DeploymentLease, periodic_job, token_cleanup_job
 from identityserver.hosting.health import HealthCheck, SigningKeyHealthCheck
 from identityserver.hosting.router import EndpointRouter
 from identityserver.hosting.services import Services
@@ -118,16 +117,17 @@ def build_services(builder: IdentityServerBuilder) -> Services:
     return services
 
 
-def _expiry_jobs(c: Composition) -> list[Callable[[], Awaitable[None]]]:
+def _expiry_jobs(c: Composition, lease: DeploymentLease) -> list[Callable[[], Awaitable[None]]]:
     """Rows that go whether or not token cleanup is on (issue 16 items 2 and 5)."""
     grants, clock = c.get(PersistedGrantStore), c.get(Clock)
     throttle = c.get(LoginThrottle)
     interval = c.options.login_throttle.cleanup_interval
     jobs = []
     if isinstance(throttle, DefaultLoginThrottle):
-        jobs.append(periodic_job("login throttle cleanup", throttle.remove_expired, interval))
+        jobs.append(periodic_job("login throttle cleanup", throttle.remove_expired, interval, lease=lease))
     if c.optional(ServerSideSessionStore) is None:
-        jobs.append(periodic_job("ended session cleanup", EndedSessions(grants, clock).remove_expired, interval))
+        ended = EndedSessions(grants, clock).remove_expired
+        jobs.append(periodic_job("ended session cleanup", ended, interval, lease=lease))
     return jobs
 
 
@@ -152,12 +152,14 @@ def _services(c: Composition) -> Services:
     # The builder's own lists were checked in build(); registered stores are read once at start-up.
     registered = c.has_registration(ClientStore) or c.has_registration(ResourceStore)
     stored_checks = [check_stored_configuration] if registered else []
-    background = [*c.builder.background_jobs, *_session_jobs(options, sessions)]
+    # periodic passes run once per deployment; back-channel delivery runs everywhere (its queue claims rows)
+    lease = DeploymentLease(c.get(ReplayCache), c.get(Clock))
+    background = [*c.builder.background_jobs, *_session_jobs(options, sessions, lease)]
     if cleanup is not None and options.operational.enable_token_cleanup:
-        background.append(token_cleanup_job(lambda: cleanup, options.operational))
+        background.append(token_cleanup_job(lambda: cleanup, options.operational, lease=lease))
     if isinstance(backchannel, QueuedBackChannelLogoutService):
         background.append(backchannel.run_delivery)
-    background += _expiry_jobs(c)
+    background += _expiry_jobs(c, lease)
     return Services(
         options=options,
         clock=c.get(Clock),
@@ -239,7 +241,7 @@ def check_signing_algorithms(
 
 
 def _session_jobs(
-    options: IdentityServerOptions, management: SessionManagementService | None
+    options: IdentityServerOptions, management: SessionManagementService | None, lease: DeploymentLease
 ) -> list[Callable[[], Awaitable[None]]]:
     """The expired-session cleanup (Duende ``ServerSideSessionCleanupHost``) when sessions are server-side."""
     settings = options.server_side_sessions
@@ -247,13 +249,7 @@ def _session_jobs(
         return []
 
     async def remove_expired_sessions() -> None:
-        while True:
-            await asyncio.sleep(settings.remove_expired_sessions_frequency)
-            try:
-                await management.remove_expired_sessions(
-                    settings.remove_expired_sessions_batch_size, options.issuer_uri
-                )
-            except Exception:
-                logger.exception("removing expired sessions failed")
+        await management.remove_expired_sessions(settings.remove_expired_sessions_batch_size, options.issuer_uri)
 
-    return [remove_expired_sessions]
+    frequency = settings.remove_expired_sessions_frequency
+    return [periodic_job("expired session cleanup", remove_expired_sessions, frequency, lease=lease)]

@@ -195,7 +195,7 @@ def authorize_interaction(c: Composition) -> AuthorizeInteractionResponseGenerat
         c.get(ConsentService),
         c.get(ProfileService),
         c.get(Clock),
-        c.options.user_interaction.mfa_acr_value,
+        c.options.authentication.mfa_acr_value,
     )
 
 

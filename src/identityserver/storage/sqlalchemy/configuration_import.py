@@ -34,9 +34,9 @@ from identityserver.storage.sqlalchemy.entities.configuration import (
     IDENTITY_RESOURCE,
     Aggregate,
 )
+from identityserver.storage.sqlalchemy.entities.configuration import identity_providers as providers_table
 from identityserver.storage.sqlalchemy.entities.operational import users as users_table
 from identityserver.storage.sqlalchemy.mappers import user_to_row
-from identityserver.storage.sqlalchemy.entities.configuration import identity_providers as providers_table
 from identityserver.storage.sqlalchemy.stores.identity_providers import provider_to_row, save_identity_providers
 from identityserver.storage.sqlalchemy.stores.users import save_users
 

@@ -7,7 +7,9 @@ import asyncio
 import contextlib
 import hashlib
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+import sqlite3
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from identityserver._utils.extras import require_extra
+from identityserver.storage.sqlalchemy.fast_path import PostgresFastPath, Prepared, SqliteFastPath, run_on
+from identityserver.storage.sqlalchemy.sqlite_inline import inline_creator
 
 DEFAULT_DATABASE_FILE = "identityserver.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -65,8 +69,9 @@ def _sqlite_path(url: URL) -> str | None:
 
 
 def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine. SQLite gets WAL, a busy timeout, foreign keys, and explicit ``BEGIN`` statements so
-    that transactions (``BEGIN IMMEDIATE`` for writers) behave as documented."""
+    """An async engine. SQLite gets WAL, a busy timeout, foreign keys, statements run inline on the loop's
+    thread, and explicit ``BEGIN`` statements so that transactions (``BEGIN IMMEDIATE`` for writers) behave as
+    documented."""
     url = to_async_url(database_url)
     require_driver(url)
     if url.get_backend_name() != "sqlite":
@@ -77,13 +82,14 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         # the database holds secret hashes and key material: owner-only, like the state folder's key files
         os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
-    engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
+    # statements run on the loop's thread, a busy lock is waited for with asyncio sleeps (sqlite_inline.py);
+    # the connections are in autocommit mode (no implicit BEGIN from the driver; see _on_begin)
+    kwargs.setdefault("async_creator", inline_creator(url.database or ":memory:", SQLITE_BUSY_TIMEOUT_MS / 1000))
+    engine = create_async_engine(url, **kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # no implicit BEGIN from the driver; see _on_begin
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys = ON")
         if path is not None:
             cursor.execute("PRAGMA journal_mode = WAL")
@@ -122,6 +128,11 @@ class Database:
         self._prepare = prepare
         self._prepared_pid = 0
         self._prepare_lock: asyncio.Lock | None = None
+        self._fast: SqliteFastPath | PostgresFastPath | None = None
+        self._fast_key: tuple[int, int] = (0, 0)
+        self._writer_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
 
     async def prepare(self) -> None:
         """Run the ``prepare`` step if this process has not run it yet (concurrent callers wait for it)."""
@@ -151,9 +162,64 @@ class Database:
         return self._engine
 
     async def dispose(self) -> None:
+        if self._fast is not None and self._fast_key == (os.getpid(), id(asyncio.get_running_loop())):
+            await self._fast.close()
+        self._fast = None
         if self._engine is not None and self._pid == os.getpid():
             await self._engine.dispose()
         self._engine = None
+
+    def _fast_path(self) -> SqliteFastPath | PostgresFastPath | None:
+        """This process's (and loop's) driver connections for :meth:`fetch_one`; ``None`` for in-memory SQLite."""
+        key = (os.getpid(), id(asyncio.get_running_loop()))
+        if self._fast is None or self._fast_key != key:
+            dialect = self.engine.dialect
+            if self.dialect == "postgresql":
+                dsn = self.url.set(drivername="postgresql").render_as_string(hide_password=False)
+                self._fast = PostgresFastPath(dsn, dialect)
+            else:
+                path = _sqlite_path(self.url)
+                self._fast = SqliteFastPath(path, SQLITE_BUSY_TIMEOUT_MS / 1000, dialect) if path else None
+            self._fast_key = key
+        return self._fast
+
+    async def fetch_one(
+        self, prepared: Prepared, values: Mapping[str, Any], *, write: bool = False
+    ) -> dict[str, Any] | None:
+        """Run one statement on its own (atomic, committed at once; ``write`` for statements that change rows)
+        on the driver's connection (fast_path.py) and return its first row, if it returns any."""
+        held = self._held_connection()
+        if held is not None:
+            return await run_on(held, prepared, values)
+        await self.prepare()
+        fast = self._fast_path()
+        if fast is None:
+            async with self.write() if write else self.read() as conn:
+                return await run_on(conn, prepared, values)
+        if write and isinstance(fast, SqliteFastPath):
+            async with self._sqlite_writer():
+                return await fast.fetch(prepared, values, write)
+        return await fast.fetch(prepared, values, write)
+
+    @contextlib.asynccontextmanager
+    async def _sqlite_writer(self) -> AsyncIterator[None]:
+        """This process's writers to a SQLite database take turns here rather than polling for the file's
+        write lock (which then only other processes can hold)."""
+        if self.dialect != "sqlite":
+            yield
+            return
+        loop = asyncio.get_running_loop()
+        lock = self._writer_locks.get(loop)
+        if lock is None:
+            lock = self._writer_locks[loop] = asyncio.Lock()
+        try:
+            await asyncio.wait_for(lock.acquire(), SQLITE_BUSY_TIMEOUT_MS / 1000)
+        except TimeoutError:
+            raise sqlite3.OperationalError("database is locked (by a writer of this process)") from None
+        try:
+            yield
+        finally:
+            lock.release()
 
     def __repr__(self) -> str:
         return f"Database({describe(self.url)!r})"
@@ -177,7 +243,7 @@ class Database:
             yield held
             return
         await self.prepare()
-        async with self.engine.connect() as plain:
+        async with self._sqlite_writer(), self.engine.connect() as plain:
             conn = plain
             if self.dialect == "sqlite":
                 conn = await plain.execution_options(identityserver_sqlite_begin="IMMEDIATE")

@@ -118,9 +118,11 @@ class MutualTlsSecretValidator:
         value = secret.value.strip()
         if secret.type == SecretTypes.X509_THUMBPRINT:
             hexed = _normalized_thumbprint(value)
+            # bytes: compare_digest refuses non-ASCII text, and a registered value may hold any character
             return any(
-                hmac.compare_digest(hexed, candidate) for candidate in (cert.sha1_thumbprint, cert.sha256_thumbprint)
-            ) or hmac.compare_digest(value, cert.x5t_s256)
+                hmac.compare_digest(hexed.encode(), candidate.encode())
+                for candidate in (cert.sha1_thumbprint, cert.sha256_thumbprint)
+            ) or hmac.compare_digest(value.encode(), cert.x5t_s256.encode())
         if secret.type == SecretTypes.X509_CERTIFICATE_BASE64:
             return _decode_base64(value) == cert.der
         if secret.type == SecretTypes.JSON_WEB_KEY:

@@ -160,6 +160,10 @@ class TokenExchangeGrantValidator:
         found = await self.tokens.validate(token, token_type, request.issuer, policy.subject_token_issuers, what)
         if isinstance(found, SubjectTokenError):
             return error(TokenErrors.INVALID_REQUEST, found.description)
+        if found.is_identity_token and not audience_includes(found.claims.get("aud"), request.client.client_id):
+            # an ID token authenticates the user to the client it was issued to (OIDC Core §2 aud); it is not a
+            # grant any other holder may turn into access tokens (ID tokens travel in logout URLs and logs)
+            return error(TokenErrors.INVALID_REQUEST, f"the {what} is an ID token issued to another client")
         problem = holder_problem(found, context.http, request, what)
         if problem is not None:
             return error(TokenErrors.INVALID_REQUEST, problem)
@@ -234,6 +238,10 @@ class TokenExchangeGrantValidator:
         if isinstance(act, dict):
             claims.append(Claim.of("act", act))
         return Principal(claims)
+
+
+def audience_includes(aud: object, client_id: str) -> bool:
+    return aud == client_id or (isinstance(aud, list) and client_id in aud)
 
 
 def narrow_to_targets(outcome: ResourceValidationResult, targets: list[str]) -> ResourceValidationResult:

@@ -8,17 +8,39 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, select, true, update
+from sqlalchemy import ColumnElement, and_, bindparam, delete, select, true, update
 
 from identityserver.models.grants import PersistedGrant, PersistedGrantFilter
 from identityserver.storage.sqlalchemy.engine import Database
 from identityserver.storage.sqlalchemy.entities.operational import persisted_grants as t
+from identityserver.storage.sqlalchemy.fast_path import Prepared
 from identityserver.storage.sqlalchemy.mappers import (
     is_aspnet_protected,
     persisted_grant_from_row,
     persisted_grant_to_row,
 )
 from identityserver.storage.sqlalchemy.stores.common import report_unreadable, upsert
+
+_COLUMNS = [c.name for c in t.c if c.name != "Id"]
+# prepared once: these run for every code, token, consent and PAR record (fast_path.py)
+_GET = Prepared(select(t).where(t.c.Key == bindparam("key")))
+_DELETE = Prepared(delete(t).where(t.c.Key == bindparam("key")))
+_TAKE = Prepared(delete(t).where(t.c.Key == bindparam("key")).returning(*t.c))
+_CONSUME = Prepared(
+    update(t)
+    .where(t.c.Key == bindparam("key"), t.c.ConsumedTime.is_(None))
+    .values(ConsumedTime=bindparam("consumed_time", type_=t.c.ConsumedTime.type))
+    .returning(*t.c)
+)
+_UPSERTS: dict[str, Prepared] = {}
+
+
+def _upsert(dialect: str) -> Prepared:
+    prepared = _UPSERTS.get(dialect)
+    if prepared is None:
+        values = {name: bindparam(name, type_=t.c[name].type) for name in _COLUMNS}
+        prepared = _UPSERTS[dialect] = Prepared(upsert(dialect, t, values, ["Key"]))
+    return prepared
 
 
 def grant_filter_clause(grant_filter: PersistedGrantFilter) -> ColumnElement[bool]:
@@ -55,14 +77,10 @@ class SqlPersistedGrantStore:
         self.database = database
 
     async def store(self, grant: PersistedGrant) -> None:
-        values = persisted_grant_to_row(grant)
-        async with self.database.write() as conn:
-            await conn.execute(upsert(self.database.dialect, t, values, ["Key"]))
+        await self.database.fetch_one(_upsert(self.database.dialect), persisted_grant_to_row(grant), write=True)
 
     async def get(self, key: str) -> PersistedGrant | None:
-        async with self.database.read() as conn:
-            row = (await conn.execute(select(t).where(t.c.Key == key))).mappings().first()
-        return _usable(row)
+        return _usable(await self.database.fetch_one(_GET, {"key": key}))
 
     async def get_all(self, grant_filter: PersistedGrantFilter) -> list[PersistedGrant]:
         stmt = select(t).where(grant_filter_clause(grant_filter)).order_by(t.c.Id)
@@ -71,8 +89,7 @@ class SqlPersistedGrantStore:
         return [g for g in (_usable(r) for r in rows) if g is not None]
 
     async def remove(self, key: str) -> None:
-        async with self.database.write() as conn:
-            await conn.execute(delete(t).where(t.c.Key == key))
+        await self.database.fetch_one(_DELETE, {"key": key}, write=True)
 
     async def remove_all(self, grant_filter: PersistedGrantFilter) -> None:
         clause = grant_filter_clause(grant_filter)
@@ -80,17 +97,8 @@ class SqlPersistedGrantStore:
             await conn.execute(delete(t).where(clause))
 
     async def take(self, key: str) -> PersistedGrant | None:
-        async with self.database.write() as conn:
-            row = (await conn.execute(delete(t).where(t.c.Key == key).returning(*t.c))).mappings().first()
-        return _usable(row)
+        return _usable(await self.database.fetch_one(_TAKE, {"key": key}, write=True))
 
     async def consume(self, key: str, consumed_time: datetime) -> PersistedGrant | None:
-        stmt = (
-            update(t)
-            .where(t.c.Key == key, t.c.ConsumedTime.is_(None))
-            .values(ConsumedTime=consumed_time)
-            .returning(*t.c)
-        )
-        async with self.database.write() as conn:
-            row = (await conn.execute(stmt)).mappings().first()
-        return _usable(row)
+        values = {"key": key, "consumed_time": consumed_time}
+        return _usable(await self.database.fetch_one(_CONSUME, values, write=True))

@@ -1,0 +1,163 @@
+"""Single-statement queries of the hot stores, prepared once and run on the driver's connection (issue 15).
+
+Why: every code, refresh token, reference token, consent and PAR record is one statement (an upsert, a point
+``SELECT``, a ``DELETE``/``UPDATE ... RETURNING``), and SQLAlchemy's execution path (pool checkout with a
+pre-ping round trip on PostgreSQL, ``BEGIN``/``COMMIT`` as statements of their own, the compiled-cache lookup,
+result objects) costs 5 to 40 times the statement itself (``bench/store_path.py``, docs/performance.md). A
+:class:`Prepared` statement is compiled once per dialect with SQLAlchemy, keeping its bind and result type
+processors, and runs as one autocommit statement, which is atomic on its own:
+
+- SQLite: on two connections of the process's own (one reading, one writing) driven inline on the loop's
+  thread (``sqlite_inline.py``); in-process writers queue on the database's writer lock instead of polling
+  the busy handler. In-memory databases (one per connection) use the SQLAlchemy path.
+- PostgreSQL: on an asyncpg pool, whose connections cache prepared statements (one ``Parse`` per statement and
+  connection) and are replaced after a failure, without a pre-ping.
+
+Inside :meth:`Database.exclusive_lock` the statement runs on the lock's connection, through SQLAlchemy."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql import Executable
+
+from identityserver.storage.sqlalchemy.sqlite_inline import InlineConnection
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+Processor = Callable[[Any], Any] | None
+
+POSTGRES_POOL_MAX = 10
+"""asyncpg connections per process for the fast path (SQLAlchemy's pool, for everything else, is separate)."""
+
+
+class _Compiled:
+    __slots__ = ("sql", "names", "binds", "columns", "results")
+
+    def __init__(self, statement: Executable, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql = compiled.string
+        self.names: Sequence[str] = compiled.positiontup or ()
+        self.binds: list[Processor] = [
+            compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in self.names
+        ]
+        result_columns = compiled._result_columns  # (key, name, objects, type) per returned column
+        self.columns = [entry[0] for entry in result_columns]
+        self.results: list[Processor] = [
+            entry[3].dialect_impl(dialect).result_processor(dialect, None) for entry in result_columns
+        ]
+
+    def parameters(self, values: Mapping[str, Any]) -> list[Any]:
+        out = []
+        for name, process in zip(self.names, self.binds, strict=True):
+            value = values[name]
+            out.append(process(value) if process is not None and value is not None else value)
+        return out
+
+    def row(self, raw: Sequence[Any] | None) -> dict[str, Any] | None:
+        if raw is None:
+            return None
+        return {
+            column: process(value) if process is not None and value is not None else value
+            for column, process, value in zip(self.columns, self.results, raw, strict=True)
+        }
+
+
+class Prepared:
+    """One SQLAlchemy statement with named ``bindparam`` values, compiled once per dialect."""
+
+    def __init__(self, statement: Executable) -> None:
+        self.statement = statement
+        self._compiled: dict[str, _Compiled] = {}
+
+    def compiled(self, dialect: Dialect) -> _Compiled:
+        found = self._compiled.get(dialect.name)
+        if found is None:
+            found = self._compiled[dialect.name] = _Compiled(self.statement, dialect)
+        return found
+
+
+async def run_on(conn: AsyncConnection, prepared: Prepared, values: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The SQLAlchemy path (a held lock's connection, an in-memory database): the first row, as a dict."""
+    result = await conn.execute(prepared.statement, dict(values))
+    if not result.returns_rows:
+        return None
+    row = result.mappings().first()
+    return dict(row) if row is not None else None
+
+
+class SqliteFastPath:
+    """A reading and a writing connection of this process to a SQLite file, used inline."""
+
+    def __init__(self, path: str, busy_timeout_s: float, dialect: Dialect) -> None:
+        self.dialect = dialect
+        self._path = path
+        self._busy_timeout_s = busy_timeout_s
+        self._reader: InlineConnection | None = None
+        self._writer: InlineConnection | None = None
+
+    def _connect(self) -> InlineConnection:
+        raw = sqlite3.connect(self._path, timeout=0, isolation_level=None, check_same_thread=False)
+        connection = InlineConnection(raw, self._busy_timeout_s)
+        raw.execute("PRAGMA foreign_keys = ON")
+        raw.execute("PRAGMA synchronous = NORMAL")
+        return connection
+
+    async def fetch(self, prepared: Prepared, values: Mapping[str, Any], write: bool) -> dict[str, Any] | None:
+        compiled = prepared.compiled(self.dialect)
+        if write:
+            connection = self._writer = self._writer or self._connect()
+        else:
+            connection = self._reader = self._reader or self._connect()
+        parameters = compiled.parameters(values)
+        cursor = await connection.retry_busy(lambda: connection.raw.execute(compiled.sql, parameters))
+        try:
+            return compiled.row(cursor.fetchone()) if cursor.description else None
+        finally:
+            cursor.close()
+
+    async def close(self) -> None:
+        for connection in (self._reader, self._writer):
+            if connection is not None:
+                await connection.close()
+        self._reader = self._writer = None
+
+
+class PostgresFastPath:
+    """An asyncpg pool of this process."""
+
+    def __init__(self, dsn: str, dialect: Dialect) -> None:
+        self.dialect = dialect
+        self._dsn = dsn
+        self._pool: Any = None
+        self._pool_lock: asyncio.Lock | None = None
+
+    async def _get_pool(self) -> Any:
+        if self._pool is None:
+            if self._pool_lock is None:
+                self._pool_lock = asyncio.Lock()
+            async with self._pool_lock:
+                if self._pool is None:
+                    import asyncpg
+
+                    self._pool = await asyncpg.create_pool(
+                        self._dsn, min_size=0, max_size=POSTGRES_POOL_MAX, max_inactive_connection_lifetime=60
+                    )
+        return self._pool
+
+    async def fetch(self, prepared: Prepared, values: Mapping[str, Any], write: bool) -> dict[str, Any] | None:
+        compiled = prepared.compiled(self.dialect)
+        pool = await self._get_pool()
+        async with pool.acquire() as connection:
+            row = await connection.fetchrow(compiled.sql, *compiled.parameters(values))
+        return compiled.row(tuple(row.values()) if row is not None else None)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await pool.close()
