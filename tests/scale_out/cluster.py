@@ -39,6 +39,12 @@ database_url = "{database_url}"
 [options.server_side_sessions]
 enabled = true
 
+[options.endpoints]
+enable_device_authorization_endpoint = true
+
+[options.device_flow]
+interval = 1
+
 [options.caching]
 client_store_expiration = {cache_seconds}
 resource_store_expiration = {cache_seconds}
@@ -72,6 +78,12 @@ client_secrets = ["secret"]
 allowed_grant_types = ["client_credentials"]
 allowed_scopes = ["api1"]
 access_token_type = "reference"
+
+[[clients]]
+client_id = "tv"
+require_client_secret = false
+allowed_grant_types = ["urn:ietf:params:oauth:grant-type:device_code"]
+allowed_scopes = ["openid", "api1"]
 
 [[clients]]
 client_id = "machine"

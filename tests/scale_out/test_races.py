@@ -1,7 +1,7 @@
 """Races across nodes (security.md §3.3 M1, M4): 20 parallel presentations of one authorization code, one
-one-time refresh token, one DPoP proof and one client assertion, split over two ``serve`` processes on one
-PostgreSQL database (with and without Redis): exactly one wins. Also: the login throttle counts failures made
-on either node together."""
+one-time refresh token, one DPoP proof, one client assertion and one approved device code, split over two
+``serve`` processes on one PostgreSQL database (with and without Redis), or over the two workers of one
+``serve --workers 2``: exactly one wins. Also: the login throttle counts failures made on either node together."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from tests.support.client_auth import assertion_form, client_assertion
 
 PARALLEL = 20
 TOKEN_URL = f"{ISSUER}/connect/token"
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 
 async def race(balancer: Balancer, send: object) -> list[httpx.Response]:
@@ -97,3 +98,30 @@ async def test_the_login_throttle_counts_failures_on_every_node(database_url, re
                     page = await browser.get("/account/login")
                     answer = await browser.submit(page, {"username": "alice", "password": "alice", "button": "login"})
                 assert answer.status_code == 429, json.dumps([node.name, answer.status_code])
+
+
+async def test_one_approved_device_code_wins_once(database_url, redis_url, topology, tmp_path):
+    config = write_config(tmp_path / "server.toml", database_url, redis_url)
+    with cluster(config, tmp_path, topology=topology) as nodes:
+        balancer = Balancer(nodes)
+        async with http_client(balancer) as http:
+            with balancer.pin(nodes[0]):
+                started = await http.post(
+                    "/connect/deviceauthorization", data={"client_id": "tv", "scope": "openid api1"}
+                )
+            assert started.status_code == 200, started.text
+            device = started.json()
+            browser = Browser(http)
+            await browser.login(await browser.get("/account/login"), "alice", "alice")
+            page = await browser.get(f"/device?{httpx.QueryParams({'userCode': device['user_code']})}")
+            assert page.status_code == 200, page.text
+            approved = await browser.submit(page, {"button": "yes", "user_code": device["user_code"]})
+            assert approved.status_code == 200, approved.text
+            await asyncio.sleep(device["interval"] + 0.1)  # no slow_down for the first poll
+            form = {"grant_type": DEVICE_GRANT, "device_code": device["device_code"], "client_id": "tv"}
+            responses = await race(balancer, lambda: http.post(TOKEN_URL, data=form))
+            wins = [r for r in responses if r.status_code == 200]
+            assert len(wins) == 1, [r.text for r in responses]
+            for response in responses:
+                if response.status_code != 200:
+                    assert response.json()["error"] in ("invalid_grant", "slow_down"), response.text

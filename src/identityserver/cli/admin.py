@@ -139,19 +139,25 @@ def run(args: argparse.Namespace, work: Callable[[Admin], Awaitable[int]], with_
 async def announce_client_change(admin: Admin, client_ids: list[str]) -> None:
     """Tell running servers at once through Redis (``redis_url`` of ``--config``) that these clients changed;
     without Redis they see the change when ``options.caching.client_store_expiration`` ends."""
-    if not admin.config.redis_url:
+    await announce_change(admin.config, client_ids)
+
+
+async def announce_change(config: Configuration, client_ids: list[str] | None = None) -> None:
+    """Announce changed clients (or, with ``None``, any configuration) on the configuration's Redis, if any; a
+    failure is a warning, since the change itself is committed."""
+    if not config.redis_url:
         return
     import sys
 
-    from identityserver.storage.redis.invalidation import RedisConfigurationInvalidation
+    from identityserver.storage.redis.invalidation import Invalidation, RedisConfigurationInvalidation
 
-    channel = RedisConfigurationInvalidation.from_url(admin.config.redis_url)
+    channel = RedisConfigurationInvalidation.from_url(config.redis_url)
     try:
-        await channel.clients_changed(client_ids)
-    except Exception as exc:  # the change is committed; only the announcement failed
+        await channel.publish(Invalidation("all") if client_ids is None else Invalidation("client", tuple(client_ids)))
+    except Exception as exc:
         print(
             f"identityserver: warning: could not announce the change through Redis ({exc}); running servers "
-            f"see it within {admin.config.options.caching.client_store_expiration} s",
+            f"see it within {config.options.caching.client_store_expiration} s",
             file=sys.stderr,
         )
     finally:

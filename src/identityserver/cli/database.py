@@ -189,6 +189,9 @@ def _config_import(args: argparse.Namespace) -> int:
             on_written=progress.written,
             identity_providers=config.identity_providers,
         )
+        from identityserver.cli.admin import announce_change
+
+        await announce_change(config)  # running servers drop their cached clients and resources (Redis)
         return result.describe()
 
     try:

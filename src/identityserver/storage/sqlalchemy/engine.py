@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from identityserver._utils.extras import require_extra
 from identityserver.storage.sqlalchemy.fast_path import PostgresFastPath, Prepared, SqliteFastPath, run_on
-from identityserver.storage.sqlalchemy.sqlite_inline import inline_creator
+from identityserver.storage.sqlalchemy.sqlite_inline import WalCheckpointer, inline_creator
 
 DEFAULT_DATABASE_FILE = "identityserver.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -94,6 +94,7 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
         if path is not None:
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
+            cursor.execute("PRAGMA wal_autocheckpoint = 0")  # Database checkpoints in a thread (WalCheckpointer)
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -130,6 +131,8 @@ class Database:
         self._prepare_lock: asyncio.Lock | None = None
         self._fast: SqliteFastPath | PostgresFastPath | None = None
         self._fast_key: tuple[int, int] = (0, 0)
+        path = _sqlite_path(self.url) if self.dialect == "sqlite" else None
+        self._checkpointer = WalCheckpointer(path) if path else None
         self._writer_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
         )
@@ -197,17 +200,18 @@ class Database:
             async with self.write() if write else self.read() as conn:
                 return await run_on(conn, prepared, values)
         if write and isinstance(fast, SqliteFastPath):
-            async with self._sqlite_writer():
-                return await fast.fetch(prepared, values, write)
+            return await fast.write(prepared, values, self._sqlite_writer)
         return await fast.fetch(prepared, values, write)
 
     @contextlib.asynccontextmanager
-    async def _sqlite_writer(self) -> AsyncIterator[None]:
+    async def _sqlite_writer(self, statements: int = 1) -> AsyncIterator[None]:
         """This process's writers to a SQLite database take turns here rather than polling for the file's
         write lock (which then only other processes can hold)."""
         if self.dialect != "sqlite":
             yield
             return
+        if self._checkpointer is not None:
+            self._checkpointer.note_write(statements)
         loop = asyncio.get_running_loop()
         lock = self._writer_locks.get(loop)
         if lock is None:
