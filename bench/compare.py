@@ -25,7 +25,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 import urllib.parse
 import urllib.request
@@ -35,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from token_endpoint import (  # noqa: E402  (the sibling script's process helpers)
+from token_endpoint import (  # the sibling script's process helpers
     children_cpu_seconds,
     cpu_busy_seconds,
     free_port,
@@ -180,9 +179,9 @@ class Server:
 
 
 @contextlib.contextmanager
-def started(label: str, command: list[str], base: str, ready: str, folder: Path, env: dict[str, str]) -> Iterator[
-    subprocess.Popen[bytes]
-]:
+def started(
+    label: str, command: list[str], base: str, ready: str, folder: Path, env: dict[str, str]
+) -> Iterator[subprocess.Popen[bytes]]:
     log = folder / f"{label}.log"
     with log.open("wb") as log_file:
         proc = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, env=env, cwd=folder)
@@ -270,7 +269,9 @@ def peer(args: argparse.Namespace, folder: Path) -> Iterator[Server]:
             "introspection": Request("/token/introspection", "POST", f"token={token}", auth),
             "discovery": Request("/.well-known/openid-configuration"),
             "jwks": Request("/jwks"),
-            "rs256": Request("/token", "POST", "grant_type=client_credentials&scope=read&resource=urn%3Abench%3Ajwt", auth),
+            "rs256": Request(
+                "/token", "POST", "grant_type=client_credentials&scope=read&resource=urn%3Abench%3Ajwt", auth
+            ),
         }
         if not http(base + "/token/introspection", f"token={token}", auth)["active"]:
             raise SystemExit("the peer's introspection of a fresh opaque token said inactive")

@@ -139,10 +139,11 @@ class Fuzzer:
         def run(raw: bytes, header: bytes, broken: bool) -> None:
             encoded = raw.decode("latin-1") if broken else quote_from_bytes(raw, safe="=&")
             headers = {"Authorization": "Basic " + (quote_from_bytes(header) or "e30")}
-            if method == "get":
-                self.check(label, lambda: self.http.request("GET", f"{path}?{encoded}", headers=headers))
+            if method in ("get", "delete"):
+                target = f"{path}?{encoded}"
+                self.check(label, lambda: self.http.request(method.upper(), target, headers=headers))
             else:
                 headers["Content-Type"] = "application/x-www-form-urlencoded"
-                self.check(label, lambda: self.http.request("POST", path, content=raw, headers=headers))
+                self.check(label, lambda: self.http.request(method.upper(), path, content=raw, headers=headers))
 
         run()

@@ -77,3 +77,11 @@ async def test_a_removed_secret_and_a_disabled_client_stop_working_on_every_node
 
             admin(config, "clients", "enable", "machine")
             assert await seconds_until(http, balancer, nodes, added["secret"], True) < bound
+
+            # `config import` of the file puts the original secret back (and announces everything with Redis)
+            imported = subprocess.run(
+                [sys.executable, "-m", "identityserver", "config", "import", str(config)],
+                capture_output=True, text=True, timeout=120, check=False,
+            )  # fmt: skip
+            assert imported.returncode == 0 and "warning" not in imported.stderr, imported.stderr
+            assert await seconds_until(http, balancer, nodes, "secret", True) < bound

@@ -1,6 +1,8 @@
 """Faults under load: one node killed with SIGKILL (the other keeps serving; afterwards no committed grant is
-missing and no one-time artefact was redeemed twice), and PostgreSQL restarted (requests fail cleanly while it
-is down, with no stack trace, and succeed again afterwards without restarting the servers)."""
+missing and no one-time artefact was redeemed twice), PostgreSQL restarted (requests fail cleanly while it is
+down, with no stack trace, and succeed again afterwards without restarting the servers), and Redis unreachable
+(what does not need it is served; one-time checks kept in Redis, such as DPoP proof jtis and consent answers,
+are refused with a JSON error)."""
 
 from __future__ import annotations
 
@@ -11,8 +13,10 @@ import time
 import httpx
 import pytest
 
-from tests.scale_out.cluster import WEB_CB, Balancer, cluster, http_client, write_config
-from tests.support.browser import obtain_code, redeem, refresh
+from identityserver.client.dpop import DPoPKey
+from tests.scale_out.cluster import ISSUER, WEB_CB, Balancer, cluster, http_client, write_config
+from tests.support.browser import Browser, code_request, complete_authorize, obtain_code, redeem, refresh
+from tests.support.process import free_port
 
 WORKERS = 6
 IN_FLIGHT_ERRORS = (httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError, httpx.ConnectError)
@@ -156,3 +160,38 @@ async def test_requests_fail_cleanly_while_postgresql_restarts_and_succeed_after
                     )
                 assert response.status_code == 200, response.text
                 assert node.process.poll() is None
+
+
+@pytest.mark.parametrize("redis_url", [pytest.param(None, marks=pytest.mark.postgres, id="postgres")])
+async def test_with_redis_unreachable_nodes_serve_what_does_not_need_it_and_fail_closed_on_one_time_checks(
+    database_url, redis_url, tmp_path
+):
+    dead_redis = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    config = write_config(tmp_path / "server.toml", database_url, dead_redis)
+    with cluster(config, tmp_path) as nodes:
+        balancer = Balancer(nodes)
+        async with http_client(balancer) as http:
+            for _ in nodes:
+                issued = await http.post(
+                    "/connect/token", auth=("machine", "secret"), data={"grant_type": "client_credentials"}
+                )
+                assert issued.status_code == 200, issued.text
+            # the consent answer is one-time too (its record would be in Redis): refused cleanly, nothing issued
+            final = await complete_authorize(Browser(http), code_request("web", WEB_CB, "openid api1")[0])
+            assert final.status_code == 500 and final.json() == {"error": "server_error"}, final.text
+
+            # a DPoP proof's jti cannot be recorded: refused (never accepted unrecorded), as a clean JSON error
+            key, url = DPoPKey.generate(), f"{ISSUER}/connect/token"
+            form = {"grant_type": "client_credentials"}
+            challenge = await http.post(
+                url, auth=("dpop", "secret"), data=form, headers={"DPoP": key.create_proof("POST", url)}
+            )
+            proof = key.create_proof("POST", url, nonce=challenge.headers["dpop-nonce"])
+            refused = await http.post(url, auth=("dpop", "secret"), data=form, headers={"DPoP": proof})
+            assert refused.status_code == 500 and refused.json() == {"error": "server_error"}, refused.text
+
+            ready = await http.get("/health/ready")
+            assert ready.status_code == 503 and ready.json()["checks"]["database"] == "ok"
+            assert ready.json()["checks"]["redis"].startswith("unreachable")
+        for node in nodes:
+            assert node.process.poll() is None

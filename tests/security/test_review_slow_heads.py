@@ -42,7 +42,13 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 async def serving() -> AsyncIterator[int]:
     port = free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, http=ShortHeadTimeout, log_level="warning", lifespan="off"
+        app,
+        host="127.0.0.1",
+        port=port,
+        http=ShortHeadTimeout,
+        log_level="warning",
+        lifespan="off",
+        timeout_graceful_shutdown=1,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

@@ -75,6 +75,7 @@ def _serve(args: argparse.Namespace) -> int:
         log_format=args.log_format or config.options.telemetry.log_format,
         shutdown_timeout=args.shutdown_timeout,
         tls=tls,
+        loop=args.loop or server.DEFAULT_LOOP,
     )
     return 0
 
@@ -154,6 +155,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=_non_negative_seconds,
         default=30,
         help="seconds requests in flight may take to finish after SIGTERM (default 30)",
+    )
+    serve.add_argument(
+        "--loop",
+        choices=["asyncio", "uvloop"],
+        help="event loop of the workers (default: the measured choice, docs/performance.md)",
     )
     serve.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate (chain) instead of plain HTTP")
     serve.add_argument("--tls-key", help="the PEM private key of --tls-cert")

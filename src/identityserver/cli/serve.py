@@ -26,6 +26,8 @@ from identityserver.hosting.middleware import ASGIApp
 
 DEFAULT_SHUTDOWN_TIMEOUT = 30
 """Seconds requests in flight get to finish after SIGTERM (Kubernetes' default grace period is 30 s)."""
+DEFAULT_LOOP = "asyncio"
+"""The workers' event loop, chosen by measurement (docs/performance.md, "Event loop")."""
 ENV_CONFIG = "IDENTITYSERVER_CONFIG"
 ENV_ISSUER = "IDENTITYSERVER_ISSUER"
 ENV_STATE = "IDENTITYSERVER_STATE"
@@ -84,6 +86,7 @@ def run(
     log_format: str = "text",
     shutdown_timeout: int = DEFAULT_SHUTDOWN_TIMEOUT,
     tls: dict[str, Any] | None = None,
+    loop: str = DEFAULT_LOOP,
 ) -> None:
     """Serve until stopped; ``tls`` (``cli/tls.ssl_settings``) terminates TLS here, with client certificates."""
     logging_config = log_config(log_level, log_format) if log_format == "json" else None
@@ -118,7 +121,7 @@ def run(
         timeout_graceful_shutdown=shutdown_timeout,
         # uvloop starves some keep-alive connections when a worker is saturated (p99 in the hundreds of ms at
         # 64 connections, docs/performance.md); the stdlib loop keeps p99 within 2 x p50 at the same rate
-        loop="asyncio",
+        loop=loop,
         # request line <= 8 KiB (else 414), headers <= 16 KiB (else 431), refused before the rest is read; with
         # TLS, the same protocol also hands the client certificate to the app (RFC 8705, docs/mtls.md)
         http=TlsHttpToolsProtocol if tls else LimitedHttpToolsProtocol,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from identityserver.endpoints.results import JsonResult, StatusCodeResult
 from identityserver.http.request import EndpointRequest
 from identityserver.response_handling.discovery import DiscoveryResponseGenerator
@@ -30,15 +33,20 @@ class DiscoveryKeyEndpoint:
     def __init__(self, keys: KeyMaterialService, max_age: int | None) -> None:
         self.keys = keys
         self.max_age = max_age
+        self._prepared: tuple[dict[str, Any], bytes] | None = None
+        """The last document and its bytes: serialized again only when the keys change (issue 15)."""
 
     async def process(self, request: EndpointRequest) -> JsonResult | StatusCodeResult:
         """Every published signing key as ``application/jwk-set+json`` (GET only)."""
         if request.method != "GET":
             return StatusCodeResult(405, {"Allow": "GET"})
         jwks = {"keys": await self.keys.get_json_web_keys()}
+        if self._prepared is None or self._prepared[0] != jwks:
+            self._prepared = (jwks, json.dumps(jwks, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
         return JsonResult(
             jwks,
             headers={"Content-Type": "application/jwk-set+json"},
             no_store=self.max_age is None,
             max_age=self.max_age,
+            encoded=self._prepared[1],
         )

@@ -163,12 +163,18 @@ def protocol_openapi(
     for path in sorted(paths):
         if path == ProtocolRoutePaths.REGISTRATION:
             body = {"type": "object", "properties": _REGISTRATION_METADATA, "additionalProperties": True}
+            json_body = {"required": True, "content": {"application/json": {"schema": body}}}
+            # RFC 7592 §2: the client configuration endpoint is this path with ?client_id=
+            managed = [*_query(["client_id"], known), _AUTHORIZATION_HEADER]
             document["paths"][path] = {
                 "post": {
                     "parameters": [_AUTHORIZATION_HEADER],
-                    "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
+                    "requestBody": json_body,
                     "responses": _DEFAULT_RESPONSES,
-                }
+                },
+                "get": {"parameters": managed, "responses": _DEFAULT_RESPONSES},
+                "put": {"parameters": managed, "requestBody": json_body, "responses": _DEFAULT_RESPONSES},
+                "delete": {"parameters": managed, "responses": _DEFAULT_RESPONSES},
             }
             continue
         methods, parameters, authorization = _OPERATIONS.get(path, (("post",), [], True))

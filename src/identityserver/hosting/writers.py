@@ -110,7 +110,8 @@ def write_json(result: JsonResult) -> HttpResponse:
         headers.extend(NO_STORE)
     elif result.max_age is not None:
         headers.append(_h("cache-control", f"max-age={result.max_age}"))
-    return result.status, headers, _encode(result.body).encode("utf-8")
+    body = result.encoded if result.encoded is not None else _encode(result.body).encode("utf-8")
+    return result.status, headers, body
 
 
 def write_status(result: StatusCodeResult) -> HttpResponse:

@@ -38,6 +38,7 @@ class UpstreamMetadata:
     userinfo_endpoint: str | None
     end_session_endpoint: str | None
     id_token_signing_alg_values_supported: tuple[str, ...]
+    authorization_response_iss_parameter_supported: bool = False
 
 
 def _endpoint(document: dict[str, Any], name: str, required: bool) -> str | None:
@@ -113,6 +114,10 @@ class UpstreamOidcClient:
             id_token_signing_alg_values_supported=tuple(a for a in algs if isinstance(a, str))
             if isinstance(algs, list)
             else ("RS256",),
+            authorization_response_iss_parameter_supported=document.get(
+                "authorization_response_iss_parameter_supported"
+            )
+            is True,
         )
         self._metadata[provider.authority] = (now + self.cache_seconds, metadata)
         return metadata

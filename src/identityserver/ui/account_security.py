@@ -12,7 +12,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from identityserver.services.sign_in_protocols import PasskeyError, PasskeyService, TotpService
+from identityserver.services.sign_in_protocols import MFA_AMR, PasskeyError, PasskeyService, TotpService
 from identityserver.services.user_session import SessionTicket
 from identityserver.ui.context import UiContext
 from identityserver.ui.forms import field
@@ -26,6 +26,7 @@ PAGE_PATHS = (SECURITY_PATH, MFA_PATH, PASSKEYS_PATH)
 """One page under three names: the overview, and the two names tools rely on (interface-contract.md)."""
 REGISTER_OPTIONS_PATH = "/account/passkeys/register/options"
 REGISTER_PATH = "/account/passkeys/register"
+SECOND_FACTOR_FIRST = "Sign in again with your second factor or a passkey to add a passkey."
 
 
 class SecurityPage:
@@ -115,11 +116,24 @@ class SecurityPage:
             error=error,
         )
 
+    async def _may_add_passkey(self, user: SessionTicket) -> bool:
+        """A passkey signs in with ``amr`` ``mfa``, so once the account has a second factor (TOTP, or a passkey)
+        only a session that used one may add another: else a password (or an upstream sign-in) alone would mint
+        a multiple-factor credential (RFC 8176 §2). The first passkey of an account without one is its bootstrap."""
+        if MFA_AMR in user.amr:
+            return True
+        enrolment = await self.totp.enrolment(user.subject_id)
+        if enrolment is not None and enrolment.enabled:
+            return False
+        return not await self.passkeys.credentials(user.subject_id)
+
     async def registration_options(self, request: Request) -> Response:
         user = await self.ui.user(request)
         form = await self.ui.verified_form(request)
         if user is None or not isinstance(form, FormData):
             return refusal("Sign in again and reload the page.", 401 if user is None else 400)
+        if not await self._may_add_passkey(user):
+            return refusal(SECOND_FACTOR_FIRST, 403)
         rp_id, _ = relying_party(self.ui, request)
         users = self.ui.services.users
         account = await users.find_by_subject_id(user.subject_id) if users is not None else None
@@ -134,6 +148,8 @@ class SecurityPage:
         form = await self.ui.verified_form(request)
         if user is None or not isinstance(form, FormData):
             return refusal("Sign in again and reload the page.", 401 if user is None else 400)
+        if not await self._may_add_passkey(user):
+            return refusal(SECOND_FACTOR_FIRST, 403)
         rp_id, origin = relying_party(self.ui, request)
         try:
             credential = await self.passkeys.register(

@@ -230,6 +230,12 @@ class FederationPages:
     ) -> tuple[dict[str, Any], str]:
         upstream = self.federation.upstream
         metadata = await upstream.metadata(provider)
+        # RFC 9207 §2.4: an answer naming another issuer is a mix-up; one that announces iss must carry it
+        iss = params.get("iss")
+        if (iss is None and metadata.authorization_response_iss_parameter_supported) or (
+            iss is not None and iss != metadata.issuer
+        ):
+            raise UpstreamTokenError("the answer's iss is not the upstream issuer")
         code, access_token = params.get("code"), None
         if provider.response_type == "code":
             if not code:

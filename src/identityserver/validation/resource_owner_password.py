@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from identityserver.clock import Clock
 from identityserver.models.claims import Claim, Principal
-from identityserver.stores.protocols import UserStore
+from identityserver.stores.protocols import TotpStore, UserStore
 from identityserver.validation.protocols import GrantValidationResult, ResourceOwnerPasswordValidationContext
 
 
@@ -13,9 +13,10 @@ class TestUserResourceOwnerPasswordValidator:
     ``TestUserResourceOwnerPasswordValidator``); register your own ``ResourceOwnerPasswordValidator`` for another user
     source."""
 
-    def __init__(self, users: UserStore, clock: Clock) -> None:
+    def __init__(self, users: UserStore, clock: Clock, totp: TotpStore | None = None) -> None:
         self.users = users
         self.clock = clock
+        self.totp = totp
 
     async def validate(self, context: ResourceOwnerPasswordValidationContext) -> None:
         """Set ``context.result`` to the user's subject (``sub``, ``auth_time``, ``idp``, ``amr``), or to
@@ -24,6 +25,13 @@ class TestUserResourceOwnerPasswordValidator:
         if user is None:
             context.result = GrantValidationResult(
                 error="invalid_grant", error_description="invalid_username_or_password"
+            )
+            return
+        enrolment = await self.totp.get(user.subject_id) if self.totp is not None else None
+        if context.request.client.require_mfa or (enrolment is not None and enrolment.enabled):
+            # a password alone must not yield tokens for a user (or client) whose sign-in needs a second factor
+            context.result = GrantValidationResult(
+                error="invalid_grant", error_description="this sign-in needs a second factor; use the browser"
             )
             return
         now = int(self.clock.timestamp())

@@ -38,6 +38,7 @@ from identityserver.stores.protocols import (
     ReplayCache,
     ResourceStore,
     ServerSideSessionStore,
+    TotpStore,
     UserStore,
 )
 from identityserver.validation.client_secrets.client_secret_validator import ClientSecretValidator
@@ -156,7 +157,9 @@ def resource_owner_validator(c: Composition) -> ResourceOwnerPasswordValidator |
     users = c.optional(UserStore)
     if users is None:
         return None
-    return c.cls(ResourceOwnerPasswordValidator, TestUserResourceOwnerPasswordValidator)(users, c.get(Clock))
+    return c.cls(ResourceOwnerPasswordValidator, TestUserResourceOwnerPasswordValidator)(
+        users, c.get(Clock), c.optional(TotpStore)
+    )
 
 
 @default(HashedSharedSecretValidator)

@@ -14,6 +14,8 @@ class JsonResult:
     no_store: bool = True
     max_age: int | None = None
     """When set (and ``no_store`` is false), ``Cache-Control: max-age``."""
+    encoded: bytes | None = None
+    """``body`` already serialized (a document prepared once and served many times)."""
 
 
 @dataclass(slots=True)

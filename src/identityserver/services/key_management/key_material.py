@@ -20,6 +20,8 @@ class DefaultKeyMaterialService:
 
     def __init__(self, key_manager: KeyManager) -> None:
         self.key_manager = key_manager
+        self._public_jwks: dict[tuple[str, str], dict[str, Any]] = {}
+        """Public JWK per (kid, alg): derived once per key, not per JWKS request (issue 15)."""
 
     async def get_signing_credentials(self, allowed_algorithms: list[str] | None = None) -> KeyContainer:
         """The current key for the first configured algorithm that is allowed (all are when none given)."""
@@ -52,8 +54,14 @@ class DefaultKeyMaterialService:
     async def get_json_web_keys(self) -> list[dict[str, Any]]:
         """Public JWKs of every non-retired key, including announced keys that do not sign yet."""
         result = []
-        for key in await self.get_validation_keys():
-            jwk: dict[str, Any] = public_jwk(key.private_key)
-            jwk.update({"kid": key.id, "use": "sig", "alg": key.algorithm})
-            result.append(jwk)
+        keys = await self.get_validation_keys()
+        for key in keys:
+            jwk = self._public_jwks.get((key.id, key.algorithm))
+            if jwk is None:
+                jwk = public_jwk(key.private_key)
+                jwk.update({"kid": key.id, "use": "sig", "alg": key.algorithm})
+                if len(self._public_jwks) > 4 * len(keys) + 16:  # retired keys leave
+                    self._public_jwks.clear()
+                self._public_jwks[(key.id, key.algorithm)] = jwk
+            result.append(dict(jwk))
         return result

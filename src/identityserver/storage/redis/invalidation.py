@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 CHANNEL = "identityserver:configuration"
+MAX_RETRY_DELAY = 60.0
 logger = logging.getLogger("identityserver.storage.redis")
 
 
@@ -73,19 +74,22 @@ class RedisConfigurationInvalidation:
     async def listen(self, apply: Callable[[Invalidation], None]) -> None:
         """Run until cancelled: pass each message to ``apply``; after every (re)subscription ``apply`` gets
         ``all``, since messages sent while this process was not subscribed are lost."""
+        delay = self.retry_delay
         while True:
             pubsub = self.client.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(self.channel)
                 apply(Invalidation("all"))
+                delay = self.retry_delay
                 async for message in pubsub.listen():
                     if message.get("type") == "message":
                         apply(Invalidation.from_json(message["data"]))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                logger.warning("configuration invalidation channel lost (%s); retrying in %s s", exc, self.retry_delay)
-                await asyncio.sleep(self.retry_delay)
+                logger.warning("configuration invalidation channel lost (%s); retrying in %s s", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_RETRY_DELAY)  # a long outage logs a line a minute, not a second
             finally:
                 try:
                     await pubsub.aclose()

@@ -217,7 +217,10 @@ class Database:
         if lock is None:
             lock = self._writer_locks[loop] = asyncio.Lock()
         try:
-            await asyncio.wait_for(lock.acquire(), SQLITE_BUSY_TIMEOUT_MS / 1000)
+            if lock.locked():
+                await asyncio.wait_for(lock.acquire(), SQLITE_BUSY_TIMEOUT_MS / 1000)
+            else:
+                await lock.acquire()  # uncontended: no timer task
         except TimeoutError:
             raise sqlite3.OperationalError("database is locked (by a writer of this process)") from None
         try:

@@ -23,10 +23,12 @@ import asyncio
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy.engine import Dialect
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import ClauseElement, Executable
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from identityserver.storage.sqlalchemy.sqlite_inline import InlineConnection
 
@@ -42,16 +44,17 @@ POSTGRES_POOL_MAX = 10
 
 
 class _Compiled:
-    __slots__ = ("sql", "names", "binds", "columns", "results")
+    __slots__ = ("binds", "columns", "names", "results", "sql")
 
     def __init__(self, statement: Executable, dialect: Dialect) -> None:
-        compiled = statement.compile(dialect=dialect)
+        compiled = cast(SQLCompiler, cast(ClauseElement, statement).compile(dialect=dialect))
         self.sql = compiled.string
+        # both dialects' parameter styles (qmark, numeric_dollar) are positional
         self.names: Sequence[str] = compiled.positiontup or ()
         self.binds: list[Processor] = [
             compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in self.names
         ]
-        result_columns = compiled._result_columns  # (key, name, objects, type) per returned column
+        result_columns = compiled._result_columns or []  # (key, name, objects, type) per returned column
         self.columns = [entry[0] for entry in result_columns]
         self.results: list[Processor] = [
             entry[3].dialect_impl(dialect).result_processor(dialect, None) for entry in result_columns
@@ -140,13 +143,14 @@ class SqliteFastPath:
             async with writer(len(self._pending)):
                 batch, self._pending = self._pending, []
                 connection = self._writer = self._writer or self._connect()
+                raw = connection.raw
                 try:
-                    await connection.retry_busy(lambda: connection.raw.execute("BEGIN IMMEDIATE"))
-                    outcomes = [_in_savepoint(connection.raw, compiled, parameters) for compiled, parameters, _ in batch]
-                    await connection.retry_busy(lambda: connection.raw.execute("COMMIT"))
+                    await connection.retry_busy(partial(raw.execute, "BEGIN IMMEDIATE"))
+                    outcomes = [_in_savepoint(raw, compiled, parameters) for compiled, parameters, _ in batch]
+                    await connection.retry_busy(partial(raw.execute, "COMMIT"))
                 except Exception as error:
-                    if connection.raw.in_transaction:
-                        connection.raw.execute("ROLLBACK")
+                    if raw.in_transaction:
+                        raw.execute("ROLLBACK")
                     outcomes = [error] * len(batch)
                 for (_, _, future), outcome in zip(batch, outcomes, strict=True):
                     if future.done():
@@ -198,10 +202,16 @@ class PostgresFastPath:
                 self._pool_lock = asyncio.Lock()
             async with self._pool_lock:
                 if self._pool is None:
-                    import asyncpg
+                    import asyncpg  # type: ignore[import-untyped]
 
+                    # no reset round trip on release (asyncpg's default): these connections only ever run
+                    # single autocommit statements, they keep no session state to reset
                     self._pool = await asyncpg.create_pool(
-                        self._dsn, min_size=0, max_size=POSTGRES_POOL_MAX, max_inactive_connection_lifetime=60
+                        self._dsn,
+                        min_size=0,
+                        max_size=POSTGRES_POOL_MAX,
+                        max_inactive_connection_lifetime=60,
+                        reset=_keep_session,
                     )
         return self._pool
 
@@ -216,3 +226,7 @@ class PostgresFastPath:
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await pool.close()
+
+
+async def _keep_session(connection: Any) -> None:
+    return None

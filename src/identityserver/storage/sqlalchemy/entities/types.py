@@ -60,6 +60,12 @@ def format_ef_datetime(value: datetime) -> str:
 
 def parse_ef_datetime(text: str) -> datetime:
     """Parse EF Core's SQLite text (or ISO 8601 with ``T`` / an offset) into an aware UTC datetime."""
+    try:  # every grant read parses two of these: the C parser is ~10 x faster than strptime (issue 15)
+        fast = datetime.fromisoformat(text.strip())  # 3.11+: a space separator, 7 fraction digits (truncated)
+    except ValueError:
+        pass
+    else:
+        return fast.replace(tzinfo=UTC) if fast.tzinfo is None else fast.astimezone(UTC)
     value = text.strip().replace("T", " ")
     offset = ""
     match = re.search(r"(Z|[+-]\d{2}:\d{2})$", value)

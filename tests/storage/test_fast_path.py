@@ -1,0 +1,194 @@
+"""The stored-grant fast path (issue 15): prepared single statements on the driver's connection, SQLite group
+commit and lock waits that never block the event loop, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from identityserver.models.grants import PersistedGrant
+from identityserver.storage.sqlalchemy import sqlite_inline
+from identityserver.storage.sqlalchemy.engine import Database
+from identityserver.storage.sqlalchemy.entities.operational import persisted_grants
+from identityserver.storage.sqlalchemy.stores.persisted_grants import SqlPersistedGrantStore
+from tests.storage.conftest import Backend
+
+NOW = datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
+
+
+def grant(key: str, data: str = '{"x": 1}', **changes: object) -> PersistedGrant:
+    values: dict[str, object] = {
+        "key": key,
+        "type": "authorization_code",
+        "client_id": "client",
+        "creation_time": NOW,
+        "data": data,
+        "subject_id": "alice",
+        "session_id": "s1",
+        "description": None,
+        "expiration": NOW + timedelta(minutes=5),
+        "consumed_time": None,
+    }
+    values.update(changes)
+    return PersistedGrant(**values)  # type: ignore[arg-type]
+
+
+async def count(database: Database) -> int:
+    async with database.read() as conn:
+        return int((await conn.execute(select(func.count()).select_from(persisted_grants))).scalar_one())
+
+
+async def test_a_stored_grant_reads_back_with_its_types(sql_backend: Backend) -> None:
+    store = SqlPersistedGrantStore(sql_backend.db)
+    await store.store(grant("k1"))
+    found = await store.get("k1")
+    assert found == grant("k1")
+    assert found is not None and found.creation_time.tzinfo is not None
+    await store.store(grant("k1", data='{"x": 2}'))  # the upsert replaces
+    assert (await store.get("k1")) == grant("k1", data='{"x": 2}')
+    assert await store.get("missing") is None
+    await store.remove("k1")
+    assert await store.get("k1") is None
+
+
+async def test_concurrent_stores_are_all_committed_and_visible_to_other_connections(sql_backend: Backend) -> None:
+    store = SqlPersistedGrantStore(sql_backend.db)
+    await asyncio.gather(*(store.store(grant(f"c{i}")) for i in range(200)))
+    other = Database(sql_backend.url or "")
+    try:
+        assert await count(other) == 200
+        assert await SqlPersistedGrantStore(other).get("c199") == grant("c199")
+    finally:
+        await other.dispose()
+
+
+@pytest.mark.parametrize("method", ["take", "consume"])
+async def test_of_parallel_redemptions_of_one_grant_exactly_one_wins(sql_backend: Backend, method: str) -> None:
+    store = SqlPersistedGrantStore(sql_backend.db)
+    await store.store(grant("once"))
+    if method == "take":
+        results = await asyncio.gather(*(store.take("once") for _ in range(20)))
+    else:
+        results = await asyncio.gather(*(store.consume("once", NOW) for _ in range(20)))
+    winners = [r for r in results if r is not None]
+    assert len(winners) == 1
+    assert winners[0].key == "once"
+    if method == "consume":
+        consumed = await store.get("once")
+        assert consumed is not None and consumed.consumed_time == NOW
+
+
+async def test_a_failing_statement_in_a_group_commit_fails_alone(sql_backend: Backend) -> None:
+    store = SqlPersistedGrantStore(sql_backend.db)
+    good = [store.store(grant(f"g{i}")) for i in range(10)]
+    bad = store.store(grant("bad", data=None))  # type: ignore[arg-type]  # Data is NOT NULL
+    results = await asyncio.gather(*good[:5], bad, *good[5:], return_exceptions=True)
+    failures = [r for r in results if isinstance(r, Exception)]
+    assert len(failures) == 1 and results[5] is failures[0]
+    assert "null" in str(failures[0]).lower()
+    assert await count(sql_backend.db) == 10
+    assert await store.get("bad") is None
+
+
+async def test_inside_an_exclusive_lock_the_store_uses_the_locks_transaction(sql_backend: Backend) -> None:
+    store = SqlPersistedGrantStore(sql_backend.db)
+    with pytest.raises(RuntimeError):
+        async with sql_backend.db.exclusive_lock("test"):
+            await store.store(grant("inside"))
+            assert await store.get("inside") == grant("inside")
+            raise RuntimeError("abort")
+    assert await store.get("inside") is None  # rolled back with the lock's transaction
+    async with sql_backend.db.exclusive_lock("test"):
+        await store.store(grant("kept"))
+    assert await store.get("kept") == grant("kept")
+
+
+def _sqlite_backend(sql_backend: Backend) -> str:
+    assert sql_backend.kind == "sqlite"
+    url = sql_backend.url or ""
+    return url.removeprefix("sqlite:///")
+
+
+@pytest.mark.parametrize("sql_backend", ["sqlite"], indirect=True)
+async def test_waiting_for_another_process_lock_does_not_block_the_loop(sql_backend: Backend) -> None:
+    path = _sqlite_backend(sql_backend)
+    store = SqlPersistedGrantStore(sql_backend.db)
+    await store.store(grant("warm"))
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")  # as another process would hold the write lock
+    release = threading.Timer(0.3, lambda: holder.execute("COMMIT"))
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticking = asyncio.create_task(ticker())
+    started = time.monotonic()
+    release.start()
+    try:
+        await store.store(grant("after-the-lock"))
+    finally:
+        release.join()
+        ticking.cancel()
+        holder.close()
+    assert time.monotonic() - started >= 0.25
+    assert ticks >= 5  # the loop kept running while the store waited
+    assert await store.get("after-the-lock") == grant("after-the-lock")
+
+
+@pytest.mark.parametrize("sql_backend", ["sqlite"], indirect=True)
+async def test_a_lock_held_past_the_busy_timeout_fails_the_write_cleanly(sql_backend: Backend) -> None:
+    path = _sqlite_backend(sql_backend)
+    store = SqlPersistedGrantStore(sql_backend.db)
+    await store.get("warm")
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        fast = sql_backend.db._fast_path()
+        assert fast is not None
+        for connection in (fast._reader, fast._writer):  # type: ignore[union-attr]
+            if connection is not None:
+                connection.busy_timeout_s = 0.1
+        fast._busy_timeout_s = 0.1  # type: ignore[union-attr]
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            await store.store(grant("never"))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    await store.store(grant("later"))  # the writer recovered
+    assert await store.get("never") is None
+    assert await store.get("later") == grant("later")
+
+
+@pytest.mark.parametrize("sql_backend", ["sqlite"], indirect=True)
+async def test_the_write_ahead_log_is_checkpointed_off_the_loop(
+    sql_backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _sqlite_backend(sql_backend)
+    monkeypatch.setattr(sqlite_inline, "CHECKPOINT_EVERY_WRITES", 20)
+    store = SqlPersistedGrantStore(sql_backend.db)
+    checkpoints: list[str] = []
+    original = sqlite_inline.WalCheckpointer.checkpoint
+
+    def recording(self: sqlite_inline.WalCheckpointer) -> None:
+        checkpoints.append(threading.current_thread().name)
+        original(self)
+
+    monkeypatch.setattr(sqlite_inline.WalCheckpointer, "checkpoint", recording)
+    for i in range(60):
+        await store.store(grant(f"w{i}"))
+    await asyncio.sleep(0.2)
+    assert checkpoints and all(name != threading.main_thread().name for name in checkpoints)
+    with sqlite3.connect(path) as check:
+        assert check.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        busy, log, done = check.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        assert busy == 0 and done == log
