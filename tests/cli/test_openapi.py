@@ -38,3 +38,12 @@ def test_openapi_reports_a_broken_configuration(tmp_path, capsys):
     config.write_text("[[clients]]\nclient_id = 1\n")
     assert main(["openapi", "--config", str(config)]) == 2
     assert "configuration error" in capsys.readouterr().err
+
+
+def test_openapi_with_ui_describes_the_pages_and_their_path_parameters(capsys):
+    assert main(["openapi", "--ui"]) == 0
+    paths = json.loads(capsys.readouterr().out)["paths"]
+    assert {"get", "post"} <= set(paths["/account/login"])
+    signin = paths["/federation/{scheme}/signin"]
+    assert any(p["in"] == "path" and p["name"] == "scheme" for p in next(iter(signin.values()))["parameters"])
+    assert "/static" not in paths

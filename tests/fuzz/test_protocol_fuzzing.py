@@ -12,7 +12,7 @@ from tests.fuzz.runner import Fuzzer, openapi_document
 from tests.support.process import serve
 
 EXAMPLES = int(os.environ.get("IDENTITYSERVER_FUZZ_EXAMPLES", "15"))
-SECRETS = ["fuzz-m2m-secret-7f3a", "fuzz-web-secret-91bc"]
+SECRETS = ["fuzz-m2m-secret-7f3a", "fuzz-web-secret-91bc", "fuzz-api-secret-0c4d", "fuzz-upstream-secret-3e8a"]
 
 CONFIG = """
 database_url = "sqlite:///{database}"
@@ -51,6 +51,13 @@ name = "urn:api1"
 scopes = ["api1"]
 api_secrets = ["fuzz-api-secret-0c4d"]
 
+[[identity_providers]]
+scheme = "corp"
+display_name = "Corporate sign-in"
+authority = "https://upstream.invalid"
+client_id = "fuzz"
+client_secret = "fuzz-upstream-secret-3e8a"
+
 [[users]]
 subject_id = "1"
 username = "alice"
@@ -72,6 +79,7 @@ def test_the_description_covers_every_protocol_endpoint(fuzz_target):
     _, _, document = fuzz_target
     paths = set(document["paths"])
     assert {"/connect/token", "/connect/authorize", "/connect/introspect", "/connect/register"} <= paths
+    assert {"/account/login", "/consent", "/device", "/ciba", "/federation/{scheme}/signin"} <= paths  # the UI too
     token = document["paths"]["/connect/token"]["post"]["requestBody"]["content"]
     grant = token["application/x-www-form-urlencoded"]["schema"]["properties"]["grant_type"]
     assert {"enum": ["authorization_code", "client_credentials"]} in grant["anyOf"]  # the deployment's values

@@ -6,9 +6,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from identityserver.configuration.errors import ConfigError
+
+if TYPE_CHECKING:
+    from identityserver.hosting.services import Services
 
 
 def _openapi(args: argparse.Namespace) -> int:
@@ -30,10 +33,23 @@ def _openapi(args: argparse.Namespace) -> int:
         "scope": sorted({s for c in config.clients for s in c.allowed_scopes}),
         "grant_type": sorted({g for c in config.clients for g in c.allowed_grant_types}),
     }
-    document = protocol_openapi(services.router.paths, issuer.rstrip("/"), known)
+    known["scheme"] = [p.scheme for p in config.identity_providers]
+    ui_routes = _ui_routes(services) if args.ui else {}
+    document = protocol_openapi(services.router.paths, issuer.rstrip("/"), known, ui_routes)
     json.dump(document, sys.stdout, indent=2)
     print()
     return 0
+
+
+def _ui_routes(services: Services) -> dict[str, set[str]]:
+    """Path -> methods of the shipped UI's pages (static files left out)."""
+    from starlette.routing import Route
+
+    from identityserver.ui import create_ui
+
+    app = create_ui(services).app
+    routes = getattr(app, "routes", [])
+    return {r.path: set(r.methods or {"GET"}) for r in routes if isinstance(r, Route)}
 
 
 def add_openapi_command(commands: Any) -> None:
@@ -42,4 +58,5 @@ def add_openapi_command(commands: Any) -> None:
     command.add_argument("--config", help="TOML configuration file (default: the demo configuration)")
     command.add_argument("--issuer", help="base URL written as the document's server (default: issuer_uri)")
     command.add_argument("--state-path", help="state folder (only read for its location)")
+    command.add_argument("--ui", action="store_true", help="also describe the shipped UI's pages (for fuzzing)")
     command.set_defaults(handler=_openapi)

@@ -148,11 +148,54 @@ def _operation(
     return operation
 
 
+#: Form and query fields of the shipped UI's pages (login, consent, device, CIBA, second factor, account pages).
+UI_FIELDS = [
+    "returnUrl",
+    "username",
+    "password",
+    "button",
+    "remember_login",
+    "scopes_consented",
+    "remember_consent",
+    "user_code",
+    "confirmed",
+    "code",
+    "logoutId",
+    "errorId",
+    "auth_req_id",
+    "name",
+    "credential_id",
+    "scheme",
+    "__RequestVerificationToken",
+]
+
+
+def _ui_operations(
+    routes: Mapping[str, Iterable[str]], known: Mapping[str, Sequence[str]]
+) -> dict[str, dict[str, Any]]:
+    """The UI's pages as operations that take any of its fields; ``{name}`` segments become path parameters."""
+    described: dict[str, dict[str, Any]] = {}
+    for path, methods in routes.items():
+        names = [part[1:-1] for part in path.split("/") if part.startswith("{") and part.endswith("}")]
+        in_path = [{"name": n, "in": "path", "required": True, "schema": _value_schema(n, known)} for n in names]
+        operations: dict[str, Any] = {}
+        for method in sorted({m.lower() for m in methods} & {"get", "post"}):
+            operation = _operation(method, UI_FIELDS, False, known)
+            operation["parameters"] = [*in_path, *operation["parameters"]]
+            operations[method] = operation
+        described[path] = operations
+    return described
+
+
 def protocol_openapi(
-    paths: Iterable[str], issuer: str = "http://localhost", known_values: Mapping[str, Sequence[str]] | None = None
+    paths: Iterable[str],
+    issuer: str = "http://localhost",
+    known_values: Mapping[str, Sequence[str]] | None = None,
+    ui_routes: Mapping[str, Iterable[str]] | None = None,
 ) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of ``paths`` (the router's). ``known_values`` maps parameter names to values that
-    exist in the deployment (client ids, scopes, redirect URIs) that fuzzers mix with arbitrary strings."""
+    """The OpenAPI 3.1 document of ``paths`` (the router's) and, when given, the UI's ``ui_routes`` (path ->
+    methods). ``known_values`` maps parameter names to values that exist in the deployment (client ids, scopes,
+    redirect URIs) that fuzzers mix with arbitrary strings."""
     known = known_values or {}
     document: dict[str, Any] = {
         "openapi": "3.1.0",
@@ -179,4 +222,5 @@ def protocol_openapi(
             continue
         methods, parameters, authorization = _OPERATIONS.get(path, (("post",), [], True))
         document["paths"][path] = {m: _operation(m, parameters, authorization, known) for m in methods}
+    document["paths"].update(_ui_operations(ui_routes or {}, known))
     return document

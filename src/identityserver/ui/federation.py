@@ -135,6 +135,10 @@ class FederationPages:
             "state": state,
             "nonce": nonce,
         }
+        if link_subject is not None:
+            # OIDC Core §3.1.2.1 prompt=login: the account to link is the one the user signs in to now, never an
+            # upstream session already in the browser (one a cross-site page may have planted)
+            parameters["prompt"] = "login"
         if provider.response_type == "id_token":
             parameters["response_mode"] = "form_post"  # never an ID token in a URL (OAuth 2.0 Form Post §2)
         elif provider.use_pkce:

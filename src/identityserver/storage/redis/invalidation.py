@@ -84,6 +84,7 @@ class RedisConfigurationInvalidation:
                 async for message in pubsub.listen():
                     if message.get("type") == "message":
                         apply(Invalidation.from_json(message["data"]))
+                await asyncio.sleep(delay)  # the subscription ended without an error: subscribe again shortly
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
