@@ -235,7 +235,10 @@ class Balancer(httpx.AsyncBaseTransport):
     pinned: Node | None = None
     served: list[str] = field(default_factory=list)
     _next: int = 0
-    _inner: httpx.AsyncHTTPTransport = field(default_factory=lambda: httpx.AsyncHTTPTransport(retries=0))
+    # idle connections are dropped before the server's keep-alive timeout (5 s) could close one as it is reused
+    _inner: httpx.AsyncHTTPTransport = field(
+        default_factory=lambda: httpx.AsyncHTTPTransport(retries=0, limits=httpx.Limits(keepalive_expiry=2.0))
+    )
 
     def choose(self) -> Node:
         if self.pinned is not None:
@@ -274,7 +277,8 @@ class Balancer(httpx.AsyncBaseTransport):
 
 
 def http_client(balancer: Balancer, **kwargs: Any) -> httpx.AsyncClient:
-    """A client (own cookie jar) that sees one server at the issuer's address."""
+    """A client (own cookie jar) that sees one server at the issuer's address. Closing it closes the balancer's
+    connections: clients that share a balancer must end together."""
     return httpx.AsyncClient(transport=balancer, base_url=ISSUER, timeout=30, **kwargs)
 
 

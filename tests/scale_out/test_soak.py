@@ -74,9 +74,9 @@ async def grant_rows(database_url: str) -> int:
         await database.dispose()
 
 
-async def interactive_round(balancer: Balancer) -> None:
-    """Sign in, consent, redeem, refresh, introspect, sign out: a new browser each time."""
-    async with http_client(balancer) as http:
+async def interactive_round(nodes: list[Node]) -> None:
+    """Sign in, consent, redeem, refresh, introspect, sign out: a new browser (and connections) each time."""
+    async with http_client(Balancer(nodes)) as http:
         params, verifier = code_request("soak", WEB_CB, "openid api1 offline_access")
         final = await complete_authorize(Browser(http), params)
         assert final.status_code == 302, final.text[:300]
@@ -116,7 +116,7 @@ async def test_mixed_load_keeps_memory_and_grant_tables_flat_without_errors(data
 
             async def interactive() -> None:
                 while not stop.is_set():
-                    await interactive_round(balancer)
+                    await interactive_round(nodes)
                     rounds[0] += 1
 
             async def machines() -> None:

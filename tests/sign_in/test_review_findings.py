@@ -3,6 +3,7 @@ its fix."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -13,7 +14,6 @@ from tests.support.browser import Browser, forms
 from tests.support.data import test_configuration as configuration
 from tests.support.server import Server, make_builder, running
 from tests.support.webauthn_authenticator import SoftAuthenticator
-
 
 STRICT_ROPC = """
 [[clients]]
@@ -57,13 +57,18 @@ async def test_a_session_without_the_second_factor_cannot_add_a_passkey_to_an_ac
 
 
 async def test_a_password_session_cannot_add_a_second_passkey_for_mfa(server: Server) -> None:
+    browser = Browser(server.client)
+    await password_sign_in(browser)
+    page = await browser.get("/account/passkeys")
+    fields = token_of(page, "passkey-register")
+    early = (await post(server.client, "/account/passkeys/register/options", fields)).json()  # while allowed
     first = SoftAuthenticator(RP_ID, ORIGIN)
     assert (await register(server, first)).status_code == 200  # the first one: nothing stronger exists yet
     attacker = SoftAuthenticator(RP_ID, ORIGIN)
-    page = await Browser(server.client).get("/account/passkeys")
-    fields = token_of(page, "passkey-register")
     refused = await post(server.client, "/account/passkeys/register/options", fields)
     assert refused.status_code == 403
+    late = {**fields, "state": early["state"], "response": attacker.create(early["options"]), "name": "x"}
+    assert (await post(server.client, "/account/passkeys/register", late)).status_code == 403
     assert len(await server.services.passkeys.credentials("1")) == 1  # type: ignore[union-attr]
     server.client.cookies.clear()
     assert (await passkey_sign_in(server.client, first)).status_code == 200  # a passkey session (mfa) may
@@ -71,8 +76,6 @@ async def test_a_password_session_cannot_add_a_second_passkey_for_mfa(server: Se
 
 
 async def test_the_same_totp_code_posted_twice_at_once_signs_in_once(server: Server) -> None:
-    import asyncio
-
     browser = Browser(server.client)
     await password_sign_in(browser)
     manual, codes = await enrol(server, browser)
@@ -81,9 +84,7 @@ async def test_the_same_totp_code_posted_twice_at_once_signs_in_once(server: Ser
         server.client.cookies.clear()
         step = await password_sign_in(browser)
         data = {**dict(forms(step.text)[0].fields), "code": attempt, "button": "verify"}
-        answers = await asyncio.gather(
-            *(server.client.post("/account/login/two-factor", data=data) for _ in range(8))
-        )
+        answers = await asyncio.gather(*(server.client.post("/account/login/two-factor", data=data) for _ in range(8)))
         assert sorted(a.status_code for a in answers) == [302] + [400] * 7, attempt
 
 

@@ -10,7 +10,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from identityserver.models.grants import PersistedGrant
 from identityserver.storage.sqlalchemy import sqlite_inline
@@ -192,3 +192,25 @@ async def test_the_write_ahead_log_is_checkpointed_off_the_loop(
         assert check.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         busy, log, done = check.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         assert busy == 0 and done == log
+
+
+async def test_the_store_keeps_working_after_its_connections_were_dropped(sql_backend: Backend) -> None:
+    store = SqlPersistedGrantStore(sql_backend.db)
+    await store.store(grant("before"))
+    assert await store.get("before") == grant("before")
+    if sql_backend.kind == "postgresql":  # as a server restart or a fail-over drops them
+        async with sql_backend.db.write() as conn:
+            await conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+        await asyncio.sleep(0.1)
+    else:
+        fast = sql_backend.db._fast_path()
+        assert fast is not None
+        await fast.close()
+    assert await store.get("before") == grant("before")
+    await store.store(grant("after"))
+    assert await store.take("after") == grant("after")

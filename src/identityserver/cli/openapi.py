@@ -6,12 +6,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from identityserver.configuration.errors import ConfigError
-
-if TYPE_CHECKING:
-    from identityserver.hosting.services import Services
 
 
 def _openapi(args: argparse.Namespace) -> int:
@@ -19,6 +16,7 @@ def _openapi(args: argparse.Namespace) -> int:
     from identityserver.configuration.host import create_builder
     from identityserver.configuration.loader import load_configuration
     from identityserver.hosting.openapi import protocol_openapi
+    from identityserver.ui.routes import page_routes
 
     try:
         config = load_configuration(args.config) if args.config else demo_configuration()
@@ -34,22 +32,11 @@ def _openapi(args: argparse.Namespace) -> int:
         "grant_type": sorted({g for c in config.clients for g in c.allowed_grant_types}),
     }
     known["scheme"] = [p.scheme for p in config.identity_providers]
-    ui_routes = _ui_routes(services) if args.ui else {}
+    ui_routes = page_routes(services) if args.ui else {}
     document = protocol_openapi(services.router.paths, issuer.rstrip("/"), known, ui_routes)
     json.dump(document, sys.stdout, indent=2)
     print()
     return 0
-
-
-def _ui_routes(services: Services) -> dict[str, set[str]]:
-    """Path -> methods of the shipped UI's pages (static files left out)."""
-    from starlette.routing import Route
-
-    from identityserver.ui import create_ui
-
-    app = create_ui(services).app
-    routes = getattr(app, "routes", [])
-    return {r.path: set(r.methods or {"GET"}) for r in routes if isinstance(r, Route)}
 
 
 def add_openapi_command(commands: Any) -> None:

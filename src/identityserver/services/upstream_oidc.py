@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from identityserver._utils.egress import is_public_https_url
 from identityserver.clock import Clock
 from identityserver.crypto.jwk import JwkError, PublicKey, load_public_jwk
 from identityserver.models.identity_providers import IdentityProviderError, OidcProvider, check_authority
@@ -41,7 +42,7 @@ class UpstreamMetadata:
     authorization_response_iss_parameter_supported: bool = False
 
 
-def _endpoint(document: dict[str, Any], name: str, required: bool) -> str | None:
+def _endpoint(document: dict[str, Any], name: str, required: bool, authority: str) -> str | None:
     value = document.get(name)
     if value is None and not required:
         return None
@@ -51,6 +52,9 @@ def _endpoint(document: dict[str, Any], name: str, required: bool) -> str | None
         check_authority(value.split("?", 1)[0])
     except IdentityProviderError as exc:
         raise UpstreamError(f"discovery document: {name}: {exc}") from exc
+    # the operator chose the authority; its document must not steer this server into its own network
+    if not is_public_https_url(value) and is_public_https_url(authority):
+        raise UpstreamError(f"discovery document: {name} names an internal address")
     return value
 
 
@@ -106,11 +110,11 @@ class UpstreamOidcClient:
         algs = document.get("id_token_signing_alg_values_supported")
         metadata = UpstreamMetadata(
             issuer=provider.authority,
-            authorization_endpoint=_endpoint(document, "authorization_endpoint", True) or "",
-            token_endpoint=_endpoint(document, "token_endpoint", provider.response_type == "code"),
-            jwks_uri=_endpoint(document, "jwks_uri", True) or "",
-            userinfo_endpoint=_endpoint(document, "userinfo_endpoint", False),
-            end_session_endpoint=_endpoint(document, "end_session_endpoint", False),
+            authorization_endpoint=_endpoint(document, "authorization_endpoint", True, provider.authority) or "",
+            token_endpoint=_endpoint(document, "token_endpoint", provider.response_type == "code", provider.authority),
+            jwks_uri=_endpoint(document, "jwks_uri", True, provider.authority) or "",
+            userinfo_endpoint=_endpoint(document, "userinfo_endpoint", False, provider.authority),
+            end_session_endpoint=_endpoint(document, "end_session_endpoint", False, provider.authority),
             id_token_signing_alg_values_supported=tuple(a for a in algs if isinstance(a, str))
             if isinstance(algs, list)
             else ("RS256",),

@@ -49,3 +49,9 @@ def create_ui(services: Services, template_dirs: Sequence[str | Path] = ()) -> S
         device = DevicePage(ui, services.device_flow, services.user_code_throttle)
         routes.insert(-1, Route(device_path(ui), device.handle, methods=["GET", "POST"]))
     return SecurityHeadersMiddleware(Starlette(routes=routes), services.options.input_length_restrictions.request_body)
+
+
+def page_routes(services: Services) -> dict[str, set[str]]:
+    """Path -> methods of the UI's pages (static files left out), for ``identityserver openapi --ui``."""
+    app = create_ui(services).app
+    return {r.path: set(r.methods or {"GET"}) for r in getattr(app, "routes", []) if isinstance(r, Route)}

@@ -216,10 +216,21 @@ class PostgresFastPath:
         return self._pool
 
     async def fetch(self, prepared: Prepared, values: Mapping[str, Any], write: bool) -> dict[str, Any] | None:
+        import asyncpg
+
         compiled = prepared.compiled(self.dialect)
+        parameters = compiled.parameters(values)
         pool = await self._get_pool()
-        async with pool.acquire() as connection:
-            row = await connection.fetchrow(compiled.sql, *compiled.parameters(values))
+        lost = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError, asyncpg.OperatorInterventionError)
+        try:
+            async with pool.acquire() as connection:
+                row = await connection.fetchrow(compiled.sql, *parameters)
+        except lost:
+            # a connection the server dropped (a restart, a fail-over) is replaced by the pool: one more try on a
+            # fresh one. Safe for these statements: upserts and deletes are idempotent, and a take/consume whose
+            # first try did commit finds nothing the second time (never a second redemption)
+            async with pool.acquire() as connection:
+                row = await connection.fetchrow(compiled.sql, *parameters)
         return compiled.row(tuple(row.values()) if row is not None else None)
 
     async def close(self) -> None:
