@@ -24,7 +24,7 @@ def refresh(client_id: str, refresh_token: str) -> dict[str, str]:
 
 async def test_a_certificate_and_a_dpop_proof_together_are_invalid_request():
     async with mtls_server() as proxy:
-        proof = DPoPKey.generate().create_proof("POST", f"{proxy.server.issuer}/connect/token")
+        proof = DPoPKey.generate(clock=proxy.server.clock).create_proof("POST", f"{proxy.server.issuer}/connect/token")
         data = {"grant_type": "client_credentials", "scope": "api1", "client_id": "mtls.dn"}
         response = await proxy.token(data, DN_CLIENT, headers={"DPoP": proof})
     assert response.status_code == 400
@@ -34,7 +34,7 @@ async def test_a_certificate_and_a_dpop_proof_together_are_invalid_request():
 
 async def test_dpop_clients_work_beside_mutual_tls():
     async with mtls_server() as proxy:
-        key = DPoPKey.generate()
+        key = DPoPKey.generate(clock=proxy.server.clock)
         proof = key.create_proof("POST", f"{proxy.server.issuer}/connect/token")
         data = {
             "grant_type": "client_credentials",
@@ -65,7 +65,7 @@ async def test_a_public_clients_refresh_token_is_bound_to_its_certificate():
         handle = tokens["refresh_token"]
         other = await proxy.token(refresh("public.bound", handle), OTHER_DEVICE)
         missing = await proxy.token(refresh("public.bound", handle))
-        proof = DPoPKey.generate().create_proof("POST", f"{proxy.server.issuer}/connect/token")
+        proof = DPoPKey.generate(clock=proxy.server.clock).create_proof("POST", f"{proxy.server.issuer}/connect/token")
         with_dpop = await proxy.token(refresh("public.bound", handle), headers={"DPoP": proof})
         same = await proxy.token(refresh("public.bound", handle), PUBLIC_DEVICE)
     assert (other.status_code, other.json()["error"]) == (400, "invalid_grant")

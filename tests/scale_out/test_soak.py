@@ -1,17 +1,19 @@
 """Soak: mixed load (sign-ins, code flows, refreshes, client credentials, introspection, logout) over two nodes
 for ``IDENTITYSERVER_SOAK_SECONDS`` (60 by default; the issue's ten minutes is 600): no errors, memory of each
-node within 10 % of its size after warm-up, and the grant tables held flat by token cleanup (short lifetimes,
-cleanup every two seconds)."""
+node within 10 % of its size after warm-up (the low points of the two halves after warm-up), and the grant table
+held level by token cleanup (short lifetimes, cleanup every two seconds). Marker ``postgres``: CI step 2."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import statistics
 import time
 from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
+import pytest
 from sqlalchemy import text
 
 from identityserver.storage.sqlalchemy.engine import Database
@@ -27,6 +29,7 @@ from tests.support.browser import (
 )
 from tests.support.receiver import LogoutReceiver
 
+pytestmark = pytest.mark.postgres
 SECONDS = float(os.environ.get("IDENTITYSERVER_SOAK_SECONDS", "60"))
 WARM_UP = SECONDS / 4
 SHORT_LIVED = """
@@ -108,7 +111,6 @@ async def test_mixed_load_keeps_memory_and_grant_tables_flat_without_errors(data
         extra = SHORT_LIVED.format(cb=WEB_CB, logout_uri=receiver.url)
         config = write_config(tmp_path / "server.toml", database_url, None, extra=extra)
         with cluster(config, tmp_path) as nodes:
-            balancer = Balancer(nodes)
             samples: list[tuple[float, list[int], int]] = []
             start = time.monotonic()
             stop = asyncio.Event()
@@ -120,7 +122,7 @@ async def test_mixed_load_keeps_memory_and_grant_tables_flat_without_errors(data
                     rounds[0] += 1
 
             async def machines() -> None:
-                async with http_client(balancer) as http:
+                async with http_client(Balancer(nodes)) as http:  # closing it closes its balancer's connections
                     while not stop.is_set():
                         await machine_round(http)
                         rounds[1] += 1
@@ -140,11 +142,15 @@ async def test_mixed_load_keeps_memory_and_grant_tables_flat_without_errors(data
             await asyncio.gather(*load, sampler)  # any failed assertion inside surfaces here
 
     warm = [s for s in samples if s[0] >= WARM_UP]
-    assert len(warm) >= 4 and rounds[0] > 10 and rounds[1] > 50, (rounds, samples)
-    first, last = warm[0], warm[-1]
+    assert len(warm) >= 6 and rounds[0] > 10 and rounds[1] > 50, (rounds, samples)
+    early, late = warm[: len(warm) // 2], warm[len(warm) // 2 :]
     for i, node in enumerate(nodes):
-        assert last[1][i] <= first[1][i] * 1.10, f"{node.name} grew from {first[1][i]} to {last[1][i]} KiB"
-    peak_rows = max(rows for _, _, rows in warm)
-    assert peak_rows <= max(first[2] * 2, 200), f"grant rows not held flat: {[s[2] for s in samples]}"
+        # the low point of each half: sign-ins allocate argon2's memory for a moment, a leak raises the floor
+        baseline, final = min(s[1][i] for s in early), min(s[1][i] for s in late)
+        assert final <= baseline * 1.10, f"{node.name} grew from {baseline} to {final} KiB: {samples}"
+    rows = [s[2] for s in warm]
+    # without cleanup every round leaves rows behind and the count climbs all along; with it, it stays level
+    assert max(rows) <= 2 * statistics.median(rows) + 100, f"grant rows not held flat: {rows}"
+    assert statistics.mean(r for _, _, r in late) <= 1.5 * statistics.mean(r for _, _, r in early) + 100, rows
     assert not any("Traceback" in node.output() for node in nodes)
     print(f"rounds {rounds}, samples {samples}")
