@@ -31,6 +31,6 @@ class AuthorizeCallbackEndpoint(AuthorizeEndpointBase):
             return StatusCodeResult(405, {"Allow": "GET"})
         try:
             parameters = request.query()
-        except (FormError, UnicodeDecodeError):
+        except FormError:
             return StatusCodeResult(400, body={"error": "invalid_request"})
         return await self.process_authorize_request(request, parameters, is_callback=True)

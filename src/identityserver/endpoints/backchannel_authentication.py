@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from identityserver.constants import BackchannelAuthenticationErrors as Errors
 from identityserver.constants import TokenEndpointAuthMethods
+from identityserver.endpoints.client_form import BASIC_CHALLENGE, read_client_form
 from identityserver.endpoints.results import JsonResult, StatusCodeResult, TokenErrorResult
-from identityserver.http.parameters import FormError
+from identityserver.http.parameters import Parameters
 from identityserver.http.request import EndpointRequest
 from identityserver.response_handling.backchannel_authentication import BackchannelAuthenticationResponseGenerator
 from identityserver.validation.backchannel_authentication import (
@@ -33,24 +34,16 @@ class BackchannelAuthenticationEndpoint:
         self.generator = generator
 
     async def process(self, request: EndpointRequest) -> JsonResult | TokenErrorResult | StatusCodeResult:
-        if request.method != "POST":
-            return StatusCodeResult(405, {"Allow": "POST"})
-        if not request.is_form():
-            return TokenErrorResult(Errors.INVALID_REQUEST, "the request must be application/x-www-form-urlencoded")
-        try:
-            form = request.form()
-        except (FormError, UnicodeDecodeError):
-            return TokenErrorResult(Errors.INVALID_REQUEST, "the request body cannot be parsed")
-        repeated = form.duplicated(("resource",))
-        if repeated is not None:
-            return TokenErrorResult(Errors.INVALID_REQUEST, f"parameter '{repeated}' was sent more than once")
+        form = read_client_form(request, repeatable=("resource",))
+        if not isinstance(form, Parameters):
+            return form
         client_result = await self.clients.validate(request)
         if client_result.is_error or client_result.client is None:
             return TokenErrorResult(
                 Errors.INVALID_CLIENT,
                 client_result.error_description,
                 status=401,
-                www_authenticate='Basic realm="identityserver"' if client_result.from_authorization_header else None,
+                www_authenticate=BASIC_CHALLENGE if client_result.from_authorization_header else None,
             )
         if client_result.secret is None or client_result.secret.type == TokenEndpointAuthMethods.NONE:
             # CIBA Core §7.1: the client authenticates; a public client cannot start a backchannel request

@@ -19,7 +19,7 @@ def read_parameters(request: EndpointRequest, allow_get: bool) -> Parameters | S
         if not request.is_form():
             return StatusCodeResult(415)
         return request.form()
-    except (FormError, UnicodeDecodeError):
+    except FormError:
         return StatusCodeResult(400, body={"error": "invalid_request"})
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from identityserver.constants import TokenErrors
+from identityserver.endpoints.client_form import client_authentication_error, read_client_form
 from identityserver.endpoints.results import JsonResult, StatusCodeResult, TokenErrorResult
 from identityserver.events import DeviceAuthorizationFailureEvent, DeviceAuthorizationSuccessEvent
-from identityserver.http.parameters import FormError
+from identityserver.http.parameters import Parameters
 from identityserver.http.request import EndpointRequest
 from identityserver.response_handling.device_authorization import (
     DeviceAuthorizationResponseGenerator,
@@ -38,30 +38,13 @@ class DeviceAuthorizationEndpoint:
         self.events = events
 
     async def process(self, request: EndpointRequest) -> JsonResult | TokenErrorResult | StatusCodeResult:
-        if request.method != "POST":
-            return StatusCodeResult(405, {"Allow": "POST"})
-        if not request.is_form():
-            return TokenErrorResult(
-                TokenErrors.INVALID_REQUEST, "the request must be application/x-www-form-urlencoded"
-            )
-        try:
-            form = request.form()
-        except (FormError, UnicodeDecodeError):
-            return TokenErrorResult(TokenErrors.INVALID_REQUEST, "the request body cannot be parsed")
-        repeated = form.duplicated()
-        if repeated is not None:
-            return TokenErrorResult(TokenErrors.INVALID_REQUEST, f"parameter '{repeated}' was sent more than once")
+        form = read_client_form(request)
+        if not isinstance(form, Parameters):
+            return form
         client_result = await self.clients.validate(request)
         client = client_result.client
         if client_result.is_error or client is None:
-            if client_result.error == TokenErrors.INVALID_CLIENT and client_result.from_authorization_header:
-                return TokenErrorResult(
-                    TokenErrors.INVALID_CLIENT,
-                    client_result.error_description,
-                    status=401,
-                    www_authenticate='Basic realm="identityserver"',
-                )
-            return TokenErrorResult(client_result.error or TokenErrors.INVALID_CLIENT, client_result.error_description)
+            return client_authentication_error(client_result)
         validated = await self.validator.validate(form, client)
         if isinstance(validated, DeviceAuthorizationValidationError):
             failure = DeviceAuthorizationFailureEvent(

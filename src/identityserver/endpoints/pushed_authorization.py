@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 from identityserver.constants import TokenErrors
+from identityserver.endpoints.client_form import client_authentication_error, read_client_form
 from identityserver.endpoints.results import JsonResult, StatusCodeResult, TokenErrorResult
-from identityserver.http.parameters import FormError
+from identityserver.http.parameters import Parameters
 from identityserver.http.request import EndpointRequest
 from identityserver.options import PushedAuthorizationOptions
 from identityserver.services.pushed_authorization import PushedAuthorizationRequest, PushedAuthorizationService
@@ -30,28 +31,12 @@ class PushedAuthorizationEndpoint:
         self.options = options
 
     async def process(self, request: EndpointRequest) -> JsonResult | TokenErrorResult | StatusCodeResult:
-        if request.method != "POST":
-            return StatusCodeResult(405, {"Allow": "POST"})
-        if not request.is_form():
-            return TokenErrorResult(
-                TokenErrors.INVALID_REQUEST, "the request must be application/x-www-form-urlencoded"
-            )
-        try:
-            form = request.form()
-        except (FormError, UnicodeDecodeError):
-            return TokenErrorResult(TokenErrors.INVALID_REQUEST, "the request body cannot be parsed")
-        if "client_id" in form.repeated or "request_uri" in form.repeated:
-            return TokenErrorResult(TokenErrors.INVALID_REQUEST, "client_id or request_uri was sent more than once")
+        form = read_client_form(request, checked=("client_id", "request_uri"))
+        if not isinstance(form, Parameters):
+            return form
         authenticated = await self.clients.validate(request)
         if authenticated.is_error or authenticated.client is None:
-            if authenticated.error == TokenErrors.INVALID_CLIENT and authenticated.from_authorization_header:
-                return TokenErrorResult(
-                    TokenErrors.INVALID_CLIENT,
-                    authenticated.error_description,
-                    status=401,
-                    www_authenticate='Basic realm="identityserver"',
-                )
-            return TokenErrorResult(authenticated.error or TokenErrors.INVALID_CLIENT, authenticated.error_description)
+            return client_authentication_error(authenticated)
         result = await self.validator.validate(request, form, authenticated.client)
         if result.request is None:
             return TokenErrorResult(

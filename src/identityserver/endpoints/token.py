@@ -7,9 +7,10 @@ import logging
 from opentelemetry import trace
 
 from identityserver.constants import TokenErrors
+from identityserver.endpoints.client_form import client_authentication_error, read_client_form
 from identityserver.endpoints.results import StatusCodeResult, TokenErrorResult, TokenResult
 from identityserver.events import TokenIssuedFailureEvent, TokenIssuedSuccessEvent, issued_tokens
-from identityserver.http.parameters import FormError
+from identityserver.http.parameters import Parameters
 from identityserver.http.request import EndpointRequest
 from identityserver.response_handling.models import TokenErrorResponse
 from identityserver.response_handling.token import TokenResponseGenerator
@@ -59,30 +60,12 @@ class TokenEndpoint:
     async def process_token_request(
         self, request: EndpointRequest
     ) -> TokenResult | TokenErrorResult | StatusCodeResult:
-        if request.method != "POST":
-            return StatusCodeResult(405, {"Allow": "POST"})
-        if not request.is_form():
-            return TokenErrorResult(
-                TokenErrors.INVALID_REQUEST, "the request must be application/x-www-form-urlencoded"
-            )
-        try:
-            form = request.form()
-        except (FormError, UnicodeDecodeError):
-            return TokenErrorResult(TokenErrors.INVALID_REQUEST, "the request body cannot be parsed")
-        repeated = form.duplicated(REPEATABLE)
-        if repeated is not None:
-            return TokenErrorResult(TokenErrors.INVALID_REQUEST, f"parameter '{repeated}' was sent more than once")
+        form = read_client_form(request, repeatable=REPEATABLE)
+        if not isinstance(form, Parameters):
+            return form
         client_result = await self.clients.validate(request)
         if client_result.is_error or client_result.client is None:
-            if client_result.error == TokenErrors.INVALID_CLIENT and client_result.from_authorization_header:
-                # RFC 6749 §5.2: 401 with a challenge for the scheme the client used
-                return TokenErrorResult(
-                    TokenErrors.INVALID_CLIENT,
-                    client_result.error_description,
-                    status=401,
-                    www_authenticate='Basic realm="identityserver"',
-                )
-            return TokenErrorResult(client_result.error or TokenErrors.INVALID_CLIENT, client_result.error_description)
+            return client_authentication_error(client_result)
         client_id = client_result.client.client_id
         if self.telemetry:
             trace.get_current_span().set_attribute(CLIENT_ID_ATTRIBUTE, client_id)

@@ -43,7 +43,7 @@ def _form_token(request: EndpointRequest) -> str | None:
         return None
     try:
         form = request.form()
-    except (FormError, UnicodeDecodeError):
+    except FormError:
         return None
     if form.duplicated() is not None:
         return None
