@@ -103,9 +103,22 @@ async def test_grants_of_a_user_are_listed_and_revoked(backend, tmp_path):
             )
             assert still.status_code == 200, still.text
 
-        needs_subject = identityserver("grants", "revoke", "--client", "other", *db)
-        assert needs_subject.returncode == 2 and "--subject" in needs_subject.stderr
+        unnamed = identityserver("grants", "revoke", *db)
+        assert unnamed.returncode == 2 and "--subject" in unnamed.stderr and "--client" in unnamed.stderr
         assert len(as_json("grants", "list", "--client", "other", *db)["grants"]) == 1
+
+        # a client's grants of every user at once (a compromised or retired client)
+        by_client = as_json("grants", "revoke", "--client", "other", *db)
+        assert by_client["revoked"] == 1 and by_client["by_type"] == {"refresh_token": 1}
+        assert by_client["subject_id"] is None and by_client["client_id"] == "other"
+        assert as_json("grants", "list", "--client", "other", *db)["grants"] == []
+        async with server(url, tmp_path) as (http, _):
+            refused = await http.post(
+                "/connect/token",
+                auth=("other", secrets["other"]),
+                data={"grant_type": "refresh_token", "refresh_token": still.json()["refresh_token"]},
+            )
+            assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
 
 
 @pytest.mark.parametrize("backend", backends())

@@ -61,11 +61,6 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _revoke(args: argparse.Namespace) -> int:
-    if not args.subject:
-        from identityserver.cli.output import fail
-
-        return fail("grants revoke needs --subject S (and optionally --client C)", EXIT_USAGE)
-
     async def work(admin: Admin) -> int:
         from identityserver.services.grant_revocation import DefaultGrantRevocationService, jti_of
 
@@ -90,7 +85,11 @@ def _revoke(args: argparse.Namespace) -> int:
         counts: dict[str, int] = {}
         for grant in found:
             counts[grant.type] = counts.get(grant.type, 0) + 1
-        who = f"subject {args.subject}" + (f" and client {args.client}" if args.client else "")
+        who = " and ".join(
+            part
+            for part in (args.subject and f"subject {args.subject}", args.client and f"client {args.client}")
+            if part
+        )
         summary = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "nothing"
         lines = [f"identityserver: revoked {len(found)} grant(s) of {who}: {summary}"]
         if access_tokens:
@@ -117,9 +116,9 @@ def add_grant_commands(commands: Any) -> None:
     listing.add_argument("--subject", help="the user's subject id")
     listing.add_argument("--client", help="the client id")
     listing.set_defaults(handler=_list)
-    revoke = sub.add_parser("revoke", help="remove a user's grants (tokens, codes, consents), optionally of one client")
-    revoke.add_argument("--subject", help="the user's subject id (required)")
-    revoke.add_argument("--client", help="only this client's grants")
+    revoke = sub.add_parser("revoke", help="remove a user's or a client's grants (tokens, codes, consents)")
+    revoke.add_argument("--subject", help="the user's subject id")
+    revoke.add_argument("--client", help="this client's grants (with --subject: only those of that user)")
     revoke.set_defaults(handler=_revoke)
     for parser in (listing, revoke):
         add_store_options(parser)
