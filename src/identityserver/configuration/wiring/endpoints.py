@@ -245,6 +245,11 @@ def api_secret_validator(c: Composition) -> ApiSecretValidator:
     )
 
 
+@default(IntrospectionResponseGenerator)
+def introspection_generator(c: Composition) -> IntrospectionResponseGenerator:
+    return c.cls(IntrospectionResponseGenerator, IntrospectionResponseGenerator)()
+
+
 def _introspection(c: Composition) -> EndpointHandler:
     return c.cls(IntrospectionEndpoint, IntrospectionEndpoint)(
         c.get(ApiSecretValidator),
@@ -252,18 +257,22 @@ def _introspection(c: Composition) -> EndpointHandler:
         c.get(ResourceStore),
         c.get(TokenValidator),
         c.get(RefreshTokenService),
-        c.cls(IntrospectionResponseGenerator, IntrospectionResponseGenerator)(),
+        c.get(IntrospectionResponseGenerator),
         c.get(EventService),
     )
 
 
-def _revocation(c: Composition) -> EndpointHandler:
-    generator = c.cls(TokenRevocationResponseGenerator, TokenRevocationResponseGenerator)(
+@default(TokenRevocationResponseGenerator)
+def revocation_generator(c: Composition) -> TokenRevocationResponseGenerator:
+    return c.cls(TokenRevocationResponseGenerator, TokenRevocationResponseGenerator)(
         c.get(ReferenceTokenStore),
         c.get(RefreshTokenService),
     )
+
+
+def _revocation(c: Composition) -> EndpointHandler:
     return c.cls(TokenRevocationEndpoint, TokenRevocationEndpoint)(
-        c.get(ClientSecretValidator), generator, c.get(EventService)
+        c.get(ClientSecretValidator), c.get(TokenRevocationResponseGenerator), c.get(EventService)
     )
 
 

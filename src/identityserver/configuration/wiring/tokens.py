@@ -172,13 +172,26 @@ def client_secret_validator(c: Composition) -> ClientSecretValidator:
     return c.cls(ClientSecretValidator, ClientSecretValidator)(
         c.get(ClientStore),
         c.get(HashedSharedSecretValidator),
-        c.cls(PrivateKeyJwtSecretValidator, PrivateKeyJwtSecretValidator)(c.get(ReplayCache), c.get(Clock)),
+        c.get(PrivateKeyJwtSecretValidator),
         c.get(EventService),
         c.options.input_length_restrictions,
         c.get(Clock),
-        mutual_tls=MutualTlsSecretValidator(c.get(Clock)) if c.options.mutual_tls.enabled else None,
+        mutual_tls=c.optional(MutualTlsSecretValidator),
         security_profile=c.options.security_profile,
     )
+
+
+@default(PrivateKeyJwtSecretValidator)
+def private_key_jwt(c: Composition) -> PrivateKeyJwtSecretValidator:
+    return c.cls(PrivateKeyJwtSecretValidator, PrivateKeyJwtSecretValidator)(c.get(ReplayCache), c.get(Clock))
+
+
+@optional_default(MutualTlsSecretValidator)
+def mutual_tls(c: Composition) -> MutualTlsSecretValidator | None:
+    """RFC 8705 client authentication, only while ``[options.mutual_tls] enabled``."""
+    if not c.options.mutual_tls.enabled:
+        return None
+    return c.cls(MutualTlsSecretValidator, MutualTlsSecretValidator)(c.get(Clock))
 
 
 @default(DefaultResourceValidator)

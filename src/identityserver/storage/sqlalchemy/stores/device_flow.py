@@ -6,14 +6,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from identityserver.models.grants import DeviceCode
 from identityserver.storage.sqlalchemy.engine import Database
 from identityserver.storage.sqlalchemy.entities.operational import device_codes as t
+from identityserver.storage.sqlalchemy.fast_path import Prepared
 from identityserver.storage.sqlalchemy.mappers import device_code_from_row, device_code_to_row
 from identityserver.storage.sqlalchemy.stores.common import report_unreadable
+
+# prepared once: devices poll the token endpoint every few seconds until the user answers (fast_path.py)
+_DEVICE_CODE = bindparam("device_code", type_=t.c.DeviceCode.type)
+_BY_DEVICE_CODE = Prepared(select(t).where(t.c.DeviceCode == _DEVICE_CODE))
+_BY_USER_CODE = Prepared(select(t).where(t.c.UserCode == bindparam("user_code", type_=t.c.UserCode.type)))
+_REMOVE = Prepared(delete(t).where(t.c.DeviceCode == _DEVICE_CODE))
+_TAKE = Prepared(delete(t).where(t.c.DeviceCode == _DEVICE_CODE).returning(*t.c))
 
 
 def _usable(row: Mapping[Any, Any] | None) -> DeviceCode | None:
@@ -38,14 +46,10 @@ class SqlDeviceFlowStore:
             raise ValueError("device code or user code already exists") from exc
 
     async def find_by_user_code(self, user_code: str) -> DeviceCode | None:
-        async with self.database.read() as conn:
-            row = (await conn.execute(select(t).where(t.c.UserCode == user_code))).mappings().first()
-        return _usable(row)
+        return _usable(await self.database.fetch_one(_BY_USER_CODE, {"user_code": user_code}))
 
     async def find_by_device_code(self, device_code: str) -> DeviceCode | None:
-        async with self.database.read() as conn:
-            row = (await conn.execute(select(t).where(t.c.DeviceCode == device_code))).mappings().first()
-        return _usable(row)
+        return _usable(await self.database.fetch_one(_BY_DEVICE_CODE, {"device_code": device_code}))
 
     async def update_by_user_code(self, user_code: str, data: DeviceCode) -> None:
         async with self.database.write() as conn:
@@ -57,12 +61,8 @@ class SqlDeviceFlowStore:
             await conn.execute(update(t).where(t.c.UserCode == user_code).values(**values))
 
     async def remove_by_device_code(self, device_code: str) -> None:
-        async with self.database.write() as conn:
-            await conn.execute(delete(t).where(t.c.DeviceCode == device_code))
+        await self.database.fetch_one(_REMOVE, {"device_code": device_code}, write=True)
 
     async def take_by_device_code(self, device_code: str) -> DeviceCode | None:
         """Atomically remove and return the authorization: of N concurrent calls exactly one gets it."""
-        async with self.database.write() as conn:
-            stmt = delete(t).where(t.c.DeviceCode == device_code).returning(*t.c)
-            row = (await conn.execute(stmt)).mappings().first()
-        return _usable(row)
+        return _usable(await self.database.fetch_one(_TAKE, {"device_code": device_code}, write=True))

@@ -5,13 +5,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, delete, func, literal, select, true, update
+from sqlalchemy import ColumnElement, and_, bindparam, delete, func, literal, select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from identityserver.models.sessions import QueryResult, ServerSideSession, SessionFilter, SessionQuery
 from identityserver.storage.sqlalchemy.engine import Database
 from identityserver.storage.sqlalchemy.entities.operational import server_side_sessions as t
+from identityserver.storage.sqlalchemy.fast_path import Prepared
 from identityserver.storage.sqlalchemy.mappers import session_from_row, session_to_row
+
+# prepared once: with server-side sessions every request that reads the session cookie runs these (fast_path.py)
+_KEY = bindparam("key", type_=t.c.Key.type)
+_GET = Prepared(select(t).where(t.c.Key == _KEY))
+_DELETE = Prepared(delete(t).where(t.c.Key == _KEY))
+_UPDATED = [c.name for c in t.c if c.name not in ("Id", "Key")]
+_UPDATE = Prepared(
+    update(t).where(t.c.Key == _KEY).values({name: bindparam(f"v_{name}", type_=t.c[name].type) for name in _UPDATED})
+)
 
 
 def _filter(session_filter: SessionFilter) -> ColumnElement[bool]:
@@ -37,8 +47,7 @@ class SqlServerSideSessionStore:
         self.database = database
 
     async def get_session(self, key: str) -> ServerSideSession | None:
-        async with self.database.read() as conn:
-            row = (await conn.execute(select(t).where(t.c.Key == key))).mappings().first()
+        row = await self.database.fetch_one(_GET, {"key": key})
         return session_from_row(row) if row is not None else None
 
     async def create_session(self, session: ServerSideSession) -> None:
@@ -49,14 +58,13 @@ class SqlServerSideSessionStore:
             raise ValueError("session key already exists") from exc
 
     async def update_session(self, session: ServerSideSession) -> None:
-        values = session_to_row(session)
-        del values["Key"]
-        async with self.database.write() as conn:
-            await conn.execute(update(t).where(t.c.Key == session.key).values(**values))
+        row = session_to_row(session)
+        values = {f"v_{name}": row[name] for name in _UPDATED}
+        values["key"] = session.key
+        await self.database.fetch_one(_UPDATE, values, write=True)
 
     async def delete_session(self, key: str) -> None:
-        async with self.database.write() as conn:
-            await conn.execute(delete(t).where(t.c.Key == key))
+        await self.database.fetch_one(_DELETE, {"key": key}, write=True)
 
     async def get_sessions(self, session_filter: SessionFilter) -> list[ServerSideSession]:
         stmt = select(t).where(_filter(session_filter)).order_by(t.c.Id)
