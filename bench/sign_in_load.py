@@ -35,8 +35,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from token_endpoint import children_cpu_seconds, cpu_busy_seconds, process_cpu_seconds
-from workers import (
+from serving import (
     CLIENTS,
     CONFIG,
     Server,
@@ -47,8 +46,10 @@ from workers import (
     own_cpu_seconds,
     run_wrk,
     serve,
+    stop_on_sigterm,
     write_token_lua,
 )
+from token_endpoint import children_cpu_seconds, cpu_busy_seconds, process_cpu_seconds
 
 USERNAME, PASSWORD = "alice", "alice-bench-password"
 USERS = f"""
@@ -162,6 +163,12 @@ class LoginLoops:
             return [seconds for finished, seconds in self.done if start <= finished <= end]
 
 
+def thread_cpu_seconds(pid: int) -> float:
+    """CPU time of the process's main thread, the one uvicorn runs the event loop in."""
+    fields = Path(f"/proc/{pid}/task/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Half:
     logins: bool
@@ -176,6 +183,9 @@ class Half:
     login_p50_ms: float = 0.0
     login_failures: dict[str, int] = field(default_factory=dict)
     worker_cpu: float = 0.0
+    loop_cpu: float = 0.0
+    """Share of its core the worker's main thread (the event loop) used; the rest went to its other threads
+    (argon2 hashing, the database driver's)."""
     """Share of its core the worker used (its argon2 threads included)."""
     foreign_cpu: float = 0.0
 
@@ -186,13 +196,13 @@ def measure(args: argparse.Namespace, server: Server, lua: Path, number: int, lo
     with LoginLoops(server.base, args.login_loops if logins else 0) as loops:
         # the warm-up also lets the logins reach their steady rate before the measured part
         run_wrk(args, server.token_url, lua, args.warmup, args.connections)
-        cpu0, busy0, wrk0, own0, wall0 = (
-            process_cpu_seconds(pid), cpu_busy_seconds(cores), children_cpu_seconds(), own_cpu_seconds(),
-            time.monotonic(),
+        cpu0, loop0, busy0, wrk0, own0, wall0 = (
+            process_cpu_seconds(pid), thread_cpu_seconds(pid), cpu_busy_seconds(cores), children_cpu_seconds(),
+            own_cpu_seconds(), time.monotonic(),
         )  # fmt: skip
         result = run_wrk(args, server.token_url, lua, args.seconds, args.connections)
         end = time.monotonic()
-        worker = process_cpu_seconds(pid) - cpu0
+        worker, loop = process_cpu_seconds(pid) - cpu0, thread_cpu_seconds(pid) - loop0
         ours = worker + children_cpu_seconds() - wrk0 + own_cpu_seconds() - own0
         foreign = max(0.0, cpu_busy_seconds(cores) - busy0 - ours) / (end - wall0)
         times = loops.between(wall0, end)
@@ -204,6 +214,7 @@ def measure(args: argparse.Namespace, server: Server, lua: Path, number: int, lo
         login_p50_ms=median(times) * 1e3 if times else 0.0,
         login_failures=dict(loops.failures),
         worker_cpu=worker / (end - wall0),
+        loop_cpu=loop / (end - wall0),
         foreign_cpu=foreign,
     )
 
@@ -236,7 +247,7 @@ def bench(args: argparse.Namespace) -> list[Half]:
                             if logins
                             else " " * 34
                         )
-                        + f"  worker {half.worker_cpu:.0%}  foreign {half.foreign_cpu:.0%}"
+                        + f"  worker {half.worker_cpu:.0%} (loop {half.loop_cpu:.0%})  foreign {half.foreign_cpu:.0%}"
                         + (f"  LOGIN FAILURES {half.login_failures}" if half.login_failures else "")
                         + (f"  NON-2XX {half.non_2xx}" if half.non_2xx else "")
                         + (f"  SOCKET ERRORS {half.socket_errors}" if half.socket_errors else ""),
@@ -261,6 +272,7 @@ def summarize(halves: list[Half]) -> dict[str, Any]:
             "login_p50_ms": median([h.login_p50_ms for h in hs]),
             "login_failures": sum(sum(h.login_failures.values()) for h in hs),
             "worker_cpu": median([h.worker_cpu for h in hs]),
+            "loop_cpu": median([h.loop_cpu for h in hs]),
             "foreign_cpu": median([h.foreign_cpu for h in hs]),
             "non_2xx": sum(h.non_2xx for h in hs),
         }
@@ -287,12 +299,13 @@ def report(summary: dict[str, Any], args: argparse.Namespace) -> None:
         f"-t{args.threads} -c{args.connections} (core {args.wrk_core}), {args.login_loops} login loops; medians of "
         f"{args.runs} runs of {args.seconds:g} s"
     )
-    print(f"{'':<16} {'tokens/s':>9} {'p50 ms':>7} {'p99 ms':>8} {'logins/s':>9} {'login p50':>10} {'worker':>7}")
+    head = f"{'':<16} {'tokens/s':>9} {'p50 ms':>7} {'p99 ms':>8} {'logins/s':>9} {'login p50':>10}"
+    print(head + f" {'worker':>7} {'loop':>5}")
     for name, key in (("without logins", "without_logins"), ("with logins", "with_logins")):
         s = summary[key]
         print(
             f"{name:<16} {s['tokens_per_s']:9.0f} {s['p50_ms']:7.1f} {s['p99_ms']:8.1f} {s['logins_per_s']:9.2f} "
-            f"{s['login_p50_ms']:8.0f} ms {s['worker_cpu']:7.0%}"
+            f"{s['login_p50_ms']:8.0f} ms {s['worker_cpu']:7.0%} {s['loop_cpu']:5.0%}"
         )
     with_logins = summary["with_logins"]
     print(
@@ -312,6 +325,7 @@ def main() -> int:
     parser.add_argument("--server-core", type=int, default=0)
     parser.add_argument("--login-loops", type=int, default=2, help="threads signing in back to back")
     args = parser.parse_args()
+    stop_on_sigterm()
     if args.login_loops < 1:
         parser.error("--login-loops must be at least 1")
     check_tools(parser, args)

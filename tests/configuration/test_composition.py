@@ -17,7 +17,7 @@ from identityserver.models.claims import Claim
 from identityserver.models.client import Client, Secret
 from identityserver.models.contexts import IsActiveContext, ProfileDataRequestContext
 from identityserver.models.resources import ApiResource
-from identityserver.options import DynamicClientRegistrationOptions, IdentityServerOptions
+from identityserver.options import DynamicClientRegistrationOptions, IdentityServerOptions, MutualTlsOptions
 from identityserver.response_handling.token import TokenResponseGenerator
 from identityserver.services.consent import DefaultConsentService
 from identityserver.services.protocols import (
@@ -39,7 +39,9 @@ def everything_on() -> IdentityServerBuilder:
     """The demo-like configuration with every optional area enabled, so that every slot is built."""
     builder = make_builder()
     builder.options = dataclasses.replace(
-        builder.options, dynamic_client_registration=DynamicClientRegistrationOptions(enabled=True)
+        builder.options,
+        dynamic_client_registration=DynamicClientRegistrationOptions(enabled=True),
+        mutual_tls=MutualTlsOptions(enabled=True),
     )
     builder.add_server_side_sessions()
     return builder
@@ -158,6 +160,28 @@ def test_signing_algorithms_no_key_exists_for_are_a_start_up_error() -> None:
     builder.add_in_memory_api_resources([ApiResource("es.api", allowed_access_token_signing_algorithms=["ES256"])])
     with pytest.raises(ConfigurationError, match=r"es\.api"):
         builder.build()
+
+
+async def test_stored_clients_with_an_algorithm_no_key_exists_for_stop_the_start_up() -> None:
+    """A registered store is read at start-up (not at ``build()``): its clients are checked there, before any
+    request could reach them."""
+
+    class StoredClients:
+        def __init__(self) -> None:
+            self.clients = [Client("es.client", allowed_identity_token_signing_algorithms=["ES384"])]
+
+        async def find_client_by_id(self, client_id: str) -> Client | None:
+            return next((c for c in self.clients if c.client_id == client_id), None)
+
+        async def get_all_clients(self) -> list[Client]:
+            return list(self.clients)
+
+    builder = make_builder()
+    builder.add_client_store(StoredClients())
+    builder.build()  # the store is not read yet
+    with pytest.raises(ConfigurationError, match=r"'es\.client'.*ES384"):
+        async with running(builder):
+            pass
 
 
 def test_registration_needs_somewhere_to_add_clients() -> None:

@@ -14,7 +14,8 @@ class DataProtectionError(ValueError):
 class DataProtector(Protocol):
     """Authenticated encryption bound to one purpose (ASP.NET ``IDataProtector``)."""
 
-    async def protect(self, plaintext: bytes) -> str: ...
+    async def protect(self, plaintext: bytes) -> str:
+        """Seal ``plaintext`` for this protector's purpose; only the same purpose opens it."""
 
     async def unprotect(self, protected: str) -> bytes:
         """Return the plaintext or raise ``DataProtectionError``."""
@@ -22,4 +23,7 @@ class DataProtector(Protocol):
 
 
 class DataProtectionProvider(Protocol):
-    def create_protector(self, purpose: str) -> DataProtector: ...
+    """Creates purpose-bound protectors (ASP.NET ``IDataProtectionProvider``)."""
+
+    def create_protector(self, purpose: str) -> DataProtector:
+        """A protector bound to ``purpose``."""

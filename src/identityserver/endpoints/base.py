@@ -38,6 +38,8 @@ class EndpointResult(Protocol):
 
 
 class EndpointHandler(Protocol):
+    """One protocol endpoint (Duende ``IEndpointHandler``): the router calls ``process`` for its path."""
+
     async def process(self, request: EndpointRequest) -> object:
         """Handle the request and return a result object."""
         ...

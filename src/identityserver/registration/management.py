@@ -52,7 +52,8 @@ SERVER_ISSUED = (
 class ForgettingClientStore(Protocol):
     """A caching client store that can drop one client (``CachingClientStore``)."""
 
-    def forget(self, client_id: str) -> None: ...
+    def forget(self, client_id: str) -> None:
+        """Drop the cached copy of one client at once (changed or removed through RFC 7592)."""
 
 
 class ClientConfigurationEndpoint:

@@ -41,14 +41,16 @@ class BackchannelAuthenticationUserValidator(Protocol):
 
     async def validate_request(
         self, context: BackchannelAuthenticationUserValidatorContext
-    ) -> BackchannelAuthenticationUserValidationResult: ...
+    ) -> BackchannelAuthenticationUserValidationResult:
+        """Find the user the request's hint names (CIBA Core §7.1), or return an error."""
 
 
 class BackchannelAuthenticationUserNotificationService(Protocol):
     """Tells the user that a client asks them to authenticate (Duende
     ``IBackchannelAuthenticationUserNotificationService``)."""
 
-    async def send_login_request(self, request: BackchannelUserLoginRequest) -> None: ...
+    async def send_login_request(self, request: BackchannelUserLoginRequest) -> None:
+        """Tell the user that a client asks them to authenticate (CIBA Core §7.3)."""
 
 
 class BackchannelClientNotificationService(Protocol):
@@ -67,9 +69,11 @@ class BackchannelAuthenticationInteractionService(Protocol):
     """What a UI or another channel calls to show and decide CIBA requests (Duende
     ``IBackchannelAuthenticationInteractionService``)."""
 
-    async def get_pending_login_requests_for_user(self, subject_id: str) -> list[BackchannelUserLoginRequest]: ...
+    async def get_pending_login_requests_for_user(self, subject_id: str) -> list[BackchannelUserLoginRequest]:
+        """The user's undecided, unexpired requests, oldest first."""
 
-    async def get_login_request_by_internal_id(self, internal_id: str) -> BackchannelUserLoginRequest | None: ...
+    async def get_login_request_by_internal_id(self, internal_id: str) -> BackchannelUserLoginRequest | None:
+        """The request, or ``None`` when unknown or expired."""
 
     async def complete_login_request(self, completion: CompleteBackchannelLoginRequest) -> bool:
         """Record the user's decision; ``False`` when the request is unknown, expired, already decided or not

@@ -6,26 +6,12 @@ once (a replay cache entry), so a captured response cannot be replayed."""
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import json
 import secrets
+import sys
 from typing import Any
-
-from webauthn import (
-    generate_authentication_options,
-    generate_registration_options,
-    options_to_json,
-    verify_authentication_response,
-    verify_registration_response,
-)
-from webauthn.helpers import parse_authentication_credential_json, parse_registration_credential_json
-from webauthn.helpers.exceptions import WebAuthnException
-from webauthn.helpers.structs import (
-    AuthenticatorSelectionCriteria,
-    CredentialDeviceType,
-    PublicKeyCredentialDescriptor,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
 
 from identityserver._utils.b64 import b64url_decode, b64url_encode
 from identityserver.clock import Clock
@@ -38,10 +24,10 @@ CEREMONY_LIFETIME = 300
 """Seconds a ceremony may take (WebAuthn §5.4 ``timeout`` is advisory; the state expires with it)."""
 MAX_RESPONSE = 64 * 1024
 _REGISTER, _AUTHENTICATE = "register", "authenticate"
-# Anything the library raises on attacker-supplied bytes is a refusal, never a 500: its own exceptions, and what
+# Anything the library raises on attacker-supplied bytes is a refusal, never a 500: its own exceptions
+# (``WebAuthnException`` derives from ``Exception`` only, so it is added when the library is loaded), and what
 # CBOR, JSON or key decoding lets through.
-_BAD_INPUT = (
-    WebAuthnException,
+_DECODING_ERRORS: tuple[type[Exception], ...] = (
     ValueError,
     KeyError,
     TypeError,
@@ -50,6 +36,21 @@ _BAD_INPUT = (
     OverflowError,
     LookupError,
 )
+
+
+async def _load_webauthn() -> None:
+    """py_webauthn (with pyOpenSSL, pyasn1 and cbor2: ~0.3 s and several MiB) is loaded at a worker's first
+    ceremony, in a thread so that the event loop keeps serving meanwhile; workers that never see a passkey never
+    load it (issue 15's memory budget)."""
+    if "webauthn.helpers.structs" not in sys.modules:
+        await asyncio.to_thread(importlib.import_module, "webauthn.helpers.structs")
+        await asyncio.to_thread(importlib.import_module, "webauthn")
+
+
+def _bad_input() -> tuple[type[Exception], ...]:
+    from webauthn.helpers.exceptions import WebAuthnException
+
+    return (WebAuthnException, *_DECODING_ERRORS)
 
 
 class DefaultPasskeyService:
@@ -87,6 +88,15 @@ class DefaultPasskeyService:
     async def registration_options(
         self, subject_id: str, username: str, display_name: str, rp_id: str, rp_name: str
     ) -> PasskeyCeremony:
+        await _load_webauthn()
+        from webauthn import generate_registration_options, options_to_json
+        from webauthn.helpers.structs import (
+            AuthenticatorSelectionCriteria,
+            PublicKeyCredentialDescriptor,
+            ResidentKeyRequirement,
+            UserVerificationRequirement,
+        )
+
         existing = await self.store.find_by_subject(subject_id)
         # one user handle per user (WebAuthn §14.6.1: random, not the username), so a new passkey on an
         # authenticator replaces that authenticator's older one for this site
@@ -112,6 +122,11 @@ class DefaultPasskeyService:
     async def register(
         self, subject_id: str, state: str, response_json: str, origin: str, rp_id: str, name: str
     ) -> PasskeyCredential:
+        await _load_webauthn()
+        from webauthn import verify_registration_response
+        from webauthn.helpers import parse_registration_credential_json
+        from webauthn.helpers.structs import CredentialDeviceType
+
         opened = await self._open(_REGISTER, state, rp_id)
         if opened.get("sub") != subject_id:
             raise PasskeyError("the passkey request belongs to another session; try again")
@@ -126,7 +141,7 @@ class DefaultPasskeyService:
                 expected_origin=origin,
                 require_user_verification=True,
             )
-        except _BAD_INPUT as exc:
+        except _bad_input() as exc:
             raise PasskeyError(f"the passkey could not be registered: {exc}") from exc
         credential = PasskeyCredential(
             credential_id=b64url_encode(verified.credential_id),
@@ -146,6 +161,10 @@ class DefaultPasskeyService:
         return credential
 
     async def authentication_options(self, rp_id: str) -> PasskeyCeremony:
+        await _load_webauthn()
+        from webauthn import generate_authentication_options, options_to_json
+        from webauthn.helpers.structs import UserVerificationRequirement
+
         challenge = secrets.token_bytes(32)
         # no allowCredentials: the authenticator offers its discoverable credentials (WebAuthn §5.4.4)
         options = generate_authentication_options(
@@ -158,12 +177,16 @@ class DefaultPasskeyService:
         return PasskeyCeremony(options_to_json(options), state)
 
     async def authenticate(self, state: str, response_json: str, origin: str, rp_id: str) -> PasskeyCredential:
+        await _load_webauthn()
+        from webauthn import verify_authentication_response
+        from webauthn.helpers import parse_authentication_credential_json
+
         opened = await self._open(_AUTHENTICATE, state, rp_id)
         if len(response_json) > MAX_RESPONSE:
             raise PasskeyError("the passkey response is too large")
         try:
             parsed = parse_authentication_credential_json(response_json)
-        except _BAD_INPUT as exc:
+        except _bad_input() as exc:
             raise PasskeyError(f"the passkey response is malformed: {exc}") from exc
         stored = await self.store.find(b64url_encode(parsed.raw_id))
         if stored is None:
@@ -181,7 +204,7 @@ class DefaultPasskeyService:
                 credential_current_sign_count=stored.sign_count,
                 require_user_verification=True,
             )
-        except _BAD_INPUT as exc:
+        except _bad_input() as exc:
             raise PasskeyError(f"the passkey could not be verified: {exc}") from exc
         if not await self.store.record_use(
             stored.credential_id, verified.new_sign_count, verified.credential_backed_up, self.clock.utc_now()

@@ -4,14 +4,18 @@ URL is one the client registered, but the server makes the call, so it is an SSR
 from __future__ import annotations
 
 import asyncio
+import importlib
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import httpx
 
 from identityserver._utils.egress import PinnedTarget, Resolver, pin_public_address
 from identityserver.constants import AuthorizeErrors, JwtTypes
+
+if TYPE_CHECKING:
+    import httpx
 
 
 @dataclass(slots=True)
@@ -60,6 +64,12 @@ class JwtRequestUriFetcher:
             return RequestUriError(
                 AuthorizeErrors.INVALID_REQUEST_URI, "request_uri must be an https URL of a public host"
             )
+        if "httpx" not in sys.modules:
+            # loaded at the first fetch, in a thread (~0.2 s): most deployments never fetch a request_uri, and the
+            # library with what it loads costs every worker several MiB (issue 15's memory budget)
+            await asyncio.to_thread(importlib.import_module, "httpx")
+        import httpx
+
         client = self.client_factory() if self.client_factory else httpx.AsyncClient()
         headers = {**target.headers, "Accept": f"application/{JwtTypes.AUTHORIZATION_REQUEST}"}
         try:

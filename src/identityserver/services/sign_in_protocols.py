@@ -39,7 +39,8 @@ class TotpCheck:
 class TotpService(Protocol):
     """TOTP second factors (RFC 6238) with one-time recovery codes."""
 
-    async def enrolment(self, subject_id: str) -> TotpEnrolment | None: ...
+    async def enrolment(self, subject_id: str) -> TotpEnrolment | None:
+        """The user's enrolment, or ``None``."""
 
     async def begin_enrolment(self, subject_id: str) -> str:
         """A new secret (base32, RFC 4648 §6) stored as pending; ``ValueError`` when a factor is already on."""
@@ -61,7 +62,8 @@ class TotpService(Protocol):
         """Check a TOTP code (each time step used once) or a recovery code (each used once), throttled."""
         ...
 
-    async def disable(self, subject_id: str) -> None: ...
+    async def disable(self, subject_id: str) -> None:
+        """Turn the user's second factor off (the secret and recovery codes go)."""
 
 
 class PasskeyError(ValueError):
@@ -83,7 +85,8 @@ class PasskeyService(Protocol):
 
     async def registration_options(
         self, subject_id: str, username: str, display_name: str, rp_id: str, rp_name: str
-    ) -> PasskeyCeremony: ...
+    ) -> PasskeyCeremony:
+        """Start a registration ceremony for the user (WebAuthn L2 §7.1)."""
 
     async def register(
         self, subject_id: str, state: str, response_json: str, origin: str, rp_id: str, name: str
@@ -91,14 +94,18 @@ class PasskeyService(Protocol):
         """Verify and store a new credential; ``PasskeyError`` when refused."""
         ...
 
-    async def authentication_options(self, rp_id: str) -> PasskeyCeremony: ...
+    async def authentication_options(self, rp_id: str) -> PasskeyCeremony:
+        """Start an authentication ceremony (WebAuthn L2 §7.2)."""
 
     async def authenticate(self, state: str, response_json: str, origin: str, rp_id: str) -> PasskeyCredential:
         """Verify an assertion of a registered credential and record its counter; ``PasskeyError`` when refused."""
         ...
 
-    async def credentials(self, subject_id: str) -> list[PasskeyCredential]: ...
+    async def credentials(self, subject_id: str) -> list[PasskeyCredential]:
+        """The user's credentials, oldest first."""
 
-    async def rename(self, subject_id: str, credential_id: str, name: str) -> bool: ...
+    async def rename(self, subject_id: str, credential_id: str, name: str) -> bool:
+        """Rename one of the user's credentials; ``False`` when the user has no such credential."""
 
-    async def remove(self, subject_id: str, credential_id: str) -> bool: ...
+    async def remove(self, subject_id: str, credential_id: str) -> bool:
+        """Remove one of the user's credentials; ``False`` when the user has no such credential."""

@@ -27,7 +27,8 @@ class BackChannelAuthenticationRequestStore(Protocol):
         """The request (expired ones too: the grant answers ``expired_token`` for them), or ``None``."""
         ...
 
-    async def get_by_internal_id(self, internal_id: str) -> BackChannelAuthenticationRequest | None: ...
+    async def get_by_internal_id(self, internal_id: str) -> BackChannelAuthenticationRequest | None:
+        """The request, or ``None``."""
 
     async def get_logins_for_user(
         self, subject_id: str, client_id: str | None = None
@@ -35,13 +36,15 @@ class BackChannelAuthenticationRequestStore(Protocol):
         """The user's undecided, unexpired requests, oldest first."""
         ...
 
-    async def update_by_internal_id(self, internal_id: str, request: BackChannelAuthenticationRequest) -> None: ...
+    async def update_by_internal_id(self, internal_id: str, request: BackChannelAuthenticationRequest) -> None:
+        """Replace the request (the user's decision)."""
 
     async def take_by_internal_id(self, internal_id: str) -> BackChannelAuthenticationRequest | None:
         """Atomically remove and return the request: of concurrent callers exactly one gets it."""
         ...
 
-    async def remove_by_internal_id(self, internal_id: str) -> None: ...
+    async def remove_by_internal_id(self, internal_id: str) -> None:
+        """Remove the request."""
 
 
 class DefaultBackChannelAuthenticationRequestStore:

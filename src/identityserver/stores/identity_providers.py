@@ -30,16 +30,19 @@ class IdentityProviderStore(Protocol):
         """Every provider, enabled or not (the login page shows the enabled ones)."""
         ...
 
-    async def get_by_scheme(self, scheme: str) -> IdentityProvider | None: ...
+    async def get_by_scheme(self, scheme: str) -> IdentityProvider | None:
+        """The provider of ``scheme`` (enabled or not), or ``None``."""
 
 
 @runtime_checkable
 class ExternalLoginStore(Protocol):
     """Links of upstream accounts (scheme, upstream ``sub``) to local subjects."""
 
-    async def find(self, scheme: str, provider_subject_id: str) -> ExternalLogin | None: ...
+    async def find(self, scheme: str, provider_subject_id: str) -> ExternalLogin | None:
+        """The link of an upstream account, or ``None``."""
 
-    async def find_by_subject(self, subject_id: str) -> list[ExternalLogin]: ...
+    async def find_by_subject(self, subject_id: str) -> list[ExternalLogin]:
+        """The upstream accounts linked to a local subject."""
 
     async def add(self, login: ExternalLogin) -> bool:
         """Record the link; ``False`` when that upstream account is already linked (to anyone)."""

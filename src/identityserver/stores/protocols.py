@@ -27,35 +27,51 @@ from identityserver.models.users import TestUser
 
 
 class ClientStore(Protocol):
+    """Finds clients by id (Duende ``IClientStore``)."""
+
     async def find_client_by_id(self, client_id: str) -> Client | None:
         """Return the client (enabled or not) or ``None``."""
         ...
 
 
 class ResourceStore(Protocol):
-    async def find_identity_resources_by_scope_name(self, scope_names: Sequence[str]) -> list[IdentityResource]: ...
+    """Identity resources, API scopes and API resources (Duende ``IResourceStore``)."""
 
-    async def find_api_scopes_by_name(self, scope_names: Sequence[str]) -> list[ApiScope]: ...
+    async def find_identity_resources_by_scope_name(self, scope_names: Sequence[str]) -> list[IdentityResource]:
+        """The identity resources with these names."""
 
-    async def find_api_resources_by_scope_name(self, scope_names: Sequence[str]) -> list[ApiResource]: ...
+    async def find_api_scopes_by_name(self, scope_names: Sequence[str]) -> list[ApiScope]:
+        """The API scopes with these names."""
 
-    async def find_api_resources_by_name(self, names: Sequence[str]) -> list[ApiResource]: ...
+    async def find_api_resources_by_scope_name(self, scope_names: Sequence[str]) -> list[ApiResource]:
+        """The API resources that list any of these scopes."""
 
-    async def get_all_resources(self) -> Resources: ...
+    async def find_api_resources_by_name(self, names: Sequence[str]) -> list[ApiResource]:
+        """The API resources with these names (RFC 8707 resource indicators)."""
+
+    async def get_all_resources(self) -> Resources:
+        """Every identity resource, API scope and API resource (discovery, validation)."""
 
 
 class PersistedGrantStore(Protocol):
+    """Codes, refresh and reference tokens, consents and other grants by hashed key (Duende
+    ``IPersistedGrantStore``)."""
+
     async def store(self, grant: PersistedGrant) -> None:
         """Insert the grant, or replace the one with the same key."""
         ...
 
-    async def get(self, key: str) -> PersistedGrant | None: ...
+    async def get(self, key: str) -> PersistedGrant | None:
+        """The grant with this key, or ``None``."""
 
-    async def get_all(self, grant_filter: PersistedGrantFilter) -> list[PersistedGrant]: ...
+    async def get_all(self, grant_filter: PersistedGrantFilter) -> list[PersistedGrant]:
+        """The grants matching the filter."""
 
-    async def remove(self, key: str) -> None: ...
+    async def remove(self, key: str) -> None:
+        """Remove the grant with this key (a missing key is ignored)."""
 
-    async def remove_all(self, grant_filter: PersistedGrantFilter) -> None: ...
+    async def remove_all(self, grant_filter: PersistedGrantFilter) -> None:
+        """Remove every grant matching the filter."""
 
     async def take(self, key: str) -> PersistedGrant | None:
         """Atomically remove and return the grant: of N concurrent calls for one key exactly one gets it."""
@@ -68,6 +84,8 @@ class PersistedGrantStore(Protocol):
 
 
 class LockingStore(Protocol):
+    """A store that can take a lock shared by every process that uses it."""
+
     def lock(self) -> AbstractAsyncContextManager[None]:
         """An exclusive lock across every process that shares the store, held while deciding whether to create
         a key (so that two processes starting at once create one key, not two)."""
@@ -75,33 +93,45 @@ class LockingStore(Protocol):
 
 
 class SigningKeyStore(LockingStore, Protocol):
-    async def load_keys(self) -> list[SerializedKey]: ...
+    """Persists the signing keys the key manager creates (Duende ``ISigningKeyStore``)."""
 
-    async def store_key(self, key: SerializedKey) -> None: ...
+    async def load_keys(self) -> list[SerializedKey]:
+        """Every stored key."""
 
-    async def delete_key(self, key_id: str) -> None: ...
+    async def store_key(self, key: SerializedKey) -> None:
+        """Store a new key."""
+
+    async def delete_key(self, key_id: str) -> None:
+        """Delete the key with this id (a retired key)."""
 
 
 class DataProtectionKeyStore(LockingStore, Protocol):
     """Persists the data-protection key ring (ASP.NET ``IXmlRepository``)."""
 
-    async def load_keys(self) -> list[DataProtectionKey]: ...
+    async def load_keys(self) -> list[DataProtectionKey]:
+        """Every key of the ring."""
 
-    async def store_key(self, key: DataProtectionKey) -> None: ...
+    async def store_key(self, key: DataProtectionKey) -> None:
+        """Store a new key."""
 
 
 class DeviceFlowStore(Protocol):
     """Device authorizations (RFC 8628). ``device_code`` arguments are hashed handles, never raw codes."""
 
-    async def store_device_authorization(self, device_code: str, user_code: str, data: DeviceCode) -> None: ...
+    async def store_device_authorization(self, device_code: str, user_code: str, data: DeviceCode) -> None:
+        """Store the authorization under its hashed device code and user code."""
 
-    async def find_by_user_code(self, user_code: str) -> DeviceCode | None: ...
+    async def find_by_user_code(self, user_code: str) -> DeviceCode | None:
+        """The authorization of a normalized user code, or ``None``."""
 
-    async def find_by_device_code(self, device_code: str) -> DeviceCode | None: ...
+    async def find_by_device_code(self, device_code: str) -> DeviceCode | None:
+        """The authorization of a hashed device code, or ``None``."""
 
-    async def update_by_user_code(self, user_code: str, data: DeviceCode) -> None: ...
+    async def update_by_user_code(self, user_code: str, data: DeviceCode) -> None:
+        """Replace the authorization of a user code (the user's decision)."""
 
-    async def remove_by_device_code(self, device_code: str) -> None: ...
+    async def remove_by_device_code(self, device_code: str) -> None:
+        """Remove the authorization of a hashed device code."""
 
     async def take_by_device_code(self, device_code: str) -> DeviceCode | None:
         """Atomically remove and return the authorization: of N concurrent calls exactly one gets it (the
@@ -112,31 +142,39 @@ class DeviceFlowStore(Protocol):
 class ServerSideSessionStore(Protocol):
     """Server-side user sessions (Duende ``IServerSideSessionStore``)."""
 
-    async def get_session(self, key: str) -> ServerSideSession | None: ...
+    async def get_session(self, key: str) -> ServerSideSession | None:
+        """The session with this key, or ``None``."""
 
-    async def create_session(self, session: ServerSideSession) -> None: ...
+    async def create_session(self, session: ServerSideSession) -> None:
+        """Store a new session."""
 
-    async def update_session(self, session: ServerSideSession) -> None: ...
+    async def update_session(self, session: ServerSideSession) -> None:
+        """Replace the session with the same key."""
 
-    async def delete_session(self, key: str) -> None: ...
+    async def delete_session(self, key: str) -> None:
+        """Delete the session with this key."""
 
-    async def get_sessions(self, session_filter: SessionFilter) -> list[ServerSideSession]: ...
+    async def get_sessions(self, session_filter: SessionFilter) -> list[ServerSideSession]:
+        """The sessions matching the filter (subject, session id)."""
 
-    async def delete_sessions(self, session_filter: SessionFilter) -> None: ...
+    async def delete_sessions(self, session_filter: SessionFilter) -> None:
+        """Delete the sessions matching the filter."""
 
     async def get_and_remove_expired_sessions(self, now: datetime, count: int) -> list[ServerSideSession]:
         """Remove up to ``count`` sessions whose ``expires`` is before ``now`` and return them (atomic per
         session: two processes never both get the same session)."""
         ...
 
-    async def query_sessions(self, query: SessionQuery) -> QueryResult: ...
+    async def query_sessions(self, query: SessionQuery) -> QueryResult:
+        """A page of sessions matching the query (the session management pages)."""
 
 
 class TokenCleanupService(Protocol):
     """Removes expired persisted grants, consumed grants past ``consumed_token_cleanup_delay`` (when
     ``remove_consumed_tokens``) and expired device codes (Duende ``ITokenCleanupService``, new in 6.3)."""
 
-    async def cleanup_grants(self) -> None: ...
+    async def cleanup_grants(self) -> None:
+        """One cleanup pass."""
 
 
 class UserStore(Protocol):
@@ -146,9 +184,11 @@ class UserStore(Protocol):
         """The user when the password matches, doing the same work whether or not the user exists."""
         ...
 
-    async def find_by_subject_id(self, subject_id: str) -> TestUser | None: ...
+    async def find_by_subject_id(self, subject_id: str) -> TestUser | None:
+        """The user with this subject id, or ``None``."""
 
-    async def find_by_username(self, username: str) -> TestUser | None: ...
+    async def find_by_username(self, username: str) -> TestUser | None:
+        """The user with this username, or ``None``."""
 
     async def auto_provision_user(self, username: str, password: str, claims: list[Claim]) -> TestUser:
         """Create a user (the create-account page of ``prompt=create``)."""
@@ -159,7 +199,8 @@ class UserStore(Protocol):
 class ClientConfigurationStore(Protocol):
     """Adds clients created by dynamic registration (Duende ``IClientConfigurationStore``)."""
 
-    async def add(self, client: Client) -> None: ...
+    async def add(self, client: Client) -> None:
+        """Store a new client."""
 
 
 @runtime_checkable
@@ -168,9 +209,11 @@ class ClientRegistrationStore(Protocol):
     (RFC 7592 client configuration endpoint). The in-memory and SQL stores are; without one, registration
     works but issues no registration access token."""
 
-    async def find_client_by_id(self, client_id: str) -> Client | None: ...
+    async def find_client_by_id(self, client_id: str) -> Client | None:
+        """The stored client, read uncached (RFC 7592 reads see the latest update)."""
 
-    async def add(self, client: Client) -> None: ...
+    async def add(self, client: Client) -> None:
+        """Store a new client."""
 
     async def update(self, client: Client) -> None:
         """Replace the client with the same ``client_id``; raises ``LookupError`` when there is none."""
@@ -214,7 +257,10 @@ class BackChannelLogoutQueue(Protocol):
 
 
 class HandleGenerationService(Protocol):
-    def generate_handle(self) -> str: ...
+    """Makes the random handles of codes and tokens (Duende ``IHandleGenerationService``)."""
+
+    def generate_handle(self) -> str:
+        """A new random handle (256 bits, RFC 6749 §10.10)."""
 
 
 @runtime_checkable
@@ -223,7 +269,8 @@ class ListableClientStore(Protocol):
     in-memory and SQL stores are listable; register one with ``builder.add(ListableClientStore, ...)`` beside a
     custom client store that is not."""
 
-    async def get_all_clients(self) -> list[Client]: ...
+    async def get_all_clients(self) -> list[Client]:
+        """Every client."""
 
 
 @runtime_checkable
@@ -241,7 +288,8 @@ class GrantStore(Protocol, Generic[T]):
     """Protected, hashed-handle storage of one kind of grant over the ``PersistedGrantStore`` (Duende
     ``DefaultGrantStore<T>``)."""
 
-    def get_hashed_key(self, handle: str) -> str: ...
+    def get_hashed_key(self, handle: str) -> str:
+        """The key a handle is stored under (its hash, never the handle itself)."""
 
     async def store_item(
         self,
@@ -253,23 +301,29 @@ class GrantStore(Protocol, Generic[T]):
         created: int,
         lifetime: int | None,
         handle: str | None = None,
-    ) -> str: ...
+    ) -> str:
+        """Store the item, protected, under a new handle (or ``handle``); return the handle."""
 
-    async def get_item(self, handle: str) -> tuple[T, PersistedGrant] | None: ...
+    async def get_item(self, handle: str) -> tuple[T, PersistedGrant] | None:
+        """The item and its row, or ``None`` when unknown, of another type, or expired."""
 
-    async def take_item(self, handle: str) -> tuple[T, PersistedGrant] | None: ...
+    async def take_item(self, handle: str) -> tuple[T, PersistedGrant] | None:
+        """Atomically remove and return the item (one-time artefacts such as codes)."""
 
-    async def consume_item(self, handle: str) -> tuple[T, PersistedGrant] | None: ...
+    async def consume_item(self, handle: str) -> tuple[T, PersistedGrant] | None:
+        """Atomically mark the item consumed and return it; ``None`` when missing or already consumed."""
 
-    async def remove_item(self, handle: str) -> None: ...
+    async def remove_item(self, handle: str) -> None:
+        """Remove the item of this handle."""
 
-    async def remove_all(
-        self, subject_id: str | None, client_id: str | None, session_id: str | None = None
-    ) -> None: ...
+    async def remove_all(self, subject_id: str | None, client_id: str | None, session_id: str | None = None) -> None:
+        """Remove the items of this kind for the subject, client and session given."""
 
-    async def serialize(self, item: T) -> str: ...
+    async def serialize(self, item: T) -> str:
+        """The item as stored (protected when data protection of grants is on)."""
 
-    async def deserialize(self, data: str) -> T: ...
+    async def deserialize(self, data: str) -> T:
+        """The item back from what ``serialize`` stored."""
 
 
 class AuthorizationCodeStore(GrantStore[AuthorizationCode], Protocol):
@@ -291,7 +345,8 @@ class PasskeyStore(Protocol):
         """Store a new credential; ``False`` (nothing stored) when its id is already registered."""
         ...
 
-    async def find(self, credential_id: str) -> PasskeyCredential | None: ...
+    async def find(self, credential_id: str) -> PasskeyCredential | None:
+        """The credential with this id, or ``None``."""
 
     async def find_by_subject(self, subject_id: str) -> list[PasskeyCredential]:
         """The user's credentials, oldest first."""
@@ -302,21 +357,25 @@ class PasskeyStore(Protocol):
         not grow may mean a cloned authenticator); counters that stay 0 (authenticators without one) pass."""
         ...
 
-    async def rename(self, subject_id: str, credential_id: str, name: str) -> bool: ...
+    async def rename(self, subject_id: str, credential_id: str, name: str) -> bool:
+        """Rename the user's credential; ``False`` when the user has no such credential."""
 
-    async def remove(self, subject_id: str, credential_id: str) -> bool: ...
+    async def remove(self, subject_id: str, credential_id: str) -> bool:
+        """Remove the user's credential; ``False`` when the user has no such credential."""
 
 
 class TotpStore(Protocol):
     """Users' TOTP second factors (docs/sign-in.md); ``storage`` keeps them in ``IdentityServerUserTotp``."""
 
-    async def get(self, subject_id: str) -> TotpEnrolment | None: ...
+    async def get(self, subject_id: str) -> TotpEnrolment | None:
+        """The user's enrolment, or ``None``."""
 
     async def save(self, enrolment: TotpEnrolment) -> None:
         """Insert or replace the user's enrolment."""
         ...
 
-    async def remove(self, subject_id: str) -> None: ...
+    async def remove(self, subject_id: str) -> None:
+        """Remove the user's enrolment (secret and recovery codes)."""
 
     async def use_step(self, subject_id: str, step: int) -> bool:
         """Atomically record ``step`` as used when it is later than the last used one (RFC 6238 §5.2); ``False``

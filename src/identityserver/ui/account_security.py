@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from urllib.parse import urlencode, urlsplit
 
-import segno
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -97,6 +96,8 @@ class SecurityPage:
         if pending is not None:
             issuer = urlsplit_host(self.ui.base_url(request))
             uri = self.totp.provisioning_uri(pending, user.display_name or user.subject_id, issuer)
+            import segno  # only when a user enrols an authenticator app
+
             qr_svg = segno.make(uri, error="m").svg_inline(scale=4, title="TOTP QR code")
             manual_key = " ".join(pending[i : i + 4] for i in range(0, len(pending), 4))
         return await self.ui.render(

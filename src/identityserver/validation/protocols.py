@@ -31,7 +31,8 @@ class CustomAuthorizeRequestValidator(Protocol):
     authorization response; they never replace its standard parameters.
     """
 
-    async def validate(self, context: CustomAuthorizeRequestValidationContext) -> None: ...
+    async def validate(self, context: CustomAuthorizeRequestValidationContext) -> None:
+        """Check the request; set ``context.result`` to an error, or add to its ``custom_response``."""
 
 
 @dataclass(slots=True)
@@ -51,7 +52,8 @@ class CustomTokenRequestValidator(Protocol):
     JSON; they never replace its standard members.
     """
 
-    async def validate(self, context: CustomTokenRequestValidationContext) -> None: ...
+    async def validate(self, context: CustomTokenRequestValidationContext) -> None:
+        """Check the request; set ``context.result`` to an error, or add to its ``custom_response``."""
 
 
 @dataclass(slots=True)
@@ -75,9 +77,13 @@ class ExtensionGrantValidationContext:
 
 
 class ExtensionGrantValidator(Protocol):
+    """A grant type of your own (RFC 6749 §4.5; Duende ``IExtensionGrantValidator``): set ``context.result`` to
+    the subject, or to an error."""
+
     grant_type: str
 
-    async def validate(self, context: ExtensionGrantValidationContext) -> None: ...
+    async def validate(self, context: ExtensionGrantValidationContext) -> None:
+        """Set ``context.result`` to the subject the token is for, or to an error (``invalid_grant``, RFC 6749 §5.2)."""
 
 
 @dataclass(slots=True)
@@ -89,11 +95,16 @@ class ResourceOwnerPasswordValidationContext:
 
 
 class ResourceOwnerPasswordValidator(Protocol):
-    async def validate(self, context: ResourceOwnerPasswordValidationContext) -> None: ...
+    """Checks the username and password of the ``password`` grant (RFC 6749 §4.3; Duende
+    ``IResourceOwnerPasswordValidator``)."""
+
+    async def validate(self, context: ResourceOwnerPasswordValidationContext) -> None:
+        """Set ``context.result`` to the user when the credentials match; it starts as ``invalid_grant``."""
 
 
 class RedirectUriValidator(Protocol):
     """Decides whether a redirect URI is one the client registered (Duende ``IRedirectUriValidator``); the
     default compares exactly (RFC 9700 §4.1.3)."""
 
-    async def is_redirect_uri_valid(self, requested_uri: str, client: Client) -> bool: ...
+    async def is_redirect_uri_valid(self, requested_uri: str, client: Client) -> bool:
+        """Whether ``requested_uri`` is one of the client's redirect URIs."""

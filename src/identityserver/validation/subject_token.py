@@ -38,7 +38,8 @@ class SubjectTokenValidator(Protocol):
     issuer: str
     """The ``iss`` of the tokens it validates."""
 
-    async def validate(self, token: str, token_type: str) -> SubjectTokenValidationResult: ...
+    async def validate(self, token: str, token_type: str) -> SubjectTokenValidationResult:
+        """Validate a ``token_type`` token of ``issuer`` (RFC 8693 §2.1); the result says why when it is not valid."""
 
 
 @dataclass(slots=True)

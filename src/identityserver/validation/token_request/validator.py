@@ -42,11 +42,14 @@ class GrantValidationContext:
 
 
 class GrantValidator(Protocol):
+    """Validates the parameters of one grant type at the token endpoint (RFC 6749 §4)."""
+
     grant_type: str
 
     async def validate(
         self, context: GrantValidationContext
-    ) -> TokenRequestValidationResult | TokenRequestValidationError: ...
+    ) -> TokenRequestValidationResult | TokenRequestValidationError:
+        """The validated request, or the error to answer (RFC 6749 §5.2)."""
 
 
 class ProofValidator(Protocol):
@@ -54,7 +57,8 @@ class ProofValidator(Protocol):
 
     async def validate_token_request_proof(
         self, http: EndpointRequest, request: ValidatedTokenRequest
-    ) -> TokenRequestValidationError | None: ...
+    ) -> TokenRequestValidationError | None:
+        """Record the proof's binding on ``request``, or return the error (RFC 9449 §5, RFC 8705 §3)."""
 
 
 def client_allows_grant(client: Client, grant_type: str) -> bool:
