@@ -60,6 +60,9 @@ class TokenEndpoint:
     async def process_token_request(
         self, request: EndpointRequest
     ) -> TokenResult | TokenErrorResult | StatusCodeResult:
+        """The steps of Duende's ``TokenEndpoint.ProcessTokenRequestAsync``: client authentication, the grant's
+        validation (ending in the ``process_token_request`` hook), the response generator, and the token events
+        (``TokenIssuedSuccessEvent`` 2000 / ``TokenIssuedFailureEvent`` 2001)."""
         form = read_client_form(request, repeatable=REPEATABLE)
         if not isinstance(form, Parameters):
             return form

@@ -15,6 +15,8 @@ class Endpoint:
 
 
 class EndpointRouter:
+    """Maps request paths to the enabled endpoints (Duende ``IEndpointRouter``)."""
+
     def __init__(self, endpoints: list[Endpoint]) -> None:
         self._by_path: dict[str, Endpoint] = {}
         for endpoint in endpoints:
@@ -23,6 +25,7 @@ class EndpointRouter:
             self._by_path[endpoint.path] = endpoint
 
     def find(self, path: str) -> Endpoint | None:
+        """The endpoint of ``path`` (a trailing slash ignored), or ``None``."""
         endpoint = self._by_path.get(path)
         if endpoint is None and len(path) > 1 and path.endswith("/"):
             endpoint = self._by_path.get(path.rstrip("/"))

@@ -40,12 +40,15 @@ class BackchannelAuthenticationResponseGenerator:
         self.clock = clock
 
     async def process(self, validated: ValidatedBackchannelAuthenticationRequest) -> BackchannelAuthenticationResponse:
+        """Store the request, notify the user, and answer ``auth_req_id``, ``expires_in`` and ``interval``
+        (CIBA Core §7.3)."""
         request = self.create_request(validated)
         auth_req_id = await self.requests.create_request(request)
         await self.notifications.send_login_request(login_request(request, validated.client))
         return BackchannelAuthenticationResponse(auth_req_id, validated.expiry, validated.interval)
 
     def create_request(self, validated: ValidatedBackchannelAuthenticationRequest) -> BackChannelAuthenticationRequest:
+        """The request as stored (override to keep more of the validated request)."""
         return BackChannelAuthenticationRequest(
             creation_time=int(self.clock.timestamp()),
             lifetime=validated.expiry,

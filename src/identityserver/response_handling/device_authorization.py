@@ -49,6 +49,7 @@ class DeviceAuthorizationResponseGenerator:
         self.clock = clock
 
     async def process(self, request: ValidatedDeviceAuthorizationRequest, base_url: str) -> DeviceAuthorizationResponse:
+        """Store a new authorization under a fresh user code (retried on collision) and answer it (RFC 8628 §3.2)."""
         client = request.client
         generator = self.user_codes.get_generator(client.user_code_type)
         data = DeviceCode(
@@ -68,6 +69,7 @@ class DeviceAuthorizationResponseGenerator:
         raise UserCodeCollisionError("no unique user code after retrying")
 
     def response(self, device_code: str, user_code: str, lifetime: int, base_url: str) -> DeviceAuthorizationResponse:
+        """The response members: the codes, ``verification_uri`` (absolute) and ``verification_uri_complete``."""
         interaction = self.options.user_interaction
         uri = interaction.device_verification_url
         if not uri.startswith(("https://", "http://")):

@@ -200,6 +200,7 @@ class FederationService:
         )
 
     async def session(self, session_id: str) -> FederatedSession | None:
+        """What a federated sign-in of this session remembered, or ``None`` (unknown, expired or unreadable)."""
         grant = await self.grants.get(self._key(session_id))
         if grant is None or grant.type != FEDERATED_SESSION:
             return None
@@ -212,4 +213,5 @@ class FederationService:
             return None
 
     async def forget(self, session_id: str) -> None:
+        """Forget what the session remembered (after sign-out)."""
         await self.grants.remove(self._key(session_id))

@@ -121,6 +121,8 @@ class BackchannelAuthenticationRequestValidator:
     async def validate(
         self, parameters: Parameters, client: Client, issuer: str
     ) -> ValidatedBackchannelAuthenticationRequest | BackchannelAuthenticationRequestError:
+        """The validated ``/connect/ciba`` request (CIBA Core §7.1; from a signed request object when sent), or the
+        error to answer (§13)."""
         if GrantType.CIBA not in client.allowed_grant_types:
             return _error(Errors.UNAUTHORIZED_CLIENT, "the client is not allowed to use CIBA")
         found = await self.request_values(parameters, client, issuer)
@@ -189,6 +191,7 @@ class BackchannelAuthenticationRequestValidator:
     async def validate_values(
         self, values: dict[str, Any], client: Client, issuer: str
     ) -> ValidatedBackchannelAuthenticationRequest | BackchannelAuthenticationRequestError:
+        """Check the request's values (scope, hints, expiry, binding message, ping token) and find the user."""
         limits = self.options.input_length_restrictions
         scope = values.get("scope")
         if not scope:
@@ -301,6 +304,7 @@ class BackchannelAuthenticationRequestValidator:
         user_code: str | None,
         binding_message: str | None,
     ) -> Principal | BackchannelAuthenticationRequestError:
+        """The user the hint names, through the ``BackchannelAuthenticationUserValidator``, or the error."""
         context = BackchannelAuthenticationUserValidatorContext(
             client=client,
             login_hint=hints.get("login_hint"),

@@ -42,6 +42,7 @@ class DeviceAuthorizationRequestValidator:
     async def validate(
         self, parameters: Parameters, client: Client
     ) -> ValidatedDeviceAuthorizationRequest | DeviceAuthorizationValidationError:
+        """The validated device authorization request (RFC 8628 §3.1: the grant allowed, the scopes), or the error."""
         if GrantType.DEVICE_CODE not in client.allowed_grant_types:
             return DeviceAuthorizationValidationError(
                 TokenErrors.UNAUTHORIZED_CLIENT, "the client is not allowed to use the device flow"

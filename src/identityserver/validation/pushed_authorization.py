@@ -45,6 +45,8 @@ class PushedAuthorizationRequestValidator:
     async def validate(
         self, http: EndpointRequest, form: Parameters, client: Client
     ) -> PushedAuthorizationValidationResult:
+        """Validate a pushed request as an authorize request of the authenticated client (RFC 9126 §2.1), with its
+        DPoP proof when one is sent."""
         values = dict(form.values)
         resources = form.get_all("resource")
         for name in ("resource", *CLIENT_AUTHENTICATION_PARAMETERS, *ENGINE_PARAMETERS):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from functools import partial
@@ -187,50 +188,133 @@ def _in_savepoint(raw: sqlite3.Connection, compiled: _Compiled, parameters: list
     return outcome
 
 
+class _ConnectionPool:
+    """asyncpg connections of this process, handed out one statement at a time.
+
+    Why not ``asyncpg.Pool``: its release runs as a shielded task with a reset step, about a third of the
+    client-side cost of a point read here (``bench/store_path.py``); these connections only ever run single
+    autocommit statements, so they keep no session state to reset. A connection whose statement failed in a
+    way that may leave it mid-protocol (cancellation, a lost server) is closed instead of reused."""
+
+    def __init__(self, connect: Callable[[], Any], max_size: int) -> None:
+        self._connect = connect
+        self._max_size = max_size
+        self._idle: list[Any] = []
+        self._size = 0
+        self._waiters: deque[asyncio.Future[Any]] = deque()
+        self._closed = False
+
+    async def acquire(self) -> Any:
+        while True:
+            if self._closed:
+                raise RuntimeError("the database connection pool is closed")
+            while self._idle:
+                connection = self._idle.pop()
+                if not connection.is_closed():
+                    return connection
+                self._size -= 1
+            if self._size < self._max_size:
+                self._size += 1
+                try:
+                    return await self._connect()
+                except BaseException:
+                    self._size -= 1
+                    self._wake()
+                    raise
+            waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                connection = await waiter
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled() and waiter.result() is not None:
+                    self.release(waiter.result())  # handed over as this task was cancelled: pass it on
+                raise
+            if connection is not None:
+                return connection
+            # woken without a connection (one was closed): try to open one
+
+    def release(self, connection: Any, *, broken: bool = False) -> None:
+        if broken or self._closed or connection.is_closed():
+            self._size -= 1
+            if not connection.is_closed():
+                connection.terminate()
+            self._wake()
+            return
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(connection)
+                return
+        self._idle.append(connection)
+
+    def discard_idle(self) -> None:
+        """Close the idle connections: after one was found lost (a server restart), the others likely are too."""
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            self._size -= 1
+            connection.terminate()
+
+    def _wake(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+    async def close(self) -> None:
+        self._closed = True
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            self._size -= 1
+            await connection.close()
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_exception(RuntimeError("the database connection pool is closed"))
+
+
 class PostgresFastPath:
-    """An asyncpg pool of this process."""
+    """An asyncpg connection pool of this process."""
 
     def __init__(self, dsn: str, dialect: Dialect) -> None:
         self.dialect = dialect
         self._dsn = dsn
-        self._pool: Any = None
-        self._pool_lock: asyncio.Lock | None = None
+        self._pool: _ConnectionPool | None = None
 
-    async def _get_pool(self) -> Any:
+    def _get_pool(self) -> _ConnectionPool:
         if self._pool is None:
-            if self._pool_lock is None:
-                self._pool_lock = asyncio.Lock()
-            async with self._pool_lock:
-                if self._pool is None:
-                    import asyncpg  # type: ignore[import-untyped]
+            import asyncpg  # type: ignore[import-untyped]
 
-                    # no reset round trip on release (asyncpg's default): these connections only ever run
-                    # single autocommit statements, they keep no session state to reset
-                    self._pool = await asyncpg.create_pool(
-                        self._dsn,
-                        min_size=0,
-                        max_size=POSTGRES_POOL_MAX,
-                        max_inactive_connection_lifetime=60,
-                        reset=_keep_session,
-                    )
+            self._pool = _ConnectionPool(partial(asyncpg.connect, self._dsn), POSTGRES_POOL_MAX)
         return self._pool
+
+    async def _fetchrow(self, pool: _ConnectionPool, compiled: _Compiled, parameters: list[Any]) -> Any:
+        connection = await pool.acquire()
+        try:
+            row = await connection.fetchrow(compiled.sql, *parameters)
+        except BaseException as error:
+            # a server-side error (a constraint, a bad value) leaves the connection usable; anything else
+            # (cancellation, a lost connection) may leave it mid-protocol
+            pool.release(connection, broken=not _is_server_error(error))
+            raise
+        pool.release(connection)
+        return row
 
     async def fetch(self, prepared: Prepared, values: Mapping[str, Any], write: bool) -> dict[str, Any] | None:
         import asyncpg
 
         compiled = prepared.compiled(self.dialect)
         parameters = compiled.parameters(values)
-        pool = await self._get_pool()
+        pool = self._get_pool()
         lost = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError, asyncpg.OperatorInterventionError)
         try:
-            async with pool.acquire() as connection:
-                row = await connection.fetchrow(compiled.sql, *parameters)
+            row = await self._fetchrow(pool, compiled, parameters)
         except lost:
-            # a connection the server dropped (a restart, a fail-over) is replaced by the pool: one more try on a
-            # fresh one. Safe for these statements: upserts and deletes are idempotent, and a take/consume whose
-            # first try did commit finds nothing the second time (never a second redemption)
-            async with pool.acquire() as connection:
-                row = await connection.fetchrow(compiled.sql, *parameters)
+            # a connection the server dropped (a restart, a fail-over): one more try on a fresh one. Safe for these
+            # statements: upserts and deletes are idempotent, and a take/consume whose first try did commit finds
+            # nothing the second time (never a second redemption)
+            pool.discard_idle()
+            row = await self._fetchrow(pool, compiled, parameters)
         return compiled.row(tuple(row.values()) if row is not None else None)
 
     async def close(self) -> None:
@@ -239,5 +323,9 @@ class PostgresFastPath:
             await pool.close()
 
 
-async def _keep_session(connection: Any) -> None:
-    return None
+def _is_server_error(error: BaseException) -> bool:
+    import asyncpg
+
+    return isinstance(error, asyncpg.PostgresError) and not isinstance(
+        error, asyncpg.PostgresConnectionError | asyncpg.OperatorInterventionError
+    )

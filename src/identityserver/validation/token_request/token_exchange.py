@@ -89,6 +89,7 @@ class TokenExchangeGrantValidator:
         return TokenRequestValidationResult(request, custom_response={"issued_token_type": outcome.issued_token_type})
 
     async def exchange(self, context: GrantValidationContext) -> _Exchange | TokenRequestValidationError:
+        """Validate the subject and actor tokens against the client's policy (RFC 8693 §2.1), or return the error."""
         request = context.request
         raw, client = request.raw, request.client
         policy = token_exchange_policy(client)
