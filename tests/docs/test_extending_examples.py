@@ -31,7 +31,7 @@ from identityserver.hosting.app import create_app
 from identityserver.hosting.services import Services
 from identityserver.models.contexts import ProfileDataRequestContext
 from identityserver.models.grants import PersistedGrant
-from identityserver.options import MutualTlsOptions
+from identityserver.options import DynamicClientRegistrationOptions, MutualTlsOptions
 from identityserver.services.protocols import ProfileService
 from identityserver.storage.sqlalchemy import SqlTokenCleanupService
 from identityserver.validation.protocols import RedirectUriValidator
@@ -328,10 +328,16 @@ def _name(key: object) -> str:
 
 
 def _builders() -> list[IdentityServerBuilder]:
-    """The default configuration, and one with test users, server-side sessions and mutual TLS (which fill the
-    optional slots)."""
+    """The default configuration, and one with test users, server-side sessions, mutual TLS and dynamic
+    registration (which fill the optional slots and build the registration ones)."""
     plain = IdentityServerBuilder(IdentityServerOptions(issuer_uri=ISSUER))
-    full = IdentityServerBuilder(IdentityServerOptions(issuer_uri=ISSUER, mutual_tls=MutualTlsOptions(enabled=True)))
+    full = IdentityServerBuilder(
+        IdentityServerOptions(
+            issuer_uri=ISSUER,
+            mutual_tls=MutualTlsOptions(enabled=True),
+            dynamic_client_registration=DynamicClientRegistrationOptions(enabled=True),
+        )
+    )
     full.add_test_users([TestUser("1", "alice", "unused-hash")]).add_server_side_sessions()
     return [plain, full]
 

@@ -18,6 +18,7 @@ from identityserver.configuration.wiring import (
     interactive,
     keys,
     pushed_authorization,
+    registration,
     sign_in,
     stores,
     token_exchange,
@@ -88,6 +89,7 @@ AREAS = (
     token_exchange,
     interactive,
     pushed_authorization,
+    registration,
     endpoints,
     device_flow,
     ciba,
@@ -119,14 +121,13 @@ def build_services(builder: IdentityServerBuilder) -> Services:
 
 def _expiry_jobs(c: Composition, lease: DeploymentLease) -> list[Callable[[], Awaitable[None]]]:
     """Rows that go whether or not token cleanup is on (issue 16 items 2 and 5)."""
-    grants, clock = c.get(PersistedGrantStore), c.get(Clock)
     throttle = c.get(LoginThrottle)
     interval = c.options.login_throttle.cleanup_interval
     jobs = []
     if isinstance(throttle, DefaultLoginThrottle):
         jobs.append(periodic_job("login throttle cleanup", throttle.remove_expired, interval, lease=lease))
     if c.optional(ServerSideSessionStore) is None:
-        ended = EndedSessions(grants, clock).remove_expired
+        ended = c.get(EndedSessions).remove_expired
         jobs.append(periodic_job("ended session cleanup", ended, interval, lease=lease))
     return jobs
 

@@ -45,13 +45,24 @@ def external_user_resolver(c: Composition) -> ExternalUserResolver:
 @default(FederationService)
 def federation(c: Composition) -> FederationService:
     clock = c.get(Clock)
-    cache = c.options.caching.identity_provider_cache_duration
     return c.cls(FederationService, FederationService)(
-        IdentityProviders(c.get(IdentityProviderStore), clock, cache),
+        c.get(IdentityProviders),
         c.get(ExternalUserResolver),
-        UpstreamOidcClient(clock, cache, c.optional(HttpClientFactory)),
+        c.get(UpstreamOidcClient),
         c.get(PersistedGrantStore),
         c.get(DataProtectionKeyRing).create_protector(FEDERATION_PURPOSE),
         clock,
         c.options.dynamic_providers.path_prefix,
     )
+
+
+@default(IdentityProviders)
+def identity_providers(c: Composition) -> IdentityProviders:
+    cache = c.options.caching.identity_provider_cache_duration
+    return c.cls(IdentityProviders, IdentityProviders)(c.get(IdentityProviderStore), c.get(Clock), cache)
+
+
+@default(UpstreamOidcClient)
+def upstream_oidc_client(c: Composition) -> UpstreamOidcClient:
+    cache = c.options.caching.identity_provider_cache_duration
+    return c.cls(UpstreamOidcClient, UpstreamOidcClient)(c.get(Clock), cache, c.optional(HttpClientFactory))

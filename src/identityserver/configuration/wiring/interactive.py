@@ -117,8 +117,13 @@ def user_session(c: Composition) -> UserSessionService:
         c.get(Clock),
         c.optional(ServerSideSessionStore),
         c.options.server_side_sessions,
-        EndedSessions(c.get(PersistedGrantStore), c.get(Clock)),
+        c.get(EndedSessions),
     )
+
+
+@default(EndedSessions)
+def ended_sessions(c: Composition) -> EndedSessions:
+    return c.cls(EndedSessions, EndedSessions)(c.get(PersistedGrantStore), c.get(Clock))
 
 
 @optional_default(HttpClientFactory)

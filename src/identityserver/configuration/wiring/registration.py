@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from identityserver.clock import Clock
 from identityserver.configuration.registry import CompositionError
-from identityserver.configuration.wiring.composition import Composition
+from identityserver.configuration.wiring.composition import Composition, default
 from identityserver.endpoints.base import EndpointHandler
 from identityserver.registration.access_tokens import RegistrationAccessTokens
 from identityserver.registration.endpoint import DynamicClientRegistrationEndpoint
@@ -41,13 +41,29 @@ def registration_endpoint(c: Composition) -> EndpointHandler:
     management: ClientConfigurationEndpoint | None = None
     if isinstance(store, ClientRegistrationStore):
         grants = c.get(PersistedGrantStore)
-        tokens = RegistrationAccessTokens(grants, clock)
+        tokens = c.get(RegistrationAccessTokens)
         management = c.cls(ClientConfigurationEndpoint, ClientConfigurationEndpoint)(
-            validator, store, tokens, grants, RegistrationPolicies(options), options, clock, c.get(ClientStore)
+            validator, store, tokens, grants, c.get(RegistrationPolicies), options, clock, c.get(ClientStore)
         )
-    limiter = OpenRegistrationRateLimiter(
-        c.get(ReplayCache), clock, options.open_registration_limit, options.open_registration_window
-    )
+    limiter = c.get(OpenRegistrationRateLimiter)
     return c.cls(DynamicClientRegistrationEndpoint, DynamicClientRegistrationEndpoint)(
         validator, store, options, clock, tokens, management, limiter
+    )
+
+
+@default(RegistrationAccessTokens)
+def registration_access_tokens(c: Composition) -> RegistrationAccessTokens:
+    return c.cls(RegistrationAccessTokens, RegistrationAccessTokens)(c.get(PersistedGrantStore), c.get(Clock))
+
+
+@default(RegistrationPolicies)
+def registration_policies(c: Composition) -> RegistrationPolicies:
+    return c.cls(RegistrationPolicies, RegistrationPolicies)(c.options.dynamic_client_registration)
+
+
+@default(OpenRegistrationRateLimiter)
+def open_registration_rate_limiter(c: Composition) -> OpenRegistrationRateLimiter:
+    options = c.options.dynamic_client_registration
+    return c.cls(OpenRegistrationRateLimiter, OpenRegistrationRateLimiter)(
+        c.get(ReplayCache), c.get(Clock), options.open_registration_limit, options.open_registration_window
     )

@@ -268,16 +268,18 @@ def token_request_validator(c: Composition) -> TokenRequestValidator:
         c.get(DefaultResourceValidator),
         c.get(Clock),
         c.items(CustomTokenRequestValidator),
-        SecurityProfileProofValidator(_proof_validator(c)),
+        c.get(ProofValidator),
     )
 
 
-def _proof_validator(c: Composition) -> ProofValidator:
-    """DPoP, and the certificate binding of RFC 8705 when mutual TLS is on."""
-    dpop = TokenRequestProofValidator(c.get(DefaultDPoPProofValidator))
-    if not c.options.mutual_tls.enabled:
-        return dpop
-    return CertificateBindingProofValidator(dpop, c.options.mutual_tls)
+@default(ProofValidator)
+def proof_validator(c: Composition) -> ProofValidator:
+    """DPoP, the certificate binding of RFC 8705 when mutual TLS is on, and what the security profile demands of
+    both (FAPI 2.0 §5.3.2.1: sender-constrained tokens)."""
+    inner: ProofValidator = TokenRequestProofValidator(c.get(DefaultDPoPProofValidator))
+    if c.options.mutual_tls.enabled:
+        inner = CertificateBindingProofValidator(inner, c.options.mutual_tls)
+    return c.cls(ProofValidator, SecurityProfileProofValidator)(inner)
 
 
 @default(TokenResponseGenerator)
