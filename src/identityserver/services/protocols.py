@@ -385,6 +385,16 @@ class LoginThrottle(Protocol):
         """Forget this address's failures for the username."""
 
 
+@runtime_checkable
+class ExpiringRows(Protocol):
+    """A service that keeps rows with an expiry in a shared store (the login throttle's failure counts): the host
+    runs ``remove_expired`` on a schedule, once per deployment, whether or not token cleanup is on."""
+
+    async def remove_expired(self) -> int:
+        """Remove the expired rows; the number removed."""
+        ...
+
+
 class BackChannelLogoutService(Protocol):
     """OpenID Connect Back-Channel Logout 1.0 notifications (Duende ``IBackChannelLogoutService``)."""
 

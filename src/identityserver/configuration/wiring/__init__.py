@@ -41,7 +41,6 @@ from identityserver.services.backchannel_authentication import (
 from identityserver.services.device_flow_protocols import DeviceFlowInteractionService, UserCodeThrottle
 from identityserver.services.ended_sessions import EndedSessions
 from identityserver.services.identity_providers import FederationService
-from identityserver.services.login_throttle import DefaultLoginThrottle
 from identityserver.services.protocols import (
     AuthorizationCodeService,
     BackChannelLogoutService,
@@ -49,6 +48,7 @@ from identityserver.services.protocols import (
     CorsPolicyService,
     DataProtectionKeyRing,
     EventService,
+    ExpiringRows,
     IdentityServerInteractionService,
     KeyManager,
     KeyMaterialService,
@@ -124,7 +124,7 @@ def _expiry_jobs(c: Composition, lease: DeploymentLease) -> list[Callable[[], Aw
     throttle = c.get(LoginThrottle)
     interval = c.options.login_throttle.cleanup_interval
     jobs = []
-    if isinstance(throttle, DefaultLoginThrottle):
+    if isinstance(throttle, ExpiringRows):  # a replacement throttle may keep nothing to expire
         jobs.append(periodic_job("login throttle cleanup", throttle.remove_expired, interval, lease=lease))
     if c.optional(ServerSideSessionStore) is None:
         ended = c.get(EndedSessions).remove_expired
