@@ -18,8 +18,11 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 #: At most this many hashes run at once per process; further ones queue (each takes 64 MiB while it runs).
 MAX_CONCURRENT_HASHES = max(1, min(4, os.cpu_count() or 1))
-#: How much nicer than the rest of the process the hashing threads are (Linux).
-HASHING_NICENESS = 10
+#: How much nicer than the rest of the process the hashing threads are (Linux): the most there is. Each hash runs
+#: four lanes, so at nice +10 (CFS weight 110 each) a sign-in still took 30 % of a saturated core from the event
+#: loop and doubled the token requests' p99 (``bench/sign_in_load.py``); at +19 (weight 15) the lanes take what
+#: the loop leaves, and a sign-in on an idle worker is as fast as before.
+HASHING_NICENESS = 19
 
 
 def _lower_thread_priority() -> None:
