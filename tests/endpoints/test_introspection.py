@@ -222,6 +222,43 @@ async def test_caller_that_does_not_authenticate_is_401(server, headers):
     assert "active" not in response.json()
 
 
+async def test_an_api_name_with_a_colon_may_come_unencoded_in_basic_credentials(server):
+    """Many API clients send ``urn:api1:secret`` without form-encoding the name (RFC 6749 §2.3.1 wants it encoded):
+    the split that names an API is the one used, and only its own secret passes."""
+    token = await issue(server)
+    response = await introspect(server, token, basic("urn:api1", "api1-secret"))
+    assert response.status_code == 200
+    assert response.json()["active"] is True
+    wrong = await introspect(server, token, basic("urn:api1", "api2-secret"))
+    assert wrong.status_code == 401
+
+
+async def test_a_disabled_api_cannot_introspect():
+    config = configuration(
+        """
+[[clients]]
+client_id = "m2m"
+client_secrets = ["secret"]
+allowed_grant_types = ["client_credentials"]
+allowed_scopes = ["s1"]
+
+[[api_scopes]]
+name = "s1"
+
+[[api_resources]]
+name = "off-api"
+enabled = false
+scopes = ["s1"]
+api_secrets = ["off-secret"]
+"""
+    )
+    async with running(await quick_builder(config)) as srv:
+        token = await issue(srv, scope="s1")
+        response = await introspect(srv, token, basic("off-api", "off-secret"))
+        assert response.status_code == 401
+        assert "active" not in response.json()
+
+
 async def test_client_caller_learns_nothing_about_an_access_token(server):
     """Access tokens are introspected by the APIs they are for, never by clients (duende §6 item 13)."""
     token = await issue(server)

@@ -20,7 +20,7 @@ from identityserver.services.protocols import EventService, RefreshTokenService
 from identityserver.stores.protocols import ResourceStore
 from identityserver.validation.api_secret_validator import ApiSecretValidator
 from identityserver.validation.client_secrets.client_secret_validator import ClientSecretValidator
-from identityserver.validation.client_secrets.parsers import parse_client_credentials, resolve_id
+from identityserver.validation.client_secrets.parsers import parse_client_credentials
 from identityserver.validation.token_validator import TokenValidator
 
 _UNAUTHORIZED = JsonResult(
@@ -57,11 +57,9 @@ class IntrospectionEndpoint:
         if not isinstance(form, Parameters):
             return form
         parsed = parse_client_credentials(request, form, self.apis.limits).secret
-        if parsed is not None:
-            await resolve_id(parsed, self.apis.api_exists)
-        is_api = parsed is not None and await self.apis.api_exists(parsed.id)
-        if is_api:
-            api = await self.apis.validate(request)
+        named = await self.apis.find_api(parsed) if parsed is not None else None
+        if parsed is not None and named is not None:
+            api = await self.apis.authenticate(request, parsed, named)
             if api is None:
                 return _UNAUTHORIZED
             caller, response = api.name, await self._for_api(request, form.get("token"), api)

@@ -10,8 +10,9 @@ from identityserver.models.resources import ApiResource
 from identityserver.options import InputLengthRestrictions
 from identityserver.services.protocols import EventService
 from identityserver.stores.protocols import ResourceStore
-from identityserver.validation.client_secrets.parsers import parse_client_credentials, resolve_id
+from identityserver.validation.client_secrets.parsers import parse_client_credentials
 from identityserver.validation.client_secrets.validators import HashedSharedSecretValidator
+from identityserver.validation.results import ParsedSecret
 
 
 class ApiSecretValidator:
@@ -32,27 +33,39 @@ class ApiSecretValidator:
         self.limits = limits
         self.clock = clock
 
-    async def api_exists(self, name: str) -> bool:
-        """Whether an API resource of that name exists (so the caller is an API, not a client)."""
-        return bool(await self.resources.find_api_resources_by_name([name]))
+    async def find_api(self, secret: ParsedSecret) -> ApiResource | None:
+        """The API resource the credentials name, or ``None`` (the caller is then a client). An unencoded Basic id
+        with ':' (``urn:api1``) splits several ways: the first split naming an API wins, and ``secret`` is set to it."""
+        for name, credential in ((secret.id, secret.credential), *secret.alternatives):
+            found = await self.resources.find_api_resources_by_name([name])
+            if found:
+                secret.id, secret.credential = name, credential
+                return found[0]
+        return None
 
     async def validate(self, request: EndpointRequest) -> ApiResource | None:
         """The authenticated API resource, or ``None``."""
-        parsed = parse_client_credentials(request, request.form(), self.limits)
-        secret = parsed.secret
-        if secret is None or secret.type not in (
+        secret = parse_client_credentials(request, request.form(), self.limits).secret
+        if secret is None:
+            return None
+        return await self.authenticate(request, secret, await self.find_api(secret))
+
+    async def authenticate(
+        self, request: EndpointRequest, secret: ParsedSecret, api: ApiResource | None
+    ) -> ApiResource | None:
+        """``api`` when ``secret`` is one of its API secrets (shared secret, Basic or form), else ``None``; raises
+        the authentication success or failure event."""
+        if secret.type not in (
             TokenEndpointAuthMethods.CLIENT_SECRET_BASIC,
             TokenEndpointAuthMethods.CLIENT_SECRET_POST,
         ):
             return None
-        await resolve_id(secret, self.api_exists)
-        found = await self.resources.find_api_resources_by_name([secret.id])
-        api = found[0] if found and found[0].enabled else None
-        result = await self.shared.validate(api.api_secrets if api else [], secret, self.clock.utc_now())
-        if api is None or not result.success:
+        usable = api if api is not None and api.enabled else None
+        result = await self.shared.validate(usable.api_secrets if usable else [], secret, self.clock.utc_now())
+        if usable is None or not result.success:
             await self.events.raise_event(ApiAuthenticationFailureEvent(api_name=secret.id), request.remote_ip)
             return None
         await self.events.raise_event(
-            ApiAuthenticationSuccessEvent(api_name=api.name, authentication_method=secret.type), request.remote_ip
+            ApiAuthenticationSuccessEvent(api_name=usable.name, authentication_method=secret.type), request.remote_ip
         )
-        return api
+        return usable
