@@ -12,6 +12,8 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
+from identityserver.cli.coalescing_transport import CoalescingTransport
+
 MAX_REQUEST_LINE = 8 * 1024
 """Bytes of the request target (path and query)."""
 MAX_HEADER_BYTES = 16 * 1024
@@ -79,7 +81,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._head_timer: asyncio.TimerHandle | None = None
         self._body_timer: asyncio.TimerHandle | None = None
         self.url = b""
-        super().connection_made(transport)
+        super().connection_made(CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
         self._arm_head_timer()
 
     def connection_lost(self, exc: Exception | None) -> None:
