@@ -78,6 +78,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._in_head = True
         self._head_bytes = 0
         self._body_bytes = 0
+        self._head_deadline: float | None = None
         self._head_timer: asyncio.TimerHandle | None = None
         self._body_timer: asyncio.TimerHandle | None = None
         self.url = b""
@@ -85,8 +86,11 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._arm_head_timer()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm_head_timer()
-        self._disarm_body_timer()
+        for timer in (self._head_timer, self._body_timer):
+            if timer is not None:
+                timer.cancel()
+        self._head_timer = self._body_timer = None
+        self._head_deadline = None
         super().connection_lost(exc)
 
     def _arm_body_timer(self) -> None:
@@ -112,14 +116,26 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         else:
             self._refuse(408)
 
+    # A deadline moved on every request, and one timer per connection that fires at most once per timeout
+    # period: re-arming a timer (heap push and cancel) on each request cost more than the request's own checks.
     def _arm_head_timer(self) -> None:
-        self._disarm_head_timer()
-        self._head_timer = self.loop.call_later(self.head_timeout, self._head_timed_out)
+        self._head_deadline = self.loop.time() + self.head_timeout
+        if self._head_timer is None:
+            self._head_timer = self.loop.call_at(self._head_deadline, self._head_timer_fired)
 
     def _disarm_head_timer(self) -> None:
-        if self._head_timer is not None:
-            self._head_timer.cancel()
-            self._head_timer = None
+        self._head_deadline = None
+
+    def _head_timer_fired(self) -> None:
+        self._head_timer = None
+        deadline = self._head_deadline
+        if deadline is None:
+            return
+        if self.loop.time() < deadline:
+            self._head_timer = self.loop.call_at(deadline, self._head_timer_fired)
+            return
+        self._head_deadline = None
+        self._head_timed_out()
 
     def _head_timed_out(self) -> None:
         self._head_timer = None
@@ -141,7 +157,11 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         else:
             self._body_bytes += len(data)
         super().data_received(data)
-        if not self._in_head or self.transport.is_closing():
+        if not self._in_head:
+            if self._body_timer is None and not self.transport.is_closing():
+                self._arm_body_timer()  # the body did not come whole with its head: watch its rate from here
+            return
+        if self.transport.is_closing():
             return
         # still inside a request head: refuse as soon as it is certainly too long, before reading the rest
         if len(self.url) > self.max_request_line:
@@ -166,7 +186,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         status = 414 if len(self.url) > self.max_request_line else 431 if header_bytes > self.max_header_bytes else None
         if status is None:
             super().on_headers_complete()
-            self._arm_body_timer()  # disarmed at once when there is no body
+            self._body_bytes = 0
             return
         # the head fitted in one read: answer through a cycle, so that a pipelined response still comes in order
         app = self.app
