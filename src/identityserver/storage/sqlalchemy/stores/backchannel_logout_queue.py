@@ -12,14 +12,29 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
 
 from identityserver.models.logout import BackChannelLogoutDelivery
 from identityserver.storage.sqlalchemy.engine import Database
 from identityserver.storage.sqlalchemy.entities.operational import backchannel_logouts as t
+from identityserver.storage.sqlalchemy.fast_path import Prepared
 
 LAST_ERROR_LENGTH = 200
+
+_ANY_DUE = Prepared(
+    select(exists().where(t.c.NextAttempt <= bindparam("now", type_=t.c.NextAttempt.type)).label("due"))
+)
+_COMPLETE = Prepared(delete(t).where(t.c.Id == bindparam("id")))
+_RETRY = Prepared(
+    update(t)
+    .where(t.c.Id == bindparam("id"))
+    .values(
+        NextAttempt=bindparam("next_attempt", type_=t.c.NextAttempt.type),
+        Attempts=bindparam("attempts", type_=t.c.Attempts.type),
+        LastError=bindparam("last_error", type_=t.c.LastError.type),
+    )
+)
 
 
 def _to_row(delivery: BackChannelLogoutDelivery) -> dict[str, Any]:
@@ -66,12 +81,11 @@ class SqlBackChannelLogoutQueue:
     async def claim(self, now: datetime, lease_until: datetime, limit: int) -> list[BackChannelLogoutDelivery]:
         if limit <= 0:
             return []
-        if self.database.dialect == "sqlite":
-            # every worker polls: look first in a read transaction, so that an empty queue never takes SQLite's
-            # single write lock away from requests
-            async with self.database.read() as conn:
-                if (await conn.execute(select(t.c.Id).where(t.c.NextAttempt <= now).limit(1))).first() is None:
-                    return []
+        # every worker polls: look first with a plain read, so that an empty queue (the usual case) costs no write
+        # transaction (on SQLite, no turn at its single write lock)
+        found = await self.database.fetch_one(_ANY_DUE, {"now": now})
+        if found is None or not found["due"]:
+            return []
         batch = select(t.c.Id).where(t.c.NextAttempt <= now).order_by(t.c.NextAttempt, t.c.Id).limit(limit)
         if self.database.dialect == "postgresql":
             batch = batch.with_for_update(skip_locked=True)
@@ -86,10 +100,13 @@ class SqlBackChannelLogoutQueue:
         return sorted((_from_row(r) for r in rows), key=lambda d: (d.created, d.id))
 
     async def complete(self, delivery_id: str) -> None:
-        async with self.database.write() as conn:
-            await conn.execute(delete(t).where(t.c.Id == delivery_id))
+        await self.database.fetch_one(_COMPLETE, {"id": delivery_id}, write=True)
 
     async def retry(self, delivery_id: str, next_attempt_at: datetime, attempts: int, last_error: str) -> None:
-        values = {"NextAttempt": next_attempt_at, "Attempts": attempts, "LastError": last_error[:LAST_ERROR_LENGTH]}
-        async with self.database.write() as conn:
-            await conn.execute(update(t).where(t.c.Id == delivery_id).values(**values))
+        values = {
+            "id": delivery_id,
+            "next_attempt": next_attempt_at,
+            "attempts": attempts,
+            "last_error": last_error[:LAST_ERROR_LENGTH],
+        }
+        await self.database.fetch_one(_RETRY, values, write=True)
