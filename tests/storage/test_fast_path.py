@@ -179,9 +179,9 @@ async def test_the_write_ahead_log_is_checkpointed_off_the_loop(
     checkpoints: list[str] = []
     original = sqlite_inline.WalCheckpointer.checkpoint
 
-    def recording(self: sqlite_inline.WalCheckpointer) -> None:
+    def recording(self: sqlite_inline.WalCheckpointer, mode: str = "PASSIVE") -> int:
         checkpoints.append(threading.current_thread().name)
-        original(self)
+        return original(self, mode)
 
     monkeypatch.setattr(sqlite_inline.WalCheckpointer, "checkpoint", recording)
     for i in range(60):

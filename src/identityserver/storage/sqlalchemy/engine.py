@@ -210,12 +210,12 @@ class Database:
         if self.dialect != "sqlite":
             yield
             return
-        if self._checkpointer is not None:
-            self._checkpointer.note_write(statements)
         loop = asyncio.get_running_loop()
         lock = self._writer_locks.get(loop)
         if lock is None:
             lock = self._writer_locks[loop] = asyncio.Lock()
+        if self._checkpointer is not None:
+            self._checkpointer.note_write(statements, lock)
         try:
             if lock.locked():
                 await asyncio.wait_for(lock.acquire(), SQLITE_BUSY_TIMEOUT_MS / 1000)

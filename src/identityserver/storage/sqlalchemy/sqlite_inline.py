@@ -167,6 +167,8 @@ def inline_creator(database: str, busy_timeout_s: float) -> Any:
 
 CHECKPOINT_EVERY_WRITES = 500
 """Write transactions between two checkpoints of the write-ahead log (a few MiB of WAL)."""
+RESTART_WAL_FRAMES = 8192
+"""Frames (pages) the write-ahead log may hold before a checkpoint also rewinds it (32 MiB at 4 KiB pages)."""
 
 
 class WalCheckpointer:
@@ -174,25 +176,41 @@ class WalCheckpointer:
     automatic checkpoint turned off (``wal_autocheckpoint = 0``): it runs inside the ``COMMIT`` that crosses 1000
     pages and syncs the database file, which would stall the loop's thread (p99 in the hundreds of ms under
     load). ``PASSIVE`` never waits for readers or writers (https://www.sqlite.org/c3ref/wal_checkpoint_v2.html);
-    other processes (the command line) keep the automatic checkpoint."""
+    other processes (the command line) keep the automatic checkpoint.
+
+    Under a steady write load a ``PASSIVE`` checkpoint never catches up with the writers, so the log is never
+    rewound and grows without end (1.5 GB after 36 s of reference tokens, and every read slower as it searches a
+    longer log). Once the log holds :data:`RESTART_WAL_FRAMES`, the next checkpoint is a ``RESTART`` taken while
+    this process's writers wait their turn in the loop (``writer_lock``): it copies what the passive ones left and
+    rewinds the log, which then stays that size."""
 
     def __init__(self, path: str) -> None:
         self.path = path
         self._writes = 0
         self._running: asyncio.Future[None] | None = None
 
-    def note_write(self, statements: int = 1) -> None:
+    def note_write(self, statements: int, writer_lock: asyncio.Lock) -> None:
         self._writes += statements
         if self._writes < CHECKPOINT_EVERY_WRITES or (self._running is not None and not self._running.done()):
             return
         self._writes = 0
-        self._running = asyncio.get_running_loop().run_in_executor(None, self.checkpoint)
+        self._running = asyncio.ensure_future(self._checkpoint(writer_lock))
 
-    def checkpoint(self) -> None:
+    async def _checkpoint(self, writer_lock: asyncio.Lock) -> None:
+        loop = asyncio.get_running_loop()
+        frames = await loop.run_in_executor(None, self.checkpoint)
+        if frames >= RESTART_WAL_FRAMES:
+            async with writer_lock:
+                await loop.run_in_executor(None, self.checkpoint, "RESTART")
+
+    def checkpoint(self, mode: str = "PASSIVE") -> int:
+        """Run one checkpoint; the frames the log held (0 when it could not run: retried after the next writes,
+        a busy or failed checkpoint loses nothing)."""
         raw = sqlite3.connect(self.path, timeout=1)
         try:
-            raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            row = raw.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
+            return int(row[1]) if row and row[1] > 0 else 0
         except sqlite3.Error:
-            pass  # retried after the next writes; a busy or failed checkpoint loses nothing
+            return 0
         finally:
             raw.close()
