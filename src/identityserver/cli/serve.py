@@ -3,6 +3,7 @@ same configuration through :func:`app_factory`, reading it from environment vari
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 import logging
 import logging.config
@@ -70,8 +71,13 @@ def build_app(config: Configuration, state_path: str | None, issuer: str | None)
 def app_factory() -> ASGIApp:
     """Entry point for each uvicorn worker."""
     config = load(os.environ.get(ENV_CONFIG) or None)
-    app = build_app(config, os.environ.get(ENV_STATE) or None, os.environ.get(ENV_ISSUER) or None)
-    return instrument(app, config.options.telemetry)
+    built = build_app(config, os.environ.get(ENV_STATE) or None, os.environ.get(ENV_ISSUER) or None)
+    app = instrument(built, config.options.telemetry)
+    # What start-up built lives as long as the worker: out of the collector's sight, a full collection no longer
+    # walks ~90,000 objects (a 20-40 ms pause of every request in flight, the p99 of a loaded worker)
+    gc.collect()
+    gc.freeze()
+    return app
 
 
 def run(
