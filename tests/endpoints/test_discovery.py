@@ -139,6 +139,19 @@ async def test_issuer_without_configuration_comes_from_the_request_lowercased():
         assert document["token_endpoint"] == "https://login.example:8443/connect/token"
 
 
+async def test_the_prepared_document_follows_each_requests_issuer():
+    """The bytes are kept between requests, but never served for another issuer than the request's own."""
+    builder = await quick_builder(issuer=None)
+    builder.options = replace(builder.options, allowed_hosts=("one.example", "two.example"))
+    async with running(builder) as srv:
+        for host in ("one.example", "two.example", "one.example"):
+            response = await srv.client.get(DISCOVERY, headers={"Host": host})
+            document = response.json()
+            assert document["issuer"] == f"https://{host}"
+            assert document["token_endpoint"] == f"https://{host}/connect/token"
+            assert response.headers["content-length"] == str(len(response.content))
+
+
 @pytest.mark.parametrize("host", ["evil.example/path", "evil.example\\x", "a b", "evil.example:99999999"])
 async def test_malformed_host_without_a_configured_issuer_is_400(host):
     async with running(await quick_builder(issuer=None)) as srv:
