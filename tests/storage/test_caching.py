@@ -24,6 +24,10 @@ class CountingResources(InMemoryResourceStore):
         self.calls += 1
         return await super().find_api_scopes_by_name(scope_names)
 
+    async def find_api_resources_by_name(self, names):
+        self.calls += 1
+        return await super().find_api_resources_by_name(names)
+
 
 async def test_clients_are_read_once_per_expiration():
     clock = FakeClock()
@@ -74,6 +78,24 @@ async def test_resource_queries_are_cached_by_name_set_and_keep_request_order():
     clock.advance(901)
     await store.find_api_scopes_by_name(["a", "b"])
     assert inner.calls == 2
+
+
+async def test_unknown_api_names_are_cached_briefly_and_known_ones_for_the_expiration():
+    """Introspection looks up "urn" before "urn:api1" for unencoded Basic credentials: both answers are cached."""
+    clock = FakeClock()
+    inner = CountingResources([], [ApiScope("a")], [ApiResource("urn:api1", ["a"])])
+    store = CachingResourceStore(inner, clock, 900)
+    for _ in range(3):
+        assert await store.find_api_resources_by_name(["urn"]) == []
+        assert [r.name for r in await store.find_api_resources_by_name(["urn:api1"])] == ["urn:api1"]
+    assert inner.calls == 2
+    clock.advance(NEGATIVE_SECONDS + 1)
+    assert await store.find_api_resources_by_name(["urn"]) == []
+    assert [r.name for r in await store.find_api_resources_by_name(["urn:api1"])] == ["urn:api1"]
+    assert inner.calls == 3
+    store.clear()
+    assert await store.find_api_resources_by_name(["urn"]) == []
+    assert inner.calls == 4
 
 
 async def test_caches_stay_bounded():
