@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import bindparam, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -15,8 +15,13 @@ from identityserver.models.claims import Claim
 from identityserver.models.users import TestUser
 from identityserver.storage.sqlalchemy.engine import Database
 from identityserver.storage.sqlalchemy.entities.operational import users as t
+from identityserver.storage.sqlalchemy.fast_path import Prepared
 from identityserver.storage.sqlalchemy.mappers import user_from_row, user_to_row
 from identityserver.stores.in_memory.users import check_credentials
+
+# every code redemption, refresh and userinfo call looks its user up (is_active, then the claims)
+_BY_SUBJECT = Prepared(select(t).where(t.c.SubjectId == bindparam("subject_id")))
+_BY_USERNAME = Prepared(select(t).where(t.c.NormalizedUsername == bindparam("username")))
 
 
 async def save_users(conn: AsyncConnection, users: Iterable[TestUser]) -> int:
@@ -41,14 +46,11 @@ class SqlUserStore:
         return await check_credentials(await self.find_by_username(username), password)
 
     async def find_by_subject_id(self, subject_id: str) -> TestUser | None:
-        async with self.database.read() as conn:
-            row = (await conn.execute(select(t).where(t.c.SubjectId == subject_id))).mappings().first()
+        row = await self.database.fetch_one(_BY_SUBJECT, {"subject_id": subject_id})
         return user_from_row(row) if row is not None else None
 
     async def find_by_username(self, username: str) -> TestUser | None:
-        async with self.database.read() as conn:
-            stmt = select(t).where(t.c.NormalizedUsername == username.lower())
-            row = (await conn.execute(stmt)).mappings().first()
+        row = await self.database.fetch_one(_BY_USERNAME, {"username": username.lower()})
         return user_from_row(row) if row is not None else None
 
     async def auto_provision_user(self, username: str, password: str, claims: list[Claim]) -> TestUser:
