@@ -28,12 +28,13 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import flows  # the pools of one-time codes and refresh tokens
 from token_endpoint import (  # the sibling script's process helpers
     children_cpu_seconds,
     cpu_busy_seconds,
@@ -47,6 +48,8 @@ from token_endpoint import (  # the sibling script's process helpers
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_PEER = ROOT.parent / "shared" / "perf"
+PEER_FLOWS_SCRIPT = Path(__file__).resolve().parent / "peer" / "flows.mjs"
+POOL_LUA = Path(__file__).resolve().parent / "wrk-pool.lua"
 PEER_CLIENT, PEER_SECRET = "bench-client", "bench-secret-0123456789abcdef0123"
 SECRET = "bench-secret-0123456789abcdef0123"
 
@@ -61,6 +64,8 @@ class Request:
     method: str = "GET"
     body: str = ""
     auth: str = ""
+    pool: Callable[[int], list[str]] | None = field(default=None, compare=False)
+    """For one-time artefacts: makes that many request bodies, each usable once (bench/flows.py)."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,10 @@ ROWS = [
     Row("jwks", "JWKS", "sqlite", "oidc", 1.2),
     Row("rs256", "RS256 JWT access tokens", "sqlite", "oidc", 1.3),
     Row("es256", "ES256 JWT access tokens vs Starlette hello", "sqlite", "hello", 0.6),
+    Row("code_sqlite", "code flow token request (SQLite)", "sqlite", "oidc-flows", 1.0),
+    Row("code_postgres", "code flow token request (PostgreSQL)", "postgres", "oidc-flows", 1.0),
+    Row("refresh_sqlite", "refresh with rotation (SQLite)", "sqlite", "oidc-flows", 1.0),
+    Row("refresh_postgres", "refresh with rotation (PostgreSQL)", "postgres", "oidc-flows", 1.0),
 ]
 
 OURS_CONFIG = f"""\
@@ -125,7 +134,7 @@ api_secrets = ["{SECRET}"]
 name = "urn:apies"
 scopes = ["apies"]
 allowed_access_token_signing_algorithms = ["ES256"]
-"""
+""" + flows.ours_config(SECRET)
 
 HELLO_APP = """\
 import sys
@@ -245,12 +254,54 @@ def ours(args: argparse.Namespace, db: str, folder: Path) -> Iterator[Server]:
             "jwks": Request(urllib.parse.urlparse(discovery["jwks_uri"]).path),
             "rs256": Request(token_path, "POST", cc, basic("bench", SECRET)),
             "es256": Request(token_path, "POST", cc, basic("bench-es", SECRET)),
+            **flow_requests(base, token_path, urllib.parse.urlparse(discovery["authorization_endpoint"]).path),
         }
         if not http(base + requests["introspection"].path, requests["introspection"].body, basic("urn:api1", SECRET))[
             "active"
         ]:
             raise SystemExit("our introspection of a fresh reference token said inactive")
         yield Server(f"ours-{db}", proc, base, requests)
+
+
+def flow_requests(base: str, token_path: str, authorize_path: str | None) -> dict[str, Request]:
+    """The code-flow and refresh requests of a server, with their pools (``authorize_path`` None: the peer, whose
+    codes are minted in-process)."""
+    auth = basic(flows.CODE_CLIENT, SECRET)
+
+    def codes(count: int) -> list[str]:
+        if authorize_path is None:
+            return flows.peer_codes(base, count)
+        return flows.ours_codes(base, authorize_path, count)
+
+    def code_bodies(count: int) -> list[str]:
+        return [flows.code_body(code) for code in codes(count)]
+
+    def refresh_bodies(count: int) -> list[str]:
+        return [flows.refresh_body(t) for t in flows.refresh_tokens(base, token_path, auth, codes(count))]
+
+    answer = flows.check_rotation(base, token_path, auth, flows.refresh_tokens(base, token_path, auth, codes(1))[0])
+    print(f"  {base}: a code redeems and a refresh rotates; a refresh answers {', '.join(answer)}", flush=True)
+    return {
+        "code": Request(token_path, "POST", auth=auth, pool=code_bodies),
+        "refresh": Request(token_path, "POST", auth=auth, pool=refresh_bodies),
+    }
+
+
+@contextlib.contextmanager
+def peer_flows(args: argparse.Namespace, folder: Path) -> Iterator[Server]:
+    """node-oidc-provider with a code-flow client (bench/peer/flows.mjs, run from the peer's folder)."""
+    node = ensure_peer(Path(args.peer_dir))
+    script = Path(args.peer_dir) / "oidc-provider" / "flows.mjs"
+    shutil.copyfile(PEER_FLOWS_SCRIPT, script)
+    port = free_port()
+    env = dict(
+        os.environ, PORT=str(port), CLIENT_ID=PEER_CLIENT, CLIENT_SECRET=SECRET, CODE_CLIENT_ID=flows.CODE_CLIENT,
+        REDIRECT_URI=flows.REDIRECT_URI, CODE_CHALLENGE=flows.CHALLENGE,
+    )  # fmt: skip
+    command = ["taskset", "-c", str(args.server_core), str(node), str(script)]
+    base = f"http://127.0.0.1:{port}"
+    with started("peer-flows", command, base, "/.well-known/openid-configuration", folder, env) as proc:
+        yield Server("peer-flows", proc, base, flow_requests(base, "/token", None))
 
 
 @contextlib.contextmanager
@@ -319,14 +370,45 @@ def wrk(args: argparse.Namespace, server: Server, request: Request, seconds: flo
     return result
 
 
+def wrk_pool(args: argparse.Namespace, server: Server, request: Request, bodies: list[str], seconds: float) -> Any:
+    """wrk over one-time request bodies (wrk-pool.lua): one line of the pool per request."""
+    assert request.pool is not None
+    pool = Path(tempfile.mkstemp(prefix="idsrv-pool-")[1])
+    pool.write_text("\n".join(bodies) + "\n")
+    env = dict(os.environ, WRK_POOL=str(pool), WRK_AUTH=request.auth)
+    command = [
+        "taskset", "-c", str(args.wrk_core), "wrk", "-t1", f"-c{args.connections}", f"-d{round(seconds)}s", "--latency",
+        "-s", str(POOL_LUA), server.base + request.path,
+    ]  # fmt: skip
+    try:
+        out = subprocess.run(command, capture_output=True, text=True, env=env, check=True).stdout
+    finally:
+        pool.unlink()
+    result = json.loads(next(x for x in out.splitlines() if x.startswith("WRKJSON ")).removeprefix("WRKJSON "))
+    if result["requests"] > len(bodies):
+        print(f"  {server.label}: the pool of {len(bodies)} ran dry ({result['requests']} requests)", flush=True)
+    return result
+
+
 def measure(args: argparse.Namespace, server: Server, row: Row, key: str) -> Run:
     request = server.requests[key]
-    wrk(args, server, request, args.warmup)
+    if request.pool is not None:
+        # the warm-up is also the probe of the rate, which sizes the measured run's pool; twice that, as a cold
+        # peer (JIT) ran 1.9 x faster measured than in a 1 s warm-up
+        probe = wrk_pool(args, server, request, request.pool(args.pool_probe), args.warmup)
+        # refusals count too: a probe pool that ran dry then overstates the rate, which only adds to the margin
+        rate = probe["requests"] / probe["duration_s"]
+        bodies = request.pool(int(rate * args.seconds * 2) + 500)
+    else:
+        wrk(args, server, request, args.warmup)
     pids = server.workers()
     cores = (args.server_core, args.wrk_core)
     cpu0, busy0, own0 = sum(process_cpu_seconds(p) for p in pids), cpu_busy_seconds(cores), time.monotonic()
     wrk0 = children_cpu_seconds()
-    result = wrk(args, server, request, args.seconds)
+    if request.pool is not None:
+        result = wrk_pool(args, server, request, bodies, args.seconds)
+    else:
+        result = wrk(args, server, request, args.seconds)
     cpu = sum(process_cpu_seconds(p) for p in pids) - cpu0
     busy, wall = cpu_busy_seconds(cores) - busy0, time.monotonic() - own0
     foreign = max(0.0, busy - cpu - (children_cpu_seconds() - wrk0)) / wall if wall else 0.0
@@ -353,6 +435,8 @@ def bench(args: argparse.Namespace) -> list[Run]:
             peers["oidc"] = stack.enter_context(peer(args, folder))
         if any(r.peer == "hello" for r in wanted):
             peers["hello"] = stack.enter_context(hello(args, folder))
+        if any(r.peer == "oidc-flows" for r in wanted):
+            peers["oidc-flows"] = stack.enter_context(peer_flows(args, folder))
         for db in dict.fromkeys(r.db for r in wanted):
             with ours(args, db, folder) as server:
                 for row in (r for r in wanted if r.db == db):
@@ -399,6 +483,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument(
+        "--pool-probe", type=int, default=3000, help="codes or refresh tokens for the warm-up of a pooled row"
+    )
     parser.add_argument("--server-core", type=int, default=0)
     parser.add_argument("--wrk-core", type=int, default=1)
     parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/idsrv_bench")
