@@ -96,6 +96,24 @@ async def test_a_failing_statement_in_a_group_commit_fails_alone(sql_backend: Ba
     assert await store.get("bad") is None
 
 
+async def test_a_batch_replayed_after_a_failure_redeems_and_stores_once(sql_backend: Backend) -> None:
+    """The batch with a failing statement is rolled back and run again, each statement in a savepoint: what the
+    others returned and changed is what one run gives."""
+    store = SqlPersistedGrantStore(sql_backend.db)
+    await store.store(grant("once"))
+    bad = store.store(grant("bad", data=None))  # type: ignore[arg-type]  # Data is NOT NULL
+    results = await asyncio.gather(
+        store.take("once"), store.store(grant("new")), bad, store.take("once"), return_exceptions=True
+    )
+    taken, stored, failed, again = results
+    assert isinstance(taken, PersistedGrant) and taken.key == "once"
+    assert stored is None and again is None
+    assert isinstance(failed, Exception)
+    assert await store.get("once") is None
+    assert await store.get("new") == grant("new")
+    assert await count(sql_backend.db) == 1
+
+
 async def test_inside_an_exclusive_lock_the_store_uses_the_locks_transaction(sql_backend: Backend) -> None:
     store = SqlPersistedGrantStore(sql_backend.db)
     with pytest.raises(RuntimeError):
