@@ -16,6 +16,7 @@ from typing import Any
 import uvicorn
 
 from identityserver.cli.http_limits import LimitedHttpToolsProtocol
+from identityserver.cli.socket_per_worker import reuse_port_supported, run_workers
 from identityserver.cli.telemetry import instrument, log_config
 from identityserver.cli.tls import TlsHttpToolsProtocol
 from identityserver.configuration.demo import demo_configuration
@@ -32,6 +33,7 @@ DEFAULT_LOOP = "asyncio"
 ENV_CONFIG = "IDENTITYSERVER_CONFIG"
 ENV_ISSUER = "IDENTITYSERVER_ISSUER"
 ENV_STATE = "IDENTITYSERVER_STATE"
+APP = "identityserver.cli.serve:app_factory"
 
 
 def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -110,8 +112,7 @@ def run(
     # uvicorn re-raises SIGTERM once its graceful shutdown is done, so the process would die of the signal
     # (status 143); a stop that went as asked is a success, so the re-raised signal ends it with status 0
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    uvicorn.run(
-        "identityserver.cli.serve:app_factory",
+    settings: dict[str, Any] = dict(
         factory=True,
         host=host,
         port=port,
@@ -133,3 +134,7 @@ def run(
         http=TlsHttpToolsProtocol if tls else LimitedHttpToolsProtocol,
         **(tls or {}),
     )
+    if workers > 1 and reuse_port_supported():
+        run_workers(uvicorn.Config(APP, **settings))
+    else:
+        uvicorn.run(APP, **settings)
