@@ -13,6 +13,9 @@ import pytest
 from identityserver.crypto.hashing import sha512_base64
 from identityserver.events import ClientAuthenticationFailureEvent, ClientAuthenticationSuccessEvent
 from identityserver.models.client import Client, Secret
+from identityserver.options import InputLengthRestrictions
+from identityserver.validation.client_secrets.parsers import parse_basic_authorization
+from identityserver.validation.results import ParsedSecret
 from tests.support.client_auth import (
     RecordingEventSink,
     all_events,
@@ -314,3 +317,14 @@ async def test_authentication_events_name_the_reason_and_never_the_secret():
     logged = json.dumps([e.to_dict() for e in sink.events])
     assert "hunter2" not in logged
     assert '"secret"' not in logged
+
+
+def test_basic_credentials_keep_every_later_colon_split_of_an_unencoded_id() -> None:
+    """``urn:api:sec:ret`` sent without form-encoding: the first split, then each later colon's, in order."""
+    header = "Basic " + base64.b64encode(b"urn:api:sec:ret").decode()
+    parsed = parse_basic_authorization(header, InputLengthRestrictions())
+    assert isinstance(parsed, ParsedSecret)
+    assert (parsed.id, parsed.credential) == ("urn", "api:sec:ret")
+    assert parsed.alternatives == [("urn:api", "sec:ret"), ("urn:api:sec", "ret")]
+    plain = parse_basic_authorization("Basic " + base64.b64encode(b"client:secret").decode(), InputLengthRestrictions())
+    assert isinstance(plain, ParsedSecret) and plain.alternatives == []

@@ -58,7 +58,8 @@ def is_aspnet_protected(data: str) -> bool:
     its ``{"PersistentGrantDataContainerVersion": 1, "DataProtected": true, "Payload": ...}`` container."""
     if data.startswith(ASPNET_DATA_PROTECTION_PREFIX):
         return True
-    if not data.startswith("{") or '"DataProtected"' not in data:
+    # our own containers (every read of a grant) are told apart without parsing them
+    if not data.startswith("{") or ASPNET_DATA_PROTECTION_PREFIX not in data or '"DataProtected"' not in data:
         return False
     try:
         container = json.loads(data)

@@ -43,15 +43,11 @@ def parse_basic_authorization(header: str | None, limits: InputLengthRestriction
     if not client_id or len(client_id) > limits.client_id or len(secret) > limits.client_secret:
         return "invalid client credentials"
     # Many clients do not form-encode an id such as "urn:api1"; keep the other splits to try (see resolve_id)
-    alternatives = (
-        [
-            (unquote_plus(decoded[:i]), unquote_plus(decoded[i + 1 :]))
-            for i, ch in enumerate(decoded)
-            if ch == ":" and i > len(raw_id)
-        ][:8]
-        if ":" in raw_secret
-        else []
-    )
+    alternatives: list[tuple[str, str]] = []
+    colon = decoded.find(":", len(raw_id) + 1)
+    while colon != -1 and len(alternatives) < 8:
+        alternatives.append((unquote_plus(decoded[:colon]), unquote_plus(decoded[colon + 1 :])))
+        colon = decoded.find(":", colon + 1)
     return ParsedSecret(client_id, TokenEndpointAuthMethods.CLIENT_SECRET_BASIC, secret, True, alternatives)
 
 
