@@ -52,7 +52,7 @@ def format_ef_datetime(value: datetime) -> str:
     The format sorts like the instants it stands for, so ``<`` in SQL compares times."""
     if value.tzinfo is not None:
         value = value.astimezone(UTC)
-    text = value.strftime("%Y-%m-%d %H:%M:%S")
+    text = value.isoformat(" ")[:19]  # "%Y-%m-%d %H:%M:%S" at under half strftime's cost
     if value.microsecond:
         text += "." + f"{value.microsecond * 10:07d}".rstrip("0")
     return text
