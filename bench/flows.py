@@ -124,10 +124,25 @@ async def _ours_codes(base: str, authorize_path: str, count: int) -> list[str]:
         if signed_in.status_code not in (302, 303):
             raise SystemExit(f"signing in answered {signed_in.status_code}: {signed_in.text[:300]}")
 
-        async def one(i: int) -> str:
-            return _code_of(await client.get(authorize_path, params={**params, "state": f"s{i}"}))
+        retried = 0
 
-        return await _many(count, one)
+        async def one(i: int) -> str:
+            nonlocal retried
+            for attempt in range(3):
+                try:
+                    return _code_of(await client.get(authorize_path, params={**params, "state": f"s{i}"}))
+                except httpx.TransportError:
+                    # a kept-alive connection the server closed as this request went out (RFC 9112 §9.3.1:
+                    # the client retries an idempotent request); each authorize makes a new code anyway
+                    if attempt == 2:
+                        raise
+                    retried += 1
+            raise AssertionError("unreachable")
+
+        codes = await _many(count, one)
+        if retried:
+            print(f"  {base}: {retried} authorize requests were sent again after a closed connection", flush=True)
+        return codes
 
 
 async def _peer_codes(base: str, count: int) -> list[str]:
