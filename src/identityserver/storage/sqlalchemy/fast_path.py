@@ -196,30 +196,29 @@ async def _commit(
     return outcomes
 
 
+def _run(raw: sqlite3.Connection, compiled: _Compiled, parameters: list[Any]) -> dict[str, Any] | None:
+    """Execute the statement; its first row, if it returns any."""
+    cursor = raw.execute(compiled.sql, parameters)
+    try:
+        return _first(compiled, cursor)
+    finally:
+        cursor.close()
+
+
 def _plain(raw: sqlite3.Connection, compiled: _Compiled, parameters: list[Any]) -> Any:
     """The statement's first row. Why no savepoint: two more statements per change cost about a fifth of an
     insert, and a failing statement is rare; when one fails the batch is replayed with savepoints (``_flush``)."""
     try:
-        cursor = raw.execute(compiled.sql, parameters)
+        return _run(raw, compiled, parameters)
     except Exception as error:
         raise _StatementFailed from error
-    try:
-        return _first(compiled, cursor)
-    except Exception as error:
-        raise _StatementFailed from error
-    finally:
-        cursor.close()
 
 
 def _in_savepoint(raw: sqlite3.Connection, compiled: _Compiled, parameters: list[Any]) -> Any:
     """The statement's first row, or the error it raised (its changes then undone, the batch's kept)."""
     raw.execute("SAVEPOINT one_statement")
     try:
-        cursor = raw.execute(compiled.sql, parameters)
-        try:
-            outcome: Any = _first(compiled, cursor)
-        finally:
-            cursor.close()
+        outcome: Any = _run(raw, compiled, parameters)
     except Exception as error:
         raw.execute("ROLLBACK TO one_statement")
         outcome = error
