@@ -28,15 +28,6 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
 
 
-_PROCESS = [os.getpid()]
-"""This process's id, kept across calls (a system call per statement otherwise) and renewed in a forked child."""
-os.register_at_fork(after_in_child=lambda: _PROCESS.__setitem__(0, os.getpid()))
-
-
-def _pid() -> int:
-    return _PROCESS[0]
-
-
 class DatabaseUrlError(ValueError):
     """The database URL names an unsupported database or driver."""
 
@@ -148,19 +139,19 @@ class Database:
 
     async def prepare(self) -> None:
         """Run the ``prepare`` step if this process has not run it yet (concurrent callers wait for it)."""
-        if self._prepare is None or self._prepared_pid == _pid() or _preparing.get():
+        if self._prepare is None or self._prepared_pid == os.getpid() or _preparing.get():
             return
         if self._prepare_lock is None:
             self._prepare_lock = asyncio.Lock()
         async with self._prepare_lock:
-            if self._prepared_pid == _pid():
+            if self._prepared_pid == os.getpid():
                 return
             token = _preparing.set(True)
             try:
                 await self._prepare(self)
             finally:
                 _preparing.reset(token)
-            self._prepared_pid = _pid()
+            self._prepared_pid = os.getpid()
 
     @property
     def dialect(self) -> str:
@@ -168,22 +159,22 @@ class Database:
 
     @property
     def engine(self) -> AsyncEngine:
-        if self._engine is None or self._pid != _pid():
+        if self._engine is None or self._pid != os.getpid():
             self._engine = create_engine(self.database_url, **self._engine_kwargs)
-            self._pid = _pid()
+            self._pid = os.getpid()
         return self._engine
 
     async def dispose(self) -> None:
-        if self._fast is not None and self._fast_key == (_pid(), id(asyncio.get_running_loop())):
+        if self._fast is not None and self._fast_key == (os.getpid(), id(asyncio.get_running_loop())):
             await self._fast.close()
         self._fast = None
-        if self._engine is not None and self._pid == _pid():
+        if self._engine is not None and self._pid == os.getpid():
             await self._engine.dispose()
         self._engine = None
 
     def _fast_path(self) -> SqliteFastPath | PostgresFastPath | None:
         """This process's (and loop's) driver connections for :meth:`fetch_one`; ``None`` for in-memory SQLite."""
-        key = (_pid(), id(asyncio.get_running_loop()))
+        key = (os.getpid(), id(asyncio.get_running_loop()))
         if self._fast is None or self._fast_key != key:
             dialect = self.engine.dialect
             if self.dialect == "postgresql":
