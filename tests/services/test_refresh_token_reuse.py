@@ -107,10 +107,10 @@ class Fixture:
             claims=[Claim("sub", "1"), Claim("jti", f"at-{self.issued}")],
         )
 
-    async def issue(self, client: Client = WEB, subject: str = "1") -> str:
+    async def issue(self, client: Client = WEB, subject: str = "1", session: str | None = "session-1") -> str:
         principal = Principal([Claim("sub", subject)])
         return await self.service.create_refresh_token(
-            principal, self.access_token(), client, ["openid", "api1"], None, "session-1", ProofType.NONE
+            principal, self.access_token(), client, ["openid", "api1"], None, session, ProofType.NONE
         )
 
     async def refresh(self, handle: str, client: Client = WEB) -> str | RefreshTokenValidationResult:
@@ -176,6 +176,43 @@ async def test_replay_does_not_touch_another_family_or_another_user(backend):
     stranger = await f.issue(subject="2")
     assert_reuse(await f.refresh(first))
     assert await f.is_usable(sibling) and await f.is_usable(stranger)
+
+
+async def test_revoking_a_family_reads_only_the_tokens_of_its_session(backend):
+    """A user with many sessions (devices) at one client: a replay in one session reads and decrypts that
+    session's tokens, not every token the user holds with the client."""
+    f = Fixture(backend)
+    first = await f.issue()
+    second = await f.rotated(first)
+    elsewhere = [await f.issue(session=f"device-{i}") for i in range(5)]
+    read: list[PersistedGrantFilter] = []
+    returned: list[int] = []
+    get_all = f.grants.get_all
+
+    async def recording(grant_filter: PersistedGrantFilter) -> list[Any]:
+        rows = await get_all(grant_filter)
+        read.append(grant_filter)
+        returned.append(len(rows))
+        return rows
+
+    f.grants.get_all = recording  # type: ignore[method-assign]
+    assert_reuse(await f.refresh(first))
+    assert not await f.is_usable(second)
+    assert all([await f.is_usable(handle) for handle in elsewhere])
+    assert read and all(r.session_id == "session-1" for r in read if r.type == PersistedGrantTypes.REFRESH_TOKEN)
+    assert max(returned) == 1  # the family's live token, not the other five
+
+
+async def test_a_family_without_a_session_is_still_revoked_whole(backend):
+    """Grants with no session (the device flow, CIBA) fall back to reading the user's tokens at the client."""
+    f = Fixture(backend)
+    first = await f.issue(session=None)
+    second = await f.rotated(first)
+    third = await f.rotated(second)
+    sibling = await f.issue(session=None)
+    assert_reuse(await f.refresh(first))
+    assert not await f.is_usable(third)
+    assert await f.is_usable(sibling)
 
 
 async def test_tombstone_holds_only_a_hash_and_lives_until_the_used_token_would_have_expired(backend):

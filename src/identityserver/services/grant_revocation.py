@@ -79,8 +79,15 @@ class DefaultGrantRevocationService:
                 expiration=now + timedelta(seconds=MARKER_LIFETIME),
             )
         )
+        # a family keeps the session of the grant it began with, so with a session only that session's tokens
+        # are read and decrypted, however many other sessions (devices) the user holds with this client
         rows = await self.grants.get_all(
-            PersistedGrantFilter(subject_id=subject_id, client_id=client_id, type=PersistedGrantTypes.REFRESH_TOKEN)
+            PersistedGrantFilter(
+                subject_id=subject_id,
+                client_id=client_id,
+                session_id=session_id,
+                type=PersistedGrantTypes.REFRESH_TOKEN,
+            )
         )
         for row in rows:
             try:
