@@ -154,6 +154,30 @@ def test_served_token_verifies_with_authlib_and_the_key_survives_a_restart(tmp_p
         assert introspection.json()["active"] is True
 
 
+def test_a_websocket_upgrade_is_answered_as_plain_http(tmp_path, config_file):
+    """The server speaks no WebSocket: the handshake is not taken up (no 101, no WebSocket scope reaching the
+    app), the request gets its ordinary answer."""
+    with serve("--config", str(config_file), "--state-path", str(tmp_path / "state")) as server:
+        host, port = server.base_url.removeprefix("http://").split(":")
+        handshake = (
+            "GET /.well-known/openid-configuration HTTP/1.1\r\n"
+            f"Host: {host}:{port}\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(handshake.encode())
+            answer = b""
+            while b"\r\n\r\n" not in answer:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                answer += chunk
+        status_line = answer.split(b"\r\n", 1)[0]
+        assert status_line == b"HTTP/1.1 200 OK", answer[:300]
+        assert b"application/json" in answer.split(b"\r\n\r\n", 1)[0].lower()
+
+
 @pytest.mark.parametrize(
     ("toml", "expected"),
     [

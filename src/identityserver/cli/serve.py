@@ -121,6 +121,9 @@ def run(
         log_level=log_level,
         log_config=logging_config if logging_config is not None else uvicorn.config.LOGGING_CONFIG,
         server_header=False,
+        # nothing here speaks WebSocket: an upgrade request is answered as plain HTTP, and the worker does not
+        # import a WebSocket implementation (about 1 MiB it would keep for nothing)
+        ws="none",
         # forwarded headers are read by the app, from [options.forwarded_headers] trusted_proxies only
         # (hosting/forwarded.py); uvicorn's own handling would trust 127.0.0.1 and read X-Forwarded-For alone
         proxy_headers=False,
