@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from identityserver.models.grants import PersistedGrant
-from identityserver.storage.sqlalchemy import sqlite_inline
+from identityserver.storage.sqlalchemy import fast_path, sqlite_inline
 from identityserver.storage.sqlalchemy.engine import Database
 from identityserver.storage.sqlalchemy.entities.operational import persisted_grants
 from identityserver.storage.sqlalchemy.stores.persisted_grants import SqlPersistedGrantStore
@@ -232,3 +232,18 @@ async def test_the_store_keeps_working_after_its_connections_were_dropped(sql_ba
     assert await store.get("before") == grant("before")
     await store.store(grant("after"))
     assert await store.take("after") == grant("after")
+
+
+@pytest.mark.parametrize("sql_backend", ["sqlite"], indirect=True)
+async def test_the_fast_path_connections_keep_a_small_page_cache(sql_backend: Backend) -> None:
+    """Both connections are reset whenever another one commits, so their caches are kept small (fast_path.py)."""
+    _sqlite_backend(sql_backend)
+    store = SqlPersistedGrantStore(sql_backend.db)
+    await store.store(grant("k"))
+    assert await store.get("k") == grant("k")
+    fast = sql_backend.db._fast_path()
+    assert isinstance(fast, fast_path.SqliteFastPath)
+    for connection in (fast._reader, fast._writer):
+        assert connection is not None
+        assert connection.raw.execute("PRAGMA cache_size").fetchone()[0] == -fast_path.PAGE_CACHE_KIB
+    assert fast_path.PAGE_CACHE_KIB < 2000  # SQLite's default

@@ -44,6 +44,14 @@ POSTGRES_POOL_MAX = 10
 """asyncpg connections per process for the fast path (SQLAlchemy's pool, for everything else, is separate)."""
 
 
+PAGE_CACHE_KIB = 512
+"""Page cache of each fast-path connection (SQLite's default is 2,000 KiB). SQLite discards a connection's cache
+whenever another connection has committed since (for the reader, every group commit of the writer; for both,
+every commit of another worker), and grant keys are random, so beyond the B-tree's interior pages a larger
+cache holds pages that are rarely read again before they are thrown away. The operating system's page cache
+serves those re-reads; the smaller cache saves about 2 MiB a worker (docs/performance-stored-grants.md)."""
+
+
 class _Compiled:
     __slots__ = ("binds", "columns", "names", "results", "sql")
 
@@ -115,7 +123,8 @@ class SqliteFastPath:
     def _connect(self) -> InlineConnection:
         raw = sqlite3.connect(self._path, timeout=0, isolation_level=None, check_same_thread=False)
         connection = InlineConnection(raw, self._busy_timeout_s)
-        for pragma in ("foreign_keys = ON", "journal_mode = WAL", "synchronous = NORMAL", "wal_autocheckpoint = 0"):
+        pragmas = ("foreign_keys = ON", "journal_mode = WAL", "synchronous = NORMAL", "wal_autocheckpoint = 0")
+        for pragma in (*pragmas, f"cache_size = -{PAGE_CACHE_KIB}"):
             raw.execute(f"PRAGMA {pragma}").fetchall()
         return connection
 
