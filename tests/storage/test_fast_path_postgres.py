@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from identityserver.storage.sqlalchemy import fast_path
 from identityserver.storage.sqlalchemy.engine import Database
 from tests.storage.conftest import Backend
 from tests.storage.test_fast_path import count, grant
@@ -113,3 +114,27 @@ async def test_a_group_on_connections_the_server_dropped_is_written_on_fresh_one
     await asyncio.sleep(0.1)
     await asyncio.gather(*(store.store(grant(f"after{i}")) for i in range(30)))
     assert await count(sql_backend.db) == 40
+
+
+@pytest.mark.parametrize("sql_backend", SQL_POSTGRES, indirect=True)
+async def test_when_no_connection_can_be_had_a_group_fails_at_once(
+    sql_backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that cannot be reached fails the whole group with one attempt, not one attempt per change (each
+    could wait for a connection timeout)."""
+    store = store_of(sql_backend.db)
+    await store.store(grant("warm"))
+    attempts = 0
+
+    async def unreachable(self: fast_path._ConnectionPool) -> Any:
+        nonlocal attempts
+        attempts += 1
+        raise ConnectionRefusedError("the database cannot be reached")
+
+    monkeypatch.setattr(fast_path._ConnectionPool, "acquire", unreachable)
+    results = await asyncio.gather(*(store.store(grant(f"g{i}")) for i in range(30)), return_exceptions=True)
+    assert all(isinstance(r, ConnectionRefusedError) for r in results)
+    assert attempts <= 2
+    monkeypatch.undo()
+    await store.store(grant("back"))  # reachable again: the next change is written
+    assert await count(sql_backend.db) == 2

@@ -406,28 +406,37 @@ class PostgresFastPath:
                 raise
 
     async def _write_group(self, group: list[_Pending]) -> None:
-        if len(group) > 1 and await self._write_together(group):
-            return
+        if len(group) > 1:
+            try:
+                if await self._write_together(group):
+                    return
+            except Exception as error:  # no connection to be had: the whole group fails with it
+                _settle(group, error)
+                return
+        unreachable: Exception | None = None
         for compiled, parameters, future in group:  # each on its own, so that only a failing one fails
+            if future.done():
+                continue
+            if unreachable is not None:  # rather than waiting for the same unreachable server once per change
+                future.set_exception(unreachable)
+                continue
             try:
                 await self._run(compiled, parameters)
             except Exception as error:
-                if not future.done():
-                    future.set_exception(error)
+                if not _is_server_error(error):
+                    unreachable = error
+                future.set_exception(error)
             else:
-                if not future.done():
-                    future.set_result(None)
+                future.set_result(None)
 
     async def _write_together(self, group: list[_Pending]) -> bool:
-        """One pipelined ``executemany``, which is atomic: ``False`` when it failed and nothing of it was written."""
+        """One pipelined ``executemany``, which is atomic: ``False`` when it failed and nothing of it was written
+        (or, its connection lost, maybe all of it: the changes are idempotent and are run again)."""
         # the same order in every process, so that two groups touching the same rows never deadlock
         position = group[0][0].key_position
         group.sort(key=lambda entry: str(entry[1][position]) if entry[1] else "")
         pool = self._get_pool()
-        try:
-            connection = await pool.acquire()
-        except Exception:
-            return False
+        connection = await pool.acquire()
         try:
             await connection.executemany(group[0][0].sql, [parameters for _, parameters, _ in group])
         except Exception as error:
@@ -437,15 +446,23 @@ class PostgresFastPath:
             pool.release(connection, broken=True)
             raise
         pool.release(connection)
-        for _, _, future in group:
-            if not future.done():
-                future.set_result(None)
+        _settle(group, None)
         return True
 
     async def close(self) -> None:
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await pool.close()
+
+
+def _settle(group: Sequence[_Pending], error: Exception | None) -> None:
+    for _, _, future in group:
+        if future.done():
+            continue
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
 
 
 def _lost_connection() -> tuple[type[BaseException], ...]:
