@@ -25,10 +25,10 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from functools import partial
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement, Executable
@@ -39,6 +39,7 @@ from identityserver.storage.sqlalchemy.sqlite_inline import InlineConnection
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
+T = TypeVar("T")
 Processor = Callable[[Any], Any] | None
 Writer = Callable[[int], AbstractAsyncContextManager[None]]
 """Holds this process's SQLite writer lock for a number of statements (``Database._sqlite_writer``)."""
@@ -352,15 +353,7 @@ class PostgresFastPath:
 
     async def _fetchrow(self, pool: _ConnectionPool, compiled: _Compiled, parameters: list[Any]) -> Any:
         connection = await pool.acquire()
-        try:
-            row = await connection.fetchrow(compiled.sql, *parameters)
-        except BaseException as error:
-            # a server-side error (a constraint, a bad value) leaves the connection usable; anything else
-            # (cancellation, a lost connection) may leave it mid-protocol
-            pool.release(connection, broken=not _is_server_error(error))
-            raise
-        pool.release(connection)
-        return row
+        return await _then_release(pool, connection, connection.fetchrow(compiled.sql, *parameters))
 
     async def fetch(self, prepared: Prepared, values: Mapping[str, Any], write: bool) -> dict[str, Any] | None:
         compiled = prepared.compiled(self.dialect)
@@ -437,15 +430,11 @@ class PostgresFastPath:
         group.sort(key=lambda entry: str(entry[1][position]) if entry[1] else "")
         pool = self._get_pool()
         connection = await pool.acquire()
+        rows = [parameters for _, parameters, _ in group]
         try:
-            await connection.executemany(group[0][0].sql, [parameters for _, parameters, _ in group])
-        except Exception as error:
-            pool.release(connection, broken=not _is_server_error(error))
+            await _then_release(pool, connection, connection.executemany(group[0][0].sql, rows))
+        except Exception:
             return False
-        except BaseException:  # cancelled: the connection may be left mid-protocol
-            pool.release(connection, broken=True)
-            raise
-        pool.release(connection)
         _settle(group, None)
         return True
 
@@ -453,6 +442,19 @@ class PostgresFastPath:
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await pool.close()
+
+
+async def _then_release(pool: _ConnectionPool, connection: Any, work: Awaitable[T]) -> T:
+    """Await ``work`` on a connection of the pool, then give the connection back."""
+    try:
+        result = await work
+    except BaseException as error:
+        # a server-side error (a constraint, a bad value) leaves the connection usable; anything else
+        # (cancellation, a lost connection) may leave it mid-protocol
+        pool.release(connection, broken=not _is_server_error(error))
+        raise
+    pool.release(connection)
+    return result
 
 
 def _settle(group: Sequence[_Pending], error: Exception | None) -> None:
