@@ -8,11 +8,11 @@ from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import delete, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from identityserver.models.client import Client
 from identityserver.models.users import TestUser
 from identityserver.storage.sqlalchemy.aggregates import delete_entity, load, replace
+from identityserver.storage.sqlalchemy.async_bridge import AsyncConnection
 from identityserver.storage.sqlalchemy.configuration_mappers import client_from_rows, client_to_rows
 from identityserver.storage.sqlalchemy.engine import Database
 from identityserver.storage.sqlalchemy.entities.configuration import CLIENT, clients

@@ -11,8 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, delete, insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from identityserver.storage.sqlalchemy.async_bridge import AsyncConnection
 from identityserver.storage.sqlalchemy.entities.configuration import Aggregate
 
 IN_BATCH = 500

@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from identityserver._utils.extras import require_extra
+from identityserver.storage.sqlalchemy.async_bridge import AsyncConnection, AsyncEngine, create_async_engine
 from identityserver.storage.sqlalchemy.fast_path import PostgresFastPath, Prepared, SqliteFastPath, run_on
 from identityserver.storage.sqlalchemy.sqlite_inline import WalCheckpointer, inline_creator
 

@@ -37,7 +37,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from identityserver.storage.sqlalchemy.sqlite_inline import InlineConnection
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncConnection
+    from identityserver.storage.sqlalchemy.async_bridge import AsyncConnection
 
 T = TypeVar("T")
 Processor = Callable[[Any], Any] | None

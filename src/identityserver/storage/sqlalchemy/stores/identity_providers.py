@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from identityserver.models.identity_providers import ExternalLogin, IdentityProvider
+from identityserver.storage.sqlalchemy.async_bridge import AsyncConnection
 from identityserver.storage.sqlalchemy.engine import Database
 from identityserver.storage.sqlalchemy.entities.configuration import identity_providers as providers_table
 from identityserver.storage.sqlalchemy.entities.operational import external_logins as logins_table

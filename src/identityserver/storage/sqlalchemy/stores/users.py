@@ -8,11 +8,11 @@ from collections.abc import Iterable
 
 from sqlalchemy import bindparam, delete, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from identityserver.crypto.passwords import hash_password_off_loop
 from identityserver.models.claims import Claim
 from identityserver.models.users import TestUser
+from identityserver.storage.sqlalchemy.async_bridge import AsyncConnection
 from identityserver.storage.sqlalchemy.engine import Database
 from identityserver.storage.sqlalchemy.entities.operational import users as t
 from identityserver.storage.sqlalchemy.fast_path import Prepared
