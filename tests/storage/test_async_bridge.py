@@ -41,6 +41,11 @@ async def test_a_transaction_commits_when_its_block_ends_and_rolls_back_when_it_
             assert await conn.run_sync(lambda sync: inspect(sync).has_table("rows"))
         async with engine.connect() as conn:
             assert await rows(conn) == 3
+        # docs/persistence.md: code that wants SQLAlchemy's own asyncio classes wraps the same engine
+        from sqlalchemy.ext.asyncio import AsyncEngine as SqlAlchemyAsyncEngine
+
+        async with SqlAlchemyAsyncEngine(engine.sync_engine).connect() as theirs:
+            assert await theirs.scalar(select(func.count()).select_from(ROWS)) == 3
     finally:
         await engine.dispose()
 
