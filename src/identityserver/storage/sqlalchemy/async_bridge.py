@@ -51,10 +51,6 @@ class AsyncEngine:
     def dialect(self) -> Dialect:
         return self.sync_engine.dialect
 
-    @property
-    def url(self) -> URL:
-        return self.sync_engine.url
-
     @contextlib.asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
         """A pooled connection, closed (its transaction, if any, rolled back) on exit."""
