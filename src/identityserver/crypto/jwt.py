@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
+from identityserver._utils import json_bytes
 from identityserver._utils.b64 import b64url_decode, b64url_encode
 from identityserver.crypto.jwk import PrivateKey, PublicKey
 
@@ -158,11 +159,8 @@ def sign(alg: str, key: PrivateKey, data: bytes) -> bytes:
     return key.sign(data)
 
 
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-
-
 def encode_segment(obj: Mapping[str, Any]) -> str:
-    return b64url_encode(_dumps(obj).encode("utf-8"))
+    return b64url_encode(json_bytes.dumps(obj))
 
 
 def encode_jws(header: Mapping[str, Any], payload: Mapping[str, Any], key: PrivateKey) -> str:

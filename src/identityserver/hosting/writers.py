@@ -3,11 +3,11 @@ endpoint (Duende 7's ``IHttpResponseWriter<T>``)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from identityserver._utils import json_bytes
 from identityserver.endpoints.results import (
     AuthorizeResult,
     CheckSessionResult,
@@ -26,7 +26,6 @@ HttpResponse = tuple[int, Headers, bytes]
 
 _JSON = (b"content-type", b"application/json; charset=utf-8")
 NO_STORE: Headers = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
-_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 #: Security headers for every HTML page (RFC 9700 §4.16, §4.2.4).
 HTML_SECURITY_HEADERS: Headers = [
@@ -40,29 +39,7 @@ def _h(name: str, value: str) -> tuple[bytes, bytes]:
     return name.lower().encode("latin-1"), value.encode("latin-1")
 
 
-def _plain(value: str) -> bool:
-    """True when ``value`` can stand between JSON quotes unchanged (what ``json`` would emit for it)."""
-    return value.isprintable() and value.isascii() and '"' not in value and "\\" not in value
-
-
 def write_token(result: TokenResult) -> HttpResponse:
-    if (
-        not result.refresh_token
-        and not result.id_token
-        and not result.custom
-        and not result.dpop_nonce
-        and type(result.expires_in) is int
-        and _plain(result.access_token)
-        and _plain(result.token_type)
-        and (not result.scope or _plain(result.scope))
-    ):
-        # the common response (RFC 6749 §5.1) built directly: byte-identical to the JSON encoder's output
-        scope = f',"scope":"{result.scope}"' if result.scope else ""
-        text = (
-            f'{{"access_token":"{result.access_token}","token_type":"{result.token_type}",'
-            f'"expires_in":{result.expires_in}{scope}}}'
-        )
-        return 200, [_JSON, *NO_STORE], text.encode("ascii")
     body: dict[str, Any] = {
         "access_token": result.access_token,
         "token_type": result.token_type,
@@ -79,7 +56,7 @@ def write_token(result: TokenResult) -> HttpResponse:
     headers = [_JSON, *NO_STORE]
     if result.dpop_nonce:
         headers.append((b"dpop-nonce", result.dpop_nonce.encode("ascii")))
-    return 200, headers, _encode(body).encode("utf-8")
+    return 200, headers, json_bytes.dumps(body)
 
 
 def _safe_description(text: str) -> str:
@@ -98,7 +75,7 @@ def write_token_error(result: TokenErrorResult) -> HttpResponse:
         headers.append((b"dpop-nonce", result.dpop_nonce.encode("ascii")))
     if result.www_authenticate:
         headers.append(_h("www-authenticate", result.www_authenticate))
-    return result.status, headers, _encode(body).encode("utf-8")
+    return result.status, headers, json_bytes.dumps(body)
 
 
 def write_json(result: JsonResult) -> HttpResponse:
@@ -110,7 +87,7 @@ def write_json(result: JsonResult) -> HttpResponse:
         headers.extend(NO_STORE)
     elif result.max_age is not None:
         headers.append(_h("cache-control", f"max-age={result.max_age}"))
-    body = result.encoded if result.encoded is not None else _encode(result.body).encode("utf-8")
+    body = result.encoded if result.encoded is not None else json_bytes.dumps(result.body)
     return result.status, headers, body
 
 
@@ -118,7 +95,7 @@ def write_status(result: StatusCodeResult) -> HttpResponse:
     headers = [_h(k, v) for k, v in result.headers.items()]
     if result.body is not None:
         headers.append(_JSON)
-        return result.status, [*headers, *NO_STORE], _encode(result.body).encode("utf-8")
+        return result.status, [*headers, *NO_STORE], json_bytes.dumps(result.body)
     return result.status, [*headers, *NO_STORE, (b"content-length", b"0")], b""
 
 
@@ -189,7 +166,7 @@ def write_protected_resource_error(result: ProtectedResourceErrorResult) -> Http
         body["error"] = result.error
         if result.error_description:
             body["error_description"] = _safe_description(result.error_description)
-    return result.status, headers, _encode(body).encode("utf-8")
+    return result.status, headers, json_bytes.dumps(body)
 
 
 def write_authorize(result: AuthorizeResult) -> HttpResponse:

@@ -60,6 +60,7 @@ class KeyRingDataProtectionProvider:
         self._keys: dict[str, DataProtectionKey] = {}
         self._default: DataProtectionKey | None = None
         self._subkeys: dict[tuple[str, str], AESGCM] = {}
+        self._id_bytes: dict[str, bytes] = {}
         self._lock = asyncio.Lock()
         self._next_reload = 0.0
 
@@ -140,7 +141,9 @@ class KeyRingDataProtectionProvider:
     async def protect(self, purpose: str, plaintext: bytes) -> str:
         """Seal ``plaintext`` under the default key for ``purpose`` (AES-256-GCM)."""
         key = await self._ensure_default_key()
-        key_id = uuid.UUID(key.id).bytes
+        key_id = self._id_bytes.get(key.id)
+        if key_id is None:
+            key_id = self._id_bytes[key.id] = uuid.UUID(key.id).bytes
         nonce = secrets.token_bytes(12)
         sealed = self._cipher(key, purpose).encrypt(nonce, plaintext, _VERSION + key_id)
         return b64url_encode(_VERSION + key_id + nonce + sealed)

@@ -3,11 +3,11 @@ subclasses). Only the SHA-256 of a handle is stored; payloads are data-protected
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
+from identityserver._utils import json_bytes
 from identityserver.clock import Clock
 from identityserver.constants import PersistedGrantTypes
 from identityserver.crypto.hashing import hashed_grant_key
@@ -55,36 +55,32 @@ class DefaultGrantStore(Generic[T]):
         return hashed_grant_key(handle, self.grant_type)
 
     async def serialize(self, item: T) -> str:
-        payload = json.dumps(self._to_dict(item), separators=(",", ":"))
+        payload = json_bytes.dumps(self._to_dict(item))
         if self.protector is not None:
-            protected = await self.protector.protect(payload.encode("utf-8"))
-            return json.dumps(
-                {
-                    "PersistentGrantDataContainerVersion": CONTAINER_VERSION,
-                    "DataProtected": True,
-                    "Payload": protected,
-                }
-            )
-        return json.dumps(
+            protected = await self.protector.protect(payload)
+            return json_bytes.dumps(
+                {"PersistentGrantDataContainerVersion": CONTAINER_VERSION, "DataProtected": True, "Payload": protected}
+            ).decode("utf-8")
+        return json_bytes.dumps(
             {
                 "PersistentGrantDataContainerVersion": CONTAINER_VERSION,
                 "DataProtected": False,
-                "Payload": payload,
+                "Payload": payload.decode("utf-8"),
             }
-        )
+        ).decode("utf-8")
 
     async def deserialize(self, data: str) -> T:
         try:
-            container = json.loads(data)
+            container = json_bytes.loads(data)
             if not isinstance(container, dict) or "PersistentGrantDataContainerVersion" not in container:
-                payload_text = data  # a pre-container payload stored as plain JSON
+                payload: bytes | str = data  # a pre-container payload stored as plain JSON
             elif container.get("DataProtected"):
                 if self.protector is None:
                     raise GrantPayloadError("payload is protected but data protection is not configured")
-                payload_text = (await self.protector.unprotect(str(container["Payload"]))).decode("utf-8")
+                payload = await self.protector.unprotect(str(container["Payload"]))
             else:
-                payload_text = str(container["Payload"])
-            return self._from_dict(json.loads(payload_text))
+                payload = str(container["Payload"])
+            return self._from_dict(json_bytes.loads(payload))
         except GrantPayloadError:
             raise
         except (ValueError, KeyError, TypeError) as exc:
