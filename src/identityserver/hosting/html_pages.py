@@ -11,9 +11,11 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
+if TYPE_CHECKING:
+    from jinja2 import Environment
+    from markupsafe import Markup
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +27,10 @@ class Page:
 
 @cache
 def environment() -> Environment:
-    """Created on first use, so importing ``hosting`` neither reads nor compiles a template."""
+    """Created on first use, so importing ``hosting`` neither reads nor compiles a template, nor imports Jinja2
+    (a worker that serves only JSON endpoints never does)."""
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
     return Environment(
         loader=PackageLoader("identityserver.hosting", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
@@ -38,6 +43,8 @@ def script_hash(script: str) -> str:
 
 
 def _script(template: str, **values: object) -> tuple[Markup, str]:
+    from markupsafe import Markup
+
     script = environment().get_template(template).render(**values)
     # Markup: the script comes from our own template with every value through tojson; escaping it again as HTML
     # would break it (and its hash)
