@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""The application's own CPU per request, without HTTP (run by hand, not in CI). See bench/README.md.
+
+Builds the app as ``serve`` does (``cli/serve.app_factory``) in a child process pinned to one core, and calls it
+through ASGI with 64 requests in flight: no sockets, no ``wrk``, no HTTP parser. What is left is the endpoint, its
+stores and the middleware, measured in CPU time of the whole process (the WAL checkpointer's thread included).
+Between two copies of the package (``--pythonpath``) it tells differences of a few µs per request that the HTTP
+rows of ``compare.py`` cannot resolve on a shared machine: the variants run alternately, each on a copy of one
+prepared database, and the minimum of each variant's rounds is compared.
+
+    python bench/in_process.py                                    # every row, the installed package
+    python bench/in_process.py --rows reference --pythonpath /tmp/old/src, --repeats 3
+    python bench/in_process.py --profile /tmp/jwt.prof --rows jwt  # cProfile of one variant's rounds
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+SECRET = "bench-secret-0123456789abcdef0123"
+ROWS = ("reference", "introspection", "jwt")
+CONFIG = f"""\
+# written by bench/in_process.py
+[options.key_management]
+signing_algorithms = ["RS256"]
+
+[[clients]]
+client_id = "bench-ref"
+client_secrets = ["{SECRET}"]
+allowed_grant_types = ["client_credentials"]
+allowed_scopes = ["api1"]
+access_token_type = "reference"
+
+[[clients]]
+client_id = "bench-jwt"
+client_secrets = ["{SECRET}"]
+allowed_grant_types = ["client_credentials"]
+allowed_scopes = ["api1"]
+
+[[api_scopes]]
+name = "api1"
+
+[[api_resources]]
+name = "urn:api1"
+scopes = ["api1"]
+api_secrets = ["{SECRET}"]
+"""
+
+# The child: argv row requests rounds; the configuration and state folder come in serve's environment variables.
+CHILD = r"""
+import asyncio, base64, json, sys, time
+from identityserver.cli.serve import app_factory
+
+row, requests, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+SECRET = sys.argv[4]
+
+
+def basic(user):
+    return b"Basic " + base64.b64encode(f"{user}:{SECRET}".encode())
+
+
+async def call(app, path, body, auth):
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+        "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+        "headers": [(b"host", b"127.0.0.1:8000"), (b"content-type", b"application/x-www-form-urlencoded"),
+                    (b"authorization", auth), (b"content-length", str(len(body)).encode())],
+        "client": ("127.0.0.1", 40000), "server": ("127.0.0.1", 8000),
+    }
+    messages = [{"type": "http.request", "body": body, "more_body": False}]
+    sent = []
+
+    async def receive():
+        if messages:
+            return messages.pop()
+        await asyncio.Event().wait()
+
+    async def send(message):
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+
+
+async def main():
+    app = app_factory()
+    to_app, from_app = asyncio.Queue(), asyncio.Queue()
+    lifespan = asyncio.ensure_future(app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}},
+                                         to_app.get, from_app.put))
+    await to_app.put({"type": "lifespan.startup"})
+    assert (await from_app.get())["type"] == "lifespan.startup.complete"
+    token = ("/connect/token", b"grant_type=client_credentials")
+    if row == "introspection":
+        status, body = await call(app, *token, basic("bench-ref"))
+        access_token = json.loads(body)["access_token"]
+        path, body, auth = "/connect/introspect", f"token={access_token}".encode(), basic("urn:api1")
+    else:
+        path, body, auth = *token, basic("bench-ref" if row == "reference" else "bench-jwt")
+    status, answer = await call(app, path, body, auth)
+    assert status == 200 and b'"active":false' not in answer, (status, answer)
+    per_task = max(1, requests // 64)
+
+    async def task():
+        for _ in range(per_task):
+            status, _ = await call(app, path, body, auth)
+            assert status == 200, status
+
+    results = []
+    for _ in range(rounds):
+        start = time.process_time()
+        await asyncio.gather(*(task() for _ in range(64)))
+        results.append((time.process_time() - start) / (per_task * 64) * 1e6)
+    print(json.dumps(results))
+    await to_app.put({"type": "lifespan.shutdown"})
+    await from_app.get()
+    await lifespan
+
+
+asyncio.run(main())
+"""
+
+
+def child_env(pythonpath: str, config: Path, state: Path) -> dict[str, str]:
+    env = dict(os.environ, IDENTITYSERVER_CONFIG=str(config), IDENTITYSERVER_STATE=str(state))
+    env["IDENTITYSERVER_ISSUER"] = "http://127.0.0.1:8000"
+    if pythonpath:
+        env["PYTHONPATH"] = pythonpath
+    return env
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", default=",".join(ROWS), help="comma-separated: " + ", ".join(ROWS))
+    parser.add_argument("--requests", type=int, default=6000, help="requests per round")
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--repeats", type=int, default=2, help="times each variant runs, alternating")
+    parser.add_argument("--pythonpath", default="", help="comma-separated variants ('' = the installed package)")
+    parser.add_argument("--core", default="0")
+    parser.add_argument("--profile", help="cProfile the first variant's first run into this file")
+    args = parser.parse_args()
+    rows = [r for r in args.rows.split(",") if r]
+    if unknown := set(rows) - set(ROWS):
+        raise SystemExit(f"unknown rows: {', '.join(sorted(unknown))}")
+    variants = args.pythonpath.split(",")
+    with tempfile.TemporaryDirectory(prefix="idsrv-inproc-") as folder:
+        config = Path(folder) / "config.toml"
+        config.write_text(CONFIG)
+        child = Path(folder) / "child.py"
+        child.write_text(CHILD)
+        prepared = {}
+        for index, variant in enumerate(variants):
+            state = prepared[variant] = Path(folder) / f"state-{index}"
+            command = [sys.executable, "-m", "identityserver", "db", "prepare", "--config", str(config)]
+            env = child_env(variant, config, state)
+            subprocess.run([*command, "--state-path", str(state)], env=env, check=True, capture_output=True)
+        for row in rows:
+            best: dict[str, float] = {}
+            for repeat in range(args.repeats):
+                for variant in variants:
+                    state = Path(folder) / "run"
+                    shutil.rmtree(state, ignore_errors=True)
+                    shutil.copytree(prepared[variant], state)
+                    profile = args.profile and repeat == 0 and variant == variants[0]
+                    runner = ["-m", "cProfile", "-o", args.profile] if profile else []
+                    command = ["taskset", "-c", args.core, sys.executable, *runner, str(child)]
+                    out = subprocess.run(
+                        [*command, row, str(args.requests), str(args.rounds), SECRET],
+                        env=child_env(variant, config, state),
+                        check=True,
+                        capture_output=True,
+                        text=True,
+                    ).stdout
+                    rounds = [float(x) for x in out.strip().splitlines()[-1].strip("[]").split(",")]
+                    best[variant] = min(best.get(variant, float("inf")), *rounds)
+                    label = variant or "installed"
+                    print(f"{row:14} {label:24} " + " ".join(f"{r:6.1f}" for r in rounds) + " µs CPU/request")
+            print(f"{row:14} minimum: " + ", ".join(f"{v or 'installed'} {best[v]:.1f} µs" for v in variants))
+
+
+if __name__ == "__main__":
+    main()
