@@ -97,7 +97,9 @@ async def _many(count: int, one: Callable[[int], Awaitable[str]]) -> list[str]:
     return results
 
 
-async def _ours_codes(base: str, authorize_path: str, count: int) -> list[str]:
+async def _ours_codes(
+    base: str, authorize_path: str, count: int, transport: httpx.AsyncBaseTransport | None = None
+) -> list[str]:
     params = {
         "client_id": CODE_CLIENT,
         "response_type": "code",
@@ -107,7 +109,7 @@ async def _ours_codes(base: str, authorize_path: str, count: int) -> list[str]:
         "code_challenge_method": "S256",
     }
     limits = httpx.Limits(max_connections=IN_FLIGHT)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60, transport=transport) as client:
         authorize = f"{authorize_path}?{urllib.parse.urlencode({**params, 'state': 'sign-in'})}"
         login = await client.get("/account/login", params={"returnUrl": authorize})
         token = re.search(r'name="__RequestVerificationToken" value="([^"]+)"', login.text)
@@ -152,9 +154,11 @@ async def _peer_codes(base: str, count: int) -> list[str]:
         return response.text.split("\n")
 
 
-async def _redeem(base: str, token_path: str, auth: str, codes: Sequence[str]) -> list[str]:
+async def _redeem(
+    base: str, token_path: str, auth: str, codes: Sequence[str], transport: httpx.AsyncBaseTransport | None = None
+) -> list[str]:
     limits = httpx.Limits(max_connections=IN_FLIGHT)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60, transport=transport) as client:
 
         async def one(i: int) -> str:
             response = await client.post(

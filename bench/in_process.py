@@ -23,8 +23,13 @@ import sys
 import tempfile
 from pathlib import Path
 
+import flows
+
+BENCH = Path(__file__).resolve().parent
 SECRET = "bench-secret-0123456789abcdef0123"
-ROWS = ("reference", "introspection", "jwt")
+ROWS = ("reference", "introspection", "jwt", "code", "refresh")
+POOLED = ("code", "refresh")
+"""Rows whose every request redeems a one-time artefact (bench/flows.py), made through the app beforehand."""
 CONFIG = f"""\
 # written by bench/in_process.py
 [options.key_management]
@@ -50,7 +55,7 @@ name = "api1"
 name = "urn:api1"
 scopes = ["api1"]
 api_secrets = ["{SECRET}"]
-"""
+""" + flows.ours_config(SECRET)
 
 # The child: argv row requests rounds; the configuration and state folder come in serve's environment variables.
 CHILD = r"""
@@ -58,7 +63,8 @@ import asyncio, base64, json, sys, time
 from identityserver.cli.serve import app_factory
 
 row, requests, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-SECRET = sys.argv[4]
+SECRET, profile = sys.argv[4], sys.argv[6]
+sys.path.insert(0, sys.argv[5])  # bench/, for flows.py
 
 
 def basic(user):
@@ -88,6 +94,18 @@ async def call(app, path, body, auth):
     return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
 
 
+async def pooled_bodies(app, count):
+    # one request body per measured request, each redeeming a code (or refresh token) made through the app
+    import flows, httpx
+
+    transport, base = httpx.ASGITransport(app=app), "http://127.0.0.1:8000"
+    codes = await flows._ours_codes(base, "/connect/authorize", count, transport)
+    if row == "code":
+        return [flows.code_body(c).encode() for c in codes]
+    auth = basic(flows.CODE_CLIENT).decode()
+    return [flows.refresh_body(t).encode() for t in await flows._redeem(base, "/connect/token", auth, codes, transport)]
+
+
 async def main():
     app = app_factory()
     to_app, from_app = asyncio.Queue(), asyncio.Queue()
@@ -95,27 +113,41 @@ async def main():
                                          to_app.get, from_app.put))
     await to_app.put({"type": "lifespan.startup"})
     assert (await from_app.get())["type"] == "lifespan.startup.complete"
-    token = ("/connect/token", b"grant_type=client_credentials")
-    if row == "introspection":
-        status, body = await call(app, *token, basic("bench-ref"))
-        access_token = json.loads(body)["access_token"]
-        path, body, auth = "/connect/introspect", f"token={access_token}".encode(), basic("urn:api1")
-    else:
-        path, body, auth = *token, basic("bench-ref" if row == "reference" else "bench-jwt")
-    status, answer = await call(app, path, body, auth)
-    assert status == 200 and b'"active":false' not in answer, (status, answer)
     per_task = max(1, requests // 64)
+    token = ("/connect/token", b"grant_type=client_credentials")
+    if row in ("code", "refresh"):
+        path, auth = "/connect/token", basic("bench-code")
+        bodies = iter(await pooled_bodies(app, per_task * 64 * rounds + 1))
+        status, answer = await call(app, path, next(bodies), auth)
+    else:
+        if row == "introspection":
+            status, body = await call(app, *token, basic("bench-ref"))
+            access_token = json.loads(body)["access_token"]
+            path, body, auth = "/connect/introspect", f"token={access_token}".encode(), basic("urn:api1")
+        else:
+            path, body, auth = *token, basic("bench-ref" if row == "reference" else "bench-jwt")
+        bodies = None
+        status, answer = await call(app, path, body, auth)
+    assert status == 200 and b'"active":false' not in answer, (status, answer)
 
     async def task():
         for _ in range(per_task):
-            status, _ = await call(app, path, body, auth)
-            assert status == 200, status
+            status, answer = await call(app, path, next(bodies) if bodies else body, auth)
+            assert status == 200, (status, answer)
 
+    profiler = None
+    if profile:
+        import cProfile
+        profiler = cProfile.Profile()
+        profiler.enable()
     results = []
     for _ in range(rounds):
         start = time.process_time()
         await asyncio.gather(*(task() for _ in range(64)))
         results.append((time.process_time() - start) / (per_task * 64) * 1e6)
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(profile)
     print(json.dumps(results))
     await to_app.put({"type": "lifespan.shutdown"})
     await from_app.get()
@@ -138,6 +170,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", default=",".join(ROWS), help="comma-separated: " + ", ".join(ROWS))
     parser.add_argument("--requests", type=int, default=6000, help="requests per round")
+    parser.add_argument(
+        "--pooled-requests", type=int, default=1024, help=f"requests per round of {', '.join(POOLED)} (pool made first)"
+    )
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--repeats", type=int, default=2, help="times each variant runs, alternating")
     parser.add_argument("--pythonpath", default="", help="comma-separated variants ('' = the installed package)")
@@ -166,11 +201,11 @@ def main() -> None:
                     state = Path(folder) / "run"
                     shutil.rmtree(state, ignore_errors=True)
                     shutil.copytree(prepared[variant], state)
-                    profile = args.profile and repeat == 0 and variant == variants[0]
-                    runner = ["-m", "cProfile", "-o", args.profile] if profile else []
-                    command = ["taskset", "-c", args.core, sys.executable, *runner, str(child)]
+                    profile = args.profile if args.profile and repeat == 0 and variant == variants[0] else ""
+                    command = ["taskset", "-c", args.core, sys.executable, str(child)]
+                    requests = args.pooled_requests if row in POOLED else args.requests
                     out = subprocess.run(
-                        [*command, row, str(args.requests), str(args.rounds), SECRET],
+                        [*command, row, str(requests), str(args.rounds), SECRET, str(BENCH), profile],
                         env=child_env(variant, config, state),
                         check=True,
                         capture_output=True,
