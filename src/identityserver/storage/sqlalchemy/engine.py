@@ -122,6 +122,7 @@ class Database:
         """``prepare`` runs once per process before the first statement (e.g. the start-up schema check)."""
         self.url = to_async_url(database_url)
         require_driver(self.url)
+        self._backend = self.url.get_backend_name()
         self.database_url = database_url
         self._engine_kwargs = engine_kwargs
         self._engine: AsyncEngine | None = None
@@ -155,7 +156,7 @@ class Database:
 
     @property
     def dialect(self) -> str:
-        return self.url.get_backend_name()
+        return self._backend
 
     @property
     def engine(self) -> AsyncEngine:
@@ -194,7 +195,8 @@ class Database:
         held = self._held_connection()
         if held is not None:
             return await run_on(held, prepared, values)
-        await self.prepare()
+        if self._prepare is not None and self._prepared_pid != os.getpid():
+            await self.prepare()
         fast = self._fast_path()
         if fast is None:
             async with self.write() if write else self.read() as conn:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -51,11 +52,12 @@ def format_ef_datetime(value: datetime) -> str:
 
     The format sorts like the instants it stands for, so ``<`` in SQL compares times."""
     if value.tzinfo is not None:
-        value = value.astimezone(UTC)
-    text = value.isoformat(" ")[:19]  # "%Y-%m-%d %H:%M:%S" at under half strftime's cost
-    if value.microsecond:
-        text += "." + f"{value.microsecond * 10:07d}".rstrip("0")
-    return text
+        if value.tzinfo is not UTC:
+            value = value.astimezone(UTC)
+        value = value.replace(tzinfo=None)  # a naive value's isoformat() is less than half the cost
+    # "yyyy-MM-dd HH:mm:ss" and, when there are microseconds, ".ffffff": EF's seven digits less trailing zeros
+    text = value.isoformat(" ")
+    return text.rstrip("0") if value.microsecond else text
 
 
 def parse_ef_datetime(text: str) -> datetime:
@@ -100,18 +102,39 @@ class UtcDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
         if value is None:
             return None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return format_ef_datetime(value) if dialect.name == "sqlite" else value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return format_ef_datetime(value)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if isinstance(value, str):
-            return parse_ef_datetime(value)
-        if isinstance(value, datetime):
-            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-        raise TypeError(f"unexpected datetime value {value!r}")
+        return _utc_datetime(value)
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        # SQLite's TEXT has no processor of its own: the formatter alone, without TypeDecorator's two calls
+        # around it, on the statements of every grant (issue 15)
+        if dialect.name == "sqlite":
+            return _sqlite_text
+        return super().bind_processor(dialect)
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], Any] | None:
+        if dialect.name == "sqlite":
+            return _utc_datetime
+        return super().result_processor(dialect, coltype)
+
+
+def _sqlite_text(value: datetime | None) -> str | None:
+    return None if value is None else format_ef_datetime(value)
+
+
+def _utc_datetime(value: Any) -> datetime | None:
+    """A column's value as an aware UTC datetime: EF Core's SQLite text, or a driver's datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return parse_ef_datetime(value)
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    raise TypeError(f"unexpected datetime value {value!r}")
 
 
 def format_timespan(value: timedelta) -> str:
