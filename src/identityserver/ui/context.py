@@ -13,7 +13,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from identityserver.hosting.middleware import base_url_from_scope
 from identityserver.hosting.services import Services
 from identityserver.services.user_session import SessionTicket
-from identityserver.ui.forms import Antiforgery
+from identityserver.ui.forms import Antiforgery, read_form
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -74,7 +74,7 @@ class UiContext:
 
     async def verified_form(self, request: Request) -> FormData | Response:
         """The posted form when its anti-forgery token is valid, else the error page (400)."""
-        form = await request.form()
+        form = await read_form(request)
         if await self.antiforgery.validate(request, form, self.secure(request)):
             return form
         return await self.render(

@@ -33,6 +33,7 @@ from identityserver.services.identity_providers import FederatedSession, Federat
 from identityserver.services.upstream_oidc import UpstreamError
 from identityserver.services.user_session import SessionTicket
 from identityserver.ui.context import UiContext
+from identityserver.ui.forms import read_form
 from identityserver.validation.upstream_id_token import UpstreamTokenError, validate_upstream_id_token
 
 logger = logging.getLogger("identityserver.federation")
@@ -184,7 +185,7 @@ class FederationPages:
         scheme = request.path_params["scheme"]
         params: dict[str, str] = {k: v for k, v in request.query_params.items() if len(v) <= 8000}
         if request.method == "POST":
-            form = await request.form()
+            form = await read_form(request)
             params = {k: v for k, v in form.items() if isinstance(v, str) and len(v) <= 16000}
         pending = await self._pending(request, scheme)
         state = params.get("state", "")
