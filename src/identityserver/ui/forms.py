@@ -81,10 +81,10 @@ MAX_FIELDS = 1000
 
 async def read_form(request: Request) -> FormData:
     """A page's posted fields, in order, repeated names kept, read without ``python-multipart``: Starlette's
-    ``Request.form()`` needs it, and Starlette imports it with itself when it is installed (1.2 MiB in every worker,
-    issue 15). The pages post ``application/x-www-form-urlencoded`` only; a body of another type, or one that is not
-    UTF-8, reads as an empty form and so fails the anti-forgery check (400). ``SecurityHeadersMiddleware`` has
-    bounded the body before this reads it."""
+    ``Request.form()`` needs it, and Starlette imports it with itself, in every worker, whenever it is installed
+    (issue 15: RSS per worker). The pages post ``application/x-www-form-urlencoded`` only; a body of another
+    type, or one that is not UTF-8, reads as an empty form and so fails the anti-forgery check (400).
+    ``SecurityHeadersMiddleware`` has bounded the body before this reads it."""
     content_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
     if content_type != "application/x-www-form-urlencoded":
         return FormData()
