@@ -18,7 +18,7 @@ from identityserver.models.client import Client, TokenExpiration
 from identityserver.models.contexts import IsActiveContext, ProfileDataRequestContext
 from identityserver.models.grants import PersistedGrantFilter, ProofType, Token
 from identityserver.options import OperationalStoreOptions, PersistentGrantOptions
-from identityserver.services.grant_revocation import DefaultGrantRevocationService
+from identityserver.services.grant_revocation import MARKER_LIFETIME, DefaultGrantRevocationService
 from identityserver.services.handles import DefaultHandleGenerationService
 from identityserver.services.refresh_tokens import (
     UNBOUNDED_TOMBSTONE_LIFETIME,
@@ -347,3 +347,50 @@ async def test_a_replay_after_the_family_was_revoked_is_still_refused(backend):
     await f.rotated(first)
     assert_reuse(await f.refresh(first))
     assert_reuse(await f.refresh(first))
+
+
+async def test_a_replay_presented_again_does_not_read_the_session_again(backend):
+    """Revoking a family reads and decrypts every refresh token of the session at the client; once the family's
+    revocation is recorded, the same replay again (a client retrying, or someone replaying on purpose) is refused
+    without that read."""
+    f = Fixture(backend)
+    first = await f.issue()
+    second = await f.rotated(first)
+    for _ in range(20):
+        await f.issue()  # other families of the same session: what the read has to go through
+    scans: list[PersistedGrantFilter] = []
+    get_all = f.grants.get_all
+
+    async def recording(grant_filter: PersistedGrantFilter) -> list[Any]:
+        if grant_filter.type == PersistedGrantTypes.REFRESH_TOKEN:
+            scans.append(grant_filter)
+        return await get_all(grant_filter)
+
+    f.grants.get_all = recording  # type: ignore[method-assign]
+    assert_reuse(await f.refresh(first))
+    assert len(scans) == 1 and not await f.is_usable(second)
+    for _ in range(3):
+        assert_reuse(await f.refresh(first))
+    assert len(scans) == 1
+
+
+async def test_once_the_revocation_is_forgotten_a_replay_revokes_what_the_family_holds_again(backend):
+    """The record of a revocation lives MARKER_LIFETIME; a replay after that reads the session again, so a token
+    the family somehow still holds is revoked then."""
+    f = Fixture(backend)
+    first = await f.issue()
+    await f.rotated(first)
+    assert_reuse(await f.refresh(first))
+    f.clock.advance(MARKER_LIFETIME + 1)
+    await f.cleanup()
+    scans: list[PersistedGrantFilter] = []
+    get_all = f.grants.get_all
+
+    async def recording(grant_filter: PersistedGrantFilter) -> list[Any]:
+        if grant_filter.type == PersistedGrantTypes.REFRESH_TOKEN:
+            scans.append(grant_filter)
+        return await get_all(grant_filter)
+
+    f.grants.get_all = recording  # type: ignore[method-assign]
+    assert_reuse(await f.refresh(first))
+    assert len(scans) == 1

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from identityserver.clock import Clock
 from identityserver.crypto.hashing import hashed_grant_key
 from identityserver.models.grants import AuthorizationCode, PersistedGrant
+from identityserver.services.grant_revocation import revoke_family_on_replay
 from identityserver.services.protocols import GrantRevocationService
 from identityserver.stores.protocols import AuthorizationCodeStore, PersistedGrantStore
 
@@ -84,7 +85,9 @@ class DefaultAuthorizationCodeService:
         if issued is not None:
             await self.revoke(issued)
         if row.subject_id:
-            await self.revocation.revoke_family(row.subject_id, row.client_id, self.family_id(handle), row.session_id)
+            await revoke_family_on_replay(
+                self.revocation, row.subject_id, row.client_id, self.family_id(handle), row.session_id
+            )
         return CodeRedemption(None, replayed=True)
 
     async def record_issued(self, handle: str, code: AuthorizationCode, issued: IssuedTokens) -> None:

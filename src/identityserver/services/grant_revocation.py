@@ -16,6 +16,7 @@ from identityserver.clock import Clock
 from identityserver.constants import PersistedGrantTypes
 from identityserver.crypto.hashing import hashed_grant_key
 from identityserver.models.grants import PersistedGrant, PersistedGrantFilter, RefreshToken, Token
+from identityserver.services.protocols import GrantRevocationService
 from identityserver.stores.protocols import PersistedGrantStore, RefreshTokenStore
 
 REVOKED_ACCESS_TOKEN = "revoked_access_token"
@@ -26,6 +27,17 @@ MARKER_LIFETIME = 600
 
 def jti_of(token: Token) -> str | None:
     return next((c.value for c in token.claims if c.type == "jti"), None)
+
+
+async def revoke_family_on_replay(
+    revocation: GrantRevocationService, subject_id: str, client_id: str, family_id: str, session_id: str | None
+) -> None:
+    """A replayed code or used refresh token: revoke the family unless its revocation is already recorded. The
+    revocation reads and decrypts every refresh token of the session at the client, and a replay presented again
+    and again must not repeat that. Skipping is safe: the marker is written before that read, and a rotation in
+    flight checks it after storing its successor (dead on arrival)."""
+    if not await revocation.is_family_revoked(family_id):
+        await revocation.revoke_family(subject_id, client_id, family_id, session_id)
 
 
 class DefaultGrantRevocationService:
