@@ -1,6 +1,9 @@
 -- wrk request script for one-time artefacts (authorization codes, refresh tokens): every request posts the next
 -- line of the file named by WRK_POOL as its body (with the Authorization header in WRK_AUTH). A pool that runs dry
--- starts again from its first line: those requests are refused (400) and counted in err_status, never hidden.
+-- posts its first line with the artefact replaced by one no server issued: refused (400) and counted in
+-- err_status, never hidden. Not the used lines again: a replayed code or refresh token revokes its family, which
+-- costs a server far more than a refusal (identityserver reads every refresh token of the session, and a pool's
+-- tokens share one session), so a dry pool would slow the run it is only meant to show.
 -- done() prints the same WRKJSON line as ../shared/perf/wrk-req.lua.
 local auth = os.getenv("WRK_AUTH") or ""
 local bodies = {}
@@ -15,9 +18,12 @@ if auth ~= "" then
   wrk.headers["Authorization"] = auth
 end
 
+local dry = (bodies[1] or ""):gsub("&code=[^&]*", "&code=never-issued", 1)
+  :gsub("refresh_token=[^&]*", "refresh_token=never-issued", 1)
+
 request = function()
-  next_body = next_body % #bodies + 1
-  return wrk.format(nil, nil, nil, bodies[next_body])
+  next_body = next_body + 1
+  return wrk.format(nil, nil, nil, bodies[next_body] or dry)
 end
 
 done = function(summary, latency, requests)
