@@ -24,7 +24,7 @@ from identityserver.models.client import Client, TokenExpiration, TokenUsage
 from identityserver.models.contexts import IsActiveContext, ProfileCallers
 from identityserver.models.grants import PersistedGrant, ProofType, RefreshToken, Token
 from identityserver.options import PersistentGrantOptions
-from identityserver.services.grant_revocation import DefaultGrantRevocationService, jti_of, revoke_family_on_replay
+from identityserver.services.grant_revocation import DefaultGrantRevocationService, jti_of
 from identityserver.services.protocols import GrantRevocationService, ProfileService
 from identityserver.stores.protocols import PersistedGrantStore, RefreshTokenStore
 
@@ -254,9 +254,10 @@ class DefaultRefreshTokenService:
             return False
         if not self._within_grace_period(used.used_at):
             logger.warning("refresh token reuse by client %s: token family revoked", client.client_id)
-            await revoke_family_on_replay(
-                self.revocation, used.subject_id, client.client_id, used.family_id, used.session_id
-            )
+            # once revoked, the same replay again is refused without reading the session again (the marker:
+            # grant_revocation.revoke_family_on_replay); revoke_family_by_id stays the slot that revokes
+            if not await self.revocation.is_family_revoked(used.family_id):
+                await self.revoke_family_by_id(used.subject_id, client.client_id, used.family_id, used.session_id)
         return True
 
     async def rotate(self, handle: str, token: RefreshToken, client: Client, access_token: Token) -> str | None:
