@@ -454,8 +454,18 @@ def bench(args: argparse.Namespace) -> list[Run]:
     return runs
 
 
+def cpu_model() -> str:
+    """The CPU's name: ratios to the peer differ between CPU families (docs/performance-stored-grants.md, ninth
+    pass), so a table is only comparable to one taken on the same CPU."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    return "unknown"
+
+
 def report(runs: list[Run], args: argparse.Namespace) -> None:
-    print()
+    print(f"\nCPU: {cpu_model()}")
     head = f"{'row':<44} {'ours/s':>8} {'p50':>6} {'p99':>7} {'RSS':>6} {'peer/s':>8} {'p99':>7} {'ratio':>6} "
     print(head + f"{'CPU ratio':>9} {'target':>6}")
     for row in (r for r in ROWS if r.name in args.rows):
