@@ -4,6 +4,7 @@ same state folder keeps the signing key. The process is always terminated."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import queue
 import socket
@@ -219,3 +220,31 @@ def test_a_worker_keeps_what_start_up_built_out_of_the_garbage_collectors_sight(
     assert before == 0
     assert frozen > 50_000  # every module, class and service of the worker
     assert tracked < frozen / 10
+
+
+async def test_a_served_worker_trims_its_heap_in_the_background(tmp_path, config_file, monkeypatch):
+    """build_app (what each worker of `serve` runs) adds the heap trim to the background jobs its lifespan runs."""
+    from identityserver.cli import serve as serve_module
+    from identityserver.hosting.heap import heap_trim_job
+
+    calls: list[int] = []
+
+    def trim(pad: int) -> int:
+        calls.append(pad)
+        return 1
+
+    monkeypatch.setattr(serve_module, "heap_trim_job", lambda: heap_trim_job(0.01, trim))
+    app = serve_module.build_app(serve_module.load(str(config_file)), str(tmp_path / "state"), "http://127.0.0.1:5000")
+    to_app: asyncio.Queue[dict[str, object]] = asyncio.Queue()
+    from_app: asyncio.Queue[dict[str, object]] = asyncio.Queue()
+    lifespan = asyncio.ensure_future(app({"type": "lifespan", "asgi": {"version": "3.0"}}, to_app.get, from_app.put))
+    await to_app.put({"type": "lifespan.startup"})
+    assert (await asyncio.wait_for(from_app.get(), 30))["type"] == "lifespan.startup.complete"
+    await asyncio.sleep(0.1)
+    await to_app.put({"type": "lifespan.shutdown"})
+    assert (await asyncio.wait_for(from_app.get(), 30))["type"] == "lifespan.shutdown.complete"
+    await lifespan
+    assert len(calls) >= 3
+    count = len(calls)
+    await asyncio.sleep(0.05)
+    assert len(calls) == count  # stopped with the worker

@@ -23,6 +23,7 @@ from identityserver.configuration.demo import demo_configuration
 from identityserver.configuration.host import create_builder
 from identityserver.configuration.loader import Configuration, load_configuration
 from identityserver.hosting.app import create_app
+from identityserver.hosting.heap import heap_trim_job
 from identityserver.hosting.hosts import DEFAULT_ALLOWED_HOSTS
 from identityserver.hosting.middleware import ASGIApp
 
@@ -67,6 +68,9 @@ def build_app(config: Configuration, state_path: str | None, issuer: str | None)
         )
     from identityserver.ui import create_ui
 
+    trim_heap = heap_trim_job()  # a served worker's own concern, not the framework's (an embedding app decides)
+    if trim_heap is not None:
+        services.background.append(trim_heap)
     return create_app(services, create_ui(services))
 
 
