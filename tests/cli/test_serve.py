@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -59,6 +60,19 @@ def _pump(stream, lines: queue.Queue[str | None]) -> None:
     lines.put(None)
 
 
+def _wait_listening(port: int, process: subprocess.Popen[str]) -> None:
+    # uvicorn reports the app's start-up before it binds its socket: a connection right after can be refused
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 @contextlib.contextmanager
 def serve(*args: str, port: int | None = None) -> Iterator[Running]:
     """Run ``python -m identityserver serve *args`` until uvicorn reports that the app started; always stop it."""
@@ -75,6 +89,7 @@ def serve(*args: str, port: int | None = None) -> Iterator[Running]:
             if line is None:
                 raise AssertionError(f"server exited with {process.wait()}:\n{''.join(output)}")
             output.append(line)
+        _wait_listening(port, process)
         yield Running(f"http://127.0.0.1:{port}", output)
     finally:
         process.terminate()
