@@ -135,6 +135,19 @@ class Fixture:
             PersistedGrantFilter(subject_id="1", type=PersistedGrantTypes.USED_REFRESH_TOKEN)
         )
 
+    def record_refresh_token_reads(self) -> list[PersistedGrantFilter]:
+        """From now on, the filters of every read of refresh tokens by filter (what a family revocation does)."""
+        reads: list[PersistedGrantFilter] = []
+        get_all = self.grants.get_all
+
+        async def recording(grant_filter: PersistedGrantFilter) -> list[Any]:
+            if grant_filter.type == PersistedGrantTypes.REFRESH_TOKEN:
+                reads.append(grant_filter)
+            return await get_all(grant_filter)
+
+        self.grants.get_all = recording  # type: ignore[method-assign]
+        return reads
+
     async def cleanup(self) -> None:
         options = OperationalStoreOptions()
         if isinstance(self.grants, InMemoryPersistedGrantStore):
@@ -358,15 +371,7 @@ async def test_a_replay_presented_again_does_not_read_the_session_again(backend)
     second = await f.rotated(first)
     for _ in range(20):
         await f.issue()  # other families of the same session: what the read has to go through
-    scans: list[PersistedGrantFilter] = []
-    get_all = f.grants.get_all
-
-    async def recording(grant_filter: PersistedGrantFilter) -> list[Any]:
-        if grant_filter.type == PersistedGrantTypes.REFRESH_TOKEN:
-            scans.append(grant_filter)
-        return await get_all(grant_filter)
-
-    f.grants.get_all = recording  # type: ignore[method-assign]
+    scans = f.record_refresh_token_reads()
     assert_reuse(await f.refresh(first))
     assert len(scans) == 1 and not await f.is_usable(second)
     for _ in range(3):
@@ -375,22 +380,14 @@ async def test_a_replay_presented_again_does_not_read_the_session_again(backend)
 
 
 async def test_once_the_revocation_is_forgotten_a_replay_revokes_what_the_family_holds_again(backend):
-    """The record of a revocation lives MARKER_LIFETIME; a replay after that reads the session again, so a token
-    the family somehow still holds is revoked then."""
+    """The record of a revocation lives MARKER_LIFETIME; once cleanup has removed it, a replay reads the session
+    again (and would revoke whatever the family still held)."""
     f = Fixture(backend)
     first = await f.issue()
     await f.rotated(first)
     assert_reuse(await f.refresh(first))
     f.clock.advance(MARKER_LIFETIME + 1)
     await f.cleanup()
-    scans: list[PersistedGrantFilter] = []
-    get_all = f.grants.get_all
-
-    async def recording(grant_filter: PersistedGrantFilter) -> list[Any]:
-        if grant_filter.type == PersistedGrantTypes.REFRESH_TOKEN:
-            scans.append(grant_filter)
-        return await get_all(grant_filter)
-
-    f.grants.get_all = recording  # type: ignore[method-assign]
+    scans = f.record_refresh_token_reads()
     assert_reuse(await f.refresh(first))
     assert len(scans) == 1

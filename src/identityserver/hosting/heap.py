@@ -36,10 +36,9 @@ def malloc_trim() -> Trim | None:
 
 def heap_trim_job(interval: float = TRIM_INTERVAL, trim: Trim | None = None) -> Callable[[], Awaitable[None]] | None:
     """A background job that trims the heap every ``interval`` seconds; ``None`` without ``malloc_trim``."""
-    trim = trim or malloc_trim()
-    if trim is None:
+    found = trim or malloc_trim()
+    if found is None:
         return None
-    found: Trim = trim
 
     async def trim_heap() -> None:
         while True:
