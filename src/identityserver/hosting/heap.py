@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 
 TRIM_INTERVAL = 2.0
 """Seconds between two trims of a worker's heap. Under a steady code-flow load on PostgreSQL a worker read 79.5-80.8
-MiB at 2 s against 84.2-85.0 at 10 s, and no lower at 1 s; a trim there took 0.23-0.25 ms (under 0.02 % of the
+MiB at 2 s against 84.2-85.0 at 10 s, and no lower at 1 s; a trim there took 0.22-0.25 ms (under 0.02 % of the
 core; docs/performance-stored-grants.md, tenth pass)."""
 
 Trim = Callable[[int], int]
