@@ -7,12 +7,11 @@ import asyncio
 import contextlib
 import hashlib
 import os
-import sqlite3
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
@@ -20,7 +19,9 @@ from sqlalchemy.engine import URL, make_url
 from identityserver._utils.extras import require_extra
 from identityserver.storage.sqlalchemy.async_bridge import AsyncConnection, AsyncEngine, create_async_engine
 from identityserver.storage.sqlalchemy.fast_path import PostgresFastPath, Prepared, SqliteFastPath, run_on
-from identityserver.storage.sqlalchemy.sqlite_inline import WalCheckpointer, inline_creator
+
+if TYPE_CHECKING:
+    from identityserver.storage.sqlalchemy.sqlite_inline import WalCheckpointer
 
 DEFAULT_DATABASE_FILE = "identityserver.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -83,7 +84,10 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
         # the database holds secret hashes and key material: owner-only, like the state folder's key files
         os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
     # statements run on the loop's thread, a busy lock is waited for with asyncio sleeps (sqlite_inline.py);
-    # the connections are in autocommit mode (no implicit BEGIN from the driver; see _on_begin)
+    # the connections are in autocommit mode (no implicit BEGIN from the driver; see _on_begin). Imported
+    # here and not with the module, so that a PostgreSQL worker never loads sqlite3 (about 1 MiB of RSS).
+    from identityserver.storage.sqlalchemy.sqlite_inline import inline_creator
+
     kwargs.setdefault("async_creator", inline_creator(url.database or ":memory:", SQLITE_BUSY_TIMEOUT_MS / 1000))
     engine = create_async_engine(url, **kwargs)
 
@@ -133,7 +137,11 @@ class Database:
         self._fast: SqliteFastPath | PostgresFastPath | None = None
         self._fast_key: tuple[int, int] = (0, 0)
         path = _sqlite_path(self.url) if self.dialect == "sqlite" else None
-        self._checkpointer = WalCheckpointer(path) if path else None
+        self._checkpointer: WalCheckpointer | None = None
+        if path:
+            from identityserver.storage.sqlalchemy.sqlite_inline import WalCheckpointer
+
+            self._checkpointer = WalCheckpointer(path)
         self._writer_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
         )
@@ -224,6 +232,8 @@ class Database:
             else:
                 await lock.acquire()  # uncontended: no timer task
         except TimeoutError:
+            import sqlite3
+
             raise sqlite3.OperationalError("database is locked (by a writer of this process)") from None
         try:
             yield

@@ -23,7 +23,6 @@ Inside :meth:`Database.exclusive_lock` the statement runs on the lock's connecti
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -34,10 +33,11 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from identityserver.storage.sqlalchemy.sqlite_inline import InlineConnection
-
 if TYPE_CHECKING:
+    import sqlite3
+
     from identityserver.storage.sqlalchemy.async_bridge import AsyncConnection
+    from identityserver.storage.sqlalchemy.sqlite_inline import InlineConnection
 
 T = TypeVar("T")
 Processor = Callable[[Any], Any] | None
@@ -131,6 +131,11 @@ class SqliteFastPath:
         self._flushing: asyncio.Future[None] | None = None
 
     def _connect(self, cache_kib: int = 2000) -> InlineConnection:
+        # imported here, not with the module: a PostgreSQL worker never loads sqlite3 (and libsqlite3)
+        import sqlite3
+
+        from identityserver.storage.sqlalchemy.sqlite_inline import InlineConnection
+
         raw = sqlite3.connect(self._path, timeout=0, isolation_level=None, check_same_thread=False)
         connection = InlineConnection(raw, self._busy_timeout_s)
         pragmas = ("foreign_keys = ON", "journal_mode = WAL", "synchronous = NORMAL", "wal_autocheckpoint = 0")

@@ -15,8 +15,10 @@ from identityserver.storage.sqlalchemy.entities.types import Bool, TimeSpan, Utc
 
 
 def _table(name: str, *items: SchemaItem) -> Table:
-    """A table with EF's ``int`` identity key ``Id`` first (``AUTOINCREMENT`` on SQLite, as EF creates it)."""
-    return Table(name, metadata, Column("Id", Integer, Identity(), primary_key=True), *items, sqlite_autoincrement=True)
+    """A table with EF's ``int`` identity key ``Id`` first. The migrations create it with ``AUTOINCREMENT`` on
+    SQLite, as EF does; the runtime table leaves out ``sqlite_autoincrement``, a dialect keyword that would load
+    SQLAlchemy's SQLite dialect in every PostgreSQL worker (and changes only ``CREATE TABLE``)."""
+    return Table(name, metadata, Column("Id", Integer, Identity(), primary_key=True), *items)
 
 
 def _parent(column: str, table: str) -> Column[Any]:

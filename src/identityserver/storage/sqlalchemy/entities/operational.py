@@ -1,6 +1,7 @@
 """IdentityServer's ``PersistedGrantDbContext`` tables (Duende ``PersistedGrant``, ``DeviceFlowCodes``, ``Key``,
 ``ServerSideSession`` entities; unchanged from 6.2 to 6.3) and this server's own tables: a replay cache, the
-data-protection key ring and the users imported from a configuration file."""
+data-protection key ring and the users imported from a configuration file. As in ``configuration.py``, the
+migrations (not these tables) give the ``Id`` keys SQLite's ``AUTOINCREMENT``."""
 
 from __future__ import annotations
 
@@ -28,7 +29,6 @@ persisted_grants = Table(
     ix("PersistedGrants", "Key", unique=True),
     ix("PersistedGrants", "SubjectId", "ClientId", "Type"),
     ix("PersistedGrants", "SubjectId", "SessionId", "Type"),
-    sqlite_autoincrement=True,
 )
 
 device_codes = Table(
@@ -79,7 +79,6 @@ server_side_sessions = Table(
     ix("ServerSideSessions", "Key", unique=True),
     ix("ServerSideSessions", "SessionId"),
     ix("ServerSideSessions", "SubjectId"),
-    sqlite_autoincrement=True,
 )
 
 # -- this server's own tables (migration revision 3) --------------------------------------------------------
