@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.storage.conftest import fresh_pg_database
-from tests.storage.test_dialect_imports import SERVE_TOKENS, SQLITE_MODULES, build, prepare, run_python, write_config
+from tests.support.worker_modules import SERVE_TOKENS, SQLITE_MODULES, build, prepare, run_python, write_config
 
 pytestmark = pytest.mark.postgres
 

@@ -7,8 +7,6 @@ import base64
 import binascii
 from typing import Any
 
-from cryptography import x509
-
 from identityserver.configuration.errors import Where
 from identityserver.constants import SecretTypes
 
@@ -32,6 +30,8 @@ def certificate_secret_value(secret_type: str, raw: Any, where: Where, name: str
         if not is_hex and len(value) != 43:  # SHA-1 or SHA-256 hex, or the base64url x5t#S256
             raise where.error(name, "an X509Thumbprint is the SHA-1 or SHA-256 hex (or x5t#S256) of the certificate")
     elif secret_type == SecretTypes.X509_CERTIFICATE_BASE64:
+        from cryptography import x509  # only here: a configuration without such a secret never loads it
+
         try:
             x509.load_der_x509_certificate(base64.b64decode("".join(value.split()), validate=True))
         except (binascii.Error, ValueError) as error:

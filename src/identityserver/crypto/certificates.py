@@ -9,14 +9,17 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from identityserver._utils.b64 import b64url_encode
 from identityserver.crypto.jwk import JwkError, jwk_thumbprint, public_jwk
+
+if TYPE_CHECKING:
+    # imported where a certificate is parsed: a server without mTLS never loads it (about 1 MiB of a worker)
+    from cryptography import x509
 
 X5T_S256 = "x5t#S256"
 """The confirmation member of a certificate-bound token (RFC 8705 §3.1)."""
@@ -39,6 +42,8 @@ class ClientCertificate:
     def from_der(cls, der: bytes) -> ClientCertificate:
         if not der or len(der) > MAX_CERTIFICATE_BYTES:
             raise CertificateError("not a certificate of an acceptable size")
+        from cryptography import x509
+
         try:
             return cls(der, x509.load_der_x509_certificate(der))
         except ValueError as error:
@@ -64,6 +69,8 @@ class ClientCertificate:
 
     def subject_alternative_names(self) -> dict[str, list[str]]:
         """SANs by RFC 8705 §2.1.2 kind: ``dns``, ``uri``, ``ip``, ``email``."""
+        from cryptography import x509
+
         try:
             san = self.certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
         except (x509.ExtensionNotFound, ValueError):
@@ -109,6 +116,8 @@ def certificate_confirmation(der: bytes) -> str:
 
 def pem_to_der(pem: str) -> bytes:
     """The first certificate of a PEM text; ``CertificateError`` when there is none."""
+    from cryptography import x509
+
     try:
         return x509.load_pem_x509_certificate(pem.encode("ascii")).public_bytes(Encoding.DER)
     except (ValueError, UnicodeEncodeError) as error:
