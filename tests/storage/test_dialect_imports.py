@@ -6,44 +6,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.support.worker_modules import (
-    POSTGRES_MODULES,
-    SERVE_TOKENS,
-    SQLITE_MODULES,
-    build,
-    prepare,
-    run_python,
-    write_config,
-)
+from tests.support.worker_modules import POSTGRES_MODULES, SQLITE_MODULES, modules_after_tokens, modules_when_built
 
 
 def test_a_postgresql_server_is_built_without_the_sqlite_modules(tmp_path: Path) -> None:
-    # building connects to nothing: the database is reached at the first request
-    config = write_config(tmp_path, 'database_url = "postgresql://postgres@127.0.0.1:5432/unused"')
-    result = run_python(
-        build(config, tmp_path / "state"),
-        f"""
-        print(json.dumps({{"sqlite": loaded({SQLITE_MODULES!r}), "ui": loaded(("identityserver.ui",))}}))
-        """,
-        cwd=tmp_path,
-    )
+    database = 'database_url = "postgresql://postgres@127.0.0.1:5432/unused"'
+    result = modules_when_built(tmp_path, database, {"sqlite": SQLITE_MODULES, "ui": ("identityserver.ui",)})
     assert result["ui"]  # the check ran on a fully built server
     assert result["sqlite"] == []
 
 
 def test_a_sqlite_server_serves_tokens_without_the_postgresql_modules(tmp_path: Path) -> None:
-    config = write_config(tmp_path, "")
-    prepare(config, tmp_path / "state")
-    result = run_python(
-        build(config, tmp_path / "state"),
-        SERVE_TOKENS,
-        f"""
-        print(json.dumps({{
-            "active": [str(active)], "postgres": loaded({POSTGRES_MODULES!r}), "sqlite": loaded({SQLITE_MODULES!r})
-        }}))
-        """,
-        cwd=tmp_path,
-    )
-    assert result["active"] == ["True"]  # a reference token was stored and read back
+    # the child issued a reference token and introspected it active (it fails otherwise)
+    result = modules_after_tokens(tmp_path, "", {"postgres": POSTGRES_MODULES, "sqlite": SQLITE_MODULES})
     assert "sqlite3" in result["sqlite"]
     assert result["postgres"] == []

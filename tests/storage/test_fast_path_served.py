@@ -12,25 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.data import REFERENCE_SECRET, REFERENCE_TOML
 from tests.support.process import serve
 
-SECRET = "fast-path-secret-0123456789"
-CONFIG = f"""
-[[clients]]
-client_id = "ref"
-client_secrets = ["{SECRET}"]
-allowed_grant_types = ["client_credentials"]
-allowed_scopes = ["api1"]
-access_token_type = "reference"
-
-[[api_scopes]]
-name = "api1"
-
-[[api_resources]]
-name = "urn:api1"
-scopes = ["api1"]
-api_secrets = ["{SECRET}"]
-"""
+SECRET = REFERENCE_SECRET
 
 
 async def issue_and_introspect(base: str, count: int) -> tuple[list[str], list[bool]]:
@@ -59,7 +44,7 @@ async def issue_and_introspect(base: str, count: int) -> tuple[list[str], list[b
 @pytest.mark.parametrize("extra", [["--workers", "2"], ["--loop", "uvloop"]], ids=["two-workers", "uvloop"])
 def test_concurrent_reference_tokens_are_all_stored_and_introspect_active(tmp_path: Path, extra: list[str]) -> None:
     config = tmp_path / "identityserver.toml"
-    config.write_text(CONFIG)
+    config.write_text(REFERENCE_TOML)
     with serve(config, tmp_path / "state", extra) as base:
         tokens, active = asyncio.run(issue_and_introspect(base, 120))
     assert len(set(tokens)) == 120

@@ -26,6 +26,27 @@ def _jwk(key, kid: str) -> str:
     return json.dumps(data)
 
 
+REFERENCE_SECRET = "reference-secret-0123456789"
+REFERENCE_TOML = f"""
+[[clients]]
+client_id = "ref"
+client_secrets = ["{REFERENCE_SECRET}"]
+allowed_grant_types = ["client_credentials"]
+allowed_scopes = ["api1"]
+access_token_type = "reference"
+
+[[api_scopes]]
+name = "api1"
+
+[[api_resources]]
+name = "urn:api1"
+scopes = ["api1"]
+api_secrets = ["{REFERENCE_SECRET}"]
+"""
+"""A served process's smallest stored-grant configuration: client ``ref`` issues reference tokens for ``urn:api1``,
+which introspects them (both with :data:`REFERENCE_SECRET`)."""
+
+
 TEST_TOML = """
 [[clients]]
 client_id = "m2m"

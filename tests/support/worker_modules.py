@@ -1,68 +1,48 @@
 """What a server process has imported, checked in a child process (whose modules are its own): a server built
-from a configuration file, as ``serve`` builds a worker, then driven in process."""
+from a configuration file as ``serve`` builds a worker, and optionally driven in process."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
+
+from tests.support.data import REFERENCE_SECRET, REFERENCE_TOML
 
 SQLITE_MODULES = ("sqlite3", "_sqlite3", "sqlalchemy.dialects.sqlite")
 POSTGRES_MODULES = ("asyncpg", "sqlalchemy.dialects.postgresql")
 
-CONFIG = """\
-{database}
-[[clients]]
-client_id = "reference"
-client_secrets = ["reference-secret"]
-allowed_grant_types = ["client_credentials"]
-allowed_scopes = ["api1"]
-access_token_type = "reference"
+Groups = dict[str, tuple[str, ...]]
 
-[[api_scopes]]
-name = "api1"
-
-[[api_resources]]
-name = "urn:api1"
-scopes = ["api1"]
-api_secrets = ["api1-secret"]
+_BUILD = """
+import json, sys
+from identityserver.cli.serve import build_app, load
+app = build_app(load(CONFIG), STATE, "http://127.0.0.1:5000")
 """
 
-LOADED = textwrap.dedent(
-    """
-    def loaded(names):
-        return sorted(m for m in sys.modules if m in names or m.startswith(tuple(n + "." for n in names)))
-    """
-)
+# a reference token issued (stored) and introspected (read back); the child fails unless it comes back active
+_SERVE_TOKENS = """
+from starlette.testclient import TestClient
+with TestClient(app, base_url="http://127.0.0.1:5000") as client:
+    response = client.post("/connect/token", data={"grant_type": "client_credentials"}, auth=("ref", SECRET))
+    token = response.json()["access_token"]
+    response = client.post("/connect/introspect", data={"token": token}, auth=("urn:api1", SECRET))
+    if response.json()["active"] is not True:
+        sys.exit(f"the reference token was not active: {response.text}")
+"""
+
+_REPORT = """
+def loaded(names):
+    return sorted(m for m in sys.modules if m in names or m.startswith(tuple(n + "." for n in names)))
+print(json.dumps({name: loaded(names) for name, names in GROUPS.items()}))
+"""
 
 
-SERVE_TOKENS = """
-    from starlette.testclient import TestClient
-    with TestClient(app, base_url="http://127.0.0.1:5000") as client:
-        response = client.post("/connect/token", data={"grant_type": "client_credentials"}, auth=REFERENCE_CLIENT)
-        token = response.json()["access_token"]
-        response = client.post("/connect/introspect", data={"token": token}, auth=("urn:api1", "api1-secret"))
-        active = response.json()["active"]
-    """.replace("REFERENCE_CLIENT", repr(("reference", "reference-secret")))
-"""After ``build``: a reference token issued (stored) and introspected (read back); ``active`` says how that went."""
-
-
-def run_python(*parts: str, cwd: Path) -> dict[str, list[str]]:
-    """Run the parts (each dedented on its own) in a child; its last line of output is JSON."""
-    program = "import json, sys\n" + LOADED + "".join(textwrap.dedent(part) for part in parts)
-    completed = subprocess.run(
-        [sys.executable, "-c", program], capture_output=True, text=True, check=False, cwd=cwd, timeout=120
-    )
-    assert completed.returncode == 0, completed.stderr
-    result: dict[str, list[str]] = json.loads(completed.stdout.strip().splitlines()[-1])
-    return result
-
-
-def write_config(folder: Path, database: str) -> Path:
+def write_config(folder: Path, database: str, extra: str = "") -> Path:
+    """``database`` (a ``database_url`` line, or nothing for the embedded SQLite) with :data:`REFERENCE_TOML`."""
     config = folder / "identityserver.toml"
-    config.write_text(CONFIG.format(database=database))
+    config.write_text(database + "\n" + REFERENCE_TOML + extra)
     return config
 
 
@@ -73,8 +53,27 @@ def prepare(config: Path, state: Path) -> None:
     assert completed.returncode == 0, completed.stderr
 
 
-def build(config: Path, state: Path) -> str:
-    return f"""
-        from identityserver.cli.serve import build_app, load
-        app = build_app(load({str(config)!r}), {str(state)!r}, "http://127.0.0.1:5000")
-        """
+def loaded_modules(config: Path, state: Path, groups: Groups, *, serve_tokens: bool) -> dict[str, list[str]]:
+    """Build the server of ``config`` in a child (and with ``serve_tokens``, issue and introspect a reference
+    token there), then return, for each group, the modules of it that the child has loaded."""
+    values = f"CONFIG, STATE, SECRET, GROUPS = {str(config)!r}, {str(state)!r}, {REFERENCE_SECRET!r}, {groups!r}\n"
+    program = values + _BUILD + (_SERVE_TOKENS if serve_tokens else "") + _REPORT
+    completed = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=False, cwd=state.parent, timeout=120
+    )
+    assert completed.returncode == 0, completed.stderr
+    result: dict[str, list[str]] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return result
+
+
+def modules_when_built(folder: Path, database: str, groups: Groups, extra: str = "") -> dict[str, list[str]]:
+    """The modules of each group a server has loaded once built (building connects to no database)."""
+    return loaded_modules(write_config(folder, database, extra), folder / "state", groups, serve_tokens=False)
+
+
+def modules_after_tokens(folder: Path, database: str, groups: Groups) -> dict[str, list[str]]:
+    """The modules of each group a server has loaded once it has issued and introspected a reference token, on a
+    database prepared first as ``serve`` prepares it."""
+    config = write_config(folder, database)
+    prepare(config, folder / "state")
+    return loaded_modules(config, folder / "state", groups, serve_tokens=True)
