@@ -1,4 +1,4 @@
-"""The PostgreSQL fast path's connection pool (``fast_path._ConnectionPool``): bounded, handed over in order,
+"""The PostgreSQL fast path's connection pool (``postgres_fast_path._ConnectionPool``): bounded, handed over in order,
 broken or cancelled connections never reused, nothing lost when a waiter is cancelled."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from identityserver.storage.sqlalchemy.fast_path import _ConnectionPool
+from identityserver.storage.sqlalchemy.postgres_fast_path import _ConnectionPool
 
 
 class FakeConnection:

@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from identityserver.storage.sqlalchemy import fast_path
+from identityserver.storage.sqlalchemy import postgres_fast_path as fast_path
 from identityserver.storage.sqlalchemy.engine import Database
 from tests.storage.conftest import Backend
 from tests.storage.test_fast_path import count, grant

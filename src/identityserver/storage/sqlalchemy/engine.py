@@ -18,7 +18,8 @@ from sqlalchemy.engine import URL, make_url
 
 from identityserver._utils.extras import require_extra
 from identityserver.storage.sqlalchemy.async_bridge import AsyncConnection, AsyncEngine, create_async_engine
-from identityserver.storage.sqlalchemy.fast_path import PostgresFastPath, Prepared, SqliteFastPath, run_on
+from identityserver.storage.sqlalchemy.fast_path import Prepared, SqliteFastPath, run_on
+from identityserver.storage.sqlalchemy.postgres_fast_path import PostgresFastPath
 
 if TYPE_CHECKING:
     from identityserver.storage.sqlalchemy.sqlite_inline import WalCheckpointer

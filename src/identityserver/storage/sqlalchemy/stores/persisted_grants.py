@@ -8,12 +8,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, delete, select, true, update
+from sqlalchemy import ARRAY, ColumnElement, String, and_, any_, bindparam, delete, func, select, true, update
 
 from identityserver.models.grants import PersistedGrant, PersistedGrantFilter
 from identityserver.storage.sqlalchemy.engine import Database
 from identityserver.storage.sqlalchemy.entities.operational import persisted_grants as t
-from identityserver.storage.sqlalchemy.fast_path import Prepared
+from identityserver.storage.sqlalchemy.fast_path import Gathered, Prepared
 from identityserver.storage.sqlalchemy.mappers import (
     is_aspnet_protected,
     persisted_grant_from_row,
@@ -22,15 +22,33 @@ from identityserver.storage.sqlalchemy.mappers import (
 from identityserver.storage.sqlalchemy.stores.common import report_unreadable, upsert
 
 _COLUMNS = [c.name for c in t.c if c.name != "Id"]
-# prepared once: these run for every code, token, consent and PAR record (fast_path.py)
-_GET = Prepared(select(t).where(t.c.Key == bindparam("key")))
+# prepared once: these run for every code, token, consent and PAR record (fast_path.py); the gathered forms run for
+# the calls that arrive together on PostgreSQL (postgres_fast_path.py)
+_KEYS = bindparam("key", type_=ARRAY(String()))
+_GET = Prepared(
+    select(t).where(t.c.Key == bindparam("key")), Gathered(select(t).where(t.c.Key == any_(_KEYS)), "key", "Key")
+)
 _DELETE = Prepared(delete(t).where(t.c.Key == bindparam("key")))
-_TAKE = Prepared(delete(t).where(t.c.Key == bindparam("key")).returning(*t.c))
+_TAKE = Prepared(
+    delete(t).where(t.c.Key == bindparam("key")).returning(*t.c),
+    Gathered(delete(t).where(t.c.Key == any_(_KEYS)).returning(*t.c), "key", "Key", once=True),
+)
+_CONSUMED = func.unnest(_KEYS, bindparam("consumed_time", type_=ARRAY(t.c.ConsumedTime.type)))
+_CONSUMED_BY_KEY = _CONSUMED.table_valued("key", "consumed_time").render_derived(name="consumed")
 _CONSUME = Prepared(
     update(t)
     .where(t.c.Key == bindparam("key"), t.c.ConsumedTime.is_(None))
     .values(ConsumedTime=bindparam("consumed_time", type_=t.c.ConsumedTime.type))
-    .returning(*t.c)
+    .returning(*t.c),
+    Gathered(
+        update(t)
+        .where(t.c.Key == _CONSUMED_BY_KEY.c.key, t.c.ConsumedTime.is_(None))
+        .values(ConsumedTime=_CONSUMED_BY_KEY.c.consumed_time)
+        .returning(*t.c),
+        "key",
+        "Key",
+        once=True,
+    ),
 )
 _UPSERTS: dict[str, Prepared] = {}
 
