@@ -79,8 +79,9 @@ class Compiled:
         return out
 
     def row(self, raw: Sequence[Any] | None) -> dict[str, Any] | None:
-        if raw is None:
-            return None
+        return None if raw is None else self.present_row(raw)
+
+    def present_row(self, raw: Sequence[Any]) -> dict[str, Any]:
         return {
             column: process(value) if process is not None and value is not None else value
             for column, process, value in zip(self.columns, self.results, raw, strict=True)
@@ -117,11 +118,11 @@ class Prepared:
             found = self._compiled[dialect.name] = Compiled(self.statement, dialect)
         return found
 
-    def gathered_compiled(self, dialect: Dialect) -> Compiled:
-        assert self.gathered is not None
+    def gathered_compiled(self, gathered: Gathered, dialect: Dialect) -> Compiled:
+        """``gathered`` (this statement's own form), compiled once per dialect."""
         found = self._gathered.get(dialect.name)
         if found is None:
-            found = self._gathered[dialect.name] = Compiled(self.gathered.statement, dialect)
+            found = self._gathered[dialect.name] = Compiled(gathered.statement, dialect)
         return found
 
 

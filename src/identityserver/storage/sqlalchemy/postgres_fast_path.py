@@ -210,13 +210,14 @@ class PostgresFastPath:
 
     async def _run_together(self, prepared: Prepared, calls: list[_Call]) -> None:
         gathered = prepared.gathered
-        assert gathered is not None
+        if gathered is None:  # only statements with a gathered form wait to be gathered
+            raise TypeError("a statement without a gathered form")
         firsts: dict[Any, Mapping[str, Any]] = {}
         for values, _ in calls:
             firsts.setdefault(values[gathered.parameter], values)
         # in key order, as the grouped writes: two processes' statements lock shared rows in the same order
         unique = [firsts[key] for key in sorted(firsts, key=str)]
-        many = prepared.gathered_compiled(self.dialect)
+        many = prepared.gathered_compiled(gathered, self.dialect)
         arrays = many.parameters({name: [values[name] for values in unique] for name in many.names})
         try:
             records = await self._with_retry(lambda connection: connection.fetch(many.sql, *arrays))
@@ -238,8 +239,7 @@ class PostgresFastPath:
             return
         rows: dict[Any, dict[str, Any]] = {}
         for record in records:
-            row = many.row(tuple(record.values()))
-            assert row is not None
+            row = many.present_row(tuple(record.values()))
             rows.setdefault(row[gathered.column], row)
         for values, future in calls:
             if future.done():  # its caller was cancelled: the row goes to the next call of its key, if any
