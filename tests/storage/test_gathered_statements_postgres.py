@@ -15,8 +15,11 @@ from sqlalchemy import text
 
 from identityserver.models.users import TestUser
 from identityserver.storage.sqlalchemy.engine import Database
+from identityserver.storage.sqlalchemy.stores import SqlDeviceFlowStore, SqlServerSideSessionStore
 from identityserver.storage.sqlalchemy.stores.persisted_grants import SqlPersistedGrantStore
 from identityserver.storage.sqlalchemy.stores.users import SqlUserStore, save_users
+from identityserver.testing.contracts.device_flow import code as device_code
+from identityserver.testing.contracts.server_side_sessions import session
 from tests.storage.conftest import Backend
 from tests.storage.test_fast_path import NOW, count, grant
 
@@ -185,3 +188,43 @@ async def test_a_take_whose_caller_gave_up_leaves_the_row_to_the_next_caller_of_
     assert await patient == grant("code")
     assert gave_up.cancelled()
     assert statements.of("DELETE") == [1]  # the two takes of "code" went as one statement of one key
+
+
+@pytest.mark.parametrize("sql_backend", SQL_POSTGRES, indirect=True)
+async def test_device_polls_are_gathered_and_of_twenty_redemptions_on_two_nodes_one_wins(
+    sql_backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    statements = Statements(monkeypatch)
+    node_a, node_b = sql_backend.db, Database(sql_backend.url or "")
+    try:
+        a, b = SqlDeviceFlowStore(node_a), SqlDeviceFlowStore(node_b)
+        for i in range(10):
+            await a.store_device_authorization(f"dc{i}", f"uc{i}", device_code(description=f"TV {i}"))
+        polls = await asyncio.gather(
+            *(a.find_by_device_code(f"dc{i % 10}") for i in range(30)), a.find_by_device_code("none")
+        )
+        assert [p.description if p else None for p in polls] == [*(f"TV {i % 10}" for i in range(30)), None]
+        taken = await asyncio.gather(*((a if i % 2 else b).take_by_device_code("dc3") for i in range(20)))
+        assert [t.description for t in taken if t is not None] == ["TV 3"]
+        assert await a.find_by_device_code("dc3") is None
+        gathered = [keys for query, keys in statements.gathered if "DeviceCodes" in query]
+        assert max(gathered) > 1
+    finally:
+        await node_b.dispose()
+
+
+@pytest.mark.parametrize("sql_backend", SQL_POSTGRES, indirect=True)
+async def test_server_side_sessions_read_together_each_get_their_own(
+    sql_backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = SqlServerSideSessionStore(sql_backend.db)
+    for i in range(6):
+        await store.create_session(session(f"key-{i}", subject_id=f"sub-{i}"))
+    statements = Statements(monkeypatch)
+    keys = [f"key-{i % 6}" for i in range(24)] + ["key-none"]
+    found = await asyncio.gather(*(store.get_session(k) for k in keys))
+    assert [(s.key, s.subject_id) if s else None for s in found] == [
+        *((f"key-{i % 6}", f"sub-{i % 6}") for i in range(24)),
+        None,
+    ]
+    assert max(keys for query, keys in statements.gathered if "ServerSideSessions" in query) > 1

@@ -6,22 +6,31 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import ARRAY, String, any_, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from identityserver.models.grants import DeviceCode
 from identityserver.storage.sqlalchemy.engine import Database
 from identityserver.storage.sqlalchemy.entities.operational import device_codes as t
-from identityserver.storage.sqlalchemy.fast_path import Prepared
+from identityserver.storage.sqlalchemy.fast_path import Gathered, Prepared
 from identityserver.storage.sqlalchemy.mappers import device_code_from_row, device_code_to_row
 from identityserver.storage.sqlalchemy.stores.common import report_unreadable
 
 # prepared once: devices poll the token endpoint every few seconds until the user answers (fast_path.py)
 _DEVICE_CODE = bindparam("device_code", type_=t.c.DeviceCode.type)
-_BY_DEVICE_CODE = Prepared(select(t).where(t.c.DeviceCode == _DEVICE_CODE))
+# a device polls its token request every few seconds, each poll a read and the last a take: gathered on PostgreSQL
+# (postgres_fast_path.py)
+_DEVICE_CODES = any_(bindparam("device_code", type_=ARRAY(String())))
+_BY_DEVICE_CODE = Prepared(
+    select(t).where(t.c.DeviceCode == _DEVICE_CODE),
+    Gathered(select(t).where(t.c.DeviceCode == _DEVICE_CODES), "device_code", "DeviceCode"),
+)
 _BY_USER_CODE = Prepared(select(t).where(t.c.UserCode == bindparam("user_code", type_=t.c.UserCode.type)))
 _REMOVE = Prepared(delete(t).where(t.c.DeviceCode == _DEVICE_CODE))
-_TAKE = Prepared(delete(t).where(t.c.DeviceCode == _DEVICE_CODE).returning(*t.c))
+_TAKE = Prepared(
+    delete(t).where(t.c.DeviceCode == _DEVICE_CODE).returning(*t.c),
+    Gathered(delete(t).where(t.c.DeviceCode == _DEVICE_CODES).returning(*t.c), "device_code", "DeviceCode", once=True),
+)
 
 
 def _usable(row: Mapping[Any, Any] | None) -> DeviceCode | None:
