@@ -11,8 +11,9 @@ arrive together sharing round trips.
   next as one statement over arrays (``"Key" = ANY($1)``, ``unnest($1, $2)``), and each call gets the rows of its
   own key. Of several calls that take or consume the same key, only the first can get its row: exactly one
   redemption wins, within a group as between processes (RFC 6749 §4.1.2, RFC 9700 §4.14.2). Why: asyncpg's
-  ``executemany`` discards what statements return, and a round trip per read was about a fifth of a code
-  flow's CPU on this path (docs/performance-stored-grants.md, twelfth pass)."""
+  ``executemany`` discards what statements return, so these were a round trip each (three per code redemption,
+  four per refresh); gathered, a code flow on PostgreSQL costs about 11 % less CPU (docs/performance-stored-
+  grants.md, twelfth pass)."""
 
 from __future__ import annotations
 
@@ -218,11 +219,11 @@ class PostgresFastPath:
         # in key order, as the grouped writes: two processes' statements lock shared rows in the same order
         unique = [firsts[key] for key in sorted(firsts, key=str)]
         many = prepared.gathered_compiled(gathered, self.dialect)
-        arrays = many.parameters({name: [values[name] for values in unique] for name in many.names})
         try:
+            arrays = many.parameters({name: [values[name] for values in unique] for name in many.names})
             records = await self._with_retry(lambda connection: connection.fetch(many.sql, *arrays))
         except Exception as error:
-            if not _is_server_error(error):  # no server to be had: every call fails with it
+            if _is_unreachable(error):  # no server to be had: every call fails with it
                 _answer(calls, error)
                 return
             # a bad value fails the whole statement: each call again on its own, so that only its own fails
@@ -357,6 +358,11 @@ def _lost_connection() -> tuple[type[BaseException], ...]:
     import asyncpg
 
     return (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError, asyncpg.OperatorInterventionError)
+
+
+def _is_unreachable(error: BaseException) -> bool:
+    """The connection failed, not the statement: a value the driver or the server refuses is neither."""
+    return isinstance(error, _lost_connection()) and not isinstance(error, ValueError)  # asyncpg's DataError
 
 
 def _is_server_error(error: BaseException) -> bool:
