@@ -16,10 +16,9 @@ from identityserver.storage.sqlalchemy.fast_path import Gathered, Prepared
 from identityserver.storage.sqlalchemy.mappers import device_code_from_row, device_code_to_row
 from identityserver.storage.sqlalchemy.stores.common import report_unreadable
 
-# prepared once: devices poll the token endpoint every few seconds until the user answers (fast_path.py)
+# prepared once: devices poll the token endpoint every few seconds until the user answers, each poll a read and the
+# last a take (fast_path.py); the polls of many devices gathered on PostgreSQL (postgres_fast_path.py)
 _DEVICE_CODE = bindparam("device_code", type_=t.c.DeviceCode.type)
-# a device polls its token request every few seconds, each poll a read and the last a take: gathered on PostgreSQL
-# (postgres_fast_path.py)
 _DEVICE_CODES = any_(bindparam("device_code", type_=ARRAY(String())))
 _BY_DEVICE_CODE = Prepared(
     select(t).where(t.c.DeviceCode == _DEVICE_CODE),
