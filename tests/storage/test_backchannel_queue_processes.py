@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DELIVERIES = 120
 
 WORKER = """
-import asyncio, sys, time
+import asyncio, sys
 from datetime import UTC, datetime, timedelta
 from identityserver.storage.sqlalchemy.engine import Database
 from identityserver.storage.sqlalchemy.stores import SqlBackChannelLogoutQueue
@@ -35,17 +34,18 @@ async def claimer(queue, claimed):
             return
         claimed.extend(d.id for d in batch)
 
-async def main(url, start):
+async def main(url):
     database = Database(url)
     queue = SqlBackChannelLogoutQueue(database)
     await queue.claim(datetime(2000, 1, 1, tzinfo=UTC), datetime(2000, 1, 1, tzinfo=UTC), 1)  # warm-up
-    await asyncio.sleep(max(0.0, start - time.time()))
+    print("ready", flush=True)
+    sys.stdin.readline()  # both processes start claiming when both are ready
     claimed = []
     await asyncio.gather(*(claimer(queue, claimed) for _ in range(6)))
     await database.dispose()
     print(" ".join(claimed))
 
-asyncio.run(main(sys.argv[1], float(sys.argv[2])))
+asyncio.run(main(sys.argv[1]))
 """
 
 
@@ -69,15 +69,23 @@ async def test_two_processes_never_claim_one_delivery(kind, tmp_path, request):
     finally:
         await database.dispose()
 
-    start = time.time() + 3
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     processes = [
         await asyncio.create_subprocess_exec(
-            sys.executable, "-c", WORKER, url, str(start),
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
+            sys.executable, "-c", WORKER, url,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
         )
         for _ in range(2)
     ]  # fmt: skip
+    # a barrier, not a start time: a process slow to start (a loaded machine) would find the queue already empty
+    for process in processes:
+        assert process.stdout is not None
+        ready = await asyncio.wait_for(process.stdout.readline(), 120)
+        assert ready == b"ready\n", ready + (await process.stderr.read() if process.stderr else b"")
+    for process in processes:  # both told to go before either is waited for
+        assert process.stdin is not None
+        process.stdin.write(b"go\n")
+        await process.stdin.drain()
     outputs = [await asyncio.wait_for(p.communicate(), 120) for p in processes]
     for process, (_, err) in zip(processes, outputs, strict=True):
         assert process.returncode == 0, err.decode()
