@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from functools import partial
 from typing import Any, TypeVar
 
@@ -224,7 +224,7 @@ class PostgresFastPath:
             records = await self._with_retry(lambda connection: connection.fetch(many.sql, *arrays))
         except Exception as error:
             if _is_unreachable(error):  # no server to be had: every call fails with it
-                _answer(calls, error)
+                _settle((future for _, future in calls), error)
                 return
             # a bad value fails the whole statement: each call again on its own, so that only its own fails
             for values, future in calls:
@@ -234,9 +234,9 @@ class PostgresFastPath:
                     compiled = prepared.compiled(self.dialect)
                     row = await self._run(compiled, compiled.parameters(values))
                 except Exception as own_error:
-                    _answer([(values, future)], own_error)
+                    _settle([future], own_error)
                 else:
-                    _answer([(values, future)], row)
+                    _settle([future], row)
             return
         rows: dict[Any, dict[str, Any]] = {}
         for record in records:
@@ -247,10 +247,10 @@ class PostgresFastPath:
                 continue
             key = values[gathered.parameter]
             if gathered.once:  # the first call of its key takes the row; the others find it gone
-                _answer([(values, future)], rows.pop(key, None))
+                _settle([future], rows.pop(key, None))
             else:
                 found = rows.get(key)
-                _answer([(values, future)], dict(found) if found is not None else None)
+                _settle([future], dict(found) if found is not None else None)
 
     async def _grouped(self, compiled: Compiled, parameters: list[Any]) -> None:
         """A change that returns nothing joins the next group: the same statements that arrive while one group
@@ -281,7 +281,7 @@ class PostgresFastPath:
                 if await self._write_together(group):
                     return
             except Exception as error:  # no connection to be had: the whole group fails with it
-                _settle(group, error)
+                _settle((future for _, _, future in group), error)
                 return
         unreachable: Exception | None = None
         for compiled, parameters, future in group:  # each on its own, so that only a failing one fails
@@ -312,23 +312,13 @@ class PostgresFastPath:
             await _then_release(pool, connection, connection.executemany(group[0][0].sql, rows))
         except Exception:
             return False
-        _settle(group, None)
+        _settle((future for _, _, future in group), None)
         return True
 
     async def close(self) -> None:
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await pool.close()
-
-
-def _answer(calls: Sequence[_Call], outcome: dict[str, Any] | Exception | None) -> None:
-    for _, future in calls:
-        if future.done():  # its caller was cancelled
-            continue
-        if isinstance(outcome, Exception):
-            future.set_exception(outcome)
-        else:
-            future.set_result(outcome)
 
 
 async def _then_release(pool: _ConnectionPool, connection: Any, work: Awaitable[T]) -> T:
@@ -344,14 +334,16 @@ async def _then_release(pool: _ConnectionPool, connection: Any, work: Awaitable[
     return result
 
 
-def _settle(group: Sequence[_Pending], error: Exception | None) -> None:
-    for _, _, future in group:
+def _settle(futures: Iterable[asyncio.Future[Any]], outcome: Any) -> None:
+    """Answer each caller still waiting (one whose task was cancelled is done already) with ``outcome``: a result,
+    or the exception to raise."""
+    for future in futures:
         if future.done():
             continue
-        if error is None:
-            future.set_result(None)
+        if isinstance(outcome, Exception):
+            future.set_exception(outcome)
         else:
-            future.set_exception(error)
+            future.set_result(outcome)
 
 
 def _lost_connection() -> tuple[type[BaseException], ...]:
