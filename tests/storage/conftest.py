@@ -148,6 +148,15 @@ class Backend:
         assert self.database is not None
         return self.database
 
+    @contextlib.asynccontextmanager
+    async def another_node(self) -> AsyncIterator[Database]:
+        """The same database as another process (a node of a scale-out) sees it: an engine and fast path of its own."""
+        other = Database(self.url or "")
+        try:
+            yield other
+        finally:
+            await other.dispose()
+
 
 @contextlib.asynccontextmanager
 async def open_backend(kind: str, request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[Backend]:

@@ -60,12 +60,9 @@ async def test_a_stored_grant_reads_back_with_its_types(sql_backend: Backend) ->
 async def test_concurrent_stores_are_all_committed_and_visible_to_other_connections(sql_backend: Backend) -> None:
     store = SqlPersistedGrantStore(sql_backend.db)
     await asyncio.gather(*(store.store(grant(f"c{i}")) for i in range(200)))
-    other = Database(sql_backend.url or "")
-    try:
+    async with sql_backend.another_node() as other:
         assert await count(other) == 200
         assert await SqlPersistedGrantStore(other).get("c199") == grant("c199")
-    finally:
-        await other.dispose()
 
 
 @pytest.mark.parametrize("method", ["take", "consume"])

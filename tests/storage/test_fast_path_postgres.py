@@ -81,8 +81,8 @@ async def test_two_nodes_writing_the_same_rows_in_opposite_orders_do_not_deadloc
     sql_backend: Backend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     recorder = Recorder(monkeypatch)
-    node_a, node_b = sql_backend.db, Database(sql_backend.url or "")
-    try:
+    node_a = sql_backend.db
+    async with sql_backend.another_node() as node_b:
         a, b = store_of(node_a), store_of(node_b)
         keys = [f"shared-{i:02}" for i in range(40)]
         for round_ in range(5):
@@ -94,8 +94,6 @@ async def test_two_nodes_writing_the_same_rows_in_opposite_orders_do_not_deadloc
         assert len(recorder.groups) >= 2
         assert await count(node_a) == 40
         assert (await b.get("shared-07")) == grant("shared-07", data='{"round": 4}')
-    finally:
-        await node_b.dispose()
 
 
 @pytest.mark.parametrize("sql_backend", SQL_POSTGRES, indirect=True)

@@ -14,7 +14,6 @@ import pytest
 from sqlalchemy import text
 
 from identityserver.models.users import TestUser
-from identityserver.storage.sqlalchemy.engine import Database
 from identityserver.storage.sqlalchemy.stores import SqlDeviceFlowStore, SqlServerSideSessionStore
 from identityserver.storage.sqlalchemy.stores.persisted_grants import SqlPersistedGrantStore
 from identityserver.storage.sqlalchemy.stores.users import SqlUserStore, save_users
@@ -80,8 +79,8 @@ async def test_of_twenty_takes_of_one_code_across_two_nodes_exactly_one_wins(
     sql_backend: Backend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     statements = Statements(monkeypatch)
-    node_a, node_b = sql_backend.db, Database(sql_backend.url or "")
-    try:
+    node_a = sql_backend.db
+    async with sql_backend.another_node() as node_b:
         a, b = SqlPersistedGrantStore(node_a), SqlPersistedGrantStore(node_b)
         for round_ in range(5):
             code = f"code-{round_}"
@@ -95,8 +94,6 @@ async def test_of_twenty_takes_of_one_code_across_two_nodes_exactly_one_wins(
             assert results[20:] == [grant(k) for k in others]  # each take of its own key got its row
         assert max(statements.of("DELETE")) > 1  # the takes of each node were gathered
         assert await count(node_a) == 0
-    finally:
-        await node_b.dispose()
 
 
 @pytest.mark.parametrize("sql_backend", SQL_POSTGRES, indirect=True)
@@ -197,8 +194,8 @@ async def test_device_polls_are_gathered_and_of_twenty_redemptions_on_two_nodes_
     sql_backend: Backend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     statements = Statements(monkeypatch)
-    node_a, node_b = sql_backend.db, Database(sql_backend.url or "")
-    try:
+    node_a = sql_backend.db
+    async with sql_backend.another_node() as node_b:
         a, b = SqlDeviceFlowStore(node_a), SqlDeviceFlowStore(node_b)
         for i in range(10):
             await a.store_device_authorization(f"dc{i}", f"uc{i}", device_code(description=f"TV {i}"))
@@ -211,8 +208,6 @@ async def test_device_polls_are_gathered_and_of_twenty_redemptions_on_two_nodes_
         assert await a.find_by_device_code("dc3") is None
         gathered = [keys for query, keys in statements.gathered if "DeviceCodes" in query]
         assert max(gathered) > 1
-    finally:
-        await node_b.dispose()
 
 
 @pytest.mark.parametrize("sql_backend", SQL_POSTGRES, indirect=True)

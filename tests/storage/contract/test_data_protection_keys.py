@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 
 from identityserver.services.data_protection import KeyRingDataProtectionProvider
-from identityserver.storage.sqlalchemy.engine import Database
 from identityserver.storage.sqlalchemy.stores import SqlDataProtectionKeyStore
 from identityserver.testing.contracts import DataProtectionKeyStoreContract
 from tests.support.clock import FakeClock
@@ -17,8 +16,7 @@ class TestDataProtectionKeyStore(DataProtectionKeyStoreContract):
 
 
 async def test_two_providers_on_one_database_create_one_key(sql_backend):
-    other = Database(sql_backend.url)
-    try:
+    async with sql_backend.another_node() as other:
         providers = [
             KeyRingDataProtectionProvider(SqlDataProtectionKeyStore(db), FakeClock(), "app")
             for db in (sql_backend.db, other)
@@ -27,5 +25,3 @@ async def test_two_providers_on_one_database_create_one_key(sql_backend):
         assert len(await SqlDataProtectionKeyStore(sql_backend.db).load_keys()) == 1
         sealed = await providers[0].create_protector("p").protect(b"secret")
         assert await providers[1].create_protector("p").unprotect(sealed) == b"secret"
-    finally:
-        await other.dispose()
