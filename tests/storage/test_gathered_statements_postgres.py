@@ -171,6 +171,23 @@ async def test_users_looked_up_together_each_get_their_own(
 
 
 @pytest.mark.parametrize("sql_backend", SQL_POSTGRES, indirect=True)
+async def test_sign_ins_that_look_users_up_by_name_together_each_get_their_own(
+    sql_backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    users = [TestUser(subject_id=f"sub-{i}", username=f"User{i}", password_hash="x") for i in range(8)]
+    async with sql_backend.db.write() as conn:
+        await save_users(conn, users)
+    statements = Statements(monkeypatch)
+    store = SqlUserStore(sql_backend.db)
+    names = [f"USER{i % 8}" if i % 3 else f"user{i % 8}" for i in range(40)] + ["nobody", "user1 "]
+    found = await asyncio.gather(*(store.find_by_username(n) for n in names))
+    assert [u.subject_id if u else None for u in found] == [*(f"sub-{i % 8}" for i in range(40)), None, None]
+    by_name = [keys for query, keys in statements.gathered if "NormalizedUsername" in query]
+    assert by_name and max(by_name) > 1  # 42 lookups at once: gathered, not one statement each
+    assert len(statements.single) + len(by_name) < 20
+
+
+@pytest.mark.parametrize("sql_backend", SQL_POSTGRES, indirect=True)
 async def test_a_take_whose_caller_gave_up_leaves_the_row_to_the_next_caller_of_its_key(
     sql_backend: Backend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -208,6 +225,17 @@ async def test_device_polls_are_gathered_and_of_twenty_redemptions_on_two_nodes_
         assert await a.find_by_device_code("dc3") is None
         gathered = [keys for query, keys in statements.gathered if "DeviceCodes" in query]
         assert max(gathered) > 1
+        # the device page's reads by user code, many at once: each its own device, gathered
+        statements.gathered.clear()
+        pages = await asyncio.gather(
+            *(b.find_by_user_code(f"uc{i % 10}") for i in range(30)), b.find_by_user_code("uc3")
+        )
+        assert [p.description if p else None for p in pages] == [
+            *(None if i % 10 == 3 else f"TV {i % 10}" for i in range(30)),  # uc3's device code was redeemed
+            None,
+        ]
+        by_user_code = [keys for query, keys in statements.gathered if '"UserCode" = ANY' in query]
+        assert by_user_code and max(by_user_code) > 1
 
 
 @pytest.mark.parametrize("sql_backend", SQL_POSTGRES, indirect=True)

@@ -24,7 +24,12 @@ _BY_DEVICE_CODE = Prepared(
     select(t).where(t.c.DeviceCode == _DEVICE_CODE),
     Gathered(select(t).where(t.c.DeviceCode == _DEVICE_CODES), "device_code", "DeviceCode"),
 )
-_BY_USER_CODE = Prepared(select(t).where(t.c.UserCode == bindparam("user_code", type_=t.c.UserCode.type)))
+_BY_USER_CODE = Prepared(
+    select(t).where(t.c.UserCode == bindparam("user_code", type_=t.c.UserCode.type)),
+    Gathered(
+        select(t).where(t.c.UserCode == any_(bindparam("user_code", type_=ARRAY(String())))), "user_code", "UserCode"
+    ),
+)
 _REMOVE = Prepared(delete(t).where(t.c.DeviceCode == _DEVICE_CODE))
 _TAKE = Prepared(
     delete(t).where(t.c.DeviceCode == _DEVICE_CODE).returning(*t.c),

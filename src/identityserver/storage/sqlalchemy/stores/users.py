@@ -29,7 +29,15 @@ _BY_SUBJECT = Prepared(
         "SubjectId",
     ),
 )
-_BY_USERNAME = Prepared(select(t).where(t.c.NormalizedUsername == bindparam("username")))
+_BY_USERNAME = Prepared(
+    select(t).where(t.c.NormalizedUsername == bindparam("username")),
+    # every sign-in looks its user up by name; a burst of them is gathered on PostgreSQL as well
+    Gathered(
+        select(t).where(t.c.NormalizedUsername == any_(bindparam("username", type_=ARRAY(String())))),
+        "username",
+        "NormalizedUsername",
+    ),
+)
 
 
 async def save_users(conn: AsyncConnection, users: Iterable[TestUser]) -> int:
