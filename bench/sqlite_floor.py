@@ -77,10 +77,15 @@ def rows(count: int) -> list[list[Any]]:
 
 
 def insert(
-    writer: sqlite3.Connection, checkpointer: sqlite3.Connection, sql: str, batches: list[list[list[Any]]]
+    writer: sqlite3.Connection,
+    checkpointer: sqlite3.Connection,
+    sql: str,
+    batches: list[list[list[Any]]],
+    every: int = CHECKPOINT_EVERY_WRITES,
+    restart: int = RESTART_WAL_FRAMES,
 ) -> None:
-    """Group commits, checkpointed as ``WalCheckpointer`` does: ``PASSIVE`` once ``CHECKPOINT_EVERY_WRITES``
-    statements were written since the last, ``RESTART`` when the log then held ``RESTART_WAL_FRAMES``."""
+    """Group commits, checkpointed as ``WalCheckpointer`` does: ``PASSIVE`` once ``every`` statements were written
+    since the last, ``RESTART`` when the log then held ``restart`` frames."""
     written = 0
     for batch in batches:
         writer.execute("BEGIN IMMEDIATE")
@@ -88,10 +93,10 @@ def insert(
             writer.execute(sql, parameters)
         writer.execute("COMMIT")
         written += len(batch)
-        if written >= CHECKPOINT_EVERY_WRITES:
+        if written >= every:
             written = 0
             frames = checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1]
-            if frames >= RESTART_WAL_FRAMES:
+            if frames >= restart:
                 checkpointer.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
 
 
@@ -106,7 +111,7 @@ def measure(batch: int, args: argparse.Namespace, folder: Path) -> None:
     measured = rows(args.rows)
     batches = [measured[i : i + batch] for i in range(0, len(measured), batch)]
     cpu0, wall0 = time.process_time(), time.perf_counter()
-    insert(writer, checkpointer, sql, batches)
+    insert(writer, checkpointer, sql, batches, args.checkpoint_every, args.restart_frames)
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     wal = os.path.getsize(f"{path}-wal")
     writer.close()
@@ -127,6 +132,10 @@ def main() -> int:
     parser.add_argument("--prefill", type=int, default=200_000, help="rows in the table before the measurement")
     parser.add_argument("--page-size", type=int, default=4096)
     parser.add_argument("--cache-kib", type=int, default=2000, help="the writer's page cache (the server's: 2000)")
+    parser.add_argument(
+        "--checkpoint-every", type=int, default=CHECKPOINT_EVERY_WRITES, help="statements between two checkpoints"
+    )
+    parser.add_argument("--restart-frames", type=int, default=RESTART_WAL_FRAMES, help="log frames for a RESTART")
     parser.add_argument("--core", type=int, default=0, help="pin to this core (-1: do not pin)")
     parser.add_argument("--dir", help="folder for the database (default: a temporary one)")
     args = parser.parse_args()
