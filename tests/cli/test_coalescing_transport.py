@@ -76,3 +76,46 @@ async def test_nothing_is_written_to_a_transport_that_closed_meanwhile():
     assert inner.writes == []
     assert transport.is_closing()
     assert transport.get_extra_info("peername") == "info:peername"
+
+
+async def test_the_connections_that_wrote_in_one_turn_are_sent_by_one_callback(monkeypatch):
+    loop = asyncio.get_running_loop()
+    scheduled: list[object] = []
+    call_soon = loop.call_soon
+
+    def counting(callback, *args, **kwargs):  # type: ignore[no-untyped-def]
+        scheduled.append(callback)
+        return call_soon(callback, *args, **kwargs)
+
+    inners = [RecordingTransport() for _ in range(20)]
+    transports = [CoalescingTransport(inner, loop) for inner in inners]  # type: ignore[arg-type]
+    monkeypatch.setattr(loop, "call_soon", counting)
+    for number, transport in enumerate(transports):
+        transport.write(b"head %d;" % number)
+        transport.write(b"body")
+    assert len(scheduled) == 1  # one per turn, not one per connection
+    monkeypatch.undo()
+    await turn()
+    assert [inner.writes for inner in inners] == [[b"head %d;body" % n] for n in range(20)]
+
+
+async def test_a_connection_whose_send_fails_does_not_hold_back_the_others():
+    loop = asyncio.get_running_loop()
+    reported: list[dict[str, object]] = []
+    loop.set_exception_handler(lambda _, context: reported.append(context))
+    try:
+        broken, fine = RecordingTransport(), RecordingTransport()
+
+        def fail(data: bytes) -> None:
+            raise OSError("gone")
+
+        broken.write = fail  # type: ignore[method-assign]
+        first = CoalescingTransport(broken, loop)  # type: ignore[arg-type]
+        second = CoalescingTransport(fine, loop)  # type: ignore[arg-type]
+        first.write(b"lost")
+        second.write(b"sent")
+        await turn()
+        assert fine.writes == [b"sent"]
+        assert [type(context["exception"]) for context in reported] == [OSError]
+    finally:
+        loop.set_exception_handler(None)
