@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 
 from identityserver.cli.coalescing_transport import CoalescingTransport
 
@@ -119,3 +121,16 @@ async def test_a_connection_whose_send_fails_does_not_hold_back_the_others():
         assert [type(context["exception"]) for context in reported] == [OSError]
     finally:
         loop.set_exception_handler(None)
+
+
+def test_a_closed_loop_and_its_turn_are_let_go():
+    loop = asyncio.new_event_loop()
+    try:
+        CoalescingTransport(RecordingTransport(), loop).write(b"x")  # type: ignore[arg-type]
+        loop.run_until_complete(asyncio.sleep(0))
+    finally:
+        loop.close()
+    gone = weakref.ref(loop)
+    del loop
+    gc.collect()
+    assert gone() is None

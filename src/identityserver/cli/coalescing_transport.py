@@ -12,26 +12,26 @@ from typing import Any
 
 
 class _TurnFlush:
-    """The transports of one loop with writes buffered in this turn, sent by one ``call_soon`` at its end."""
+    """The transports of one loop with writes buffered in this turn, sent by one ``call_soon`` at its end. It keeps
+    no reference to its loop, the key it is stored under in ``_turns``: the entry goes when the loop goes."""
 
-    __slots__ = ("__weakref__", "_loop", "_transports")
+    __slots__ = ("_transports",)
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
+    def __init__(self) -> None:
         self._transports: list[CoalescingTransport] = []
 
-    def add(self, transport: CoalescingTransport) -> None:
+    def add(self, transport: CoalescingTransport, loop: asyncio.AbstractEventLoop) -> None:
         if not self._transports:
-            self._loop.call_soon(self._flush_all)
+            loop.call_soon(self._flush_all, loop)
         self._transports.append(transport)
 
-    def _flush_all(self) -> None:
+    def _flush_all(self, loop: asyncio.AbstractEventLoop) -> None:
         transports, self._transports = self._transports, []
         for transport in transports:
             try:
                 transport.flush()
             except Exception as error:  # one connection's failure must not hold back the others' responses
-                self._loop.call_exception_handler(
+                loop.call_exception_handler(
                     {"message": "flushing a connection failed", "exception": error, "transport": transport}
                 )
 
@@ -42,7 +42,7 @@ _turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _TurnFlush] = weakr
 def _turn_of(loop: asyncio.AbstractEventLoop) -> _TurnFlush:
     turn = _turns.get(loop)
     if turn is None:
-        turn = _turns[loop] = _TurnFlush(loop)
+        turn = _turns[loop] = _TurnFlush()
     return turn
 
 
@@ -50,16 +50,17 @@ class CoalescingTransport:
     """Wraps a socket transport: ``write`` buffers until the loop's next turn, ``close`` sends what is buffered
     first, everything else is the wrapped transport's."""
 
-    __slots__ = ("_pending", "_transport", "_turn")
+    __slots__ = ("_loop", "_pending", "_transport", "_turn")
 
     def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
         self._transport = transport
+        self._loop = loop
         self._turn = _turn_of(loop)
         self._pending: list[bytes] = []
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         if not self._pending:
-            self._turn.add(self)
+            self._turn.add(self, self._loop)
         self._pending.append(bytes(data) if not isinstance(data, bytes) else data)
 
     def writelines(self, chunks: Any) -> None:
