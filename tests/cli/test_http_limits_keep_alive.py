@@ -94,7 +94,9 @@ async def test_requests_on_one_connection_do_not_each_schedule_a_timer(monkeypat
 
     def counting(schedule: Callable[..., asyncio.TimerHandle]) -> Callable[..., asyncio.TimerHandle]:
         def wrapper(when: float, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> asyncio.TimerHandle:
-            scheduled.append(getattr(callback, "__name__", repr(callback)))
+            # a moving deadline's timer is named by what it runs when it expires
+            expires = getattr(getattr(callback, "__self__", None), "_expired", callback)
+            scheduled.append(getattr(expires, "__name__", repr(expires)))
             return schedule(when, callback, *args, **kwargs)
 
         return wrapper

@@ -7,7 +7,7 @@ before the rest is read. Behind a proxy, its limits apply first (docs/operations
 from __future__ import annotations
 
 import asyncio
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
@@ -65,6 +65,46 @@ def _refusal_app(status: int) -> Any:
     return app
 
 
+class _MovingDeadline:
+    """A deadline moved on every request, and one timer per connection that fires at most once per timeout period:
+    re-arming a timer (heap push and cancel) on each request cost more than the request's own checks (uvicorn's
+    keep-alive timer did so: 2.1 µs a request, 7 % of a JWKS response; docs/performance-stored-grants.md)."""
+
+    __slots__ = ("_deadline", "_expired", "_loop", "_timer")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, expired: Callable[[], None]) -> None:
+        self._loop = loop
+        self._expired = expired
+        self._deadline: float | None = None
+        self._timer: asyncio.TimerHandle | None = None
+
+    def arm(self, seconds: float) -> None:
+        """``expired`` runs ``seconds`` from now, unless the deadline is moved or disarmed first."""
+        self._deadline = self._loop.time() + seconds
+        if self._timer is None:
+            self._timer = self._loop.call_at(self._deadline, self._fired)
+
+    def disarm(self) -> None:
+        self._deadline = None
+
+    def cancel(self) -> None:
+        """Disarm and drop the timer (the connection is gone)."""
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = self._deadline = None
+
+    def _fired(self) -> None:
+        self._timer = None
+        deadline = self._deadline
+        if deadline is None:
+            return
+        if self._loop.time() < deadline:
+            self._timer = self._loop.call_at(deadline, self._fired)
+            return
+        self._deadline = None
+        self._expired()
+
+
 class LimitedHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with :data:`MAX_REQUEST_LINE` and :data:`MAX_HEADER_BYTES`."""
 
@@ -78,21 +118,17 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._in_head = True
         self._head_bytes = 0
         self._body_bytes = 0
-        self._head_deadline: float | None = None
-        self._head_timer: asyncio.TimerHandle | None = None
+        self._head_deadline = _MovingDeadline(self.loop, self._head_timed_out)
+        self._keep_alive_deadline = _MovingDeadline(self.loop, self.timeout_keep_alive_handler)
         self._body_timer: asyncio.TimerHandle | None = None
-        self._keep_alive_deadline: float | None = None
-        self._keep_alive_timer: asyncio.TimerHandle | None = None
         self.url = b""
         super().connection_made(CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
         self._arm_head_timer()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        for timer in (self._head_timer, self._body_timer, self._keep_alive_timer):
-            if timer is not None:
-                timer.cancel()
-        self._head_timer = self._body_timer = self._keep_alive_timer = None
-        self._head_deadline = self._keep_alive_deadline = None
+        self._head_deadline.cancel()
+        self._keep_alive_deadline.cancel()
+        self._disarm_body_timer()
         super().connection_lost(exc)
 
     def _arm_body_timer(self) -> None:
@@ -118,29 +154,10 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         else:
             self._refuse(408)
 
-    # A deadline moved on every request, and one timer per connection that fires at most once per timeout
-    # period: re-arming a timer (heap push and cancel) on each request cost more than the request's own checks.
     def _arm_head_timer(self) -> None:
-        self._head_deadline = self.loop.time() + self.head_timeout
-        if self._head_timer is None:
-            self._head_timer = self.loop.call_at(self._head_deadline, self._head_timer_fired)
-
-    def _disarm_head_timer(self) -> None:
-        self._head_deadline = None
-
-    def _head_timer_fired(self) -> None:
-        self._head_timer = None
-        deadline = self._head_deadline
-        if deadline is None:
-            return
-        if self.loop.time() < deadline:
-            self._head_timer = self.loop.call_at(deadline, self._head_timer_fired)
-            return
-        self._head_deadline = None
-        self._head_timed_out()
+        self._head_deadline.arm(self.head_timeout)
 
     def _head_timed_out(self) -> None:
-        self._head_timer = None
         if self.transport.is_closing() or not self._in_head:
             return
         if self.cycle is not None and not self.cycle.response_complete:
@@ -151,27 +168,8 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         else:
             self._refuse(408)
 
-    # uvicorn re-arms its keep-alive timer (``call_later``, then ``cancel`` when the next request comes) on every
-    # response: 2.1 µs a request, 7 % of a JWKS response (docs/performance-stored-grants.md). Here, as for the head
-    # timer, a deadline moves and one timer per connection fires at most once per keep-alive period.
-    def _arm_keep_alive(self) -> None:
-        self._keep_alive_deadline = self.loop.time() + self.timeout_keep_alive
-        if self._keep_alive_timer is None:
-            self._keep_alive_timer = self.loop.call_at(self._keep_alive_deadline, self._keep_alive_fired)
-
-    def _keep_alive_fired(self) -> None:
-        self._keep_alive_timer = None
-        deadline = self._keep_alive_deadline
-        if deadline is None:
-            return
-        if self.loop.time() < deadline:
-            self._keep_alive_timer = self.loop.call_at(deadline, self._keep_alive_fired)
-            return
-        self._keep_alive_deadline = None
-        self.timeout_keep_alive_handler()
-
     def data_received(self, data: bytes) -> None:
-        self._keep_alive_deadline = None  # the next request has begun (uvicorn cancels its timer here)
+        self._keep_alive_deadline.disarm()  # the next request has begun (uvicorn cancels its timer here)
         if self.transport.is_closing():
             return
         if self._in_head:
@@ -201,7 +199,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._in_head = True
 
     def on_headers_complete(self) -> None:
-        self._disarm_head_timer()
+        self._head_deadline.disarm()
         self._in_head = False
         self._head_bytes = 0
         header_bytes = sum(len(name) + len(value) + 4 for name, value in self.headers)
@@ -227,10 +225,10 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     def on_response_complete(self) -> None:
         if self.pipeline or self.transport.is_closing():
             super().on_response_complete()  # a pipelined request starts, or the connection is going: no keep-alive
-        else:  # uvicorn's own, with the keep-alive deadline for its timer
+        else:  # uvicorn's own, with a moving deadline for its keep-alive timer
             self.server_state.total_requests += 1
             self._unset_keepalive_if_required()
             self.flow.resume_reading()
-            self._arm_keep_alive()
+            self._keep_alive_deadline.arm(self.timeout_keep_alive)
         if not self.transport.is_closing():
             self._arm_head_timer()
