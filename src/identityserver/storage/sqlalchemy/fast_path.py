@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
+from sqlalchemy import ARRAY, Column, String, any_, bindparam, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -124,6 +125,18 @@ class Prepared:
         if found is None:
             found = self._gathered[dialect.name] = Compiled(gathered.statement, dialect)
         return found
+
+
+def point_read(column: Column[Any], parameter: str) -> Prepared:
+    """The rows of ``column``'s table whose ``column`` equals the value ``parameter``; the reads that arrive
+    together on PostgreSQL run as one ``column = ANY($1)``."""
+    table = column.table
+    return Prepared(
+        select(table).where(column == bindparam(parameter, type_=column.type)),
+        Gathered(
+            select(table).where(column == any_(bindparam(parameter, type_=ARRAY(String())))), parameter, column.name
+        ),
+    )
 
 
 async def run_on(conn: AsyncConnection, prepared: Prepared, values: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from identityserver.models.grants import DeviceCode
 from identityserver.storage.sqlalchemy.engine import Database
 from identityserver.storage.sqlalchemy.entities.operational import device_codes as t
-from identityserver.storage.sqlalchemy.fast_path import Gathered, Prepared
+from identityserver.storage.sqlalchemy.fast_path import Gathered, Prepared, point_read
 from identityserver.storage.sqlalchemy.mappers import device_code_from_row, device_code_to_row
 from identityserver.storage.sqlalchemy.stores.common import report_unreadable
 
@@ -20,16 +20,8 @@ from identityserver.storage.sqlalchemy.stores.common import report_unreadable
 # last a take (fast_path.py); the polls of many devices gathered on PostgreSQL (postgres_fast_path.py)
 _DEVICE_CODE = bindparam("device_code", type_=t.c.DeviceCode.type)
 _DEVICE_CODES = any_(bindparam("device_code", type_=ARRAY(String())))
-_BY_DEVICE_CODE = Prepared(
-    select(t).where(t.c.DeviceCode == _DEVICE_CODE),
-    Gathered(select(t).where(t.c.DeviceCode == _DEVICE_CODES), "device_code", "DeviceCode"),
-)
-_BY_USER_CODE = Prepared(
-    select(t).where(t.c.UserCode == bindparam("user_code", type_=t.c.UserCode.type)),
-    Gathered(
-        select(t).where(t.c.UserCode == any_(bindparam("user_code", type_=ARRAY(String())))), "user_code", "UserCode"
-    ),
-)
+_BY_DEVICE_CODE = point_read(t.c.DeviceCode, "device_code")
+_BY_USER_CODE = point_read(t.c.UserCode, "user_code")
 _REMOVE = Prepared(delete(t).where(t.c.DeviceCode == _DEVICE_CODE))
 _TAKE = Prepared(
     delete(t).where(t.c.DeviceCode == _DEVICE_CODE).returning(*t.c),

@@ -13,7 +13,7 @@ from sqlalchemy import ARRAY, ColumnElement, String, and_, any_, bindparam, dele
 from identityserver.models.grants import PersistedGrant, PersistedGrantFilter
 from identityserver.storage.sqlalchemy.engine import Database
 from identityserver.storage.sqlalchemy.entities.operational import persisted_grants as t
-from identityserver.storage.sqlalchemy.fast_path import Gathered, Prepared
+from identityserver.storage.sqlalchemy.fast_path import Gathered, Prepared, point_read
 from identityserver.storage.sqlalchemy.mappers import (
     is_aspnet_protected,
     persisted_grant_from_row,
@@ -25,9 +25,7 @@ _COLUMNS = [c.name for c in t.c if c.name != "Id"]
 # prepared once: these run for every code, token, consent and PAR record (fast_path.py); the gathered forms run for
 # the calls that arrive together on PostgreSQL (postgres_fast_path.py)
 _KEYS = bindparam("key", type_=ARRAY(String()))
-_GET = Prepared(
-    select(t).where(t.c.Key == bindparam("key")), Gathered(select(t).where(t.c.Key == any_(_KEYS)), "key", "Key")
-)
+_GET = point_read(t.c.Key, "key")
 _DELETE = Prepared(delete(t).where(t.c.Key == bindparam("key")))
 _TAKE = Prepared(
     delete(t).where(t.c.Key == bindparam("key")).returning(*t.c),

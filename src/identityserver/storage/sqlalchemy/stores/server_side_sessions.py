@@ -5,22 +5,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ARRAY, ColumnElement, String, and_, any_, bindparam, delete, func, literal, select, true, update
+from sqlalchemy import ColumnElement, and_, bindparam, delete, func, literal, select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from identityserver.models.sessions import QueryResult, ServerSideSession, SessionFilter, SessionQuery
 from identityserver.storage.sqlalchemy.engine import Database
 from identityserver.storage.sqlalchemy.entities.operational import server_side_sessions as t
-from identityserver.storage.sqlalchemy.fast_path import Gathered, Prepared
+from identityserver.storage.sqlalchemy.fast_path import Prepared, point_read
 from identityserver.storage.sqlalchemy.mappers import session_from_row, session_to_row
 
 # prepared once: with server-side sessions every request that reads the session cookie runs these (fast_path.py);
 # the reads gathered on PostgreSQL (postgres_fast_path.py)
 _KEY = bindparam("key", type_=t.c.Key.type)
-_GET = Prepared(
-    select(t).where(t.c.Key == _KEY),
-    Gathered(select(t).where(t.c.Key == any_(bindparam("key", type_=ARRAY(String())))), "key", "Key"),
-)
+_GET = point_read(t.c.Key, "key")
 _DELETE = Prepared(delete(t).where(t.c.Key == _KEY))
 _UPDATED = [c.name for c in t.c if c.name not in ("Id", "Key")]
 _UPDATE = Prepared(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 
-from sqlalchemy import ARRAY, String, any_, bindparam, delete, or_, select
+from sqlalchemy import delete, or_
 from sqlalchemy.exc import IntegrityError
 
 from identityserver.crypto.passwords import hash_password_off_loop
@@ -15,29 +15,14 @@ from identityserver.models.users import TestUser
 from identityserver.storage.sqlalchemy.async_bridge import AsyncConnection
 from identityserver.storage.sqlalchemy.engine import Database
 from identityserver.storage.sqlalchemy.entities.operational import users as t
-from identityserver.storage.sqlalchemy.fast_path import Gathered, Prepared
+from identityserver.storage.sqlalchemy.fast_path import point_read
 from identityserver.storage.sqlalchemy.mappers import user_from_row, user_to_row
 from identityserver.stores.in_memory.users import check_credentials
 
-_BY_SUBJECT = Prepared(
-    select(t).where(t.c.SubjectId == bindparam("subject_id")),
-    # every code redemption, refresh and userinfo call looks its user up (is_active, then the claims): gathered on
-    # PostgreSQL (postgres_fast_path.py)
-    Gathered(
-        select(t).where(t.c.SubjectId == any_(bindparam("subject_id", type_=ARRAY(String())))),
-        "subject_id",
-        "SubjectId",
-    ),
-)
-_BY_USERNAME = Prepared(
-    select(t).where(t.c.NormalizedUsername == bindparam("username")),
-    # every sign-in looks its user up by name; a burst of them is gathered on PostgreSQL as well
-    Gathered(
-        select(t).where(t.c.NormalizedUsername == any_(bindparam("username", type_=ARRAY(String())))),
-        "username",
-        "NormalizedUsername",
-    ),
-)
+# every code redemption, refresh and userinfo call looks its user up (is_active, then the claims), every sign-in
+# by name: gathered on PostgreSQL (postgres_fast_path.py)
+_BY_SUBJECT = point_read(t.c.SubjectId, "subject_id")
+_BY_USERNAME = point_read(t.c.NormalizedUsername, "username")
 
 
 async def save_users(conn: AsyncConnection, users: Iterable[TestUser]) -> int:
