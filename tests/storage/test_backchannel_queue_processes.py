@@ -18,7 +18,7 @@ from identityserver.storage.sqlalchemy.stores import SqlBackChannelLogoutQueue
 from tests.storage.conftest import sql_backends
 
 ROOT = Path(__file__).resolve().parents[2]
-DELIVERIES = 120
+DELIVERIES = 360
 
 WORKER = """
 import asyncio, sys
@@ -33,6 +33,9 @@ async def claimer(queue, claimed):
         if not batch:
             return
         claimed.extend(d.id for d in batch)
+        # a delivery loop posts its batch before it claims the next: without this pause one process could claim
+        # all of them before the other had woken from the barrier, and the test would race nothing
+        await asyncio.sleep(0.005)
 
 async def main(url):
     database = Database(url)
