@@ -5,16 +5,14 @@ instead of a timer being scheduled and cancelled for every one of them."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-import uvicorn
 
 from identityserver.cli.http_limits import LimitedHttpToolsProtocol
-from tests.support.process import free_port
+from tests.support.uvicorn_in_loop import serving
 
 KEEP_ALIVE = 2
 REQUEST = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"
@@ -27,37 +25,13 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": b"ok"})
 
 
-@contextlib.asynccontextmanager
-async def serving() -> AsyncIterator[int]:
-    port = free_port()
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        http=LimitedHttpToolsProtocol,
-        log_level="warning",
-        lifespan="off",
-        timeout_keep_alive=KEEP_ALIVE,
-        timeout_graceful_shutdown=1,
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            await asyncio.sleep(0.01)
-        yield port
-    finally:
-        server.should_exit = True
-        await task
-
-
 async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bytes:
     writer.write(REQUEST)
     return await asyncio.wait_for(reader.readuntil(b"ok"), 5)
 
 
 async def test_an_idle_kept_alive_connection_is_closed_after_the_keep_alive_timeout():
-    async with serving() as port:
+    async with serving(app, LimitedHttpToolsProtocol, timeout_keep_alive=KEEP_ALIVE) as port:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         assert (await exchange(reader, writer)).startswith(b"HTTP/1.1 200 ")
         answered = time.monotonic()
@@ -67,7 +41,7 @@ async def test_an_idle_kept_alive_connection_is_closed_after_the_keep_alive_time
 
 
 async def test_a_connection_in_use_outlives_the_deadline_of_its_earlier_responses():
-    async with serving() as port:
+    async with serving(app, LimitedHttpToolsProtocol, timeout_keep_alive=KEEP_ALIVE) as port:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         started = time.monotonic()
         while time.monotonic() - started < KEEP_ALIVE * 1.75:  # a request every 0.3 s, well past the first deadline
@@ -79,7 +53,7 @@ async def test_a_connection_in_use_outlives_the_deadline_of_its_earlier_response
 
 
 async def test_a_pipelined_request_is_answered_and_the_connection_then_times_out():
-    async with serving() as port:
+    async with serving(app, LimitedHttpToolsProtocol, timeout_keep_alive=KEEP_ALIVE) as port:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(REQUEST * 3)
         for _ in range(3):
@@ -101,7 +75,7 @@ async def test_requests_on_one_connection_do_not_each_schedule_a_timer(monkeypat
 
         return wrapper
 
-    async with serving() as port:
+    async with serving(app, LimitedHttpToolsProtocol, timeout_keep_alive=KEEP_ALIVE) as port:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         monkeypatch.setattr(loop, "call_later", counting(loop.call_later))
         monkeypatch.setattr(loop, "call_at", counting(loop.call_at))

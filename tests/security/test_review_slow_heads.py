@@ -8,13 +8,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
-import uvicorn
-
 from identityserver.cli.http_limits import LimitedHttpToolsProtocol
-from tests.support.process import free_port
+from tests.support.uvicorn_in_loop import serving
 
 SHORT = 0.6
 
@@ -38,35 +35,12 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-@contextlib.asynccontextmanager
-async def serving() -> AsyncIterator[int]:
-    port = free_port()
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        http=ShortHeadTimeout,
-        log_level="warning",
-        lifespan="off",
-        timeout_graceful_shutdown=1,
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            await asyncio.sleep(0.01)
-        yield port
-    finally:
-        server.should_exit = True
-        await task
-
-
 async def read_all(reader: asyncio.StreamReader, within: float) -> bytes:
     return await asyncio.wait_for(reader.read(), within)
 
 
 async def test_a_trickled_request_head_gets_408_and_the_connection_is_closed():
-    async with serving() as port:
+    async with serving(app, ShortHeadTimeout) as port:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         started = time.monotonic()
         writer.write(b"GET / HTTP/1.1\r\nHost: localhost\r\n")
@@ -88,14 +62,14 @@ async def test_a_trickled_request_head_gets_408_and_the_connection_is_closed():
 
 
 async def test_a_connection_that_sends_nothing_is_closed():
-    async with serving() as port:
+    async with serving(app, ShortHeadTimeout) as port:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         assert await read_all(reader, SHORT + 2) == b""  # closed without an answer
         writer.close()
 
 
 async def test_a_slow_response_on_a_kept_alive_connection_is_not_cut_off():
-    async with serving() as port:
+    async with serving(app, ShortHeadTimeout) as port:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
         first = await asyncio.wait_for(reader.readuntil(b"ok"), 5)
@@ -108,7 +82,7 @@ async def test_a_slow_response_on_a_kept_alive_connection_is_not_cut_off():
 
 
 async def test_a_trickled_request_body_gets_408_and_the_connection_is_closed():
-    async with serving() as port:
+    async with serving(app, ShortHeadTimeout) as port:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         started = time.monotonic()
         writer.write(b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5000\r\n\r\n")
@@ -125,7 +99,7 @@ async def test_a_trickled_request_body_gets_408_and_the_connection_is_closed():
 
 
 async def test_a_body_sent_at_a_modest_rate_is_served():
-    async with serving() as port:
+    async with serving(app, ShortHeadTimeout) as port:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2000\r\n\r\n")
         for _ in range(10):  # 200 bytes every 0.15 s: over 1300 bytes/s, for longer than two intervals
