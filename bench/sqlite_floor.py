@@ -21,13 +21,12 @@ import secrets
 import sqlite3
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import store_path
 from sqlalchemy import create_engine
 
-from identityserver.models.grants import PersistedGrant
 from identityserver.storage.sqlalchemy.entities.operational import persisted_grants
 from identityserver.storage.sqlalchemy.mappers import persisted_grant_to_row
 from identityserver.storage.sqlalchemy.sqlite_inline import CHECKPOINT_EVERY_WRITES, RESTART_WAL_FRAMES
@@ -57,21 +56,9 @@ def connect(path: Path, cache_kib: int) -> sqlite3.Connection:
 def rows(count: int) -> list[list[Any]]:
     """Parameters as the server binds them: ``persisted_grant_to_row`` then the compiled statement's processors."""
     compiled = _upsert("sqlite").compiled(create_engine("sqlite://").dialect)
-    now = datetime.now(UTC)
     made = []
     for _ in range(count):
-        grant = PersistedGrant(
-            key=hashlib.sha256(secrets.token_bytes(32)).hexdigest().upper(),
-            type="reference_token",
-            subject_id=None,
-            session_id=None,
-            client_id="bench-ref",
-            description=None,
-            creation_time=now,
-            expiration=now + timedelta(hours=1),
-            consumed_time=None,
-            data=PAYLOAD,
-        )
+        grant = store_path.grant(hashlib.sha256(secrets.token_bytes(32)).hexdigest().upper(), PAYLOAD)
         made.append(compiled.parameters(persisted_grant_to_row(grant)))
     return made
 

@@ -25,8 +25,11 @@ from identityserver.storage.sqlalchemy import migrate
 from identityserver.storage.sqlalchemy.engine import Database
 from identityserver.storage.sqlalchemy.stores.persisted_grants import SqlPersistedGrantStore
 
+DATA = '{"client_id":"bench-ref","scopes":["api1"],"lifetime":3600,"claims":[]}' * 4
 
-def grant(key: str) -> PersistedGrant:
+
+def grant(key: str, data: str = DATA) -> PersistedGrant:
+    """A reference token's row, created now, expiring in an hour."""
     now = datetime.now(UTC)
     return PersistedGrant(
         key=key,
@@ -38,7 +41,7 @@ def grant(key: str) -> PersistedGrant:
         creation_time=now,
         expiration=now + timedelta(hours=1),
         consumed_time=None,
-        data='{"client_id":"bench-ref","scopes":["api1"],"lifetime":3600,"claims":[]}' * 4,
+        data=data,
     )
 
 
