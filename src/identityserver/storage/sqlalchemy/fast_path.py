@@ -210,18 +210,24 @@ class SqliteFastPath:
                 except Exception as error:
                     outcomes = [error] * len(batch)
                 for (_, _, future), outcome in zip(batch, outcomes, strict=True):
-                    if future.done():
-                        continue
-                    if isinstance(outcome, Exception):
-                        future.set_exception(outcome)
-                    else:
-                        future.set_result(outcome)
+                    answer(future, outcome)
 
     async def close(self) -> None:
         for connection in (self._reader, self._writer):
             if connection is not None:
                 await connection.close()
         self._reader = self._writer = None
+
+
+def answer(future: asyncio.Future[Any], outcome: Any) -> None:
+    """Answer a caller still waiting (one whose task was cancelled is done already) with ``outcome``: a result, or
+    the exception to raise."""
+    if future.done():
+        return
+    if isinstance(outcome, Exception):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)
 
 
 def _first(compiled: Compiled, cursor: sqlite3.Cursor) -> dict[str, Any] | None:

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.engine import Dialect
 
-from identityserver.storage.sqlalchemy.fast_path import Compiled, Prepared
+from identityserver.storage.sqlalchemy.fast_path import Compiled, Prepared, answer
 
 T = TypeVar("T")
 
@@ -335,15 +335,9 @@ async def _then_release(pool: _ConnectionPool, connection: Any, work: Awaitable[
 
 
 def _settle(futures: Iterable[asyncio.Future[Any]], outcome: Any) -> None:
-    """Answer each caller still waiting (one whose task was cancelled is done already) with ``outcome``: a result,
-    or the exception to raise."""
+    """Answer each caller still waiting with ``outcome`` (fast_path.answer)."""
     for future in futures:
-        if future.done():
-            continue
-        if isinstance(outcome, Exception):
-            future.set_exception(outcome)
-        else:
-            future.set_result(outcome)
+        answer(future, outcome)
 
 
 def _lost_connection() -> tuple[type[BaseException], ...]:
