@@ -5,19 +5,19 @@ The floor under ``SqlPersistedGrantStore.store`` on SQLite: the store's own comp
 binds it, run straight on ``sqlite3`` with the server's pragmas, in group commits of ``--batch`` rows, with a
 checkpoint after every ``CHECKPOINT_EVERY_WRITES`` statements as ``WalCheckpointer`` does (here inline, so that
 the process's CPU time holds everything). No event loop, no futures, no HTTP: what is left is SQLite, the C
-binding and the kernel's file writes. Rows look like reference tokens (a 64-character hashed key, a protected
-payload of about 730 characters), keyed at random as the server's are.
+binding and the kernel's file writes. Rows look like reference tokens (a hashed key, a protected payload of about
+730 characters), keyed as the server keys new handles: led by their issue time, or at random with ``--keys random``
+(``options.persisted_grants.time_ordered_handles = false``).
 
     python bench/sqlite_floor.py                              # batches of 1, 10, 30 and 64 rows
     python bench/sqlite_floor.py --batch 30 --page-size 2048 --cache-kib 8000
+    python bench/sqlite_floor.py --keys random               # IdentityServer's handles: a random index page each
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
-import secrets
 import sqlite3
 import tempfile
 import time
@@ -27,6 +27,9 @@ from typing import Any
 import store_path
 from sqlalchemy import create_engine
 
+from identityserver.clock import SystemClock
+from identityserver.crypto.hashing import hashed_grant_key
+from identityserver.services.handles import DefaultHandleGenerationService
 from identityserver.storage.sqlalchemy.entities.operational import persisted_grants
 from identityserver.storage.sqlalchemy.mappers import persisted_grant_to_row
 from identityserver.storage.sqlalchemy.sqlite_inline import CHECKPOINT_EVERY_WRITES, RESTART_WAL_FRAMES
@@ -53,12 +56,14 @@ def connect(path: Path, cache_kib: int) -> sqlite3.Connection:
     return raw
 
 
-def rows(count: int) -> list[list[Any]]:
-    """Parameters as the server binds them: ``persisted_grant_to_row`` then the compiled statement's processors."""
+def rows(count: int, time_ordered: bool) -> list[list[Any]]:
+    """Parameters as the server binds them: ``persisted_grant_to_row`` then the compiled statement's processors,
+    keyed as the server keys a new handle (``time_ordered``: ``options.persisted_grants.time_ordered_handles``)."""
     compiled = _upsert("sqlite").compiled(create_engine("sqlite://").dialect)
+    handles = DefaultHandleGenerationService(SystemClock(), time_ordered)
     made = []
     for _ in range(count):
-        grant = store_path.grant(hashlib.sha256(secrets.token_bytes(32)).hexdigest().upper(), PAYLOAD)
+        grant = store_path.grant(hashed_grant_key(handles.generate_handle(), "reference_token"), PAYLOAD)
         made.append(compiled.parameters(persisted_grant_to_row(grant)))
     return made
 
@@ -92,10 +97,10 @@ def measure(batch: int, args: argparse.Namespace, folder: Path) -> None:
     create_database(path, args.page_size)
     writer, checkpointer = connect(path, args.cache_kib), connect(path, 512)
     sql = _upsert("sqlite").compiled(create_engine("sqlite://").dialect).sql
-    prefill = rows(args.prefill)
+    prefill = rows(args.prefill, args.keys == "ordered")
     insert(writer, checkpointer, sql, [prefill[i : i + 64] for i in range(0, len(prefill), 64)])
     checkpointer.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-    measured = rows(args.rows)
+    measured = rows(args.rows, args.keys == "ordered")
     batches = [measured[i : i + batch] for i in range(0, len(measured), batch)]
     cpu0, wall0 = time.process_time(), time.perf_counter()
     insert(writer, checkpointer, sql, batches, args.checkpoint_every, args.restart_frames)
@@ -123,6 +128,12 @@ def main() -> int:
         "--checkpoint-every", type=int, default=CHECKPOINT_EVERY_WRITES, help="statements between two checkpoints"
     )
     parser.add_argument("--restart-frames", type=int, default=RESTART_WAL_FRAMES, help="log frames for a RESTART")
+    parser.add_argument(
+        "--keys",
+        choices=("ordered", "random"),
+        default="ordered",
+        help="keys of time-ordered handles (the default), or of IdentityServer's random ones",
+    )
     parser.add_argument("--core", type=int, default=0, help="pin to this core (-1: do not pin)")
     parser.add_argument("--dir", help="folder for the database (default: a temporary one)")
     args = parser.parse_args()
@@ -130,7 +141,7 @@ def main() -> int:
         os.sched_setaffinity(0, {args.core})
     folder = Path(args.dir or tempfile.mkdtemp(prefix="idsrv-floor-"))
     print(
-        f"SQLite {sqlite3.sqlite_version}, page {args.page_size} B, cache {args.cache_kib} KiB, "
+        f"SQLite {sqlite3.sqlite_version}, page {args.page_size} B, cache {args.cache_kib} KiB, {args.keys} keys, "
         f"{args.prefill} rows before, {args.rows} measured, in {folder}"
     )
     for batch in (int(b) for b in args.batch.split(",")):

@@ -29,7 +29,7 @@ class CountingRevocation(DefaultGrantRevocationService):
 def service() -> tuple[DefaultAuthorizationCodeService, CountingRevocation, FakeClock, InMemoryPersistedGrantStore]:
     clock = FakeClock()
     grants = InMemoryPersistedGrantStore()
-    handles = DefaultHandleGenerationService()
+    handles = DefaultHandleGenerationService(clock)
     revocation = CountingRevocation(grants, refresh_token_store(grants, handles, None, clock), clock)
     revocation.revoked = []
     codes = authorization_code_store(grants, handles, None, clock)

@@ -84,7 +84,7 @@ class Fixture:
         )
         store = InterleavingGrantStore(self.grants) if interleave else self.grants
         options = PersistentGrantOptions(data_protect_data=False, refresh_token_reuse_grace_period=grace)
-        refresh_store = refresh_token_store(store, DefaultHandleGenerationService(), None, self.clock)
+        refresh_store = refresh_token_store(store, DefaultHandleGenerationService(self.clock), None, self.clock)
         self.refused: set[str] = set()
         self.service = DefaultRefreshTokenService(
             refresh_store,

@@ -24,7 +24,7 @@ async def service(
 ) -> DefaultPushedAuthorizationService:
     factory = InMemoryStoreFactory() if backend.kind == "in_memory" else SqlStoreFactory(database or backend.db)
     store = await factory.persisted_grant_store()
-    return DefaultPushedAuthorizationService(store, DefaultHandleGenerationService(), None, clock)
+    return DefaultPushedAuthorizationService(store, DefaultHandleGenerationService(clock), None, clock)
 
 
 def pushed(client_id: str = "par.web") -> PushedAuthorizationRequest:

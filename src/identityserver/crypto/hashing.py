@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 
 from identityserver._utils.b64 import b64url_encode
 
@@ -25,9 +26,24 @@ def shared_secret_matches(presented: str, stored: str) -> bool:
     return hmac.compare_digest(candidate.encode("ascii"), stored.encode("utf-8", "surrogatepass"))
 
 
+TIME_ORDERED_SUFFIX = "-2"
+"""Ends a handle led by its issue time (``services/handles.py``); IdentityServer's own handles end ``-1``."""
+ISSUE_TIME_DIGITS = 12
+"""Upper-case hex digits of milliseconds since 1970 that lead a time-ordered handle (enough until the year 10889)."""
+_TIME_ORDERED = re.compile(rf"[0-9A-F]{{{ISSUE_TIME_DIGITS + 64}}}{TIME_ORDERED_SUFFIX}")
+_TIME_ORDERED_LENGTH = ISSUE_TIME_DIGITS + 64 + len(TIME_ORDERED_SUFFIX)
+
+
 def hashed_grant_key(handle: str, grant_type: str) -> str:
-    """Upper-case hex SHA-256 of ``handle:type``: the only form in which a handle reaches a store."""
-    return hashlib.sha256(f"{handle}:{grant_type}".encode()).hexdigest().upper()
+    """Upper-case hex SHA-256 of ``handle:type``: the only form in which a handle reaches a store.
+
+    A time-ordered handle's issue time, which is not secret, leads its key: new keys then arrive in the order of
+    the unique ``Key`` index, and a write dirties the index's last page instead of a random one. Only digits reach
+    the key from the handle, and only from a handle of exactly that form."""
+    digest = hashlib.sha256(f"{handle}:{grant_type}".encode()).hexdigest().upper()
+    if len(handle) == _TIME_ORDERED_LENGTH and _TIME_ORDERED.fullmatch(handle):
+        return handle[:ISSUE_TIME_DIGITS] + digest
+    return digest
 
 
 _HASHES = {"256": hashlib.sha256, "384": hashlib.sha384, "512": hashlib.sha512}

@@ -30,7 +30,7 @@ def request(
 async def test_requests_round_trip_and_are_taken_exactly_once(store_factory: StoreFactory) -> None:
     clock = FakeClock()
     grants = await store_factory.persisted_grant_store()
-    store = DefaultBackChannelAuthenticationRequestStore(grants, DefaultHandleGenerationService(), None, clock)
+    store = DefaultBackChannelAuthenticationRequestStore(grants, DefaultHandleGenerationService(clock), None, clock)
     first = request(clock)
     auth_req_id = await store.create_request(first)
     await store.create_request(request(clock, subject="2"))
@@ -56,7 +56,7 @@ async def test_requests_round_trip_and_are_taken_exactly_once(store_factory: Sto
 async def test_ping_requests_keep_their_id_in_the_protected_payload(store_factory: StoreFactory) -> None:
     clock = FakeClock()
     grants = await store_factory.persisted_grant_store()
-    store = DefaultBackChannelAuthenticationRequestStore(grants, DefaultHandleGenerationService(), None, clock)
+    store = DefaultBackChannelAuthenticationRequestStore(grants, DefaultHandleGenerationService(clock), None, clock)
     auth_req_id = await store.create_request(request(clock, client_notification_token="t"))
     loaded = await store.get_by_authentication_request_id(auth_req_id)
     assert loaded is not None and loaded.ping_authentication_request_id == auth_req_id

@@ -149,7 +149,7 @@ def user_store(c: Composition) -> UserStore | None:
 
 @default(HandleGenerationService)
 def handles(c: Composition) -> HandleGenerationService:
-    return DefaultHandleGenerationService()
+    return DefaultHandleGenerationService(c.get(Clock), c.options.persisted_grants.time_ordered_handles)
 
 
 def _grant_protector(c: Composition) -> DataProtector | None:
