@@ -5,6 +5,7 @@ valid whatever the setting, and a time-ordered token's stored key starts with it
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import sqlite3
 from datetime import UTC, datetime
@@ -15,8 +16,9 @@ import httpx
 from identityserver.crypto.hashing import hashed_grant_key
 from identityserver.services.handles import DefaultHandleGenerationService
 from tests.support.clock import FakeClock
-from tests.support.data import REFERENCE_SECRET, REFERENCE_TOML
+from tests.support.data import REFERENCE_TOML
 from tests.support.process import serve
+from tests.support.reference_tokens import is_active, issue
 
 TIME_ORDERED = re.compile(r"[0-9A-F]{12}[0-9A-F]{64}-2")
 IDENTITYSERVER_FORM = re.compile(r"[0-9A-F]{64}-1")
@@ -49,20 +51,14 @@ def test_without_time_ordering_handles_take_identityserver_s_own_form() -> None:
     assert len({h[:8] for h in handles}) == len(handles)
 
 
-async def issue(base: str) -> str:
+async def issue_one(base: str) -> str:
     async with httpx.AsyncClient(base_url=base) as client:
-        response = await client.post(
-            "/connect/token", data={"grant_type": "client_credentials"}, auth=("ref", REFERENCE_SECRET)
-        )
-        assert response.status_code == 200, response.text
-        return str(response.json()["access_token"])
+        return await issue(client)
 
 
-async def active(base: str, token: str) -> bool:
+async def all_active(base: str, *tokens: str) -> bool:
     async with httpx.AsyncClient(base_url=base) as client:
-        response = await client.post("/connect/introspect", data={"token": token}, auth=("urn:api1", REFERENCE_SECRET))
-        assert response.status_code == 200, response.text
-        return bool(response.json()["active"])
+        return all([await is_active(client, token) for token in tokens])
 
 
 def test_tokens_of_either_form_stay_valid_when_the_setting_changes(tmp_path: Path) -> None:
@@ -70,16 +66,16 @@ def test_tokens_of_either_form_stay_valid_when_the_setting_changes(tmp_path: Pat
     config = tmp_path / "identityserver.toml"
     config.write_text(REFERENCE_TOML + "\n[options.persisted_grants]\ntime_ordered_handles = false\n")
     with serve(config, state) as base:
-        plain = asyncio.run(issue(base))
+        plain = asyncio.run(issue_one(base))
     config.write_text(REFERENCE_TOML)
     with serve(config, state) as base:
-        ordered = asyncio.run(issue(base))
-        assert asyncio.run(active(base, plain)) and asyncio.run(active(base, ordered))
+        ordered = asyncio.run(issue_one(base))
+        assert asyncio.run(all_active(base, plain, ordered))
     config.write_text(REFERENCE_TOML + "\n[options.persisted_grants]\ntime_ordered_handles = false\n")
     with serve(config, state) as base:
-        assert asyncio.run(active(base, plain)) and asyncio.run(active(base, ordered))
+        assert asyncio.run(all_active(base, plain, ordered))
     assert IDENTITYSERVER_FORM.fullmatch(plain) and TIME_ORDERED.fullmatch(ordered)
-    with sqlite3.connect(state / "identityserver.db") as database:
+    with contextlib.closing(sqlite3.connect(state / "identityserver.db")) as database:
         keys = {key for (key,) in database.execute("SELECT Key FROM PersistedGrants WHERE Type = 'reference_token'")}
     assert keys == {hashed_grant_key(plain, "reference_token"), hashed_grant_key(ordered, "reference_token")}
     stored = "".join(keys)

@@ -12,33 +12,17 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.data import REFERENCE_SECRET, REFERENCE_TOML
+from tests.support.data import REFERENCE_TOML
 from tests.support.process import serve
-
-SECRET = REFERENCE_SECRET
+from tests.support.reference_tokens import is_active, issue
 
 
 async def issue_and_introspect(base: str, count: int) -> tuple[list[str], list[bool]]:
     async with httpx.AsyncClient(base_url=base, timeout=60) as client:
         discovery = (await client.get("/.well-known/openid-configuration")).json()
-
-        async def token() -> str:
-            response = await client.post(
-                discovery["token_endpoint"], data={"grant_type": "client_credentials"}, auth=("ref", SECRET)
-            )
-            assert response.status_code == 200, response.text
-            return str(response.json()["access_token"])
-
-        tokens = await asyncio.gather(*(token() for _ in range(count)))
-
-        async def active(value: str) -> bool:
-            response = await client.post(
-                discovery["introspection_endpoint"], data={"token": value}, auth=("urn:api1", SECRET)
-            )
-            assert response.status_code == 200, response.text
-            return bool(response.json()["active"])
-
-        return list(tokens), list(await asyncio.gather(*(active(t) for t in tokens)))
+        tokens = await asyncio.gather(*(issue(client, discovery["token_endpoint"]) for _ in range(count)))
+        introspection = discovery["introspection_endpoint"]
+        return list(tokens), list(await asyncio.gather(*(is_active(client, t, introspection) for t in tokens)))
 
 
 @pytest.mark.parametrize("extra", [["--workers", "2"], ["--loop", "uvloop"]], ids=["two-workers", "uvloop"])
