@@ -218,10 +218,24 @@ def ensure_peer(folder: Path) -> Path:
     return node
 
 
+def synchronous_commit(pg_url: str) -> str:
+    """PostgreSQL's ``synchronous_commit`` for this database ("unknown" without ``psql``). With "on", a stored grant
+    waits for the WAL flush, so the p99 of the PostgreSQL rows follows the disk's slowest flushes (docs/scaling.md,
+    docs/performance-stored-grants.md, fifteenth pass)."""
+    if shutil.which("psql") is None:
+        return "unknown"
+    answer = subprocess.run(
+        ["psql", pg_url, "-Atc", "SHOW synchronous_commit"], capture_output=True, text=True, timeout=30, check=False
+    )
+    return answer.stdout.strip() or "unknown"
+
+
 @contextlib.contextmanager
 def ours(args: argparse.Namespace, db: str, folder: Path) -> Iterator[Server]:
     sub = folder / f"ours-{db}"
     sub.mkdir()
+    if db == "postgres":
+        print(f"  PostgreSQL: synchronous_commit = {synchronous_commit(args.pg_url)}", flush=True)
     database = f'database_url = "{args.pg_url}"' if db == "postgres" else ""
     config = sub / "identityserver.toml"
     config.write_text(OURS_CONFIG.replace("{database}", database))
