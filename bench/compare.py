@@ -224,9 +224,12 @@ def synchronous_commit(pg_url: str) -> str:
     docs/performance-stored-grants.md, fifteenth pass)."""
     if shutil.which("psql") is None:
         return "unknown"
-    answer = subprocess.run(
-        ["psql", pg_url, "-Atc", "SHOW synchronous_commit"], capture_output=True, text=True, timeout=30, check=False
-    )
+    try:
+        answer = subprocess.run(
+            ["psql", pg_url, "-Atc", "SHOW synchronous_commit"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except subprocess.TimeoutExpired:
+        return "unknown"
     return answer.stdout.strip() or "unknown"
 
 
