@@ -46,6 +46,13 @@ class HookedGrantStore:
             await hook()
         return found
 
+    async def replace(self, key: str, grant: PersistedGrant) -> bool:
+        replaced = await self.inner.replace(key, grant)
+        if replaced and self.after_take is not None:
+            hook, self.after_take = self.after_take, None
+            await hook()
+        return replaced
+
     async def store(self, grant: PersistedGrant) -> None:
         if grant.type in self.failing_types:
             raise Outage("database unavailable")

@@ -60,6 +60,12 @@ class InterleavingGrantStore:
         await _switch()
         return found
 
+    async def replace(self, key: str, grant: PersistedGrant) -> bool:
+        await _switch()
+        replaced = await self.inner.replace(key, grant)
+        await _switch()
+        return replaced
+
 
 def interleaving(builder: IdentityServerBuilder) -> IdentityServerBuilder:
     """Wrap the builder's persisted-grant store so that concurrent requests interleave."""

@@ -180,9 +180,12 @@ class DefaultRefreshTokenService:
             return True
         key = self.store.get_hashed_key(handle)
         if self.options.delete_one_time_only_refresh_tokens_on_use:
-            # first: a revocation racing this take, and a replay after it, must find the tombstone
-            await self._leave_tombstone(handle, token, expiration)
-            if await self.grants.take(key) is not None:
+            if token.family_id is None:  # stored before families: nothing to remember it by
+                if await self.grants.take(key) is not None:
+                    return True
+            # the token becomes its tombstone in one step: a revocation racing this take, and a replay after it,
+            # find one or the other, never neither
+            elif await self.grants.replace(key, self._tombstone(handle, token, token.family_id, expiration)):
                 return True
         elif await self.grants.consume(key, self.clock.utc_now()) is not None:
             return True
@@ -196,24 +199,21 @@ class DefaultRefreshTokenService:
             return datetime.fromtimestamp(token.creation_time + token.lifetime, UTC)
         return self.clock.utc_now() + timedelta(seconds=UNBOUNDED_TOMBSTONE_LIFETIME)
 
-    async def _leave_tombstone(self, handle: str, token: RefreshToken, expiration: datetime | None) -> None:
-        """A deleted one-time token leaves its family id under a hash of its handle until it would have expired,
-        so that a replay revokes the family (RFC 9700 §4.14.2) and revoking it while (or after) it is rotated
-        still revokes the family (RFC 7009 §2.1; security.md §3.1 R7). The row's creation time is the use."""
-        if token.family_id is None:
-            return
-        now = self.clock.utc_now()
-        await self.grants.store(
-            PersistedGrant(
-                hashed_grant_key(handle, USED_REFRESH_TOKEN),
-                USED_REFRESH_TOKEN,
-                token.client_id,
-                now,
-                json.dumps({"FamilyId": token.family_id}),
-                subject_id=token.subject.subject_id,
-                session_id=token.session_id,
-                expiration=expiration or self.expiration_of(token),
-            )
+    def _tombstone(
+        self, handle: str, token: RefreshToken, family_id: str, expiration: datetime | None
+    ) -> PersistedGrant:
+        """What a deleted one-time token leaves: its family id under a hash of its handle until it would have
+        expired, so that a replay revokes the family (RFC 9700 §4.14.2) and revoking it while (or after) it is
+        rotated still revokes the family (RFC 7009 §2.1; security.md §3.1 R7). Its creation time is the use."""
+        return PersistedGrant(
+            hashed_grant_key(handle, USED_REFRESH_TOKEN),
+            USED_REFRESH_TOKEN,
+            token.client_id,
+            self.clock.utc_now(),
+            json.dumps({"FamilyId": family_id}),
+            subject_id=token.subject.subject_id,
+            session_id=token.session_id,
+            expiration=expiration or self.expiration_of(token),
         )
 
     async def used_token(self, handle: str, client_id: str) -> UsedRefreshToken | None:

@@ -82,6 +82,12 @@ class PersistedGrantStore(Protocol):
         already consumed): of N concurrent calls exactly one succeeds."""
         ...
 
+    async def replace(self, key: str, grant: PersistedGrant) -> bool:
+        """Atomically remove the grant with ``key`` and store ``grant`` (under its own key, overwriting a grant
+        stored there, as ``store`` does): of N concurrent calls for one key exactly one does and gets ``True``; the
+        others change nothing. A refresh token rotated away becomes its tombstone this way."""
+        ...
+
 
 class LockingStore(Protocol):
     """A store that can take a lock shared by every process that uses it."""

@@ -44,5 +44,11 @@ class InMemoryPersistedGrantStore:
         grant.consumed_time = consumed_time
         return copy.copy(grant)
 
+    async def replace(self, key: str, grant: PersistedGrant) -> bool:
+        if self._grants.pop(key, None) is None:
+            return False
+        self._grants[grant.key] = copy.copy(grant)
+        return True
+
     def all(self) -> list[PersistedGrant]:
         return [copy.copy(g) for g in self._grants.values()]

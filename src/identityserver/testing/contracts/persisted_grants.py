@@ -1,5 +1,5 @@
-"""``PersistedGrantStore`` contract (Duende ``PersistedGrantStoreTests``), plus atomic take/consume under
-concurrency and edge values."""
+"""``PersistedGrantStore`` contract (Duende ``PersistedGrantStoreTests``), plus atomic take/consume/replace
+under concurrency and edge values."""
 
 from __future__ import annotations
 
@@ -149,6 +149,36 @@ class PersistedGrantStoreContract:
         await store.store(grant("race"))
         results = await asyncio.gather(*(store.consume("race", NOW) for _ in range(20)))
         assert sum(r is not None for r in results) == 1
+
+    async def test_replace_removes_the_grant_and_stores_the_new_one_once(self, store: PersistedGrantStore) -> None:
+        await store.store(grant("a"))
+        tombstone = grant("b", type="refresh_token_used", data='{"FamilyId":"f"}', description=None)
+        assert await store.replace("a", tombstone) is True
+        assert await store.get("a") is None
+        assert await store.get("b") == tombstone
+        assert await store.replace("a", grant("c")) is False  # gone: nothing changes
+        assert await store.get("c") is None
+        assert await store.replace("missing", grant("d")) is False
+        assert await store.get("d") is None
+
+    async def test_replace_overwrites_a_grant_under_the_new_key(self, store: PersistedGrantStore) -> None:
+        await store.store(grant("a"))
+        await store.store(grant("b", data="old"))
+        assert await store.replace("a", grant("b", data="new")) is True
+        assert await store.get("a") is None
+        assert await store.get("b") == grant("b", data="new")
+        assert len(await store.get_all(PersistedGrantFilter(subject_id="sub1"))) == 1
+
+    async def test_of_many_concurrent_replaces_exactly_one_wins(self, store: PersistedGrantStore) -> None:
+        await store.store(grant("race"))
+        await store.store(grant("other"))
+        replaces = [store.replace("race", grant("used", data=str(i))) for i in range(20)]
+        results = await asyncio.gather(*replaces, store.replace("other", grant("other used")))
+        assert sum(results[:20]) == 1 and results[20] is True
+        winner = results.index(True)
+        assert await store.get("used") == grant("used", data=str(winner))
+        assert await store.get("other used") == grant("other used")
+        assert await store.get("race") is None and await store.get("other") is None
 
     async def test_edge_values_round_trip(self, store: PersistedGrantStore) -> None:
         edge = grant(

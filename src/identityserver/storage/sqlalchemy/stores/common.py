@@ -19,7 +19,7 @@ _MAX_REPORTED = 10_000
 _reported: set[tuple[str, str]] = set()
 
 
-def _insert(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:
+def dialect_insert(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:
     """The dialect's ``INSERT`` (with ``ON CONFLICT``). Only the dialect in use is imported: the PostgreSQL
     package loads every PostgreSQL DBAPI module (~2 MiB in a SQLite worker)."""
     if dialect == "postgresql":
@@ -41,7 +41,7 @@ def upsert(
 ) -> Insert:
     """``INSERT ... ON CONFLICT (keys) DO UPDATE`` of the ``update`` columns (all other columns by default),
     only where ``where`` holds for the existing row."""
-    stmt = _insert(dialect, table).values(**values)
+    stmt = dialect_insert(dialect, table).values(**values)
     columns = update if update is not None else [c for c in values if c not in keys]
     return stmt.on_conflict_do_update(
         index_elements=list(keys), set_={c: stmt.excluded[c] for c in columns}, where=where

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, String, and_, any_, bindparam, delete, func, select, true, update
+from sqlalchemy import ARRAY, ColumnElement, String, and_, any_, bindparam, cast, delete, func, select, true, update
 
 from identityserver.models.grants import PersistedGrant, PersistedGrantFilter
 from identityserver.storage.sqlalchemy.engine import Database
@@ -19,7 +19,7 @@ from identityserver.storage.sqlalchemy.mappers import (
     persisted_grant_from_row,
     persisted_grant_to_row,
 )
-from identityserver.storage.sqlalchemy.stores.common import report_unreadable, upsert
+from identityserver.storage.sqlalchemy.stores.common import dialect_insert, report_unreadable, upsert
 
 _COLUMNS = [c.name for c in t.c if c.name != "Id"]
 # prepared once: these run for every code, token, consent and PAR record (fast_path.py); the gathered forms run for
@@ -49,6 +49,7 @@ _CONSUME = Prepared(
     ),
 )
 _UPSERTS: dict[str, Prepared] = {}
+_REPLACES: dict[str, Prepared] = {}
 
 
 def _upsert(dialect: str) -> Prepared:
@@ -57,6 +58,62 @@ def _upsert(dialect: str) -> Prepared:
         values = {name: bindparam(name, type_=t.c[name].type) for name in _COLUMNS}
         prepared = _UPSERTS[dialect] = Prepared(upsert(dialect, t, values, ["Key"]))
     return prepared
+
+
+def _replace(dialect: str) -> Prepared:
+    """The grant under ``taken_key`` removed and the one in the columns' parameters stored, in one statement (a
+    grant already under the new key is overwritten, as by ``store``). Why one: a refresh token rotated away
+    becomes its tombstone (services/refresh_tokens.py), and two statements cost about 25 µs more a refresh
+    (docs/performance-stored-grants.md, seventeenth pass)."""
+    prepared = _REPLACES.get(dialect)
+    if prepared is not None:
+        return prepared
+    if dialect != "postgresql":
+        # SQLite: the row itself becomes the new grant; OR REPLACE is the upsert's overwrite
+        values = {name: bindparam(name, type_=t.c[name].type) for name in _COLUMNS}
+        statement = (
+            update(t)
+            .prefix_with("OR REPLACE", dialect="sqlite")
+            .where(t.c.Key == bindparam("taken_key", type_=t.c.Key.type))
+            .values(values)
+            .returning(t.c.Key)
+        )
+        prepared = _REPLACES[dialect] = Prepared(statement)
+        return prepared
+    # PostgreSQL has no UPDATE OR REPLACE: the take and an upsert of the new grant as one statement, for one call
+    # and (gathered) for the calls that arrive together, unnest()ed
+    one = {name: cast(bindparam(name, type_=t.c[name].type), t.c[name].type) for name in _COLUMNS}
+    taken = delete(t).where(t.c.Key == bindparam("taken_key", type_=t.c.Key.type)).returning(t.c.Key).cte("taken")
+    arrays = [bindparam(name, type_=ARRAY(t.c[name].type)) for name in _COLUMNS]
+    calls = (
+        select(
+            func.unnest(bindparam("taken_key", type_=ARRAY(t.c.Key.type)), *arrays)
+            .table_valued("taken_key", *_COLUMNS)
+            .render_derived(name="calls")
+        )
+    ).cte("calls")
+    taken_together = delete(t).where(t.c.Key == calls.c.taken_key).returning(t.c.Key).cte("taken")
+    prepared = _REPLACES[dialect] = Prepared(
+        _insert_taken(select(*one.values()).select_from(taken)).add_cte(taken),
+        Gathered(
+            _insert_taken(
+                select(*[calls.c[name] for name in _COLUMNS]).select_from(
+                    calls.join(taken_together, taken_together.c.Key == calls.c.taken_key)
+                )
+            ).add_cte(calls, taken_together),
+            "Key",
+            "Key",
+            once=True,
+        ),
+    )
+    return prepared
+
+
+def _insert_taken(rows: Any) -> Any:
+    """``INSERT ... SELECT`` of ``rows`` overwriting a grant under the same key, returning the keys stored."""
+    statement = dialect_insert("postgresql", t).from_select(_COLUMNS, rows)
+    overwrite = {name: statement.excluded[name] for name in _COLUMNS if name != "Key"}
+    return statement.on_conflict_do_update(index_elements=["Key"], set_=overwrite).returning(t.c.Key)
 
 
 def grant_filter_clause(grant_filter: PersistedGrantFilter) -> ColumnElement[bool]:
@@ -118,3 +175,8 @@ class SqlPersistedGrantStore:
     async def consume(self, key: str, consumed_time: datetime) -> PersistedGrant | None:
         values = {"key": key, "consumed_time": consumed_time}
         return _usable(await self.database.fetch_one(_CONSUME, values, write=True))
+
+    async def replace(self, key: str, grant: PersistedGrant) -> bool:
+        values = persisted_grant_to_row(grant)
+        values["taken_key"] = key
+        return await self.database.fetch_one(_replace(self.database.dialect), values, write=True) is not None
