@@ -11,6 +11,13 @@ prepared database, and the minimum of each variant's rounds is compared.
     python bench/in_process.py                                    # every row, the installed package
     python bench/in_process.py --rows reference --pythonpath /tmp/old/src, --repeats 3
     python bench/in_process.py --profile /tmp/jwt.prof --rows jwt  # cProfile of one variant's rounds
+    python bench/in_process.py --rows refresh --pythonpath /tmp/old/src, --instructions 64,320
+
+``--instructions N1,N2`` counts instructions instead (``valgrind --tool=callgrind``, one round of N1 and one of N2
+requests per variant): (Ir(N2) - Ir(N1)) / (N2 - N1) is what one request costs, start-up cancelled out, and the
+same to within about 0.03 % from run to run whatever else the machine does. The RSA key the app generates at
+start-up is subtracted (its cost varies by hundreds of millions of instructions). For ``code`` and ``refresh`` it
+includes making the request's pool item (an authorization request; for ``refresh`` also the code redeemed).
 """
 
 from __future__ import annotations
@@ -166,6 +173,18 @@ def child_env(pythonpath: str, config: Path, state: Path) -> dict[str, str]:
     return env
 
 
+def instructions(command: list[str], env: dict[str, str], out: Path) -> int:
+    """Instructions the command ran under callgrind, less those of generating RSA keys (every call, inclusive)."""
+    valgrind = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
+    subprocess.run([*valgrind, *command], env=env, check=True, capture_output=True)
+    lines = out.read_text().splitlines()
+    total = next(int(line.split()[1]) for line in lines if line.startswith(("summary:", "totals:")))
+    annotate = ["callgrind_annotate", "--inclusive=yes", str(out)]
+    listing = subprocess.run(annotate, check=True, capture_output=True, text=True)
+    generation = [line for line in listing.stdout.splitlines() if "rsa::__pyfunction_generate_private_key " in line]
+    return total - sum(int(line.split()[0].replace(",", "")) for line in generation)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", default=",".join(ROWS), help="comma-separated: " + ", ".join(ROWS))
@@ -178,6 +197,7 @@ def main() -> None:
     parser.add_argument("--pythonpath", default="", help="comma-separated variants ('' = the installed package)")
     parser.add_argument("--core", default="0")
     parser.add_argument("--profile", help="cProfile the first variant's first run into this file")
+    parser.add_argument("--instructions", help="N1,N2: instructions per request under callgrind (see above)")
     args = parser.parse_args()
     rows = [r for r in args.rows.split(",") if r]
     if unknown := set(rows) - set(ROWS):
@@ -194,6 +214,22 @@ def main() -> None:
             command = [sys.executable, "-m", "identityserver", "db", "prepare", "--config", str(config)]
             env = child_env(variant, config, state)
             subprocess.run([*command, "--state-path", str(state)], env=env, check=True, capture_output=True)
+        if args.instructions:
+            low, high = (int(n) for n in args.instructions.split(","))
+            for row in rows:
+                for variant in variants:
+                    counts = []
+                    for requests in (low, high):
+                        state = Path(folder) / "run"
+                        shutil.rmtree(state, ignore_errors=True)
+                        shutil.copytree(prepared[variant], state)
+                        command = [sys.executable, str(child), row, str(requests), "1", SECRET, str(BENCH), ""]
+                        out = Path(folder) / "callgrind.out"
+                        counts.append(instructions(command, child_env(variant, config, state), out))
+                    label = variant or "installed"
+                    per_request = (counts[1] - counts[0]) / (high - low)
+                    print(f"{row:14} {label:24} {per_request:14,.0f} Ir/request ({counts[0]:,} and {counts[1]:,})")
+            return
         for row in rows:
             best: dict[str, float] = {}
             for repeat in range(args.repeats):
