@@ -62,9 +62,9 @@ def _upsert(dialect: str) -> Prepared:
 
 def _replace(dialect: str) -> Prepared:
     """The grant under ``taken_key`` removed and the one in the columns' parameters stored, in one statement (a
-    grant already under the new key is overwritten, as by ``store``). Why one: a refresh token rotated away
-    becomes its tombstone (services/refresh_tokens.py), and as two statements that cost 1.4-1.7 % more instructions
-    a refresh (docs/performance-stored-grants.md, seventeenth pass)."""
+    grant already under the new key is overwritten, as by ``store``). A refresh token rotated away becomes its
+    tombstone this way (services/refresh_tokens.py); as two statements it cost 1.4-1.7 % more instructions a
+    refresh (docs/performance-stored-grants.md, seventeenth pass)."""
     prepared = _REPLACES.get(dialect)
     if prepared is not None:
         return prepared
