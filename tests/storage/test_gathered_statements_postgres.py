@@ -74,6 +74,14 @@ async def test_concurrent_reads_share_statements_and_each_gets_its_own_row(
     assert statements.gathered == []
 
 
+async def stored_with_others(a: SqlPersistedGrantStore, b: SqlPersistedGrantStore, key: str, round_: int) -> list[str]:
+    """``key`` stored through node ``a``, and ten other grants through node ``b``; their keys."""
+    await a.store(grant(key))
+    others = [f"other-{round_}-{i}" for i in range(10)]
+    await asyncio.gather(*(b.store(grant(k)) for k in others))
+    return others
+
+
 @pytest.mark.parametrize("sql_backend", SQL_POSTGRES, indirect=True)
 async def test_of_twenty_takes_of_one_code_across_two_nodes_exactly_one_wins(
     sql_backend: Backend, monkeypatch: pytest.MonkeyPatch
@@ -84,9 +92,7 @@ async def test_of_twenty_takes_of_one_code_across_two_nodes_exactly_one_wins(
         a, b = SqlPersistedGrantStore(node_a), SqlPersistedGrantStore(node_b)
         for round_ in range(5):
             code = f"code-{round_}"
-            await a.store(grant(code))
-            others = [f"other-{round_}-{i}" for i in range(10)]
-            await asyncio.gather(*(b.store(grant(k)) for k in others))
+            others = await stored_with_others(a, b, code, round_)
             takes = [(a if i % 2 else b).take(code) for i in range(20)]
             results = await asyncio.gather(*takes, *(a.take(k) for k in others))
             winners = [r for r in results[:20] if r is not None]
@@ -106,9 +112,7 @@ async def test_of_twenty_rotations_of_one_refresh_token_across_two_nodes_one_lea
         a, b = SqlPersistedGrantStore(node_a), SqlPersistedGrantStore(node_b)
         for round_ in range(5):
             token, tombstone = f"rt-{round_}", f"used-{round_}"
-            await a.store(grant(token))
-            others = [f"other-{round_}-{i}" for i in range(10)]
-            await asyncio.gather(*(b.store(grant(k)) for k in others))
+            others = await stored_with_others(a, b, token, round_)
             replaces = [(a if i % 2 else b).replace(token, grant(tombstone, data=str(i))) for i in range(20)]
             results = await asyncio.gather(*replaces, *(a.replace(k, grant(k + "-used")) for k in others))
             assert sum(results[:20]) == 1 and all(results[20:])

@@ -82,7 +82,7 @@ def _replace(dialect: str) -> Prepared:
         return prepared
     # PostgreSQL has no UPDATE OR REPLACE: the take and an upsert of the new grant as one statement, for one call
     # and (gathered) for the calls that arrive together, unnest()ed
-    one = {name: cast(bindparam(name, type_=t.c[name].type), t.c[name].type) for name in _COLUMNS}
+    one = [cast(bindparam(name, type_=t.c[name].type), t.c[name].type) for name in _COLUMNS]
     taken = delete(t).where(t.c.Key == bindparam("taken_key", type_=t.c.Key.type)).returning(t.c.Key).cte("taken")
     arrays = [bindparam(name, type_=ARRAY(t.c[name].type)) for name in _COLUMNS]
     calls = (
@@ -94,7 +94,7 @@ def _replace(dialect: str) -> Prepared:
     ).cte("calls")
     taken_together = delete(t).where(t.c.Key == calls.c.taken_key).returning(t.c.Key).cte("taken")
     prepared = _REPLACES[dialect] = Prepared(
-        _insert_taken(select(*one.values()).select_from(taken)).add_cte(taken),
+        _insert_taken(select(*one).select_from(taken)).add_cte(taken),
         Gathered(
             _insert_taken(
                 select(*[calls.c[name] for name in _COLUMNS]).select_from(
