@@ -10,6 +10,7 @@ import asyncio
 
 import pytest
 
+from identityserver.services.authorization_codes import DERIVED_JTI_REVOCATION, access_token_jti
 from tests.support.browser import (
     Browser,
     CodeGrant,
@@ -319,6 +320,36 @@ async def test_tokens_refreshed_from_a_replayed_code_are_revoked(server):
     assert await userinfo(server, rotated.json()["access_token"]) == 401
 
 
+async def test_the_access_token_of_a_code_carries_the_jti_derived_from_it(server):
+    grant = await obtain_code(server.client)
+    first = (await redeem(server.client, grant)).json()
+    assert jwt_parts(first["access_token"])[1]["jti"] == access_token_jti(grant.code)
+
+
+async def test_replay_revokes_the_access_token_of_a_redemption_without_refresh_token(server):
+    """No refresh token, so no family to find the JWT by: the replay refuses the ``jti`` derived from the code."""
+    grant = await obtain_code(server.client, scope="openid api1")
+    first = (await redeem(server.client, grant)).json()
+    assert "refresh_token" not in first
+    assert await userinfo(server, first["access_token"]) == 200
+    assert_invalid_grant(await redeem(server.client, grant))
+    assert await userinfo(server, first["access_token"]) == 401
+    assert not await introspect(server, first["access_token"])
+
+
+async def test_replay_revokes_an_access_token_that_outlives_the_derived_revocation_for_all_its_life():
+    builder = make_builder()
+    web = next(c for c in builder.clients if c.client_id == "web")
+    web.access_token_lifetime = 2 * DERIVED_JTI_REVOCATION
+    async with running(builder) as server:
+        grant = await obtain_code(server.client, scope="openid api1")
+        first = (await redeem(server.client, grant)).json()
+        assert_invalid_grant(await redeem(server.client, grant))
+        server.clock.advance(DERIVED_JTI_REVOCATION + 60)
+        await server.services.token_cleanup.cleanup_grants()
+        assert await userinfo(server, first["access_token"]) == 401
+
+
 # -- concurrency (security.md 3.1 R1) ---------------------------------------------------------------------------
 
 
@@ -327,8 +358,13 @@ async def test_twenty_parallel_redemptions_of_one_code_give_exactly_one_success(
         await _code_race(server)
 
 
-async def _code_race(server: Server) -> None:
-    grant = await obtain_code(server.client)
+async def test_twenty_parallel_redemptions_of_a_code_without_refresh_token_revoke_the_winners_jwt():
+    async with running(interleaving(make_builder())) as server:
+        await _code_race(server, scope="openid api1")
+
+
+async def _code_race(server: Server, scope: str = "openid profile api1 offline_access") -> None:
+    grant = await obtain_code(server.client, scope=scope)
     responses = await asyncio.gather(*(redeem(server.client, grant) for _ in range(20)))
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [200] + [400] * 19
@@ -336,4 +372,5 @@ async def _code_race(server: Server) -> None:
     winner = next(r.json() for r in responses if r.status_code == 200)
     # the losers are replays: what the winner got is revoked, consistently
     assert await userinfo(server, winner["access_token"]) == 401
-    assert_invalid_grant(await refresh(server.client, "web", winner["refresh_token"]))
+    if "refresh_token" in winner:
+        assert_invalid_grant(await refresh(server.client, "web", winner["refresh_token"]))

@@ -4,10 +4,18 @@ decrypts every refresh token of the session at the client."""
 
 from __future__ import annotations
 
+import pytest
+
 from identityserver.models.claims import Claim, Principal
-from identityserver.models.grants import AuthorizationCode
+from identityserver.models.grants import AuthorizationCode, PersistedGrant, PersistedGrantFilter, RefreshToken
 from identityserver.options import OperationalStoreOptions
-from identityserver.services.authorization_codes import DefaultAuthorizationCodeService
+from identityserver.services.authorization_codes import (
+    DERIVED_JTI_REVOCATION,
+    ISSUED,
+    DefaultAuthorizationCodeService,
+    IssuedTokens,
+    access_token_jti,
+)
 from identityserver.services.grant_revocation import MARKER_LIFETIME, DefaultGrantRevocationService
 from identityserver.services.handles import DefaultHandleGenerationService
 from identityserver.stores.grant_stores import authorization_code_store, refresh_token_store
@@ -81,3 +89,110 @@ async def test_replays_of_two_codes_revoke_two_families() -> None:
     await codes.redeem(first)
     await codes.redeem(second)
     assert revocation.revoked == [codes.family_id(first), codes.family_id(second)]
+
+
+# -- what a replay derives from the code, and what the redemption still records -----------------------------------
+
+
+def refresh_token(codes: DefaultAuthorizationCodeService, clock: FakeClock, handle: str) -> RefreshToken:
+    return RefreshToken(
+        int(clock.timestamp()),
+        3600,
+        "web",
+        Principal([Claim("sub", "1")]),
+        ["openid", "offline_access"],
+        session_id="session-1",
+        family_id=codes.family_id(handle),
+    )
+
+
+async def redemption(
+    codes: DefaultAuthorizationCodeService, clock: FakeClock, grants: InMemoryPersistedGrantStore, handle: str
+) -> tuple[AuthorizationCode, IssuedTokens]:
+    """What the token endpoint does for the winning redemption, short of recording it: the refresh token of the
+    code's family stored, a JWT with the derived ``jti`` issued."""
+    redeemed = (await codes.redeem(handle)).code
+    assert redeemed is not None
+    tokens = refresh_token_store(grants, DefaultHandleGenerationService(clock), None, clock)
+    stored = refresh_token(codes, clock, handle)
+    refresh_handle = await tokens.store_item(
+        stored, "web", "1", "session-1", None, stored.creation_time, stored.lifetime
+    )
+    issued = IssuedTokens(
+        refresh_token_key=tokens.get_hashed_key(refresh_handle),
+        access_token_jti=access_token_jti(handle),
+        access_token_expiration=int(clock.timestamp()) + 3600,
+    )
+    return redeemed, issued
+
+
+async def kinds(grants: InMemoryPersistedGrantStore) -> set[str]:
+    return {grant.type for grant in await grants.get_all(PersistedGrantFilter(subject_id="1"))}
+
+
+async def test_the_jti_of_a_code_is_derived_one_way_and_differs_per_code() -> None:
+    codes, _, clock, _ = service()
+    first, second = await code(codes, clock), await code(codes, clock)
+    assert access_token_jti(first) == access_token_jti(first)
+    assert access_token_jti(first) != access_token_jti(second)
+    assert len(access_token_jti(first)) == 32 and access_token_jti(first).isupper()
+    assert first not in access_token_jti(first)
+
+
+async def test_a_redemption_that_a_replay_can_derive_writes_no_record_and_a_later_replay_revokes_it() -> None:
+    codes, revocation, clock, grants = service()
+    handle = await code(codes, clock)
+    redeemed, issued = await redemption(codes, clock, grants, handle)
+    await codes.record_issued(handle, redeemed, issued)
+    assert ISSUED not in await kinds(grants)
+    assert await grants.get(issued.refresh_token_key or "") is not None
+    clock.advance(30)
+    assert (await codes.redeem(handle)).replayed
+    assert await grants.get(issued.refresh_token_key or "") is None
+    assert await revocation.is_jti_revoked(access_token_jti(handle))
+
+
+async def test_a_replay_between_redemption_and_record_is_caught_by_the_redemption() -> None:
+    """The replay finds neither record nor refresh token yet; the redemption, storing first, finds its marker."""
+    codes, revocation, clock, grants = service()
+    handle = await code(codes, clock)
+    redeemed = (await codes.redeem(handle)).code
+    assert redeemed is not None
+    assert (await codes.redeem(handle)).replayed  # before the winner stored anything
+    assert await revocation.is_jti_revoked(access_token_jti(handle))  # the JWT to come is refused already
+    tokens = refresh_token_store(grants, DefaultHandleGenerationService(clock), None, clock)
+    stored = refresh_token(codes, clock, handle)
+    refresh_handle = await tokens.store_item(stored, "web", "1", "session-1", None, stored.creation_time, 3600)
+    issued = IssuedTokens(tokens.get_hashed_key(refresh_handle), None, access_token_jti(handle), 4_000_000_000)
+    await codes.record_issued(handle, redeemed, issued)
+    assert await grants.get(tokens.get_hashed_key(refresh_handle)) is None
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        {"reference_token_key": "REFERENCE-KEY"},
+        {"access_token_jti": "A-JTI-OF-A-CUSTOM-TOKEN-SERVICE"},
+        {"access_token_expiration": "past the derived revocation"},
+    ],
+)
+async def test_what_a_replay_cannot_derive_is_recorded_and_revoked_by_the_replay(changed: dict[str, str]) -> None:
+    codes, revocation, clock, grants = service()
+    handle = await code(codes, clock)
+    redeemed, issued = await redemption(codes, clock, grants, handle)
+    for name, value in changed.items():
+        if name == "access_token_expiration":
+            issued.access_token_expiration = redeemed.creation_time + DERIVED_JTI_REVOCATION + 1
+        else:
+            setattr(issued, name, value)
+    if issued.reference_token_key:
+        await grants.store(
+            PersistedGrant(issued.reference_token_key, "reference_token", "web", clock.utc_now(), "{}", subject_id="1")
+        )
+    await codes.record_issued(handle, redeemed, issued)
+    assert ISSUED in await kinds(grants)
+    assert (await codes.redeem(handle)).replayed
+    assert await revocation.is_jti_revoked(issued.access_token_jti or "")
+    assert await grants.get(issued.refresh_token_key or "") is None
+    if issued.reference_token_key:
+        assert await grants.get(issued.reference_token_key) is None

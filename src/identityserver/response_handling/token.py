@@ -21,7 +21,7 @@ from identityserver.models.client import AccessTokenType
 from identityserver.models.grants import ProofType, Token
 from identityserver.options import IdentityServerOptions
 from identityserver.response_handling.models import TokenErrorResponse, TokenResponse
-from identityserver.services.authorization_codes import IssuedTokens
+from identityserver.services.authorization_codes import IssuedTokens, access_token_jti
 from identityserver.services.protocols import AuthorizationCodeService, RefreshTokenService, TokenService
 from identityserver.services.token_service import TokenCreationRequest, with_new_jti
 from identityserver.validation.results import (
@@ -187,6 +187,7 @@ class TokenResponseGenerator:
             confirmation=request.confirmation,
             access_token_lifetime=request.access_token_lifetime,
             requested_claims=grant_claims_request(request.authorization_code, request.refresh_token),
+            jwt_id=access_token_jti(request.authorization_code_handle) if request.authorization_code_handle else None,
         )
 
     async def create_refresh_token(self, request: ValidatedTokenRequest, access_token: Token) -> str | None:

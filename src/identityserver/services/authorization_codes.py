@@ -2,12 +2,18 @@
 
 A redeemed code is marked consumed, atomically, so that of N parallel redemptions exactly one wins. When a
 consumed code comes back, every token issued from it is revoked: refresh and reference tokens are deleted and
-the JWT access token's ``jti`` is put on a revocation list that userinfo and introspection consult. The two
-sides record markers and then look for each other's, so a replay racing the first redemption is still caught.
+the JWT access token's ``jti`` is put on a revocation list that userinfo and introspection consult.
+
+What a replay revokes is derived from the code where it can be: the refresh-token family (``family_id``) and the
+JWT's ``jti`` (``access_token_jti``). Only a redemption that issued something else (a reference token, or a JWT
+that a custom token service gave its own ``jti`` or a lifetime past ``DERIVED_JTI_REVOCATION``) writes a record of
+it. Either way the redemption stores its tokens and then looks for the replay's marker, and the replay writes its
+marker and then looks for the tokens, so a replay racing the first redemption is still caught.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +27,16 @@ from identityserver.stores.protocols import AuthorizationCodeStore, PersistedGra
 
 ISSUED = "authorization_code_issued"
 REPLAYED = "authorization_code_replayed"
+ACCESS_TOKEN_JTI = "authorization_code_access_token_jti"
+#: A replay refuses the derived ``jti`` until this long after the code was created; an access token that lives
+#: longer is recorded as issued instead.
+DERIVED_JTI_REVOCATION = 86400
+
+
+def access_token_jti(handle: str) -> str:
+    """The ``jti`` of the JWT access token that the code's redemption issues: derived one-way from the code, so
+    that a replay can revoke the token without a record of it. Of the form of ``new_jti``."""
+    return hashlib.sha256(f"{handle}:{ACCESS_TOKEN_JTI}".encode()).hexdigest()[:32].upper()
 
 
 @dataclass(slots=True)
@@ -84,6 +100,10 @@ class DefaultAuthorizationCodeService:
         issued = await self._read_issued(handle)
         if issued is not None:
             await self.revoke(issued)
+        else:
+            until = int(row.creation_time.timestamp()) + DERIVED_JTI_REVOCATION
+            if until > self.clock.timestamp():
+                await self.revoke_jti(access_token_jti(handle), until)
         if row.subject_id:
             await revoke_family_on_replay(
                 self.revocation, row.subject_id, row.client_id, self.family_id(handle), row.session_id
@@ -91,7 +111,26 @@ class DefaultAuthorizationCodeService:
         return CodeRedemption(None, replayed=True)
 
     async def record_issued(self, handle: str, code: AuthorizationCode, issued: IssuedTokens) -> None:
-        """Remember what the winning redemption issued; revoke it at once if a replay got in first."""
+        """Remember what the winning redemption issued, unless a replay can derive it; revoke it at once if a
+        replay got in first."""
+        if not self.replay_derives(handle, code, issued):
+            await self._write_issued(handle, code, issued)
+        if await self.grants.get(hashed_grant_key(handle, REPLAYED)) is not None:
+            await self.revoke(issued)
+
+    def replay_derives(self, handle: str, code: AuthorizationCode, issued: IssuedTokens) -> bool:
+        """Whether a replay revokes everything issued without a record: no reference token, the refresh token in
+        the code's family, and a JWT with the derived ``jti`` that expires within ``DERIVED_JTI_REVOCATION``."""
+        if issued.reference_token_key is not None or not code.subject.subject_id:
+            return False
+        if issued.access_token_jti is None:
+            return True
+        return (
+            issued.access_token_jti == access_token_jti(handle)
+            and (issued.access_token_expiration or 0) <= code.creation_time + DERIVED_JTI_REVOCATION
+        )
+
+    async def _write_issued(self, handle: str, code: AuthorizationCode, issued: IssuedTokens) -> None:
         data = json.dumps(
             {
                 "RefreshTokenKey": issued.refresh_token_key,
@@ -108,8 +147,6 @@ class DefaultAuthorizationCodeService:
             data,
             lifetime=max(code.lifetime, (issued.access_token_expiration or 0) - int(self.clock.timestamp())),
         )
-        if await self.grants.get(hashed_grant_key(handle, REPLAYED)) is not None:
-            await self.revoke(issued)
 
     async def revoke(self, issued: IssuedTokens) -> None:
         """Revoke what a code issued: delete its refresh and reference tokens, refuse its JWT's ``jti``."""

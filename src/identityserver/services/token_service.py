@@ -37,6 +37,9 @@ class TokenCreationRequest:
     include_all_identity_claims: bool = False
     requested_claims: ClaimsRequest | None = None
     """The validated ``claims`` request parameter of the grant (OIDC Core §5.5)."""
+    jwt_id: str | None = None
+    """The access token's ``jti`` when the grant fixes it (a code's redemption: derived from the code, so that a
+    replay revokes the token without a record of it); otherwise a new one."""
 
 
 class DefaultTokenService:
@@ -77,7 +80,7 @@ class DefaultTokenService:
         algorithms = _intersect_algorithms([r.allowed_access_token_signing_algorithms for r in api_resources])
         # RFC 9068 §2.2 makes jti required; it is assigned here, not at serialization, so that the token can be
         # revoked with the grant it came from. ``include_jwt_id = false`` (IdentityServer's switch) cannot remove it.
-        claims.append(Claim("jti", new_jti()))
+        claims.append(Claim("jti", request.jwt_id or new_jti()))
         return Token(
             type=ACCESS_TOKEN,
             client_id=client.client_id,
