@@ -1,7 +1,7 @@
 """Races across nodes (security.md §3.3 M1, M4): 20 parallel presentations of one authorization code, one
 one-time refresh token, one DPoP proof, one client assertion and one approved device code, split over two
 ``serve`` processes on one PostgreSQL database (with and without Redis), or over the two workers of one
-``serve --workers 2``: exactly one wins. Also: the login throttle counts failures made on either node together."""
+``serve --workers 2``: exactly one wins, and what a code's winner got is refused on both nodes. Also: the login throttle counts failures made on either node together."""
 
 from __future__ import annotations
 
@@ -45,9 +45,21 @@ async def test_one_code_refresh_token_dpop_proof_and_client_assertion_each_win_o
     with cluster(config, tmp_path, topology=topology) as nodes:
         balancer = Balancer(nodes)
         async with http_client(balancer) as http:
-            grant = await obtain_code(http, "web", WEB_CB, "openid api1 offline_access")
-            responses = await race(balancer, lambda: redeem(http, grant))
-            assert winners(responses, 400, "invalid_grant") == 1
+            for scope in ("openid api1 offline_access", "openid api1"):
+                grant = await obtain_code(http, "web", WEB_CB, scope)
+                responses = await race(balancer, lambda: redeem(http, grant))
+                assert winners(responses, 400, "invalid_grant") == 1
+                # the losers are replays, on either node: what the winner got is refused on both
+                winner = next(r.json() for r in responses if r.status_code == 200)
+                for node in balancer.nodes:
+                    with balancer.pin(node):
+                        answer = await http.get(
+                            "/connect/userinfo", headers={"Authorization": f"Bearer {winner['access_token']}"}
+                        )
+                        assert answer.status_code == 401, answer.text
+                        if "refresh_token" in winner:
+                            used = await refresh(http, "web", winner["refresh_token"])
+                            assert used.status_code == 400 and used.json()["error"] == "invalid_grant", used.text
             # the replays revoked what the code gave (RFC 6749 §4.1.2): a new code for the refresh token race
             fresh = await redeem(http, await obtain_code(http, "web", WEB_CB, "openid api1 offline_access"))
             refresh_token = fresh.json()["refresh_token"]
