@@ -1,7 +1,8 @@
 """Races across nodes (security.md §3.3 M1, M4): 20 parallel presentations of one authorization code, one
 one-time refresh token, one DPoP proof, one client assertion and one approved device code, split over two
 ``serve`` processes on one PostgreSQL database (with and without Redis), or over the two workers of one
-``serve --workers 2``: exactly one wins, and what a code's winner got is refused on both nodes. Also: the login throttle counts failures made on either node together."""
+``serve --workers 2``: exactly one wins, and what a code's winner got is refused on both nodes. Also: the login
+throttle counts failures made on either node together."""
 
 from __future__ import annotations
 
