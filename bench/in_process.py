@@ -15,7 +15,8 @@ prepared database, and the minimum of each variant's rounds is compared.
 
 ``--instructions N1,N2`` counts instructions instead (``valgrind --tool=callgrind``, one round of N1 and one of N2
 requests per variant): (Ir(N2) - Ir(N1)) / (N2 - N1) is what one request costs, start-up cancelled out, and the
-same to within about 0.03 % from run to run whatever else the machine does. The RSA key the app generates at
+same to within about 0.03 % from run to run on a quiet machine (under load the server's time-driven work runs more
+often, and counts grow: bench/README.md). The RSA key the app generates at
 start-up is subtracted (its cost varies by hundreds of millions of instructions). For ``code`` and ``refresh`` it
 includes making the request's pool item (an authorization request; for ``refresh`` also the code redeemed).
 """
