@@ -108,24 +108,30 @@ def refresh_token(codes: DefaultAuthorizationCodeService, clock: FakeClock, hand
     )
 
 
-async def redemption(
+async def issue(
     codes: DefaultAuthorizationCodeService, clock: FakeClock, grants: InMemoryPersistedGrantStore, handle: str
-) -> tuple[AuthorizationCode, IssuedTokens]:
-    """What the token endpoint does for the winning redemption, short of recording it: the refresh token of the
-    code's family stored, a JWT with the derived ``jti`` issued."""
-    redeemed = (await codes.redeem(handle)).code
-    assert redeemed is not None
+) -> IssuedTokens:
+    """What the token endpoint issues for the winning redemption, short of recording it: the refresh token of the
+    code's family stored, a JWT with the derived ``jti``."""
     tokens = refresh_token_store(grants, DefaultHandleGenerationService(clock), None, clock)
     stored = refresh_token(codes, clock, handle)
     refresh_handle = await tokens.store_item(
         stored, "web", "1", "session-1", None, stored.creation_time, stored.lifetime
     )
-    issued = IssuedTokens(
+    return IssuedTokens(
         refresh_token_key=tokens.get_hashed_key(refresh_handle),
         access_token_jti=access_token_jti(handle),
         access_token_expiration=int(clock.timestamp()) + 3600,
     )
-    return redeemed, issued
+
+
+async def redemption(
+    codes: DefaultAuthorizationCodeService, clock: FakeClock, grants: InMemoryPersistedGrantStore, handle: str
+) -> tuple[AuthorizationCode, IssuedTokens]:
+    """The winning redemption: the code redeemed, then its tokens issued (``issue``)."""
+    redeemed = (await codes.redeem(handle)).code
+    assert redeemed is not None
+    return redeemed, await issue(codes, clock, grants, handle)
 
 
 async def kinds(grants: InMemoryPersistedGrantStore) -> set[str]:
@@ -161,12 +167,10 @@ async def test_a_replay_between_redemption_and_record_is_caught_by_the_redemptio
     assert redeemed is not None
     assert (await codes.redeem(handle)).replayed  # before the winner stored anything
     assert await revocation.is_jti_revoked(access_token_jti(handle))  # the JWT to come is refused already
-    tokens = refresh_token_store(grants, DefaultHandleGenerationService(clock), None, clock)
-    stored = refresh_token(codes, clock, handle)
-    refresh_handle = await tokens.store_item(stored, "web", "1", "session-1", None, stored.creation_time, 3600)
-    issued = IssuedTokens(tokens.get_hashed_key(refresh_handle), None, access_token_jti(handle), 4_000_000_000)
+    issued = await issue(codes, clock, grants, handle)
     await codes.record_issued(handle, redeemed, issued)
-    assert await grants.get(tokens.get_hashed_key(refresh_handle)) is None
+    assert ISSUED not in await kinds(grants)  # a redemption a replay can derive: no record
+    assert await grants.get(issued.refresh_token_key or "") is None
 
 
 @pytest.mark.parametrize("case", ["a reference token", "a jti of its own", "a JWT living past the revocation"])
