@@ -46,8 +46,10 @@ class HookedGrantStore:
             await hook()
         return found
 
-    async def replace(self, key: str, grant: PersistedGrant) -> bool:
-        replaced = await self.inner.replace(key, grant)
+    async def replace(self, key: str, grant: PersistedGrant, successor: PersistedGrant | None = None) -> bool:
+        if {grant.type, successor.type if successor else None} & self.failing_types:
+            raise Outage("database unavailable")  # one step: nothing of it happens
+        replaced = await self.inner.replace(key, grant, successor)
         if replaced and self.after_take is not None:
             hook, self.after_take = self.after_take, None
             await hook()

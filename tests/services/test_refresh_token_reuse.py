@@ -391,3 +391,65 @@ async def test_once_the_revocation_is_forgotten_a_replay_revokes_what_the_family
     scans = f.record_refresh_token_reads()
     assert_reuse(await f.refresh(first))
     assert len(scans) == 1
+
+
+@pytest.mark.parametrize("grace", [0, 30])
+async def test_a_rotation_writes_its_successor_in_the_step_that_leaves_the_tombstone(backend, grace):
+    """One store call a rotation: the tombstone takes the token's place and the successor is stored with it, or
+    neither (a refresh that lost the race stores nothing, so nothing is left to discard)."""
+    f = Fixture(backend, grace=grace, interleave=True)
+    first = await f.issue()
+    calls: list[str] = []
+    store, replace, remove = f.grants.store, f.grants.replace, f.grants.remove
+
+    async def recording_store(grant: Any) -> None:
+        calls.append(f"store {grant.type}")
+        await store(grant)
+
+    async def recording_replace(key: str, grant: Any, successor: Any = None) -> bool:
+        replaced = await replace(key, grant, successor)
+        calls.append(f"replace {grant.type} {successor.type if successor else None} {replaced}")
+        return replaced
+
+    async def recording_remove(key: str) -> None:
+        calls.append("remove")
+        await remove(key)
+
+    f.grants.store, f.grants.replace, f.grants.remove = recording_store, recording_replace, recording_remove  # type: ignore[method-assign]
+    # five requests that each validated the token before any rotated it (on every backend, whatever its timing)
+    validated = [(await f.service.validate_refresh_token(first, WEB)).refresh_token for _ in range(5)]
+    results = await asyncio.gather(
+        *(f.service.rotate(first, token, WEB, f.access_token()) for token in validated if token is not None)
+    )
+    assert len(results) == 5 and sum(r is not None for r in results) == 1
+    winner = next(r for r in results if r is not None)
+    rotations = [c for c in calls if c.startswith("replace")]
+    assert sorted(rotations) == [
+        f"replace {PersistedGrantTypes.USED_REFRESH_TOKEN} refresh_token {won}" for won in (False,) * 4 + (True,)
+    ]
+    assert "store refresh_token" not in calls
+    if grace:  # no revocation: nothing is removed either
+        assert "remove" not in calls
+    tokens = await f.grants.get_all(PersistedGrantFilter(subject_id="1", type=PersistedGrantTypes.REFRESH_TOKEN))
+    assert len(tokens) == (1 if grace else 0)  # the winner's successor; without grace the reuse revoked it
+    assert await f.is_usable(winner) == (grace > 0)
+
+
+async def test_a_service_with_its_own_update_refresh_token_still_stores_the_successor_through_it(backend):
+    f = Fixture(backend)
+    updated: list[str] = []
+
+    class Audited(DefaultRefreshTokenService):
+        async def update_refresh_token(self, handle: str, token: Any, client: Client, access_token: Token) -> str:
+            updated.append(handle)
+            return await super().update_refresh_token(handle, token, client, access_token)
+
+    service = f.service
+    f.service = Audited(
+        service.store, service.grants, service.profile, service.options, f.clock, None, service.revocation
+    )
+    first = await f.issue()
+    second = await f.rotated(first)
+    assert updated == [first] and await f.is_usable(second) and not await f.is_usable(first)
+    assert_reuse(await f.refresh(first))
+    assert not await f.is_usable(second)  # the replay revoked the family, as without the subclass

@@ -111,14 +111,39 @@ async def test_a_batch_replayed_after_a_failure_redeems_and_stores_once(sql_back
     assert await count(sql_backend.db) == 1
 
 
+async def test_a_replace_whose_successor_fails_changes_nothing_and_fails_alone(sql_backend: Backend) -> None:
+    """The take, the new grant and the successor are one step: when the successor is refused, the taken grant is
+    back (a refresh token's rotation that fails leaves the presented token usable, security.md §3.2 F2)."""
+    store = SqlPersistedGrantStore(sql_backend.db)
+    await store.store(grant("rt"))
+    await store.store(grant("other"))
+    refused = grant("next", data=None)  # type: ignore[arg-type]  # Data is NOT NULL
+    results = await asyncio.gather(
+        store.store(grant("g1")),
+        store.replace("rt", grant("used"), refused),
+        store.replace("other", grant("other used"), grant("other next")),
+        store.store(grant("g2")),
+        return_exceptions=True,
+    )
+    assert results[0] is None and results[2] is True and results[3] is None
+    assert isinstance(results[1], Exception) and "null" in str(results[1]).lower()
+    assert await store.get("rt") == grant("rt")
+    assert await store.get("used") is None and await store.get("next") is None
+    assert await store.get("other next") == grant("other next")
+    assert await count(sql_backend.db) == 5  # rt, other used, other next, g1, g2
+
+
 async def test_inside_an_exclusive_lock_the_store_uses_the_locks_transaction(sql_backend: Backend) -> None:
     store = SqlPersistedGrantStore(sql_backend.db)
     with pytest.raises(RuntimeError):
         async with sql_backend.db.exclusive_lock("test"):
             await store.store(grant("inside"))
             assert await store.get("inside") == grant("inside")
+            assert await store.replace("inside", grant("used"), grant("next")) is True
+            assert await store.get("next") == grant("next")
             raise RuntimeError("abort")
     assert await store.get("inside") is None  # rolled back with the lock's transaction
+    assert await store.get("used") is None and await store.get("next") is None
     async with sql_backend.db.exclusive_lock("test"):
         await store.store(grant("kept"))
     assert await store.get("kept") == grant("kept")

@@ -60,9 +60,9 @@ class InterleavingGrantStore:
         await _switch()
         return found
 
-    async def replace(self, key: str, grant: PersistedGrant) -> bool:
+    async def replace(self, key: str, grant: PersistedGrant, successor: PersistedGrant | None = None) -> bool:
         await _switch()
-        replaced = await self.inner.replace(key, grant)
+        replaced = await self.inner.replace(key, grant, successor)
         await _switch()
         return replaced
 

@@ -61,6 +61,20 @@ class UsedRefreshToken:
     used_at: datetime
 
 
+def _columns(token: RefreshToken) -> tuple[str, str, str | None, str | None, int, int | None]:
+    """What the grant store keeps of a refresh token beside its payload: client, subject, session, description,
+    creation time and lifetime (``None``: it never expires)."""
+    lifetime = token.lifetime if token.lifetime > 0 else None
+    return (
+        token.client_id,
+        token.subject.subject_id,
+        token.session_id,
+        token.description,
+        token.creation_time,
+        lifetime,
+    )
+
+
 class DefaultRefreshTokenService:
     """The default ``RefreshTokenService``: lifetimes, rotation, reuse detection and family revocation as the module
     describes; override a method to change the policy."""
@@ -122,17 +136,7 @@ class DefaultRefreshTokenService:
         return await self._store(token, None)
 
     async def _store(self, token: RefreshToken, handle: str | None) -> str:
-        lifetime = token.lifetime if token.lifetime > 0 else None
-        return await self.store.store_item(
-            token,
-            token.client_id,
-            token.subject.subject_id,
-            token.session_id,
-            token.description,
-            token.creation_time,
-            lifetime,
-            handle,
-        )
+        return await self.store.store_item(token, *_columns(token), handle)
 
     async def validate_refresh_token(
         self, handle: str, client: Client, detect_reuse: bool = True
@@ -261,23 +265,65 @@ class DefaultRefreshTokenService:
         return True
 
     async def rotate(self, handle: str, token: RefreshToken, client: Client, access_token: Token) -> str | None:
-        """Store the successor first, then claim the presented token (security.md §3.2 F2: when the store fails
-        the old token still works on retry). ``None`` when another request claimed the token first: the
-        successor is then discarded."""
-        # claim() may revoke the family; keep the current access token aside to revoke the successor's too
+        """Store the successor and claim the presented token: in one atomic step where the presented token becomes
+        its tombstone, else the successor first (security.md §3.2 F2: when the store fails the old token still
+        works on retry). ``None`` when another request claimed the token first: no successor is then kept."""
         expiration = self.expiration_of(token)  # the presented token's, before sliding extends it
-        successor = await self.update_refresh_token(handle, token, client, access_token)
-        if not await self.claim(handle, token, client, expiration):
-            if successor != handle:
-                await self.remove_refresh_token(successor)
+        family_id = token.family_id
+        if (
+            family_id is not None
+            and client.refresh_token_usage == TokenUsage.ONE_TIME_ONLY
+            and self.options.delete_one_time_only_refresh_tokens_on_use
+            # a subclass's own update_refresh_token (Duende's UpdateRefreshTokenAsync) is still what stores it
+            and type(self).update_refresh_token is DefaultRefreshTokenService.update_refresh_token
+        ):
+            successor: str | None = await self._rotate_in_one_step(
+                handle, token, family_id, client, access_token, expiration
+            )
+        else:
+            successor = await self.update_refresh_token(handle, token, client, access_token)
+            if not await self.claim(handle, token, client, expiration):
+                if successor != handle:
+                    await self.remove_refresh_token(successor)
+                successor = None
+        if successor is None:
+            # the claim may have revoked the family; the successor's access token goes too
             await self.revoke_access_token(token)
             return None
         if token.family_id and await self.revocation.is_family_revoked(token.family_id):
             await self.revoke_family(token)  # revoked while this refresh was in flight: dead on arrival
         return successor
 
+    async def _rotate_in_one_step(
+        self,
+        handle: str,
+        token: RefreshToken,
+        family_id: str,
+        client: Client,
+        access_token: Token,
+        expiration: datetime,
+    ) -> str | None:
+        """The presented token becomes its tombstone and the successor is stored, as one step of the store (one
+        statement on PostgreSQL, one transaction on SQLite): both or neither, so a lost race leaves nothing to
+        discard. The successor's handle, or ``None`` when another request took the token first (a reuse)."""
+        self._advance(token, client, access_token)
+        successor, row = await self.store.new_item(token, *_columns(token))
+        key = self.store.get_hashed_key(handle)
+        if await self.grants.replace(key, self._tombstone(handle, token, family_id, expiration), row):
+            return successor
+        await self._reused(token, self.clock.utc_now())
+        return None
+
     async def update_refresh_token(self, handle: str, token: RefreshToken, client: Client, access_token: Token) -> str:
         """Store the successor (one-time) or the slid token (reuse); return the handle the client gets."""
+        self._advance(token, client, access_token)
+        if client.refresh_token_usage == TokenUsage.ONE_TIME_ONLY:
+            return await self._store(token, None)
+        return await self._store(token, handle)
+
+    def _advance(self, token: RefreshToken, client: Client, access_token: Token) -> None:
+        """The token as its successor (or its slid self): a sliding lifetime extended, the new access token in
+        place of the previous one, whose ``jti`` joins those a family revocation refuses."""
         now = int(self.clock.timestamp())
         if client.refresh_token_expiration == TokenExpiration.SLIDING:
             lifetime = now - token.creation_time + client.sliding_refresh_token_lifetime
@@ -291,9 +337,6 @@ class DefaultRefreshTokenService:
                 earlier.append((jti, previous.creation_time + previous.lifetime))
         token.earlier_access_tokens = earlier[-50:]
         token.access_tokens = {"": access_token}
-        if client.refresh_token_usage == TokenUsage.ONE_TIME_ONLY:
-            return await self._store(token, None)
-        return await self._store(token, handle)
 
     async def revoke_family(self, token: RefreshToken) -> None:
         """Revoke every token descended from the same original grant (RFC 9700 §4.14.2)."""

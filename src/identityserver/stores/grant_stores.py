@@ -97,22 +97,37 @@ class DefaultGrantStore(Generic[T]):
         lifetime: int | None,
         handle: str | None = None,
     ) -> str:
+        handle, grant = await self.new_item(
+            item, client_id, subject_id, session_id, description, created, lifetime, handle
+        )
+        await self.store.store(grant)
+        return handle
+
+    async def new_item(
+        self,
+        item: T,
+        client_id: str,
+        subject_id: str | None,
+        session_id: str | None,
+        description: str | None,
+        created: int,
+        lifetime: int | None,
+        handle: str | None = None,
+    ) -> tuple[str, PersistedGrant]:
         handle = handle or self.handles.generate_handle()
         expiration = None if lifetime is None else datetime.fromtimestamp(created + lifetime, UTC)
-        await self.store.store(
-            PersistedGrant(
-                key=self.get_hashed_key(handle),
-                type=self.grant_type,
-                client_id=client_id,
-                subject_id=subject_id,
-                session_id=session_id,
-                description=description,
-                creation_time=datetime.fromtimestamp(created, UTC),
-                expiration=expiration,
-                data=await self.serialize(item),
-            )
+        grant = PersistedGrant(
+            key=self.get_hashed_key(handle),
+            type=self.grant_type,
+            client_id=client_id,
+            subject_id=subject_id,
+            session_id=session_id,
+            description=description,
+            creation_time=datetime.fromtimestamp(created, UTC),
+            expiration=expiration,
+            data=await self.serialize(item),
         )
-        return handle
+        return handle, grant
 
     async def get_item(self, handle: str) -> tuple[T, PersistedGrant] | None:
         """The item and its row, or ``None`` when unknown, of another type, or expired."""

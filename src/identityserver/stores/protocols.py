@@ -82,10 +82,11 @@ class PersistedGrantStore(Protocol):
         already consumed): of N concurrent calls exactly one succeeds."""
         ...
 
-    async def replace(self, key: str, grant: PersistedGrant) -> bool:
-        """Atomically remove the grant with ``key`` and store ``grant`` (under its own key, overwriting a grant
-        stored there, as ``store`` does): of N concurrent calls for one key exactly one does and gets ``True``; the
-        others change nothing. A refresh token rotated away becomes its tombstone this way."""
+    async def replace(self, key: str, grant: PersistedGrant, successor: PersistedGrant | None = None) -> bool:
+        """Atomically remove the grant with ``key`` and store ``grant`` and, when given, ``successor`` (each under
+        its own key, overwriting a grant stored there, as ``store`` does): of N concurrent calls for one key exactly
+        one does all of it and gets ``True``; the others change nothing. A refresh token rotated away becomes its
+        tombstone this way, and its successor is stored in the same step."""
         ...
 
 
@@ -309,6 +310,20 @@ class GrantStore(Protocol, Generic[T]):
         handle: str | None = None,
     ) -> str:
         """Store the item, protected, under a new handle (or ``handle``); return the handle."""
+
+    async def new_item(
+        self,
+        item: T,
+        client_id: str,
+        subject_id: str | None,
+        session_id: str | None,
+        description: str | None,
+        created: int,
+        lifetime: int | None,
+        handle: str | None = None,
+    ) -> tuple[str, PersistedGrant]:
+        """The handle and the row ``store_item`` would store, not stored: for a caller that stores the row with
+        another change in one atomic step (a refresh token's successor, ``PersistedGrantStore.replace``)."""
 
     async def get_item(self, handle: str) -> tuple[T, PersistedGrant] | None:
         """The item and its row, or ``None`` when unknown, of another type, or expired."""

@@ -8,7 +8,7 @@ import contextlib
 import hashlib
 import os
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -197,21 +197,27 @@ class Database:
         return self._fast
 
     async def fetch_one(
-        self, prepared: Prepared, values: Mapping[str, Any], *, write: bool = False
+        self,
+        prepared: Prepared,
+        values: Mapping[str, Any],
+        *,
+        write: bool = False,
+        then: Sequence[tuple[Prepared, Mapping[str, Any]]] = (),
     ) -> dict[str, Any] | None:
         """Run one statement on its own (atomic, committed at once; ``write`` for statements that change rows)
-        on the driver's connection (fast_path.py) and return its first row, if it returns any."""
+        on the driver's connection (fast_path.py) and return its first row, if it returns any. ``then``: changes
+        made in the same transaction, each only when the statement before it returned a row."""
         held = self._held_connection()
         if held is not None:
-            return await run_on(held, prepared, values)
+            return await _run_then(held, prepared, values, then)
         if self._prepare is not None and self._prepared_pid != os.getpid():
             await self.prepare()
         fast = self._fast_path()
-        if fast is None:
-            async with self.write() if write else self.read() as conn:
-                return await run_on(conn, prepared, values)
         if write and isinstance(fast, SqliteFastPath):
-            return await fast.write(prepared, values, self._sqlite_writer)
+            return await fast.write(prepared, values, self._sqlite_writer, then)
+        if fast is None or then:
+            async with self.write() if write or then else self.read() as conn:
+                return await _run_then(conn, prepared, values, then)
         return await fast.fetch(prepared, values, write)
 
     @contextlib.asynccontextmanager
@@ -294,3 +300,19 @@ class Database:
     def _held_connection(self) -> AsyncConnection | None:
         mapping = _held.get()
         return mapping.get(id(self)) if mapping else None
+
+
+async def _run_then(
+    conn: AsyncConnection,
+    prepared: Prepared,
+    values: Mapping[str, Any],
+    then: Sequence[tuple[Prepared, Mapping[str, Any]]],
+) -> dict[str, Any] | None:
+    """``prepared`` and then each of ``then`` while the one before returned a row, on one connection (its
+    transaction makes them one step); the first statement's row."""
+    row = found = await run_on(conn, prepared, values)
+    for more, more_values in then:
+        if found is None:
+            break
+        found = await run_on(conn, more, more_values)
+    return row

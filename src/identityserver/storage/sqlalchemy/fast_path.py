@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 Processor = Callable[[Any], Any] | None
 Writer = Callable[[int], AbstractAsyncContextManager[None]]
 """Holds this process's SQLite writer lock for a number of statements (``Database._sqlite_writer``)."""
+Then = Sequence[tuple["Compiled", list[Any]]]
+"""Statements that run after a change, in its transaction, only when the one before returned a row."""
 
 READER_CACHE_KIB = 512
 """Page cache of the reading connection (SQLite's default, kept by the writer, is 2,000 KiB). SQLite discards a
@@ -157,7 +159,7 @@ class SqliteFastPath:
         self._busy_timeout_s = busy_timeout_s
         self._reader: InlineConnection | None = None
         self._writer: InlineConnection | None = None
-        self._pending: list[tuple[Compiled, list[Any], asyncio.Future[dict[str, Any] | None]]] = []
+        self._pending: list[tuple[Compiled, list[Any], asyncio.Future[dict[str, Any] | None], Then]] = []
         self._flushing: asyncio.Future[None] | None = None
 
     def _connect(self, cache_kib: int = 2000) -> InlineConnection:
@@ -183,13 +185,21 @@ class SqliteFastPath:
         finally:
             cursor.close()
 
-    async def write(self, prepared: Prepared, values: Mapping[str, Any], writer: Writer) -> dict[str, Any] | None:
+    async def write(
+        self,
+        prepared: Prepared,
+        values: Mapping[str, Any],
+        writer: Writer,
+        then: Sequence[tuple[Prepared, Mapping[str, Any]]] = (),
+    ) -> dict[str, Any] | None:
         """Run a changing statement in the next group commit: the statements that arrive while one commit is
         written share the next one. A statement that fails fails alone, as on its own: the batch is then replayed
-        with each statement in a savepoint of its own."""
+        with each statement in a savepoint of its own. ``then``: statements that run right after it, as one step
+        with it (each only when the one before returned a row)."""
         compiled = prepared.compiled(self.dialect)
         future: asyncio.Future[dict[str, Any] | None] = asyncio.get_running_loop().create_future()
-        self._pending.append((compiled, compiled.parameters(values), future))
+        more = [(p.compiled(self.dialect), p.compiled(self.dialect).parameters(v)) for p, v in then]
+        self._pending.append((compiled, compiled.parameters(values), future, more))
         if self._flushing is None or self._flushing.done():
             self._flushing = asyncio.ensure_future(self._flush(writer))
         return await future
@@ -209,7 +219,7 @@ class SqliteFastPath:
                         outcomes = [error] * len(batch)
                 except Exception as error:
                     outcomes = [error] * len(batch)
-                for (_, _, future), outcome in zip(batch, outcomes, strict=True):
+                for (_, _, future, _), outcome in zip(batch, outcomes, strict=True):
                     answer(future, outcome)
 
     async def close(self) -> None:
@@ -240,14 +250,14 @@ class _StatementFailed(Exception):
 
 async def _commit(
     connection: InlineConnection,
-    batch: Sequence[tuple[Compiled, list[Any], Any]],
-    run: Callable[[sqlite3.Connection, Compiled, list[Any]], Any],
+    batch: Sequence[tuple[Compiled, list[Any], Any, Then]],
+    run: Callable[[sqlite3.Connection, Compiled, list[Any], Then], Any],
 ) -> list[Any]:
     """One transaction of the batch's statements; rolled back if anything raises."""
     raw = connection.raw
     try:
         await connection.retry_busy(partial(raw.execute, "BEGIN IMMEDIATE"))
-        outcomes = [run(raw, compiled, parameters) for compiled, parameters, _ in batch]
+        outcomes = [run(raw, compiled, parameters, then) for compiled, parameters, _, then in batch]
         await connection.retry_busy(partial(raw.execute, "COMMIT"))
     except BaseException:
         if raw.in_transaction:
@@ -256,29 +266,35 @@ async def _commit(
     return outcomes
 
 
-def _run(raw: sqlite3.Connection, compiled: Compiled, parameters: list[Any]) -> dict[str, Any] | None:
-    """Execute the statement; its first row, if it returns any."""
+def _run(raw: sqlite3.Connection, compiled: Compiled, parameters: list[Any], then: Then = ()) -> dict[str, Any] | None:
+    """Execute the statement, and ``then`` while each returns a row; the first statement's first row."""
     cursor = raw.execute(compiled.sql, parameters)
     try:
-        return _first(compiled, cursor)
+        row = _first(compiled, cursor)
     finally:
         cursor.close()
+    found = row
+    for more, values in then:
+        if found is None:
+            break
+        found = _run(raw, more, values)
+    return row
 
 
-def _plain(raw: sqlite3.Connection, compiled: Compiled, parameters: list[Any]) -> Any:
+def _plain(raw: sqlite3.Connection, compiled: Compiled, parameters: list[Any], then: Then) -> Any:
     """The statement's first row. Why no savepoint: two more statements per change cost about a fifth of an
     insert, and a failing statement is rare; when one fails the batch is replayed with savepoints (``_flush``)."""
     try:
-        return _run(raw, compiled, parameters)
+        return _run(raw, compiled, parameters, then)
     except Exception as error:
         raise _StatementFailed from error
 
 
-def _in_savepoint(raw: sqlite3.Connection, compiled: Compiled, parameters: list[Any]) -> Any:
+def _in_savepoint(raw: sqlite3.Connection, compiled: Compiled, parameters: list[Any], then: Then) -> Any:
     """The statement's first row, or the error it raised (its changes then undone, the batch's kept)."""
     raw.execute("SAVEPOINT one_statement")
     try:
-        outcome: Any = _run(raw, compiled, parameters)
+        outcome: Any = _run(raw, compiled, parameters, then)
     except Exception as error:
         raw.execute("ROLLBACK TO one_statement")
         outcome = error

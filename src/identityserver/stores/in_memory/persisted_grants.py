@@ -44,10 +44,12 @@ class InMemoryPersistedGrantStore:
         grant.consumed_time = consumed_time
         return copy.copy(grant)
 
-    async def replace(self, key: str, grant: PersistedGrant) -> bool:
+    async def replace(self, key: str, grant: PersistedGrant, successor: PersistedGrant | None = None) -> bool:
         if self._grants.pop(key, None) is None:
             return False
         self._grants[grant.key] = copy.copy(grant)
+        if successor is not None:
+            self._grants[successor.key] = copy.copy(successor)
         return True
 
     def all(self) -> list[PersistedGrant]:

@@ -180,6 +180,33 @@ class PersistedGrantStoreContract:
         assert await store.get("other used") == grant("other used")
         assert await store.get("race") is None and await store.get("other") is None
 
+    async def test_replace_stores_a_successor_with_the_new_grant_or_neither(self, store: PersistedGrantStore) -> None:
+        await store.store(grant("a"))
+        await store.store(grant("s", data="old"))
+        tombstone, successor = grant("b", type="refresh_token_used"), grant("s", type="refresh_token", data="new")
+        assert await store.replace("a", tombstone, successor) is True
+        assert await store.get("a") is None
+        assert await store.get("b") == tombstone
+        assert await store.get("s") == successor  # overwritten, as by store
+        assert await store.replace("a", grant("c"), grant("t")) is False  # gone: nothing changes
+        assert await store.get("c") is None and await store.get("t") is None
+        assert await store.replace("missing", grant("d"), grant("u")) is False
+        assert await store.get("d") is None and await store.get("u") is None
+
+    async def test_of_many_concurrent_replaces_with_successors_one_stores_its_own(
+        self, store: PersistedGrantStore
+    ) -> None:
+        await store.store(grant("race"))
+        replaces = [store.replace("race", grant("used", data=str(i)), grant(f"next-{i}")) for i in range(20)]
+        results = await asyncio.gather(*replaces)
+        assert sum(results) == 1
+        winner = results.index(True)
+        assert await store.get("used") == grant("used", data=str(winner))
+        assert [await store.get(f"next-{i}") for i in range(20)] == [
+            grant(f"next-{i}") if i == winner else None for i in range(20)
+        ]
+        assert await store.get("race") is None
+
     async def test_edge_values_round_trip(self, store: PersistedGrantStore) -> None:
         edge = grant(
             "K" * 200,

@@ -48,6 +48,8 @@ _CONSUME = Prepared(
         once=True,
     ),
 )
+_SUCCESSOR = "successor_"
+"""Prefixes the parameters of the grant ``replace`` stores beside the one that takes the removed grant's place."""
 _UPSERTS: dict[str, Prepared] = {}
 _REPLACES: dict[str, Prepared] = {}
 
@@ -101,6 +103,45 @@ def _replace(dialect: str) -> Prepared:
                     calls.join(taken_together, taken_together.c.Key == calls.c.taken_key)
                 )
             ).add_cte(calls, taken_together),
+            "Key",
+            "Key",
+            once=True,
+        ),
+    )
+    return prepared
+
+
+def _replace_with_successor() -> Prepared:
+    """PostgreSQL: ``_replace``'s statement, with a second grant (a refresh token's successor) inserted from the same
+    take, so that both are stored or neither, in one round trip and one commit. (SQLite runs ``_replace`` and the
+    upsert in one transaction of its group commit, where a statement costs no round trip.)"""
+    prepared = _REPLACES.get("postgresql+successor")
+    if prepared is not None:
+        return prepared
+    one = [cast(bindparam(name, type_=t.c[name].type), t.c[name].type) for name in _COLUMNS]
+    successor = [cast(bindparam(_SUCCESSOR + name, type_=t.c[name].type), t.c[name].type) for name in _COLUMNS]
+    taken = delete(t).where(t.c.Key == bindparam("taken_key", type_=t.c.Key.type)).returning(t.c.Key).cte("taken")
+    stored = _insert_taken(select(*successor).select_from(taken)).cte("successor")
+    names = [*_COLUMNS, *(_SUCCESSOR + name for name in _COLUMNS)]
+    arrays = [bindparam(name, type_=ARRAY(t.c[name.removeprefix(_SUCCESSOR)].type)) for name in names]
+    calls = (
+        select(
+            func.unnest(bindparam("taken_key", type_=ARRAY(t.c.Key.type)), *arrays)
+            .table_valued("taken_key", *names)
+            .render_derived(name="calls")
+        )
+    ).cte("calls")
+    taken_together = delete(t).where(t.c.Key == calls.c.taken_key).returning(t.c.Key).cte("taken")
+    joined = calls.join(taken_together, taken_together.c.Key == calls.c.taken_key)
+    stored_together = _insert_taken(select(*[calls.c[_SUCCESSOR + name] for name in _COLUMNS]).select_from(joined)).cte(
+        "successor"
+    )
+    prepared = _REPLACES["postgresql+successor"] = Prepared(
+        _insert_taken(select(*one).select_from(taken)).add_cte(taken, stored),
+        Gathered(
+            _insert_taken(select(*[calls.c[name] for name in _COLUMNS]).select_from(joined)).add_cte(
+                calls, taken_together, stored_together
+            ),
             "Key",
             "Key",
             once=True,
@@ -176,7 +217,15 @@ class SqlPersistedGrantStore:
         values = {"key": key, "consumed_time": consumed_time}
         return _usable(await self.database.fetch_one(_CONSUME, values, write=True))
 
-    async def replace(self, key: str, grant: PersistedGrant) -> bool:
+    async def replace(self, key: str, grant: PersistedGrant, successor: PersistedGrant | None = None) -> bool:
         values = persisted_grant_to_row(grant)
         values["taken_key"] = key
-        return await self.database.fetch_one(_replace(self.database.dialect), values, write=True) is not None
+        dialect = self.database.dialect
+        if successor is None:
+            return await self.database.fetch_one(_replace(dialect), values, write=True) is not None
+        stored = persisted_grant_to_row(successor)
+        if dialect == "postgresql":
+            values.update((_SUCCESSOR + name, value) for name, value in stored.items())
+            return await self.database.fetch_one(_replace_with_successor(), values, write=True) is not None
+        then = [(_upsert(dialect), stored)]
+        return await self.database.fetch_one(_replace(dialect), values, write=True, then=then) is not None
