@@ -198,7 +198,7 @@ class SqliteFastPath:
         with it (each only when the one before returned a row)."""
         compiled = prepared.compiled(self.dialect)
         future: asyncio.Future[dict[str, Any] | None] = asyncio.get_running_loop().create_future()
-        more = [(p.compiled(self.dialect), p.compiled(self.dialect).parameters(v)) for p, v in then]
+        more = [_bound(next_statement.compiled(self.dialect), next_values) for next_statement, next_values in then]
         self._pending.append((compiled, compiled.parameters(values), future, more))
         if self._flushing is None or self._flushing.done():
             self._flushing = asyncio.ensure_future(self._flush(writer))
@@ -227,6 +227,10 @@ class SqliteFastPath:
             if connection is not None:
                 await connection.close()
         self._reader = self._writer = None
+
+
+def _bound(compiled: Compiled, values: Mapping[str, Any]) -> tuple[Compiled, list[Any]]:
+    return compiled, compiled.parameters(values)
 
 
 def answer(future: asyncio.Future[Any], outcome: Any) -> None:
