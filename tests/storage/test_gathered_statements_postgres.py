@@ -103,9 +103,12 @@ async def test_of_twenty_takes_of_one_code_across_two_nodes_exactly_one_wins(
 
 
 @pytest.mark.parametrize("sql_backend", SQL_POSTGRES, indirect=True)
+@pytest.mark.parametrize("successors", [False, True], ids=["tombstone", "tombstone and successor"])
 async def test_of_twenty_rotations_of_one_refresh_token_across_two_nodes_one_leaves_its_tombstone(
-    sql_backend: Backend, monkeypatch: pytest.MonkeyPatch
+    sql_backend: Backend, monkeypatch: pytest.MonkeyPatch, successors: bool
 ) -> None:
+    """With ``successors`` each rotation also stores its successor in the same statement: only the winner's is
+    kept."""
     statements = Statements(monkeypatch)
     node_a = sql_backend.db
     async with sql_backend.another_node() as node_b:
@@ -113,45 +116,25 @@ async def test_of_twenty_rotations_of_one_refresh_token_across_two_nodes_one_lea
         for round_ in range(5):
             token, tombstone = f"rt-{round_}", f"used-{round_}"
             others = await stored_with_others(a, b, token, round_)
-            replaces = [(a if i % 2 else b).replace(token, grant(tombstone, data=str(i))) for i in range(20)]
-            results = await asyncio.gather(*replaces, *(a.replace(k, grant(k + "-used")) for k in others))
-            assert sum(results[:20]) == 1 and all(results[20:])
-            assert await a.get(tombstone) == grant(tombstone, data=str(results.index(True)))
-            for key in [token, *others]:
-                assert await b.get(key) is None
-            assert [await b.get(k + "-used") for k in others] == [grant(k + "-used") for k in others]
-        assert max(statements.of("WITH")) > 1  # the replaces of each node were gathered
-        assert await count(node_a) == 5 * 11
-
-
-@pytest.mark.parametrize("sql_backend", SQL_POSTGRES, indirect=True)
-async def test_of_twenty_rotations_with_successors_across_two_nodes_one_stores_its_successor(
-    sql_backend: Backend, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    statements = Statements(monkeypatch)
-    node_a = sql_backend.db
-    async with sql_backend.another_node() as node_b:
-        a, b = SqlPersistedGrantStore(node_a), SqlPersistedGrantStore(node_b)
-        for round_ in range(5):
-            token, tombstone = f"rt-{round_}", f"used-{round_}"
-            others = await stored_with_others(a, b, token, round_)
-            replaces = [
-                (a if i % 2 else b).replace(token, grant(tombstone, data=str(i)), grant(f"next-{round_}-{i}"))
-                for i in range(20)
-            ]
+            nexts = [grant(f"next-{round_}-{i}") if successors else None for i in range(20)]
+            replaces = [(a if i % 2 else b).replace(token, grant(tombstone, data=str(i)), nexts[i]) for i in range(20)]
             results = await asyncio.gather(
-                *replaces, *(a.replace(k, grant(k + "-used"), grant(k + "-next")) for k in others)
+                *replaces,
+                *(a.replace(k, grant(k + "-used"), grant(k + "-next") if successors else None) for k in others),
             )
             assert sum(results[:20]) == 1 and all(results[20:])
             winner = results.index(True)
             assert await a.get(tombstone) == grant(tombstone, data=str(winner))
-            successors = [await b.get(f"next-{round_}-{i}") for i in range(20)]
-            assert successors == [grant(f"next-{round_}-{i}") if i == winner else None for i in range(20)]
+            stored = [await b.get(f"next-{round_}-{i}") for i in range(20)]
+            assert stored == [nexts[i] if i == winner else None for i in range(20)]
             for key in [token, *others]:
                 assert await b.get(key) is None
-            assert [await b.get(k + "-next") for k in others] == [grant(k + "-next") for k in others]
+            assert [await b.get(k + "-used") for k in others] == [grant(k + "-used") for k in others]
+            assert [await b.get(k + "-next") for k in others] == [
+                grant(k + "-next") if successors else None for k in others
+            ]
         assert max(statements.of("WITH")) > 1  # the replaces of each node were gathered
-        assert await count(node_a) == 5 * 11 * 2
+        assert await count(node_a) == 5 * 11 * (2 if successors else 1)
 
 
 @pytest.mark.parametrize("sql_backend", SQL_POSTGRES, indirect=True)

@@ -82,32 +82,7 @@ def _replace(dialect: str) -> Prepared:
         )
         prepared = _REPLACES[dialect] = Prepared(statement)
         return prepared
-    # PostgreSQL has no UPDATE OR REPLACE: the take and an upsert of the new grant as one statement, for one call
-    # and (gathered) for the calls that arrive together, unnest()ed
-    one = [cast(bindparam(name, type_=t.c[name].type), t.c[name].type) for name in _COLUMNS]
-    taken = delete(t).where(t.c.Key == bindparam("taken_key", type_=t.c.Key.type)).returning(t.c.Key).cte("taken")
-    arrays = [bindparam(name, type_=ARRAY(t.c[name].type)) for name in _COLUMNS]
-    calls = (
-        select(
-            func.unnest(bindparam("taken_key", type_=ARRAY(t.c.Key.type)), *arrays)
-            .table_valued("taken_key", *_COLUMNS)
-            .render_derived(name="calls")
-        )
-    ).cte("calls")
-    taken_together = delete(t).where(t.c.Key == calls.c.taken_key).returning(t.c.Key).cte("taken")
-    prepared = _REPLACES[dialect] = Prepared(
-        _insert_taken(select(*one).select_from(taken)).add_cte(taken),
-        Gathered(
-            _insert_taken(
-                select(*[calls.c[name] for name in _COLUMNS]).select_from(
-                    calls.join(taken_together, taken_together.c.Key == calls.c.taken_key)
-                )
-            ).add_cte(calls, taken_together),
-            "Key",
-            "Key",
-            once=True,
-        ),
-    )
+    prepared = _REPLACES[dialect] = _replace_postgres(with_successor=False)
     return prepared
 
 
@@ -116,13 +91,17 @@ def _replace_with_successor() -> Prepared:
     take, so that both are stored or neither, in one round trip and one commit. (SQLite runs ``_replace`` and the
     upsert in one transaction of its group commit, where a statement costs no round trip.)"""
     prepared = _REPLACES.get("postgresql+successor")
-    if prepared is not None:
-        return prepared
-    one = [cast(bindparam(name, type_=t.c[name].type), t.c[name].type) for name in _COLUMNS]
-    successor = [cast(bindparam(_SUCCESSOR + name, type_=t.c[name].type), t.c[name].type) for name in _COLUMNS]
+    if prepared is None:
+        prepared = _REPLACES["postgresql+successor"] = _replace_postgres(with_successor=True)
+    return prepared
+
+
+def _replace_postgres(with_successor: bool) -> Prepared:
+    """PostgreSQL has no UPDATE OR REPLACE: the take feeds an upsert of the new grant (and of the successor), as
+    one statement for one call and (gathered) for the calls that arrive together, unnest()ed."""
+    prefixes = ["", _SUCCESSOR] if with_successor else [""]
+    names = [prefix + name for prefix in prefixes for name in _COLUMNS]
     taken = delete(t).where(t.c.Key == bindparam("taken_key", type_=t.c.Key.type)).returning(t.c.Key).cte("taken")
-    stored = _insert_taken(select(*successor).select_from(taken)).cte("successor")
-    names = [*_COLUMNS, *(_SUCCESSOR + name for name in _COLUMNS)]
     arrays = [bindparam(name, type_=ARRAY(t.c[name.removeprefix(_SUCCESSOR)].type)) for name in names]
     calls = (
         select(
@@ -133,21 +112,20 @@ def _replace_with_successor() -> Prepared:
     ).cte("calls")
     taken_together = delete(t).where(t.c.Key == calls.c.taken_key).returning(t.c.Key).cte("taken")
     joined = calls.join(taken_together, taken_together.c.Key == calls.c.taken_key)
-    stored_together = _insert_taken(select(*[calls.c[_SUCCESSOR + name] for name in _COLUMNS]).select_from(joined)).cte(
-        "successor"
-    )
-    prepared = _REPLACES["postgresql+successor"] = Prepared(
-        _insert_taken(select(*one).select_from(taken)).add_cte(taken, stored),
-        Gathered(
-            _insert_taken(select(*[calls.c[name] for name in _COLUMNS]).select_from(joined)).add_cte(
-                calls, taken_together, stored_together
-            ),
-            "Key",
-            "Key",
-            once=True,
-        ),
-    )
-    return prepared
+
+    def one(prefix: str) -> Any:
+        """The grant in the parameters named ``prefix`` + column, stored where the take found the row."""
+        values = [cast(bindparam(prefix + name, type_=t.c[name].type), t.c[name].type) for name in _COLUMNS]
+        return _insert_taken(select(*values).select_from(taken))
+
+    def together(prefix: str) -> Any:
+        return _insert_taken(select(*[calls.c[prefix + name] for name in _COLUMNS]).select_from(joined))
+
+    single, gathered = one("").add_cte(taken), together("").add_cte(calls, taken_together)
+    if with_successor:
+        single = single.add_cte(one(_SUCCESSOR).cte("successor"))
+        gathered = gathered.add_cte(together(_SUCCESSOR).cte("successor"))
+    return Prepared(single, Gathered(gathered, "Key", "Key", once=True))
 
 
 def _insert_taken(rows: Any) -> Any:
