@@ -32,6 +32,10 @@ CODE_CLIENT = "bench-code"
 USER, PASSWORD = "bench", "bench-password"
 IN_FLIGHT = 32
 """Concurrent requests while a pool is made (the server has one core: more would only queue)."""
+LIMITS = httpx.Limits(max_connections=IN_FLIGHT, keepalive_expiry=2.0)
+"""The pool makers' connections. Idle ones expire well before a server closes them (the peer's Node server: 5 s, as
+httpx's own default): with equal timeouts a request sent on a connection as the server closes it failed now and
+then with ``httpx.ReadError``, which ended a ``compare.py`` run (docs/performance-stored-grants.md, twentieth pass)."""
 
 
 def ours_config(secret: str) -> str:
@@ -108,8 +112,7 @@ async def _ours_codes(
         "code_challenge": CHALLENGE,
         "code_challenge_method": "S256",
     }
-    limits = httpx.Limits(max_connections=IN_FLIGHT)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60, transport=transport) as client:
+    async with httpx.AsyncClient(base_url=base, limits=LIMITS, timeout=60, transport=transport) as client:
         authorize = f"{authorize_path}?{urllib.parse.urlencode({**params, 'state': 'sign-in'})}"
         login = await client.get("/account/login", params={"returnUrl": authorize})
         token = re.search(r'name="__RequestVerificationToken" value="([^"]+)"', login.text)
@@ -157,8 +160,7 @@ async def _peer_codes(base: str, count: int) -> list[str]:
 async def _redeem(
     base: str, token_path: str, auth: str, codes: Sequence[str], transport: httpx.AsyncBaseTransport | None = None
 ) -> list[str]:
-    limits = httpx.Limits(max_connections=IN_FLIGHT)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60, transport=transport) as client:
+    async with httpx.AsyncClient(base_url=base, limits=LIMITS, timeout=60, transport=transport) as client:
 
         async def one(i: int) -> str:
             response = await client.post(

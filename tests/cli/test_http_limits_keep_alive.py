@@ -85,3 +85,44 @@ async def test_requests_on_one_connection_do_not_each_schedule_a_timer(monkeypat
         # uvicorn's own protocol schedules one per response (200); here one for the connection
         assert 1 <= len(keep_alive) <= 2, keep_alive
         writer.close()
+
+
+class ShortHeadTimeout(LimitedHttpToolsProtocol):
+    head_timeout = 0.6
+
+
+async def test_an_idle_kept_alive_connection_outlives_the_head_timeout():
+    """An idle connection is the keep-alive timeout's: closing it at the (shorter) head timeout would race the
+    request a client or load balancer sends on it as it is closed (cli/serve.py, DEFAULT_KEEP_ALIVE_TIMEOUT)."""
+    async with serving(app, ShortHeadTimeout, timeout_keep_alive=KEEP_ALIVE) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        assert (await exchange(reader, writer)).startswith(b"HTTP/1.1 200 ")
+        await asyncio.sleep(ShortHeadTimeout.head_timeout * 2)
+        assert not reader.at_eof()
+        assert (await exchange(reader, writer)).startswith(b"HTTP/1.1 200 ")
+        answered = time.monotonic()
+        assert await asyncio.wait_for(reader.read(), KEEP_ALIVE + 3) == b""  # then the keep-alive timeout closes it
+        assert KEEP_ALIVE - 0.2 <= time.monotonic() - answered < KEEP_ALIVE + 2
+        writer.close()
+
+
+async def test_a_head_begun_after_an_idle_spell_is_timed_from_its_first_bytes():
+    async with serving(app, ShortHeadTimeout, timeout_keep_alive=KEEP_ALIVE * 5) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        assert (await exchange(reader, writer)).startswith(b"HTTP/1.1 200 ")
+        await asyncio.sleep(ShortHeadTimeout.head_timeout * 2)
+        writer.write(b"GET / HTTP/1.1\r\n")  # and the rest never comes
+        started = time.monotonic()
+        answer = await asyncio.wait_for(reader.read(), KEEP_ALIVE + 3)
+        assert answer.startswith(b"HTTP/1.1 408 "), answer
+        assert time.monotonic() - started < ShortHeadTimeout.head_timeout + 1.0
+        writer.close()
+
+
+async def test_a_new_connection_that_sends_nothing_is_still_closed_at_the_head_timeout():
+    async with serving(app, ShortHeadTimeout, timeout_keep_alive=KEEP_ALIVE * 5) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        started = time.monotonic()
+        assert await asyncio.wait_for(reader.read(), KEEP_ALIVE + 3) == b""
+        assert time.monotonic() - started < ShortHeadTimeout.head_timeout + 1.0
+        writer.close()

@@ -194,6 +194,59 @@ def test_a_websocket_upgrade_is_answered_as_plain_http(tmp_path, config_file):
         assert b"application/json" in answer.split(b"\r\n\r\n", 1)[0].lower()
 
 
+def _exchange(sock: socket.socket, host: str) -> bytes:
+    """One GET of the discovery document on a kept-alive connection: the status line of its answer, read whole."""
+    sock.sendall(f"GET /.well-known/openid-configuration HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return b""
+        answer += chunk
+    head, body = answer.split(b"\r\n\r\n", 1)
+    length = next(
+        int(line.split(b":", 1)[1]) for line in head.lower().split(b"\r\n") if line.startswith(b"content-length:")
+    )
+    while len(body) < length:
+        body += sock.recv(65536)
+    return head.split(b"\r\n", 1)[0]
+
+
+def test_an_idle_connection_outlasts_the_idle_timeouts_of_clients_and_load_balancers(tmp_path, config_file):
+    """Kept-alive connections stay open longer than the clients' (httpx: 5 s) and load balancers' own idle timeouts,
+    so that the client closes first and never sends a request on a connection the server is closing (uvicorn's
+    default was 5 s); ``--keep-alive-timeout`` sets it."""
+    with serve("--config", str(config_file), "--state-path", str(tmp_path / "state")) as server:
+        address = server.base_url.removeprefix("http://")
+        host, port = address.split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            assert _exchange(sock, address) == b"HTTP/1.1 200 OK"
+            time.sleep(6)
+            assert _exchange(sock, address) == b"HTTP/1.1 200 OK"
+    with serve(
+        "--config", str(config_file), "--state-path", str(tmp_path / "state"), "--keep-alive-timeout", "1"
+    ) as server:
+        address = server.base_url.removeprefix("http://")
+        host, port = address.split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            assert _exchange(sock, address) == b"HTTP/1.1 200 OK"
+            answered = time.monotonic()
+            assert sock.recv(1) == b""  # closed by the server
+            assert time.monotonic() - answered < 5
+
+
+def test_the_keep_alive_timeout_is_at_least_a_second(tmp_path, config_file):
+    completed = subprocess.run(
+        [sys.executable, "-m", "identityserver", "serve", "--config", str(config_file), "--keep-alive-timeout", "0"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert completed.returncode == 2
+    assert "--keep-alive-timeout: must be at least 1 second" in completed.stderr
+
+
 @pytest.mark.parametrize(
     ("toml", "expected"),
     [
@@ -263,3 +316,10 @@ async def test_a_served_worker_trims_its_heap_in_the_background(tmp_path, config
     count = len(calls)
     await asyncio.sleep(0.05)
     assert len(calls) == count  # stopped with the worker
+
+
+def test_the_command_lines_keep_alive_default_is_serves():
+    from identityserver.cli import build_parser
+    from identityserver.cli.serve import DEFAULT_KEEP_ALIVE_TIMEOUT
+
+    assert build_parser().parse_args(["serve"]).keep_alive_timeout == DEFAULT_KEEP_ALIVE_TIMEOUT

@@ -76,6 +76,7 @@ def _serve(args: argparse.Namespace) -> int:
         shutdown_timeout=args.shutdown_timeout,
         tls=tls,
         loop=args.loop or server.DEFAULT_LOOP,
+        keep_alive_timeout=args.keep_alive_timeout,
     )
     return 0
 
@@ -98,6 +99,13 @@ def _non_negative_seconds(value: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number of seconds, got {value!r}") from None
     if seconds < 0:
         raise argparse.ArgumentTypeError(f"must not be negative, got {value!r}")
+    return seconds
+
+
+def _positive_seconds(value: str) -> int:
+    seconds = _non_negative_seconds(value)
+    if seconds == 0:
+        raise argparse.ArgumentTypeError("must be at least 1 second")
     return seconds
 
 
@@ -155,6 +163,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=_non_negative_seconds,
         default=30,
         help="seconds requests in flight may take to finish after SIGTERM (default 30)",
+    )
+    serve.add_argument(
+        "--keep-alive-timeout",
+        type=_positive_seconds,
+        default=130,
+        help="seconds an idle kept-alive connection stays open (default 130, Kestrel's); keep it above the idle "
+        "timeout of the load balancer or proxy in front (docs/operations.md)",
     )
     serve.add_argument(
         "--loop",

@@ -19,8 +19,9 @@ MAX_REQUEST_LINE = 8 * 1024
 MAX_HEADER_BYTES = 16 * 1024
 """Bytes of all header fields together (names, values and separators)."""
 HEAD_TIMEOUT = 20.0
-"""Seconds a request head may take to arrive, counted from the connection or the end of the previous response
-(slowloris: a head trickled a line at a time, or never sent, would otherwise hold its connection forever)."""
+"""Seconds a request head may take to arrive, counted from the connection, or on a kept-alive connection from the
+head's first bytes (slowloris: a head trickled a line at a time, or never sent, would otherwise hold its connection
+forever). How long a kept-alive connection may sit idle before that is the keep-alive timeout's."""
 MIN_BODY_RATE = 240
 """Bytes per second a request body must arrive at, averaged over :data:`BODY_RATE_INTERVAL` (Kestrel's
 ``MinRequestBodyDataRate``); time the server itself stopped reading (flow control) does not count."""
@@ -86,6 +87,10 @@ class _MovingDeadline:
 
     def disarm(self) -> None:
         self._deadline = None
+
+    @property
+    def armed(self) -> bool:
+        return self._deadline is not None
 
     def cancel(self) -> None:
         """Disarm and drop the timer (the connection is gone)."""
@@ -173,6 +178,8 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         if self.transport.is_closing():
             return
         if self._in_head:
+            if self._head_bytes == 0 and not self._head_deadline.armed:
+                self._arm_head_timer()  # a head begins on a kept-alive connection: its time starts now
             self._head_bytes += len(data)
         else:
             self._body_bytes += len(data)
@@ -230,5 +237,10 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             self._unset_keepalive_if_required()
             self.flow.resume_reading()
             self._keep_alive_deadline.arm(self.timeout_keep_alive)
+            if self._head_bytes == 0:
+                # idle until the next head begins: how long it may stay so is the keep-alive timeout's to say,
+                # which outlasts the idle timeouts of clients and load balancers (cli/serve.py)
+                self._head_deadline.disarm()
+                return
         if not self.transport.is_closing():
             self._arm_head_timer()

@@ -29,6 +29,11 @@ from identityserver.hosting.middleware import ASGIApp
 
 DEFAULT_SHUTDOWN_TIMEOUT = 30
 """Seconds requests in flight get to finish after SIGTERM (Kubernetes' default grace period is 30 s)."""
+DEFAULT_KEEP_ALIVE_TIMEOUT = 130
+"""Seconds an idle kept-alive connection stays open: Kestrel's default, which IdentityServer runs behind. It must
+outlast the idle timeouts of what connects (AWS load balancers 60 s, nginx's upstream connections 60 s, httpx 5 s):
+a server that closes an idle connection first races the request its peer sends on it at that moment, which fails
+(a 502 from a load balancer, a ``ReadError`` in httpx). uvicorn's own default, 5 s, is httpx's expiry exactly."""
 DEFAULT_LOOP = "asyncio"
 """The workers' event loop, chosen by measurement (docs/performance.md, "Event loop")."""
 ENV_CONFIG = "IDENTITYSERVER_CONFIG"
@@ -99,6 +104,7 @@ def run(
     shutdown_timeout: int = DEFAULT_SHUTDOWN_TIMEOUT,
     tls: dict[str, Any] | None = None,
     loop: str = DEFAULT_LOOP,
+    keep_alive_timeout: int = DEFAULT_KEEP_ALIVE_TIMEOUT,
 ) -> None:
     """Serve until stopped; ``tls`` (``cli/tls.ssl_settings``) terminates TLS here, with client certificates."""
     logging_config = log_config(log_level, log_format) if log_format == "json" else None
@@ -133,6 +139,7 @@ def run(
         proxy_headers=False,
         # SIGTERM: stop accepting, let requests in flight finish for this long, then run the lifespan shutdown
         timeout_graceful_shutdown=shutdown_timeout,
+        timeout_keep_alive=keep_alive_timeout,
         # uvloop starves some keep-alive connections when a worker is saturated (p99 in the hundreds of ms at
         # 64 connections, docs/performance.md); the stdlib loop keeps p99 within 2 x p50 at the same rate
         loop=loop,
