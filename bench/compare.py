@@ -441,7 +441,11 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def bench(args: argparse.Namespace) -> list[Run]:
+def bench(args: argparse.Namespace, failures: list[str]) -> list[Run]:
+    """Every run of the wanted rows. A server whose measuring fails (it died, a pool could not be made) has its
+    remaining rows skipped and named in ``failures``; the other servers' rows still run, and what was measured is
+    still reported: a failure late in a long invocation no longer loses it (docs/performance-stored-grants.md,
+    twentieth pass)."""
     wanted = [r for r in ROWS if r.name in args.rows]
     runs: list[Run] = []
     folder = Path(tempfile.mkdtemp(prefix="idsrv-compare-"))
@@ -455,18 +459,26 @@ def bench(args: argparse.Namespace) -> list[Run]:
         if any(r.peer == "oidc-flows" for r in wanted):
             peers["oidc-flows"] = stack.enter_context(peer_flows(args, folder))
         for db in dict.fromkeys(r.db for r in wanted):
-            with ours(args, db, folder) as server:
-                for row in (r for r in wanted if r.db == db):
-                    for number in range(args.runs):
-                        for target in (server, peers[row.peer]):
-                            run = measure(args, target, row, keys[row.name])
-                            runs.append(run)
-                            print(
-                                f"  {row.name:<19} run {number + 1} {run.server:<14} {run.rps:>8.0f}/s "
-                                f"p50 {run.p50_ms:6.1f} ms p99 {run.p99_ms:7.1f} ms  {run.cpu_us:7.0f} us CPU/req "
-                                f"RSS {run.rss_mib:5.1f} MiB  err {run.errors}  foreign {run.foreign:.0%}",
-                                flush=True,
-                            )
+            rows = [r for r in wanted if r.db == db]
+            done = 0
+            try:
+                with ours(args, db, folder) as server:
+                    for row in rows:
+                        for number in range(args.runs):
+                            pair = [measure(args, target, row, keys[row.name]) for target in (server, peers[row.peer])]
+                            runs.extend(pair)  # a pair or nothing: the report divides ours by the peer's, run by run
+                            for run in pair:
+                                print(
+                                    f"  {row.name:<19} run {number + 1} {run.server:<14} {run.rps:>8.0f}/s "
+                                    f"p50 {run.p50_ms:6.1f} ms p99 {run.p99_ms:7.1f} ms  {run.cpu_us:7.0f} us "
+                                    f"CPU/req RSS {run.rss_mib:5.1f} MiB  err {run.errors}  foreign {run.foreign:.0%}",
+                                    flush=True,
+                                )
+                        done += 1
+            except (Exception, SystemExit) as error:  # SystemExit: flows.py's checks of an answer
+                skipped = ", ".join(r.name for r in rows[done:])
+                failures.append(f"{skipped}: {type(error).__name__}: {error}")
+                print(f"  FAILED on {db} ({skipped} not measured or incomplete): {error!r}", flush=True)
     shutil.rmtree(folder, ignore_errors=True)
     return runs
 
@@ -527,11 +539,14 @@ def main() -> int:
         parser.error(f"unknown rows: {', '.join(sorted(unknown))}")
     if shutil.which("wrk") is None:
         parser.error("wrk is missing: apt-get install -y wrk")
-    runs = bench(args)
+    failures: list[str] = []
+    runs = bench(args, failures)
     report(runs, args)
     if args.json:
         Path(args.json).write_text(json.dumps([asdict(r) for r in runs], indent=2))
-    return 0
+    for failure in failures:
+        print(f"failed: {failure}", file=sys.stderr)
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
