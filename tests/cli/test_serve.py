@@ -235,16 +235,24 @@ def test_an_idle_connection_outlasts_the_idle_timeouts_of_clients_and_load_balan
             assert time.monotonic() - answered < 5
 
 
-def test_the_keep_alive_timeout_is_at_least_a_second(tmp_path, config_file):
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--shutdown-timeout", "-1", "must not be negative"),
+        ("--keep-alive-timeout", "0", "must be at least 1 second"),
+        ("--keep-alive-timeout", "soon", "expected a whole number of seconds"),
+    ],
+)
+def test_a_timeout_out_of_range_is_refused_before_anything_starts(option, value, message):
     completed = subprocess.run(
-        [sys.executable, "-m", "identityserver", "serve", "--config", str(config_file), "--keep-alive-timeout", "0"],
+        [sys.executable, "-m", "identityserver", "serve", option, value],
         check=False,
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert completed.returncode == 2
-    assert "--keep-alive-timeout: must be at least 1 second" in completed.stderr
+    assert f"{option}: {message}" in completed.stderr
 
 
 @pytest.mark.parametrize(
