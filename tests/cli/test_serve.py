@@ -208,7 +208,10 @@ def _exchange(sock: socket.socket, host: str) -> bytes:
         int(line.split(b":", 1)[1]) for line in head.lower().split(b"\r\n") if line.startswith(b"content-length:")
     )
     while len(body) < length:
-        body += sock.recv(65536)
+        chunk = sock.recv(65536)
+        if not chunk:
+            return b""
+        body += chunk
     return head.split(b"\r\n", 1)[0]
 
 
