@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import typing_extensions
 from opentelemetry.trace import SpanKind
 
 from identityserver.hosting.middleware import IdentityServerMiddleware
@@ -178,6 +179,23 @@ async def test_proxy_passes_through_plain_attributes_and_raises_for_missing_ones
     assert await proxy.find_client_by_id("nobody") is None
     with pytest.raises(AttributeError):
         proxy.no_such_member
+
+
+@typing_extensions.runtime_checkable
+class _Listing(typing_extensions.Protocol):
+    async def get_all_clients(self) -> object: ...
+
+
+def test_the_proxy_answers_capability_checks_made_as_python_3_12_makes_them():
+    """From Python 3.12 on, isinstance() against a runtime-checkable Protocol looks members up statically, never
+    through __getattr__ (typing_extensions' Protocol does so on 3.11 too); the wiring asks stores for their
+    capabilities that way (ListableClientStore, ClientRegistrationStore, ForgettingClientStore)."""
+    sdk()
+    proxy = TracingProxy(InMemoryClientStore([]), "ClientStore", "store")
+    assert isinstance(proxy, _Listing)
+    assert isinstance(proxy, InMemoryClientStore)
+    assert isinstance(proxy, TracingProxy)
+    assert not isinstance(TracingProxy(object(), "ClientStore", "store"), _Listing)
 
 
 async def test_a_callers_trace_context_is_continued():

@@ -32,6 +32,13 @@ class TracingProxy:
     def __wrapped__(self) -> object:
         return self._inner
 
+    # isinstance() against a runtime-checkable Protocol (a store's capabilities: ListableClientStore,
+    # ClientRegistrationStore, ForgettingClientStore) reads members with inspect.getattr_static from Python 3.12 on,
+    # which never reaches __getattr__; it also checks __class__, so the proxy answers to its inner object's type.
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:
+        return type(self._inner)
+
     def __getattr__(self, attribute: str) -> Any:
         wrapper = self._methods.get(attribute)
         if wrapper is not None:
