@@ -10,6 +10,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
 from identityserver._utils.b64 import b64url_decode, b64url_encode, b64url_to_int, int_to_b64url
+from identityserver._utils.json_depth import MAX_JSON_DEPTH, nests_too_deeply
 
 PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | ed448.Ed448PublicKey
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey
@@ -142,4 +143,6 @@ def parse_jwk_json(text: str) -> dict[str, Any]:
         raise JwkError("JWK is not valid JSON") from exc
     if not isinstance(value, dict):
         raise JwkError("JWK must be a JSON object")
+    if nests_too_deeply(text, value):
+        raise JwkError(f"JWK nests JSON more than {MAX_JSON_DEPTH} levels deep")
     return value

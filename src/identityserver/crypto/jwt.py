@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from identityserver._utils import json_bytes
 from identityserver._utils.b64 import b64url_decode, b64url_encode
+from identityserver._utils.json_depth import MAX_JSON_DEPTH, nests_too_deeply
 from identityserver.crypto.jwk import PrivateKey, PublicKey
 
 _HASH: dict[str, type[hashes.HashAlgorithm]] = {
@@ -62,6 +63,8 @@ def _json_object(data: bytes, what: str) -> dict[str, Any]:
         raise JwtError(f"JWT {what} is not valid JSON") from exc
     if not isinstance(value, dict):
         raise JwtError(f"JWT {what} is not a JSON object")
+    if nests_too_deeply(data, value):
+        raise JwtError(f"JWT {what} nests JSON more than {MAX_JSON_DEPTH} levels deep")
     return value
 
 

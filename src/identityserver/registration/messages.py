@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+from identityserver._utils.json_depth import MAX_JSON_DEPTH, nests_too_deeply
 from identityserver.clock import Clock
 from identityserver.constants import ProtocolRoutePaths
 from identityserver.crypto.hashing import sha256_base64
@@ -30,6 +31,10 @@ def parse_metadata(body: bytes) -> dict[str, Any]:
         raise RegistrationError(INVALID_CLIENT_METADATA, "malformed metadata document") from exc
     if not isinstance(value, dict):
         raise RegistrationError(INVALID_CLIENT_METADATA, "the metadata document must be a JSON object")
+    if nests_too_deeply(body, value):
+        raise RegistrationError(
+            INVALID_CLIENT_METADATA, f"the metadata document nests JSON more than {MAX_JSON_DEPTH} levels deep"
+        )
     try:
         json.dumps(value, ensure_ascii=False).encode("utf-8")  # lone surrogates are valid JSON, not Unicode
     except (UnicodeEncodeError, RecursionError) as exc:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from identityserver._utils.json_depth import MAX_JSON_DEPTH, nests_too_deeply
 from identityserver.constants import AuthorizeErrors
 from identityserver.models.claims_request import ClaimsRequest, RequestedClaim
 from identityserver.models.client import Client
@@ -37,6 +38,8 @@ def parse_claims_parameter(text: str) -> ClaimsRequest | str:
         return "claims is not valid JSON"
     if not isinstance(data, dict):
         return "claims must be a JSON object"
+    if nests_too_deeply(text, data):
+        return f"claims nests JSON more than {MAX_JSON_DEPTH} levels deep"
     request = ClaimsRequest()
     for member in MEMBERS:
         claims = data.get(member)
