@@ -296,9 +296,10 @@ def test_a_worker_keeps_what_start_up_built_out_of_the_garbage_collectors_sight(
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
     before, frozen, tracked = (int(x) for x in out.stdout.split())
-    assert before == 0
-    assert frozen > 50_000  # every module, class and service of the worker
-    assert tracked < frozen / 10
+    # Python 3.12.1 reports 375 objects frozen before anything is imported (3.11.7 and 3.13.0: none)
+    assert before < 1_000
+    assert frozen - before > 50_000  # every module, class and service of the worker
+    assert tracked < (frozen - before) / 10
 
 
 async def test_a_served_worker_trims_its_heap_in_the_background(tmp_path, config_file, monkeypatch):
