@@ -246,7 +246,7 @@ def test_resource_server_import_stays_small():
     ours = [m for m in loaded if m.startswith("identityserver")]
     assert [m for m in ours if _package_of(m) in forbidden] == []
     assert [m for m in loaded if _top(m) in ("sqlalchemy", "alembic", "argon2", "jinja2")] == []
-    assert len(ours) <= 36, ours  # small modules: options in two, the sign-in models the store protocols name, JSON depth
+    assert len(ours) <= 36, ours  # small modules: options in two, the sign-in models the protocols name, JSON depth
 
 
 def test_module_size_budget():
