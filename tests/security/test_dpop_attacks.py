@@ -195,6 +195,7 @@ async def test_rsa_keys_of_absurd_size_or_exponent_are_refused_before_verificati
         '"iat": NaN',
         '"iat": %(now)d, "iat": %(now)d',
         '"iat": %(now)d, "nested": ' + "[" * 1200 + "]" * 1200,
+        '"iat": %(now)d, "nested": ' + "[" * 64 + "]" * 64,  # 65 levels with the payload: past the server's limit
     ],
 )
 async def test_numeric_and_structural_json_edge_cases_in_the_proof_are_refused(server, payload_tail):
