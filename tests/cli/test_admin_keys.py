@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -52,6 +54,29 @@ async def test_rotate_announces_a_key_and_retire_removes_one_from_signing_and_jw
         assert retired["signing"] == [{"id": second["id"], "algorithm": "RS256"}]
         assert states(db) == {second["id"]: "signing"}
         assert await published(url, tmp_path) == {second["id"]}
+
+
+@pytest.mark.parametrize("backend", backends())
+def test_a_node_that_cannot_read_the_keys_neither_rotates_nor_starts(backend, tmp_path):
+    """security.md F6: under another ``application_name`` the deployment's keys are unreadable; ``keys rotate``
+    and ``serve`` refuse rather than create a key that the other nodes would never publish."""
+    with migrated_database(backend, tmp_path) as url:
+        db = ("--database-url", url, "--state-path", str(tmp_path / "state"))
+        kid = as_json("keys", "rotate", *db)["created"][0]["id"]
+        other = tmp_path / "other.toml"
+        other.write_text(f'database_url = "{url}"\n[options.data_protection]\napplication_name = "other-app"\n')
+        assert states((*db, "--config", str(other))) == {kid: "unreadable"}
+        rotate = identityserver("keys", "rotate", "--config", str(other), *db)
+        assert rotate.returncode == 1
+        assert f"cannot read ({kid})" in rotate.stderr and "identityserver keys retire" in rotate.stderr
+        serve = subprocess.run(
+            [sys.executable, "-m", "identityserver", "serve", "--config", str(other), *db[2:], "--port", "0"],
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert serve.returncode != 0
+        assert f"cannot read ({kid})" in serve.stderr
+        assert "Traceback" not in serve.stderr
+        assert states(db) == {kid: "signing"}  # nothing created; the right name still reads the key
 
 
 async def test_states_follow_the_key_manager_lifecycle():

@@ -18,7 +18,7 @@ import pytest
 from identityserver._utils.b64 import b64url_decode
 from identityserver.options import DataProtectionOptions, IdentityServerOptions, KeyManagementOptions
 from identityserver.services.data_protection import KeyRingDataProtectionProvider
-from identityserver.services.key_management.key_manager import DefaultKeyManager
+from identityserver.services.key_management.key_manager import DefaultKeyManager, SigningKeysUnreadable
 from identityserver.services.key_management.serializer import generate_key, serialize_key
 from identityserver.stores.in_memory import InMemoryDataProtectionKeyStore, InMemorySigningKeyStore
 from tests.support.client_auth import form_basic, jwt_parts, verify_jwt
@@ -315,19 +315,22 @@ def flip_last_char(document: dict) -> None:
 
 
 @pytest.mark.parametrize(
-    "damage",
+    ("damage", "refused"),
     [
-        pytest.param(lambda f: f.write_text("{not json"), id="not-json"),
-        pytest.param(lambda f: f.write_text("[]"), id="json-array"),
-        pytest.param(lambda f: tamper(f, flip_last_char), id="ciphertext-flipped"),
-        pytest.param(lambda f: tamper(f, lambda d: d.update(Data="!!")), id="data-not-base64"),
-        pytest.param(lambda f: tamper(f, lambda d: d.update(Algorithm="ES256")), id="algorithm-edited"),
-        pytest.param(lambda f: tamper(f, lambda d: d.update(Algorithm="RS256")), id="algorithm-of-other-type"),
-        pytest.param(lambda f: tamper(f, lambda d: d.update(Id="ABCDEF")), id="id-edited"),
-        pytest.param(lambda f: tamper(f, lambda d: d.update(Created="yesterday")), id="created-garbled"),
+        # the file is no key at all (the store skips it): the algorithm has no key, and gets a fresh one
+        pytest.param(lambda f: f.write_text("{not json"), False, id="not-json"),
+        pytest.param(lambda f: f.write_text("[]"), False, id="json-array"),
+        pytest.param(lambda f: tamper(f, lambda d: d.update(Created="yesterday")), False, id="created-garbled"),
+        # a key of an algorithm that still has a readable key, or of one not configured: skipped
+        pytest.param(lambda f: tamper(f, lambda d: d.update(Algorithm="ES256")), False, id="algorithm-edited"),
+        pytest.param(lambda f: tamper(f, lambda d: d.update(Algorithm="RS256")), False, id="algorithm-of-other-type"),
+        # the only live ES384 key cannot be read: no new one (security.md F6), the server does not start
+        pytest.param(lambda f: tamper(f, flip_last_char), True, id="ciphertext-flipped"),
+        pytest.param(lambda f: tamper(f, lambda d: d.update(Data="!!")), True, id="data-not-base64"),
+        pytest.param(lambda f: tamper(f, lambda d: d.update(Id="ABCDEF")), True, id="id-edited"),
     ],
 )
-async def test_unreadable_key_is_skipped_and_the_readable_one_still_signs(tmp_path, caplog, damage):
+async def test_unreadable_key_is_skipped_and_never_replaced_behind_the_others_backs(tmp_path, caplog, damage, refused):
     clock = FakeClock()
     options = options_with(signing_algorithms=("ES256", "ES384"))
     async with running(state_builder(tmp_path, clock, options)) as srv:
@@ -337,28 +340,117 @@ async def test_unreadable_key_is_skipped_and_the_readable_one_still_signs(tmp_pa
     es256_kid = json.loads(es256.read_text())["Id"]
     es384_kid = json.loads(es384.read_text())["Id"]
     damage(es384)
-    caplog.set_level(logging.ERROR, logger="identityserver.keys")
+    caplog.set_level(logging.ERROR, logger="identityserver")
+    if refused:
+        with pytest.raises(SigningKeysUnreadable) as refusal:
+            async with running(state_builder(tmp_path, clock, options)):
+                pass
+        stored_id = json.loads(es384.read_text())["Id"]
+        assert refusal.value.algorithm == "ES384" and refusal.value.key_ids == [stored_id]
+        assert "identityserver keys retire" in str(refusal.value)
+        assert len(key_files(tmp_path)) == 2  # nothing was created
+        assert any(r.levelno == logging.CRITICAL and stored_id in r.getMessage() for r in caplog.records)
+        return
     async with running(state_builder(tmp_path, clock, options)) as srv:
         keys = (await srv.client.get("/.well-known/openid-configuration/jwks")).json()["keys"]
         assert [k["kid"] for k in keys if k["alg"] == "ES256"] == [es256_kid]
-        assert len([k for k in keys if k["alg"] == "ES384"]) == 1  # a fresh key replaced the unreadable one
+        assert len([k for k in keys if k["alg"] == "ES384"]) == 1  # a fresh key in place of the non-key
         assert await signing_kid(srv) == es256_kid
     # security.md item 148: skipped with an error log naming the key (by its file name or its stored id)
     skipped = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR and "skipping" in r.getMessage()]
-    assert any(es384_kid in message or "ABCDEF" in message for message in skipped)
+    assert any(es384_kid in message for message in skipped)
 
 
-async def test_key_protected_under_another_application_name_is_skipped(tmp_path, caplog):
+async def test_a_running_node_whose_only_key_turns_unreadable_answers_500_and_is_not_ready(tmp_path):
+    clock = FakeClock()
+    async with running(state_builder(tmp_path, clock)) as srv:
+        kid = await signing_kid(srv)
+        (file,) = key_files(tmp_path)
+        tamper(file, flip_last_char)
+        srv.services.key_manager.invalidate_cache()
+        token = await srv.token({"grant_type": "client_credentials"}, headers=basic("m2m", "secret"))
+        assert token.status_code == 500 and token.json()["error"] == "server_error"
+        assert "Traceback" not in token.text and kid not in token.text
+        ready = await srv.client.get("/health/ready")
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["signing_keys"].startswith("unavailable: SigningKeysUnreadable")
+        assert key_files(tmp_path) == [file]  # no key of its own
+
+
+async def test_keys_protected_under_another_application_name_stop_the_server_instead_of_splitting_jwks(
+    tmp_path, caplog
+):
+    """security.md F6: a node that cannot read the deployment's keys (another ``application_name``, another
+    key-encryption key) must not mint a key of its own, which the other nodes would not publish."""
     clock = FakeClock()
     async with running(state_builder(tmp_path, clock)) as srv:
         old = await signing_kid(srv)
     other_app = replace(IdentityServerOptions(), data_protection=DataProtectionOptions(application_name="other-app"))
     caplog.set_level(logging.ERROR, logger="identityserver.keys")
-    async with running(state_builder(tmp_path, clock, other_app)) as srv:
-        new = await signing_kid(srv)
-        assert new != old
-        assert await jwks_kids(srv) == [new]
-    assert any(old in record.getMessage() for record in caplog.records)
+    with pytest.raises(SigningKeysUnreadable) as refusal:
+        async with running(state_builder(tmp_path, clock, other_app)):
+            pass
+    assert refusal.value.key_ids == [old]
+    assert "application_name" in str(refusal.value)
+    assert [json.loads(f.read_text())["Id"] for f in key_files(tmp_path)] == [old]
+    assert any(old in record.getMessage() and "skipping" in record.getMessage() for record in caplog.records)
+    async with running(state_builder(tmp_path, clock)) as srv:  # the right application name reads it again
+        assert await signing_kid(srv) == old
+
+
+async def test_a_node_with_another_key_ring_refuses_to_sign_rather_than_create_a_key_of_its_own():
+    """security.md F6 and M-cases: two nodes share the key store but not the data-protection key ring."""
+    clock, store = FakeClock(), InMemorySigningKeyStore()
+    first = manager(clock, store)
+    (key,) = await first.get_current_keys()
+    stranger = manager(clock, store, ring=InMemoryDataProtectionKeyStore())
+    for _ in range(2):  # every reload refuses again; none creates a key
+        with pytest.raises(SigningKeysUnreadable) as refusal:
+            await stranger.get_current_keys()
+        stranger.invalidate_cache()
+    assert refusal.value.algorithm == "RS256" and refusal.value.key_ids == [key.id]
+    assert [k.id for k in await store.load_keys()] == [key.id]
+    # the node that reads the key goes on signing with it, and rotates it when due, as before
+    clock.advance((ROTATION - PROPAGATION + DAY).total_seconds())
+    first.invalidate_cache()
+    assert [k.id for k in await first.get_current_keys()] == [key.id]
+    assert len(await store.load_keys()) == 2
+    # once the operator retires the unreadable key (`identityserver keys retire`), a key of its own is no split
+    for stored in await store.load_keys():
+        await store.delete_key(stored.id)
+    stranger.invalidate_cache()
+    assert len(await stranger.get_current_keys()) == 1
+
+
+async def test_an_unreadable_key_past_its_retention_blocks_nothing():
+    clock, store = FakeClock(), InMemorySigningKeyStore()
+    old = manager(clock, store)
+    (key,) = await old.get_current_keys()
+    clock.advance((ROTATION + RETENTION + DAY).total_seconds())  # no server would publish it any more
+    stranger = manager(clock, store, ring=InMemoryDataProtectionKeyStore())
+    (fresh,) = await stranger.get_current_keys()
+    assert fresh.id != key.id
+
+
+async def test_a_node_that_can_sign_rotates_as_before_beside_an_unreadable_key(caplog):
+    """The refusal is for a node with no key of its own that can sign: one that has such a key creates its
+    successor when due, as IdentityServer does, and logs the key it skips at every reload."""
+    clock, store = FakeClock(), InMemorySigningKeyStore()
+    ours = manager(clock, store)
+    (first,) = await ours.get_current_keys()
+    stranger = manager(clock, store, ring=InMemoryDataProtectionKeyStore())
+    unreadable = generate_key("RS256", clock.now)
+    await store.store_key(await serialize_key(unreadable, stranger.protector))
+    caplog.set_level(logging.ERROR, logger="identityserver.keys")
+    clock.advance((ROTATION - PROPAGATION + DAY).total_seconds())
+    ours.invalidate_cache()
+    assert [k.id for k in await ours.get_current_keys()] == [first.id]
+    assert len(await store.load_keys()) == 3  # its successor, created and announced
+    clock.advance((PROPAGATION).total_seconds())
+    ours.invalidate_cache()
+    (successor,) = await ours.get_current_keys()
+    assert successor.id not in (first.id, unreadable.id)
+    assert any(unreadable.id in r.getMessage() and "skipping" in r.getMessage() for r in caplog.records)
 
 
 async def test_tampered_key_in_an_in_memory_store_is_skipped():

@@ -11,7 +11,7 @@ from typing import Any
 from identityserver.cli.admin import Admin, add_store_options, confirm, run
 from identityserver.cli.output import EXIT_USAGE, CommandError, table
 from identityserver.models.keys import KeyContainer, SerializedKey
-from identityserver.services.key_management.key_manager import DefaultKeyManager
+from identityserver.services.key_management.key_manager import DefaultKeyManager, SigningKeysUnreadable
 
 STATES = ("signing", "announced", "expired", "retired", "unreadable")
 
@@ -102,6 +102,10 @@ def _rotate(args: argparse.Namespace) -> int:
         async with manager.store.lock():  # the lock the manager itself takes before it creates a key
             live = [k for k in await manager.get_keys_from_store(now) if not manager.is_retired(k, now)]
             for alg in algorithms:
+                try:  # a key the servers cannot read would never be published by them (security.md F6)
+                    manager.check_readable(alg, live, now)
+                except SigningKeysUnreadable as refusal:
+                    raise CommandError(f"keys rotate --algorithm {alg}: {refusal}") from None
                 current = manager.get_current_signing_key(live, alg, now)
                 key = await manager.create_and_store_new_key(alg, now)
                 # the oldest usable key signs: the new one takes over once it is announced long enough and

@@ -13,11 +13,11 @@ import contextlib
 import logging
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from identityserver.clock import Clock
 from identityserver.crypto.protection import DataProtector
-from identityserver.models.keys import KeyContainer
+from identityserver.models.keys import KeyContainer, SerializedKey
 from identityserver.options import KeyManagementOptions
 from identityserver.services.key_management.serializer import deserialize_key, generate_key, serialize_key
 from identityserver.stores.protocols import SigningKeyStore
@@ -52,6 +52,24 @@ def options_problem(options: KeyManagementOptions) -> tuple[str, str] | None:
     return None
 
 
+class SigningKeysUnreadable(RuntimeError):
+    """The store holds live keys of an algorithm that this server cannot read, and none that it can.
+
+    A new key would be one that the servers reading the others do not publish, so that their tokens and this
+    server's would not validate on each other's JWKS (security.md F6): the manager refuses to create it."""
+
+    def __init__(self, algorithm: str, unreadable: list[SerializedKey]) -> None:
+        self.algorithm = algorithm
+        self.key_ids = [key.id for key in unreadable]
+        kids = ", ".join(self.key_ids)
+        super().__init__(
+            f"the signing-key store holds {len(self.key_ids)} live {algorithm} key(s) that this server cannot read "
+            f"({kids}) and none that it can, so it creates no new one: check that [options.data_protection] "
+            "application_name and the key-encryption key are those of the servers that created them; if those "
+            "keys are lost for good, remove them with `identityserver keys retire <kid> --yes`"
+        )
+
+
 def validate_options(options: KeyManagementOptions) -> None:
     problem = options_problem(options)
     if problem is not None:
@@ -84,6 +102,8 @@ class DefaultKeyManager:
         self._refresh_task: asyncio.Future[list[KeyContainer]] | None = None
         self._parsed: dict[tuple[str, str], KeyContainer] = {}
         """Keys already decrypted and parsed, by (id, stored data): a reload only parses new keys."""
+        self._unreadable: list[SerializedKey] = []
+        """The stored keys that the last reload could not read and that are not retired (by their stored date)."""
         self.propagation = timedelta(seconds=options.propagation_time)
         self.rotation = timedelta(seconds=options.rotation_interval)
         self.retention = timedelta(seconds=options.retention_duration)
@@ -134,6 +154,7 @@ class DefaultKeyManager:
                     keys = await self.get_keys_from_store(now)
                     if self.is_key_rotation_required(keys, now):
                         for alg in self._algorithms_needing_a_key(keys, now):
+                            self.check_readable(alg, keys, now)
                             keys.append(await self.create_and_store_new_key(alg, now))
             self._cache_keys(keys, now)
             return keys
@@ -160,6 +181,7 @@ class DefaultKeyManager:
         key is logged and skipped."""
         keys: list[KeyContainer] = []
         parsed: dict[tuple[str, str], KeyContainer] = {}
+        unreadable: list[SerializedKey] = []
         for stored in await self.store.load_keys():
             cache_key = (stored.id, stored.data)
             key = self._parsed.get(cache_key)
@@ -168,6 +190,9 @@ class DefaultKeyManager:
                     key = await deserialize_key(stored, self.protector)
                 except Exception as exc:  # an unreadable key is skipped, never fatal (security.md item 148)
                     logger.error("skipping signing key %s: %s", stored.id, exc)
+                    created = stored.created if stored.created.tzinfo else stored.created.replace(tzinfo=UTC)
+                    if self._age_at(created, now) < self.rotation + self.retention:
+                        unreadable.append(stored)
                     continue
             parsed[cache_key] = key
             if self.is_retired(key, now):
@@ -176,8 +201,21 @@ class DefaultKeyManager:
                 continue
             keys.append(key)
         self._parsed = parsed
+        self._unreadable = unreadable
         keys.sort(key=lambda k: k.created)
         return keys
+
+    def check_readable(self, algorithm: str, keys: list[KeyContainer], now: datetime) -> None:
+        """Raise :class:`SigningKeysUnreadable` when no key of ``keys`` may sign with ``algorithm`` while the last
+        reload skipped live keys of it: the case where a new key would split the deployment's JWKS (security.md
+        F6 and item 148). A readable key that can still sign, or no unreadable one, lets a key be created."""
+        unreadable = [k for k in self._unreadable if k.algorithm == algorithm]
+        if not unreadable:
+            return
+        usable = [k for k in keys if k.algorithm == algorithm and not self.is_expired(k, now)]
+        if self.get_current_signing_key(usable, algorithm, now) is None:
+            logger.critical("%s", SigningKeysUnreadable(algorithm, unreadable))
+            raise SigningKeysUnreadable(algorithm, unreadable)
 
     async def create_and_store_new_key(self, algorithm: str, now: datetime) -> KeyContainer:
         """Generate a key for ``algorithm`` (off the event loop), store it encrypted and return it."""
@@ -236,7 +274,11 @@ class DefaultKeyManager:
         return needed
 
     def _age(self, key: KeyContainer, now: datetime) -> timedelta:
-        age = now - key.created
+        return self._age_at(key.created, now)
+
+    @staticmethod
+    def _age_at(created: datetime, now: datetime) -> timedelta:
+        age = now - created
         return age if age > timedelta(0) else timedelta(0)  # a key "from the future" counts as new
 
     def _cache_keys(self, keys: list[KeyContainer], now: datetime) -> None:
