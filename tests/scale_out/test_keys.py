@@ -8,8 +8,12 @@ import json
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
-from tests.scale_out.cluster import Balancer, cluster, http_client, write_config
+import httpx
+import pytest
+
+from tests.scale_out.cluster import Balancer, cluster, http_client, start_node, stop_node, write_config
 from tests.support.client_auth import jwt_parts
 
 KEYS = """
@@ -73,3 +77,46 @@ async def test_a_rotated_key_is_announced_by_every_node_before_any_node_signs_wi
         for other in ("A", "B"):
             latest = [kids for t, n, kids in jwks_seen if n == other and t <= sent]
             assert not latest or kid in latest[-1] or kid == first_kid, (node, other, kid)
+
+
+@pytest.mark.postgres
+def test_nodes_started_together_on_an_empty_database_agree_on_one_key(tmp_path):
+    """security.md M5: three nodes started at once on an empty database (no tables, no keys): after start-up they
+    sign with the same key and publish the same JWKS, and the database holds that one key. Three rounds, each on a
+    fresh database."""
+    from tests.storage.conftest import fresh_pg_database
+
+    for round_ in range(3):
+        with fresh_pg_database() as url:
+            root = tmp_path / f"round-{round_}"
+            root.mkdir()
+            config = write_config(root / "server.toml", url, None)
+            with ThreadPoolExecutor(3) as pool:
+                starting = [pool.submit(start_node, f"n{i}", config, root / f"state-n{i}") for i in range(3)]
+                nodes = [future.result() for future in starting]
+            try:
+                kids, published = set(), []
+                for node in nodes:
+                    token = httpx.post(
+                        f"{node.url}/connect/token",
+                        auth=("machine", "secret"),
+                        data={"grant_type": "client_credentials"},
+                        headers={"Host": "idp.test"},
+                        timeout=30,
+                    )
+                    assert token.status_code == 200, token.text
+                    kids.add(jwt_parts(token.json()["access_token"])[0]["kid"])
+                    jwks = httpx.get(f"{node.url}/.well-known/openid-configuration/jwks", headers={"Host": "idp.test"})
+                    published.append(jwks.content)
+                listed = subprocess.run(
+                    [sys.executable, "-m", "identityserver", "keys", "list", "--config", str(config), "--json"],
+                    capture_output=True, text=True, timeout=120, check=False,
+                )  # fmt: skip
+                assert listed.returncode == 0, listed.stderr
+                stored = json.loads(listed.stdout)["keys"]
+            finally:
+                for node in nodes:
+                    stop_node(node)
+            assert len(kids) == 1, f"round {round_}: the nodes signed with {kids}"
+            assert published[0] == published[1] == published[2], f"round {round_}: the nodes' JWKS differ"
+            assert [(k["id"], k["state"]) for k in stored] == [(kids.pop(), "signing")], stored
