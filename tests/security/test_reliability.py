@@ -94,9 +94,16 @@ async def test_revocation_racing_a_refresh_leaves_no_usable_token_of_the_family(
         assert revoked and revoked[0].status_code == 200
         if raced.status_code == 200:
             successor = raced.json()
-            assert (await refresh(server.client, "web", successor["refresh_token"])).status_code == 400
+            again = await refresh(server.client, "web", successor["refresh_token"])
+            assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
             userinfo = await server.client.get("/connect/userinfo", headers=bearer(successor["access_token"]))
             assert userinfo.status_code == 401
+        else:  # the refresh lost the race: a clean refusal, never a server error
+            assert raced.status_code == 400 and raced.json()["error"] == "invalid_grant", raced.text
+        userinfo = await server.client.get("/connect/userinfo", headers=bearer(tokens["access_token"]))
+        assert userinfo.status_code == 401  # the grant's access tokens too (RFC 7009 §2.1: jti refused at userinfo)
+        original = await refresh(server.client, "web", tokens["refresh_token"])
+        assert original.status_code == 400 and original.json()["error"] == "invalid_grant"
 
 
 COORDINATED_TOML = """
@@ -247,16 +254,22 @@ class FailingReplayCache:
 
 
 async def test_replay_cache_outage_fails_dpop_and_client_assertions_closed():
-    async with server_with(configure=lambda b: b.add_replay_cache(FailingReplayCache())) as server:
+    async def attempts(server) -> list:
         key = DPoPKey.generate(clock=server.clock)
         dpop = await server.token(
             {"grant_type": "client_credentials", "scope": "api1"},
             headers={**basic("m2m", "secret"), "DPoP": key.create_proof("POST", f"{server.issuer}/connect/token")},
         )
         assertion = client_assertion(RSA_CLIENT_KEY, "RS256", assertion_claims(server), {"kid": "rsa1"})
-        jwt_auth = await server.token(assertion_form(assertion))
-    for response in (dpop, jwt_auth):
-        assert response.status_code >= 400 and "access_token" not in response.text
+        return [dpop, await server.token(assertion_form(assertion))]
+
+    async with server_with() as server:  # the control: the same requests pass with a working cache
+        assert [r.status_code for r in await attempts(server)] == [200, 200]
+    async with server_with(configure=lambda b: b.add_replay_cache(FailingReplayCache())) as server:
+        failed = await attempts(server)
+    for response in failed:  # security.md F4: closed, as the server's own failure, never as accepted
+        assert response.status_code == 500 and response.json()["error"] == "server_error", response.text
+        assert "access_token" not in response.text and "Traceback" not in response.text
 
 
 # -- M1, M3: replays across two server instances sharing one database ---------------------------------------------
