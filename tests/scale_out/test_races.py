@@ -2,7 +2,7 @@
 one-time refresh token, one DPoP proof, one client assertion and one approved device code, split over two
 ``serve`` processes on one PostgreSQL database (with and without Redis), or over the two workers of one
 ``serve --workers 2``: exactly one wins, and what a code's winner got is refused on both nodes. Also: the login
-throttle counts failures made on either node together."""
+throttle, the device flow's slow_down and the wrong user codes count what either node saw together."""
 
 from __future__ import annotations
 
@@ -138,3 +138,33 @@ async def test_one_approved_device_code_wins_once(database_url, redis_url, topol
             for response in responses:
                 if response.status_code != 200:
                     assert response.json()["error"] in ("invalid_grant", "slow_down"), response.text
+
+
+async def test_device_slow_down_and_wrong_user_codes_count_on_every_node(database_url, redis_url, topology, tmp_path):
+    """security.md M9: a device that polls node A and then, too early, node B is told to slow down; wrong user codes
+    typed on either node count toward one limit (``user_code_failures_per_session``, 5 by default)."""
+    config = write_config(tmp_path / "server.toml", database_url, redis_url)
+    with cluster(config, tmp_path, topology=topology) as nodes:
+        balancer = Balancer(nodes)
+        async with http_client(balancer) as http:
+            started = await http.post("/connect/deviceauthorization", data={"client_id": "tv", "scope": "openid api1"})
+            assert started.status_code == 200, started.text
+            device = started.json()
+            form = {"grant_type": DEVICE_GRANT, "device_code": device["device_code"], "client_id": "tv"}
+            polls = []
+            for node in nodes:  # well within the interval (1 s): the second poll is early, on the other node
+                with balancer.pin(node):
+                    polls.append(await http.post(TOKEN_URL, data=form))
+            assert [p.json()["error"] for p in polls] == ["authorization_pending", "slow_down"], [p.text for p in polls]
+
+            browser = Browser(http)
+            await browser.login(await browser.get("/account/login"), "alice", "alice")
+            statuses = []
+            for attempt in range(5):
+                with balancer.pin(nodes[attempt % 2]):
+                    statuses.append((await browser.get(f"/device?userCode=00000000{attempt}")).status_code)
+            assert statuses == [400] * 5, statuses
+            for node in nodes:  # the right code is refused on both nodes now
+                with balancer.pin(node):
+                    blocked = await browser.get(f"/device?{httpx.QueryParams({'userCode': device['user_code']})}")
+                assert blocked.status_code == 429, json.dumps([node.name, blocked.status_code])
