@@ -6,6 +6,7 @@ import asyncio
 
 from identityserver.client.dpop import DPoPKey
 from identityserver.crypto.jwt import decode_jws
+from identityserver.validation.token_request.ciba import CibaGrantValidator
 from tests.ciba.support import backchannel, ciba_builder, ciba_page, decide, poll, start
 from tests.support.server import running
 
@@ -120,6 +121,22 @@ async def test_parallel_polls_after_approval_redeem_exactly_once() -> None:
         assert all(r.json()["error"] in ("slow_down", "invalid_grant") for r in responses if r.status_code != 200)
         stored = await server.services.backchannel_authentication.get_pending_login_requests_for_user("1")
         assert stored == []
+
+
+async def test_twenty_parallel_polls_that_all_reach_redemption_redeem_exactly_once(monkeypatch) -> None:
+    """security.md R3 without the throttle in the way: every poll gets to the redemption (the take)."""
+
+    async def never(self: CibaGrantValidator, context: object, stored: object) -> bool:
+        return False
+
+    monkeypatch.setattr(CibaGrantValidator, "should_slow_down", never)
+    async with running(ciba_builder()) as server:
+        auth_req_id = await start(server)
+        await decide(server)
+        responses = await asyncio.gather(*(poll(server, auth_req_id) for _ in range(20)))
+        assert sorted(r.status_code for r in responses) == [200] + [400] * 19
+        assert {r.json()["error"] for r in responses if r.status_code == 400} == {"invalid_grant"}
+        assert await server.services.backchannel_authentication.get_pending_login_requests_for_user("1") == []
 
 
 async def test_inactive_user_at_redemption_is_invalid_grant() -> None:
