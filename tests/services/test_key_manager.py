@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from identityserver._utils.b64 import b64url_decode
+from identityserver.models.keys import SerializedKey
 from identityserver.options import DataProtectionOptions, IdentityServerOptions, KeyManagementOptions
 from identityserver.services.data_protection import KeyRingDataProtectionProvider
 from identityserver.services.key_management.key_manager import DefaultKeyManager, SigningKeysUnreadable
@@ -451,6 +452,54 @@ async def test_a_node_that_can_sign_rotates_as_before_beside_an_unreadable_key(c
     (successor,) = await ours.get_current_keys()
     assert successor.id not in (first.id, unreadable.id)
     assert any(unreadable.id in r.getMessage() and "skipping" in r.getMessage() for r in caplog.records)
+
+
+class FailingOnceKeyStore(InMemorySigningKeyStore):
+    """Fails the next ``store_key`` or ``delete_key`` as a crash or a lost database would (security.md F5)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fail_next: str | None = None
+
+    async def store_key(self, key: SerializedKey) -> None:
+        if self.fail_next == "store":
+            self.fail_next = None
+            raise ConnectionError("the database went away")
+        await super().store_key(key)
+
+    async def delete_key(self, key_id: str) -> None:
+        if self.fail_next == "delete":
+            self.fail_next = None
+            raise ConnectionError("the database went away")
+        await super().delete_key(key_id)
+
+
+async def test_a_rotation_cut_short_loses_no_key_and_leaves_one_successor():
+    """security.md F5: a failure between generating a key and storing it, or while a retired key is deleted, leaves
+    the keys as they were; the next reload finishes the rotation with one new key, and the old key still signs
+    (tokens issued before verify) until its successor takes over."""
+    clock, store, ring = FakeClock(), FailingOnceKeyStore(), InMemoryDataProtectionKeyStore()
+    first_manager = manager(clock, store, ring, delete_retired_keys=True)
+    (first,) = await first_manager.get_current_keys()
+    clock.advance((ROTATION - PROPAGATION + DAY).total_seconds())  # a successor is due
+    first_manager.invalidate_cache()
+    store.fail_next = "store"
+    with pytest.raises(ConnectionError):
+        await first_manager.get_current_keys()
+    assert [k.id for k in await store.load_keys()] == [first.id]
+    restarted = manager(clock, store, ring, delete_retired_keys=True)  # a process started after the crash
+    assert [k.id for k in await restarted.get_current_keys()] == [first.id]
+    (kept, successor) = sorted(await restarted.get_all_keys(), key=lambda k: k.created)
+    assert kept.id == first.id and len(await store.load_keys()) == 2
+    clock.advance((PROPAGATION + RETENTION).total_seconds())  # the first key is retired: deleted on reload
+    restarted.invalidate_cache()
+    store.fail_next = "delete"
+    with pytest.raises(ConnectionError):
+        await restarted.get_all_keys()
+    assert {k.id for k in await store.load_keys()} == {first.id, successor.id}
+    again = manager(clock, store, ring, delete_retired_keys=True)
+    assert [k.id for k in await again.get_current_keys()] == [successor.id]
+    assert [k.id for k in await store.load_keys()] == [successor.id]
 
 
 async def test_tampered_key_in_an_in_memory_store_is_skipped():
