@@ -4,7 +4,9 @@ clients of the database."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -106,3 +108,37 @@ def test_the_listed_clients_come_from_the_database(tmp_path: Path) -> None:
     services = create_builder(canonical_configuration(PORTAL_TOML), tmp_path).build()
     assert type(services.client_list).__name__ == "SqlClientStore"
     assert type(services.client_configuration).__name__ == "SqlClientConfigurationStore"
+
+
+async def test_a_registration_that_fails_half_way_leaves_no_client(client: httpx.AsyncClient, tmp_path: Path) -> None:
+    """security.md F9: the database refuses the client's secret after its ``Clients`` row went in: the answer is a
+    server error, and no half-registered client (a row without its secret, redirect URIs or scopes) is left."""
+    (path,) = [p for p in tmp_path.rglob("*.db")]
+
+    def count(table: str) -> int:
+        with contextlib.closing(sqlite3.connect(path)) as connection:
+            return int(connection.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0])
+
+    tables = ("Clients", "ClientSecrets", "ClientScopes", "ClientGrantTypes")
+    before = {table: count(table) for table in tables}
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        connection.execute(
+            """CREATE TRIGGER refuse_secret BEFORE INSERT ON "ClientSecrets"
+            BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END"""
+        )
+        connection.commit()
+    registration = {
+        "grant_types": ["client_credentials"],
+        "scope": "api1",
+        "token_endpoint_auth_method": "client_secret_post",
+    }
+    refused = await client.post("/connect/register", json=registration, headers={"Authorization": "Bearer partner"})
+    assert refused.status_code == 500 and refused.json()["error"] == "server_error", refused.text
+    assert "Traceback" not in refused.text and "trigger" not in refused.text
+    assert {table: count(table) for table in tables} == before
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        connection.execute("DROP TRIGGER refuse_secret")
+        connection.commit()
+    registered = await client.post("/connect/register", json=registration, headers={"Authorization": "Bearer partner"})
+    assert registered.status_code == 201, registered.text
+    assert count("Clients") == before["Clients"] + 1
