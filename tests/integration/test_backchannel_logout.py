@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import time
 import tomllib
 from urllib.parse import urlencode
 
@@ -133,3 +134,23 @@ async def test_failing_receiver_does_not_block_sign_out():
             await asyncio.to_thread(receiver.wait)
             after = await server.client.get("/account/login")
             assert after.status_code == 200
+
+
+async def test_a_receiver_that_hangs_neither_delays_sign_out_nor_holds_its_delivery_past_the_timeout(caplog):
+    """security.md F7: sign-out answers while the relying party's endpoint has not answered, and the delivery
+    gives up after ``back_channel_logout_timeout`` (the token stays queued for a retry)."""
+    with LogoutReceiver(delay=30) as receiver:
+        builder = build(receiver.url)
+        builder.options = dataclasses.replace(builder.options, logout=LogoutOptions(back_channel_logout_timeout=1.0))
+        async with running(builder) as server:
+            tokens = await sign_in(server)
+            started = time.monotonic()
+            await sign_out(server, tokens["id_token"])
+            signed_out = time.monotonic() - started
+            await asyncio.wait_for(server.services.backchannel_logout.drain(), 10)
+            gave_up = time.monotonic() - started
+            assert (await server.client.get("/account/login")).status_code == 200
+    assert signed_out < 5, signed_out  # not the receiver's 30 s
+    assert gave_up < 10, gave_up  # the 1 s timeout, not the 30 s hang
+    assert receiver.received == []  # it never answered
+    assert any("for client rp1 failed (TimeoutError)" in r.getMessage() for r in caplog.records)
