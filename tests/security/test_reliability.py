@@ -9,11 +9,13 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlencode
 
+import httpx
+
 from identityserver.client.dpop import DPoPKey
 from identityserver.configuration.host import create_builder
 from identityserver.models.grants import PersistedGrant
 from identityserver.options import AuthenticationOptions, ServerSideSessionsOptions
-from identityserver.stores.protocols import ClientStore, PersistedGrantStore
+from identityserver.stores.protocols import ClientStore, PersistedGrantStore, UserStore
 from tests.security.support import bearer, serve, server_with
 from tests.support.browser import Browser, code_request, forms, obtain_code, redeem, refresh, sign_in, tokens_for
 from tests.support.client_auth import assertion_claims, assertion_form, client_assertion
@@ -243,6 +245,62 @@ async def test_client_store_outage_never_redirects_and_answers_server_error():
     assert authorize.status_code >= 500 and "location" not in authorize.headers
     assert "Traceback" not in authorize.text
     assert token.status_code == 500 and token.json() == {"error": "server_error"}
+
+
+class FailingUserStore:
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.down = False
+
+    async def validate_credentials(self, username: str, password: str):
+        if self.down:
+            raise Outage("database unavailable")
+        return await self.inner.validate_credentials(username, password)
+
+    async def find_by_username(self, username: str):
+        if self.down:
+            raise Outage("database unavailable")
+        return await self.inner.find_by_username(username)
+
+    async def find_by_subject_id(self, subject_id: str):
+        if self.down:
+            raise Outage("database unavailable")
+        return await self.inner.find_by_subject_id(subject_id)
+
+    def __getattr__(self, name: str):
+        return getattr(self.inner, name)
+
+
+async def test_user_store_outage_at_login_answers_an_error_page_and_signs_no_one_in():
+    """security.md F3 at the login form: the error page (500, the security headers, no detail of the failure, no
+    redirect), no session cookie; once the store is back, the same browser signs in."""
+    stores: list[FailingUserStore] = []
+
+    def wrap(inner):
+        stores.append(FailingUserStore(inner))
+        return stores[-1]
+
+    async with server_with(configure=lambda b: b.decorate(UserStore, wrap)) as server:
+        # as a server runs it: the exception is re-raised for the server's log after the page was sent
+        transport = httpx.ASGITransport(app=server.app, raise_app_exceptions=False, client=("203.0.113.9", 50002))
+        async with httpx.AsyncClient(transport=transport, base_url=server.issuer) as http:
+            browser = Browser(http)
+            params, _ = code_request()
+            page = await browser.get("/connect/authorize?" + urlencode(params))
+            form = forms(page.text)[0]
+            stores[0].down = True
+            data = {**dict(form.fields), "username": "alice", "password": "alice", "button": "login"}
+            failed = await http.post(form.action, data=data)
+            assert failed.status_code == 500 and "location" not in failed.headers, failed.status_code
+            assert "server_error" in failed.text and "Something went wrong" in failed.text
+            assert "Traceback" not in failed.text and "database unavailable" not in failed.text
+            assert "frame-ancestors 'none'" in failed.headers["content-security-policy"]
+            assert failed.headers["cache-control"] == "no-store"
+            assert not any("session" in c.lower() for c in failed.headers.get_list("set-cookie"))
+            stores[0].down = False
+            page = await browser.get("/connect/authorize?" + urlencode(params))
+            signed_in = await browser.login(page, "alice", "alice")
+            assert signed_in.status_code == 200 and "/consent" in str(signed_in.url), signed_in.url  # signed in
 
 
 # -- F4: the replay cache fails closed ----------------------------------------------------------------------------

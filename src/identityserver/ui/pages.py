@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 
 from identityserver.ui.context import UiContext
 from identityserver.ui.forms import field
@@ -32,6 +32,21 @@ class Pages:
         return await self.ui.render(
             request, "error.html", 400, error=message.error, error_description=message.error_description
         )
+
+    async def server_error(self, request: Request, error: Exception) -> Response:
+        """The error page, 500, for a failure no page handled (a store down, say: security.md F3). Starlette's
+        server-error middleware re-raises ``error`` afterwards, so the server still logs it with its traceback;
+        the browser gets no detail of it. Plain text if the page itself cannot be rendered."""
+        try:
+            return await self.ui.render(
+                request,
+                "error.html",
+                500,
+                error="server_error",
+                error_description="Something went wrong on our side. Please try again in a moment.",
+            )
+        except Exception:
+            return PlainTextResponse("Internal Server Error", status_code=500)
 
     async def grants(self, request: Request) -> Response:
         """The consents the signed-in user gave, each revocable (POST ``client_id`` with the anti-forgery token)."""

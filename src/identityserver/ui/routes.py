@@ -48,7 +48,8 @@ def create_ui(services: Services, template_dirs: Sequence[str | Path] = ()) -> S
     if services.device_flow is not None and services.user_code_throttle is not None:
         device = DevicePage(ui, services.device_flow, services.user_code_throttle)
         routes.insert(-1, Route(device_path(ui), device.handle, methods=["GET", "POST"]))
-    return SecurityHeadersMiddleware(Starlette(routes=routes), services.options.input_length_restrictions.request_body)
+    app = Starlette(routes=routes, exception_handlers={Exception: pages.server_error})
+    return SecurityHeadersMiddleware(app, services.options.input_length_restrictions.request_body)
 
 
 def page_routes(services: Services) -> dict[str, set[str]]:
