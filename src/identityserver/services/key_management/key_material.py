@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
+from identityserver.clock import monotonic
 from identityserver.crypto.jwk import public_jwk
 from identityserver.crypto.jwt import DecodedJws, verify_signature
 from identityserver.models.keys import KeyContainer
@@ -14,12 +15,22 @@ class NoSigningKeyError(RuntimeError):
     """No key can sign with any of the allowed algorithms."""
 
 
+@runtime_checkable
+class _ReloadableKeyManager(Protocol):
+    def invalidate_cache(self) -> None: ...
+
+
+UNKNOWN_KID_RELOAD_INTERVAL = 5.0
+"""Seconds between two reloads of the keys for a JWT whose ``kid`` this process does not know (security.md M6)."""
+
+
 class DefaultKeyMaterialService:
     """The default ``KeyMaterialService`` (Duende ``DefaultKeyMaterialService``): signing and validation keys from the
     key manager."""
 
     def __init__(self, key_manager: KeyManager) -> None:
         self.key_manager = key_manager
+        self._next_unknown_kid_reload = 0.0
         self._public_jwks: dict[tuple[str, str], dict[str, Any]] = {}
         """Public JWK per (kid, alg): derived once per key, not per JWKS request (issue 15)."""
 
@@ -44,12 +55,26 @@ class DefaultKeyMaterialService:
         return await self.key_manager.get_all_keys()
 
     async def verify_issued_jws(self, jws: DecodedJws) -> bool:
-        """Whether one of our validation keys (matched by ``kid`` and ``alg``) signed ``jws``."""
+        """Whether one of our validation keys (matched by ``kid`` and ``alg``) signed ``jws``.
+
+        A ``kid`` this process does not know may be a key another node made after this one last read the store
+        (a key retired by hand leaves no time to announce its successor): the keys are then read again, at most
+        once per :data:`UNKNOWN_KID_RELOAD_INTERVAL`, so that made-up key ids cannot keep the store busy."""
         kid = jws.header.get("kid")
-        for key in await self.get_validation_keys():
-            if key.id == kid and key.algorithm == jws.alg:
-                return verify_signature(jws.alg, key.private_key.public_key(), jws.signing_input, jws.signature)
-        return False
+        key = self._find(await self.get_validation_keys(), kid, jws.alg)
+        if key is None and isinstance(kid, str) and isinstance(self.key_manager, _ReloadableKeyManager):
+            now = monotonic()
+            if now >= self._next_unknown_kid_reload:
+                self._next_unknown_kid_reload = now + UNKNOWN_KID_RELOAD_INTERVAL
+                self.key_manager.invalidate_cache()
+                key = self._find(await self.get_validation_keys(), kid, jws.alg)
+        if key is None:
+            return False
+        return verify_signature(jws.alg, key.private_key.public_key(), jws.signing_input, jws.signature)
+
+    @staticmethod
+    def _find(keys: list[KeyContainer], kid: object, alg: str) -> KeyContainer | None:
+        return next((key for key in keys if key.id == kid and key.algorithm == alg), None)
 
     async def get_json_web_keys(self) -> list[dict[str, Any]]:
         """Public JWKs of every non-retired key, including announced keys that do not sign yet."""
