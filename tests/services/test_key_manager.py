@@ -8,6 +8,7 @@ import base64
 import json
 import logging
 import stat
+import traceback
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -19,7 +20,11 @@ from identityserver._utils.b64 import b64url_decode
 from identityserver.models.keys import SerializedKey
 from identityserver.options import DataProtectionOptions, IdentityServerOptions, KeyManagementOptions
 from identityserver.services.data_protection import KeyRingDataProtectionProvider
-from identityserver.services.key_management.key_manager import DefaultKeyManager, SigningKeysUnreadable
+from identityserver.services.key_management.key_manager import (
+    REFUSAL_RETRY_SECONDS,
+    DefaultKeyManager,
+    SigningKeysUnreadable,
+)
 from identityserver.services.key_management.serializer import generate_key, serialize_key
 from identityserver.stores.in_memory import InMemoryDataProtectionKeyStore, InMemorySigningKeyStore
 from tests.support.client_auth import form_basic, jwt_parts, verify_jwt
@@ -421,6 +426,36 @@ async def test_a_node_with_another_key_ring_refuses_to_sign_rather_than_create_a
         await store.delete_key(stored.id)
     stranger.invalidate_cache()
     assert len(await stranger.get_current_keys()) == 1
+
+
+async def test_a_refusal_stands_for_a_few_seconds_without_reading_the_store_or_logging_again(caplog):
+    """Every request of a refusing node asks for the keys: it answers from memory, reading the store (and logging the
+    refusal) again only every ``REFUSAL_RETRY_SECONDS``."""
+    clock, store = FakeClock(), InMemorySigningKeyStore()
+    (key,) = await manager(clock, store).get_current_keys()
+    stranger = manager(clock, store, ring=InMemoryDataProtectionKeyStore())
+    loads = 0
+    load_keys = store.load_keys
+
+    async def counted() -> list[SerializedKey]:
+        nonlocal loads
+        loads += 1
+        return await load_keys()
+
+    store.load_keys = counted  # type: ignore[method-assign]
+    caplog.set_level(logging.CRITICAL, logger="identityserver.keys")
+    for _ in range(20):
+        with pytest.raises(SigningKeysUnreadable) as refusal:
+            await stranger.get_current_keys()
+        assert refusal.value.key_ids == [key.id]
+        assert len((refusal.value.__traceback__ and list(traceback.walk_tb(refusal.value.__traceback__))) or []) < 20
+    assert loads <= 2  # the reads of the first refresh (outside and inside the creation lock)
+    assert len([r for r in caplog.records if r.levelno == logging.CRITICAL]) == 1
+    clock.advance(REFUSAL_RETRY_SECONDS + 1)
+    with pytest.raises(SigningKeysUnreadable):
+        await stranger.get_current_keys()
+    assert 2 < loads <= 4
+    assert len([r for r in caplog.records if r.levelno == logging.CRITICAL]) == 2
 
 
 async def test_an_unreadable_key_past_its_retention_blocks_nothing():

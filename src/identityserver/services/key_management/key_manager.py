@@ -60,6 +60,7 @@ class SigningKeysUnreadable(RuntimeError):
 
     def __init__(self, algorithm: str, unreadable: list[SerializedKey]) -> None:
         self.algorithm = algorithm
+        self.unreadable = unreadable
         self.key_ids = [key.id for key in unreadable]
         kids = ", ".join(self.key_ids)
         super().__init__(
@@ -68,6 +69,11 @@ class SigningKeysUnreadable(RuntimeError):
             "application_name and the key-encryption key are those of the servers that created them; if those "
             "keys are lost for good, remove them with `identityserver keys retire <kid> --yes`"
         )
+
+
+REFUSAL_RETRY_SECONDS = 5.0
+"""Seconds a :class:`SigningKeysUnreadable` refusal is answered from memory before the store is read again: a node in
+that state would otherwise read the store and log the refusal for every request."""
 
 
 def validate_options(options: KeyManagementOptions) -> None:
@@ -104,6 +110,8 @@ class DefaultKeyManager:
         """Keys already decrypted and parsed, by (id, stored data): a reload only parses new keys."""
         self._unreadable: list[SerializedKey] = []
         """The stored keys that the last reload could not read and that are not retired (by their stored date)."""
+        self._refusal: tuple[SigningKeysUnreadable, float] | None = None
+        """The last refusal to create a key, and until when (clock timestamp) it stands without a reload."""
         self.propagation = timedelta(seconds=options.propagation_time)
         self.rotation = timedelta(seconds=options.rotation_interval)
         self.retention = timedelta(seconds=options.retention_duration)
@@ -148,14 +156,22 @@ class DefaultKeyManager:
             now = self.clock.utc_now()
             if self._cache is not None and self.clock.timestamp() < self._cache_expires:
                 return self._cache
+            if self._refusal is not None and self.clock.timestamp() < self._refusal[1]:
+                refused = self._refusal[0]  # a new exception each time: re-raising one would grow its traceback
+                raise SigningKeysUnreadable(refused.algorithm, refused.unreadable)
+            self._refusal = None
             keys = await self.get_keys_from_store(now)
-            if self.is_key_rotation_required(keys, now):
-                async with self._lock():
-                    keys = await self.get_keys_from_store(now)
-                    if self.is_key_rotation_required(keys, now):
-                        for alg in self._algorithms_needing_a_key(keys, now):
-                            self.check_readable(alg, keys, now)
-                            keys.append(await self.create_and_store_new_key(alg, now))
+            try:
+                if self.is_key_rotation_required(keys, now):
+                    async with self._lock():
+                        keys = await self.get_keys_from_store(now)
+                        if self.is_key_rotation_required(keys, now):
+                            for alg in self._algorithms_needing_a_key(keys, now):
+                                self.check_readable(alg, keys, now)
+                                keys.append(await self.create_and_store_new_key(alg, now))
+            except SigningKeysUnreadable as refusal:
+                self._refusal = (refusal, self.clock.timestamp() + REFUSAL_RETRY_SECONDS)
+                raise
             self._cache_keys(keys, now)
             return keys
 
@@ -171,8 +187,8 @@ class DefaultKeyManager:
             logger.error("refreshing signing keys failed: %s", task.exception())
 
     def invalidate_cache(self) -> None:
-        """Forget cached keys (the next call reloads from the store)."""
-        self._cache, self._current = None, None
+        """Forget cached keys and a standing refusal (the next call reloads from the store)."""
+        self._cache, self._current, self._refusal = None, None, None
 
     # -- steps (overridable) ----------------------------------------------------------------------------
 
