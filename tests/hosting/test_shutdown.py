@@ -84,3 +84,47 @@ async def test_back_channel_deliveries_in_flight_are_drained_within_the_bound() 
     with pregenerated_signing_keys():
         await run_lifespan(create_app(services, shutdown_step_timeout=5))
     assert delivered.is_set()
+
+
+async def start_only(app: Any) -> tuple[list[dict[str, Any]], BaseException | None]:
+    """Send ``lifespan.startup`` alone: the messages the app sent back, and what it raised."""
+    incoming: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    await incoming.put({"type": "lifespan.startup"})
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    try:
+        await asyncio.wait_for(app({"type": "lifespan", "asgi": {"version": "3.0"}}, incoming.get, send), 30)
+    except BaseException as error:
+        return sent, error
+    return sent, None
+
+
+async def test_a_failing_start_up_step_fails_the_start_in_one_line_and_logs_its_traceback(caplog) -> None:
+    async def broken() -> None:
+        raise RuntimeError("the cache at 10.0.0.9 refused")
+
+    app = create_app(make_builder().on_startup(broken).build())
+    with pregenerated_signing_keys():
+        sent, raised = await start_only(app)
+    assert raised is None
+    assert sent == [
+        {"type": "lifespan.startup.failed", "message": "start-up failed: RuntimeError: the cache at 10.0.0.9 refused"}
+    ]
+    logged = [r for r in caplog.records if r.getMessage() == "start-up failed"]
+    assert logged and logged[0].exc_info is not None  # the traceback is in the server's log
+
+
+async def test_a_start_up_stopped_by_cancellation_is_reported_failed_before_it_propagates() -> None:
+    """Never left for the server to read as "lifespan unsupported" (and then serve without the start-up steps)."""
+
+    async def cancelled() -> None:
+        raise asyncio.CancelledError
+
+    app = create_app(make_builder().on_startup(cancelled).build())
+    with pregenerated_signing_keys():
+        sent, raised = await start_only(app)
+    assert isinstance(raised, asyncio.CancelledError)
+    assert sent == [{"type": "lifespan.startup.failed", "message": "start-up stopped: CancelledError"}]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import logging
 import stat
@@ -456,6 +457,31 @@ async def test_a_refusal_stands_for_a_few_seconds_without_reading_the_store_or_l
         await stranger.get_current_keys()
     assert 2 < loads <= 4
     assert len([r for r in caplog.records if r.levelno == logging.CRITICAL]) == 2
+
+
+async def test_a_node_whose_keys_turn_unreadable_behind_a_stale_cache_stops_signing_and_logs_once(caplog):
+    """The node's only readable key is retired by hand while an unreadable one remains: once its cache is due, the
+    background refresh refuses, and the node stops signing with the key the store no longer holds (fail closed),
+    logging the refusal once, not once per request."""
+    clock, store = FakeClock(), InMemorySigningKeyStore()
+    ours = manager(clock, store)
+    (key,) = await ours.get_current_keys()
+    stranger = manager(clock, store, ring=InMemoryDataProtectionKeyStore())
+    await store.store_key(await serialize_key(generate_key("RS256", clock.now), stranger.protector))
+    await store.delete_key(key.id)
+    caplog.set_level(logging.ERROR, logger="identityserver.keys")
+    clock.advance(60 * 60 * 24 + 1)  # past key_cache_duration: the cache is stale, and seems fine
+    assert [k.id for k in await ours.get_current_keys()] == [key.id]  # answered from the stale cache ...
+    await asyncio.sleep(0)  # ... while the store is read again in the background
+    task = ours._refresh_task
+    assert task is not None
+    with contextlib.suppress(SigningKeysUnreadable):
+        await task
+    for _ in range(10):
+        with pytest.raises(SigningKeysUnreadable):
+            await ours.get_current_keys()
+    assert len([r for r in caplog.records if r.levelno == logging.CRITICAL]) == 1
+    assert not any("refreshing signing keys failed" in r.getMessage() for r in caplog.records)
 
 
 async def test_an_unreadable_key_past_its_retention_blocks_nothing():

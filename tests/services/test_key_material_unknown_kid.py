@@ -20,9 +20,12 @@ class CountingKeyStore(InMemorySigningKeyStore):
     def __init__(self) -> None:
         super().__init__()
         self.loads = 0
+        self.down = False
 
     async def load_keys(self) -> list[SerializedKey]:
         self.loads += 1
+        if self.down:
+            raise ConnectionError("the database went away")
         return await super().load_keys()
 
 
@@ -79,3 +82,21 @@ async def test_a_known_kid_with_a_bad_signature_reads_nothing_again() -> None:
     loads = store.loads
     assert await a.verify_issued_jws(decode_jws(tampered)) is False
     assert store.loads == loads
+
+
+async def test_a_failed_reload_refuses_the_unknown_kid_and_keeps_the_cached_keys(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A made-up ``kid`` while the store is down: 401 material (``False``), not a server error, and the keys read
+    before stay in use for signing, JWKS and known tokens."""
+    monkeypatch.setattr(key_material_module, "monotonic", Ticking())
+    clock, store, ring = FakeClock(), CountingKeyStore(), InMemoryDataProtectionKeyStore()
+    b = node(clock, store, ring)
+    key = await b.get_signing_credentials()
+    token = encode_jws({"alg": key.algorithm, "kid": key.id}, {"sub": "1"}, key.private_key)
+    forged = encode_jws({"alg": key.algorithm, "kid": "MADE-UP"}, {"sub": "1"}, key.private_key)
+    store.down = True
+    assert await b.verify_issued_jws(decode_jws(forged)) is False
+    assert await b.verify_issued_jws(decode_jws(token)) is True
+    assert [k.id for k in await b.get_validation_keys()] == [key.id]
+    assert (await b.get_signing_credentials()).id == key.id

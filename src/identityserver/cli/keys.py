@@ -101,11 +101,12 @@ def _rotate(args: argparse.Namespace) -> int:
         created: list[dict[str, Any]] = []
         async with manager.store.lock():  # the lock the manager itself takes before it creates a key
             live = [k for k in await manager.get_keys_from_store(now) if not manager.is_retired(k, now)]
-            for alg in algorithms:
+            for alg in algorithms:  # every algorithm first: refuse before any key is made
                 try:  # a key the servers cannot read would never be published by them (security.md F6)
                     manager.check_readable(alg, live, now)
                 except SigningKeysUnreadable as refusal:
                     raise CommandError(f"keys rotate --algorithm {alg}: {refusal}") from None
+            for alg in algorithms:
                 current = manager.get_current_signing_key(live, alg, now)
                 key = await manager.create_and_store_new_key(alg, now)
                 # the oldest usable key signs: the new one takes over once it is announced long enough and

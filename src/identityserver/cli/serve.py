@@ -124,6 +124,9 @@ def run(
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     settings: dict[str, Any] = dict(
         factory=True,
+        # the app answers the lifespan protocol itself (hosting/lifespan.py): a start-up that fails must stop the
+        # worker, never leave it serving without its start-up steps (uvicorn's "auto" would serve on)
+        lifespan="on",
         host=host,
         port=port,
         workers=workers if workers > 1 else None,

@@ -59,6 +59,9 @@ class Lifespan:
             logger.exception("start-up failed")
             await send({"type": "lifespan.startup.failed", "message": f"start-up failed: {describe_error(error)}"})
             return
+        except BaseException as error:  # cancelled, or an exit: the server must not serve without its start-up
+            await send({"type": "lifespan.startup.failed", "message": f"start-up stopped: {type(error).__name__}"})
+            raise
         tasks = [asyncio.ensure_future(job()) for job in self.services.background]
         await send({"type": "lifespan.startup.complete"})
         try:
@@ -69,6 +72,10 @@ class Lifespan:
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
-            for step in self.services.shutdown:
-                await run_shutdown_step(step, self.shutdown_step_timeout)
+            try:
+                for step in self.services.shutdown:
+                    await run_shutdown_step(step, self.shutdown_step_timeout)
+            except BaseException as error:
+                await send({"type": "lifespan.shutdown.failed", "message": f"shutdown stopped: {type(error).__name__}"})
+                raise
         await send({"type": "lifespan.shutdown.complete"})

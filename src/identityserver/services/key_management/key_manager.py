@@ -150,11 +150,12 @@ class DefaultKeyManager:
                 return self._cache
         return await self.refresh_keys()
 
-    async def refresh_keys(self) -> list[KeyContainer]:
-        """Re-read the store, create keys that are due, and re-fill the cache."""
+    async def refresh_keys(self, force: bool = False) -> list[KeyContainer]:
+        """Re-read the store, create keys that are due, and re-fill the cache (``force``: even while the cache is
+        fresh). When that fails, the cached keys stay as they were, except after a refusal."""
         async with self._local_lock:
             now = self.clock.utc_now()
-            if self._cache is not None and self.clock.timestamp() < self._cache_expires:
+            if not force and self._cache is not None and self.clock.timestamp() < self._cache_expires:
                 return self._cache
             if self._refusal is not None and self.clock.timestamp() < self._refusal[1]:
                 refused = self._refusal[0]  # a new exception each time: re-raising one would grow its traceback
@@ -171,9 +172,17 @@ class DefaultKeyManager:
                                 keys.append(await self.create_and_store_new_key(alg, now))
             except SigningKeysUnreadable as refusal:
                 self._refusal = (refusal, self.clock.timestamp() + REFUSAL_RETRY_SECONDS)
+                # fail closed: the cached keys (kept while the store seemed fine) may be gone from the store, so
+                # that signing with them would make tokens other nodes no longer publish the key of
+                self._cache, self._current = None, None
                 raise
             self._cache_keys(keys, now)
             return keys
+
+    async def reload_keys(self) -> list[KeyContainer]:
+        """Read the store again now, whatever the cache's age (a key another node made: ``KeyMaterialService``);
+        when the read fails, the cached keys stay."""
+        return await self.refresh_keys(force=True)
 
     def _schedule_refresh(self) -> None:
         if self._refresh_task is not None and not self._refresh_task.done():
@@ -183,7 +192,9 @@ class DefaultKeyManager:
 
     @staticmethod
     def _refresh_done(task: asyncio.Future[list[KeyContainer]]) -> None:
-        if not task.cancelled() and task.exception() is not None:
+        if task.cancelled() or task.exception() is None:
+            return
+        if not isinstance(task.exception(), SigningKeysUnreadable):  # that one was logged where it was decided
             logger.error("refreshing signing keys failed: %s", task.exception())
 
     def invalidate_cache(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Protocol, runtime_checkable
 
 from identityserver.clock import monotonic
@@ -10,6 +11,8 @@ from identityserver.crypto.jwt import DecodedJws, verify_signature
 from identityserver.models.keys import KeyContainer
 from identityserver.services.protocols import KeyManager
 
+logger = logging.getLogger("identityserver.keys")
+
 
 class NoSigningKeyError(RuntimeError):
     """No key can sign with any of the allowed algorithms."""
@@ -17,7 +20,7 @@ class NoSigningKeyError(RuntimeError):
 
 @runtime_checkable
 class _ReloadableKeyManager(Protocol):
-    def invalidate_cache(self) -> None: ...
+    async def reload_keys(self) -> list[KeyContainer]: ...
 
 
 UNKNOWN_KID_RELOAD_INTERVAL = 5.0
@@ -66,8 +69,10 @@ class DefaultKeyMaterialService:
             now = monotonic()
             if now >= self._next_unknown_kid_reload:
                 self._next_unknown_kid_reload = now + UNKNOWN_KID_RELOAD_INTERVAL
-                self.key_manager.invalidate_cache()
-                key = self._find(await self.get_validation_keys(), kid, jws.alg)
+                try:  # the keys read before stay cached when this read fails
+                    key = self._find(await self.key_manager.reload_keys(), kid, jws.alg)
+                except Exception as error:  # an unknown kid is refused, not a server error
+                    logger.warning("reading the signing keys again for kid %.64r failed: %s", kid, type(error).__name__)
         if key is None:
             return False
         return verify_signature(jws.alg, key.private_key.public_key(), jws.signing_input, jws.signature)
