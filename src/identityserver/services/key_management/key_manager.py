@@ -218,7 +218,7 @@ class DefaultKeyManager:
                 except Exception as exc:  # an unreadable key is skipped, never fatal (security.md item 148)
                     logger.error("skipping signing key %s: %s", stored.id, exc)
                     created = stored.created if stored.created.tzinfo else stored.created.replace(tzinfo=UTC)
-                    if self._age_at(created, now) < self.rotation + self.retention:
+                    if not self._retired_at(created, now):
                         unreadable.append(stored)
                     continue
             parsed[cache_key] = key
@@ -241,8 +241,9 @@ class DefaultKeyManager:
             return
         usable = [k for k in keys if k.algorithm == algorithm and not self.is_expired(k, now)]
         if self.get_current_signing_key(usable, algorithm, now) is None:
-            logger.critical("%s", SigningKeysUnreadable(algorithm, unreadable))
-            raise SigningKeysUnreadable(algorithm, unreadable)
+            refusal = SigningKeysUnreadable(algorithm, unreadable)
+            logger.critical("%s", refusal)
+            raise refusal
 
     async def create_and_store_new_key(self, algorithm: str, now: datetime) -> KeyContainer:
         """Generate a key for ``algorithm`` (off the event loop), store it encrypted and return it."""
@@ -256,7 +257,7 @@ class DefaultKeyManager:
 
     def is_retired(self, key: KeyContainer, now: datetime) -> bool:
         """Whether the key is past rotation and retention: no longer published."""
-        return self._age(key, now) >= self.rotation + self.retention
+        return self._retired_at(key.created, now)
 
     def is_expired(self, key: KeyContainer, now: datetime) -> bool:
         """Whether the key is past its rotation interval: no longer used to sign."""
@@ -302,6 +303,9 @@ class DefaultKeyManager:
 
     def _age(self, key: KeyContainer, now: datetime) -> timedelta:
         return self._age_at(key.created, now)
+
+    def _retired_at(self, created: datetime, now: datetime) -> bool:
+        return self._age_at(created, now) >= self.rotation + self.retention
 
     @staticmethod
     def _age_at(created: datetime, now: datetime) -> timedelta:
