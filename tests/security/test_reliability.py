@@ -213,18 +213,25 @@ async def test_store_failure_during_rotation_keeps_the_old_refresh_token_usable(
 # -- F3: the client store fails ------------------------------------------------------------------------------
 
 
-class FailingClientStore:
+class SwitchableStore:
+    """Forwards to ``inner``; the methods a subclass defines call ``reachable()`` first, which raises while ``down``."""
+
     def __init__(self, inner) -> None:
         self.inner = inner
         self.down = False
 
-    async def find_client_by_id(self, client_id: str):
+    def reachable(self) -> None:
         if self.down:
             raise Outage("database unavailable")
-        return await self.inner.find_client_by_id(client_id)
 
     def __getattr__(self, name: str):
         return getattr(self.inner, name)
+
+
+class FailingClientStore(SwitchableStore):
+    async def find_client_by_id(self, client_id: str):
+        self.reachable()
+        return await self.inner.find_client_by_id(client_id)
 
 
 async def test_client_store_outage_never_redirects_and_answers_server_error():
@@ -247,28 +254,18 @@ async def test_client_store_outage_never_redirects_and_answers_server_error():
     assert token.status_code == 500 and token.json() == {"error": "server_error"}
 
 
-class FailingUserStore:
-    def __init__(self, inner) -> None:
-        self.inner = inner
-        self.down = False
-
+class FailingUserStore(SwitchableStore):
     async def validate_credentials(self, username: str, password: str):
-        if self.down:
-            raise Outage("database unavailable")
+        self.reachable()
         return await self.inner.validate_credentials(username, password)
 
     async def find_by_username(self, username: str):
-        if self.down:
-            raise Outage("database unavailable")
+        self.reachable()
         return await self.inner.find_by_username(username)
 
     async def find_by_subject_id(self, subject_id: str):
-        if self.down:
-            raise Outage("database unavailable")
+        self.reachable()
         return await self.inner.find_by_subject_id(subject_id)
-
-    def __getattr__(self, name: str):
-        return getattr(self.inner, name)
 
 
 async def test_user_store_outage_at_login_answers_an_error_page_and_signs_no_one_in():

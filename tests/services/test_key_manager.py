@@ -30,7 +30,7 @@ from identityserver.services.key_management.serializer import generate_key, seri
 from identityserver.stores.in_memory import InMemoryDataProtectionKeyStore, InMemorySigningKeyStore
 from tests.support.client_auth import form_basic, jwt_parts, verify_jwt
 from tests.support.clock import FakeClock
-from tests.support.keys import generated_signing_keys
+from tests.support.keys import CountingKeyStore, generated_signing_keys
 from tests.support.quick import canonical_configuration
 from tests.support.server import Server, basic, make_builder, running
 
@@ -432,30 +432,22 @@ async def test_a_node_with_another_key_ring_refuses_to_sign_rather_than_create_a
 async def test_a_refusal_stands_for_a_few_seconds_without_reading_the_store_or_logging_again(caplog):
     """Every request of a refusing node asks for the keys: it answers from memory, reading the store (and logging the
     refusal) again only every ``REFUSAL_RETRY_SECONDS``."""
-    clock, store = FakeClock(), InMemorySigningKeyStore()
+    clock, store = FakeClock(), CountingKeyStore()
     (key,) = await manager(clock, store).get_current_keys()
     stranger = manager(clock, store, ring=InMemoryDataProtectionKeyStore())
-    loads = 0
-    load_keys = store.load_keys
-
-    async def counted() -> list[SerializedKey]:
-        nonlocal loads
-        loads += 1
-        return await load_keys()
-
-    store.load_keys = counted  # type: ignore[method-assign]
+    before = store.loads
     caplog.set_level(logging.CRITICAL, logger="identityserver.keys")
     for _ in range(20):
         with pytest.raises(SigningKeysUnreadable) as refusal:
             await stranger.get_current_keys()
         assert refusal.value.key_ids == [key.id]
         assert len(list(traceback.walk_tb(refusal.value.__traceback__))) < 20  # a fresh exception each time
-    assert loads <= 2  # the reads of the first refresh (outside and inside the creation lock)
+    assert store.loads - before <= 2  # the reads of the first refresh (outside and inside the creation lock)
     assert len([r for r in caplog.records if r.levelno == logging.CRITICAL]) == 1
     clock.advance(REFUSAL_RETRY_SECONDS + 1)
     with pytest.raises(SigningKeysUnreadable):
         await stranger.get_current_keys()
-    assert 2 < loads <= 4
+    assert 2 < store.loads - before <= 4
     assert len([r for r in caplog.records if r.levelno == logging.CRITICAL]) == 2
 
 

@@ -7,34 +7,13 @@ import pytest
 
 import identityserver.services.key_management.key_material as key_material_module
 from identityserver.crypto.jwt import decode_jws, encode_jws
-from identityserver.models.keys import SerializedKey
 from identityserver.options import KeyManagementOptions
 from identityserver.services.data_protection import KeyRingDataProtectionProvider
 from identityserver.services.key_management.key_manager import DefaultKeyManager
 from identityserver.services.key_management.key_material import DefaultKeyMaterialService
 from identityserver.stores.in_memory import InMemoryDataProtectionKeyStore, InMemorySigningKeyStore
-from tests.support.clock import FakeClock
-
-
-class CountingKeyStore(InMemorySigningKeyStore):
-    def __init__(self) -> None:
-        super().__init__()
-        self.loads = 0
-        self.down = False
-
-    async def load_keys(self) -> list[SerializedKey]:
-        self.loads += 1
-        if self.down:
-            raise ConnectionError("the database went away")
-        return await super().load_keys()
-
-
-class Ticking:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.clock import FakeClock, FakeMonotonic
+from tests.support.keys import CountingKeyStore
 
 
 def node(
@@ -46,7 +25,7 @@ def node(
 
 
 async def test_a_key_made_by_another_node_is_loaded_when_its_kid_is_first_seen(monkeypatch: pytest.MonkeyPatch) -> None:
-    ticking = Ticking()
+    ticking = FakeMonotonic()
     monkeypatch.setattr(key_material_module, "monotonic", ticking)
     clock, store, ring = FakeClock(), CountingKeyStore(), InMemoryDataProtectionKeyStore()
     a, b = node(clock, store, ring), node(clock, store, ring)
@@ -89,7 +68,7 @@ async def test_a_failed_reload_refuses_the_unknown_kid_and_keeps_the_cached_keys
 ) -> None:
     """A made-up ``kid`` while the store is down: 401 material (``False``), not a server error, and the keys read
     before stay in use for signing, JWKS and known tokens."""
-    monkeypatch.setattr(key_material_module, "monotonic", Ticking())
+    monkeypatch.setattr(key_material_module, "monotonic", FakeMonotonic())
     clock, store, ring = FakeClock(), CountingKeyStore(), InMemoryDataProtectionKeyStore()
     b = node(clock, store, ring)
     key = await b.get_signing_credentials()

@@ -12,21 +12,11 @@ import identityserver.stores.in_memory.replay_cache as in_memory_module
 from identityserver.storage.sqlalchemy.entities.operational import replay_cache as replay_table
 from identityserver.storage.sqlalchemy.stores import SqlReplayCache
 from identityserver.stores.in_memory.replay_cache import InMemoryReplayCache
-from tests.support.clock import FakeClock
-
-
-class Ticking:
-    """A monotonic clock the test moves."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.clock import FakeClock, FakeMonotonic
 
 
 async def test_an_in_memory_cache_drops_what_expired_and_keeps_what_lives(monkeypatch: pytest.MonkeyPatch) -> None:
-    clock = Ticking()
+    clock = FakeMonotonic()
     monkeypatch.setattr(in_memory_module, "monotonic", clock)
     cache = InMemoryReplayCache()
     for second in range(600):  # ten proofs a second for ten minutes, each live for 60 s
@@ -38,7 +28,7 @@ async def test_an_in_memory_cache_drops_what_expired_and_keeps_what_lives(monkey
 
 
 async def test_a_full_in_memory_cache_of_live_entries_sweeps_rarely(monkeypatch: pytest.MonkeyPatch) -> None:
-    clock = Ticking()
+    clock = FakeMonotonic()
     monkeypatch.setattr(in_memory_module, "monotonic", clock)
     cache = InMemoryReplayCache(max_entries=100)
     sweeps = 0

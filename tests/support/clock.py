@@ -1,4 +1,4 @@
-"""A controllable clock."""
+"""Controllable clocks: the wall clock of ``Clock`` and a monotonic one (``identityserver.clock.monotonic``)."""
 
 from __future__ import annotations
 
@@ -20,3 +20,13 @@ class FakeClock:
 
     def set(self, value: datetime) -> None:
         self.now = value
+
+
+class FakeMonotonic:
+    """Stands for ``identityserver.clock.monotonic`` where a module imported it (``monkeypatch.setattr``)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now

@@ -15,9 +15,10 @@ from datetime import datetime
 from unittest import mock
 
 from identityserver.crypto.jwk import PrivateKey
-from identityserver.models.keys import KeyContainer
+from identityserver.models.keys import KeyContainer, SerializedKey
 from identityserver.services.key_management import key_manager
 from identityserver.services.key_management.serializer import generate_key
+from identityserver.stores.in_memory import InMemorySigningKeyStore
 
 _material: dict[tuple[str, int], PrivateKey] = {}
 _enabled = True
@@ -56,3 +57,18 @@ def pregenerated_signing_keys() -> Iterator[None]:
         return
     with mock.patch.object(key_manager, "generate_key", pregenerated_key):
         yield
+
+
+class CountingKeyStore(InMemorySigningKeyStore):
+    """An in-memory signing-key store that counts its reads, and fails them while ``down`` (the database gone)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loads = 0
+        self.down = False
+
+    async def load_keys(self) -> list[SerializedKey]:
+        self.loads += 1
+        if self.down:
+            raise ConnectionError("the database went away")
+        return await super().load_keys()
