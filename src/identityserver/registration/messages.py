@@ -37,7 +37,7 @@ def parse_metadata(body: bytes) -> dict[str, Any]:
         )
     try:
         json.dumps(value, ensure_ascii=False).encode("utf-8")  # lone surrogates are valid JSON, not Unicode
-    except (UnicodeEncodeError, RecursionError) as exc:
+    except UnicodeEncodeError as exc:  # no RecursionError: the value nests at most MAX_JSON_DEPTH levels
         raise RegistrationError(INVALID_CLIENT_METADATA, "the metadata contains invalid characters") from exc
     return value
 
