@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Protocol
+
+_logger = logging.getLogger("identityserver.clock")
+
+SAMPLES = 3
+"""Reads of the reference clock a synchronization takes (``SynchronizedClock``)."""
 
 
 class Clock(Protocol):
@@ -32,3 +40,88 @@ class SystemClock:
 def monotonic() -> float:
     """Monotonic seconds, for measuring durations and cache ages (never for token times)."""
     return time.monotonic()
+
+
+class SynchronizedClock:
+    """A process's clock held to a reference shared by every node (the PostgreSQL server's, docs/scaling.md
+    "Clocks"), so that times one node writes (a code's creation, a nonce, a device's last poll, a key's creation)
+    mean the same on every other node even when one host's clock is wrong (security.md F8).
+
+    Time runs on the monotonic clock from an anchor set at each ``synchronize``: to this host's wall clock while
+    it is within ``tolerance`` seconds of the reference, else to the reference (logged). So a step of the host's
+    clock changes nothing until the next synchronization, which then finds it and follows the reference."""
+
+    def __init__(
+        self,
+        reference: Callable[[], Awaitable[float]],
+        tolerance: float = 0.5,
+        interval: float = 10.0,
+        *,
+        wall: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._reference = reference
+        self.tolerance = tolerance
+        self.interval = interval
+        self._wall = wall
+        self._monotonic = monotonic
+        self._epoch = wall() - monotonic()
+        self.offset = 0.0
+        """The reference's time minus this host's, at the last synchronization."""
+        self.following = False
+        """Whether the time is the reference's (the host's clock is more than ``tolerance`` off it)."""
+        self._failing = False
+
+    def utc_now(self) -> datetime:
+        return datetime.fromtimestamp(self.timestamp(), UTC)
+
+    def timestamp(self) -> float:
+        return self._monotonic() + self._epoch
+
+    async def synchronize(self) -> None:
+        """Read the reference and re-anchor; raises what the reference raises, keeping the anchor before.
+
+        Of ``SAMPLES`` reads the one with the shortest round trip is used (its reading is the least uncertain:
+        the first of a process also opens the connection)."""
+        round_trip, reference, middle = min([await self._sample() for _ in range(SAMPLES)])
+        system = self._wall() - (self._monotonic() - middle)
+        offset = reference - system
+        following = abs(offset) > self.tolerance + round_trip / 2
+        self._epoch = (reference if following else system) - middle
+        if following != self.following or (following and abs(offset - self.offset) > self.tolerance):
+            if following:
+                _logger.warning(
+                    "this host's clock is %+.3f s off the database server's: following the database's time "
+                    "until they agree within %g s (fix the host's time synchronisation)",
+                    -offset,
+                    self.tolerance,
+                )
+            else:
+                _logger.warning("this host's clock agrees with the database server's again (%+.3f s)", -offset)
+        self.offset, self.following = offset, following
+
+    async def _sample(self) -> tuple[float, float, float]:
+        """(round trip, the reference's reading, the monotonic time at the middle of the round trip, when the
+        reference was about read)."""
+        start = self._monotonic()
+        reading = await self._reference()
+        end = self._monotonic()
+        return end - start, reading, (start + end) / 2
+
+    async def try_synchronize(self) -> None:
+        """``synchronize``, logging a failed read (once until one succeeds) instead of raising it: the time
+        then keeps running from the anchor before (the host's clock, before the first success)."""
+        try:
+            await self.synchronize()
+        except Exception as error:
+            if not self._failing:
+                _logger.warning("could not read the database server's time (%s); keeping this clock", error)
+            self._failing = True
+            return
+        self._failing = False
+
+    async def run(self) -> None:
+        """Synchronize every ``interval`` seconds until cancelled (a background job of the host)."""
+        while True:
+            await asyncio.sleep(self.interval)
+            await self.try_synchronize()

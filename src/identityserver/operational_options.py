@@ -1,6 +1,6 @@
 """Options of the server's operation rather than its protocol: signing-key management, data protection, store
-caching and telemetry (``[options.key_management]``, ``[options.data_protection]``, ``[options.caching]``,
-``[options.telemetry]``). Re-exported by ``identityserver.options``."""
+caching, the clock and telemetry (``[options.key_management]``, ``[options.data_protection]``,
+``[options.caching]``, ``[options.clock]``, ``[options.telemetry]``). Re-exported by ``identityserver.options``."""
 
 from __future__ import annotations
 
@@ -66,6 +66,23 @@ class DataProtectionOptions:
     key_encryption_key_file: str | None = None
     """A file holding the key-encryption key instead (e.g. ``/run/secrets/kek``; relative to the configuration
     file). Set this or ``key_encryption_key_env``, not both."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClockOptions:
+    """How the nodes of a deployment agree on the time (docs/scaling.md, "Clocks"). Not in Duende, whose nodes
+    each trust their host's clock."""
+
+    follow_database: bool = True
+    """With PostgreSQL, measure this process's clock against the database server's every
+    ``synchronization_interval`` seconds, and use the database's time while the two differ by more than
+    ``tolerance`` (logged as a warning). Between measurements time runs on the monotonic clock, so a step of the
+    host's clock is not followed. Without it, each node uses its host's clock, and a node whose clock is minutes
+    off rejects what the others issue (codes, DPoP nonces) and slows down their devices' polls."""
+    tolerance: float = 0.5
+    """Seconds the host's clock may differ from the database server's before the database's is used."""
+    synchronization_interval: float = 10.0
+    """Seconds between measurements (three ``SELECT``s each, per process; the quickest answer is used)."""
 
 
 @dataclass(frozen=True, slots=True)

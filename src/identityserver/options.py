@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 
 from identityserver.operational_options import (
     CachingOptions,
+    ClockOptions,
     DataProtectionOptions,
     KeyManagementOptions,
     TelemetryOptions,
 )
 
-__all__ = ["CachingOptions", "DataProtectionOptions", "KeyManagementOptions", "TelemetryOptions"]
+__all__ = ["CachingOptions", "ClockOptions", "DataProtectionOptions", "KeyManagementOptions", "TelemetryOptions"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -463,6 +464,7 @@ class IdentityServerOptions:
     dynamic_client_registration: DynamicClientRegistrationOptions = field(
         default_factory=DynamicClientRegistrationOptions
     )
+    clock: ClockOptions = field(default_factory=ClockOptions)
     telemetry: TelemetryOptions = field(default_factory=TelemetryOptions)
     forwarded_headers: ForwardedHeadersOptions = field(default_factory=ForwardedHeadersOptions)
     dynamic_providers: DynamicProvidersOptions = field(default_factory=DynamicProvidersOptions)

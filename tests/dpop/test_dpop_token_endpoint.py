@@ -278,6 +278,23 @@ async def test_nonce_from_another_server_process_is_accepted(dpop_server):
     assert response.status_code == 200, response.text
 
 
+@pytest.mark.parametrize(("ahead", "accepted"), [(1, True), (2, False)])
+async def test_nonce_of_a_node_whose_clock_is_ahead_is_accepted_within_a_second(dpop_server, ahead, accepted):
+    """A nonce another node issued in the second that began there first (security.md F8); one from further ahead
+    is refused, as server_clock_skew = 0 asks."""
+    key = DPoPKey.generate()
+    issued = int(dpop_server.clock.timestamp()) + ahead
+    nonce = await dpop_server.services.data_protection.create_protector("DPoPProofValidation-nonce").protect(
+        str(issued).encode()
+    )
+    response = await cc(dpop_server, "dpop.nonce", proof(key, dpop_server, nonce=nonce))
+    if accepted:
+        assert response.status_code == 200, response.text
+    else:
+        assert_invalid(response)
+        assert response.json()["error_description"] == "the nonce is invalid or expired"
+
+
 async def test_reference_token_introspection_returns_cnf(dpop_server):
     key = DPoPKey.generate()
     token = (await cc(dpop_server, "dpop.reference", proof(key, dpop_server))).json()

@@ -13,8 +13,9 @@ import os
 import signal
 import subprocess
 import sys
+import sysconfig
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ PG_ENV = "IDENTITYSERVER_TEST_DATABASE_URL"
 REDIS_ENV = "IDENTITYSERVER_TEST_REDIS_URL"
 ASSERTION_KEY = ec.generate_private_key(ec.SECP256R1())
 WEB_CB = "https://web.example/cb"
+FAKETIME_LIBRARY = Path(f"/usr/lib/{sysconfig.get_config_var('MULTIARCH')}/faketime/libfaketime.so.1")
 
 CONFIG = """
 issuer_uri = "{issuer}"
@@ -164,16 +166,32 @@ class Node:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
-def start_node(name: str, config: Path, state: Path, extra_args: list[str] | None = None) -> Node:
+def start_node(
+    name: str, config: Path, state: Path, extra_args: list[str] | None = None, clock_offset: int = 0
+) -> Node:
+    """``clock_offset``: seconds this node's wall clock is ahead (or, negative, behind) the others' from its start
+    (libfaketime), as on a host that booted with a wrong clock."""
     try:
-        return _start_node(name, config, state, extra_args)
+        return _start_node(name, config, state, extra_args, clock_offset)
     except RuntimeError as exc:
         if "address already in use" not in str(exc).lower():
             raise
-        return _start_node(name, config, state, extra_args)  # another test took the free port meanwhile
+        return _start_node(name, config, state, extra_args, clock_offset)  # another test took the port meanwhile
 
 
-def _start_node(name: str, config: Path, state: Path, extra_args: list[str] | None) -> Node:
+def clock_offset_environment(offset: int) -> dict[str, str]:
+    """The environment that shifts a process's wall clock by ``offset`` seconds (Debian's ``libfaketime``, which
+    ``.ci/run`` installs; a missing library fails the test rather than running the node on the true time)."""
+    if offset == 0:
+        return {}
+    if not FAKETIME_LIBRARY.exists():
+        raise RuntimeError(f"{FAKETIME_LIBRARY} is missing: apt-get install faketime")
+    # the monotonic clock moves by the same constant, which changes no duration (and with it left alone,
+    # libfaketime 0.9.10 makes time.sleep fail with EINVAL)
+    return {"LD_PRELOAD": str(FAKETIME_LIBRARY), "FAKETIME": f"{offset:+d}"}
+
+
+def _start_node(name: str, config: Path, state: Path, extra_args: list[str] | None, clock_offset: int) -> Node:
     port = free_port()
     log = state.parent / f"{name}.log"
     state.mkdir(parents=True, exist_ok=True)
@@ -182,7 +200,9 @@ def _start_node(name: str, config: Path, state: Path, extra_args: list[str] | No
         "--state-path", str(state), "--log-level", "warning", *(extra_args or []),
     ]  # fmt: skip
     with log.open("ab") as out:
-        process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=dict(os.environ))
+        process = subprocess.Popen(
+            args, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **clock_offset_environment(clock_offset)}
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(f"{url}/.well-known/openid-configuration", process, timeout=90)
@@ -203,11 +223,17 @@ def stop_node(node: Node) -> None:
 
 @contextlib.contextmanager
 def cluster(
-    config: Path, root: Path, count: int = 2, extra_args: list[str] | None = None, topology: str = "nodes"
+    config: Path,
+    root: Path,
+    count: int = 2,
+    extra_args: list[str] | None = None,
+    topology: str = "nodes",
+    clock_offsets: Sequence[int] = (),
 ) -> Iterator[list[Node]]:
     """``count`` nodes on the configuration's database, each with a state folder of its own (nothing in it is
     shared: keys and the key ring live in the database). ``topology="workers"``: one ``serve --workers 2``
-    process instead, seen as two "nodes" on one address (the kernel spreads connections over the workers)."""
+    process instead, seen as two "nodes" on one address (the kernel spreads connections over the workers).
+    ``clock_offsets``: the wall clock of node i is ``clock_offsets[i]`` seconds off (``start_node``)."""
     nodes: list[Node] = []
     if topology == "workers":
         node = start_node("A", config, root / "state-A", [*(extra_args or []), "--workers", "2"])
@@ -219,7 +245,8 @@ def cluster(
     try:
         for i in range(count):
             name = "AB"[i] if count <= 2 else f"n{i}"
-            nodes.append(start_node(name, config, root / f"state-{name}", extra_args))
+            offset = clock_offsets[i] if i < len(clock_offsets) else 0
+            nodes.append(start_node(name, config, root / f"state-{name}", extra_args, offset))
         yield nodes
     finally:
         for node in nodes:

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from identityserver.clock import Clock, SystemClock
+from identityserver.clock import Clock, SynchronizedClock, SystemClock
 from identityserver.configuration.builder import IdentityServerBuilder
 from identityserver.configuration.errors import ConfigError
 from identityserver.configuration.loader import Configuration
@@ -187,6 +187,16 @@ def prepare_database(config: Configuration, state_path: str | Path | None = None
     return url
 
 
+def add_synchronized_clock(builder: IdentityServerBuilder, database: Database) -> None:
+    """Hold this process's clock to the PostgreSQL server's (``[options.clock]``; docs/scaling.md, "Clocks")."""
+    from identityserver.storage.sqlalchemy.server_time import database_server_time
+
+    options = builder.options.clock
+    builder.set_clock(
+        SynchronizedClock(lambda: database_server_time(database), options.tolerance, options.synchronization_interval)
+    )
+
+
 def add_redis_replay_cache(builder: IdentityServerBuilder, url: str) -> None:
     """Share DPoP and client-assertion replay protection through Redis (``SET NX EX``)."""
     from identityserver.hosting.health import HealthCheck
@@ -224,13 +234,15 @@ def create_builder(
         from identityserver.configuration.sql_stores import add_sql_stores
 
         prepare = database_preparer(config, state, builder.clock)
-        add_sql_stores(
+        database = add_sql_stores(
             builder,
             database_url_for(config, state),
             prepare=prepare,
             server_side_sessions=options.server_side_sessions.enabled,
             replay_cache=config.redis_url is None,
         )
+        if database.dialect == "postgresql" and options.clock.follow_database:
+            add_synchronized_clock(builder, database)
         if config.redis_url:
             from identityserver.configuration.redis_invalidation import add_redis_invalidation
 

@@ -49,6 +49,11 @@ def _check_hosting(options: IdentityServerOptions, source: str) -> None:
         raise Where(source, "[options.forwarded_headers]").error("trusted_proxies", f"{bad!r} is not an IP address")
     if (bad := invalid_allowed_host(options.allowed_hosts)) is not None:
         raise Where(source, "[options]").error("allowed_hosts", f"{bad!r} is not a host or host:port")
+    clock = Where(source, "[options.clock]")
+    if not 0 <= options.clock.tolerance <= 60:
+        raise clock.error("tolerance", "must be between 0 and 60 seconds")
+    if not 1 <= options.clock.synchronization_interval <= 3600:
+        raise clock.error("synchronization_interval", "must be between 1 and 3600 seconds")
 
 
 def _check_security_profile(options: IdentityServerOptions, source: str) -> None:

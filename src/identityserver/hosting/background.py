@@ -23,7 +23,8 @@ LEASE_PURPOSE = "background-lease"
 class DeploymentLease:
     """Claims the pass of a periodic job for one process of the deployment: ``claim`` returns ``True`` to exactly
     one of the processes sharing the replay cache per job and slot of ``interval`` seconds (the slot is the
-    wall-clock time divided by the interval, so nodes need synchronised clocks, as token lifetimes do)."""
+    wall-clock time divided by the interval, so nodes need agreeing clocks, as token lifetimes do: a PostgreSQL
+    deployment's ``SynchronizedClock``, or NTP)."""
 
     def __init__(self, replay_cache: ReplayCache, clock: Clock) -> None:
         self.replay_cache = replay_cache

@@ -25,6 +25,11 @@ DPOP_SIGNING_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
 INVALID_DPOP_PROOF = "invalid_dpop_proof"
 USE_DPOP_NONCE = "use_dpop_nonce"
 REPLAY_PURPOSE = "DPoPReplay-jti"
+NONCE_CLOCK_LEEWAY = 1
+"""Seconds a nonce's issue time may lie ahead of this process's clock beyond ``server_clock_skew``: another node
+issued it, whose clock may be a fraction of a second ahead (the nodes agree within ``[options.clock]
+tolerance``), and its time is whole seconds, so without it such a nonce is refused whenever a second begins on
+that node first."""
 
 
 @dataclass(slots=True)
@@ -234,14 +239,14 @@ class DefaultDPoPProofValidator:
             result.server_issued_nonce = await self.create_nonce()
             return
         issued = await self.read_nonce(nonce)
-        if issued is None or not self.is_fresh(issued, self.options.server_clock_skew):
+        if issued is None or not self.is_fresh(issued, self.options.server_clock_skew, NONCE_CLOCK_LEEWAY):
             self.fail(result, "the nonce is invalid or expired")
             result.server_issued_nonce = await self.create_nonce()
 
-    def is_fresh(self, issued_at: int, skew: int) -> bool:
-        """Whether ``issued_at`` lies in ``[now - proof_token_validity_duration - skew, now + skew]``."""
+    def is_fresh(self, issued_at: int, skew: int, ahead: int = 0) -> bool:
+        """Whether ``issued_at`` lies in ``[now - proof_token_validity_duration - skew, now + skew + ahead]``."""
         now = self.clock.timestamp()
-        return now - self.options.proof_token_validity_duration - skew <= issued_at <= now + skew
+        return now - self.options.proof_token_validity_duration - skew <= issued_at <= now + skew + ahead
 
     async def validate_replay(
         self, context: DPoPProofValidationContext, jws: DecodedJws, result: DPoPProofValidationResult

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from identityserver.clock import Clock
+from identityserver.clock import Clock, SynchronizedClock
 from identityserver.configuration.builder import IdentityServerBuilder
 from identityserver.configuration.registry import UnusedRegistrationError
 from identityserver.configuration.wiring import (
@@ -161,9 +161,13 @@ def _services(c: Composition) -> Services:
     if isinstance(backchannel, QueuedBackChannelLogoutService):
         background.append(backchannel.run_delivery)
     background += _expiry_jobs(c, lease)
+    clock = c.get(Clock)
+    clock_startup = [clock.try_synchronize] if isinstance(clock, SynchronizedClock) else []
+    if isinstance(clock, SynchronizedClock):
+        background.append(clock.run)
     return Services(
         options=options,
-        clock=c.get(Clock),
+        clock=clock,
         clients=c.get(ClientStore),
         client_list=clients,
         client_configuration=c.optional(ClientConfigurationStore),
@@ -196,7 +200,8 @@ def _services(c: Composition) -> Services:
         cors=c.get(CorsPolicyService),
         router=c.get(EndpointRouter),
         writers=c.get(ResultWriters),
-        startup=[data_protection.initialize, warm_keys, *stored_checks, *c.builder.startup_steps],
+        # the clock first: keys, the key ring and the configuration's timestamps are read and written by it
+        startup=[*clock_startup, data_protection.initialize, warm_keys, *stored_checks, *c.builder.startup_steps],
         # deliveries in flight go out before the stores they may need are closed
         shutdown=[backchannel.drain, c.get(BackchannelClientNotificationService).drain, *c.builder.shutdown_steps],
         background=background,

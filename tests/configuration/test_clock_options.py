@@ -1,0 +1,60 @@
+"""``[options.clock]``: read from the file, checked at load, and a PostgreSQL deployment's processes hold their
+clock to the database server's unless told not to (docs/scaling.md, "Clocks")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from identityserver.clock import SynchronizedClock, SystemClock
+from identityserver.configuration.host import create_builder
+from identityserver.configuration.loader import ConfigError, Configuration, load_configuration
+
+POSTGRES = "postgresql://postgres@127.0.0.1:5432/unused"  # the builder connects to nothing
+
+
+def load(tmp_path: Path, text: str) -> Configuration:
+    path = tmp_path / "identityserver.toml"
+    path.write_text(text)
+    return load_configuration(str(path))
+
+
+def test_the_clock_options_are_read_and_given_to_the_synchronized_clock(tmp_path: Path) -> None:
+    config = load(
+        tmp_path,
+        f'database_url = "{POSTGRES}"\n[options.clock]\ntolerance = 2.5\nsynchronization_interval = 30\n',
+    )
+    clock = create_builder(config, tmp_path).clock
+    assert isinstance(clock, SynchronizedClock)
+    assert (clock.tolerance, clock.interval) == (2.5, 30)
+
+
+def test_defaults_hold_a_postgresql_deployment_to_the_database_clock(tmp_path: Path) -> None:
+    clock = create_builder(load(tmp_path, f'database_url = "{POSTGRES}"\n'), tmp_path).clock
+    assert isinstance(clock, SynchronizedClock)
+    assert (clock.tolerance, clock.interval) == (0.5, 10.0)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f'database_url = "{POSTGRES}"\n[options.clock]\nfollow_database = false\n',
+        "",  # SQLite: the database runs on this host, on its clock
+        'database_url = "sqlite:///{tmp}/server.db"\n',
+    ],
+    ids=["postgres-not-following", "state-folder-sqlite", "sqlite-file"],
+)
+def test_the_host_clock_otherwise(tmp_path: Path, text: str) -> None:
+    config = load(tmp_path, text.replace("{tmp}", str(tmp_path)))
+    assert isinstance(create_builder(config, tmp_path).clock, SystemClock)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("tolerance", "-1"), ("tolerance", "61"), ("synchronization_interval", "0"), ("synchronization_interval", "7200")],
+)
+def test_out_of_range_values_stop_loading_naming_the_field(tmp_path: Path, field: str, value: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load(tmp_path, f"[options.clock]\n{field} = {value}\n")
+    assert field in str(info.value) and "[options.clock]" in str(info.value)
