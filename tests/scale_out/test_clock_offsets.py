@@ -7,17 +7,28 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import subprocess
 import sys
 import time
 from datetime import datetime
+from pathlib import Path
 
 import httpx
 import pytest
 
 from identityserver.client.dpop import DPoPKey
-from tests.scale_out.cluster import ISSUER, WEB_CB, Balancer, Node, cluster, http_client, write_config
+from tests.scale_out.cluster import (
+    ISSUER,
+    WEB_CB,
+    Balancer,
+    Node,
+    clock_offset_environment,
+    cluster,
+    http_client,
+    write_config,
+)
 from tests.scale_out.test_flows import alternate_every_step
 from tests.support.browser import obtain_code, redeem
 from tests.support.client_auth import jwt_parts
@@ -151,3 +162,35 @@ async def test_without_following_the_database_a_node_five_minutes_ahead_refuses_
     assert polls == ["expired_token", "slow_down"]
     for name in "AB":
         assert followed_offset((tmp_path / f"{name}.log").read_text()) is None
+
+
+def command(config: Path, offset: int, *words: str) -> subprocess.CompletedProcess[str]:
+    """``identityserver <words> --config <config>`` on a host whose clock is ``offset`` seconds off."""
+    environment = {**os.environ, **clock_offset_environment(offset)}
+    return subprocess.run(
+        [sys.executable, "-m", "identityserver", *words, "--config", str(config)],
+        capture_output=True, text=True, timeout=120, check=True, env=environment,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("follow", [True, False], ids=["following", "control"])
+async def test_commands_on_a_host_five_minutes_ahead_keep_the_database_time(database_url, tmp_path, follow):
+    """``cleanup`` run on a host five minutes ahead leaves a code that has minutes to live, and ``keys rotate``
+    dates its key by the database's time; with ``follow_database = false`` (the control) the cleanup removes the
+    live code, whose redemption then fails, and the key is dated five minutes on."""
+    extra = "" if follow else "[options.clock]\nfollow_database = false\n"
+    config = write_config(tmp_path / "server.toml", database_url, None, extra=extra)
+    with cluster(config, tmp_path, count=1) as nodes:
+        balancer = Balancer(nodes)
+        async with http_client(balancer) as http:
+            grant = await obtain_code(http, "web", WEB_CB, "openid api1")
+            await asyncio.to_thread(command, config, FIVE_MINUTES, "cleanup")
+            rotated = await asyncio.to_thread(command, config, FIVE_MINUTES, "keys", "rotate", "--json")
+            redeemed = await redeem(http, grant)
+    created = datetime.fromisoformat(json.loads(rotated.stdout)["created"][0]["created"]).timestamp()
+    if follow:
+        assert redeemed.status_code == 200, redeemed.text
+        assert abs(created - time.time()) < 60, created - time.time()
+    else:
+        assert redeemed.status_code == 400 and redeemed.json()["error"] == "invalid_grant", redeemed.text
+        assert abs(created - time.time() - FIVE_MINUTES) < 60, created - time.time()

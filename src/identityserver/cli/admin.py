@@ -95,10 +95,13 @@ def _without_entries(config: Configuration) -> Configuration:
 
 @contextlib.asynccontextmanager
 async def open_admin(args: argparse.Namespace, with_services: bool = False) -> AsyncIterator[Admin]:
+    from identityserver.configuration.host import command_clock
+
     config = load_config(args)
     database = await _open_database(config, args.state_path)
     admin = Admin(config, database, Output(args.json))
     try:
+        admin.clock = await command_clock(config.options.clock, database)
         if with_services:
             from identityserver.configuration.host import create_builder
 
@@ -110,7 +113,9 @@ async def open_admin(args: argparse.Namespace, with_services: bool = False) -> A
                 _without_entries(config),
                 options=dataclasses.replace(options, operational=operational, server_side_sessions=sessions),
             )
-            admin.services = create_builder(config, args.state_path).build()
+            builder = create_builder(config, args.state_path)
+            builder.set_clock(admin.clock)
+            admin.services = builder.build()
         yield admin
     finally:
         if admin.services is not None:

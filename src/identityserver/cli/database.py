@@ -134,7 +134,7 @@ def _db_downgrade(args: argparse.Namespace) -> int:
 
 def _cleanup(args: argparse.Namespace) -> int:
     from identityserver.cli.output import reporting_token_cleanup
-    from identityserver.clock import SystemClock
+    from identityserver.configuration.host import command_clock
     from identityserver.storage.sqlalchemy import migrate
 
     try:
@@ -146,7 +146,8 @@ def _cleanup(args: argparse.Namespace) -> int:
         state = await migrate.inspect_state(database)
         if state.kind != "alembic" or state.revision != migrate.head_revision():
             raise migrate.DatabaseStateError(f"the database is {state.describe()}; run `identityserver db upgrade`")
-        service = reporting_token_cleanup(database, config.options.operational, SystemClock())
+        clock = await command_clock(config.options.clock, database)
+        service = reporting_token_cleanup(database, config.options.operational, clock)
         await service.cleanup_grants()
         return service.last_result
 
@@ -162,7 +163,7 @@ def _cleanup(args: argparse.Namespace) -> int:
 
 
 def _config_import(args: argparse.Namespace) -> int:
-    from identityserver.clock import SystemClock
+    from identityserver.configuration.host import command_clock
     from identityserver.configuration.loader import load_configuration
     from identityserver.storage.sqlalchemy import migrate
     from identityserver.storage.sqlalchemy.configuration_import import import_configuration
@@ -179,7 +180,7 @@ def _config_import(args: argparse.Namespace) -> int:
         await migrate.ensure_schema(database)  # a new database gets the schema; an old one is refused
         result = await import_configuration(
             database,
-            SystemClock(),
+            await command_clock(config.options.clock, database),
             config.clients,
             config.identity_resources,
             config.api_scopes,

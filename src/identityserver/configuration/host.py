@@ -23,6 +23,7 @@ from identityserver.constants import GrantType
 from identityserver.stores.protocols import DataProtectionKeyStore, SigningKeyStore
 
 if TYPE_CHECKING:
+    from identityserver.options import ClockOptions
     from identityserver.storage.sqlalchemy.configuration_import import ImportResult
     from identityserver.storage.sqlalchemy.engine import Database
 
@@ -187,14 +188,28 @@ def prepare_database(config: Configuration, state_path: str | Path | None = None
     return url
 
 
-def add_synchronized_clock(builder: IdentityServerBuilder, database: Database) -> None:
-    """Hold this process's clock to the PostgreSQL server's (``[options.clock]``; docs/scaling.md, "Clocks")."""
+def synchronized_clock(options: ClockOptions, database: Database) -> SynchronizedClock:
+    """A clock held to the PostgreSQL server's (``[options.clock]``; docs/scaling.md, "Clocks")."""
     from identityserver.storage.sqlalchemy.server_time import database_server_time
 
-    options = builder.options.clock
-    builder.set_clock(
-        SynchronizedClock(lambda: database_server_time(database), options.tolerance, options.synchronization_interval)
-    )
+    interval = options.synchronization_interval
+    return SynchronizedClock(lambda: database_server_time(database), options.tolerance, interval)
+
+
+def add_synchronized_clock(builder: IdentityServerBuilder, database: Database) -> None:
+    """Hold this process's clock to the PostgreSQL server's; the host synchronizes it before anything else."""
+    builder.set_clock(synchronized_clock(builder.options.clock, database))
+
+
+async def command_clock(options: ClockOptions, database: Database) -> Clock:
+    """The clock of a one-shot command (``keys``, ``clients``, ``cleanup``, ``config import``) on ``database``:
+    the servers' own, so that a command run on a host whose clock is off neither dates keys and secrets by it nor
+    removes grants that are still live."""
+    if database.dialect != "postgresql" or not options.follow_database:
+        return SystemClock()
+    clock = synchronized_clock(options, database)
+    await clock.try_synchronize()
+    return clock
 
 
 def add_redis_replay_cache(builder: IdentityServerBuilder, url: str) -> None:
