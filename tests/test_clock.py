@@ -1,4 +1,5 @@
-"""``SynchronizedClock``: a node's time held to the database server's (security.md F8; docs/scaling.md, "Clocks").
+"""``SynchronizedClock``: a node's time held to the database server's (security.md F8; docs/scaling.md, "Clocks");
+``DeferredClock``.
 
 The host's wall clock, its monotonic clock and the reference are fakes that tests move by hand."""
 
@@ -10,7 +11,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from identityserver.clock import SAMPLES, SynchronizedClock
+from identityserver.clock import SAMPLES, DeferredClock, SynchronizedClock
+from tests.support.clock import FakeClock
 
 START = 1_800_000_000.0
 
@@ -173,3 +175,61 @@ async def test_run_synchronizes_every_interval(monkeypatch):
     assert sleeps == [10.0, 10.0, 10.0]
     assert host.reads == 2 * SAMPLES
     assert clock.following
+
+
+async def test_a_reading_near_the_line_keeps_the_state_and_one_too_uncertain_changes_nothing(caplog):
+    """Hysteresis: a host 0.7 s off follows the reference; readings that cannot tell 0.7 from 0.5 (round trips of
+    0.4 s) keep it following, and one slower than the tolerance (a loaded event loop) is not used at all."""
+    host = Host()
+    host.wall_offset = 0.7
+    clock = host.clock()
+    await clock.synchronize()
+    assert clock.following
+    caplog.clear()
+    host.round_trip = 0.4
+    await clock.synchronize()
+    assert clock.following and clock.timestamp() == pytest.approx(host.true_time(), abs=0.21)
+    host.wall_offset = 0.4  # NTP pulled the host back; a reading of 0.4 s cannot tell 0.4 from 0.6 either
+    await clock.synchronize()
+    assert clock.following
+    host.round_trip = 0.9  # slower than the tolerance: nothing changes, not even the anchor
+    host.wall_offset = 30.0
+    before = clock.timestamp() - host.true_time()
+    await clock.synchronize()
+    assert clock.following and clock.timestamp() - host.true_time() == pytest.approx(before, abs=1e-6)
+    assert caplog.records == []
+    host.round_trip = 0.002
+    host.wall_offset = 0.2
+    await clock.synchronize()  # a clear reading within the tolerance: back to the host's clock
+    assert not clock.following
+    assert [r.getMessage()[:57] for r in caplog.records] == [
+        "this host's clock agrees with the database server's again"
+    ]
+
+
+async def test_start_tries_twice_a_second_apart_then_keeps_the_host_clock(monkeypatch):
+    host = Host()
+    host.wall_offset = 300.0
+    host.failure = ConnectionRefusedError("not yet")
+    sleeps: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    monkeypatch.setattr("identityserver.clock.asyncio.sleep", sleep)
+    clock = host.clock()
+    await clock.start()
+    assert sleeps == [1.0] and host.reads == 2 and not clock.following
+    assert clock.timestamp() == pytest.approx(host.wall(), abs=1e-6)
+    host.failure = None
+    await clock.start()  # succeeds at once: no second try
+    assert sleeps == [1.0] and clock.following
+
+
+def test_a_deferred_clock_reads_whichever_clock_is_current():
+    first, second = FakeClock(), FakeClock(datetime(2030, 1, 1, tzinfo=UTC))
+    current = [first]
+    clock = DeferredClock(lambda: current[0])
+    assert clock.utc_now() == first.utc_now() and clock.timestamp() == first.timestamp()
+    current[0] = second
+    assert clock.utc_now() == second.utc_now() and clock.timestamp() == second.timestamp()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -42,14 +43,20 @@ def monotonic() -> float:
     return time.monotonic()
 
 
+_since_boot: Callable[[], float] = functools.partial(
+    time.clock_gettime, getattr(time, "CLOCK_BOOTTIME", time.CLOCK_MONOTONIC)
+)
+"""Seconds on a steady clock that, unlike ``time.monotonic`` on Linux, also counts while the host is suspended."""
+
+
 class SynchronizedClock:
     """A process's clock held to a reference shared by every node (the PostgreSQL server's, docs/scaling.md
     "Clocks"), so that times one node writes (a code's creation, a nonce, a device's last poll, a key's creation)
     mean the same on every other node even when one host's clock is wrong (security.md F8).
 
-    Time runs on the monotonic clock from an anchor set at each ``synchronize``: to this host's wall clock while
-    it is within ``tolerance`` seconds of the reference, else to the reference (logged). So a step of the host's
-    clock changes nothing until the next synchronization, which then finds it and follows the reference."""
+    Time runs on a steady clock (the time since boot) from an anchor set at each ``synchronize``: to this host's
+    wall clock while it agrees with the reference within ``tolerance`` seconds, else to the reference (logged).
+    So a step of the host's clock changes nothing until the next synchronization, which then finds it."""
 
     def __init__(
         self,
@@ -58,7 +65,7 @@ class SynchronizedClock:
         interval: float = 10.0,
         *,
         wall: Callable[[], float] = time.time,
-        monotonic: Callable[[], float] = time.monotonic,
+        monotonic: Callable[[], float] = _since_boot,
     ) -> None:
         self._reference = reference
         self.tolerance = tolerance
@@ -67,7 +74,7 @@ class SynchronizedClock:
         self._monotonic = monotonic
         self._epoch = wall() - monotonic()
         self.offset = 0.0
-        """The reference's time minus this host's, at the last synchronization."""
+        """The reference's time minus this host's, at the last synchronization that counted."""
         self.following = False
         """Whether the time is the reference's (the host's clock is more than ``tolerance`` off it)."""
         self._failing = False
@@ -81,28 +88,38 @@ class SynchronizedClock:
     async def synchronize(self) -> None:
         """Read the reference and re-anchor; raises what the reference raises, keeping the anchor before.
 
-        Of ``SAMPLES`` reads the one with the shortest round trip is used (its reading is the least uncertain:
-        the first of a process also opens the connection)."""
+        Of ``SAMPLES`` reads the one with the shortest round trip counts: its reading is the least uncertain (the
+        first of a process also opens the connection). A reading whose round trip is longer than ``tolerance``
+        (a loaded event loop, a pool queue) changes nothing. The state changes only on a clear reading: to the
+        reference when the offset exceeds ``tolerance`` by more than half the round trip, back to the host's
+        clock when it is within ``tolerance`` by as much; in between the state stays, so that readings near the
+        line do not flip the time back and forth."""
         round_trip, reference, middle = min([await self._sample() for _ in range(SAMPLES)])
+        if round_trip > self.tolerance:
+            return
         system = self._wall() - (self._monotonic() - middle)
         offset = reference - system
-        following = abs(offset) > self.tolerance + round_trip / 2
+        uncertainty = round_trip / 2
+        following = self.following
+        if abs(offset) - uncertainty > self.tolerance:
+            following = True
+        elif abs(offset) + uncertainty <= self.tolerance:
+            following = False
         self._epoch = (reference if following else system) - middle
-        if following != self.following or (following and abs(offset - self.offset) > self.tolerance):
-            if following:
-                _logger.warning(
-                    "this host's clock is %+.3f s off the database server's: following the database's time "
-                    "until they agree within %g s (fix the host's time synchronisation)",
-                    -offset,
-                    self.tolerance,
-                )
-            else:
-                _logger.warning("this host's clock agrees with the database server's again (%+.3f s)", -offset)
+        if following and (not self.following or abs(offset - self.offset) > self.tolerance):
+            _logger.warning(
+                "this host's clock is %+.3f s off the database server's: following the database's time until "
+                "they agree within %g s (fix the host's time synchronisation)",
+                -offset,
+                self.tolerance,
+            )
+        elif self.following and not following:
+            _logger.warning("this host's clock agrees with the database server's again (%+.3f s)", -offset)
         self.offset, self.following = offset, following
 
     async def _sample(self) -> tuple[float, float, float]:
-        """(round trip, the reference's reading, the monotonic time at the middle of the round trip, when the
-        reference was about read)."""
+        """(round trip, the reference's reading, the steady clock halfway through the round trip, about when the
+        reference was read)."""
         start = self._monotonic()
         reading = await self._reference()
         end = self._monotonic()
@@ -110,7 +127,7 @@ class SynchronizedClock:
 
     async def try_synchronize(self) -> None:
         """``synchronize``, logging a failed read (once until one succeeds) instead of raising it: the time
-        then keeps running from the anchor before (the host's clock, before the first success)."""
+        then keeps running from the anchor it had (the host's clock, before any read succeeded)."""
         try:
             await self.synchronize()
         except Exception as error:
@@ -120,8 +137,30 @@ class SynchronizedClock:
             return
         self._failing = False
 
+    async def start(self) -> None:
+        """The first synchronization, before the process dates anything (the host's first start-up step): one
+        retry a second later, then on with the host's clock (logged) and the background job's reads."""
+        await self.try_synchronize()
+        if self._failing:
+            await asyncio.sleep(1.0)
+            await self.try_synchronize()
+
     async def run(self) -> None:
         """Synchronize every ``interval`` seconds until cancelled (a background job of the host)."""
         while True:
             await asyncio.sleep(self.interval)
             await self.try_synchronize()
+
+
+class DeferredClock:
+    """Whatever clock ``current()`` returns at each call: for what is built before the clock is chosen (the
+    database's start-up step, made before the database that a ``SynchronizedClock`` reads exists)."""
+
+    def __init__(self, current: Callable[[], Clock]) -> None:
+        self._current = current
+
+    def utc_now(self) -> datetime:
+        return self._current().utc_now()
+
+    def timestamp(self) -> float:
+        return self._current().timestamp()

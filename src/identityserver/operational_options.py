@@ -80,7 +80,8 @@ class ClockOptions:
     host's clock is not followed. Without it, each node uses its host's clock, and a node whose clock is minutes
     off rejects what the others issue (codes, DPoP nonces) and slows down their devices' polls."""
     tolerance: float = 0.5
-    """Seconds the host's clock may differ from the database server's before the database's is used."""
+    """Seconds the host's clock may differ from the database server's before the database's is used (at most 0.5,
+    so that the nodes stay within the second and a half that a DPoP nonce of another node is allowed)."""
     synchronization_interval: float = 10.0
     """Seconds between measurements (three ``SELECT``s each, per process; the quickest answer is used)."""
 

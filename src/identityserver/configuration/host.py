@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from identityserver.clock import Clock, SynchronizedClock, SystemClock
+from identityserver.clock import Clock, DeferredClock, SynchronizedClock, SystemClock
 from identityserver.configuration.builder import IdentityServerBuilder
 from identityserver.configuration.errors import ConfigError
 from identityserver.configuration.loader import Configuration
@@ -175,11 +175,13 @@ def prepare_database(config: Configuration, state_path: str | Path | None = None
     check_grant_types(config)
     state = state_folder(config, state_path)
     url = database_url_for(config, state)
-    prepare = database_preparer(config, state, SystemClock(), reimport=True, report=report)
+    clock: list[Clock] = [SystemClock()]
+    prepare = database_preparer(config, state, DeferredClock(lambda: clock[0]), reimport=True, report=report)
 
     async def run() -> None:
         database = Database(url, prepare=prepare)
         try:
+            clock[0] = await command_clock(config.options.clock, database)
             await database.prepare()
         finally:
             await database.dispose()
@@ -202,9 +204,9 @@ def add_synchronized_clock(builder: IdentityServerBuilder, database: Database) -
 
 
 async def command_clock(options: ClockOptions, database: Database) -> Clock:
-    """The clock of a one-shot command (``keys``, ``clients``, ``cleanup``, ``config import``) on ``database``:
-    the servers' own, so that a command run on a host whose clock is off neither dates keys and secrets by it nor
-    removes grants that are still live."""
+    """The clock of a one-shot command (``keys``, ``clients``, ``cleanup``, ``config import``, and ``serve``'s
+    preparation of the database) on ``database``: the servers' own, so that a command run on a host whose clock is
+    off neither dates keys, secrets and clients by it nor removes grants that are still live."""
     if database.dialect != "postgresql" or not options.follow_database:
         return SystemClock()
     clock = synchronized_clock(options, database)
@@ -248,7 +250,8 @@ def create_builder(
     if use_database:
         from identityserver.configuration.sql_stores import add_sql_stores
 
-        prepare = database_preparer(config, state, builder.clock)
+        # the clock of the configuration's timestamps is chosen below, once the database exists
+        prepare = database_preparer(config, state, DeferredClock(lambda: builder.clock))
         database = add_sql_stores(
             builder,
             database_url_for(config, state),

@@ -15,6 +15,9 @@ from identityserver.registration.policy import policy_problem
 from identityserver.registration.software_statement import issuers_problem
 from identityserver.services.key_management.key_manager import options_problem
 
+#: Largest ``[options.clock] tolerance``: two nodes' clocks then differ by at most 1.5 s.
+MAX_CLOCK_TOLERANCE = 0.5
+
 #: Smallest data-protection key lifetime (ASP.NET Data Protection refuses less than a week).
 MIN_DATA_PROTECTION_KEY_LIFETIME = 7 * 86400
 
@@ -50,8 +53,9 @@ def _check_hosting(options: IdentityServerOptions, source: str) -> None:
     if (bad := invalid_allowed_host(options.allowed_hosts)) is not None:
         raise Where(source, "[options]").error("allowed_hosts", f"{bad!r} is not a host or host:port")
     clock = Where(source, "[options.clock]")
-    if not 0 <= options.clock.tolerance <= 60:
-        raise clock.error("tolerance", "must be between 0 and 60 seconds")
+    if not 0 < options.clock.tolerance <= MAX_CLOCK_TOLERANCE:
+        # nodes then differ by less than the DPoP nonce's leeway (validation/dpop.py NONCE_CLOCK_LEEWAY)
+        raise clock.error("tolerance", f"must be more than 0 and at most {MAX_CLOCK_TOLERANCE} seconds")
     if not 1 <= options.clock.synchronization_interval <= 3600:
         raise clock.error("synchronization_interval", "must be between 1 and 3600 seconds")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 from identityserver.clock import Clock
@@ -25,11 +25,11 @@ DPOP_SIGNING_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
 INVALID_DPOP_PROOF = "invalid_dpop_proof"
 USE_DPOP_NONCE = "use_dpop_nonce"
 REPLAY_PURPOSE = "DPoPReplay-jti"
-NONCE_CLOCK_LEEWAY = 1
+NONCE_CLOCK_LEEWAY: Final = 2
 """Seconds a nonce's issue time may lie ahead of this process's clock beyond ``server_clock_skew``: another node
-issued it, whose clock may be a fraction of a second ahead (the nodes agree within ``[options.clock]
-tolerance``), and its time is whole seconds, so without it such a nonce is refused whenever a second begins on
-that node first."""
+issued it, and nodes' clocks differ by up to one and a half seconds (each is within ``[options.clock]
+tolerance``, at most 0.5 s, of the database server's, plus half a round trip of at most as much), while a nonce's
+time is whole seconds."""
 
 
 @dataclass(slots=True)

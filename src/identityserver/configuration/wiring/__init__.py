@@ -162,7 +162,7 @@ def _services(c: Composition) -> Services:
         background.append(backchannel.run_delivery)
     background += _expiry_jobs(c, lease)
     clock = c.get(Clock)
-    clock_startup = [clock.try_synchronize] if isinstance(clock, SynchronizedClock) else []
+    clock_startup = [clock.start] if isinstance(clock, SynchronizedClock) else []
     if isinstance(clock, SynchronizedClock):
         background.append(clock.run)
     return Services(

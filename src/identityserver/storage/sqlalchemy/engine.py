@@ -220,6 +220,15 @@ class Database:
                 return await _run_then(conn, prepared, values, then)
         return await fast.fetch(prepared, values, write)
 
+    async def fetch_before_prepare(self, prepared: Prepared, values: Mapping[str, Any]) -> dict[str, Any] | None:
+        """``fetch_one`` of a statement that needs no schema (the server's clock), without running the ``prepare``
+        step first: what it reads comes before what that step writes."""
+        token = _preparing.set(True)
+        try:
+            return await self.fetch_one(prepared, values)
+        finally:
+            _preparing.reset(token)
+
     @contextlib.asynccontextmanager
     async def _sqlite_writer(self, statements: int = 1) -> AsyncIterator[None]:
         """This process's writers to a SQLite database take turns here rather than polling for the file's

@@ -14,8 +14,9 @@ _SERVER_TIME = Prepared(text("SELECT CAST(extract(epoch FROM clock_timestamp()) 
 
 
 async def database_server_time(database: Database) -> float:
-    """Seconds since the epoch by the database server's clock (one round trip on the driver's connection)."""
-    row = await database.fetch_one(_SERVER_TIME, {})
+    """Seconds since the epoch by the database server's clock (one round trip on the driver's connection; before
+    the process's start-up step, which the clock's time dates)."""
+    row = await database.fetch_before_prepare(_SERVER_TIME, {})
     if row is None:
         raise RuntimeError("the database returned no time")
     return float(row["now"])
