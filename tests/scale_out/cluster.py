@@ -15,7 +15,7 @@ import subprocess
 import sys
 import sysconfig
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -167,16 +167,23 @@ class Node:
 
 
 def start_node(
-    name: str, config: Path, state: Path, extra_args: list[str] | None = None, clock_offset: int = 0
+    name: str,
+    config: Path,
+    state: Path,
+    extra_args: list[str] | None = None,
+    clock_offset: int = 0,
+    environment: Mapping[str, str] | None = None,
 ) -> Node:
     """``clock_offset``: seconds this node's wall clock is ahead (or, negative, behind) the others' from its start
-    (libfaketime), as on a host that booted with a wrong clock."""
+    (libfaketime), as on a host that booted with a wrong clock. ``environment``: added to the process's (e.g. a
+    ``PYTHONPATH`` that runs another version of the package)."""
+    extra = {**clock_offset_environment(clock_offset), **(environment or {})}
     try:
-        return _start_node(name, config, state, extra_args, clock_offset)
+        return _start_node(name, config, state, extra_args, extra)
     except RuntimeError as exc:
         if "address already in use" not in str(exc).lower():
             raise
-        return _start_node(name, config, state, extra_args, clock_offset)  # another test took the port meanwhile
+        return _start_node(name, config, state, extra_args, extra)  # another test took the port meanwhile
 
 
 def clock_offset_environment(offset: int) -> dict[str, str]:
@@ -191,7 +198,9 @@ def clock_offset_environment(offset: int) -> dict[str, str]:
     return {"LD_PRELOAD": str(FAKETIME_LIBRARY), "FAKETIME": f"{offset:+d}"}
 
 
-def _start_node(name: str, config: Path, state: Path, extra_args: list[str] | None, clock_offset: int) -> Node:
+def _start_node(
+    name: str, config: Path, state: Path, extra_args: list[str] | None, environment: Mapping[str, str]
+) -> Node:
     port = free_port()
     log = state.parent / f"{name}.log"
     state.mkdir(parents=True, exist_ok=True)
@@ -200,9 +209,7 @@ def _start_node(name: str, config: Path, state: Path, extra_args: list[str] | No
         "--state-path", str(state), "--log-level", "warning", *(extra_args or []),
     ]  # fmt: skip
     with log.open("ab") as out:
-        process = subprocess.Popen(
-            args, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **clock_offset_environment(clock_offset)}
-        )
+        process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **environment})
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(f"{url}/.well-known/openid-configuration", process, timeout=90)
@@ -229,11 +236,13 @@ def cluster(
     extra_args: list[str] | None = None,
     topology: str = "nodes",
     clock_offsets: Sequence[int] = (),
+    environments: Sequence[Mapping[str, str]] = (),
 ) -> Iterator[list[Node]]:
     """``count`` nodes on the configuration's database, each with a state folder of its own (nothing in it is
     shared: keys and the key ring live in the database). ``topology="workers"``: one ``serve --workers 2``
     process instead, seen as two "nodes" on one address (the kernel spreads connections over the workers).
-    ``clock_offsets``: the wall clock of node i is ``clock_offsets[i]`` seconds off (``start_node``)."""
+    ``clock_offsets``: the wall clock of node i is ``clock_offsets[i]`` seconds off; ``environments[i]``: added to
+    node i's environment (``start_node``)."""
     nodes: list[Node] = []
     if topology == "workers":
         node = start_node("A", config, root / "state-A", [*(extra_args or []), "--workers", "2"])
@@ -246,7 +255,8 @@ def cluster(
         for i in range(count):
             name = "AB"[i] if count <= 2 else f"n{i}"
             offset = clock_offsets[i] if i < len(clock_offsets) else 0
-            nodes.append(start_node(name, config, root / f"state-{name}", extra_args, offset))
+            environment = environments[i] if i < len(environments) else None
+            nodes.append(start_node(name, config, root / f"state-{name}", extra_args, offset, environment))
         yield nodes
     finally:
         for node in nodes:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -57,12 +57,20 @@ async def test_code_flow_refresh_revocation_consent_dpop_and_logout_alternate_be
 
 
 async def alternate_every_step(
-    database_url: str, redis_url: str | None, topology: str, tmp_path: Path, clock_offsets: Sequence[int] = ()
+    database_url: str,
+    redis_url: str | None,
+    topology: str,
+    tmp_path: Path,
+    clock_offsets: Sequence[int] = (),
+    environments: Sequence[Mapping[str, str]] = (),
 ) -> None:
-    """The flows, every step on the other node than the step before; ``clock_offsets``: the nodes' wall clocks."""
+    """The flows, every step on the other node than the step before; ``clock_offsets`` and ``environments``: the
+    nodes' wall clocks and environments (``cluster``)."""
     with LogoutReceiver() as receiver:
         config = write_config(tmp_path / "server.toml", database_url, redis_url, logout_uri=receiver.url)
-        with cluster(config, tmp_path, topology=topology, clock_offsets=clock_offsets) as nodes:
+        with cluster(
+            config, tmp_path, topology=topology, clock_offsets=clock_offsets, environments=environments
+        ) as nodes:
             a, b = nodes
             balancer = Balancer(nodes)
             async with http_client(balancer) as first, http_client(balancer) as second:
