@@ -9,19 +9,14 @@ import pytest
 
 from identityserver.clock import SynchronizedClock, SystemClock
 from identityserver.configuration.host import create_builder
-from identityserver.configuration.loader import ConfigError, Configuration, load_configuration
+from identityserver.configuration.loader import ConfigError
+from tests.support.data import load_file_text
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/unused"  # the builder connects to nothing
 
 
-def load(tmp_path: Path, text: str) -> Configuration:
-    path = tmp_path / "identityserver.toml"
-    path.write_text(text)
-    return load_configuration(str(path))
-
-
 def test_the_clock_options_are_read_and_given_to_the_synchronized_clock(tmp_path: Path) -> None:
-    config = load(
+    config = load_file_text(
         tmp_path,
         f'database_url = "{POSTGRES}"\n[options.clock]\ntolerance = 0.25\nsynchronization_interval = 30\n',
     )
@@ -31,7 +26,7 @@ def test_the_clock_options_are_read_and_given_to_the_synchronized_clock(tmp_path
 
 
 def test_defaults_hold_a_postgresql_deployment_to_the_database_clock(tmp_path: Path) -> None:
-    clock = create_builder(load(tmp_path, f'database_url = "{POSTGRES}"\n'), tmp_path).clock
+    clock = create_builder(load_file_text(tmp_path, f'database_url = "{POSTGRES}"\n'), tmp_path).clock
     assert isinstance(clock, SynchronizedClock)
     assert (clock.tolerance, clock.interval) == (0.5, 10.0)
 
@@ -46,7 +41,7 @@ def test_defaults_hold_a_postgresql_deployment_to_the_database_clock(tmp_path: P
     ids=["postgres-not-following", "state-folder-sqlite", "sqlite-file"],
 )
 def test_the_host_clock_otherwise(tmp_path: Path, text: str) -> None:
-    config = load(tmp_path, text.replace("{tmp}", str(tmp_path)))
+    config = load_file_text(tmp_path, text.replace("{tmp}", str(tmp_path)))
     assert isinstance(create_builder(config, tmp_path).clock, SystemClock)
 
 
@@ -56,12 +51,12 @@ def test_the_host_clock_otherwise(tmp_path: Path, text: str) -> None:
 )
 def test_out_of_range_values_stop_loading_naming_the_field(tmp_path: Path, field: str, value: str) -> None:
     with pytest.raises(ConfigError) as info:
-        load(tmp_path, f"[options.clock]\n{field} = {value}\n")
+        load_file_text(tmp_path, f"[options.clock]\n{field} = {value}\n")
     assert field in str(info.value) and "[options.clock]" in str(info.value)
 
 
 def test_the_clock_is_synchronized_first_at_start_up_and_then_in_the_background(tmp_path: Path) -> None:
-    services = create_builder(load(tmp_path, f'database_url = "{POSTGRES}"\n'), tmp_path).build()
+    services = create_builder(load_file_text(tmp_path, f'database_url = "{POSTGRES}"\n'), tmp_path).build()
     clock = services.clock
     assert isinstance(clock, SynchronizedClock)
     # before the key ring and the signing keys, which date what they create by it
@@ -71,7 +66,7 @@ def test_the_clock_is_synchronized_first_at_start_up_and_then_in_the_background(
 
 
 def test_a_sqlite_deployment_has_no_clock_steps(tmp_path: Path) -> None:
-    services = create_builder(load(tmp_path, ""), tmp_path).build()
+    services = create_builder(load_file_text(tmp_path, ""), tmp_path).build()
     assert isinstance(services.clock, SystemClock)
     assert services.startup[0] == services.data_protection.initialize
     assert not any(getattr(job, "__self__", None) is services.clock for job in services.background)

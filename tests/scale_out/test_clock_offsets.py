@@ -18,9 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from identityserver.client.dpop import DPoPKey
 from tests.scale_out.cluster import (
-    ISSUER,
     WEB_CB,
     Balancer,
     Node,
@@ -29,7 +27,7 @@ from tests.scale_out.cluster import (
     http_client,
     write_config,
 )
-from tests.scale_out.test_flows import alternate_every_step
+from tests.scale_out.test_flows import alternate_every_step, nonce_of_a_presented_to_b
 from tests.support.browser import obtain_code, redeem
 from tests.support.client_auth import jwt_parts
 
@@ -64,17 +62,7 @@ async def poll(http: httpx.AsyncClient, balancer: Balancer, node: Node, device_c
 
 async def nonce_of_one_node_on_the_other(http: httpx.AsyncClient, balancer: Balancer, a: Node, b: Node) -> str:
     """A DPoP nonce issued by ``a`` presented to ``b``: ``"accepted"`` or ``b``'s error description."""
-    key = DPoPKey.generate()
-    url = f"{ISSUER}/connect/token"
-    form = {"grant_type": "client_credentials"}
-    with balancer.pin(a):
-        challenge = await http.post(
-            url, auth=("dpop", "secret"), data=form, headers={"DPoP": key.create_proof("POST", url)}
-        )
-    assert challenge.json()["error"] == "use_dpop_nonce", challenge.text
-    proof = key.create_proof("POST", url, nonce=challenge.headers["dpop-nonce"])
-    with balancer.pin(b):
-        answer = await http.post(url, auth=("dpop", "secret"), data=form, headers={"DPoP": proof})
+    answer = await nonce_of_a_presented_to_b(http, balancer, a, b)
     if answer.status_code == 200:
         return "accepted"
     description: str = answer.json()["error_description"]

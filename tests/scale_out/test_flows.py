@@ -180,7 +180,8 @@ async def reference_tokens_revoke_on_b_introspect_on_a(
     assert not await introspect(b)
 
 
-async def dpop_nonce_from_a_accepted_by_b(http: httpx.AsyncClient, balancer: Balancer, a: Node, b: Node) -> None:
+async def nonce_of_a_presented_to_b(http: httpx.AsyncClient, balancer: Balancer, a: Node, b: Node) -> httpx.Response:
+    """A client_credentials request to ``b`` whose DPoP proof carries the nonce ``a`` asked for."""
     key = DPoPKey.generate()
     url = f"{ISSUER}/connect/token"
     form = {"grant_type": "client_credentials"}
@@ -191,8 +192,12 @@ async def dpop_nonce_from_a_accepted_by_b(http: httpx.AsyncClient, balancer: Bal
     assert challenge.status_code == 400 and challenge.json()["error"] == "use_dpop_nonce", challenge.text
     nonce = challenge.headers["dpop-nonce"]
     with balancer.pin(b):
-        answer = await http.post(
+        return await http.post(
             url, auth=("dpop", "secret"), data=form, headers={"DPoP": key.create_proof("POST", url, nonce=nonce)}
         )
+
+
+async def dpop_nonce_from_a_accepted_by_b(http: httpx.AsyncClient, balancer: Balancer, a: Node, b: Node) -> None:
+    answer = await nonce_of_a_presented_to_b(http, balancer, a, b)
     assert answer.status_code == 200, answer.text
     assert answer.json()["token_type"] == "DPoP"

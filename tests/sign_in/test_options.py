@@ -7,17 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from identityserver.configuration.loader import ConfigError, Configuration, load_configuration
-
-
-def load(tmp_path: Path, text: str) -> Configuration:
-    path = tmp_path / "identityserver.toml"
-    path.write_text(text)
-    return load_configuration(str(path))
+from identityserver.configuration.loader import ConfigError
+from tests.support.data import load_file_text
 
 
 def test_the_mfa_value_and_require_mfa_are_read(tmp_path: Path) -> None:
-    config = load(
+    config = load_file_text(
         tmp_path,
         """
 [options.authentication]
@@ -37,5 +32,5 @@ require_mfa = true
 @pytest.mark.parametrize("value", ["", "two words", "idp:corp"])
 def test_an_unusable_mfa_value_stops_loading_naming_the_field(tmp_path: Path, value: str) -> None:
     with pytest.raises(ConfigError) as info:
-        load(tmp_path, f'[options.authentication]\nmfa_acr_value = "{value}"\n')
+        load_file_text(tmp_path, f'[options.authentication]\nmfa_acr_value = "{value}"\n')
     assert "mfa_acr_value" in str(info.value) and "[options.authentication]" in str(info.value)

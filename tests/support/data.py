@@ -5,11 +5,12 @@ from __future__ import annotations
 import copy
 import json
 import tomllib
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from identityserver.configuration.loader import Configuration, parse_configuration
+from identityserver.configuration.loader import Configuration, load_configuration, parse_configuration
 from identityserver.crypto.jwk import public_jwk
 
 #: alice's password ("alice") hashed once, with cheap argon2 parameters: verifying the server's default
@@ -248,3 +249,10 @@ def test_configuration(extra: str = "") -> Configuration:
         }
         _parsed[extra] = parse_configuration(tomllib.loads(extra + text), "<tests>")
     return copy.deepcopy(_parsed[extra])
+
+
+def load_file_text(tmp_path: Path, text: str) -> Configuration:
+    """``text`` written as ``tmp_path/identityserver.toml`` and loaded as the server loads its file."""
+    path = tmp_path / "identityserver.toml"
+    path.write_text(text)
+    return load_configuration(str(path))

@@ -162,8 +162,9 @@ def _services(c: Composition) -> Services:
         background.append(backchannel.run_delivery)
     background += _expiry_jobs(c, lease)
     clock = c.get(Clock)
-    clock_startup = [clock.start] if isinstance(clock, SynchronizedClock) else []
+    clock_startup: list[Callable[[], Awaitable[None]]] = []
     if isinstance(clock, SynchronizedClock):
+        clock_startup.append(clock.start)
         background.append(clock.run)
     return Services(
         options=options,
