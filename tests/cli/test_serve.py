@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +46,7 @@ api_secrets = ["api1-secret"]
 class Running:
     base_url: str
     output: list[str]
+    pid: int
 
 
 def free_port() -> int:
@@ -74,11 +75,15 @@ def _wait_listening(port: int, process: subprocess.Popen[str]) -> None:
 
 
 @contextlib.contextmanager
-def serve(*args: str, port: int | None = None) -> Iterator[Running]:
-    """Run ``python -m identityserver serve *args`` until uvicorn reports that the app started; always stop it."""
+def serve(
+    *args: str, port: int | None = None, program: Sequence[str] = (), env: Mapping[str, str] | None = None
+) -> Iterator[Running]:
+    """Run ``python -m identityserver serve *args`` (or ``program serve *args``) until uvicorn reports that the app
+    started; always stop it."""
     port = port or free_port()
-    command = [sys.executable, "-m", "identityserver", "serve", "--port", str(port), "--log-level", "info", *args]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    program = program or [sys.executable, "-m", "identityserver"]
+    command = [*program, "serve", "--port", str(port), "--log-level", "info", *args]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     lines: queue.Queue[str | None] = queue.Queue()
     reader = threading.Thread(target=_pump, args=(process.stdout, lines), daemon=True)
     reader.start()
@@ -90,7 +95,7 @@ def serve(*args: str, port: int | None = None) -> Iterator[Running]:
                 raise AssertionError(f"server exited with {process.wait()}:\n{''.join(output)}")
             output.append(line)
         _wait_listening(port, process)
-        yield Running(f"http://127.0.0.1:{port}", output)
+        yield Running(f"http://127.0.0.1:{port}", output, process.pid)
     finally:
         process.terminate()
         try:

@@ -207,6 +207,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command line; ``argv`` (for a caller in this process) or, as a program, ``sys.argv``."""
+    if argv is None:  # run as a program: `serve` continues on an optimized interpreter (cli/interpreter.py)
+        from identityserver.cli.interpreter import reexecute_optimized
+
+        reexecute_optimized()
     parser = build_parser()
     args = parser.parse_args(argv)
     from identityserver._utils.extras import MissingExtraError
