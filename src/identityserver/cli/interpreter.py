@@ -4,9 +4,9 @@ Docstrings are about 3 MiB of a worker's resident memory (the 800 modules a work
 what bounds how many fit on a host (issue 15: at most 80 MiB each), and nothing in the server reads them. The other
 half of ``-OO``, skipping ``assert`` statements, changes nothing in the server's own code, which has none
 (tests/test_architecture.py); its libraries use them to check their own invariants. The command line re-executes
-itself once, before it imports anything else, with the same interpreter, options and arguments plus ``-OO``; uvicorn
+itself once, before it parses its arguments, with the same interpreter, options and arguments plus ``-OO``; uvicorn
 starts its worker processes with the interpreter's options, so they run optimized too. An operator who sets
-``PYTHONOPTIMIZE`` (``0`` included) keeps the interpreter as started. docs/operations.md, "Memory".
+``PYTHONOPTIMIZE`` (``0`` included) keeps the interpreter as started. docs/operations.md, "Worker memory".
 """
 
 from __future__ import annotations
