@@ -7,6 +7,8 @@
 - ``import identityserver.resource_server`` loads nothing of the server side;
 - the wall clock is read only in ``clock.py``;
 - no ``assert`` statement (``python -O`` removes them; narrow types with result types or an explicit ``raise``);
+- no docstring read (``serve`` runs on ``python -OO``, which leaves them out: cli/interpreter.py), but by the
+  generator of docs/configuration.md, which runs as its own program;
 - no module is longer than 500 lines;
 - ``identityserver.__all__`` is sorted and every name in it can be imported.
 
@@ -313,6 +315,39 @@ def test_module_has_no_assert_statement(module):
     if _within(module.name, "identityserver.testing"):
         return  # the shipped store contract suite: pytest assertions are its point
     assert _asserts(module.tree) == []
+
+
+DOCSTRING_READERS = {"identityserver.configuration.reference"}
+"""``python -m identityserver.configuration.reference`` writes docs/configuration.md from the options' docstrings."""
+
+
+def _docstring_reads(tree: ast.Module) -> list[int]:
+    """Lines that read a docstring: ``x.__doc__``, or ``inspect.getdoc`` / ``inspect.cleandoc``."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            name, loads = node.attr, isinstance(node.ctx, ast.Load)
+        elif isinstance(node, ast.Name):
+            name, loads = node.id, isinstance(node.ctx, ast.Load)
+        else:
+            continue
+        if (name == "__doc__" and loads) or name in ("getdoc", "cleandoc"):
+            found.append(node.lineno)
+    return found
+
+
+def test_docstring_read_detector():
+    source = "a = f.__doc__\nfrom inspect import getdoc\ng = getdoc\nC.__doc__ = 'set'\nx = '__doc__'\n"
+    assert _docstring_reads(ast.parse(source)) == [1, 3]
+    assert _docstring_reads(ast.parse("import inspect\ninspect.cleandoc(t)\n")) == [2]
+
+
+@pytest.mark.parametrize("module", _cases("docstring"))
+def test_module_reads_no_docstring(module):
+    if module.name in DOCSTRING_READERS:
+        assert _docstring_reads(module.tree) != []  # the exception is still needed
+        return
+    assert _docstring_reads(module.tree) == []
 
 
 @pytest.mark.parametrize("module", _cases("size"))
