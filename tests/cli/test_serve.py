@@ -15,7 +15,6 @@ import time
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
@@ -24,22 +23,6 @@ from tests.support.client_auth import jwt_parts, verify_jwt
 
 STARTUP_TIMEOUT = 60.0
 READY = "Application startup complete"
-
-CONFIG = """
-[[clients]]
-client_id = "machine"
-client_secrets = ["machine-secret"]
-allowed_grant_types = ["client_credentials"]
-allowed_scopes = ["api1"]
-
-[[api_scopes]]
-name = "api1"
-
-[[api_resources]]
-name = "urn:api1"
-scopes = ["api1"]
-api_secrets = ["api1-secret"]
-"""
 
 
 @dataclass
@@ -121,13 +104,6 @@ def fetch_token(base_url: str) -> dict:
         "machine", "machine-secret", scope="api1", token_endpoint_auth_method="client_secret_basic"
     ) as client:
         return dict(client.fetch_token(discovery["token_endpoint"], grant_type="client_credentials"))
-
-
-@pytest.fixture
-def config_file(tmp_path: Path) -> Path:
-    path = tmp_path / "identityserver.toml"
-    path.write_text(CONFIG)
-    return path
 
 
 def test_served_token_verifies_with_authlib_and_the_key_survives_a_restart(tmp_path, config_file):
