@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from datetime import UTC, datetime
 
 import pytest
@@ -224,6 +225,69 @@ async def test_start_tries_twice_a_second_apart_then_keeps_the_host_clock(monkey
     host.failure = None
     await clock.start()  # succeeds at once: no second try
     assert sleeps == [1.0] and clock.following
+
+
+async def test_a_small_step_back_holds_the_time_until_the_new_anchor_reaches_it():
+    """A host 0.7 s behind follows the reference; once NTP brings it within the tolerance (0.3 s behind), the
+    clock goes back to the host's time, 0.3 s earlier: it stands still for those 0.3 s instead of running back."""
+    host = Host()
+    host.wall_offset = -0.7
+    clock = host.clock()
+    await clock.synchronize()
+    assert clock.following
+    host.wall_offset = -0.3
+    await clock.synchronize()
+    assert not clock.following
+    before = host.true_time()  # what the clock read as it re-anchored (it followed the true time)
+    assert clock.timestamp() == pytest.approx(before, abs=1e-6)
+    host.advance(0.25)
+    assert clock.timestamp() == pytest.approx(before, abs=1e-6)
+    host.advance(0.1)
+    assert clock.timestamp() == pytest.approx(host.wall(), abs=1e-6)
+    assert clock.timestamp() > before
+
+
+async def test_the_first_read_and_a_large_step_back_set_the_time_at_once():
+    """A node that started on a clock 0.8 s ahead (its first reads failed) takes the reference's time at the first
+    read that succeeds; later, the reference's own clock set back by five minutes is taken at once too: standing
+    still that long would date everything alike."""
+    host = Host()
+    host.wall_offset = 0.8
+    host.failure = ConnectionRefusedError("not yet")
+    clock = host.clock()
+    await clock.try_synchronize()
+    assert clock.timestamp() == pytest.approx(host.wall(), abs=1e-6)
+    host.failure = None
+    await clock.synchronize()
+    assert clock.following
+    assert clock.timestamp() == pytest.approx(host.true_time(), abs=1e-6)
+    host.wall_offset = 0.0
+    await clock.synchronize()
+    assert not clock.following
+    host.true_epoch -= 300.0  # the database server's clock (and, by NTP, this host's) set back five minutes
+    await clock.synchronize()
+    assert clock.timestamp() == pytest.approx(host.true_time(), abs=1e-6)
+    host.advance(1.0)
+    assert clock.timestamp() == pytest.approx(host.true_time(), abs=1e-6)
+
+
+async def test_the_time_never_runs_back_across_synchronizations_near_the_line():
+    """Round trips and host offsets that flip the clock between the host's time and the reference's, and move each
+    anchor by half a round trip: every reading is at least the one before."""
+    rng = random.Random(15)
+    host = Host()
+    clock = host.clock()
+    last = clock.timestamp()
+    for _ in range(1000):
+        host.round_trip = rng.uniform(0.0, 0.45)
+        host.wall_offset = rng.choice([-1.0, 1.0]) * rng.uniform(0.0, 0.9)
+        await clock.synchronize()
+        for _ in range(5):
+            now = clock.timestamp()
+            assert now >= last
+            assert abs(now - host.true_time()) <= 0.5 + 0.45  # the tolerance and half a round trip, or a hold
+            last = now
+            host.advance(rng.uniform(0.0, 2.0))
 
 
 def test_a_deferred_clock_reads_whichever_clock_is_current():

@@ -56,7 +56,13 @@ class SynchronizedClock:
 
     Time runs on a steady clock (the time since boot) from an anchor set at each ``synchronize``: to this host's
     wall clock while it agrees with the reference within ``tolerance`` seconds, else to the reference (logged).
-    So a step of the host's clock changes nothing until the next synchronization, which then finds it."""
+    So a step of the host's clock changes nothing until the next synchronization, which then finds it.
+
+    Time never runs back by the small steps of re-anchoring (half a round trip; a host's clock that moved within
+    ``tolerance``, from one side of the reference to the other; the offset, at most ``tolerance``, when the host's
+    clock agrees again): it stands still until the new anchor reaches it, so that nothing dated later on this
+    node is dated earlier. The first successful read sets the time outright, and a larger step back (the
+    reference's own clock set back) is taken at once: standing still that long would date everything alike."""
 
     def __init__(
         self,
@@ -78,12 +84,17 @@ class SynchronizedClock:
         self.following = False
         """Whether the time is the reference's (the host's clock is more than ``tolerance`` off it)."""
         self._failing = False
+        self._held = 0.0
+        """The time before the last re-anchoring stepped back: the clock reads no earlier until it passes it."""
+        self._synchronized = False
+        """Whether a read of the reference has set the time (the first one sets it outright)."""
 
     def utc_now(self) -> datetime:
         return datetime.fromtimestamp(self.timestamp(), UTC)
 
     def timestamp(self) -> float:
-        return self._monotonic() + self._epoch
+        now = self._monotonic() + self._epoch
+        return now if now >= self._held else self._held
 
     async def synchronize(self) -> None:
         """Read the reference and re-anchor; raises what the reference raises, keeping the anchor before.
@@ -105,7 +116,15 @@ class SynchronizedClock:
             following = True
         elif abs(offset) + uncertainty <= self.tolerance:
             following = False
+        now = self._monotonic()
+        before = now + self._epoch
         self._epoch = (reference if following else system) - middle
+        step_back = before - (now + self._epoch)
+        if step_back > 2 * self.tolerance + round_trip or not self._synchronized:
+            self._held = 0.0
+        elif step_back > 0:
+            self._held = max(self._held, before)
+        self._synchronized = True
         if following and (not self.following or abs(offset - self.offset) > self.tolerance):
             _logger.warning(
                 "this host's clock is %+.3f s off the database server's: following the database's time until "
