@@ -17,6 +17,7 @@ import pytest
 from identityserver.cli import interpreter
 from identityserver.cli.interpreter import optimized_command
 from tests.cli.test_serve import fetch_token, serve
+from tests.support.process import child_pids
 
 SCRIPT = "/venv/bin/identityserver"
 
@@ -158,8 +159,7 @@ def uvicorn_workers(pid: int, expected: int) -> list[int]:
     """The worker processes uvicorn spawned (multiprocessing's resource tracker aside), once ``expected`` run."""
     deadline = time.monotonic() + 30
     while True:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        workers = [int(child) for child in children if "spawn_main" in " ".join(cmdline(int(child)))]
+        workers = [child for child in child_pids(pid) if "spawn_main" in " ".join(cmdline(child))]
         if len(workers) >= expected or time.monotonic() > deadline:
             return workers
         time.sleep(0.1)

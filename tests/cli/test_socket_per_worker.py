@@ -14,6 +14,7 @@ import pytest
 
 from identityserver.cli.socket_per_worker import bind_sockets, reuse_port_supported
 from tests.scale_out.cluster import Node, start_node, stop_node
+from tests.support.process import child_pids
 
 pytestmark = pytest.mark.skipif(not reuse_port_supported(), reason="SO_REUSEPORT load balancing is Linux's")
 
@@ -28,11 +29,6 @@ allowed_scopes = ["api1"]
 name = "api1"
 """
 LISTEN, ESTABLISHED = "0A", "01"
-
-
-def _children(pid: int) -> list[int]:
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(p) for p in path.read_text().split()] if path.exists() else []
 
 
 def _socket_inodes(pid: int) -> set[str]:
@@ -60,7 +56,7 @@ def _tcp(port: int, state: str) -> set[str]:
 def _workers(node: Node, port: int) -> dict[int, set[str]]:
     """Each worker's pid and the listening sockets it holds."""
     listening = _tcp(port, LISTEN)
-    return {pid: held for pid in _children(node.process.pid) if (held := _socket_inodes(pid) & listening)}
+    return {pid: held for pid in child_pids(node.process.pid) if (held := _socket_inodes(pid) & listening)}
 
 
 def _port(node: Node) -> int:
