@@ -6,21 +6,17 @@ from pathlib import Path
 
 import pytest
 
-CONFIG = """
-[[clients]]
-client_id = "machine"
-client_secrets = ["machine-secret"]
-allowed_grant_types = ["client_credentials"]
-allowed_scopes = ["api1"]
+from tests.support.process import MACHINE_CLIENT_CONFIG
 
-[[api_scopes]]
-name = "api1"
-
+CONFIG = (
+    MACHINE_CLIENT_CONFIG
+    + """
 [[api_resources]]
 name = "urn:api1"
 scopes = ["api1"]
 api_secrets = ["api1-secret"]
 """
+)
 
 
 @pytest.fixture

@@ -19,18 +19,9 @@ from urllib.parse import urlencode
 
 import httpx
 
-from tests.support.process import free_port, wait_until_up
+from tests.support.process import MACHINE_CLIENT_CONFIG, free_port, wait_until_up
 
-CONFIG = """
-[[clients]]
-client_id = "machine"
-client_secrets = ["machine-secret"]
-allowed_grant_types = ["client_credentials"]
-allowed_scopes = ["api1"]
-
-[[api_scopes]]
-name = "api1"
-"""
+CONFIG = MACHINE_CLIENT_CONFIG
 
 
 @contextlib.contextmanager

@@ -17,19 +17,10 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.process import free_port
+from tests.support.process import MACHINE_CLIENT_CONFIG, free_port
 
 READY = "Uvicorn running"
-CONFIG = """
-[[clients]]
-client_id = "machine"
-client_secrets = ["machine-secret"]
-allowed_grant_types = ["client_credentials"]
-allowed_scopes = ["api1"]
-
-[[api_scopes]]
-name = "api1"
-"""
+CONFIG = MACHINE_CLIENT_CONFIG
 
 
 @dataclass

@@ -13,6 +13,19 @@ from pathlib import Path
 
 import httpx
 
+MACHINE_CLIENT_CONFIG = """
+[[clients]]
+client_id = "machine"
+client_secrets = ["machine-secret"]
+allowed_grant_types = ["client_credentials"]
+allowed_scopes = ["api1"]
+
+[[api_scopes]]
+name = "api1"
+"""
+"""A configuration file's client ``machine`` (secret ``machine-secret``) allowed client_credentials for scope
+``api1``: what the tests of a served process ask their tokens of."""
+
 
 def free_port() -> int:
     with socket.socket() as sock:

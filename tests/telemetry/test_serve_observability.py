@@ -21,26 +21,20 @@ from identityserver.configuration.loader import ConfigError, parse_configuration
 from identityserver.telemetry import tracer
 from identityserver.telemetry.logs import JsonFormatter
 from tests.support.client_auth import all_events
-from tests.support.process import free_port, wait_until_up
+from tests.support.process import MACHINE_CLIENT_CONFIG, free_port, wait_until_up
 from tests.support.server import make_builder, running
 from tests.telemetry.sdk import sdk, telemetry_on
 
-CONFIG = """
+CONFIG = (
+    """
 [options.telemetry]
 enabled = true
 prometheus = true
 log_format = "json"
 service_name = "idp-under-test"
-
-[[clients]]
-client_id = "machine"
-client_secrets = ["machine-secret"]
-allowed_grant_types = ["client_credentials"]
-allowed_scopes = ["api1"]
-
-[[api_scopes]]
-name = "api1"
 """
+    + MACHINE_CLIENT_CONFIG
+)
 
 
 def test_serve_writes_json_logs_and_serves_prometheus_metrics(tmp_path):
