@@ -7,15 +7,17 @@ throttle, the device flow's slow_down and the wrong user codes count what either
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
 import uuid
+from urllib.parse import urlencode
 
 import httpx
 
 from identityserver.client.dpop import DPoPKey
 from tests.scale_out.cluster import ASSERTION_KEY, ISSUER, WEB_CB, Balancer, cluster, http_client, write_config
-from tests.support.browser import Browser, obtain_code, redeem, refresh
+from tests.support.browser import Browser, forms, obtain_code, redeem, refresh
 from tests.support.client_auth import assertion_form, client_assertion
 
 PARALLEL = 20
@@ -168,3 +170,41 @@ async def test_device_slow_down_and_wrong_user_codes_count_on_every_node(databas
                 with balancer.pin(node):
                     blocked = await browser.get(f"/device?{httpx.QueryParams({'userCode': device['user_code']})}")
                 assert blocked.status_code == 429, json.dumps([node.name, blocked.status_code])
+
+
+async def test_one_login_form_submitted_on_both_nodes_at_once_opens_one_session(
+    database_url, redis_url, topology, tmp_path
+):
+    """security.md R9 across nodes: a double-clicked login, each submission on another node, is one session."""
+    import asyncpg
+
+    config = write_config(tmp_path / "server.toml", database_url, redis_url)  # server-side sessions
+    with cluster(config, tmp_path, topology=topology) as nodes:
+        balancer = Balancer(nodes)
+        async with http_client(balancer) as http:
+            page = await Browser(http).get("/account/login")
+            form = forms(page.text)[0]
+            body = urlencode([*form.fields, ("username", "alice"), ("password", "alice"), ("button", "login")])
+            # each submission is sent as the browser sent it: with the anti-forgery cookie, before any session
+            cookie = "; ".join(f"{name}={value}" for name, value in http.cookies.items())
+            headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
+
+            async def submit() -> httpx.Response:
+                return await http.post(form.action, content=body, headers=headers)
+
+            start = len(balancer.served)
+            answers = await asyncio.gather(*(submit() for _ in range(3)))  # the throttle allows 3 at once
+            assert sorted(set(balancer.served[start:])) == ["A", "B"]
+            assert all(a.status_code == 302 for a in answers), [a.status_code for a in answers]
+            session_ids = {a.cookies["idsrv.session"] for a in answers}
+            assert len(session_ids) == 1, session_ids
+            for answer, node in zip(answers, itertools.cycle(nodes)):
+                with balancer.pin(node):  # every answer's cookie is that session, on either node
+                    grants = await http.get("/grants", headers={"Cookie": f"idsrv={answer.cookies['idsrv']}"})
+                assert grants.status_code == 200, (node.name, grants.status_code)
+    connection = await asyncpg.connect(database_url, timeout=10)
+    try:
+        rows = await connection.fetch('SELECT "SessionId" FROM "ServerSideSessions" WHERE "SubjectId" = $1', "alice-1")
+    finally:
+        await connection.close()
+    assert [row["SessionId"] for row in rows] == list(session_ids)

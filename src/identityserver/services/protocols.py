@@ -296,7 +296,13 @@ class UserSessionService(Protocol):
         """A ticket for a fresh sign-in: a new ``sid`` and ``auth_time`` now."""
 
     async def sign_in(self, ticket: SessionTicket, secure: bool) -> list[str]:
-        """Persist the session and return the ``Set-Cookie`` values."""
+        """Persist the session and return the ``Set-Cookie`` values; server-side under ``ticket.key`` when set
+        (``ValueError`` if that key is taken), else under a new key."""
+        ...
+
+    async def join(self, ticket: SessionTicket, secure: bool) -> list[str] | None:
+        """The ``Set-Cookie`` values of the live session ``ticket`` names (server-side: its ``key``), creating
+        nothing; ``None`` when there is none (yet, or any more). A double-submitted sign-in answers with it."""
         ...
 
     async def update(self, ticket: SessionTicket, secure: bool) -> list[str]:

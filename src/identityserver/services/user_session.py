@@ -175,20 +175,42 @@ class DefaultUserSession:
         )
 
     async def sign_in(self, ticket: SessionTicket, secure: bool) -> list[str]:
-        """Persist the session and return the ``Set-Cookie`` values. A fresh ``sid`` on every sign-in."""
+        """Persist the session and return the ``Set-Cookie`` values. Server-side, the session is stored under
+        ``ticket.key`` when the caller chose one (``ValueError`` if it is taken), else under a new random key."""
         if self.store is not None:
-            key = ticket.key = secrets.token_hex(32).upper()
+            key = ticket.key = ticket.key or secrets.token_hex(32).upper()
             await self.store.create_session(await self._server_side(ticket, key))
             value = await self.protector.protect(key.encode("ascii"))
         else:
             value = await self.protector.protect(ticket.to_json().encode("utf-8"))
-        max_age = ticket.expires - int(self.clock.timestamp())
         ACTIVE_SESSIONS.add(1)
+        return self._cookies(value, ticket.session_id, ticket.expires - int(self.clock.timestamp()), secure)
+
+    async def join(self, ticket: SessionTicket, secure: bool) -> list[str] | None:
+        """The ``Set-Cookie`` values of the live session that ``ticket`` names, creating nothing: server-side the
+        session stored under ``ticket.key`` for the same subject, else ``ticket`` itself unless its ``ticket_id``
+        was ended. ``None`` when there is no such session (not yet, or no longer)."""
+        now = int(self.clock.timestamp())
+        if self.store is not None:
+            session = await self.store.get_session(ticket.key) if ticket.key else None
+            if session is None or session.subject_id != ticket.subject_id:
+                return None
+            expires = int(session.expires.timestamp()) if session.expires is not None else ticket.expires
+            if expires < now:
+                return None
+            value = await self.protector.protect(session.key.encode("ascii"))
+            return self._cookies(value, session.session_id or ticket.session_id, expires - now, secure)
+        if self.ended is not None and await self.ended.is_ended(ticket.ticket_id):
+            return None
+        value = await self.protector.protect(ticket.to_json().encode("utf-8"))
+        return self._cookies(value, ticket.session_id, ticket.expires - now, secure)
+
+    def _cookies(self, value: str, session_id: str, max_age: int, secure: bool) -> list[str]:
         return [
             _cookie(SESSION_COOKIE, value, path="/", secure=secure, max_age=max_age),
             _cookie(
                 self.options.check_session_cookie_name,
-                ticket.session_id,
+                session_id,
                 path="/",
                 secure=secure,
                 http_only=False,

@@ -17,6 +17,7 @@ from identityserver.ui.context import UiContext
 from identityserver.ui.federation import direct_challenge, login_providers
 from identityserver.ui.forms import field
 from identityserver.ui.security import PASSKEY_CSP
+from identityserver.ui.sign_in_attempts import SignInAttempts
 
 #: acr values the built-in password login cannot satisfy (no second factor): the request is answered with
 #: ``unmet_authentication_requirements`` (OIDC Core §3.1.2.6 / RFC 9470 §3).
@@ -33,6 +34,8 @@ class AccountPages:
         self.throttle = ui.services.login_throttle
         self.after_password: AfterPassword | None = None
         self.passkeys_enabled = False
+        services = ui.services
+        self.attempts = SignInAttempts(services.messages, services.replay_cache, services.user_session)
 
     async def _context(self, request: Request, return_url: str) -> AuthorizationRequest | None:
         return await self.ui.services.interaction.get_authorization_context(return_url, self.ui.base_url(request))
@@ -108,7 +111,7 @@ class AccountPages:
                     "the requested authentication context cannot be satisfied",
                 )
             )
-        cookies = await self._sign_in(request, user)
+        cookies = await self._sign_in(request, user, attempt=await self.attempts.read(form))
         success = UserLoginSuccessEvent(
             username=user.username,
             subject_id=user.subject_id,
@@ -131,10 +134,20 @@ class AccountPages:
         return next((claim.value for claim in user.claims if claim.type == claim_type), None)
 
     async def _sign_in(
-        self, request: Request, user: TestUser, amr: list[str] | None = None, acr: str | None = None
+        self,
+        request: Request,
+        user: TestUser,
+        amr: list[str] | None = None,
+        acr: str | None = None,
+        attempt: bytes | None = None,
     ) -> list[str]:
+        """Sign ``user`` in; with the ``attempt`` of a submitted form, a second submission of it joins the session
+        the first opened (security.md R9)."""
         session = self.ui.services.user_session
         previous = await self.ui.user(request)
+        secure = self.ui.secure(request)
+        if attempt is not None and previous is not None and self.attempts.opened(attempt, previous, user.subject_id):
+            return []  # an earlier submission of this form signed this user in, in this browser: nothing to change
         ticket = session.new_ticket(
             user.subject_id,
             amr or ["pwd"],
@@ -143,21 +156,24 @@ class AccountPages:
             acr,
             issuer=self.ui.base_url(request),
         )
-        if previous is not None and previous.subject_id == user.subject_id:
+        reauthentication = previous is not None and previous.subject_id == user.subject_id
+        if previous is not None and reauthentication:
             # re-authentication (prompt=login, max_age, step-up) keeps the session: same sid, same clients
             ticket.session_id, ticket.client_ids = previous.session_id, list(previous.client_ids)
-            await session.sign_out(previous, self.ui.secure(request))  # drops the old row only; no hooks
+            await session.sign_out(previous, secure)  # drops the old row only; no hooks
         elif previous is not None:
             # another user signs in: the previous session ends (no leftover session whose coordinated tokens
             # would keep working, security.md item 44)
-            await session.sign_out(previous, self.ui.secure(request))
+            await session.sign_out(previous, secure)
             await self.ui.services.logout.signed_out(
                 LogoutMessage(
                     subject_id=previous.subject_id, session_id=previous.session_id, client_ids=list(previous.client_ids)
                 ),
                 self.ui.base_url(request),
             )
-        return await session.sign_in(ticket, self.ui.secure(request))
+        if attempt is not None:
+            return await self.attempts.sign_in(attempt, ticket, secure, keep_session_id=reauthentication)
+        return await session.sign_in(ticket, secure)
 
     async def _login_page(
         self,
@@ -180,6 +196,7 @@ class AccountPages:
             can_create=bool(create_url and self.ui.services.users is not None),
             **await login_providers(self.ui, context),
             passkeys=self.passkeys_enabled,
+            sign_in_attempt=await self.attempts.new(),
             headers={"content-security-policy": PASSKEY_CSP} if self.passkeys_enabled else None,
         )
 

@@ -1,0 +1,98 @@
+"""A rendered sign-in form signs in once (security.md R9): a double-click on "Sign in" sends the form twice, and
+the browser keeps the answer to the second. Each rendering of the form carries a sealed attempt (a random
+nonce, readable for the ``MessageStore``'s lifetime); the session a correct submission opens is named by keys
+derived from that nonce and the user. The first submission of an attempt, claimed in the shared
+``ReplayCache`` so that every process agrees on it, opens the session; a later one, on any process, answers
+with the same session (``UserSessionService.join``) instead of opening a second.
+
+A later submission never re-opens a session that has ended (signed out, or expired): it finds nothing to
+join and opens a fresh one under random keys. So a session key never comes back to life, and a cookie
+captured before a sign-out stays useless."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import hmac
+import secrets
+
+from starlette.datastructures import FormData
+
+from identityserver.services.protocols import MessageStore, UserSessionService
+from identityserver.services.user_session import SessionTicket
+from identityserver.stores.protocols import ReplayCache
+from identityserver.ui.forms import field
+
+ATTEMPT_FIELD = "signInAttempt"
+"""The hidden field of the login and account-creation forms that carries the sealed attempt."""
+_KIND = "sign_in_attempt"
+_CLAIMED = "sign_in_attempt"
+_NONCE_BYTES = 32
+
+
+class SignInAttempts:
+    def __init__(
+        self,
+        messages: MessageStore,
+        replay: ReplayCache,
+        session: UserSessionService,
+        join_wait: float = 2.0,
+        join_poll: float = 0.05,
+    ) -> None:
+        self.messages = messages
+        self.replay = replay
+        self.session = session
+        self.join_wait = join_wait
+        """How long a later submission waits for the first to open its session (they run concurrently)."""
+        self.join_poll = join_poll
+
+    async def new(self) -> str:
+        """The sealed attempt for one rendering of a sign-in form."""
+        return await self.messages.write(_KIND, {"n": secrets.token_hex(_NONCE_BYTES)})
+
+    async def read(self, form: FormData) -> bytes | None:
+        """The attempt's nonce, or ``None`` when the form carries none, or one that is forged or expired."""
+        data = await self.messages.read(_KIND, field(form, ATTEMPT_FIELD, 16384) or None)
+        nonce = data.get("n") if data is not None else None
+        if not isinstance(nonce, str) or len(nonce) != 2 * _NONCE_BYTES:
+            return None
+        try:
+            return bytes.fromhex(nonce)
+        except ValueError:
+            return None
+
+    @staticmethod
+    def opened(attempt: bytes, ticket: SessionTicket, subject_id: str) -> bool:
+        """Whether ``ticket`` is the session an earlier submission of this attempt opened for ``subject_id``."""
+        expected = _derive(attempt, subject_id, b"ticket")[:32]
+        return ticket.subject_id == subject_id and hmac.compare_digest(ticket.ticket_id, expected)
+
+    async def sign_in(self, attempt: bytes, ticket: SessionTicket, secure: bool, keep_session_id: bool) -> list[str]:
+        """Open the session of ``ticket`` for the attempt's first correct submission, or join the session that
+        submission opened; ``keep_session_id`` when ``ticket`` carries an existing ``sid`` (re-authentication)."""
+        fresh = dataclasses.replace(ticket, amr=list(ticket.amr), client_ids=list(ticket.client_ids))
+
+        def derive(label: bytes) -> str:
+            return _derive(attempt, ticket.subject_id, label)
+
+        if not keep_session_id:
+            ticket.session_id = derive(b"sid")[:32]
+        ticket.ticket_id, ticket.key = derive(b"ticket")[:32], derive(b"key")
+        # the claim outlives the attempt (readable for messages.lifetime from its rendering), so no submission of
+        # it can ever be taken for a first one again and re-open an ended session's key
+        if await self.replay.add(_CLAIMED, derive(b"claim"), self.messages.lifetime + 60):
+            return await self.session.sign_in(ticket, secure)
+        waited = 0.0
+        while (cookies := await self.session.join(ticket, secure)) is None and waited < self.join_wait:
+            await asyncio.sleep(self.join_poll)
+            waited += self.join_poll
+        if cookies is not None:
+            return cookies
+        # the first submission failed, or its session has ended since: open another, under none of its keys
+        return await self.session.sign_in(fresh, secure)
+
+
+def _derive(attempt: bytes, subject_id: str, label: bytes) -> str:
+    """A key of the attempt's session for this user: HMAC-SHA-256 keyed by the attempt's secret nonce."""
+    return hmac.new(attempt, label + b"\0" + subject_id.encode("utf-8"), hashlib.sha256).hexdigest().upper()
