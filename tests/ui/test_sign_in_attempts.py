@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from identityserver.configuration.builder import IdentityServerBuilder
 from identityserver.models.sessions import SessionFilter
 from identityserver.options import ServerSideSessionsOptions
 from identityserver.services.user_session import SESSION_COOKIE
@@ -149,3 +150,22 @@ async def test_a_submission_from_the_browser_that_already_holds_the_attempts_ses
         assert SESSION_COOKIE not in set_cookies(again)
         assert await sessions_of_alice(server) == [session.key]
         assert await session_of(server, first) == session
+
+
+class UnreachableReplayCache:
+    async def add(self, purpose: str, handle: str, lifetime_seconds: float) -> bool:
+        raise ConnectionError("replay cache unavailable")
+
+
+async def test_with_the_replay_cache_unreachable_each_submission_signs_in_afresh(caplog) -> None:
+    """The claim only makes a second submission join the first: without it, sign-in goes on under random keys."""
+
+    def configure(builder: IdentityServerBuilder) -> None:
+        builder.add_replay_cache(UnreachableReplayCache())
+
+    async with server_with(configure=configure, **SERVER_SIDE) as server:
+        action, fields = await login_form(server)
+        first, second = [await session_of(server, await submit(server, action, fields)) for _ in range(2)]
+        assert first.key != second.key and first.session_id != second.session_id
+        assert sorted(await sessions_of_alice(server)) == sorted([first.key, second.key])
+    assert "could not claim the sign-in attempt" in caplog.text

@@ -15,6 +15,7 @@ import asyncio
 import dataclasses
 import hashlib
 import hmac
+import logging
 import secrets
 
 from starlette.datastructures import FormData
@@ -29,6 +30,7 @@ ATTEMPT_FIELD = "signInAttempt"
 _KIND = "sign_in_attempt"
 _CLAIMED = "sign_in_attempt"
 _NONCE_BYTES = 32
+logger = logging.getLogger("identityserver.sign_in")
 
 
 class SignInAttempts:
@@ -81,7 +83,14 @@ class SignInAttempts:
         ticket.ticket_id, ticket.key = derive(b"ticket")[:32], derive(b"key")
         # the claim outlives the attempt (readable for messages.lifetime from its rendering), so no submission of
         # it can ever be taken for a first one again and re-open an ended session's key
-        if await self.replay.add(_CLAIMED, derive(b"claim"), self.messages.lifetime + 60):
+        try:
+            first = await self.replay.add(_CLAIMED, derive(b"claim"), self.messages.lifetime + 60)
+        except Exception:
+            # the claim only lets a second submission join the first (Redis unreachable, say): sign in without it,
+            # under random keys, as a form without an attempt does
+            logger.exception("could not claim the sign-in attempt; signing in without it")
+            return await self.session.sign_in(fresh, secure)
+        if first:
             return await self.session.sign_in(ticket, secure)
         waited = 0.0
         while (cookies := await self.session.join(ticket, secure)) is None and waited < self.join_wait:
