@@ -26,7 +26,7 @@ from identityserver.stores.protocols import ReplayCache
 from identityserver.ui.forms import field
 
 ATTEMPT_FIELD = "signInAttempt"
-"""The hidden field of the login and account-creation forms that carries the sealed attempt."""
+"""The hidden field of the login form that carries the sealed attempt."""
 _KIND = "sign_in_attempt"
 _CLAIMED = "sign_in_attempt"
 _NONCE_BYTES = 32
