@@ -11,6 +11,7 @@ import httpx
 from identityserver.configuration.builder import IdentityServerBuilder
 from identityserver.models.sessions import SessionFilter
 from identityserver.options import ServerSideSessionsOptions
+from identityserver.services.protocols import UserSessionService
 from identityserver.services.user_session import SESSION_COOKIE
 from identityserver.ui.sign_in_attempts import ATTEMPT_FIELD
 from tests.security.support import Served, server_with
@@ -169,3 +170,32 @@ async def test_with_the_replay_cache_unreachable_each_submission_signs_in_afresh
         assert first.key != second.key and first.session_id != second.session_id
         assert sorted(await sessions_of_alice(server)) == sorted([first.key, second.key])
     assert "could not claim the sign-in attempt" in caplog.text
+
+
+async def test_an_expired_attempt_signs_in_afresh_each_time() -> None:
+    async with server_with(**SERVER_SIDE) as server:
+        action, fields = await login_form(server)
+        server.clock.advance(server.services.messages.lifetime + 1)
+        sessions = [await session_of(server, await submit(server, action, fields)) for _ in range(2)]
+        assert sessions[0].key != sessions[1].key and sessions[0].session_id != sessions[1].session_id
+
+
+async def test_a_user_session_service_without_join_signs_in_afresh_on_each_submission() -> None:
+    """A ``UserSessionService`` written before ``join`` existed keeps working as it did."""
+
+    class WithoutJoin:
+        def __init__(self, inner: object) -> None:
+            self.inner = inner
+
+        def __getattr__(self, name: str) -> object:
+            if name == "join":
+                raise AttributeError(name)
+            return getattr(self.inner, name)
+
+    def configure(builder: IdentityServerBuilder) -> None:
+        builder.decorate(UserSessionService, WithoutJoin)
+
+    async with server_with(configure=configure, **SERVER_SIDE) as server:
+        action, fields = await login_form(server)
+        sessions = [await session_of(server, await submit(server, action, fields)) for _ in range(2)]
+        assert sessions[0].key != sessions[1].key and sessions[0].session_id != sessions[1].session_id

@@ -36,6 +36,8 @@ class AccountPages:
         self.passkeys_enabled = False
         services = ui.services
         self.attempts = SignInAttempts(services.messages, services.replay_cache, services.user_session)
+        # a UserSessionService written before ``join`` existed signs in afresh on every submission, as it did
+        self.sign_in_once = callable(getattr(services.user_session, "join", None))
 
     async def _context(self, request: Request, return_url: str) -> AuthorizationRequest | None:
         return await self.ui.services.interaction.get_authorization_context(return_url, self.ui.base_url(request))
@@ -111,7 +113,8 @@ class AccountPages:
                     "the requested authentication context cannot be satisfied",
                 )
             )
-        cookies = await self._sign_in(request, user, attempt=await self.attempts.read(form))
+        attempt = await self.attempts.read(form) if self.sign_in_once else None
+        cookies = await self._sign_in(request, user, attempt=attempt)
         success = UserLoginSuccessEvent(
             username=user.username,
             subject_id=user.subject_id,
