@@ -27,14 +27,6 @@ password = "bob"
 """
 
 
-def set_cookies(response: httpx.Response) -> dict[str, str]:
-    values = {}
-    for header in response.headers.get_list("set-cookie"):
-        name, _, rest = header.partition("=")
-        values[name] = rest.split(";", 1)[0]
-    return values
-
-
 async def login_form(server: Served) -> tuple[str, list[tuple[str, str]]]:
     """The login page of a pending authorization request: its action and fields, the right password filled in."""
     params, _ = code_request()
@@ -54,7 +46,7 @@ async def submit(server: Served, action: str, fields: list[tuple[str, str]]) -> 
 
 
 async def session_of(server: Served, answer: httpx.Response):
-    ticket = await server.services.user_session.authenticate({SESSION_COOKIE: set_cookies(answer)[SESSION_COOKIE]})
+    ticket = await server.services.user_session.authenticate({SESSION_COOKIE: answer.cookies[SESSION_COOKIE]})
     assert ticket is not None
     return ticket
 
@@ -72,7 +64,7 @@ async def test_a_double_submitted_login_opens_one_server_side_session() -> None:
         first, second = [await session_of(server, answer) for answer in answers]
         assert await sessions_of_alice(server) == [first.key]
         assert (first.key, first.session_id) == (second.key, second.session_id)
-        assert {set_cookies(a)[CHECK_SESSION_COOKIE] for a in answers} == {first.session_id}
+        assert {a.cookies[CHECK_SESSION_COOKIE] for a in answers} == {first.session_id}
         # a third submission, after both finished, joins it too
         third = await session_of(server, await submit(server, action, fields))
         assert (third.key, third.session_id) == (first.key, first.session_id)
@@ -87,7 +79,7 @@ async def test_a_double_submitted_login_with_cookie_sessions_is_one_session_that
         assert (first.session_id, first.ticket_id) == (second.session_id, second.ticket_id)
         await server.services.user_session.sign_out(first, secure=False)
         for answer in answers:  # the other cookie was the same session: ended with it
-            cookie = set_cookies(answer)[SESSION_COOKIE]
+            cookie = answer.cookies[SESSION_COOKIE]
             assert await server.services.user_session.authenticate({SESSION_COOKIE: cookie}) is None
 
 
@@ -101,7 +93,7 @@ async def test_a_submission_after_the_session_ended_opens_a_fresh_one_and_no_end
         fresh = await session_of(server, await submit(server, action, fields))
         assert fresh.key != ended.key and fresh.session_id != ended.session_id and fresh.ticket_id != ended.ticket_id
         assert await sessions_of_alice(server) == [fresh.key]
-        captured = set_cookies(answer)[SESSION_COOKIE]
+        captured = answer.cookies[SESSION_COOKIE]
         assert await server.services.user_session.authenticate({SESSION_COOKIE: captured}) is None
 
 
@@ -123,7 +115,7 @@ async def test_a_second_submission_with_a_wrong_password_joins_nothing() -> None
         wrong = [(k, "wrong" if k == "password" else v) for k, v in fields]
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         answer = await server.client.post(action, content=urlencode(wrong), headers=headers)
-        assert answer.status_code == 400 and SESSION_COOKIE not in set_cookies(answer)
+        assert answer.status_code == 400 and SESSION_COOKIE not in answer.cookies
         assert await sessions_of_alice(server) == [first.key]
 
 
@@ -144,11 +136,11 @@ async def test_a_submission_from_the_browser_that_already_holds_the_attempts_ses
         first = await submit(server, action, fields)
         session = await session_of(server, first)
         antiforgery = "; ".join(f"{k}={v}" for k, v in server.client.cookies.items() if k.endswith(".af"))
-        cookie = f"{antiforgery}; {SESSION_COOKIE}={set_cookies(first)[SESSION_COOKIE]}"
+        cookie = f"{antiforgery}; {SESSION_COOKIE}={first.cookies[SESSION_COOKIE]}"
         headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
         again = await server.client.post(action, content=urlencode(fields), headers=headers)
         assert again.status_code == 302 and "/connect/authorize/callback" in again.headers["location"]
-        assert SESSION_COOKIE not in set_cookies(again)
+        assert SESSION_COOKIE not in again.cookies
         assert await sessions_of_alice(server) == [session.key]
         assert await session_of(server, first) == session
 
