@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from identityserver.ui.sign_in_attempts import ATTEMPT_FIELD
 from tests.sign_in.test_passkeys import ORIGIN, RP_ID, passkey_sign_in, post, register, token_of
 from tests.sign_in.test_second_factor import code_at, enrol, password_sign_in
 from tests.support.browser import Browser, forms
@@ -80,12 +81,23 @@ async def test_the_same_totp_code_posted_twice_at_once_signs_in_once(server: Ser
     await password_sign_in(browser)
     manual, codes = await enrol(server, browser)
     server.clock.advance(seconds=60)
+    # the code is spent once: of the posts without the form's sign-in attempt, one wins
     for attempt in (code_at(server, manual), codes[0]):
         server.client.cookies.clear()
         step = await password_sign_in(browser)
         data = {**dict(forms(step.text)[0].fields), "code": attempt, "button": "verify"}
+        del data[ATTEMPT_FIELD]
         answers = await asyncio.gather(*(server.client.post("/account/login/two-factor", data=data) for _ in range(8)))
         assert sorted(a.status_code for a in answers) == [302] + [400] * 7, attempt
+    # with it, the other seven are the same form submitted again (security.md R9): they join the one session
+    server.clock.advance(seconds=30)
+    server.client.cookies.clear()
+    step = await password_sign_in(browser)
+    data = {**dict(forms(step.text)[0].fields), "code": code_at(server, manual), "button": "verify"}
+    answers = await asyncio.gather(*(server.client.post("/account/login/two-factor", data=data) for _ in range(8)))
+    assert [a.status_code for a in answers] == [302] * 8
+    # (those sent after the jar took the first's cookies find that session held, and set none)
+    assert len({a.cookies["idsrv.session"] for a in answers if "idsrv.session" in a.cookies}) == 1
 
 
 async def test_the_password_grant_does_not_skip_a_users_second_factor(server: Server) -> None:

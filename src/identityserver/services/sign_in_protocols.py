@@ -29,11 +29,13 @@ def passkey_amr(credential: PasskeyCredential) -> list[str]:
 @dataclass(frozen=True, slots=True)
 class TotpCheck:
     """The outcome of one second-factor code: ``ok``; ``throttled`` when too many wrong codes came from the address;
-    ``recovery`` when a recovery code (not a TOTP code) was used."""
+    ``recovery`` when a recovery code (not a TOTP code) was used; ``reused`` when a TOTP code was right but its time
+    step was already used (refused: a replay, or the second submission of a form whose first used it)."""
 
     ok: bool
     throttled: bool = False
     recovery: bool = False
+    reused: bool = False
 
 
 class TotpService(Protocol):

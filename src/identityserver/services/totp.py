@@ -130,6 +130,7 @@ class DefaultTotpService:
         enrolment = await self.store.get(subject_id)
         active = await self._secret(enrolment) if enrolment is not None and enrolment.enabled else None
         code = code.strip()[:40]
+        step = None
         if active is not None:
             step = self._matching_step(active, code)
             if step is not None and await self.store.use_step(subject_id, step):
@@ -142,8 +143,9 @@ class DefaultTotpService:
             ):
                 await self.throttle.succeeded(key, address)
                 return TotpCheck(True, recovery=True)
+        # a right code of a used step is refused and counted against the throttle like a wrong one
         await self.throttle.failed(key, address)
-        return TotpCheck(False)
+        return TotpCheck(False, reused=step is not None)
 
     async def disable(self, subject_id: str) -> None:
         await self.store.remove(subject_id)

@@ -13,6 +13,7 @@ from identityserver.events import UserLoginFailureEvent, UserLoginSuccessEvent
 from identityserver.models.claims import Claim
 from identityserver.models.messages import AuthorizationError, AuthorizationRequest, LogoutMessage
 from identityserver.models.users import TestUser
+from identityserver.services.user_session import SessionTicket
 from identityserver.ui.context import UiContext
 from identityserver.ui.federation import direct_challenge, login_providers
 from identityserver.ui.forms import field
@@ -151,18 +152,8 @@ class AccountPages:
         secure = self.ui.secure(request)
         if attempt is not None and previous is not None and self.attempts.opened(attempt, previous, user.subject_id):
             return []  # an earlier submission of this form signed this user in, in this browser: nothing to change
-        ticket = session.new_ticket(
-            user.subject_id,
-            amr or ["pwd"],
-            "local",
-            self._session_display_name(user),
-            acr,
-            issuer=self.ui.base_url(request),
-        )
-        reauthentication = previous is not None and previous.subject_id == user.subject_id
+        ticket, reauthentication = self._new_ticket(request, user, amr, acr, previous)
         if previous is not None and reauthentication:
-            # re-authentication (prompt=login, max_age, step-up) keeps the session: same sid, same clients
-            ticket.session_id, ticket.client_ids = previous.session_id, list(previous.client_ids)
             await session.sign_out(previous, secure)  # drops the old row only; no hooks
         elif previous is not None:
             # another user signs in: the previous session ends (no leftover session whose coordinated tokens
@@ -177,6 +168,42 @@ class AccountPages:
         if attempt is not None:
             return await self.attempts.sign_in(attempt, ticket, secure, keep_session_id=reauthentication)
         return await session.sign_in(ticket, secure)
+
+    async def _join(
+        self, request: Request, user: TestUser, amr: list[str], acr: str | None, attempt: bytes
+    ) -> list[str] | None:
+        """The session a correct submission of the same form (``attempt``, :meth:`SignInAttempts.claimed`) opened
+        for ``user``, changing nothing else: that submission already ended the browser's previous session.
+        ``None`` when that session is not open."""
+        previous = await self.ui.user(request)
+        if previous is not None and self.attempts.opened(attempt, previous, user.subject_id):
+            return []
+        ticket, reauthentication = self._new_ticket(request, user, amr, acr, previous)
+        return await self.attempts.join(attempt, ticket, self.ui.secure(request), keep_session_id=reauthentication)
+
+    def _new_ticket(
+        self,
+        request: Request,
+        user: TestUser,
+        amr: list[str] | None,
+        acr: str | None,
+        previous: SessionTicket | None,
+    ) -> tuple[SessionTicket, bool]:
+        """The session ``user`` signs in to, and whether it re-authenticates the browser's own session (then it
+        keeps that session's ``sid`` and clients)."""
+        ticket = self.ui.services.user_session.new_ticket(
+            user.subject_id,
+            amr or ["pwd"],
+            "local",
+            self._session_display_name(user),
+            acr,
+            issuer=self.ui.base_url(request),
+        )
+        reauthentication = previous is not None and previous.subject_id == user.subject_id
+        if previous is not None and reauthentication:
+            # re-authentication (prompt=login, max_age, step-up) keeps the session: same sid, same clients
+            ticket.session_id, ticket.client_ids = previous.session_id, list(previous.client_ids)
+        return ticket, reauthentication
 
     async def _login_page(
         self,
@@ -199,7 +226,7 @@ class AccountPages:
             can_create=bool(create_url and self.ui.services.users is not None),
             **await login_providers(self.ui, context),
             passkeys=self.passkeys_enabled,
-            sign_in_attempt=await self.attempts.new(),
+            sign_in_attempt=await self.attempts.new() if self.sign_in_once else None,
             headers={"content-security-policy": PASSKEY_CSP} if self.passkeys_enabled else None,
         )
 

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from identityserver.events import UserLoginFailureEvent, UserLoginSuccessEvent
 from identityserver.models.messages import AuthorizationError, AuthorizationRequest
 from identityserver.models.users import TestUser
-from identityserver.services.sign_in_protocols import MFA_AMR, TotpService, second_factor_required
+from identityserver.services.sign_in_protocols import MFA_AMR, TotpCheck, TotpService, second_factor_required
 from identityserver.ui.account import UNSATISFIABLE_ACR_VALUES, AccountPages
 from identityserver.ui.forms import field
 
@@ -23,6 +23,8 @@ PENDING_COOKIE = "idsrv.mfa"
 PENDING_LIFETIME = 300
 SECOND_FACTOR_PATH = "/account/login/two-factor"
 _PURPOSE = "identityserver.second_factor.pending"
+SECOND_FACTOR_AMR = ("pwd", "otp", MFA_AMR)
+"""RFC 8176 §2: a password and a one-time code, together a multiple-factor sign-in."""
 
 
 class SecondFactorPages:
@@ -102,6 +104,11 @@ class SecondFactorPages:
                 )
                 return self.ui.redirect(denied, [clear])
             return self.ui.redirect(self.ui.path(request, "/"), [clear])
+        attempt = await self.account.attempts.read(form) if self.account.sign_in_once else None
+        if subject is None and attempt is not None and await self._holds_session_of(request, attempt):
+            # a second submission sent after the browser took the first's answer (its session, the pending
+            # sign-in cleared): signed in already
+            return self.ui.redirect(self.account._after_login_url(request, return_url), [clear])
         users = self.ui.services.users
         user = await users.find_by_subject_id(subject) if users is not None and subject is not None else None
         if user is None or not user.is_active:
@@ -110,15 +117,20 @@ class SecondFactorPages:
         check = await self.totp.verify(user.subject_id, field(form, "code", 40), address)
         events = self.ui.services.events
         client_id = context.client.client_id if context else None
-        if not check.ok:
-            failure = UserLoginFailureEvent(
-                message="invalid second factor", username=user.username, client_id=client_id, endpoint="UI"
-            )
-            await events.raise_event(failure, address)
-            if check.throttled:
-                return await self._page(request, return_url, "Too many wrong codes. Wait a few minutes.", 429)
-            return await self._page(request, return_url, "That code is not right, or was already used.", 400)
-        cookies = await self.account._sign_in(request, user, ["pwd", "otp", MFA_AMR], self.mfa_acr_value)
+        if check.ok:
+            amr = list(SECOND_FACTOR_AMR)
+            cookies = await self.account._sign_in(request, user, amr, self.mfa_acr_value, attempt=attempt)
+        else:
+            joined = await self._join(request, user, check, attempt)
+            if joined is None:
+                failure = UserLoginFailureEvent(
+                    message="invalid second factor", username=user.username, client_id=client_id, endpoint="UI"
+                )
+                await events.raise_event(failure, address)
+                if check.throttled:
+                    return await self._page(request, return_url, "Too many wrong codes. Wait a few minutes.", 429)
+                return await self._page(request, return_url, "That code is not right, or was already used.", 400)
+            cookies = joined
         success = UserLoginSuccessEvent(
             username=user.username,
             subject_id=user.subject_id,
@@ -129,8 +141,26 @@ class SecondFactorPages:
         await events.raise_event(success, address)
         return self.ui.redirect(self.account._after_login_url(request, return_url), [*cookies, clear])
 
+    async def _holds_session_of(self, request: Request, attempt: bytes) -> bool:
+        """Whether the browser holds the session a submission of this form (``attempt``) opened."""
+        ticket = await self.ui.user(request)
+        return ticket is not None and self.account.attempts.opened(attempt, ticket, ticket.subject_id)
+
+    async def _join(
+        self, request: Request, user: TestUser, check: TotpCheck, attempt: bytes | None
+    ) -> list[str] | None:
+        """A double-submitted code page (security.md R9): the second submission's code is right but spent, by the
+        first submission of the same form, which signed the user in. It answers with that session; ``None`` for
+        any other refused code. A spent recovery code cannot be told from a wrong one: refused."""
+        if not check.reused or attempt is None or not await self.account.attempts.claimed(attempt, user.subject_id):
+            return None
+        return await self.account._join(request, user, list(SECOND_FACTOR_AMR), self.mfa_acr_value, attempt)
+
     async def _page(self, request: Request, return_url: str, error: str | None = None, status: int = 200) -> Response:
-        return await self.ui.render(request, "two_factor.html", status, return_url=return_url, error=error)
+        attempt = await self.account.attempts.new() if self.account.sign_in_once else None
+        return await self.ui.render(
+            request, "two_factor.html", status, return_url=return_url, error=error, sign_in_attempt=attempt
+        )
 
     async def _expired(self, request: Request) -> Response:
         return await self.ui.render(

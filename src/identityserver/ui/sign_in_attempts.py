@@ -7,7 +7,10 @@ with the same session (``UserSessionService.join``) instead of opening a second.
 
 A later submission never re-opens a session that has ended (signed out, or expired): it finds nothing to
 join and opens a fresh one under random keys. So a session key never comes back to life, and a cookie
-captured before a sign-out stays useless."""
+captured before a sign-out stays useless.
+
+The second factor's page carries an attempt too: there the later submission's code was spent by the first, so it
+can only join (:meth:`SignInAttempts.claimed`, :meth:`SignInAttempts.join`), never open."""
 
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ from identityserver.stores.protocols import ReplayCache
 from identityserver.ui.forms import field
 
 ATTEMPT_FIELD = "signInAttempt"
-"""The hidden field of the login form that carries the sealed attempt."""
+"""The hidden field of the login form and the second factor's page that carries the sealed attempt."""
 _KIND = "sign_in_attempt"
 _CLAIMED = "sign_in_attempt"
 _NONCE_BYTES = 32
@@ -41,6 +44,7 @@ class SignInAttempts:
         session: UserSessionService,
         join_wait: float = 2.0,
         join_poll: float = 0.05,
+        claim_delay: float = 0.2,
     ) -> None:
         self.messages = messages
         self.replay = replay
@@ -48,6 +52,10 @@ class SignInAttempts:
         self.join_wait = join_wait
         """How long a later submission waits for the first to open its session (they run concurrently)."""
         self.join_poll = join_poll
+        self.claim_delay = claim_delay
+        """How long :meth:`claimed` waits before it asks: the first submission claims the attempt a few
+        milliseconds after it spent the code that the asking one found spent, and an ask that came first would take
+        the claim from it."""
 
     async def new(self) -> str:
         """The sealed attempt for one rendering of a sign-in form."""
@@ -74,17 +82,11 @@ class SignInAttempts:
         """Open the session of ``ticket`` for the attempt's first correct submission, or join the session that
         submission opened; ``keep_session_id`` when ``ticket`` carries an existing ``sid`` (re-authentication)."""
         fresh = dataclasses.replace(ticket, amr=list(ticket.amr), client_ids=list(ticket.client_ids))
-
-        def derive(label: bytes) -> str:
-            return _derive(attempt, ticket.subject_id, label)
-
-        if not keep_session_id:
-            ticket.session_id = derive(b"sid")[:32]
-        ticket.ticket_id, ticket.key = derive(b"ticket")[:32], derive(b"key")
+        self._name(attempt, ticket, keep_session_id)
         # the claim outlives the attempt (readable for messages.lifetime from its rendering), so no submission of
         # it can ever be taken for a first one again and re-open an ended session's key
         try:
-            first = await self.replay.add(_CLAIMED, derive(b"claim"), self.messages.lifetime + 60)
+            first = await self._claim(attempt, ticket.subject_id)
         except Exception:
             # the claim only lets a second submission join the first (Redis unreachable, say): sign in without it,
             # under random keys, as a form without an attempt does
@@ -92,14 +94,51 @@ class SignInAttempts:
             return await self.session.sign_in(fresh, secure)
         if first:
             return await self.session.sign_in(ticket, secure)
-        waited = 0.0
-        while (cookies := await self.session.join(ticket, secure)) is None and waited < self.join_wait:
-            await asyncio.sleep(self.join_poll)
-            waited += self.join_poll
+        cookies = await self._wait_for(ticket, secure)
         if cookies is not None:
             return cookies
         # the first submission failed, or its session has ended since: open another, under none of its keys
         return await self.session.sign_in(fresh, secure)
+
+    async def claimed(self, attempt: bytes, subject_id: str) -> bool:
+        """Whether a correct submission of the attempt has signed ``subject_id`` in (or is signing in), for a later
+        submission whose own proof is spent (a one-time code the first used). Asking takes the claim when no
+        submission has: the attempt's first correct submission, if one is still to come, then joins instead of
+        opening, which ends the same way (``claim_delay`` keeps that rare). ``False`` when the ``ReplayCache``
+        cannot be reached."""
+        await asyncio.sleep(self.claim_delay)
+        try:
+            return not await self._claim(attempt, subject_id)
+        except Exception:
+            logger.exception("could not read the sign-in attempt's claim; not joining its session")
+            return False
+
+    async def join(
+        self, attempt: bytes, ticket: SessionTicket, secure: bool, keep_session_id: bool
+    ) -> list[str] | None:
+        """The session the attempt's first submission opened for ``ticket``'s user, opening none; ``None`` when it
+        is not open (it failed, or has ended since). Only for a submission the attempt is :meth:`claimed` for."""
+        self._name(attempt, ticket, keep_session_id)
+        return await self._wait_for(ticket, secure)
+
+    def _name(self, attempt: bytes, ticket: SessionTicket, keep_session_id: bool) -> None:
+        """Name ``ticket``'s session by the attempt's keys for its user."""
+        if not keep_session_id:
+            ticket.session_id = _derive(attempt, ticket.subject_id, b"sid")[:32]
+        ticket.ticket_id = _derive(attempt, ticket.subject_id, b"ticket")[:32]
+        ticket.key = _derive(attempt, ticket.subject_id, b"key")
+
+    async def _claim(self, attempt: bytes, subject_id: str) -> bool:
+        return await self.replay.add(_CLAIMED, _derive(attempt, subject_id, b"claim"), self.messages.lifetime + 60)
+
+    async def _wait_for(self, ticket: SessionTicket, secure: bool) -> list[str] | None:
+        """``join`` of the session ``ticket`` names, waiting up to ``join_wait`` for a concurrent first submission
+        to open it."""
+        waited = 0.0
+        while (cookies := await self.session.join(ticket, secure)) is None and waited < self.join_wait:
+            await asyncio.sleep(self.join_poll)
+            waited += self.join_poll
+        return cookies
 
 
 def _derive(attempt: bytes, subject_id: str, label: bytes) -> str:

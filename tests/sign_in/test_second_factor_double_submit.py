@@ -1,0 +1,184 @@
+"""A rendered second-factor page signs in once (security.md R9): its second submission carries the code the first
+one spent, and answers with the session the first opened. A spent code on any other form, a wrong code, a spent
+recovery code and a form without its attempt are refused as before, and a refused submission opens nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import urlencode
+
+import httpx
+
+from identityserver.models.sessions import SessionFilter
+from identityserver.options import ServerSideSessionsOptions
+from identityserver.services.user_session import SESSION_COOKIE, SessionTicket
+from identityserver.ui.sign_in_attempts import ATTEMPT_FIELD
+from tests.security.support import Served, server_with
+from tests.sign_in.test_second_factor import code_at, enrol, password_sign_in
+from tests.support.browser import Browser, authorize_path, code_request, forms
+
+SERVER_SIDE = {"server_side_sessions": ServerSideSessionsOptions(enabled=True)}
+CODE_PAGE = "/account/login/two-factor"
+
+
+async def enrolled(server: Served) -> tuple[str, list[str]]:
+    """Alice with TOTP on (key, recovery codes), signed out, a minute later (the enrolment's step is past)."""
+    browser = Browser(server.client)
+    await password_sign_in(browser)
+    key, codes = await enrol(server, browser)
+    await server.services.user_session.sign_out(await signed_in(server, server.client.cookies), secure=False)
+    server.client.cookies.clear()
+    server.clock.advance(seconds=60)
+    return key, codes
+
+
+async def signed_in(server: Served, cookies: httpx.Cookies) -> SessionTicket:
+    ticket = await server.services.user_session.authenticate({SESSION_COOKIE: cookies[SESSION_COOKIE]})
+    assert ticket is not None
+    return ticket
+
+
+async def code_form(server: Served, code: str) -> tuple[str, list[tuple[str, str]], str]:
+    """A pending authorization request's code page, after alice's password in a browser of its own: its action,
+    its fields with ``code`` filled in, and that browser's cookies (the pending sign-in, the anti-forgery token)."""
+    async with server.browser() as client:
+        browser = Browser(client)
+        params, _ = code_request()
+        page = await browser.get(authorize_path(params))
+        step = await browser.submit(page, {"username": "alice", "password": "alice", "button": "login"})
+        assert step.status_code == 200 and step.url.path == CODE_PAGE, step.text[:300]
+        form = forms(step.text)[0]
+        assert ATTEMPT_FIELD in dict(form.fields)
+        fields = [*[(k, v) for k, v in form.fields if k != "code"], ("code", code), ("button", "verify")]
+        return form.action, fields, "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+
+
+async def post(server: Served, action: str, fields: list[tuple[str, str]], cookie: str) -> httpx.Response:
+    """One submission of the code page, as the browser that rendered it (no session yet)."""
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
+    async with server.browser() as client:
+        return await client.post(action, content=urlencode(fields), headers=headers)
+
+
+def signed_in_answer(answer: httpx.Response) -> bool:
+    return answer.status_code == 302 and "/connect/authorize/callback" in answer.headers["location"]
+
+
+async def sessions_of_alice(server: Served) -> list[str]:
+    store = server.services.server_side_sessions
+    assert store is not None
+    return [s.key for s in await store.get_sessions(SessionFilter(subject_id="1"))]
+
+
+async def double_click(server: Served, action: str, fields: list[tuple[str, str]], cookie: str) -> list[httpx.Response]:
+    """Two submissions of one form, the second sent while the first is in flight, as a double-click sends them."""
+
+    async def second() -> httpx.Response:
+        await asyncio.sleep(0.005)
+        return await post(server, action, fields, cookie)
+
+    return list(await asyncio.gather(post(server, action, fields, cookie), second()))
+
+
+async def test_a_double_submitted_code_page_opens_one_server_side_session() -> None:
+    async with server_with(**SERVER_SIDE) as server:
+        key, _ = await enrolled(server)
+        action, fields, cookie = await code_form(server, code_at(server, key))
+        answers = await double_click(server, action, fields, cookie)
+        assert all(signed_in_answer(a) for a in answers), [(a.status_code, a.text[:200]) for a in answers]
+        first, second = [await signed_in(server, a.cookies) for a in answers]
+        assert (first.key, first.session_id) == (second.key, second.session_id)
+        assert await sessions_of_alice(server) == [first.key]
+        assert {"otp", "mfa"} <= set(first.amr) and first.acr == "mfa"
+        # a third submission, after both finished, joins it too
+        third = await post(server, action, fields, cookie)
+        assert signed_in_answer(third) and (await signed_in(server, third.cookies)).key == first.key
+        assert len(await sessions_of_alice(server)) == 1
+
+
+async def test_a_double_submitted_code_page_with_cookie_sessions_is_one_session_that_one_logout_ends() -> None:
+    async with server_with() as server:
+        key, _ = await enrolled(server)
+        action, fields, cookie = await code_form(server, code_at(server, key))
+        answers = await double_click(server, action, fields, cookie)
+        assert all(signed_in_answer(a) for a in answers), [(a.status_code, a.text[:200]) for a in answers]
+        first, second = [await signed_in(server, a.cookies) for a in answers]
+        assert (first.session_id, first.ticket_id) == (second.session_id, second.ticket_id)
+        await server.services.user_session.sign_out(first, secure=False)
+        for answer in answers:
+            cookie_value = answer.cookies[SESSION_COOKIE]
+            assert await server.services.user_session.authenticate({SESSION_COOKIE: cookie_value}) is None
+
+
+async def test_a_spent_code_on_another_form_is_refused_and_opens_nothing() -> None:
+    """The one-time use of a time step still holds: only the form whose submission spent it joins."""
+    for options in (SERVER_SIDE, {}):
+        async with server_with(**options) as server:
+            key, _ = await enrolled(server)
+            code = code_at(server, key)
+            action, fields, cookie = await code_form(server, code)
+            assert signed_in_answer(await post(server, action, fields, cookie))
+            other_action, other_fields, other_cookie = await code_form(server, code)
+            refused = await post(server, other_action, other_fields, other_cookie)
+            assert refused.status_code == 400 and "not right" in refused.text
+            assert SESSION_COOKIE not in refused.cookies
+
+
+async def test_a_second_submission_after_the_session_ended_is_refused_and_opens_nothing() -> None:
+    async with server_with(**SERVER_SIDE) as server:
+        key, _ = await enrolled(server)
+        action, fields, cookie = await code_form(server, code_at(server, key))
+        answer = await post(server, action, fields, cookie)
+        await server.services.user_session.sign_out(await signed_in(server, answer.cookies), secure=False)
+        again = await post(server, action, fields, cookie)
+        assert again.status_code == 400 and SESSION_COOKIE not in again.cookies
+        assert await sessions_of_alice(server) == []
+
+
+async def test_a_wrong_code_a_spent_recovery_code_or_no_attempt_on_the_second_submission_joins_nothing() -> None:
+    async with server_with(**SERVER_SIDE) as server:
+        key, recovery = await enrolled(server)
+        action, fields, cookie = await code_form(server, code_at(server, key))
+        opened = await signed_in(server, (await post(server, action, fields, cookie)).cookies)
+        wrong = "000000" if code_at(server, key) != "000000" else "111111"
+        for changed in (
+            [(k, wrong if k == "code" else v) for k, v in fields],
+            [(k, v) for k, v in fields if k != ATTEMPT_FIELD],
+            [(k, v) for k, v in fields if k != ATTEMPT_FIELD] + [(ATTEMPT_FIELD, "forged")],
+        ):
+            refused = await post(server, action, changed, cookie)
+            assert refused.status_code == 400 and SESSION_COOKIE not in refused.cookies
+        # a recovery code cannot be told spent from wrong: its second submission is refused
+        action, fields, cookie = await code_form(server, recovery[0])
+        assert signed_in_answer(await post(server, action, fields, cookie))
+        refused = await post(server, action, fields, cookie)
+        assert refused.status_code == 400 and SESSION_COOKIE not in refused.cookies
+        assert opened.key in await sessions_of_alice(server) and len(await sessions_of_alice(server)) == 2
+
+
+async def test_the_spent_code_of_a_joined_submission_still_counts_against_the_throttle() -> None:
+    async with server_with(**SERVER_SIDE) as server:
+        key, _ = await enrolled(server)
+        action, fields, cookie = await code_form(server, code_at(server, key))
+        # the first spends the code; each later one counts as a wrong code, and the throttle allows five
+        answers = [await post(server, action, fields, cookie) for _ in range(7)]
+        assert all(signed_in_answer(a) for a in answers[:6])
+        assert answers[6].status_code == 429 and SESSION_COOKIE not in answers[6].cookies
+
+
+async def test_a_second_submission_sent_with_the_first_answers_cookies_keeps_that_session() -> None:
+    """The browser took the first answer's cookies before it sent the second (the pending sign-in cleared, the
+    session set): signed in already, nothing changes. Another form's session does not pass for this one's."""
+    async with server_with(**SERVER_SIDE) as server:
+        key, _ = await enrolled(server)
+        action, fields, cookie = await code_form(server, code_at(server, key))
+        first = await post(server, action, fields, cookie)
+        antiforgery = "; ".join(p for p in cookie.split("; ") if p.split("=")[0].endswith(".af"))
+        held = f"{antiforgery}; {SESSION_COOKIE}={first.cookies[SESSION_COOKIE]}"
+        again = await post(server, action, fields, held)
+        assert signed_in_answer(again) and SESSION_COOKIE not in again.cookies
+        assert await sessions_of_alice(server) == [(await signed_in(server, first.cookies)).key]
+        server.clock.advance(seconds=30)
+        other_action, other_fields, _ = await code_form(server, code_at(server, key))
+        refused = await post(server, other_action, other_fields, held)
+        assert refused.status_code == 400 and "expired" in refused.text
