@@ -1,14 +1,17 @@
-"""A double-clicked "Sign in" (and "Verify" on the second factor's page) in real headless Chromium against
-``identityserver serve`` (security.md R9): the browser sends the form twice and keeps the second answer; the
-server keeps one session, and the browser is signed in to it."""
+"""A double-clicked "Sign in" (and "Verify" on the second factor's page, and "Create account") in real headless
+Chromium against ``identityserver serve`` (security.md R9): the browser sends the form twice and keeps the second
+answer; the server keeps one session (and makes one account), and the browser is signed in to it."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sqlite3
 import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from identityserver.services.totp import STEP, hotp, secret_from_base32
@@ -21,6 +24,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"
 CONFIG = """
 [options.server_side_sessions]
 enabled = true
+
+[options.user_interaction]
+create_account_url = "/account/create"
 
 [[users]]
 subject_id = "1"
@@ -66,6 +72,56 @@ async def double_click(
         raise AssertionError(f"never reached {base}{landing}: {page.url}")
     page.remove_listener("request", count)
     return posts
+
+
+class SlowNetwork:
+    """A route handler that sends a POST on to the server at once (with the browser's cookies of the moment) and
+    gives the browser its answer 0.3 s later: a second click in between sends the form again before the first
+    answer's cookies arrive, and the server gets both. The first answer is then dropped, as Chromium drops the
+    navigation a second submission replaced (under interception it would otherwise still be shown)."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+        self.answered = 0
+        self.one_at_a_time = asyncio.Lock()
+        """The server takes the second submission after it answered the first (the in-process tests send them at
+        once): else it might finish the second first, and the browser keep an answer that needed no joining."""
+
+    async def __call__(self, route: Any) -> None:
+        from playwright.async_api import Error
+
+        request = route.request
+        if request.method != "POST":
+            await route.continue_()
+            return
+        index, self.sent = self.sent, self.sent + 1
+        headers = {k: v for k, v in (await request.all_headers()).items() if not k.startswith(":")}
+        headers.pop("content-length", None)
+        async with self.one_at_a_time, httpx.AsyncClient(follow_redirects=False) as client:
+            answer = await client.post(request.url, content=request.post_data_buffer, headers=headers)
+        await asyncio.sleep(0.3)
+        answered = {k: v for k, v in answer.headers.items() if k != "set-cookie"}
+        answered["set-cookie"] = "\n".join(answer.headers.get_list("set-cookie"))  # Playwright's form for several
+        try:
+            with contextlib.suppress(Error):
+                if index < self.sent - 1:
+                    await route.abort()  # a later click replaced the navigation this answered
+                else:
+                    await route.fulfill(status=answer.status_code, headers=answered, body=answer.content)
+        finally:
+            self.answered += 1
+
+    async def settled(self, page: Any, posts: int, landing: str) -> None:
+        """Wait until the browser got every answer and shows the page of the last, then check it is ``landing``
+        (the first answer may have been shown before the second arrived)."""
+        for _ in range(100):
+            if self.answered >= posts:
+                break
+            await asyncio.sleep(0.05)
+        assert self.answered >= posts, self.answered
+        await page.wait_for_timeout(300)
+        await page.wait_for_load_state()
+        assert page.url == landing, page.url
 
 
 async def test_a_double_clicked_sign_in_keeps_one_session_that_the_browser_holds(tmp_path: Path) -> None:
@@ -133,14 +189,52 @@ async def test_a_double_clicked_second_factor_keeps_one_session_that_the_browser
                 await page.wait_for_url(f"{base}/account/login/two-factor*")
                 # the next time step's code (accepted within the window): later than the step enrolment used
                 await page.fill("input[name=code]", hotp(secret, int(time.time()) // STEP + 1))
-                # the code page answers within a few milliseconds (no password hash): a quick double-click
+                # the code page answers within a few milliseconds (no password hash), before a second click: on
+                # a slow network, the answers reach the browser later than the server sent them
+                slow = SlowNetwork()
+                await page.route(f"{base}/account/login/two-factor*", slow)
                 posts = await double_click(
-                    page, "button[name=button][value=verify]", base, "/account/login/two-factor", "/", gap_ms=15
+                    page, "button[name=button][value=verify]", base, "/account/login/two-factor", "/"
                 )
                 assert len(posts) == 2, posts
+                await slow.settled(page, 2, f"{base}/")
                 cookies = {c["name"]: c["value"] for c in await page.context.cookies(base)}
             finally:
                 await chromium.close()
         sessions = stored_sessions(state)
     new = [session for session in sessions if session not in enrolled]
     assert new == [("1", cookies["idsrv.session"])], (sessions, enrolled, cookies)
+
+
+async def test_a_double_clicked_create_account_makes_one_account_and_one_session_the_browser_holds(
+    tmp_path: Path,
+) -> None:
+    """The second submission finds the username taken by the first's account: it answers with the first's
+    session, not "That username is taken"."""
+    from playwright.async_api import async_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing (apt-get install chromium)")
+    config, state = tmp_path / "server.toml", tmp_path / "state"
+    config.write_text(CONFIG)
+    with serve(config, state) as base:
+        async with async_playwright() as playwright:
+            chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            try:
+                page = await (await chromium.new_context()).new_page()
+                await page.goto(f"{base}/account/create")
+                await page.fill("input[name=username]", "dave")
+                await page.fill("input[name=password]", "correct horse")
+                slow = SlowNetwork()
+                await page.route(f"{base}/account/create*", slow)  # both submissions reach the server
+                posts = await double_click(page, "button[name=button][value=create]", base, "/account/create", "/")
+                assert len(posts) == 2, posts
+                await slow.settled(page, 2, f"{base}/")
+                cookies = {c["name"]: c["value"] for c in await page.context.cookies(base)}
+            finally:
+                await chromium.close()
+        sessions = stored_sessions(state)
+        with sqlite3.connect(state / "identityserver.db") as database:
+            query = """SELECT "SubjectId" FROM "IdentityServerUsers" WHERE "Username" = 'dave'"""
+            accounts = database.execute(query).fetchall()
+    assert len(accounts) == 1 and sessions == [(accounts[0][0], cookies["idsrv.session"])], (sessions, accounts)

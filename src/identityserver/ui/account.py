@@ -23,6 +23,7 @@ from identityserver.ui.sign_in_attempts import SignInAttempts
 #: acr values the built-in password login cannot satisfy (no second factor): the request is answered with
 #: ``unmet_authentication_requirements`` (OIDC Core §3.1.2.6 / RFC 9470 §3).
 UNSATISFIABLE_ACR_VALUES = frozenset({"mfa", "urn:identityserver:acr:mfa", "phr", "phrh"})
+USERNAME_TAKEN = "That username is taken."
 
 
 #: What runs after a correct password and may answer instead of signing in now (the second factor, docs/sign-in.md).
@@ -239,27 +240,65 @@ class AccountPages:
                 request, "error.html", 404, error="not_found", error_description="Account creation is not available."
             )
         if request.method == "GET":
-            return await self.ui.render(request, "create.html", return_url=return_url, values={})
+            return await self._create_page(request, return_url, {})
         form = await self.ui.verified_form(request)
         if not isinstance(form, FormData):
             return form
         return_url = field(form, "returnUrl", 8000)
         values = {name: field(form, name, 200) for name in ("username", "name", "email")}
         password = field(form, "password", 100)
+        attempt = await self.attempts.read(form) if self.sign_in_once else None
         problem = None
         if not 3 <= len(values["username"]) <= 100 or not values["username"].isprintable():
             problem = "Choose a username of 3 to 100 characters."
         elif len(password) < 8:
             problem = "Choose a password of at least 8 characters."
-        elif await users.find_by_username(values["username"]) is not None:
-            problem = "That username is taken."
-        if problem is not None:
-            return await self.ui.render(
-                request, "create.html", 400, return_url=return_url, values=values, error=problem
-            )
-        claims = [Claim("name", values["name"] or values["username"])]
-        if values["email"]:
-            claims.append(Claim("email", values["email"]))
-        user = await users.auto_provision_user(values["username"], password, claims)
-        cookies = await self._sign_in(request, user)
-        return self.ui.redirect(self._after_login_url(request, return_url), cookies)
+        elif await users.find_by_username(values["username"]) is None:
+            claims = [Claim("name", values["name"] or values["username"])]
+            if values["email"]:
+                claims.append(Claim("email", values["email"]))
+            try:
+                user = await users.auto_provision_user(values["username"], password, claims)
+            except ValueError:  # another request took the username since the check above
+                problem = USERNAME_TAKEN
+            else:
+                cookies = await self._sign_in(request, user, attempt=attempt)
+                return self.ui.redirect(self._after_login_url(request, return_url), cookies)
+        else:
+            problem = USERNAME_TAKEN
+        if attempt is not None and problem == USERNAME_TAKEN:
+            joined = await self._join_created(request, values["username"], password, attempt)
+            if joined is not None:
+                return self.ui.redirect(self._after_login_url(request, return_url), joined)
+        return await self._create_page(request, return_url, values, problem, 400)
+
+    async def _join_created(self, request: Request, username: str, password: str, attempt: bytes) -> list[str] | None:
+        """A double-submitted account creation (security.md R9): the username is taken by the account this form's
+        first submission made and signed in to. Its session, when this form's attempt was claimed for that account
+        and the password is the account's; else ``None``. The claim is asked first, so that only the form that made
+        the account ever has its password checked here (every "taken" answer of a form with an attempt takes the
+        same time, whatever the password), and the check is throttled as the login's."""
+        users = self.ui.services.users
+        user = await users.find_by_username(username) if users is not None else None
+        if user is None or not await self.attempts.claimed(attempt, user.subject_id):
+            return None
+        address = request.client.host if request.client else "-"
+        if await self.throttle.blocked(username, address):
+            return None
+        if users is None or await users.validate_credentials(username, password) is None:
+            await self.throttle.failed(username, address)
+            return None
+        return await self._join(request, user, ["pwd"], None, attempt)
+
+    async def _create_page(
+        self,
+        request: Request,
+        return_url: str,
+        values: dict[str, str],
+        error: str | None = None,
+        status: int = 200,
+    ) -> Response:
+        attempt = await self.attempts.new() if self.sign_in_once else None
+        return await self.ui.render(
+            request, "create.html", status, return_url=return_url, values=values, error=error, sign_in_attempt=attempt
+        )

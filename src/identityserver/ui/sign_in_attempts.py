@@ -9,8 +9,9 @@ A later submission never re-opens a session that has ended (signed out, or expir
 join and opens a fresh one under random keys. So a session key never comes back to life, and a cookie
 captured before a sign-out stays useless.
 
-The second factor's page carries an attempt too: there the later submission's code was spent by the first, so it
-can only join (:meth:`SignInAttempts.claimed`, :meth:`SignInAttempts.join`), never open."""
+The second factor's page and the account-creation form carry attempts too: there the later submission's code was
+spent, or its username taken, by the first, so it can only join (:meth:`SignInAttempts.claimed`,
+:meth:`SignInAttempts.join`), never open."""
 
 from __future__ import annotations
 
@@ -29,9 +30,10 @@ from identityserver.stores.protocols import ReplayCache
 from identityserver.ui.forms import field
 
 ATTEMPT_FIELD = "signInAttempt"
-"""The hidden field of the login form and the second factor's page that carries the sealed attempt."""
+"""The hidden field of the login, second-factor and account-creation forms that carries the sealed attempt."""
 _KIND = "sign_in_attempt"
 _CLAIMED = "sign_in_attempt"
+_ASKED = "sign_in_attempt_asked"
 _NONCE_BYTES = 32
 logger = logging.getLogger("identityserver.sign_in")
 
@@ -102,12 +104,18 @@ class SignInAttempts:
 
     async def claimed(self, attempt: bytes, subject_id: str) -> bool:
         """Whether a correct submission of the attempt has signed ``subject_id`` in (or is signing in), for a later
-        submission whose own proof is spent (a one-time code the first used). Asking takes the claim when no
-        submission has: the attempt's first correct submission, if one is still to come, then joins instead of
-        opening, which ends the same way (``claim_delay`` keeps that rare). ``False`` when the ``ReplayCache``
-        cannot be reached."""
+        submission whose own proof is spent (a one-time code the first used, an account the first made). The
+        ``ReplayCache`` can only add, so asking adds too: first a mark that this attempt was asked about, then the
+        claim itself. Only the first asker may take a taken claim for proof: a later one cannot tell the first
+        submission's claim from one an earlier asker made (a replay of a spent code on a form of its own would
+        otherwise pass on its second try). An asker that finds the claim free has taken it: the attempt's first
+        correct submission, if one is still to come, then joins instead of opening, which ends the same way
+        (``claim_delay`` keeps that rare). ``False`` when the ``ReplayCache`` cannot be reached."""
         await asyncio.sleep(self.claim_delay)
+        lifetime = self.messages.lifetime + 60
         try:
+            if not await self.replay.add(_ASKED, _derive(attempt, subject_id, b"asked"), lifetime):
+                return False
             return not await self._claim(attempt, subject_id)
         except Exception:
             logger.exception("could not read the sign-in attempt's claim; not joining its session")
