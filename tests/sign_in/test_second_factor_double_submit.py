@@ -174,3 +174,18 @@ async def test_a_second_submission_sent_with_the_first_answers_cookies_keeps_tha
         other_action, other_fields, _ = await code_form(server, code_at(server, key))
         refused = await post(server, other_action, other_fields, held)
         assert refused.status_code == 400 and "expired" in refused.text
+
+
+async def test_an_attempt_rendered_in_another_form_is_not_read_by_the_code_page() -> None:
+    """Each form's attempts are sealed as its own kind: a claim a login form's submission made is never taken for
+    the code page's."""
+    async with server_with(**SERVER_SIDE) as server:
+        key, _ = await enrolled(server)
+        async with server.browser() as client:
+            login = forms((await client.get("/account/login")).text)[0]
+        borrowed = dict(login.fields)[ATTEMPT_FIELD]
+        action, fields, cookie = await code_form(server, code_at(server, key))
+        changed = [(k, v) for k, v in fields if k != ATTEMPT_FIELD] + [(ATTEMPT_FIELD, borrowed)]
+        assert signed_in_answer(await post(server, action, changed, cookie))
+        refused = await post(server, action, changed, cookie)
+        assert refused.status_code == 400 and SESSION_COOKIE not in refused.cookies

@@ -18,7 +18,7 @@ from identityserver.ui.context import UiContext
 from identityserver.ui.federation import direct_challenge, login_providers
 from identityserver.ui.forms import field
 from identityserver.ui.security import PASSKEY_CSP
-from identityserver.ui.sign_in_attempts import SignInAttempts
+from identityserver.ui.sign_in_attempts import CREATE_ACCOUNT_FORM, SignInAttempts
 
 #: acr values the built-in password login cannot satisfy (no second factor): the request is answered with
 #: ``unmet_authentication_requirements`` (OIDC Core §3.1.2.6 / RFC 9470 §3).
@@ -247,7 +247,7 @@ class AccountPages:
         return_url = field(form, "returnUrl", 8000)
         values = {name: field(form, name, 200) for name in ("username", "name", "email")}
         password = field(form, "password", 100)
-        attempt = await self.attempts.read(form) if self.sign_in_once else None
+        attempt = await self.attempts.read(form, CREATE_ACCOUNT_FORM) if self.sign_in_once else None
         problem = None
         if not 3 <= len(values["username"]) <= 100 or not values["username"].isprintable():
             problem = "Choose a username of 3 to 100 characters."
@@ -298,7 +298,7 @@ class AccountPages:
         error: str | None = None,
         status: int = 200,
     ) -> Response:
-        attempt = await self.attempts.new() if self.sign_in_once else None
+        attempt = await self.attempts.new(CREATE_ACCOUNT_FORM) if self.sign_in_once else None
         return await self.ui.render(
             request, "create.html", status, return_url=return_url, values=values, error=error, sign_in_attempt=attempt
         )

@@ -18,6 +18,7 @@ from identityserver.models.users import TestUser
 from identityserver.services.sign_in_protocols import MFA_AMR, TotpCheck, TotpService, second_factor_required
 from identityserver.ui.account import UNSATISFIABLE_ACR_VALUES, AccountPages
 from identityserver.ui.forms import field
+from identityserver.ui.sign_in_attempts import SECOND_FACTOR_FORM
 
 PENDING_COOKIE = "idsrv.mfa"
 PENDING_LIFETIME = 300
@@ -104,7 +105,7 @@ class SecondFactorPages:
                 )
                 return self.ui.redirect(denied, [clear])
             return self.ui.redirect(self.ui.path(request, "/"), [clear])
-        attempt = await self.account.attempts.read(form) if self.account.sign_in_once else None
+        attempt = await self.account.attempts.read(form, SECOND_FACTOR_FORM) if self.account.sign_in_once else None
         if subject is None and attempt is not None and await self._holds_session_of(request, attempt):
             # a second submission sent after the browser took the first's answer (its session, the pending
             # sign-in cleared): signed in already
@@ -157,7 +158,7 @@ class SecondFactorPages:
         return await self.account._join(request, user, list(SECOND_FACTOR_AMR), self.mfa_acr_value, attempt)
 
     async def _page(self, request: Request, return_url: str, error: str | None = None, status: int = 200) -> Response:
-        attempt = await self.account.attempts.new() if self.account.sign_in_once else None
+        attempt = await self.account.attempts.new(SECOND_FACTOR_FORM) if self.account.sign_in_once else None
         return await self.ui.render(
             request, "two_factor.html", status, return_url=return_url, error=error, sign_in_attempt=attempt
         )

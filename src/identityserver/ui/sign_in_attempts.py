@@ -31,7 +31,11 @@ from identityserver.ui.forms import field
 
 ATTEMPT_FIELD = "signInAttempt"
 """The hidden field of the login, second-factor and account-creation forms that carries the sealed attempt."""
-_KIND = "sign_in_attempt"
+LOGIN_FORM = "sign_in_attempt"
+SECOND_FACTOR_FORM = "sign_in_attempt.second_factor"
+CREATE_ACCOUNT_FORM = "sign_in_attempt.create_account"
+"""The sealed message kinds of each form's attempts: an attempt rendered in one form is not read by another, so
+a claim one form's submission made is never taken for another form's (the code page's joins ask for it)."""
 _CLAIMED = "sign_in_attempt"
 _ASKED = "sign_in_attempt_asked"
 _NONCE_BYTES = 32
@@ -59,14 +63,15 @@ class SignInAttempts:
         milliseconds after it spent the code that the asking one found spent, and an ask that came first would take
         the claim from it."""
 
-    async def new(self) -> str:
-        """The sealed attempt for one rendering of a sign-in form."""
-        return await self.messages.write(_KIND, {"n": secrets.token_hex(_NONCE_BYTES)})
+    async def new(self, form: str = LOGIN_FORM) -> str:
+        """The sealed attempt for one rendering of a sign-in form (``form``: its message kind)."""
+        return await self.messages.write(form, {"n": secrets.token_hex(_NONCE_BYTES)})
 
-    async def read(self, form: FormData) -> bytes | None:
-        """The attempt's nonce, or ``None`` when the form carries none, or one that is forged or expired."""
-        data = await self.messages.read(_KIND, field(form, ATTEMPT_FIELD, 16384) or None)
-        nonce = data.get("n") if data is not None else None
+    async def read(self, data: FormData, form: str = LOGIN_FORM) -> bytes | None:
+        """The nonce of the attempt a submission of ``form`` carries, or ``None`` when it carries none, or one that
+        is forged, expired or another form's."""
+        sealed = await self.messages.read(form, field(data, ATTEMPT_FIELD, 16384) or None)
+        nonce = sealed.get("n") if sealed is not None else None
         if not isinstance(nonce, str) or len(nonce) != 2 * _NONCE_BYTES:
             return None
         try:
