@@ -208,3 +208,41 @@ async def test_one_login_form_submitted_on_both_nodes_at_once_opens_one_session(
     finally:
         await connection.close()
     assert [row["SessionId"] for row in rows] == list(session_ids)
+
+
+async def test_one_account_creation_form_submitted_on_both_nodes_makes_one_account_and_one_session(
+    database_url, redis_url, topology, tmp_path
+):
+    """security.md R9 across nodes: a double-clicked "Create account", the second submission on the other node
+    after the first made the account, is one account and one session (the claim is in the shared ReplayCache)."""
+    import asyncpg
+
+    extra = '[options.user_interaction]\ncreate_account_url = "/account/create"\n'
+    config = write_config(tmp_path / "server.toml", database_url, redis_url, extra=extra)
+    with cluster(config, tmp_path, topology=topology) as nodes:
+        balancer = Balancer(nodes)
+        async with http_client(balancer) as http:
+            with balancer.pin(nodes[0]):
+                page = await Browser(http).get("/account/create")
+            form = forms(page.text)[0]
+            fields = [(k, v) for k, v in form.fields if k not in ("username", "name", "email", "password")]
+            body = urlencode([*fields, ("username", "dave"), ("password", "correct horse"), ("button", "create")])
+            cookie = "; ".join(f"{name}={value}" for name, value in http.cookies.items())
+            headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
+            answers = []
+            for node in nodes:
+                with balancer.pin(node):
+                    answers.append(await http.post(form.action, content=body, headers=headers))
+            assert [a.status_code for a in answers] == [302, 302], [(a.status_code, a.text[:200]) for a in answers]
+            session_ids = {a.cookies["idsrv.session"] for a in answers}
+            assert len(session_ids) == 1, session_ids
+    connection = await asyncpg.connect(database_url, timeout=10)
+    try:
+        accounts = await connection.fetch('SELECT "SubjectId" FROM "IdentityServerUsers" WHERE "Username" = $1', "dave")
+        assert len(accounts) == 1, accounts
+        rows = await connection.fetch(
+            'SELECT "SessionId" FROM "ServerSideSessions" WHERE "SubjectId" = $1', accounts[0]["SubjectId"]
+        )
+    finally:
+        await connection.close()
+    assert [row["SessionId"] for row in rows] == list(session_ids)
