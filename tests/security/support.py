@@ -8,14 +8,16 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
 from identityserver.configuration.builder import IdentityServerBuilder
 from identityserver.crypto.jwt import encode_jws
 from identityserver.hosting.app import create_app
+from identityserver.models.sessions import SessionFilter
 from identityserver.options import IdentityServerOptions
+from identityserver.services.user_session import SESSION_COOKIE, SessionTicket
 from identityserver.ui import create_ui
 from tests.support.browser import redirect_parameters
 from tests.support.clock import FakeClock
@@ -37,6 +39,33 @@ class Served(Server):
         transport = httpx.ASGITransport(app=self.app, client=(address, 50001))
         async with httpx.AsyncClient(transport=transport, base_url=ISSUER) as client:
             yield client
+
+    async def submit_as_rendered(self, action: str, fields: list[tuple[str, str]], cookie: str) -> httpx.Response:
+        """One submission of a form as the browser that rendered it sends it: with that browser's cookies of the
+        moment (``cookie``, a ``Cookie`` header), from a client without a cookie jar, so that no answer changes what
+        the next submission carries (a double-click sends the second before the first answer arrives)."""
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
+        async with self.browser() as client:
+            return await client.post(action, content=urlencode(fields), headers=headers)
+
+
+def cookie_header(cookies: httpx.Cookies) -> str:
+    """A ``Cookie`` header of every cookie in the jar."""
+    return "; ".join(f"{name}={value}" for name, value in cookies.items())
+
+
+async def session_in(server: Server, cookies: httpx.Cookies) -> SessionTicket:
+    """The live session that the session cookie among ``cookies`` names (an answer's, a browser's)."""
+    ticket = await server.services.user_session.authenticate({SESSION_COOKIE: cookies[SESSION_COOKIE]})
+    assert ticket is not None
+    return ticket
+
+
+async def server_side_session_keys(server: Server, subject_id: str) -> list[str]:
+    """The keys of the user's rows in the server-side session store."""
+    store = server.services.server_side_sessions
+    assert store is not None
+    return [session.key for session in await store.get_sessions(SessionFilter(subject_id=subject_id))]
 
 
 @contextlib.asynccontextmanager

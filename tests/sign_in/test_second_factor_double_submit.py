@@ -6,15 +6,13 @@ and a refused submission opens nothing."""
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import urlencode
 
 import httpx
 
-from identityserver.models.sessions import SessionFilter
 from identityserver.options import ServerSideSessionsOptions
-from identityserver.services.user_session import SESSION_COOKIE, SessionTicket
+from identityserver.services.user_session import SESSION_COOKIE
 from identityserver.ui.sign_in_attempts import ATTEMPT_FIELD
-from tests.security.support import Served, server_with
+from tests.security.support import Served, cookie_header, server_side_session_keys, server_with, session_in
 from tests.sign_in.test_second_factor import code_at, enrol, password_sign_in
 from tests.support.browser import Browser, authorize_path, code_request, forms
 
@@ -27,16 +25,10 @@ async def enrolled(server: Served) -> tuple[str, list[str]]:
     browser = Browser(server.client)
     await password_sign_in(browser)
     key, codes = await enrol(server, browser)
-    await server.services.user_session.sign_out(await signed_in(server, server.client.cookies), secure=False)
+    await server.services.user_session.sign_out(await session_in(server, server.client.cookies), secure=False)
     server.client.cookies.clear()
     server.clock.advance(seconds=60)
     return key, codes
-
-
-async def signed_in(server: Served, cookies: httpx.Cookies) -> SessionTicket:
-    ticket = await server.services.user_session.authenticate({SESSION_COOKIE: cookies[SESSION_COOKIE]})
-    assert ticket is not None
-    return ticket
 
 
 async def code_form(server: Served, code: str) -> tuple[str, list[tuple[str, str]], str]:
@@ -51,14 +43,7 @@ async def code_form(server: Served, code: str) -> tuple[str, list[tuple[str, str
         form = forms(step.text)[0]
         assert ATTEMPT_FIELD in dict(form.fields)
         fields = [*[(k, v) for k, v in form.fields if k != "code"], ("code", code), ("button", "verify")]
-        return form.action, fields, "; ".join(f"{k}={v}" for k, v in client.cookies.items())
-
-
-async def post(server: Served, action: str, fields: list[tuple[str, str]], cookie: str) -> httpx.Response:
-    """One submission of the code page, as the browser that rendered it (no session yet)."""
-    headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
-    async with server.browser() as client:
-        return await client.post(action, content=urlencode(fields), headers=headers)
+        return form.action, fields, cookie_header(client.cookies)
 
 
 def signed_in_answer(answer: httpx.Response) -> bool:
@@ -66,9 +51,7 @@ def signed_in_answer(answer: httpx.Response) -> bool:
 
 
 async def sessions_of_alice(server: Served) -> list[str]:
-    store = server.services.server_side_sessions
-    assert store is not None
-    return [s.key for s in await store.get_sessions(SessionFilter(subject_id="1"))]
+    return await server_side_session_keys(server, "1")
 
 
 async def double_click(server: Served, action: str, fields: list[tuple[str, str]], cookie: str) -> list[httpx.Response]:
@@ -76,9 +59,9 @@ async def double_click(server: Served, action: str, fields: list[tuple[str, str]
 
     async def second() -> httpx.Response:
         await asyncio.sleep(0.005)
-        return await post(server, action, fields, cookie)
+        return await server.submit_as_rendered(action, fields, cookie)
 
-    return list(await asyncio.gather(post(server, action, fields, cookie), second()))
+    return list(await asyncio.gather(server.submit_as_rendered(action, fields, cookie), second()))
 
 
 async def test_a_double_submitted_code_page_opens_one_server_side_session() -> None:
@@ -87,12 +70,12 @@ async def test_a_double_submitted_code_page_opens_one_server_side_session() -> N
         action, fields, cookie = await code_form(server, code_at(server, key))
         answers = await double_click(server, action, fields, cookie)
         assert all(signed_in_answer(a) for a in answers), [(a.status_code, a.text[:200]) for a in answers]
-        first, second = [await signed_in(server, a.cookies) for a in answers]
+        first, second = [await session_in(server, a.cookies) for a in answers]
         assert (first.key, first.session_id) == (second.key, second.session_id)
         assert await sessions_of_alice(server) == [first.key]
         assert {"otp", "mfa"} <= set(first.amr) and first.acr == "mfa"
         # only the first later submission may join (SignInAttempts.claimed): a third is refused, opening nothing
-        third = await post(server, action, fields, cookie)
+        third = await server.submit_as_rendered(action, fields, cookie)
         assert third.status_code == 400 and SESSION_COOKIE not in third.cookies
         assert await sessions_of_alice(server) == [first.key]
 
@@ -103,7 +86,7 @@ async def test_a_double_submitted_code_page_with_cookie_sessions_is_one_session_
         action, fields, cookie = await code_form(server, code_at(server, key))
         answers = await double_click(server, action, fields, cookie)
         assert all(signed_in_answer(a) for a in answers), [(a.status_code, a.text[:200]) for a in answers]
-        first, second = [await signed_in(server, a.cookies) for a in answers]
+        first, second = [await session_in(server, a.cookies) for a in answers]
         assert (first.session_id, first.ticket_id) == (second.session_id, second.ticket_id)
         await server.services.user_session.sign_out(first, secure=False)
         for answer in answers:
@@ -118,10 +101,10 @@ async def test_a_spent_code_on_another_form_is_refused_and_opens_nothing() -> No
             key, _ = await enrolled(server)
             code = code_at(server, key)
             action, fields, cookie = await code_form(server, code)
-            assert signed_in_answer(await post(server, action, fields, cookie))
+            assert signed_in_answer(await server.submit_as_rendered(action, fields, cookie))
             other_action, other_fields, other_cookie = await code_form(server, code)
             for _ in range(3):  # its first try marks the attempt asked about: no later try passes for a join
-                refused = await post(server, other_action, other_fields, other_cookie)
+                refused = await server.submit_as_rendered(other_action, other_fields, other_cookie)
                 assert refused.status_code == 400 and "not right" in refused.text
                 assert SESSION_COOKIE not in refused.cookies
 
@@ -130,9 +113,9 @@ async def test_a_second_submission_after_the_session_ended_is_refused_and_opens_
     async with server_with(**SERVER_SIDE) as server:
         key, _ = await enrolled(server)
         action, fields, cookie = await code_form(server, code_at(server, key))
-        answer = await post(server, action, fields, cookie)
-        await server.services.user_session.sign_out(await signed_in(server, answer.cookies), secure=False)
-        again = await post(server, action, fields, cookie)
+        answer = await server.submit_as_rendered(action, fields, cookie)
+        await server.services.user_session.sign_out(await session_in(server, answer.cookies), secure=False)
+        again = await server.submit_as_rendered(action, fields, cookie)
         assert again.status_code == 400 and SESSION_COOKIE not in again.cookies
         assert await sessions_of_alice(server) == []
 
@@ -141,19 +124,19 @@ async def test_a_wrong_code_a_spent_recovery_code_or_no_attempt_on_the_second_su
     async with server_with(**SERVER_SIDE) as server:
         key, recovery = await enrolled(server)
         action, fields, cookie = await code_form(server, code_at(server, key))
-        opened = await signed_in(server, (await post(server, action, fields, cookie)).cookies)
+        opened = await session_in(server, (await server.submit_as_rendered(action, fields, cookie)).cookies)
         wrong = "000000" if code_at(server, key) != "000000" else "111111"
         for changed in (
             [(k, wrong if k == "code" else v) for k, v in fields],
             [(k, v) for k, v in fields if k != ATTEMPT_FIELD],
             [(k, v) for k, v in fields if k != ATTEMPT_FIELD] + [(ATTEMPT_FIELD, "forged")],
         ):
-            refused = await post(server, action, changed, cookie)
+            refused = await server.submit_as_rendered(action, changed, cookie)
             assert refused.status_code == 400 and SESSION_COOKIE not in refused.cookies
         # a recovery code cannot be told spent from wrong: its second submission is refused
         action, fields, cookie = await code_form(server, recovery[0])
-        assert signed_in_answer(await post(server, action, fields, cookie))
-        refused = await post(server, action, fields, cookie)
+        assert signed_in_answer(await server.submit_as_rendered(action, fields, cookie))
+        refused = await server.submit_as_rendered(action, fields, cookie)
         assert refused.status_code == 400 and SESSION_COOKIE not in refused.cookies
         assert opened.key in await sessions_of_alice(server) and len(await sessions_of_alice(server)) == 2
 
@@ -164,15 +147,15 @@ async def test_a_second_submission_sent_with_the_first_answers_cookies_keeps_tha
     async with server_with(**SERVER_SIDE) as server:
         key, _ = await enrolled(server)
         action, fields, cookie = await code_form(server, code_at(server, key))
-        first = await post(server, action, fields, cookie)
+        first = await server.submit_as_rendered(action, fields, cookie)
         antiforgery = "; ".join(p for p in cookie.split("; ") if p.split("=")[0].endswith(".af"))
         held = f"{antiforgery}; {SESSION_COOKIE}={first.cookies[SESSION_COOKIE]}"
-        again = await post(server, action, fields, held)
+        again = await server.submit_as_rendered(action, fields, held)
         assert signed_in_answer(again) and SESSION_COOKIE not in again.cookies
-        assert await sessions_of_alice(server) == [(await signed_in(server, first.cookies)).key]
+        assert await sessions_of_alice(server) == [(await session_in(server, first.cookies)).key]
         server.clock.advance(seconds=30)
         other_action, other_fields, _ = await code_form(server, code_at(server, key))
-        refused = await post(server, other_action, other_fields, held)
+        refused = await server.submit_as_rendered(other_action, other_fields, held)
         assert refused.status_code == 400 and "expired" in refused.text
 
 
@@ -186,6 +169,6 @@ async def test_an_attempt_rendered_in_another_form_is_not_read_by_the_code_page(
         borrowed = dict(login.fields)[ATTEMPT_FIELD]
         action, fields, cookie = await code_form(server, code_at(server, key))
         changed = [(k, v) for k, v in fields if k != ATTEMPT_FIELD] + [(ATTEMPT_FIELD, borrowed)]
-        assert signed_in_answer(await post(server, action, changed, cookie))
-        refused = await post(server, action, changed, cookie)
+        assert signed_in_answer(await server.submit_as_rendered(action, changed, cookie))
+        refused = await server.submit_as_rendered(action, changed, cookie)
         assert refused.status_code == 400 and SESSION_COOKIE not in refused.cookies

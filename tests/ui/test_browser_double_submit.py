@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import sqlite3
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -40,12 +41,9 @@ def stored_sessions(state: Path) -> list[tuple[str, str]]:
         return database.execute('SELECT "SubjectId", "SessionId" FROM "ServerSideSessions"').fetchall()
 
 
-async def double_click(
-    page: Any, selector: str, base: str, posted_to: str, landing: str, gap_ms: int = 40
-) -> list[str]:
+async def double_click(page: Any, selector: str, base: str, posted_to: str, landing: str) -> list[str]:
     """Double-click the button as a person does (raw mouse input: a locator's click would wait for the first
-    navigation; ``gap_ms`` between the clicks), wait until the browser shows ``landing``, and return the URLs of
-    the POSTs to ``posted_to``."""
+    navigation), wait until the browser shows ``landing``, and return the URLs of the POSTs to ``posted_to``."""
     from playwright.async_api import Error, Request
 
     posts: list[str] = []
@@ -59,7 +57,7 @@ async def double_click(
     assert box is not None
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     await page.mouse.click(x, y)
-    await page.wait_for_timeout(gap_ms)
+    await page.wait_for_timeout(40)
     await page.mouse.click(x, y)
     for _ in range(3):  # the second click aborts the first navigation, and waiting on it may report that
         try:
@@ -124,7 +122,10 @@ class SlowNetwork:
         assert page.url == landing, page.url
 
 
-async def test_a_double_clicked_sign_in_keeps_one_session_that_the_browser_holds(tmp_path: Path) -> None:
+@contextlib.asynccontextmanager
+async def chromium_against_serve(tmp_path: Path) -> AsyncIterator[tuple[str, Path, Any]]:
+    """``identityserver serve`` with ``CONFIG`` and Debian's headless Chromium: the server's base URL, its state
+    folder (the SQLite database, readable after the server stopped) and the browser."""
     from playwright.async_api import async_playwright
 
     if not Path(CHROMIUM).exists():
@@ -135,73 +136,62 @@ async def test_a_double_clicked_sign_in_keeps_one_session_that_the_browser_holds
         async with async_playwright() as playwright:
             chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             try:
-                page = await (await chromium.new_context()).new_page()
-                await page.goto(f"{base}/account/login")
-                await page.fill("input[name=username]", "alice")
-                await page.fill("input[name=password]", "alice")
-                posts = await double_click(page, "button[name=button][value=login]", base, "/account/login", "/")
-                assert len(posts) == 2, posts  # what the test is about: the form was sent twice
-                cookies = {c["name"]: c["value"] for c in await page.context.cookies(base)}
+                yield base, state, chromium
             finally:
                 await chromium.close()
-        sessions = stored_sessions(state)
+
+
+async def password_page(chromium: Any, base: str) -> Any:
+    """A new browser's login page with alice's username and password filled in."""
+    page = await (await chromium.new_context()).new_page()
+    await page.goto(f"{base}/account/login")
+    await page.fill("input[name=username]", "alice")
+    await page.fill("input[name=password]", "alice")
+    return page
+
+
+async def test_a_double_clicked_sign_in_keeps_one_session_that_the_browser_holds(tmp_path: Path) -> None:
+    async with chromium_against_serve(tmp_path) as (base, state, chromium):
+        page = await password_page(chromium, base)
+        posts = await double_click(page, "button[name=button][value=login]", base, "/account/login", "/")
+        assert len(posts) == 2, posts  # what the test is about: the form was sent twice
+        cookies = {c["name"]: c["value"] for c in await page.context.cookies(base)}
+    sessions = stored_sessions(state)
     assert sessions == [("1", cookies["idsrv.session"])], (sessions, cookies)
 
 
 async def test_a_double_clicked_second_factor_keeps_one_session_that_the_browser_holds(tmp_path: Path) -> None:
     """The second submission's code was spent by the first: it answers with the first's session, not "That code
     is not right" (ui/second_factor.py)."""
-    from playwright.async_api import async_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing (apt-get install chromium)")
-    config, state = tmp_path / "server.toml", tmp_path / "state"
-    config.write_text(CONFIG)
-    with serve(config, state) as base:
-        async with async_playwright() as playwright:
-            chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-            try:
-                context = await chromium.new_context()
-                page = await context.new_page()
-                # alice turns on TOTP on her security page, then signs in again in a fresh browser
-                await page.goto(f"{base}/account/login")
-                await page.fill("input[name=username]", "alice")
-                await page.fill("input[name=password]", "alice")
-                await page.click("button[name=button][value=login]")
-                await page.wait_for_url(f"{base}/")
-                await page.goto(f"{base}/account/mfa")
-                await page.click("button[name=button][value=totp_begin]")
-                key = await page.locator("[data-totp-secret]").get_attribute("data-totp-secret")
-                assert key
-                secret = secret_from_base32(key)
-                await page.fill(
-                    "form:has(button[value=verify]) input[name=code]", hotp(secret, int(time.time()) // STEP)
-                )
-                await page.click("button[name=button][value=verify]")
-                await page.wait_for_selector("text=recovery codes")
-                await context.close()
-                enrolled = stored_sessions(state)
-                page = await (await chromium.new_context()).new_page()
-                await page.goto(f"{base}/account/login")
-                await page.fill("input[name=username]", "alice")
-                await page.fill("input[name=password]", "alice")
-                await page.click("button[name=button][value=login]")
-                await page.wait_for_url(f"{base}/account/login/two-factor*")
-                # the next time step's code (accepted within the window): later than the step enrolment used
-                await page.fill("input[name=code]", hotp(secret, int(time.time()) // STEP + 1))
-                # the code page answers within a few milliseconds (no password hash), before a second click: on
-                # a slow network, the answers reach the browser later than the server sent them
-                slow = SlowNetwork()
-                await page.route(f"{base}/account/login/two-factor*", slow)
-                posts = await double_click(
-                    page, "button[name=button][value=verify]", base, "/account/login/two-factor", "/"
-                )
-                assert len(posts) == 2, posts
-                await slow.settled(page, 2, f"{base}/")
-                cookies = {c["name"]: c["value"] for c in await page.context.cookies(base)}
-            finally:
-                await chromium.close()
-        sessions = stored_sessions(state)
+    async with chromium_against_serve(tmp_path) as (base, state, chromium):
+        # alice turns on TOTP on her security page, then signs in again in a fresh browser
+        page = await password_page(chromium, base)
+        await page.click("button[name=button][value=login]")
+        await page.wait_for_url(f"{base}/")
+        await page.goto(f"{base}/account/mfa")
+        await page.click("button[name=button][value=totp_begin]")
+        key = await page.locator("[data-totp-secret]").get_attribute("data-totp-secret")
+        assert key
+        secret = secret_from_base32(key)
+        await page.fill("form:has(button[value=verify]) input[name=code]", hotp(secret, int(time.time()) // STEP))
+        await page.click("button[name=button][value=verify]")
+        await page.wait_for_selector("text=recovery codes")
+        await page.context.close()
+        enrolled = stored_sessions(state)
+        page = await password_page(chromium, base)
+        await page.click("button[name=button][value=login]")
+        await page.wait_for_url(f"{base}/account/login/two-factor*")
+        # the next time step's code (accepted within the window): later than the step enrolment used
+        await page.fill("input[name=code]", hotp(secret, int(time.time()) // STEP + 1))
+        # the code page answers within a few milliseconds (no password hash), before a second click: on a slow
+        # network, the answers reach the browser later than the server sent them
+        slow = SlowNetwork()
+        await page.route(f"{base}/account/login/two-factor*", slow)
+        posts = await double_click(page, "button[name=button][value=verify]", base, "/account/login/two-factor", "/")
+        assert len(posts) == 2, posts
+        await slow.settled(page, 2, f"{base}/")
+        cookies = {c["name"]: c["value"] for c in await page.context.cookies(base)}
+    sessions = stored_sessions(state)
     new = [session for session in sessions if session not in enrolled]
     assert new == [("1", cookies["idsrv.session"])], (sessions, enrolled, cookies)
 
@@ -211,30 +201,19 @@ async def test_a_double_clicked_create_account_makes_one_account_and_one_session
 ) -> None:
     """The second submission finds the username taken by the first's account: it answers with the first's
     session, not "That username is taken"."""
-    from playwright.async_api import async_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing (apt-get install chromium)")
-    config, state = tmp_path / "server.toml", tmp_path / "state"
-    config.write_text(CONFIG)
-    with serve(config, state) as base:
-        async with async_playwright() as playwright:
-            chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-            try:
-                page = await (await chromium.new_context()).new_page()
-                await page.goto(f"{base}/account/create")
-                await page.fill("input[name=username]", "dave")
-                await page.fill("input[name=password]", "correct horse")
-                slow = SlowNetwork()
-                await page.route(f"{base}/account/create*", slow)  # both submissions reach the server
-                posts = await double_click(page, "button[name=button][value=create]", base, "/account/create", "/")
-                assert len(posts) == 2, posts
-                await slow.settled(page, 2, f"{base}/")
-                cookies = {c["name"]: c["value"] for c in await page.context.cookies(base)}
-            finally:
-                await chromium.close()
-        sessions = stored_sessions(state)
-        with sqlite3.connect(state / "identityserver.db") as database:
-            query = """SELECT "SubjectId" FROM "IdentityServerUsers" WHERE "Username" = 'dave'"""
-            accounts = database.execute(query).fetchall()
+    async with chromium_against_serve(tmp_path) as (base, state, chromium):
+        page = await (await chromium.new_context()).new_page()
+        await page.goto(f"{base}/account/create")
+        await page.fill("input[name=username]", "dave")
+        await page.fill("input[name=password]", "correct horse")
+        slow = SlowNetwork()
+        await page.route(f"{base}/account/create*", slow)  # both submissions reach the server
+        posts = await double_click(page, "button[name=button][value=create]", base, "/account/create", "/")
+        assert len(posts) == 2, posts
+        await slow.settled(page, 2, f"{base}/")
+        cookies = {c["name"]: c["value"] for c in await page.context.cookies(base)}
+    sessions = stored_sessions(state)
+    with sqlite3.connect(state / "identityserver.db") as database:
+        query = """SELECT "SubjectId" FROM "IdentityServerUsers" WHERE "Username" = 'dave'"""
+        accounts = database.execute(query).fetchall()
     assert len(accounts) == 1 and sessions == [(accounts[0][0], cookies["idsrv.session"])], (sessions, accounts)

@@ -7,15 +7,13 @@ answer 302 and 400, never 500."""
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import urlencode
 
 import httpx
 
-from identityserver.models.sessions import SessionFilter
 from identityserver.options import ServerSideSessionsOptions, UserInteractionOptions
-from identityserver.services.user_session import SESSION_COOKIE, SessionTicket
+from identityserver.services.user_session import SESSION_COOKIE
 from identityserver.ui.sign_in_attempts import ATTEMPT_FIELD
-from tests.security.support import Served, server_with
+from tests.security.support import Served, cookie_header, server_side_session_keys, server_with, session_in
 from tests.support.browser import forms
 
 CREATE = {"user_interaction": UserInteractionOptions(create_account_url="/account/create")}
@@ -32,43 +30,31 @@ async def create_form(server: Served) -> tuple[str, list[tuple[str, str]], str]:
         assert ATTEMPT_FIELD in dict(form.fields)
         names = {name for name, _ in DAVE}
         fields = [*[(k, v) for k, v in form.fields if k not in names], *DAVE]
-        return form.action, fields, "; ".join(f"{k}={v}" for k, v in client.cookies.items())
-
-
-async def post(server: Served, action: str, fields: list[tuple[str, str]], cookie: str) -> httpx.Response:
-    headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
-    async with server.browser() as client:
-        return await client.post(action, content=urlencode(fields), headers=headers)
+        return form.action, fields, cookie_header(client.cookies)
 
 
 def created(answer: httpx.Response) -> bool:
     return answer.status_code == 302 and SESSION_COOKIE in answer.cookies
 
 
-async def signed_in(server: Served, answer: httpx.Response) -> SessionTicket:
-    ticket = await server.services.user_session.authenticate({SESSION_COOKIE: answer.cookies[SESSION_COOKIE]})
-    assert ticket is not None
-    return ticket
-
-
 async def daves_sessions(server: Served) -> list[str]:
     dave = await server.services.users.find_by_username("dave")  # type: ignore[union-attr]
     assert dave is not None
-    store = server.services.server_side_sessions
-    assert store is not None
-    return [s.key for s in await store.get_sessions(SessionFilter(subject_id=dave.subject_id))]
+    return await server_side_session_keys(server, dave.subject_id)
 
 
 async def test_a_double_submitted_creation_makes_one_account_and_one_server_side_session() -> None:
     async with server_with(**SERVER_SIDE) as server:
         action, fields, cookie = await create_form(server)
-        answers = await asyncio.gather(post(server, action, fields, cookie), post(server, action, fields, cookie))
+        answers = await asyncio.gather(
+            server.submit_as_rendered(action, fields, cookie), server.submit_as_rendered(action, fields, cookie)
+        )
         assert all(created(a) for a in answers), [(a.status_code, a.text[:200]) for a in answers]
-        first, second = [await signed_in(server, a) for a in answers]
+        first, second = [await session_in(server, a.cookies) for a in answers]
         assert (first.key, first.session_id, first.subject_id) == (second.key, second.session_id, second.subject_id)
         assert await daves_sessions(server) == [first.key]
         # only the first later submission may join (SignInAttempts.claimed): a third is refused, opening nothing
-        third = await post(server, action, fields, cookie)
+        third = await server.submit_as_rendered(action, fields, cookie)
         assert third.status_code == 400 and SESSION_COOKIE not in third.cookies
         assert await daves_sessions(server) == [first.key]
 
@@ -76,21 +62,23 @@ async def test_a_double_submitted_creation_makes_one_account_and_one_server_side
 async def test_a_double_submitted_creation_with_cookie_sessions_is_one_session() -> None:
     async with server_with(**CREATE) as server:
         action, fields, cookie = await create_form(server)
-        answers = await asyncio.gather(post(server, action, fields, cookie), post(server, action, fields, cookie))
+        answers = await asyncio.gather(
+            server.submit_as_rendered(action, fields, cookie), server.submit_as_rendered(action, fields, cookie)
+        )
         assert all(created(a) for a in answers), [(a.status_code, a.text[:200]) for a in answers]
-        first, second = [await signed_in(server, a) for a in answers]
+        first, second = [await session_in(server, a.cookies) for a in answers]
         assert (first.session_id, first.ticket_id) == (second.session_id, second.ticket_id)
 
 
 async def test_the_second_submission_with_another_password_or_without_the_attempt_is_refused() -> None:
     async with server_with(**SERVER_SIDE) as server:
         action, fields, cookie = await create_form(server)
-        opened = await signed_in(server, await post(server, action, fields, cookie))
+        opened = await session_in(server, (await server.submit_as_rendered(action, fields, cookie)).cookies)
         for changed in (
             [(k, "another password" if k == "password" else v) for k, v in fields],
             [(k, v) for k, v in fields if k != ATTEMPT_FIELD],
         ):
-            refused = await post(server, action, changed, cookie)
+            refused = await server.submit_as_rendered(action, changed, cookie)
             assert refused.status_code == 400 and "username is taken" in refused.text
             assert SESSION_COOKIE not in refused.cookies
         assert await daves_sessions(server) == [opened.key]
@@ -101,7 +89,7 @@ async def test_another_forms_taken_username_is_refused_without_checking_its_pass
     submission is a password oracle."""
     async with server_with(**SERVER_SIDE) as server:
         action, fields, cookie = await create_form(server)
-        assert created(await post(server, action, fields, cookie))
+        assert created(await server.submit_as_rendered(action, fields, cookie))
         users = server.services.users
         assert users is not None
         checked: list[str] = []
@@ -115,7 +103,7 @@ async def test_another_forms_taken_username_is_refused_without_checking_its_pass
         other_action, other_fields, other_cookie = await create_form(server)
         for password in ("correct horse", "another password"):
             changed = [(k, password if k == "password" else v) for k, v in other_fields]
-            refused = await post(server, other_action, changed, other_cookie)
+            refused = await server.submit_as_rendered(other_action, changed, other_cookie)
             assert refused.status_code == 400 and "username is taken" in refused.text
             assert SESSION_COOKIE not in refused.cookies
         assert checked == []
@@ -127,7 +115,8 @@ async def test_two_forms_racing_for_one_username_get_one_account_and_a_taken_ans
             await create_form(server) for _ in range(2)
         ]
         answers = await asyncio.gather(
-            post(server, action, fields, cookie), post(server, other_action, other_fields, other_cookie)
+            server.submit_as_rendered(action, fields, cookie),
+            server.submit_as_rendered(other_action, other_fields, other_cookie),
         )
         assert sorted(a.status_code for a in answers) == [302, 400], [(a.status_code, a.text[:200]) for a in answers]
         assert "username is taken" in next(a for a in answers if a.status_code == 400).text

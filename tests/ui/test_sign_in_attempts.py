@@ -9,12 +9,11 @@ from urllib.parse import urlencode
 import httpx
 
 from identityserver.configuration.builder import IdentityServerBuilder
-from identityserver.models.sessions import SessionFilter
 from identityserver.options import ServerSideSessionsOptions
 from identityserver.services.protocols import UserSessionService
 from identityserver.services.user_session import SESSION_COOKIE
 from identityserver.ui.sign_in_attempts import ATTEMPT_FIELD
-from tests.security.support import Served, server_with
+from tests.security.support import Served, server_side_session_keys, server_with, session_in
 from tests.support.browser import Browser, code_request, forms
 
 SERVER_SIDE = {"server_side_sessions": ServerSideSessionsOptions(enabled=True)}
@@ -46,37 +45,25 @@ async def submit(server: Served, action: str, fields: list[tuple[str, str]]) -> 
     return answer
 
 
-async def session_of(server: Served, answer: httpx.Response):
-    ticket = await server.services.user_session.authenticate({SESSION_COOKIE: answer.cookies[SESSION_COOKIE]})
-    assert ticket is not None
-    return ticket
-
-
-async def sessions_of_alice(server: Served) -> list[str]:
-    store = server.services.server_side_sessions
-    assert store is not None
-    return [s.key for s in await store.get_sessions(SessionFilter(subject_id="1"))]
-
-
 async def test_a_double_submitted_login_opens_one_server_side_session() -> None:
     async with server_with(**SERVER_SIDE) as server:
         action, fields = await login_form(server)
         answers = await asyncio.gather(submit(server, action, fields), submit(server, action, fields))
-        first, second = [await session_of(server, answer) for answer in answers]
-        assert await sessions_of_alice(server) == [first.key]
+        first, second = [await session_in(server, answer.cookies) for answer in answers]
+        assert await server_side_session_keys(server, "1") == [first.key]
         assert (first.key, first.session_id) == (second.key, second.session_id)
         assert {a.cookies[CHECK_SESSION_COOKIE] for a in answers} == {first.session_id}
         # a third submission, after both finished, joins it too
-        third = await session_of(server, await submit(server, action, fields))
+        third = await session_in(server, (await submit(server, action, fields)).cookies)
         assert (third.key, third.session_id) == (first.key, first.session_id)
-        assert len(await sessions_of_alice(server)) == 1
+        assert len(await server_side_session_keys(server, "1")) == 1
 
 
 async def test_a_double_submitted_login_with_cookie_sessions_is_one_session_that_one_logout_ends() -> None:
     async with server_with() as server:
         action, fields = await login_form(server)
         answers = await asyncio.gather(submit(server, action, fields), submit(server, action, fields))
-        first, second = [await session_of(server, answer) for answer in answers]
+        first, second = [await session_in(server, answer.cookies) for answer in answers]
         assert (first.session_id, first.ticket_id) == (second.session_id, second.ticket_id)
         await server.services.user_session.sign_out(first, secure=False)
         for answer in answers:  # the other cookie was the same session: ended with it
@@ -88,12 +75,12 @@ async def test_a_submission_after_the_session_ended_opens_a_fresh_one_and_no_end
     async with server_with(**SERVER_SIDE) as server:
         action, fields = await login_form(server)
         answer = await submit(server, action, fields)
-        ended = await session_of(server, answer)
+        ended = await session_in(server, answer.cookies)
         await server.services.user_session.sign_out(ended, secure=False)
-        assert await sessions_of_alice(server) == []
-        fresh = await session_of(server, await submit(server, action, fields))
+        assert await server_side_session_keys(server, "1") == []
+        fresh = await session_in(server, (await submit(server, action, fields)).cookies)
         assert fresh.key != ended.key and fresh.session_id != ended.session_id and fresh.ticket_id != ended.ticket_id
-        assert await sessions_of_alice(server) == [fresh.key]
+        assert await server_side_session_keys(server, "1") == [fresh.key]
         captured = answer.cookies[SESSION_COOKIE]
         assert await server.services.user_session.authenticate({SESSION_COOKIE: captured}) is None
 
@@ -105,19 +92,19 @@ async def test_the_same_form_submitted_by_two_users_opens_a_session_for_each() -
             ("username", "bob"),
             ("password", "bob"),
         ]
-        alice, bob = [await session_of(server, await submit(server, action, f)) for f in (fields, as_bob)]
+        alice, bob = [await session_in(server, (await submit(server, action, f)).cookies) for f in (fields, as_bob)]
         assert alice.subject_id != bob.subject_id and alice.session_id != bob.session_id and alice.key != bob.key
 
 
 async def test_a_second_submission_with_a_wrong_password_joins_nothing() -> None:
     async with server_with(**SERVER_SIDE) as server:
         action, fields = await login_form(server)
-        first = await session_of(server, await submit(server, action, fields))
+        first = await session_in(server, (await submit(server, action, fields)).cookies)
         wrong = [(k, "wrong" if k == "password" else v) for k, v in fields]
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         answer = await server.client.post(action, content=urlencode(wrong), headers=headers)
         assert answer.status_code == 400 and SESSION_COOKIE not in answer.cookies
-        assert await sessions_of_alice(server) == [first.key]
+        assert await server_side_session_keys(server, "1") == [first.key]
 
 
 async def test_a_form_without_an_attempt_or_with_a_forged_one_still_signs_in_each_time_afresh() -> None:
@@ -127,7 +114,7 @@ async def test_a_form_without_an_attempt_or_with_a_forged_one_still_signs_in_eac
             changed = [(k, v) for k, v in fields if k != ATTEMPT_FIELD]
             if value is not None:
                 changed.append((ATTEMPT_FIELD, value))
-            sessions = [await session_of(server, await submit(server, action, changed)) for _ in range(2)]
+            sessions = [await session_in(server, (await submit(server, action, changed)).cookies) for _ in range(2)]
             assert sessions[0].key != sessions[1].key and sessions[0].session_id != sessions[1].session_id
 
 
@@ -135,15 +122,15 @@ async def test_a_submission_from_the_browser_that_already_holds_the_attempts_ses
     async with server_with(**SERVER_SIDE) as server:
         action, fields = await login_form(server)
         first = await submit(server, action, fields)
-        session = await session_of(server, first)
+        session = await session_in(server, first.cookies)
         antiforgery = "; ".join(f"{k}={v}" for k, v in server.client.cookies.items() if k.endswith(".af"))
         cookie = f"{antiforgery}; {SESSION_COOKIE}={first.cookies[SESSION_COOKIE]}"
         headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
         again = await server.client.post(action, content=urlencode(fields), headers=headers)
         assert again.status_code == 302 and "/connect/authorize/callback" in again.headers["location"]
         assert SESSION_COOKIE not in again.cookies
-        assert await sessions_of_alice(server) == [session.key]
-        assert await session_of(server, first) == session
+        assert await server_side_session_keys(server, "1") == [session.key]
+        assert await session_in(server, first.cookies) == session
 
 
 class UnreachableReplayCache:
@@ -159,9 +146,9 @@ async def test_with_the_replay_cache_unreachable_each_submission_signs_in_afresh
 
     async with server_with(configure=configure, **SERVER_SIDE) as server:
         action, fields = await login_form(server)
-        first, second = [await session_of(server, await submit(server, action, fields)) for _ in range(2)]
+        first, second = [await session_in(server, (await submit(server, action, fields)).cookies) for _ in range(2)]
         assert first.key != second.key and first.session_id != second.session_id
-        assert sorted(await sessions_of_alice(server)) == sorted([first.key, second.key])
+        assert sorted(await server_side_session_keys(server, "1")) == sorted([first.key, second.key])
     assert "could not claim the sign-in attempt" in caplog.text
 
 
@@ -169,7 +156,7 @@ async def test_an_expired_attempt_signs_in_afresh_each_time() -> None:
     async with server_with(**SERVER_SIDE) as server:
         action, fields = await login_form(server)
         server.clock.advance(server.services.messages.lifetime + 1)
-        sessions = [await session_of(server, await submit(server, action, fields)) for _ in range(2)]
+        sessions = [await session_in(server, (await submit(server, action, fields)).cookies) for _ in range(2)]
         assert sessions[0].key != sessions[1].key and sessions[0].session_id != sessions[1].session_id
 
 
@@ -190,5 +177,5 @@ async def test_a_user_session_service_without_join_signs_in_afresh_on_each_submi
 
     async with server_with(configure=configure, **SERVER_SIDE) as server:
         action, fields = await login_form(server, attempt=False)  # no attempt is sealed for a page it cannot serve
-        sessions = [await session_of(server, await submit(server, action, fields)) for _ in range(2)]
+        sessions = [await session_in(server, (await submit(server, action, fields)).cookies) for _ in range(2)]
         assert sessions[0].key != sessions[1].key and sessions[0].session_id != sessions[1].session_id

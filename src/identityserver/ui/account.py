@@ -14,6 +14,7 @@ from identityserver.models.claims import Claim
 from identityserver.models.messages import AuthorizationError, AuthorizationRequest, LogoutMessage
 from identityserver.models.users import TestUser
 from identityserver.services.user_session import SessionTicket
+from identityserver.stores.protocols import UserStore
 from identityserver.ui.context import UiContext
 from identityserver.ui.federation import direct_challenge, login_providers
 from identityserver.ui.forms import field
@@ -267,25 +268,26 @@ class AccountPages:
         else:
             problem = USERNAME_TAKEN
         if attempt is not None and problem == USERNAME_TAKEN:
-            joined = await self._join_created(request, values["username"], password, attempt)
+            joined = await self._join_created(request, users, values["username"], password, attempt)
             if joined is not None:
                 return self.ui.redirect(self._after_login_url(request, return_url), joined)
         return await self._create_page(request, return_url, values, problem, 400)
 
-    async def _join_created(self, request: Request, username: str, password: str, attempt: bytes) -> list[str] | None:
+    async def _join_created(
+        self, request: Request, users: UserStore, username: str, password: str, attempt: bytes
+    ) -> list[str] | None:
         """A double-submitted account creation (security.md R9): the username is taken by the account this form's
         first submission made and signed in to. Its session, when this form's attempt was claimed for that account
         and the password is the account's; else ``None``. The claim is asked first, so that only the form that made
         the account ever has its password checked here (every "taken" answer of a form with an attempt takes the
         same time, whatever the password), and the check is throttled as the login's."""
-        users = self.ui.services.users
-        user = await users.find_by_username(username) if users is not None else None
+        user = await users.find_by_username(username)
         if user is None or not await self.attempts.claimed(attempt, user.subject_id):
             return None
         address = request.client.host if request.client else "-"
         if await self.throttle.blocked(username, address):
             return None
-        if users is None or await users.validate_credentials(username, password) is None:
+        if await users.validate_credentials(username, password) is None:
             await self.throttle.failed(username, address)
             return None
         return await self._join(request, user, ["pwd"], None, attempt)
