@@ -315,6 +315,19 @@ class UserSessionService(Protocol):
         """End the session; return the ``Set-Cookie`` values that clear the cookies."""
 
 
+@runtime_checkable
+class SupersedingUserSessionService(Protocol):
+    """What a ``UserSessionService`` that keeps sessions in the cookie adds so that a double-submitted
+    re-authentication signs in once (docs/sessions.md): its later submission arrives with the cookie the first
+    ended, and may only reuse that cookie's ``sid`` and clients when the first ended it for this form's session."""
+
+    async def supersede(self, ticket: SessionTicket, successor: str) -> None:
+        """End ``ticket``'s session, which a re-authentication replaces with the ticket whose id is ``successor``."""
+
+    async def superseded(self, cookies: dict[str, str], successor: str) -> SessionTicket | None:
+        """The browser's session when :meth:`supersede` ended it for ``successor``, else ``None``."""
+
+
 class IdentityServerInteractionService(Protocol):
     """The UI's only door into the engine (Duende ``IIdentityServerInteractionService``)."""
 

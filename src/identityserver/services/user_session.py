@@ -117,6 +117,13 @@ class DefaultUserSession:
 
     async def authenticate(self, cookies: dict[str, str]) -> SessionTicket | None:
         """The current session, or ``None`` when absent, tampered with, expired or ended server-side."""
+        if self.store is None:
+            ticket = await self._cookie_ticket(cookies)
+            if ticket is None or ticket.expires < int(self.clock.timestamp()):
+                return None
+            if self.ended is not None and await self.ended.is_ended(ticket.ticket_id or ticket.session_id):
+                return None  # a cookie captured before logout (issue 16 item 5)
+            return ticket
         raw = cookies.get(SESSION_COOKIE)
         if not raw:
             return None
@@ -125,29 +132,25 @@ class DefaultUserSession:
         except DataProtectionError:
             return None
         now = int(self.clock.timestamp())
-        if self.store is not None:
-            session = await self.store.get_session(data.decode("utf-8", "replace"))
-            if session is None or (session.expires is not None and session.expires.timestamp() < now):
-                return None
-            try:
-                ticket = SessionTicket.from_json(await self.protector.unprotect(session.ticket))
-            except (DataProtectionError, ValueError, TypeError):
-                return None
-            ticket.key = session.key
-        else:
-            try:
-                ticket = SessionTicket.from_json(data)
-            except (ValueError, TypeError):
-                return None
-        if ticket.expires < now:
+        session = await self.store.get_session(data.decode("utf-8", "replace"))
+        if session is None or (session.expires is not None and session.expires.timestamp() < now):
             return None
-        if (
-            self.store is None
-            and self.ended is not None
-            and await self.ended.is_ended(ticket.ticket_id or ticket.session_id)
-        ):
-            return None  # a cookie captured before logout (issue 16 item 5)
-        return ticket
+        try:
+            ticket = SessionTicket.from_json(await self.protector.unprotect(session.ticket))
+        except (DataProtectionError, ValueError, TypeError):
+            return None
+        ticket.key = session.key
+        return None if ticket.expires < now else ticket
+
+    async def _cookie_ticket(self, cookies: dict[str, str]) -> SessionTicket | None:
+        """The ticket a cookie session's cookie carries, whether or not it has expired or ended."""
+        raw = cookies.get(SESSION_COOKIE)
+        if not raw:
+            return None
+        try:
+            return SessionTicket.from_json(await self.protector.unprotect(raw))
+        except (DataProtectionError, ValueError, TypeError):
+            return None
 
     def new_ticket(
         self,
@@ -237,17 +240,37 @@ class DefaultUserSession:
 
     async def sign_out(self, ticket: SessionTicket | None, secure: bool) -> list[str]:
         """Delete the server-side session and return the ``Set-Cookie`` values that clear both cookies."""
-        if ticket is not None and self.store is not None and ticket.key:
-            await self.store.delete_session(ticket.key)
-        elif ticket is not None and self.ended is not None:
-            # the browser is told to drop the cookie, but a copy would stay valid until it expires
-            await self.ended.end(ticket.ticket_id or ticket.session_id, ticket.expires)
         if ticket is not None:
-            ACTIVE_SESSIONS.add(-1)
+            await self._end(ticket, None)
         return [
             _cookie(SESSION_COOKIE, "", path="/", secure=secure, max_age=0),
             _cookie(self.options.check_session_cookie_name, "", path="/", secure=secure, http_only=False, max_age=0),
         ]
+
+    async def supersede(self, ticket: SessionTicket, successor: str) -> None:
+        """End the session that a re-authentication replaces with the ticket ``successor`` (its id); with cookie
+        sessions the ended ticket names it, for :meth:`superseded`."""
+        await self._end(ticket, successor)
+
+    async def superseded(self, cookies: dict[str, str], successor: str) -> SessionTicket | None:
+        """With cookie sessions, the unexpired ticket the browser's cookie carries when :meth:`supersede` ended it
+        for ``successor``: a double-submitted re-authentication's later submission, sent with that cookie, joins
+        the first's session under its ``sid`` and clients. A ticket that a logout ended is never returned, so it
+        lends its ``sid`` to no later sign-in. ``None`` with server-side sessions: the joined row carries both."""
+        if self.store is not None or self.ended is None:
+            return None
+        ticket = await self._cookie_ticket(cookies)
+        if ticket is None or ticket.expires < int(self.clock.timestamp()):
+            return None
+        return ticket if await self.ended.replaced_by(ticket.ticket_id or ticket.session_id, successor) else None
+
+    async def _end(self, ticket: SessionTicket, successor: str | None) -> None:
+        if self.store is not None and ticket.key:
+            await self.store.delete_session(ticket.key)
+        elif self.ended is not None:
+            # the browser is told to drop the cookie, but a copy would stay valid until it expires
+            await self.ended.end(ticket.ticket_id or ticket.session_id, ticket.expires, successor)
+        ACTIVE_SESSIONS.add(-1)
 
     async def _server_side(self, ticket: SessionTicket, key: str) -> ServerSideSession:
         return ServerSideSession(

@@ -13,6 +13,7 @@ from identityserver.events import UserLoginFailureEvent, UserLoginSuccessEvent
 from identityserver.models.claims import Claim
 from identityserver.models.messages import AuthorizationError, AuthorizationRequest, LogoutMessage
 from identityserver.models.users import TestUser
+from identityserver.services.protocols import SupersedingUserSessionService
 from identityserver.services.user_session import SessionTicket
 from identityserver.stores.protocols import UserStore
 from identityserver.ui.context import UiContext
@@ -41,6 +42,11 @@ class AccountPages:
         self.attempts = SignInAttempts(services.messages, services.replay_cache, services.user_session)
         # a UserSessionService written before ``join`` existed signs in afresh on every submission, as it did
         self.sign_in_once = callable(getattr(services.user_session, "join", None))
+        # and one without ``supersede``, keeping sessions in the cookie, opens a second session when a double-submitted
+        # re-authentication's later submission arrives with the cookie the first ended (docs/sessions.md)
+        self.superseding = (
+            services.user_session if isinstance(services.user_session, SupersedingUserSessionService) else None
+        )
 
     async def _context(self, request: Request, return_url: str) -> AuthorizationRequest | None:
         return await self.ui.services.interaction.get_authorization_context(return_url, self.ui.base_url(request))
@@ -154,9 +160,21 @@ class AccountPages:
         secure = self.ui.secure(request)
         if attempt is not None and previous is not None and self.attempts.opened(attempt, previous, user.subject_id):
             return []  # an earlier submission of this form signed this user in, in this browser: nothing to change
+        if attempt is not None and previous is None and (replaced := await self._superseded(request, user, attempt)):
+            # an earlier submission of this form re-authenticated the browser's session, ending the cookie this one
+            # was sent with: the session it opened in that one's place, else (ended since) a fresh one
+            ticket, _ = self._new_ticket(request, user, amr, acr, replaced)
+            joined = await self.attempts.join(attempt, ticket, secure, keep_session_id=True)
+            if joined is not None:
+                return joined
+            return await session.sign_in(self._new_ticket(request, user, amr, acr, None)[0], secure)
         ticket, reauthentication = self._new_ticket(request, user, amr, acr, previous)
         if previous is not None and reauthentication:
-            await session.sign_out(previous, secure)  # drops the old row only; no hooks
+            # drops the old row only; no hooks
+            if attempt is not None and self.superseding is not None:
+                await self.superseding.supersede(previous, self.attempts.ticket_id(attempt, user.subject_id))
+            else:
+                await session.sign_out(previous, secure)
         elif previous is not None:
             # another user signs in: the previous session ends (no leftover session whose coordinated tokens
             # would keep working, security.md item 44)
@@ -180,8 +198,19 @@ class AccountPages:
         previous = await self.ui.user(request)
         if previous is not None and self.attempts.opened(attempt, previous, user.subject_id):
             return []
+        if previous is None:  # the first re-authenticated the browser's session and ended this one's cookie?
+            previous = await self._superseded(request, user, attempt)
         ticket, reauthentication = self._new_ticket(request, user, amr, acr, previous)
         return await self.attempts.join(attempt, ticket, self.ui.secure(request), keep_session_id=reauthentication)
+
+    async def _superseded(self, request: Request, user: TestUser, attempt: bytes) -> SessionTicket | None:
+        """The browser's session of ``user`` that an earlier submission of this form (``attempt``) re-authenticated,
+        ending the cookie that this submission was sent with (cookie sessions only)."""
+        if self.superseding is None:
+            return None
+        ticket_id = self.attempts.ticket_id(attempt, user.subject_id)
+        replaced = await self.superseding.superseded(dict(request.cookies), ticket_id)
+        return replaced if replaced is not None and replaced.subject_id == user.subject_id else None
 
     def _new_ticket(
         self,

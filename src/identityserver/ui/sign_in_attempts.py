@@ -80,9 +80,14 @@ class SignInAttempts:
             return None
 
     @staticmethod
-    def opened(attempt: bytes, ticket: SessionTicket, subject_id: str) -> bool:
+    def ticket_id(attempt: bytes, subject_id: str) -> str:
+        """The ``ticket_id`` of the session the attempt's submissions open (or join) for ``subject_id``."""
+        return _derive(attempt, subject_id, b"ticket")[:32]
+
+    @classmethod
+    def opened(cls, attempt: bytes, ticket: SessionTicket, subject_id: str) -> bool:
         """Whether ``ticket`` is the session an earlier submission of this attempt opened for ``subject_id``."""
-        expected = _derive(attempt, subject_id, b"ticket")[:32]
+        expected = cls.ticket_id(attempt, subject_id)
         return ticket.subject_id == subject_id and hmac.compare_digest(ticket.ticket_id, expected)
 
     async def sign_in(self, attempt: bytes, ticket: SessionTicket, secure: bool, keep_session_id: bool) -> list[str]:
@@ -138,7 +143,7 @@ class SignInAttempts:
         """Name ``ticket``'s session by the attempt's keys for its user."""
         if not keep_session_id:
             ticket.session_id = _derive(attempt, ticket.subject_id, b"sid")[:32]
-        ticket.ticket_id = _derive(attempt, ticket.subject_id, b"ticket")[:32]
+        ticket.ticket_id = self.ticket_id(attempt, ticket.subject_id)
         ticket.key = _derive(attempt, ticket.subject_id, b"key")
 
     async def _claim(self, attempt: bytes, subject_id: str) -> bool:
