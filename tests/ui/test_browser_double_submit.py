@@ -1,6 +1,7 @@
-"""A double-clicked "Sign in" (and "Verify" on the second factor's page, and "Create account") in real headless
-Chromium against ``identityserver serve`` (security.md R9): the browser sends the form twice and keeps the second
-answer; the server keeps one session (and makes one account), and the browser is signed in to it."""
+"""A double-clicked "Sign in" (and "Verify" on the second factor's page, "Create account", and "Sign in" again to
+re-authenticate with cookie sessions) in real headless Chromium against ``identityserver serve`` (security.md R9):
+the browser sends the form twice and keeps the second answer; the server keeps one session (and makes one
+account), and the browser is signed in to it."""
 
 from __future__ import annotations
 
@@ -123,15 +124,15 @@ class SlowNetwork:
 
 
 @contextlib.asynccontextmanager
-async def chromium_against_serve(tmp_path: Path) -> AsyncIterator[tuple[str, Path, Any]]:
-    """``identityserver serve`` with ``CONFIG`` and Debian's headless Chromium: the server's base URL, its state
-    folder (the SQLite database, readable after the server stopped) and the browser."""
+async def chromium_against_serve(tmp_path: Path, text: str = CONFIG) -> AsyncIterator[tuple[str, Path, Any]]:
+    """``identityserver serve`` with the configuration ``text`` and Debian's headless Chromium: the server's base
+    URL, its state folder (the SQLite database, readable after the server stopped) and the browser."""
     from playwright.async_api import async_playwright
 
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing (apt-get install chromium)")
     config, state = tmp_path / "server.toml", tmp_path / "state"
-    config.write_text(CONFIG)
+    config.write_text(text)
     with serve(config, state) as base:
         async with async_playwright() as playwright:
             chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
@@ -217,3 +218,30 @@ async def test_a_double_clicked_create_account_makes_one_account_and_one_session
         query = """SELECT "SubjectId" FROM "IdentityServerUsers" WHERE "Username" = 'dave'"""
         accounts = database.execute(query).fetchall()
     assert len(accounts) == 1 and sessions == [(accounts[0][0], cookies["idsrv.session"])], (sessions, accounts)
+
+
+async def test_a_double_clicked_re_authentication_with_cookie_sessions_keeps_the_sid_the_browser_holds(
+    tmp_path: Path,
+) -> None:
+    """Signed in with cookie sessions, alice signs in again on the login page: the first submission keeps her
+    session's ``sid`` and ends its cookie, and the second, sent with that ended cookie, answers with the same
+    ``sid`` (docs/sessions.md), which the browser keeps, signed in."""
+    cookie_sessions = CONFIG.replace("enabled = true", "enabled = false")
+    async with chromium_against_serve(tmp_path, cookie_sessions) as (base, _, chromium):
+        page = await password_page(chromium, base)
+        await page.click("button[name=button][value=login]")
+        await page.wait_for_url(f"{base}/")
+        before = {c["name"]: c["value"] for c in await page.context.cookies(base)}
+        await page.goto(f"{base}/account/login")
+        await page.fill("input[name=username]", "alice")
+        await page.fill("input[name=password]", "alice")
+        slow = SlowNetwork()
+        await page.route(f"{base}/account/login*", slow)
+        posts = await double_click(page, "button[name=button][value=login]", base, "/account/login", "/")
+        assert len(posts) == 2, posts
+        await slow.settled(page, 2, f"{base}/")
+        after = {c["name"]: c["value"] for c in await page.context.cookies(base)}
+        assert after["idsrv.session"] == before["idsrv.session"], (before, after)
+        assert after["idsrv"] != before["idsrv"]  # a re-authentication: a new ticket under the same sid
+        await page.goto(f"{base}/account/mfa")  # a page only a signed-in browser is shown
+        assert page.url == f"{base}/account/mfa", page.url
