@@ -246,3 +246,41 @@ async def test_one_account_creation_form_submitted_on_both_nodes_makes_one_accou
     finally:
         await connection.close()
     assert [row["SessionId"] for row in rows] == list(session_ids)
+
+
+async def test_a_re_authentication_with_cookie_sessions_submitted_on_both_nodes_keeps_one_sid(
+    database_url, redis_url, topology, tmp_path
+):
+    """security.md R9 across nodes, with the session in the cookie: alice, signed in, signs in again, and the form
+    goes once to each node, both times with her session's cookie. The first keeps the ``sid`` and ends the cookie
+    as superseded (in the shared database); the second, on the other node, answers with the same ``sid``."""
+    config = write_config(tmp_path / "server.toml", database_url, redis_url)
+    text = config.read_text()
+    assert "[options.server_side_sessions]\nenabled = true" in text
+    config.write_text(text.replace("[options.server_side_sessions]\nenabled = true", "[options.server_side_sessions]"))
+    with cluster(config, tmp_path, topology=topology) as nodes:
+        balancer = Balancer(nodes)
+        async with http_client(balancer) as http:
+            browser = Browser(http)
+            with balancer.pin(nodes[0]):
+                await browser.login(await browser.get("/account/login"), "alice", "alice")
+                signed_in = dict(http.cookies.items())
+                page = await browser.get("/account/login")
+            assert "idsrv.session" in signed_in
+            form = forms(page.text)[0]
+            body = urlencode([*form.fields, ("username", "alice"), ("password", "alice"), ("button", "login")])
+            cookie = "; ".join(f"{name}={value}" for name, value in http.cookies.items())
+            headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
+            answers = []
+            for node in nodes:
+                with balancer.pin(node):
+                    answers.append(await http.post(form.action, content=body, headers=headers))
+            assert [a.status_code for a in answers] == [302, 302], [(a.status_code, a.text[:200]) for a in answers]
+            assert {a.cookies["idsrv.session"] for a in answers} == {signed_in["idsrv.session"]}
+            for answer, node in itertools.product(answers, nodes):
+                with balancer.pin(node):  # every answer's cookie is a live session on either node
+                    grants = await http.get("/grants", headers={"Cookie": f"idsrv={answer.cookies['idsrv']}"})
+                assert grants.status_code == 200, (node.name, grants.status_code)
+            with balancer.pin(nodes[1]):  # the cookie the re-authentication ended is refused on the other node
+                ended = await http.get("/grants", headers={"Cookie": f"idsrv={signed_in['idsrv']}"})
+            assert ended.status_code == 302, ended.status_code
