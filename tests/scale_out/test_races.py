@@ -41,6 +41,21 @@ def winners(responses: list[httpx.Response], loser_status: int, loser_error: str
     return sum(r.status_code == 200 for r in responses)
 
 
+async def submit_on_each_node(
+    http: httpx.AsyncClient, balancer: Balancer, action: str, fields: list[tuple[str, str]]
+) -> list[httpx.Response]:
+    """One submission of a form on each node in turn, each as the browser that rendered it sent it (with its
+    cookies of the moment, so that no answer changes what the next carries); both must sign in (302)."""
+    cookie = "; ".join(f"{name}={value}" for name, value in http.cookies.items())
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
+    answers = []
+    for node in balancer.nodes:
+        with balancer.pin(node):
+            answers.append(await http.post(action, content=urlencode(fields), headers=headers))
+    assert [a.status_code for a in answers] == [302, 302], [(a.status_code, a.text[:200]) for a in answers]
+    return answers
+
+
 async def test_one_code_refresh_token_dpop_proof_and_client_assertion_each_win_once(
     database_url, redis_url, topology, tmp_path
 ):
@@ -226,14 +241,8 @@ async def test_one_account_creation_form_submitted_on_both_nodes_makes_one_accou
                 page = await Browser(http).get("/account/create")
             form = forms(page.text)[0]
             fields = [(k, v) for k, v in form.fields if k not in ("username", "name", "email", "password")]
-            body = urlencode([*fields, ("username", "dave"), ("password", "correct horse"), ("button", "create")])
-            cookie = "; ".join(f"{name}={value}" for name, value in http.cookies.items())
-            headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
-            answers = []
-            for node in nodes:
-                with balancer.pin(node):
-                    answers.append(await http.post(form.action, content=body, headers=headers))
-            assert [a.status_code for a in answers] == [302, 302], [(a.status_code, a.text[:200]) for a in answers]
+            fields += [("username", "dave"), ("password", "correct horse"), ("button", "create")]
+            answers = await submit_on_each_node(http, balancer, form.action, fields)
             session_ids = {a.cookies["idsrv.session"] for a in answers}
             assert len(session_ids) == 1, session_ids
     connection = await asyncpg.connect(database_url, timeout=10)
@@ -268,14 +277,8 @@ async def test_a_re_authentication_with_cookie_sessions_submitted_on_both_nodes_
                 page = await browser.get("/account/login")
             assert "idsrv.session" in signed_in
             form = forms(page.text)[0]
-            body = urlencode([*form.fields, ("username", "alice"), ("password", "alice"), ("button", "login")])
-            cookie = "; ".join(f"{name}={value}" for name, value in http.cookies.items())
-            headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
-            answers = []
-            for node in nodes:
-                with balancer.pin(node):
-                    answers.append(await http.post(form.action, content=body, headers=headers))
-            assert [a.status_code for a in answers] == [302, 302], [(a.status_code, a.text[:200]) for a in answers]
+            fields = [*form.fields, ("username", "alice"), ("password", "alice"), ("button", "login")]
+            answers = await submit_on_each_node(http, balancer, form.action, fields)
             assert {a.cookies["idsrv.session"] for a in answers} == {signed_in["idsrv.session"]}
             for answer, node in itertools.product(answers, nodes):
                 with balancer.pin(node):  # every answer's cookie is a live session on either node

@@ -123,6 +123,17 @@ class SlowNetwork:
         assert page.url == landing, page.url
 
 
+async def double_click_on_a_slow_network(page: Any, selector: str, base: str, posted_to: str) -> dict[str, str]:
+    """``double_click`` with both submissions reaching the server and the answers arriving 0.3 s late
+    (``SlowNetwork``); the browser's cookies once it shows ``/``, the last answer's page."""
+    slow = SlowNetwork()
+    await page.route(f"{base}{posted_to}*", slow)
+    posts = await double_click(page, selector, base, posted_to, "/")
+    assert len(posts) == 2, posts  # what the tests are about: the form was sent twice
+    await slow.settled(page, 2, f"{base}/")
+    return {c["name"]: c["value"] for c in await page.context.cookies(base)}
+
+
 @contextlib.asynccontextmanager
 async def chromium_against_serve(tmp_path: Path, text: str = CONFIG) -> AsyncIterator[tuple[str, Path, Any]]:
     """``identityserver serve`` with the configuration ``text`` and Debian's headless Chromium: the server's base
@@ -186,12 +197,8 @@ async def test_a_double_clicked_second_factor_keeps_one_session_that_the_browser
         await page.fill("input[name=code]", hotp(secret, int(time.time()) // STEP + 1))
         # the code page answers within a few milliseconds (no password hash), before a second click: on a slow
         # network, the answers reach the browser later than the server sent them
-        slow = SlowNetwork()
-        await page.route(f"{base}/account/login/two-factor*", slow)
-        posts = await double_click(page, "button[name=button][value=verify]", base, "/account/login/two-factor", "/")
-        assert len(posts) == 2, posts
-        await slow.settled(page, 2, f"{base}/")
-        cookies = {c["name"]: c["value"] for c in await page.context.cookies(base)}
+        verify = "button[name=button][value=verify]"
+        cookies = await double_click_on_a_slow_network(page, verify, base, "/account/login/two-factor")
     sessions = stored_sessions(state)
     new = [session for session in sessions if session not in enrolled]
     assert new == [("1", cookies["idsrv.session"])], (sessions, enrolled, cookies)
@@ -207,12 +214,8 @@ async def test_a_double_clicked_create_account_makes_one_account_and_one_session
         await page.goto(f"{base}/account/create")
         await page.fill("input[name=username]", "dave")
         await page.fill("input[name=password]", "correct horse")
-        slow = SlowNetwork()
-        await page.route(f"{base}/account/create*", slow)  # both submissions reach the server
-        posts = await double_click(page, "button[name=button][value=create]", base, "/account/create", "/")
-        assert len(posts) == 2, posts
-        await slow.settled(page, 2, f"{base}/")
-        cookies = {c["name"]: c["value"] for c in await page.context.cookies(base)}
+        create = "button[name=button][value=create]"
+        cookies = await double_click_on_a_slow_network(page, create, base, "/account/create")
     sessions = stored_sessions(state)
     with sqlite3.connect(state / "identityserver.db") as database:
         query = """SELECT "SubjectId" FROM "IdentityServerUsers" WHERE "Username" = 'dave'"""
@@ -235,12 +238,7 @@ async def test_a_double_clicked_re_authentication_with_cookie_sessions_keeps_the
         await page.goto(f"{base}/account/login")
         await page.fill("input[name=username]", "alice")
         await page.fill("input[name=password]", "alice")
-        slow = SlowNetwork()
-        await page.route(f"{base}/account/login*", slow)
-        posts = await double_click(page, "button[name=button][value=login]", base, "/account/login", "/")
-        assert len(posts) == 2, posts
-        await slow.settled(page, 2, f"{base}/")
-        after = {c["name"]: c["value"] for c in await page.context.cookies(base)}
+        after = await double_click_on_a_slow_network(page, "button[name=button][value=login]", base, "/account/login")
         assert after["idsrv.session"] == before["idsrv.session"], (before, after)
         assert after["idsrv"] != before["idsrv"]  # a re-authentication: a new ticket under the same sid
         await page.goto(f"{base}/account/mfa")  # a page only a signed-in browser is shown
