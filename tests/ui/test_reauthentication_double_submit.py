@@ -2,22 +2,26 @@
 the form re-authenticates the user the browser is signed in as (``prompt=login``), and both submissions carry that
 session's cookie. The first keeps its ``sid`` and clients and ends the cookie; the second, sent with the ended
 cookie, answers with the same session, not one of its own without the clients that a logout must reach. A cookie
-that a logout, or another form's re-authentication, ended lends its ``sid`` to nothing."""
+that a logout, or another form's re-authentication, ended lends its ``sid`` to nothing. With server-side sessions the
+second joins the row the first stored, which carries both."""
 
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from identityserver.configuration.builder import IdentityServerBuilder
+from identityserver.options import ServerSideSessionsOptions
 from identityserver.services.protocols import UserSessionService
 from identityserver.services.user_session import SESSION_COOKIE, SessionTicket
 from identityserver.ui.sign_in_attempts import ATTEMPT_FIELD
-from tests.security.support import Served, cookie_header, server_with, session_in
+from tests.security.support import Served, cookie_header, server_side_session_keys, server_with, session_in
 from tests.sign_in.test_second_factor import code_at, enrol, password_sign_in
 from tests.sign_in.test_second_factor_double_submit import CODE_PAGE, double_click, signed_in_answer
 from tests.support.browser import Browser, authorize_path, code_request, complete_authorize, forms, is_consent_page
 
 CLIENT = "web"
+SERVER_SIDE = {"server_side_sessions": ServerSideSessionsOptions(enabled=True)}
 
 
 async def signed_in_with_a_client(server: Served) -> SessionTicket:
@@ -43,8 +47,11 @@ def is_signed_in(answer: httpx.Response) -> bool:
     return answer.status_code == 302 and "/connect/authorize/callback" in answer.headers["location"]
 
 
-async def test_a_double_submitted_re_authentication_keeps_the_sid_and_clients_in_both_answers() -> None:
-    async with server_with() as server:
+@pytest.mark.parametrize("options", [{}, SERVER_SIDE], ids=["cookie", "server-side"])
+async def test_a_double_submitted_re_authentication_keeps_the_sid_and_clients_in_both_answers(
+    options: dict[str, ServerSideSessionsOptions],
+) -> None:
+    async with server_with(**options) as server:
         old = await signed_in_with_a_client(server)
         action, fields, cookie = await reauthentication_form(server)
         answers = await double_click(server, action, fields, cookie)
@@ -54,6 +61,9 @@ async def test_a_double_submitted_re_authentication_keeps_the_sid_and_clients_in
             assert (ticket.session_id, ticket.client_ids) == (old.session_id, [CLIENT])
         assert first.ticket_id == second.ticket_id != old.ticket_id
         assert {a.cookies["idsrv.session"] for a in answers} == {old.session_id}
+        if options:  # server-side: the old row replaced by the one both answers name
+            assert first.key == second.key != old.key
+            assert await server_side_session_keys(server, "1") == [first.key]
         # the old cookie stays ended, and one logout ends both answers' cookies
         assert await server.services.user_session.authenticate({SESSION_COOKIE: cookie_of(cookie)}) is None
         await server.services.user_session.sign_out(second, secure=False)
