@@ -6,7 +6,7 @@ Server-side sessions need none of this: logout deletes the row the cookie points
 
 A re-authentication ends the browser's ticket too, and names the ticket that replaced it (a hash of its id): a
 double-submitted re-authentication's later submission, sent with the ended cookie, may then join the session the
-first opened under the old ``sid`` (``DefaultUserSession.predecessor``). An ending by logout names none."""
+first opened under the old ``sid`` (``DefaultUserSession.superseded``). An ending by logout names none."""
 
 from __future__ import annotations
 

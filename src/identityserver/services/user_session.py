@@ -119,7 +119,7 @@ class DefaultUserSession:
         """The current session, or ``None`` when absent, tampered with, expired or ended server-side."""
         if self.store is None:
             ticket = await self._cookie_ticket(cookies)
-            if ticket is None or ticket.expires < int(self.clock.timestamp()):
+            if ticket is None:
                 return None
             if self.ended is not None and await self.ended.is_ended(ticket.ticket_id or ticket.session_id):
                 return None  # a cookie captured before logout (issue 16 item 5)
@@ -143,14 +143,15 @@ class DefaultUserSession:
         return None if ticket.expires < now else ticket
 
     async def _cookie_ticket(self, cookies: dict[str, str]) -> SessionTicket | None:
-        """The ticket a cookie session's cookie carries, whether or not it has expired or ended."""
+        """The unexpired ticket a cookie session's cookie carries, whether or not it has ended."""
         raw = cookies.get(SESSION_COOKIE)
         if not raw:
             return None
         try:
-            return SessionTicket.from_json(await self.protector.unprotect(raw))
+            ticket = SessionTicket.from_json(await self.protector.unprotect(raw))
         except (DataProtectionError, ValueError, TypeError):
             return None
+        return None if ticket.expires < int(self.clock.timestamp()) else ticket
 
     def new_ticket(
         self,
@@ -260,7 +261,7 @@ class DefaultUserSession:
         if self.store is not None or self.ended is None:
             return None
         ticket = await self._cookie_ticket(cookies)
-        if ticket is None or ticket.expires < int(self.clock.timestamp()):
+        if ticket is None:
             return None
         return ticket if await self.ended.replaced_by(ticket.ticket_id or ticket.session_id, successor) else None
 

@@ -163,8 +163,7 @@ class AccountPages:
         if attempt is not None and previous is None and (replaced := await self._superseded(request, user, attempt)):
             # an earlier submission of this form re-authenticated the browser's session, ending the cookie this one
             # was sent with: the session it opened in that one's place, else (ended since) a fresh one
-            ticket, _ = self._new_ticket(request, user, amr, acr, replaced)
-            joined = await self.attempts.join(attempt, ticket, secure, keep_session_id=True)
+            joined = await self._join_session(request, user, amr, acr, attempt, replaced)
             if joined is not None:
                 return joined
             return await session.sign_in(self._new_ticket(request, user, amr, acr, None)[0], secure)
@@ -200,6 +199,19 @@ class AccountPages:
             return []
         if previous is None:  # the first re-authenticated the browser's session and ended this one's cookie?
             previous = await self._superseded(request, user, attempt)
+        return await self._join_session(request, user, amr, acr, attempt, previous)
+
+    async def _join_session(
+        self,
+        request: Request,
+        user: TestUser,
+        amr: list[str] | None,
+        acr: str | None,
+        attempt: bytes,
+        previous: SessionTicket | None,
+    ) -> list[str] | None:
+        """:meth:`SignInAttempts.join` of the session the attempt's first submission opened for ``user``, which
+        kept the ``sid`` and clients of ``previous`` when it re-authenticated that session."""
         ticket, reauthentication = self._new_ticket(request, user, amr, acr, previous)
         return await self.attempts.join(attempt, ticket, self.ui.secure(request), keep_session_id=reauthentication)
 

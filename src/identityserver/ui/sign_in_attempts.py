@@ -122,9 +122,8 @@ class SignInAttempts:
         correct submission, if one is still to come, then joins instead of opening, which ends the same way
         (``claim_delay`` keeps that rare). ``False`` when the ``ReplayCache`` cannot be reached."""
         await asyncio.sleep(self.claim_delay)
-        lifetime = self.messages.lifetime + 60
         try:
-            if not await self.replay.add(_ASKED, _derive(attempt, subject_id, b"asked"), lifetime):
+            if not await self.replay.add(_ASKED, _derive(attempt, subject_id, b"asked"), self._marks_lifetime):
                 return False
             return not await self._claim(attempt, subject_id)
         except Exception:
@@ -147,7 +146,12 @@ class SignInAttempts:
         ticket.key = _derive(attempt, ticket.subject_id, b"key")
 
     async def _claim(self, attempt: bytes, subject_id: str) -> bool:
-        return await self.replay.add(_CLAIMED, _derive(attempt, subject_id, b"claim"), self.messages.lifetime + 60)
+        return await self.replay.add(_CLAIMED, _derive(attempt, subject_id, b"claim"), self._marks_lifetime)
+
+    @property
+    def _marks_lifetime(self) -> int:
+        """The claim and the "asked" mark outlive the attempt (readable for ``messages.lifetime``)."""
+        return self.messages.lifetime + 60
 
     async def _wait_for(self, ticket: SessionTicket, secure: bool) -> list[str] | None:
         """``join`` of the session ``ticket`` names, waiting up to ``join_wait`` for a concurrent first submission
