@@ -10,7 +10,7 @@ import asyncio
 import httpx
 
 from identityserver.options import ServerSideSessionsOptions
-from identityserver.services.user_session import SESSION_COOKIE
+from identityserver.services.user_session import SESSION_COOKIE, SessionTicket
 from identityserver.ui.sign_in_attempts import ATTEMPT_FIELD
 from tests.security.support import Served, cookie_header, server_side_session_keys, server_with, session_in
 from tests.sign_in.test_second_factor import code_at, enrol, password_sign_in
@@ -64,13 +64,22 @@ async def double_click(server: Served, action: str, fields: list[tuple[str, str]
     return list(await asyncio.gather(server.submit_as_rendered(action, fields, cookie), second()))
 
 
+async def verified_twice(
+    server: Served,
+) -> tuple[tuple[str, list[tuple[str, str]], str], list[httpx.Response], SessionTicket, SessionTicket]:
+    """Alice's code page, TOTP on, double-clicked with the right code, both answers signing her in: the form
+    (action, fields, cookies), the answers and the session each names."""
+    key, _ = await enrolled(server)
+    action, fields, cookie = form = await code_form(server, code_at(server, key))
+    answers = await double_click(server, action, fields, cookie)
+    assert all(signed_in_answer(a) for a in answers), [(a.status_code, a.text[:200]) for a in answers]
+    first, second = [await session_in(server, a.cookies) for a in answers]
+    return form, answers, first, second
+
+
 async def test_a_double_submitted_code_page_opens_one_server_side_session() -> None:
     async with server_with(**SERVER_SIDE) as server:
-        key, _ = await enrolled(server)
-        action, fields, cookie = await code_form(server, code_at(server, key))
-        answers = await double_click(server, action, fields, cookie)
-        assert all(signed_in_answer(a) for a in answers), [(a.status_code, a.text[:200]) for a in answers]
-        first, second = [await session_in(server, a.cookies) for a in answers]
+        (action, fields, cookie), _, first, second = await verified_twice(server)
         assert (first.key, first.session_id) == (second.key, second.session_id)
         assert await sessions_of_alice(server) == [first.key]
         assert {"otp", "mfa"} <= set(first.amr) and first.acr == "mfa"
@@ -82,11 +91,7 @@ async def test_a_double_submitted_code_page_opens_one_server_side_session() -> N
 
 async def test_a_double_submitted_code_page_with_cookie_sessions_is_one_session_that_one_logout_ends() -> None:
     async with server_with() as server:
-        key, _ = await enrolled(server)
-        action, fields, cookie = await code_form(server, code_at(server, key))
-        answers = await double_click(server, action, fields, cookie)
-        assert all(signed_in_answer(a) for a in answers), [(a.status_code, a.text[:200]) for a in answers]
-        first, second = [await session_in(server, a.cookies) for a in answers]
+        _, answers, first, second = await verified_twice(server)
         assert (first.session_id, first.ticket_id) == (second.session_id, second.ticket_id)
         await server.services.user_session.sign_out(first, secure=False)
         for answer in answers:

@@ -11,7 +11,7 @@ import asyncio
 import httpx
 
 from identityserver.options import ServerSideSessionsOptions, UserInteractionOptions
-from identityserver.services.user_session import SESSION_COOKIE
+from identityserver.services.user_session import SESSION_COOKIE, SessionTicket
 from identityserver.ui.sign_in_attempts import ATTEMPT_FIELD
 from tests.security.support import Served, cookie_header, server_side_session_keys, server_with, session_in
 from tests.support.browser import forms
@@ -43,14 +43,21 @@ async def daves_sessions(server: Served) -> list[str]:
     return await server_side_session_keys(server, dave.subject_id)
 
 
+async def created_twice(server: Served) -> tuple[tuple[str, list[tuple[str, str]], str], SessionTicket, SessionTicket]:
+    """Dave's creation form submitted twice at once, both answers making him signed in: the form (action, fields,
+    cookies) and the session each answer names."""
+    action, fields, cookie = form = await create_form(server)
+    answers = await asyncio.gather(
+        server.submit_as_rendered(action, fields, cookie), server.submit_as_rendered(action, fields, cookie)
+    )
+    assert all(created(a) for a in answers), [(a.status_code, a.text[:200]) for a in answers]
+    first, second = [await session_in(server, a.cookies) for a in answers]
+    return form, first, second
+
+
 async def test_a_double_submitted_creation_makes_one_account_and_one_server_side_session() -> None:
     async with server_with(**SERVER_SIDE) as server:
-        action, fields, cookie = await create_form(server)
-        answers = await asyncio.gather(
-            server.submit_as_rendered(action, fields, cookie), server.submit_as_rendered(action, fields, cookie)
-        )
-        assert all(created(a) for a in answers), [(a.status_code, a.text[:200]) for a in answers]
-        first, second = [await session_in(server, a.cookies) for a in answers]
+        (action, fields, cookie), first, second = await created_twice(server)
         assert (first.key, first.session_id, first.subject_id) == (second.key, second.session_id, second.subject_id)
         assert await daves_sessions(server) == [first.key]
         # only the first later submission may join (SignInAttempts.claimed): a third is refused, opening nothing
@@ -61,12 +68,7 @@ async def test_a_double_submitted_creation_makes_one_account_and_one_server_side
 
 async def test_a_double_submitted_creation_with_cookie_sessions_is_one_session() -> None:
     async with server_with(**CREATE) as server:
-        action, fields, cookie = await create_form(server)
-        answers = await asyncio.gather(
-            server.submit_as_rendered(action, fields, cookie), server.submit_as_rendered(action, fields, cookie)
-        )
-        assert all(created(a) for a in answers), [(a.status_code, a.text[:200]) for a in answers]
-        first, second = [await session_in(server, a.cookies) for a in answers]
+        _, first, second = await created_twice(server)
         assert (first.session_id, first.ticket_id) == (second.session_id, second.ticket_id)
 
 

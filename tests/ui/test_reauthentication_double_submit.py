@@ -7,7 +7,6 @@ second joins the row the first stored, which carries both."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from identityserver.configuration.builder import IdentityServerBuilder
@@ -43,10 +42,6 @@ async def reauthentication_form(server: Served) -> tuple[str, list[tuple[str, st
     return form.action, fields, cookie_header(server.client.cookies)
 
 
-def is_signed_in(answer: httpx.Response) -> bool:
-    return answer.status_code == 302 and "/connect/authorize/callback" in answer.headers["location"]
-
-
 @pytest.mark.parametrize("options", [{}, SERVER_SIDE], ids=["cookie", "server-side"])
 async def test_a_double_submitted_re_authentication_keeps_the_sid_and_clients_in_both_answers(
     options: dict[str, ServerSideSessionsOptions],
@@ -55,7 +50,7 @@ async def test_a_double_submitted_re_authentication_keeps_the_sid_and_clients_in
         old = await signed_in_with_a_client(server)
         action, fields, cookie = await reauthentication_form(server)
         answers = await double_click(server, action, fields, cookie)
-        assert all(is_signed_in(a) for a in answers), [(a.status_code, a.text[:200]) for a in answers]
+        assert all(signed_in_answer(a) for a in answers), [(a.status_code, a.text[:200]) for a in answers]
         first, second = [await session_in(server, a.cookies) for a in answers]
         for ticket in (first, second):
             assert (ticket.session_id, ticket.client_ids) == (old.session_id, [CLIENT])
@@ -79,7 +74,7 @@ async def test_a_later_submission_after_the_re_authenticated_session_ended_opens
         first = await session_in(server, (await server.submit_as_rendered(action, fields, cookie)).cookies)
         await server.services.user_session.sign_out(first, secure=False)  # the logout reached the old clients
         later = await server.submit_as_rendered(action, fields, cookie)
-        assert is_signed_in(later)
+        assert signed_in_answer(later)
         fresh = await session_in(server, later.cookies)
         assert fresh.session_id not in (old.session_id, first.session_id) and fresh.client_ids == []
         assert fresh.ticket_id not in (old.ticket_id, first.ticket_id)
@@ -91,7 +86,7 @@ async def test_a_cookie_a_logout_ended_lends_its_sid_to_no_sign_in() -> None:
         action, fields, cookie = await reauthentication_form(server)
         await server.services.user_session.sign_out(old, secure=False)
         answer = await server.submit_as_rendered(action, fields, cookie)
-        assert is_signed_in(answer)
+        assert signed_in_answer(answer)
         ticket = await session_in(server, answer.cookies)
         assert ticket.session_id != old.session_id and ticket.client_ids == []
 
